@@ -1,0 +1,66 @@
+// The local development issuer: an ES256 key pair generated on first use into the data
+// folder (never committed). Outside production it is trusted automatically and may
+// assert any organisation, which is what `npx erin token` and the tests rely on.
+import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import jwt from 'jsonwebtoken';
+import { ORGANISATION_KINDS } from './principal.ts';
+import type { TrustedIssuer } from './trust.ts';
+
+export const DEV_ISSUER = 'urn:erin:dev-issuer';
+export const DEV_KID = 'dev-1';
+
+function keyPaths(dataDir: string) {
+  const dir = path.join(dataDir, 'dev-issuer');
+  return { dir, privateKey: path.join(dir, 'private.pem'), publicKey: path.join(dir, 'public.pem') };
+}
+
+function ensureKeys(dataDir: string): { privateKey: KeyObject; publicKey: KeyObject } {
+  const files = keyPaths(dataDir);
+  if (!existsSync(files.privateKey)) {
+    mkdirSync(files.dir, { recursive: true, mode: 0o700 });
+    const pair = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+    writeFileSync(files.privateKey, pair.privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600, flag: 'wx' });
+    writeFileSync(files.publicKey, pair.publicKey.export({ type: 'spki', format: 'pem' }), { mode: 0o644 });
+  }
+  const privateKey = createPrivateKey(readFileSync(files.privateKey, 'utf8'));
+  return { privateKey, publicKey: createPublicKey(privateKey) };
+}
+
+export function loadDevIssuer(dataDir: string): TrustedIssuer {
+  const { publicKey } = ensureKeys(dataDir);
+  return {
+    issuer: DEV_ISSUER,
+    organisations: [],
+    organisationKinds: [...ORGANISATION_KINDS],
+    algorithms: ['ES256'],
+    keys: new Map([[DEV_KID, publicKey]]),
+    maxTokenAgeMs: undefined,
+  };
+}
+
+export type MintOptions = {
+  dataDir: string;
+  audience: string;
+  organisation: string;
+  roles: string[];
+  subject?: string;
+  ttlSeconds?: number;
+  /** Seconds since the epoch to issue at (tests place tokens in time). */
+  issuedAt?: number;
+};
+
+/** Signs a token with the development issuer's key. */
+export function mintDevToken(options: MintOptions): string {
+  const { privateKey } = ensureKeys(options.dataDir);
+  const iat = options.issuedAt ?? Math.floor(Date.now() / 1000);
+  return jwt.sign({ org: options.organisation, roles: options.roles, iat }, privateKey, {
+    algorithm: 'ES256',
+    keyid: DEV_KID,
+    issuer: DEV_ISSUER,
+    audience: options.audience,
+    subject: options.subject ?? `dev-${options.roles[0] ?? 'user'}@${options.organisation}`,
+    expiresIn: options.ttlSeconds ?? 3600,
+  });
+}

@@ -1,0 +1,140 @@
+// The environment, validated once at start. Nothing else in src/ reads process.env.
+import path from 'node:path';
+import { z } from 'zod';
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+const durationPattern = /^(\d+)(ms|s|m|h|d)$/;
+
+/** Parses `90s`, `15m`, `1h`, `7d` into milliseconds. */
+export function parseDuration(text: string): number {
+  const match = durationPattern.exec(text.trim());
+  if (!match) throw new Error(`not a duration: ${text}`);
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[match[2] as 'ms' | 's' | 'm' | 'h' | 'd'];
+  return Number(match[1]) * unit;
+}
+
+const duration = z
+  .string()
+  .regex(durationPattern, 'a duration such as 90s, 15m, 1h or 7d')
+  .transform((value) => parseDuration(value));
+
+const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(4000),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  MONGODB_URI: z
+    .string()
+    .regex(/^mongodb(\+srv)?:\/\/\S+$/, 'a MongoDB connection string (mongodb://host:port/database)')
+    .optional(),
+  ERIN_DB_NAME: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,63}$/, 'letters, digits, _ and -, at most 63')
+    .default('erin'),
+  ERIN_DATA_DIR: z.string().min(1).default('./data'),
+  ERIN_TRUST: z.string().min(1).optional(),
+  ERIN_TOKEN_AUDIENCE: z.string().min(1).default('erin-exchange'),
+  ERIN_TOKEN_MAX_AGE: duration.default(parseDuration('12h')),
+  ERIN_ENCRYPTION_KEY: z
+    .string()
+    .refine((value) => Buffer.from(value, 'base64').length === 32, '32 bytes, base64-encoded')
+    .optional(),
+  ERIN_SEED_DEMO: z.enum(['auto', 'always', 'never']).default('auto'),
+  ERIN_STORE_TIMEOUT: duration.default(parseDuration('3s')),
+  ERIN_MAX_QUERY_COST: z.coerce.number().int().positive().default(5000),
+  ERIN_MAX_QUERY_DEPTH: z.coerce.number().int().positive().default(12),
+  ERIN_RATE_LIMIT: z.coerce.number().int().positive().default(600),
+  ERIN_UPLOAD_LIMIT: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(10 * 1024 * 1024),
+  ERIN_STORE_HANDLER: z.enum(['sqlite', 'postgresql']).default('sqlite'),
+  ERIN_STORE_POSTGRESQL_URL: z.string().optional(),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, 'a redis:// URL')
+    .optional(),
+  LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
+});
+
+export type Config = {
+  env: 'development' | 'test' | 'production';
+  port: number;
+  host: string;
+  /** A MongoDB URI; undefined means: start the embedded store. */
+  mongodbUri: string | undefined;
+  dbName: string;
+  dataDir: string;
+  trustFile: string | undefined;
+  tokenAudience: string;
+  tokenMaxAgeMs: number;
+  /** 32-byte key for special-category data; undefined outside production means a development key. */
+  encryptionKey: Buffer | undefined;
+  seedDemo: 'auto' | 'always' | 'never';
+  storeTimeoutMs: number;
+  maxQueryCost: number;
+  maxQueryDepth: number;
+  rateLimitPerMinute: number;
+  uploadLimitBytes: number;
+  storeHandler: 'sqlite' | 'postgresql';
+  storePostgresqlUrl: string | undefined;
+  redisUrl: string | undefined;
+  logLevel: (typeof LOG_LEVELS)[number];
+};
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Validates the environment, reporting every problem at once. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`));
+  }
+  const e = parsed.data;
+  const problems: string[] = [];
+  if (e.NODE_ENV === 'production' && !e.ERIN_ENCRYPTION_KEY) {
+    problems.push('ERIN_ENCRYPTION_KEY: required in production (32 bytes, base64-encoded)');
+  }
+  if (e.NODE_ENV === 'production' && !e.ERIN_TRUST) {
+    problems.push('ERIN_TRUST: required in production (file of trusted token issuers)');
+  }
+  if (e.ERIN_STORE_HANDLER === 'postgresql' && !e.ERIN_STORE_POSTGRESQL_URL) {
+    problems.push('ERIN_STORE_POSTGRESQL_URL: required when ERIN_STORE_HANDLER=postgresql');
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return {
+    env: e.NODE_ENV,
+    port: e.PORT,
+    host: e.HOST,
+    mongodbUri: e.MONGODB_URI,
+    dbName: e.ERIN_DB_NAME,
+    dataDir: path.resolve(e.ERIN_DATA_DIR),
+    trustFile: e.ERIN_TRUST ? path.resolve(e.ERIN_TRUST) : undefined,
+    tokenAudience: e.ERIN_TOKEN_AUDIENCE,
+    tokenMaxAgeMs: e.ERIN_TOKEN_MAX_AGE,
+    encryptionKey: e.ERIN_ENCRYPTION_KEY ? Buffer.from(e.ERIN_ENCRYPTION_KEY, 'base64') : undefined,
+    seedDemo: e.ERIN_SEED_DEMO,
+    storeTimeoutMs: e.ERIN_STORE_TIMEOUT,
+    maxQueryCost: e.ERIN_MAX_QUERY_COST,
+    maxQueryDepth: e.ERIN_MAX_QUERY_DEPTH,
+    rateLimitPerMinute: e.ERIN_RATE_LIMIT,
+    uploadLimitBytes: e.ERIN_UPLOAD_LIMIT,
+    storeHandler: e.ERIN_STORE_HANDLER,
+    storePostgresqlUrl: e.ERIN_STORE_POSTGRESQL_URL,
+    redisUrl: e.REDIS_URL,
+    logLevel: e.LOG_LEVEL,
+  };
+}
+
+/** The store's database name from a URI path, or the configured default. */
+export function databaseName(config: Pick<Config, 'mongodbUri' | 'dbName'>): string {
+  if (!config.mongodbUri) return config.dbName;
+  const match = /^mongodb(?:\+srv)?:\/\/[^/]+\/([^?]+)/.exec(config.mongodbUri);
+  return match?.[1] ? decodeURIComponent(match[1]) : config.dbName;
+}

@@ -1,0 +1,76 @@
+// Every error a client can see, one factory each, with a stable `extensions.code`.
+// Services throw these; anything else that escapes is logged and reaches the client
+// as INTERNAL_SERVER_ERROR without detail.
+import { GraphQLError } from 'graphql';
+
+export const ErrorCode = {
+  UNAUTHENTICATED: 'UNAUTHENTICATED',
+  FORBIDDEN: 'FORBIDDEN',
+  NOT_FOUND: 'NOT_FOUND',
+  BAD_USER_INPUT: 'BAD_USER_INPUT',
+  CONFLICT: 'CONFLICT',
+  BUDGET_EXCEEDED: 'BUDGET_EXCEEDED',
+  INVALID_TRANSITION: 'INVALID_TRANSITION',
+  RATE_LIMITED: 'RATE_LIMITED',
+  QUERY_TOO_COMPLEX: 'QUERY_TOO_COMPLEX',
+  STORE_UNAVAILABLE: 'STORE_UNAVAILABLE',
+  INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+const HTTP_STATUS: Partial<Record<ErrorCode, number>> = {
+  UNAUTHENTICATED: 401,
+  RATE_LIMITED: 429,
+  STORE_UNAVAILABLE: 503,
+};
+
+export class AppError extends GraphQLError {
+  constructor(code: ErrorCode, message: string, details: Record<string, unknown> = {}) {
+    const status = HTTP_STATUS[code];
+    super(message, { extensions: { code, ...details, ...(status ? { http: { status } } : {}) } });
+    this.name = 'AppError';
+  }
+
+  get code(): ErrorCode {
+    return this.extensions.code as ErrorCode;
+  }
+}
+
+export const unauthenticated = () => new AppError('UNAUTHENTICATED', 'A valid access token is required.');
+
+export const forbidden = (action: string) =>
+  new AppError('FORBIDDEN', `Your role does not permit this action (${action}).`, { action });
+
+/** Used for missing records and for other organisations' records alike. */
+export const notFound = (kind: string, id: string) =>
+  new AppError('NOT_FOUND', `${kind} ${JSON.stringify(id)} was not found.`, { kind, id });
+
+export type FieldProblem = { path: string; message: string };
+
+export const badInput = (message: string, problems: FieldProblem[] = []) =>
+  new AppError('BAD_USER_INPUT', message, problems.length > 0 ? { problems } : {});
+
+export const conflict = (message: string, currentVersion?: number) =>
+  new AppError('CONFLICT', message, currentVersion === undefined ? {} : { currentVersion });
+
+export const budgetExceeded = (message: string, figures: Record<string, unknown>) =>
+  new AppError('BUDGET_EXCEEDED', message, { figures });
+
+export const invalidTransition = (from: string, attempted: string, allowed: readonly string[]) =>
+  new AppError(
+    'INVALID_TRANSITION',
+    `Cannot go from ${from} to ${attempted}. Allowed from ${from}: ${allowed.length > 0 ? allowed.join(', ') : 'none'}.`,
+    { from, attempted, allowed },
+  );
+
+export const rateLimited = (retryAfterSeconds: number) =>
+  new AppError('RATE_LIMITED', `Too many requests; retry in ${retryAfterSeconds} s.`, { retryAfterSeconds });
+
+export const queryTooComplex = (message: string, details: Record<string, unknown>) =>
+  new AppError('QUERY_TOO_COMPLEX', message, details);
+
+export const storeUnavailable = () =>
+  new AppError(
+    'STORE_UNAVAILABLE',
+    'The data store is unavailable; retry shortly (a write retried with the same idempotency key is applied once).',
+  );

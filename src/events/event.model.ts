@@ -1,0 +1,74 @@
+// The event log: one document per accepted write, `_id` = its gap-free sequence number.
+// Inserting an event is the write's commit point. Two unique claims make it safe on a
+// store without transactions: the sequence (`_id`) and the aggregate's next version.
+import { Schema } from 'mongoose';
+
+export const AUDIENCE_EVERYONE = '*';
+
+/** A document an event writes: the post-image the projection applies. */
+export type DocumentChange = {
+  collection: string;
+  /** The whole new document; it carries `_id` and its own `version` (1 = created). */
+  doc: Record<string, unknown> & { _id: string; version: number };
+};
+
+export type Actor = {
+  subject: string;
+  organisation: string;
+  roles: string[];
+};
+
+export type EventDraft = {
+  aggregateType: string;
+  aggregateId: string;
+  /** The aggregate's version after this event: 1 for a creation. */
+  version: number;
+  type: string;
+  actor: Actor;
+  /** Organisation codes that may read this event (`*`: every authenticated organisation). */
+  audience: string[];
+  /** What happened, beyond the documents it changed (reasons, comments, figures). */
+  data: Record<string, unknown>;
+  changes: DocumentChange[];
+  /** `<organisation>:<key>` when the write carried an idempotency key. */
+  idempotencyKey: string | null;
+};
+
+export type StoredEvent = EventDraft & {
+  _id: number;
+  at: Date;
+  prevHash: string;
+  hash: string;
+};
+
+export const eventSchema = new Schema(
+  {
+    _id: { type: Number, required: true },
+    aggregateType: { type: String, required: true },
+    aggregateId: { type: String, required: true },
+    version: { type: Number, required: true },
+    type: { type: String, required: true },
+    at: { type: Date, required: true },
+    actor: { type: Schema.Types.Mixed, required: true },
+    audience: { type: [String], required: true },
+    data: { type: Schema.Types.Mixed },
+    changes: { type: Schema.Types.Mixed },
+    idempotencyKey: { type: String, default: null },
+    prevHash: { type: String, required: true },
+    hash: { type: String, required: true },
+  },
+  { collection: 'events', versionKey: false, minimize: false },
+);
+
+// The version claim: a second event for the same aggregate version is a conflict.
+eventSchema.index({ aggregateType: 1, aggregateId: 1, version: 1 }, { unique: true });
+// The change feed and subscriptions: an organisation's events in log order.
+eventSchema.index({ audience: 1, _id: 1 });
+// Recovery of an interrupted idempotent write.
+eventSchema.index({ idempotencyKey: 1 });
+// Aggregate history (audit trail).
+eventSchema.index({ aggregateId: 1, _id: 1 });
+// Event history by type and time (deadline checks, statistics of activity).
+eventSchema.index({ type: 1, _id: 1 });
+
+export const GENESIS_HASH = '0'.repeat(64);

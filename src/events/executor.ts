@@ -1,0 +1,118 @@
+// Runs a write: idempotency claim, decision, event append (the commit point), projection,
+// completion. Every accepted write of every module goes through here, so each appends
+// exactly one event and a retried request is applied once.
+import type { Logger } from '../logger.ts';
+import type { Principal } from '../auth/principal.ts';
+import { conflict } from '../errors.ts';
+import { canonicalJson, sha256Hex } from './canonical.ts';
+import type { EventDraft, StoredEvent } from './event.model.ts';
+import type { IdempotencyStore } from './idempotency.ts';
+import { VersionConflict, type EventLog } from './log.ts';
+
+export type Decision = Omit<EventDraft, 'actor' | 'idempotencyKey'>;
+
+export type WriteRequest = {
+  principal: Principal;
+  /** The operation's name; part of what an idempotency key is bound to. */
+  command: string;
+  input: unknown;
+  idempotencyKey?: string | null | undefined;
+  /** Loads, checks and decides; throws an AppError to refuse. Runs once per attempt. */
+  decide: () => Promise<Decision>;
+};
+
+export type WriteResult = {
+  event: StoredEvent;
+  /** True when an earlier request with the same idempotency key already did this write. */
+  replayed: boolean;
+};
+
+export class CommandExecutor {
+  /** Called after every committed write (subscriptions wake up sooner). */
+  onCommit: ((event: StoredEvent) => void) | undefined;
+
+  constructor(
+    private readonly log: EventLog,
+    private readonly idempotency: IdempotencyStore,
+    private readonly logger: Logger,
+  ) {}
+
+  async execute(request: WriteRequest): Promise<WriteResult> {
+    const { principal, idempotencyKey } = request;
+    const key = idempotencyKey ? `${principal.organisation.code}:${idempotencyKey}` : null;
+    if (key) {
+      const inputHash = sha256Hex(canonicalJson({ command: request.command, input: request.input }));
+      const claim = await this.idempotency.claim(key, inputHash, async (k) => {
+        const event = await this.log.findByIdempotencyKey(k);
+        if (event) await this.log.reconcile([event]);
+        return event?._id;
+      });
+      if (claim.kind === 'replay') return this.replay(claim.eventSeq);
+    }
+    try {
+      const event = await this.commit(request, key);
+      if (key) await this.idempotency.complete(key, event._id);
+      return { event, replayed: false };
+    } catch (error) {
+      if (key) {
+        // A concurrent retry may have committed this key meanwhile: answer with its result.
+        const committed = await this.log.findByIdempotencyKey(key).catch(() => null);
+        if (committed) {
+          await this.idempotency.complete(key, committed._id);
+          return { event: committed, replayed: true };
+        }
+        await this.idempotency.release(key).catch(() => undefined);
+      }
+      throw error;
+    }
+  }
+
+  private async commit(request: WriteRequest, key: string | null): Promise<StoredEvent> {
+    const decision = await request.decide();
+    const { principal } = request;
+    const draft: EventDraft = {
+      ...decision,
+      actor: { subject: principal.subject, organisation: principal.organisation.code, roles: [...principal.roles] },
+      idempotencyKey: key,
+    };
+    let event: StoredEvent;
+    try {
+      event = await this.log.append(draft);
+    } catch (error) {
+      if (!(error instanceof VersionConflict)) throw error;
+      // Someone else claimed this version. If their write was interrupted before its
+      // projection, finish it now so the next attempt sees the true state.
+      const winner = await this.log.findVersion(draft.aggregateType, draft.aggregateId, draft.version);
+      if (winner) await this.log.reconcile([winner]);
+      const current = await this.log.latestVersion(draft.aggregateType, draft.aggregateId);
+      throw conflict(
+        `${draft.aggregateType} ${draft.aggregateId} was changed by someone else (now at version ${current}); reload and retry.`,
+        current,
+      );
+    }
+    this.onCommit?.(event);
+    try {
+      await this.log.applyChanges(event.changes);
+    } catch (error) {
+      // The event is committed and the projection is finished by the next reconcile (at
+      // start, on reconnect, or when a write meets this version). The client sees an
+      // error, as for any write of unknown outcome; a retry with its key is answered from the log.
+      this.logger.error({ err: error, seq: event._id }, 'projection failed after commit');
+      throw error;
+    }
+    return event;
+  }
+
+  private async replay(eventSeq: number): Promise<WriteResult> {
+    const event = await this.log.get(eventSeq);
+    if (!event) throw new Error(`idempotency record points at missing event ${eventSeq}`);
+    return { event, replayed: true };
+  }
+}
+
+/** The check every update starts with: a stale `expectedVersion` is a conflict. */
+export function expectVersion(kind: string, id: string, current: number, expected: number): void {
+  if (current !== expected) {
+    throw conflict(`${kind} ${id} is at version ${current}, not ${expected}; reload and retry.`, current);
+  }
+}

@@ -1,0 +1,97 @@
+// Idempotency keys: a write that carries a key claims `<organisation>:<key>` by an insert
+// (atomic on both stores). A retry with the same key and input gets the first result; the
+// same key with another input is refused. A claim left pending by a crash is recovered
+// from the event log, where the write's event names the key.
+import { Schema, type Model } from 'mongoose';
+import { badInput, conflict } from '../errors.ts';
+import { isDuplicateKey, type Store } from '../store/store.ts';
+
+export type IdempotencyRecord = {
+  _id: string;
+  inputHash: string;
+  status: 'pending' | 'done';
+  at: Date;
+  /** The event the write appended. */
+  eventSeq: number | null;
+};
+
+const idempotencySchema = new Schema<IdempotencyRecord>(
+  {
+    _id: { type: String, required: true },
+    inputHash: { type: String, required: true },
+    status: { type: String, enum: ['pending', 'done'], required: true },
+    at: { type: Date, required: true },
+    eventSeq: { type: Number, default: null },
+  },
+  { collection: 'idempotency', versionKey: false },
+);
+idempotencySchema.index({ at: 1 });
+
+/** How long a pending claim is trusted to belong to a write still in flight. */
+const PENDING_GRACE_MS = 15_000;
+const POLL_MS = 50;
+const MAX_WAIT_MS = 5_000;
+
+export type Claim =
+  | { kind: 'claimed' }
+  | { kind: 'replay'; eventSeq: number }
+  /** The claim was pending past its grace period and no event names it: the write never committed. */
+  | { kind: 'taken-over' };
+
+export class IdempotencyStore {
+  readonly model: Model<IdempotencyRecord>;
+
+  constructor(store: Store) {
+    this.model = store.model<IdempotencyRecord>('Idempotency', idempotencySchema);
+  }
+
+  async claim(key: string, inputHash: string, findCommitted: (key: string) => Promise<number | undefined>): Promise<Claim> {
+    try {
+      await this.model.collection.insertOne({ _id: key as never, inputHash, status: 'pending', at: new Date(), eventSeq: null });
+      return { kind: 'claimed' };
+    } catch (error) {
+      if (!isDuplicateKey(error)) throw error;
+    }
+    const started = Date.now();
+    for (;;) {
+      const record = await this.model.collection.findOne({ _id: key as never });
+      if (!record) return this.claim(key, inputHash, findCommitted); // released meanwhile
+      if (record.inputHash !== inputHash) {
+        throw badInput('This idempotency key was already used for a different request.', [
+          { path: 'idempotencyKey', message: 'reused with a different input' },
+        ]);
+      }
+      if (record.status === 'done' && typeof record.eventSeq === 'number') {
+        return { kind: 'replay', eventSeq: record.eventSeq };
+      }
+      const age = Date.now() - new Date(record.at as Date).getTime();
+      if (age > PENDING_GRACE_MS) {
+        const committed = await findCommitted(key);
+        if (committed !== undefined) {
+          await this.complete(key, committed);
+          return { kind: 'replay', eventSeq: committed };
+        }
+        await this.model.collection.updateOne({ _id: key as never }, { $set: { at: new Date() } });
+        return { kind: 'taken-over' };
+      }
+      if (Date.now() - started > MAX_WAIT_MS) {
+        throw conflict('A request with this idempotency key is still in progress; retry shortly.');
+      }
+      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+    }
+  }
+
+  async complete(key: string, eventSeq: number): Promise<void> {
+    await this.model.collection.updateOne({ _id: key as never }, { $set: { status: 'done', eventSeq } });
+  }
+
+  /** Frees a claim whose write was refused, so the client can correct and retry. */
+  async release(key: string): Promise<void> {
+    await this.model.collection.deleteOne({ _id: key as never, status: 'pending' });
+  }
+
+  async purgeOlderThan(cutoff: Date): Promise<number> {
+    const result = await this.model.collection.deleteMany({ at: { $lt: cutoff } });
+    return result.deletedCount;
+  }
+}

@@ -1,0 +1,127 @@
+// Apollo Server plugins and error presentation: query cost and depth limits, metrics
+// and logging per operation, and the one place errors are turned into what clients see.
+import type { ApolloServerPlugin } from '@apollo/server';
+import { separateOperations, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
+import { fieldExtensionsEstimator, getComplexity, simpleEstimator } from 'graphql-query-complexity';
+import { AppError, ErrorCode, queryTooComplex, storeUnavailable } from '../errors.ts';
+import type { Logger } from '../logger.ts';
+import type { Metrics } from '../metrics.ts';
+import { isStoreUnavailable } from '../store/store.ts';
+import type { Context } from './context.ts';
+
+// Codes other layers (Apollo, graphql-ws) may set that mean what ours mean. Never
+// INTERNAL_SERVER_ERROR: an unexpected error's message is replaced, not passed on.
+const PASS_THROUGH = new Set<string>(Object.values(ErrorCode).filter((c) => c !== ErrorCode.INTERNAL_SERVER_ERROR));
+
+/** Validation and parse failures are the client's: BAD_USER_INPUT, with Apollo's reason kept. */
+const CLIENT_ERROR_CODES: Record<string, string> = {
+  GRAPHQL_PARSE_FAILED: ErrorCode.BAD_USER_INPUT,
+  GRAPHQL_VALIDATION_FAILED: ErrorCode.BAD_USER_INPUT,
+  BAD_USER_INPUT: ErrorCode.BAD_USER_INPUT,
+  BAD_REQUEST: ErrorCode.BAD_USER_INPUT,
+  OPERATION_RESOLUTION_FAILURE: ErrorCode.BAD_USER_INPUT,
+  PERSISTED_QUERY_NOT_FOUND: 'PERSISTED_QUERY_NOT_FOUND',
+  PERSISTED_QUERY_NOT_SUPPORTED: 'PERSISTED_QUERY_NOT_SUPPORTED',
+};
+
+function originalOf(error: unknown): unknown {
+  let e = error;
+  for (let i = 0; i < 5 && !(e instanceof AppError); i += 1) {
+    const inner = (e as { originalError?: unknown } | null)?.originalError;
+    if (!inner) break;
+    e = inner;
+  }
+  return e;
+}
+
+export function createErrorFormatter(logger: Logger) {
+  return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+    const original = originalOf(error);
+    if (original instanceof AppError) {
+      const { http: _http, ...extensions } = original.extensions as Record<string, unknown>;
+      return { message: original.message, locations: formatted.locations, path: formatted.path, extensions };
+    }
+    if (isStoreUnavailable(original)) {
+      const e = storeUnavailable();
+      const { http: _http, ...extensions } = e.extensions as Record<string, unknown>;
+      return { message: e.message, locations: formatted.locations, path: formatted.path, extensions };
+    }
+    const code = formatted.extensions?.code;
+    if (!formatted.path && /^Variable "\$/.test(formatted.message)) {
+      // Variables that do not coerce to their declared types: the request's fault.
+      return { message: formatted.message, locations: formatted.locations, extensions: { code: ErrorCode.BAD_USER_INPUT } };
+    }
+    if (typeof code === 'string' && (PASS_THROUGH.has(code) || code in CLIENT_ERROR_CODES)) {
+      const mapped = CLIENT_ERROR_CODES[code] ?? code;
+      return {
+        message: formatted.message,
+        locations: formatted.locations,
+        path: formatted.path,
+        extensions: { code: mapped, ...(mapped !== code ? { reason: code } : {}) },
+      };
+    }
+    logger.error({ err: original, path: formatted.path }, 'unexpected error');
+    return {
+      message: 'Internal server error; it has been logged.',
+      path: formatted.path,
+      extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR },
+    };
+  };
+}
+
+/** Refuses operations whose estimated cost or depth exceeds the limits, before execution. */
+export function costLimitPlugin(schema: GraphQLSchema, maxCost: number): ApolloServerPlugin<Context> {
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ request, document }) {
+          const query = request.operationName ? separateOperations(document)[request.operationName] : document;
+          const cost = getComplexity({
+            schema,
+            query: query ?? document,
+            variables: request.variables ?? {},
+            estimators: [
+              fieldExtensionsEstimator(),
+              // A list field multiplies its children's cost by the page size it asks for.
+              ({ args, childComplexity }) => {
+                const size = typeof args.first === 'number' ? args.first : typeof args.last === 'number' ? args.last : undefined;
+                return size === undefined ? undefined : 1 + childComplexity * Math.max(1, size);
+              },
+              simpleEstimator({ defaultComplexity: 1 }),
+            ],
+          });
+          if (cost > maxCost) {
+            throw queryTooComplex(`This query costs ${cost}, more than the limit of ${maxCost}; ask for fewer items or fields.`, {
+              cost,
+              limit: maxCost,
+            });
+          }
+        },
+      };
+    },
+  };
+}
+
+/** Per-operation metrics and one log line per operation (names and codes, never variables). */
+export function observabilityPlugin(metrics: Metrics): ApolloServerPlugin<Context> {
+  return {
+    async requestDidStart({ contextValue }) {
+      const started = process.hrtime.bigint();
+      return {
+        async willSendResponse({ operationName, operation, errors, response }) {
+          const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+          const type = operation?.operation ?? 'unknown';
+          const name = operationName ?? 'anonymous';
+          const singleErrors = response.body.kind === 'single' ? response.body.singleResult.errors : undefined;
+          const firstCode = (singleErrors?.[0]?.extensions?.code as string | undefined) ?? (errors?.[0] ? 'ERROR' : undefined);
+          metrics.graphqlOperations.inc({ operation: name, type, outcome: firstCode ?? 'ok' });
+          metrics.graphqlDuration.observe({ operation: name, type }, seconds);
+          contextValue.logger?.info(
+            { operation: name, type, ms: Math.round(seconds * 1000), outcome: firstCode ?? 'ok' },
+            'graphql operation',
+          );
+        },
+      };
+    },
+  };
+}

@@ -1,0 +1,72 @@
+// config → store → gateway → listen; SIGTERM drains in-flight requests, then closes the store.
+import { createServer } from 'node:http';
+import { ConfigError, loadConfig } from './config.ts';
+import { createGateway } from './app.ts';
+import { createLogger } from './logger.ts';
+import { seedDemo } from './seed/demo.ts';
+import { openStore } from './store/open.ts';
+
+const DRAIN_TIMEOUT_MS = 10_000;
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
+  const logger = createLogger(config.logLevel);
+  const opened = await openStore(config, logger);
+  const gateway = await createGateway({ config, store: opened.store, logger });
+  await opened.store.ensureIndexes();
+  await gateway.services.log.reconcileRecent();
+
+  const empty =
+    (await gateway.services.organisations.lookup('ERIN-NET')) === null && (await gateway.services.log.lastSeq()) === 0;
+  if (config.seedDemo === 'always' || (config.seedDemo === 'auto' && opened.embedded && empty)) {
+    const report = await seedDemo(gateway.services);
+    logger.info({ report }, 'demo data seeded');
+  }
+
+  const server = createServer(gateway.app);
+  gateway.attach(server);
+  await new Promise<void>((resolve) => server.listen(config.port, config.host, resolve));
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  logger.info(
+    { port, store: opened.embedded ? 'embedded' : 'external' },
+    `ERIN Exchange listening on http://localhost:${port}/graphql`,
+  );
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'draining');
+    const timer = setTimeout(() => {
+      logger.warn('drain timed out; closing connections');
+      server.closeAllConnections();
+    }, DRAIN_TIMEOUT_MS);
+    timer.unref();
+    server.closeIdleConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await gateway.close();
+    await opened.close();
+    logger.info('stopped');
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGHUP', () => {
+    gateway.trust.reload();
+  });
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`ERIN Exchange failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

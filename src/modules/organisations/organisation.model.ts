@@ -1,0 +1,121 @@
+// Organisations, contracts and programmes: the network's shape. Organisations and
+// programmes are a directory every member may read; contracts are tenant-owned.
+import { Schema } from 'mongoose';
+import { ORGANISATION_KINDS, type OrganisationKind } from '../../auth/principal.ts';
+import { tenantScoped } from '../../store/tenant.ts';
+
+export type OrganisationDoc = {
+  _id: string;
+  code: string;
+  kind: OrganisationKind;
+  name: string;
+  countries: string[];
+  active: boolean;
+  version: number;
+  createdAt: Date;
+  updatedAt: Date;
+};
+
+export const organisationSchema = new Schema<OrganisationDoc>(
+  {
+    _id: { type: String, required: true },
+    code: { type: String, required: true },
+    kind: { type: String, enum: ORGANISATION_KINDS, required: true },
+    name: { type: String, required: true },
+    countries: { type: [String], required: true },
+    active: { type: Boolean, required: true },
+    version: { type: Number, required: true },
+    createdAt: { type: Date, required: true },
+    updatedAt: { type: Date, required: true },
+  },
+  { collection: 'organisations', versionKey: false },
+);
+organisationSchema.index({ kind: 1, code: 1 });
+
+/** Open-ended contracts store this as `validTo`, so "in force on a day" is one range query. */
+export const OPEN_END = '9999-12-31';
+
+export type ContractDoc = {
+  _id: string;
+  memberState: string;
+  partner: string;
+  originCountries: string[];
+  programmes: string[];
+  /** ISO dates (YYYY-MM-DD), compared as strings. */
+  validFrom: string;
+  validTo: string;
+  endedAt: Date | null;
+  endReason: string | null;
+  version: number;
+  createdAt: Date;
+  updatedAt: Date;
+};
+
+export const contractSchema = new Schema<ContractDoc>(
+  {
+    _id: { type: String, required: true },
+    memberState: { type: String, required: true },
+    partner: { type: String, required: true },
+    originCountries: { type: [String], required: true },
+    programmes: { type: [String], required: true },
+    validFrom: { type: String, required: true },
+    validTo: { type: String, required: true },
+    endedAt: { type: Date, default: null },
+    endReason: { type: String, default: null },
+    version: { type: Number, required: true },
+    createdAt: { type: Date, required: true },
+    updatedAt: { type: Date, required: true },
+  },
+  { collection: 'contracts', versionKey: false },
+);
+contractSchema.plugin(tenantScoped);
+contractSchema.index({ memberState: 1, partner: 1, validTo: 1 });
+contractSchema.index({ partner: 1, validTo: 1 });
+contractSchema.index({ originCountries: 1, validTo: 1 });
+contractSchema.index({ validTo: 1 });
+
+export type ProgrammeDoc = {
+  _id: string;
+  code: string;
+  name: string;
+  description: string;
+  returnType: 'VOLUNTARY' | 'NON_VOLUNTARY' | null;
+  currency: string;
+  /** All amounts in minor units of `currency`. */
+  arrivalSupport: number;
+  arrivalSupportWorkingDays: number;
+  perAdult: number;
+  perMinor: number;
+  perUnaccompaniedMinor: number;
+  cashCap: number;
+  spendWithinMonths: number;
+  monitoringMonths: number[];
+  active: boolean;
+  version: number;
+  createdAt: Date;
+  updatedAt: Date;
+};
+
+export const programmeSchema = new Schema<ProgrammeDoc>(
+  {
+    _id: { type: String, required: true },
+    code: { type: String, required: true },
+    name: { type: String, required: true },
+    description: { type: String, required: true },
+    returnType: { type: String, enum: ['VOLUNTARY', 'NON_VOLUNTARY', null], default: null },
+    currency: { type: String, required: true },
+    arrivalSupport: { type: Number, required: true },
+    arrivalSupportWorkingDays: { type: Number, required: true },
+    perAdult: { type: Number, required: true },
+    perMinor: { type: Number, required: true },
+    perUnaccompaniedMinor: { type: Number, required: true },
+    cashCap: { type: Number, required: true },
+    spendWithinMonths: { type: Number, required: true },
+    monitoringMonths: { type: [Number], required: true },
+    active: { type: Boolean, required: true },
+    version: { type: Number, required: true },
+    createdAt: { type: Date, required: true },
+    updatedAt: { type: Date, required: true },
+  },
+  { collection: 'programmes', versionKey: false },
+);

@@ -1,0 +1,394 @@
+// The rules for organisations, contracts and programmes. The directory is public to
+// every authenticated member; contracts are read through the tenant policy; only the
+// network's administrators change either.
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+import type { Model } from 'mongoose';
+import { authorize, contractScope, requirePrincipal } from '../../auth/policy.ts';
+import type { OrganisationKind, Principal } from '../../auth/principal.ts';
+import type { Clock } from '../../clock.ts';
+import { badInput, notFound } from '../../errors.ts';
+import { AUDIENCE_EVERYONE } from '../../events/event.model.ts';
+import { expectVersion, type CommandExecutor } from '../../events/executor.ts';
+import type { Store } from '../../store/store.ts';
+import { op } from '../../store/tenant.ts';
+import { countryCode, isoDate, organisationCode, parseInput, requiredText, todayIso } from '../../validation.ts';
+import {
+  contractSchema,
+  OPEN_END,
+  organisationSchema,
+  programmeSchema,
+  type ContractDoc,
+  type OrganisationDoc,
+  type ProgrammeDoc,
+} from './organisation.model.ts';
+import { ORGANISATION_KINDS } from '../../auth/principal.ts';
+
+/** Audience marker: every organisation of the network-administration kind. */
+export const NETWORK_AUDIENCE = 'kind:NETWORK';
+
+const createOrganisationInput = z.object({
+  code: organisationCode,
+  kind: z.enum(ORGANISATION_KINDS),
+  name: requiredText(200),
+  countries: z.array(countryCode).max(100),
+});
+
+const updateOrganisationInput = z.object({
+  name: requiredText(200).optional().nullable(),
+  countries: z.array(countryCode).max(100).optional().nullable(),
+  active: z.boolean().optional().nullable(),
+});
+
+const createContractInput = z
+  .object({
+    id: organisationCode.optional().nullable(),
+    memberState: organisationCode,
+    partner: organisationCode,
+    originCountries: z.array(countryCode).min(1).max(100),
+    programmes: z.array(organisationCode).min(1).max(20),
+    validFrom: isoDate,
+    validTo: isoDate.optional().nullable(),
+  })
+  .refine((c) => !c.validTo || c.validTo >= c.validFrom, { message: 'validTo is before validFrom', path: ['validTo'] });
+
+export type ContractFilter = {
+  memberState?: string | null;
+  partner?: string | null;
+  originCountry?: string | null;
+  activeOn?: string | null;
+};
+
+export type OrganisationService = ReturnType<typeof createOrganisationService>;
+
+export function createOrganisationService(deps: { store: Store; executor: CommandExecutor; clock: Clock }) {
+  const { store, executor, clock } = deps;
+  const Organisations: Model<OrganisationDoc> = store.model('Organisation', organisationSchema);
+  const Contracts: Model<ContractDoc> = store.model('Contract', contractSchema);
+  const Programmes: Model<ProgrammeDoc> = store.model('Programme', programmeSchema);
+
+  // Token checks look organisations up on every request; a short cache spares the store.
+  const lookupCache = new Map<string, { at: number; value: OrganisationDoc | null }>();
+  const LOOKUP_TTL_MS = 10_000;
+
+  async function getOrganisationDoc(code: string): Promise<OrganisationDoc | null> {
+    return Organisations.findById(code).lean<OrganisationDoc>();
+  }
+
+  function contractAudience(contract: Pick<ContractDoc, 'memberState' | 'partner'>): string[] {
+    return [contract.memberState, contract.partner, NETWORK_AUDIENCE];
+  }
+
+  return {
+    /** For authentication: the organisation a token asserts, cached briefly. */
+    async lookup(code: string): Promise<OrganisationDoc | null> {
+      const hit = lookupCache.get(code);
+      if (hit && Date.now() - hit.at < LOOKUP_TTL_MS) return hit.value;
+      const value = await getOrganisationDoc(code);
+      lookupCache.set(code, { at: Date.now(), value });
+      return value;
+    },
+
+    async list(principal: Principal | null, kind?: OrganisationKind | null): Promise<OrganisationDoc[]> {
+      requirePrincipal(principal);
+      const filter = kind ? { kind } : {};
+      return Organisations.find(filter).sort({ kind: 1, code: 1 }).lean<OrganisationDoc[]>();
+    },
+
+    async get(principal: Principal | null, code: string): Promise<OrganisationDoc> {
+      requirePrincipal(principal);
+      const doc = await getOrganisationDoc(code);
+      if (!doc) throw notFound('Organisation', code);
+      return doc;
+    },
+
+    /** Batch load for DataLoaders: one query for many codes, in the order asked. */
+    async getMany(codes: readonly string[]): Promise<(OrganisationDoc | null)[]> {
+      const docs = await Organisations.find({ _id: op({ $in: [...codes] }) }).lean<OrganisationDoc[]>();
+      const byCode = new Map(docs.map((d) => [d._id, d]));
+      return codes.map((c) => byCode.get(c) ?? null);
+    },
+
+    async create(principal: Principal | null, rawInput: unknown, idempotencyKey?: string | null): Promise<OrganisationDoc> {
+      const p = authorize(principal, 'organisation.manage');
+      const input = parseInput(createOrganisationInput, rawInput);
+      if (input.kind === 'MEMBER_STATE' && !/^[A-Z]{2}$/.test(input.code)) {
+        throw badInput('A member state’s code is its ISO 3166 alpha-2 code.', [{ path: 'code', message: 'two capital letters' }]);
+      }
+      const { event } = await executor.execute({
+        principal: p,
+        command: 'createOrganisation',
+        input,
+        idempotencyKey,
+        decide: async () => {
+          if (await getOrganisationDoc(input.code)) {
+            throw badInput(`An organisation with code ${input.code} exists already.`, [{ path: 'code', message: 'taken' }]);
+          }
+          const now = clock.now();
+          const doc: OrganisationDoc = { _id: input.code, ...input, active: true, version: 1, createdAt: now, updatedAt: now };
+          return {
+            aggregateType: 'organisation',
+            aggregateId: input.code,
+            version: 1,
+            type: 'OrganisationCreated',
+            audience: [AUDIENCE_EVERYONE],
+            data: {},
+            changes: [{ collection: 'organisations', doc }],
+          };
+        },
+      });
+      lookupCache.delete(input.code);
+      return event.changes[0]!.doc as unknown as OrganisationDoc;
+    },
+
+    async update(
+      principal: Principal | null,
+      code: string,
+      rawInput: unknown,
+      expectedVersion: number,
+      idempotencyKey?: string | null,
+    ): Promise<OrganisationDoc> {
+      const p = authorize(principal, 'organisation.manage');
+      const input = parseInput(updateOrganisationInput, rawInput);
+      const { event } = await executor.execute({
+        principal: p,
+        command: 'updateOrganisation',
+        input: { code, input, expectedVersion },
+        idempotencyKey,
+        decide: async () => {
+          const current = await getOrganisationDoc(code);
+          if (!current) throw notFound('Organisation', code);
+          expectVersion('Organisation', code, current.version, expectedVersion);
+          const doc: OrganisationDoc = {
+            ...current,
+            name: input.name ?? current.name,
+            countries: input.countries ?? current.countries,
+            active: input.active ?? current.active,
+            version: current.version + 1,
+            updatedAt: clock.now(),
+          };
+          return {
+            aggregateType: 'organisation',
+            aggregateId: code,
+            version: doc.version,
+            type: 'OrganisationUpdated',
+            audience: [AUDIENCE_EVERYONE],
+            data: { fields: Object.keys(input).filter((k) => input[k as keyof typeof input] != null) },
+            changes: [{ collection: 'organisations', doc }],
+          };
+        },
+      });
+      lookupCache.delete(code);
+      return event.changes[0]!.doc as unknown as OrganisationDoc;
+    },
+
+    async contracts(principal: Principal | null, filter: ContractFilter = {}): Promise<ContractDoc[]> {
+      const p = authorize(principal, 'contract.read');
+      const query: Record<string, unknown> = {};
+      if (filter.memberState) query.memberState = filter.memberState;
+      if (filter.partner) query.partner = filter.partner;
+      if (filter.originCountry) query.originCountries = filter.originCountry;
+      if (filter.activeOn) {
+        const day = parseInput(isoDate, filter.activeOn, 'activeOn');
+        query.validTo = op({ $gte: day });
+        query.validFrom = op({ $lte: day });
+      }
+      return Contracts.find(query)
+        .setOptions({ scope: contractScope(p) })
+        .sort({ memberState: 1, partner: 1, _id: 1 })
+        .lean<ContractDoc[]>();
+    },
+
+    async contract(principal: Principal | null, id: string): Promise<ContractDoc> {
+      const p = authorize(principal, 'contract.read');
+      const doc = await Contracts.findOne({ _id: id })
+        .setOptions({ scope: contractScope(p) })
+        .lean<ContractDoc>();
+      if (!doc) throw notFound('Contract', id);
+      return doc;
+    },
+
+    /**
+     * The contract under which a member state may refer a case to a partner for an
+     * origin country and programme on a day, if any. Internal: callers are services
+     * that have already authorised the member state.
+     */
+    async activeContract(
+      memberState: string,
+      partner: string,
+      originCountry: string,
+      programme: string,
+      day: string,
+    ): Promise<ContractDoc | null> {
+      return Contracts.findOne({
+        memberState,
+        partner,
+        originCountries: originCountry,
+        programmes: programme,
+        validFrom: op({ $lte: day }),
+        validTo: op({ $gte: day }),
+      })
+        .setOptions({ scope: { filter: { memberState } } })
+        .lean<ContractDoc>();
+    },
+
+    async createContract(principal: Principal | null, rawInput: unknown, idempotencyKey?: string | null): Promise<ContractDoc> {
+      const p = authorize(principal, 'contract.manage');
+      const input = parseInput(createContractInput, rawInput);
+      const { event } = await executor.execute({
+        principal: p,
+        command: 'createContract',
+        input,
+        idempotencyKey,
+        decide: async () => {
+          const [memberState, partner] = await Promise.all([
+            getOrganisationDoc(input.memberState),
+            getOrganisationDoc(input.partner),
+          ]);
+          const problems = [];
+          if (memberState?.kind !== 'MEMBER_STATE')
+            problems.push({ path: 'memberState', message: 'not a member state of the network' });
+          if (partner?.kind !== 'PARTNER') problems.push({ path: 'partner', message: 'not a partner of the network' });
+          const programmes = await Programmes.find({ _id: op({ $in: input.programmes }) }).lean<ProgrammeDoc[]>();
+          for (const code of input.programmes) {
+            if (!programmes.some((pr) => pr._id === code))
+              problems.push({ path: 'programmes', message: `unknown programme ${code}` });
+          }
+          if (problems.length > 0) throw badInput('The contract names unknown parties or programmes.', problems);
+          const id = input.id ?? `C-${input.memberState}-${input.partner}-${randomBytes(3).toString('hex').toUpperCase()}`;
+          const existing = await Contracts.findOne({ _id: id })
+            .setOptions({ scope: contractScope(p) })
+            .lean();
+          if (existing) throw badInput(`A contract with id ${id} exists already.`, [{ path: 'id', message: 'taken' }]);
+          const now = clock.now();
+          const doc: ContractDoc = {
+            _id: id,
+            memberState: input.memberState,
+            partner: input.partner,
+            originCountries: input.originCountries,
+            programmes: input.programmes,
+            validFrom: input.validFrom,
+            validTo: input.validTo ?? OPEN_END,
+            endedAt: null,
+            endReason: null,
+            version: 1,
+            createdAt: now,
+            updatedAt: now,
+          };
+          return {
+            aggregateType: 'contract',
+            aggregateId: id,
+            version: 1,
+            type: 'ContractCreated',
+            audience: contractAudience(doc),
+            data: {},
+            changes: [{ collection: 'contracts', doc }],
+          };
+        },
+      });
+      return event.changes[0]!.doc as unknown as ContractDoc;
+    },
+
+    async endContract(
+      principal: Principal | null,
+      args: { id: string; endDate: string; reason: string; expectedVersion: number },
+      idempotencyKey?: string | null,
+    ): Promise<ContractDoc> {
+      const p = authorize(principal, 'contract.manage');
+      const endDate = parseInput(isoDate, args.endDate, 'endDate');
+      const reason = parseInput(requiredText(500), args.reason, 'reason');
+      const { event } = await executor.execute({
+        principal: p,
+        command: 'endContract',
+        input: { ...args, endDate, reason },
+        idempotencyKey,
+        decide: async () => {
+          const current = await Contracts.findOne({ _id: args.id })
+            .setOptions({ scope: contractScope(p) })
+            .lean<ContractDoc>();
+          if (!current) throw notFound('Contract', args.id);
+          expectVersion('Contract', args.id, current.version, args.expectedVersion);
+          if (endDate < current.validFrom) {
+            throw badInput('A contract cannot end before it starts.', [
+              { path: 'endDate', message: `before ${current.validFrom}` },
+            ]);
+          }
+          if (current.endedAt) throw badInput('This contract has been ended already.', [{ path: 'id', message: 'ended' }]);
+          const now = clock.now();
+          const doc: ContractDoc = {
+            ...current,
+            validTo: endDate < current.validTo ? endDate : current.validTo,
+            endedAt: now,
+            endReason: reason,
+            version: current.version + 1,
+            updatedAt: now,
+          };
+          return {
+            aggregateType: 'contract',
+            aggregateId: args.id,
+            version: doc.version,
+            type: 'ContractEnded',
+            audience: contractAudience(doc),
+            data: { endDate, reason },
+            changes: [{ collection: 'contracts', doc }],
+          };
+        },
+      });
+      return event.changes[0]!.doc as unknown as ContractDoc;
+    },
+
+    isActiveOn(contract: ContractDoc, day: string = todayIso(clock.now())): boolean {
+      return contract.validFrom <= day && day <= contract.validTo;
+    },
+
+    async programmes(principal: Principal | null): Promise<ProgrammeDoc[]> {
+      requirePrincipal(principal);
+      return Programmes.find({}).sort({ code: 1 }).lean<ProgrammeDoc[]>();
+    },
+
+    async programme(code: string): Promise<ProgrammeDoc | null> {
+      return Programmes.findById(code).lean<ProgrammeDoc>();
+    },
+
+    async getProgrammes(codes: readonly string[]): Promise<(ProgrammeDoc | null)[]> {
+      const docs = await Programmes.find({ _id: op({ $in: [...codes] }) }).lean<ProgrammeDoc[]>();
+      const byCode = new Map(docs.map((d) => [d._id, d]));
+      return codes.map((c) => byCode.get(c) ?? null);
+    },
+
+    /** Writes a programme's rules (configuration loaded by the seed), as an event. */
+    async putProgramme(
+      principal: Principal,
+      rules: Omit<ProgrammeDoc, '_id' | 'version' | 'createdAt' | 'updatedAt'>,
+      idempotencyKey: string,
+    ) {
+      const { event } = await executor.execute({
+        principal,
+        command: 'putProgramme',
+        input: rules,
+        idempotencyKey,
+        decide: async () => {
+          const current = await Programmes.findById(rules.code).lean<ProgrammeDoc>();
+          const now = clock.now();
+          const doc: ProgrammeDoc = {
+            _id: rules.code,
+            ...rules,
+            version: (current?.version ?? 0) + 1,
+            createdAt: current?.createdAt ?? now,
+            updatedAt: now,
+          };
+          return {
+            aggregateType: 'programme',
+            aggregateId: rules.code,
+            version: doc.version,
+            type: current ? 'ProgrammeUpdated' : 'ProgrammeCreated',
+            audience: [AUDIENCE_EVERYONE],
+            data: {},
+            changes: [{ collection: 'programmes', doc }],
+          };
+        },
+      });
+      return event.changes[0]!.doc as unknown as ProgrammeDoc;
+    },
+  };
+}

@@ -1,0 +1,117 @@
+// The demo data set: programmes, the demo network and (once cases exist) cases in every
+// status. Idempotent: every write carries a fixed idempotency key, and records that
+// exist already are left alone, so running it twice adds nothing.
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import YAML from 'yaml';
+import { z } from 'zod';
+import type { Principal } from '../auth/principal.ts';
+import type { Services } from '../services.ts';
+import type { ProgrammeDoc } from '../modules/organisations/organisation.model.ts';
+import { ORGANISATION_KINDS } from '../auth/principal.ts';
+
+export const CONFIG_DIR = fileURLToPath(new URL('../../config/', import.meta.url));
+
+/** The seed acts as the network's administration. */
+export const SEED_PRINCIPAL: Principal = {
+  subject: 'seed',
+  issuer: 'erin-exchange',
+  organisation: { code: 'SYSTEM', kind: 'NETWORK', name: 'ERIN Exchange' },
+  roles: ['network-admin'],
+};
+
+const programmeFile = z.object({
+  programmes: z.array(
+    z.object({
+      code: z.string(),
+      name: z.string(),
+      description: z.string(),
+      returnType: z.enum(['VOLUNTARY', 'NON_VOLUNTARY']).nullable().default(null),
+      currency: z.string(),
+      arrivalSupport: z.number().int(),
+      arrivalSupportWorkingDays: z.number().int(),
+      perAdult: z.number().int(),
+      perMinor: z.number().int(),
+      perUnaccompaniedMinor: z.number().int(),
+      cashCap: z.number().int(),
+      spendWithinMonths: z.number().int(),
+      monitoringMonths: z.array(z.number().int()),
+      active: z.boolean(),
+    }),
+  ),
+});
+
+const networkFile = z.object({
+  organisations: z.array(
+    z.object({ code: z.string(), kind: z.enum(ORGANISATION_KINDS), name: z.string(), countries: z.array(z.string()) }),
+  ),
+  contracts: z.array(
+    z.object({
+      id: z.string(),
+      memberState: z.string(),
+      partner: z.string(),
+      originCountries: z.array(z.string()),
+      programmes: z.array(z.string()),
+      validFrom: z.string(),
+      validTo: z.string().optional(),
+    }),
+  ),
+});
+
+export function readProgrammes(file = `${CONFIG_DIR}programmes.yaml`) {
+  return programmeFile.parse(YAML.parse(readFileSync(file, 'utf8'))).programmes;
+}
+
+export function readDemoNetwork(file = `${CONFIG_DIR}demo-network.yaml`) {
+  return networkFile.parse(YAML.parse(readFileSync(file, 'utf8')));
+}
+
+export type SeedReport = { created: Record<string, number>; existing: Record<string, number> };
+
+function tally(report: SeedReport, kind: string, created: boolean): void {
+  const bucket = created ? report.created : report.existing;
+  bucket[kind] = (bucket[kind] ?? 0) + 1;
+}
+
+/** Programmes and the demo network. */
+export async function seedNetwork(services: Services, report: SeedReport = { created: {}, existing: {} }): Promise<SeedReport> {
+  const { organisations } = services;
+  for (const rules of readProgrammes()) {
+    const current = await organisations.programme(rules.code);
+    const same =
+      current &&
+      (Object.keys(rules) as (keyof typeof rules)[]).every(
+        (k) => JSON.stringify(current[k as keyof ProgrammeDoc]) === JSON.stringify(rules[k]),
+      );
+    if (same) {
+      tally(report, 'programmes', false);
+      continue;
+    }
+    await organisations.putProgramme(SEED_PRINCIPAL, rules, `seed-programme-${rules.code}-v${(current?.version ?? 0) + 1}`);
+    tally(report, 'programmes', true);
+  }
+  const network = readDemoNetwork();
+  for (const org of network.organisations) {
+    if (await organisations.lookup(org.code)) {
+      tally(report, 'organisations', false);
+      continue;
+    }
+    await organisations.create(SEED_PRINCIPAL, org, `seed-org-${org.code}`);
+    tally(report, 'organisations', true);
+  }
+  for (const contract of network.contracts) {
+    const existing = await organisations.contracts(SEED_PRINCIPAL, { memberState: contract.memberState });
+    if (existing.some((c) => c._id === contract.id)) {
+      tally(report, 'contracts', false);
+      continue;
+    }
+    await organisations.createContract(SEED_PRINCIPAL, contract, `seed-contract-${contract.id}`);
+    tally(report, 'contracts', true);
+  }
+  return report;
+}
+
+export async function seedDemo(services: Services): Promise<SeedReport> {
+  const report = await seedNetwork(services);
+  return report;
+}

@@ -1,0 +1,181 @@
+// The store connection: one mongoose connection per gateway (tests build several in
+// one process), the models registered on it, index creation, health and command
+// monitoring. Every read and write of the app goes through the models here.
+import mongoose, { type Connection, type Model, type Schema } from 'mongoose';
+import type { Logger } from '../logger.ts';
+import { CommandRecorder } from './command-recorder.ts';
+
+// Applies to every connection: filters are sanitised (no operator injection through
+// input values) and a filter on an unknown path is an error, not a silent full scan.
+mongoose.set('sanitizeFilter', true);
+mongoose.set('strictQuery', 'throw');
+mongoose.set('autoIndex', false);
+mongoose.set('autoCreate', false);
+
+export type StoreOptions = {
+  uri: string;
+  dbName: string;
+  timeoutMs: number;
+  logger?: Logger | undefined;
+  /** Records every command's filter and sort (tests check index coverage and round trips). */
+  recordCommands?: boolean;
+};
+
+export type ModelDefinitions = Record<string, Schema>;
+
+export class Store {
+  readonly recorder = new CommandRecorder();
+  private indexesBuilt = false;
+  private lastPingOk = false;
+  private indexPromise: Promise<void> | undefined;
+  private readonly models = new Map<string, Model<unknown>>();
+  /** Observers of every command the app sends (metrics). */
+  onCommand: ((commandName: string) => void) | undefined;
+
+  private constructor(
+    readonly connection: Connection,
+    private readonly options: StoreOptions,
+  ) {}
+
+  static async connect(options: StoreOptions): Promise<Store> {
+    const connection = mongoose.createConnection(options.uri, {
+      dbName: options.dbName,
+      bufferCommands: false,
+      serverSelectionTimeoutMS: options.timeoutMs,
+      connectTimeoutMS: options.timeoutMs,
+      heartbeatFrequencyMS: 1000,
+      socketTimeoutMS: 60_000,
+      maxPoolSize: 50,
+      monitorCommands: true,
+      retryWrites: false,
+    });
+    const store = new Store(connection, options);
+    connection.on('error', (error: unknown) => options.logger?.warn({ err: error }, 'store connection error'));
+    await connection.asPromise();
+    const client = connection.getClient();
+    client.on('commandStarted', (event) => {
+      store.onCommand?.(event.commandName);
+      if (options.recordCommands) store.recorder.record(event.commandName, event.command);
+    });
+    store.lastPingOk = true;
+    return store;
+  }
+
+  get dbName(): string {
+    return this.options.dbName;
+  }
+
+  /** Registers (once) and returns the model for a schema on this connection. */
+  model<T = unknown>(name: string, schema: Schema): Model<T> {
+    const existing = this.models.get(name);
+    if (existing) return existing as unknown as Model<T>;
+    const model = this.connection.model(name, schema) as unknown as Model<T>;
+    this.models.set(name, model as unknown as Model<unknown>);
+    return model;
+  }
+
+  registeredModels(): Model<unknown>[] {
+    return [...this.models.values()];
+  }
+
+  /** Creates collections and declared indexes of every registered model. Idempotent. */
+  async ensureIndexes(): Promise<void> {
+    this.indexPromise ??= (async () => {
+      for (const model of this.models.values()) {
+        await model.createCollection().catch((error: { codeName?: string; code?: number }) => {
+          if (error.code !== 48 && error.codeName !== 'NamespaceExists') throw error;
+        });
+        await model.createIndexes();
+      }
+      this.indexesBuilt = true;
+    })().finally(() => {
+      this.indexPromise = undefined;
+    });
+    return this.indexPromise;
+  }
+
+  /** True when the store answers a ping within the timeout. */
+  async ping(): Promise<boolean> {
+    const db = this.connection.db;
+    if (!db) return false;
+    try {
+      await withTimeout(db.command({ ping: 1 }), this.options.timeoutMs);
+      if (!this.lastPingOk) {
+        this.options.logger?.info('store reachable again');
+        // A server that came back empty needs its indexes again; createIndexes is idempotent.
+        this.indexesBuilt = false;
+        await this.ensureIndexes().catch((error: unknown) =>
+          this.options.logger?.warn({ err: error }, 'rebuilding indexes failed'),
+        );
+      }
+      this.lastPingOk = true;
+      return true;
+    } catch {
+      if (this.lastPingOk) this.options.logger?.warn('store unreachable');
+      this.lastPingOk = false;
+      return false;
+    }
+  }
+
+  /** Ready: the store answers and the indexes are built. */
+  async ready(): Promise<boolean> {
+    const up = await this.ping();
+    return up && this.indexesBuilt;
+  }
+
+  get up(): boolean {
+    return this.lastPingOk;
+  }
+
+  async close(): Promise<void> {
+    await this.connection.close(true);
+  }
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('timeout')), ms);
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error instanceof Error ? error : new Error(String(error)));
+      },
+    );
+  });
+}
+
+/** True for a duplicate-key error: the only reliable conflict signal on both stores. */
+export function isDuplicateKey(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const code = (error as { code?: unknown }).code;
+  if (code === 11000 || code === 11001) return true;
+  const writeErrors = (error as { writeErrors?: { code?: number }[] }).writeErrors;
+  return Array.isArray(writeErrors) && writeErrors.some((w) => w.code === 11000);
+}
+
+const UNAVAILABLE_ERROR_NAMES = new Set([
+  'MongoServerSelectionError',
+  'MongoNetworkError',
+  'MongoNetworkTimeoutError',
+  'MongoNotConnectedError',
+  'MongoTopologyClosedError',
+  'MongoPoolClearedError',
+  'MongooseServerSelectionError',
+]);
+
+/** True when an error means the store could not be reached (not a bad request). */
+export function isStoreUnavailable(error: unknown): boolean {
+  for (let e: unknown = error, depth = 0; e && depth < 5; depth += 1) {
+    const err = e as { name?: string; message?: string; cause?: unknown };
+    if (err.name && UNAVAILABLE_ERROR_NAMES.has(err.name)) return true;
+    if (typeof err.message === 'string' && /Client must be connected|connection .* closed|ECONNREFUSED/.test(err.message)) {
+      return true;
+    }
+    e = err.cause;
+  }
+  return false;
+}

@@ -1,0 +1,157 @@
+// Builds a whole gateway in-process on its own database of the shared test store, with
+// an HTTP server on a free port, and sends it real GraphQL over HTTP.
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { inject } from 'vitest';
+import { createGateway, type Gateway } from '../../src/app.ts';
+import { mintDevToken } from '../../src/auth/dev-issuer.ts';
+import type { Role } from '../../src/auth/principal.ts';
+import { ManualClock, systemClock, type Clock } from '../../src/clock.ts';
+import { loadConfig, type Config } from '../../src/config.ts';
+import { createLogger } from '../../src/logger.ts';
+import { seedNetwork } from '../../src/seed/demo.ts';
+import { Store } from '../../src/store/store.ts';
+
+export type GqlResponse<T = Record<string, unknown>> = {
+  status: number;
+  data: T | null | undefined;
+  errors: { message: string; path?: (string | number)[]; extensions: { code: string } & Record<string, unknown> }[] | undefined;
+  headers: Headers;
+};
+
+export type TestGatewayOptions = {
+  /** Extra environment for loadConfig. */
+  env?: Record<string, string>;
+  clock?: Clock;
+  /** Load the programmes and the demo network (default true). */
+  seed?: boolean;
+  /** Use this store URI instead of the shared test store. */
+  mongoUri?: string;
+  dbName?: string;
+  trustWatchIntervalMs?: number;
+};
+
+export type TestGateway = Awaited<ReturnType<typeof startGateway>>;
+
+export function uniqueDbName(prefix = 't'): string {
+  return `${prefix}_${randomBytes(6).toString('hex')}`;
+}
+
+export async function startGateway(options: TestGatewayOptions = {}) {
+  const dataDir = mkdtempSync(path.join(inject('dataDir'), 'gw-'));
+  const config: Config = loadConfig({
+    NODE_ENV: 'test',
+    ERIN_DATA_DIR: dataDir,
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    ERIN_STORE_TIMEOUT: '2s',
+    ERIN_RATE_LIMIT: '100000',
+    ...options.env,
+  });
+  const logger = createLogger(config.logLevel);
+  const dbName = options.dbName ?? uniqueDbName();
+  const store = await Store.connect({
+    uri: options.mongoUri ?? inject('mongoUri'),
+    dbName,
+    timeoutMs: config.storeTimeoutMs,
+    logger,
+    recordCommands: true,
+  });
+  const clock = options.clock ?? systemClock;
+  const gateway: Gateway = await createGateway({
+    config,
+    store,
+    logger,
+    clock,
+    ...(options.trustWatchIntervalMs ? { trustWatchIntervalMs: options.trustWatchIntervalMs } : {}),
+  });
+  await store.ensureIndexes();
+  if (options.seed !== false) await seedNetwork(gateway.services);
+  const server: Server = createServer(gateway.app);
+  gateway.attach(server);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  function token(
+    organisation: string,
+    roles: Role | Role[],
+    extra: { subject?: string; ttlSeconds?: number; issuedAt?: number } = {},
+  ) {
+    return mintDevToken({
+      dataDir,
+      audience: config.tokenAudience,
+      organisation,
+      roles: Array.isArray(roles) ? roles : [roles],
+      ...extra,
+    });
+  }
+
+  async function gql<T = Record<string, unknown>>(
+    query: string,
+    variables: Record<string, unknown> = {},
+    opts: { token?: string | undefined; headers?: Record<string, string> } = {},
+  ): Promise<GqlResponse<T>> {
+    const response = await fetch(`${url}/graphql`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        ...(opts.token ? { authorization: `Bearer ${opts.token}` } : {}),
+        ...opts.headers,
+      },
+      body: JSON.stringify({ query, variables }),
+    });
+    const body = (await response.json()) as { data?: T | null; errors?: GqlResponse['errors'] };
+    return { status: response.status, data: body.data, errors: body.errors, headers: response.headers };
+  }
+
+  /** A client acting as one organisation and role. */
+  function as(organisation: string, roles: Role | Role[], subject?: string) {
+    const t = token(organisation, roles, subject ? { subject } : {});
+    return {
+      token: t,
+      gql: <T = Record<string, unknown>>(query: string, variables: Record<string, unknown> = {}) =>
+        gql<T>(query, variables, { token: t }),
+      /** Runs a query and fails the test with the errors if there are any. */
+      ok: async <T = Record<string, unknown>>(query: string, variables: Record<string, unknown> = {}): Promise<T> => {
+        const r = await gql<T>(query, variables, { token: t });
+        if (r.errors?.length) throw new Error(`GraphQL errors: ${JSON.stringify(r.errors, null, 2)}`);
+        return r.data as T;
+      },
+    };
+  }
+
+  return {
+    url,
+    config,
+    dataDir,
+    dbName,
+    store,
+    clock,
+    gateway,
+    services: gateway.services,
+    token,
+    gql,
+    as,
+    async close() {
+      await new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      });
+      await gateway.close();
+      await store.connection.dropDatabase().catch(() => undefined);
+      await store.close();
+    },
+  };
+}
+
+/** A clock for tests that place the gateway on a given day. */
+export function clockAt(iso: string): ManualClock {
+  return new ManualClock(new Date(iso));
+}
+
+/** The error codes of a response, in order. */
+export function codes(response: GqlResponse): string[] {
+  return (response.errors ?? []).map((e) => e.extensions.code);
+}

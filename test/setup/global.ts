@@ -1,0 +1,30 @@
+// Starts one embedded store for the whole run (or uses MONGODB_URI). Each test file
+// then works in its own database on it, over the wire protocol.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { TestProject } from 'vitest/node';
+import { EmbeddedStore } from '../../src/store/embedded.ts';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    mongoUri: string;
+    dataDir: string;
+  }
+}
+
+export default async function setup(project: TestProject) {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'erin-test-'));
+  let embedded: EmbeddedStore | undefined;
+  let uri = process.env.MONGODB_URI;
+  if (!uri) {
+    embedded = await EmbeddedStore.start({ dataDir });
+    uri = embedded.uri;
+  }
+  project.provide('mongoUri', uri);
+  project.provide('dataDir', dataDir);
+  return async () => {
+    await embedded?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+}
