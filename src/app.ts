@@ -28,6 +28,8 @@ import { organisationResolvers } from './modules/organisations/organisation.reso
 import { createServices } from './services.ts';
 import { isStoreUnavailable, type Store } from './store/store.ts';
 
+const KNOWN_ROUTES = new Set(['/graphql', '/healthz', '/readyz', '/metrics', '/portal', '/evidence']);
+
 export const PORTAL_DIR = fileURLToPath(new URL('../portal/', import.meta.url));
 
 export type GatewayOptions = {
@@ -114,7 +116,8 @@ export async function createGateway(options: GatewayOptions) {
   app.use((req, res, next) => {
     const end = metrics.httpDuration.startTimer();
     res.on('finish', () => {
-      const route = req.route?.path ?? (req.path.startsWith('/portal') ? '/portal' : req.path.split('/').slice(0, 2).join('/'));
+      const first = `/${(req.originalUrl.split('?')[0] ?? '').split('/')[1] ?? ''}`;
+      const route = KNOWN_ROUTES.has(first) ? first : 'other';
       metrics.httpRequests.inc({ method: req.method, route, status: String(res.statusCode) });
       end({ method: req.method, route });
     });

@@ -51,15 +51,13 @@ describe('organisations', () => {
   });
 
   it('lists the programmes with their entitlement rules in minor units', async () => {
-    const { programmes } = await gw
-      .as('NL', 'caseworker')
-      .ok<{
-        programmes: {
-          code: string;
-          perAdult: { amount: number; currency: string; formatted: string };
-          cashCap: { amount: number };
-        }[];
-      }>('{ programmes { code perAdult { amount currency formatted } cashCap { amount } } }');
+    const { programmes } = await gw.as('NL', 'caseworker').ok<{
+      programmes: {
+        code: string;
+        perAdult: { amount: number; currency: string; formatted: string };
+        cashCap: { amount: number };
+      }[];
+    }>('{ programmes { code perAdult { amount currency formatted } cashCap { amount } } }');
     const avrr = programmes.find((p) => p.code === 'NL-AVRR');
     expect(avrr?.perAdult).toEqual({ amount: 180000, currency: 'EUR', formatted: '1,800.00 EUR' });
     expect(avrr?.cashCap.amount).toBe(30000);

@@ -17,6 +17,8 @@ export type EmbeddedStoreOptions = {
   logger?: Logger | undefined;
   /** Restart the process when it exits unexpectedly (default true). */
   supervise?: boolean;
+  /** Wait before a restart (default 500 ms). */
+  restartDelayMs?: number;
 };
 
 const START_TIMEOUT_MS = 30_000;
@@ -105,7 +107,7 @@ export class EmbeddedStore {
         this.options.logger?.error({ module: 'embedded-store', err: error }, 'embedded store restart failed; retrying');
         this.scheduleRestart();
       });
-    }, RESTART_DELAY_MS).unref();
+    }, this.options.restartDelayMs ?? RESTART_DELAY_MS).unref();
   }
 
   /** Kills the process without stopping supervision (tests use it to simulate a crash). */

@@ -1,0 +1,32 @@
+// `npx erin …`: token, seed, stats, audit. Each command prints --help.
+import { Command, InvalidArgumentError } from 'commander';
+import { registerAuditCommand } from './audit.ts';
+import { registerSeedCommand } from './seed.ts';
+import { registerTokenCommand } from './token.ts';
+
+export function buildProgram(): Command {
+  const program = new Command('erin')
+    .description('ERIN Exchange command line: tokens for development, demo and bulk data, statistics, audit.')
+    .showHelpAfterError('(run with --help for usage)')
+    .configureHelp({ sortSubcommands: true });
+  registerTokenCommand(program);
+  registerSeedCommand(program);
+  registerAuditCommand(program);
+  return program;
+}
+
+export function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('a positive whole number');
+  return n;
+}
+
+const isMain = process.argv[1] && /erin(\.js)?$|cli[/\\]main\.ts$/.test(process.argv[1]);
+if (isMain) {
+  buildProgram()
+    .parseAsync(process.argv)
+    .catch((error: unknown) => {
+      process.stderr.write(`erin: ${error instanceof Error ? error.message : String(error)}\n`);
+      process.exit(1);
+    });
+}

@@ -1,0 +1,33 @@
+// What CLI commands share: configuration, a quiet logger, the store (the running
+// gateway's embedded store when there is one) and the services.
+import { ConfigError, loadConfig, type Config } from '../config.ts';
+import { createLogger } from '../logger.ts';
+import { createServices, type Services } from '../services.ts';
+import { openStore } from '../store/open.ts';
+import { systemClock } from '../clock.ts';
+
+export function cliConfig(): Config {
+  try {
+    return loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
+}
+
+/** Runs an action with the services on the configured store, then closes everything. */
+export async function withServices<T>(action: (services: Services, config: Config) => Promise<T>): Promise<T> {
+  const config = cliConfig();
+  const logger = createLogger(process.env.LOG_LEVEL ?? 'warn');
+  const opened = await openStore(config, logger, { share: true });
+  try {
+    const services = createServices({ store: opened.store, clock: systemClock, logger });
+    await opened.store.ensureIndexes();
+    return await action(services, config);
+  } finally {
+    await opened.close();
+  }
+}

@@ -1,0 +1,71 @@
+// The `erin` command as an operator runs it: a separate process, against the real store.
+import { execFile } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import jwt from 'jsonwebtoken';
+import { describe, expect, inject, it } from 'vitest';
+import { uniqueDbName } from './helpers/gateway.ts';
+
+const run = promisify(execFile);
+const ERIN = path.resolve('bin/erin.js');
+
+function erin(args: string[], env: Record<string, string> = {}) {
+  return run(process.execPath, [ERIN, ...args], {
+    env: { ...process.env, LOG_LEVEL: 'silent', ...env },
+    timeout: 120_000,
+  });
+}
+
+describe('erin CLI', () => {
+  it('prints help for itself and for each command', async () => {
+    const top = await erin(['--help']);
+    for (const command of ['token', 'seed', 'audit']) expect(top.stdout).toContain(command);
+    for (const command of ['token', 'seed', 'audit']) {
+      const help = await erin([command, '--help']);
+      expect(help.stdout).toMatch(/^Usage: erin /);
+    }
+  });
+
+  it('mints a development token with the organisation, roles, subject and lifetime asked for', async () => {
+    const dataDir = mkdtempSync(path.join(inject('dataDir'), 'cli-'));
+    const { stdout } = await erin(
+      ['token', '--org', 'NL', '--role', 'caseworker', 'coordinator', '--ttl', '15m', '--sub', 'alice'],
+      {
+        ERIN_DATA_DIR: dataDir,
+      },
+    );
+    const claims = jwt.decode(stdout.trim(), { complete: true });
+    expect(claims?.header).toMatchObject({ alg: 'ES256', kid: 'dev-1' });
+    expect(claims?.payload).toMatchObject({
+      org: 'NL',
+      roles: ['caseworker', 'coordinator'],
+      sub: 'alice',
+      aud: 'erin-exchange',
+    });
+    const payload = claims?.payload as { exp: number; iat: number };
+    expect(payload.exp - payload.iat).toBe(900);
+  });
+
+  it('refuses an unknown role', async () => {
+    const dataDir = mkdtempSync(path.join(inject('dataDir'), 'cli-'));
+    await expect(erin(['token', '--org', 'NL', '--role', 'king'], { ERIN_DATA_DIR: dataDir })).rejects.toMatchObject({
+      stderr: expect.stringContaining('unknown role'),
+    });
+  });
+
+  it('seed --demo is idempotent: the second run creates nothing', async () => {
+    const env = {
+      MONGODB_URI: `${inject('mongoUri')}${uniqueDbName('cli')}`,
+      ERIN_DATA_DIR: mkdtempSync(path.join(inject('dataDir'), 'cli-')),
+    };
+    const first = await erin(['seed', '--demo'], env);
+    expect(first.stdout).toMatch(/created: .*16 organisations/);
+    expect(first.stdout).toMatch(/18 contracts/);
+    const second = await erin(['seed', '--demo'], env);
+    expect(second.stdout).toMatch(/^created: nothing$/m);
+    expect(second.stdout).toMatch(/already there: .*16 organisations/);
+    const audit = await erin(['audit', 'verify'], env);
+    expect(audit.stdout).toMatch(/^ok: \d+ events, chain intact/);
+  });
+});

@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../src/config.ts';
+
+describe('configuration', () => {
+  it('has working defaults for development', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({ env: 'development', port: 4000, mongodbUri: undefined, logLevel: 'info', dbName: 'erin' });
+    expect(config.dataDir).toMatch(/data$/);
+  });
+
+  it('lists every problem at once', () => {
+    let error: unknown;
+    try {
+      loadConfig({ PORT: 'eighty', MONGODB_URI: 'postgres://x', LOG_LEVEL: 'loud', ERIN_TOKEN_MAX_AGE: 'forever' });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const problems = (error as ConfigError).problems.join('\n');
+    for (const name of ['PORT', 'MONGODB_URI', 'LOG_LEVEL', 'ERIN_TOKEN_MAX_AGE']) expect(problems).toContain(name);
+    expect((error as ConfigError).problems).toHaveLength(4);
+  });
+
+  it('requires an encryption key and a trust file in production', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrowError(/ERIN_ENCRYPTION_KEY[\s\S]*ERIN_TRUST/);
+  });
+
+  it('refuses an encryption key that is not 32 bytes', () => {
+    expect(() => loadConfig({ ERIN_ENCRYPTION_KEY: Buffer.alloc(16).toString('base64') })).toThrowError(/ERIN_ENCRYPTION_KEY/);
+    expect(loadConfig({ ERIN_ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64') }).encryptionKey).toHaveLength(32);
+  });
+
+  it('takes the database name from the MongoDB URI when it has one', async () => {
+    const { databaseName } = await import('../src/config.ts');
+    expect(databaseName(loadConfig({ MONGODB_URI: 'mongodb://db:27017/erin_prod?replicaSet=rs0' }))).toBe('erin_prod');
+    expect(databaseName(loadConfig({ MONGODB_URI: 'mongodb://db:27017/' }))).toBe('erin');
+  });
+});

@@ -1,0 +1,89 @@
+// The HTTP surface: health, readiness, metrics, and how malformed requests are answered.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { codes, startGateway, type TestGateway } from './helpers/gateway.ts';
+
+let gw: TestGateway;
+beforeAll(async () => {
+  gw = await startGateway();
+});
+afterAll(async () => {
+  await gw?.close();
+});
+
+describe('open endpoints', () => {
+  it('healthz and readyz answer without a token', async () => {
+    expect(await (await fetch(`${gw.url}/healthz`)).json()).toEqual({ status: 'ok' });
+    const ready = await fetch(`${gw.url}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toEqual({ status: 'ready', store: 'up' });
+  });
+
+  it('metrics count HTTP requests and GraphQL operations and report the store up', async () => {
+    await gw.as('NL', 'caseworker').ok('query Dashboard { organisations { code } }');
+    const text = await (await fetch(`${gw.url}/metrics`)).text();
+    expect(text).toMatch(/erin_graphql_operations_total\{operation="Dashboard",type="query",outcome="ok"\} 1/);
+    expect(text).toMatch(/erin_http_requests_total\{method="POST",route="\/graphql",status="200"\} \d+/);
+    expect(text).toMatch(/erin_graphql_operation_duration_seconds_count\{operation="Dashboard",type="query"\} 1/);
+    expect(text).toMatch(/erin_store_up 1/);
+    expect(text).toMatch(/erin_store_commands_total\{command="find"\} \d+/);
+  });
+
+  it('every response carries a request id, and a sane one given by the client is kept', async () => {
+    const given = await fetch(`${gw.url}/healthz`, { headers: { 'x-request-id': 'abc-123' } });
+    expect(given.headers.get('x-request-id')).toBe('abc-123');
+    const hostile = await fetch(`${gw.url}/healthz`, { headers: { 'x-request-id': 'a\tb<script>' } });
+    expect(hostile.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+  });
+});
+
+describe('malformed requests', () => {
+  it('an unknown field is BAD_USER_INPUT', async () => {
+    const r = await gw.as('NL', 'caseworker').gql('{ organisations { code secretField } }');
+    expect(codes(r)).toEqual(['BAD_USER_INPUT']);
+    expect(r.errors?.[0]?.message).toContain('secretField');
+    expect(r.status).toBe(400);
+  });
+
+  it('a query that does not parse is BAD_USER_INPUT', async () => {
+    const r = await gw.as('NL', 'caseworker').gql('{ organisations { code ');
+    expect(codes(r)).toEqual(['BAD_USER_INPUT']);
+    expect(r.status).toBe(400);
+  });
+
+  it('a variable of the wrong type is BAD_USER_INPUT', async () => {
+    const r = await gw
+      .as('NL', 'caseworker')
+      .gql('query ($k: OrganisationKind) { organisations(kind: $k) { code } }', { k: 'PIRATE' });
+    expect(codes(r)).toEqual(['BAD_USER_INPUT']);
+  });
+
+  it('a body that is not JSON gets a GraphQL-shaped 400, not a stack trace', async () => {
+    const response = await fetch(`${gw.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${gw.token('NL', 'caseworker')}` },
+      body: '{"query": "{ organisations { code } }"',
+    });
+    expect(response.status).toBe(400);
+    const body = (await response.json()) as { errors: { message: string; extensions: { code: string } }[] };
+    expect(body.errors[0]?.extensions.code).toBe('BAD_USER_INPUT');
+    expect(JSON.stringify(body)).not.toMatch(/at .*\.(ts|js):\d+/);
+  });
+
+  it('an oversized body is refused with 413', async () => {
+    const response = await fetch(`${gw.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: `{ organisations { code } } # ${'x'.repeat(2 * 1024 * 1024)}` }),
+    });
+    expect(response.status).toBe(413);
+    const body = (await response.json()) as { errors: { extensions: { code: string } }[] };
+    expect(body.errors[0]?.extensions.code).toBe('BAD_USER_INPUT');
+  });
+
+  it('a query nested too deeply is refused before it runs', async () => {
+    const deep = `{ contracts { memberState { contracts { partner { contracts { memberState { contracts { partner { contracts { memberState { contracts { partner { contracts { id } } } } } } } } } } } } } }`;
+    const r = await gw.as('NL', 'caseworker').gql(deep);
+    expect(codes(r)).toEqual(['BAD_USER_INPUT']);
+    expect(r.errors?.[0]?.message).toMatch(/exceeds maximum operation depth/);
+  });
+});
