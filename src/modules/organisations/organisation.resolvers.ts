@@ -23,12 +23,7 @@ export const organisationResolvers: Resolvers = {
   },
   Organisation: {
     code: (o) => o._id,
-    contracts: (o, _, { services, principal }) =>
-      o.kind === 'MEMBER_STATE'
-        ? services.organisations.contracts(principal, { memberState: o._id })
-        : o.kind === 'PARTNER'
-          ? services.organisations.contracts(principal, { partner: o._id })
-          : [],
+    contracts: (o, _, { services, principal }) => services.organisations.contractsOf(principal, o),
   },
   Contract: {
     id: (c) => c._id,

@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import type { Model } from 'mongoose';
-import { authorize, contractScope, requirePrincipal } from '../../auth/policy.ts';
+import { authorize, can, contractScope, requirePrincipal } from '../../auth/policy.ts';
 import type { OrganisationKind, Principal } from '../../auth/principal.ts';
 import type { Clock } from '../../clock.ts';
 import { badInput, notFound } from '../../errors.ts';
@@ -197,6 +197,15 @@ export function createOrganisationService(deps: { store: Store; executor: Comman
         .setOptions({ scope: contractScope(p) })
         .sort({ memberState: 1, partner: 1, _id: 1 })
         .lean<ContractDoc[]>();
+    },
+
+    /** The contracts of one organisation that the caller may see (none for roles without access). */
+    async contractsOf(principal: Principal | null, organisation: OrganisationDoc): Promise<ContractDoc[]> {
+      const p = requirePrincipal(principal);
+      if (!can(p, 'contract.read')) return [];
+      if (organisation.kind === 'MEMBER_STATE') return this.contracts(p, { memberState: organisation._id });
+      if (organisation.kind === 'PARTNER') return this.contracts(p, { partner: organisation._id });
+      return [];
     },
 
     async contract(principal: Principal | null, id: string): Promise<ContractDoc> {
