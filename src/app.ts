@@ -26,6 +26,9 @@ import { createMetrics } from './metrics.ts';
 import { identityResolvers } from './modules/identity.resolvers.ts';
 import { organisationResolvers } from './modules/organisations/organisation.resolvers.ts';
 import { createServices } from './services.ts';
+import { createSealer, resolveEncryptionKey } from './crypto/sealed.ts';
+import { caseResolvers } from './modules/cases/case.resolvers.ts';
+import { rateResolvers } from './modules/rates/rate.resolvers.ts';
 import { isStoreUnavailable, type Store } from './store/store.ts';
 
 const KNOWN_ROUTES = new Set(['/graphql', '/healthz', '/readyz', '/metrics', '/portal', '/evidence']);
@@ -45,7 +48,8 @@ export async function createGateway(options: GatewayOptions) {
   const { config, store, logger } = options;
   const clock = options.clock ?? systemClock;
   const metrics = createMetrics();
-  const services = createServices({ store, clock, logger });
+  const sealer = createSealer([resolveEncryptionKey(config.encryptionKey, config.dataDir)]);
+  const services = createServices({ store, clock, logger, sealer });
   store.onCommand = (name) => metrics.storeCommands.inc({ command: name });
 
   const trust = new TrustStore({
@@ -58,7 +62,7 @@ export async function createGateway(options: GatewayOptions) {
   const trustLoaded = trust.reload();
   if (config.trustFile && !trustLoaded) throw new Error(`the trust file ${config.trustFile} could not be loaded (see the log)`);
 
-  const schema = buildSchema([scalarResolvers, identityResolvers, organisationResolvers]);
+  const schema = buildSchema([scalarResolvers, identityResolvers, organisationResolvers, rateResolvers, caseResolvers]);
 
   /** Establishes the caller from an Authorization header value; shared with the WebSocket transport. */
   async function principalFrom(authorization: string | undefined, requestLogger: Logger): Promise<Principal | null> {
@@ -176,7 +180,7 @@ export async function createGateway(options: GatewayOptions) {
           requestId: String((req as Request & { id: string | number }).id),
           logger: requestLogger,
           services,
-          loaders: createLoaders(services),
+          loaders: createLoaders(services, principal),
         };
       },
     }),

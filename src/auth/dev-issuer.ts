@@ -21,8 +21,11 @@ function ensureKeys(dataDir: string): { privateKey: KeyObject; publicKey: KeyObj
   if (!existsSync(files.privateKey)) {
     mkdirSync(files.dir, { recursive: true, mode: 0o700 });
     const pair = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
-    writeFileSync(files.privateKey, pair.privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600, flag: 'wx' });
-    writeFileSync(files.publicKey, pair.publicKey.export({ type: 'spki', format: 'pem' }), { mode: 0o644 });
+    try {
+      writeFileSync(files.privateKey, pair.privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600, flag: 'wx' });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error; // another process made it first
+    }
   }
   const privateKey = createPrivateKey(readFileSync(files.privateKey, 'utf8'));
   return { privateKey, publicKey: createPublicKey(privateKey) };

@@ -5,6 +5,7 @@ import { createLogger } from '../logger.ts';
 import { createServices, type Services } from '../services.ts';
 import { openStore } from '../store/open.ts';
 import { systemClock } from '../clock.ts';
+import { createSealer, resolveEncryptionKey } from '../crypto/sealed.ts';
 
 export function cliConfig(): Config {
   try {
@@ -24,7 +25,8 @@ export async function withServices<T>(action: (services: Services, config: Confi
   const logger = createLogger(process.env.LOG_LEVEL ?? 'warn');
   const opened = await openStore(config, logger, { share: true });
   try {
-    const services = createServices({ store: opened.store, clock: systemClock, logger });
+    const sealer = createSealer([resolveEncryptionKey(config.encryptionKey, config.dataDir)]);
+    const services = createServices({ store: opened.store, clock: systemClock, logger, sealer });
     await opened.store.ensureIndexes();
     return await action(services, config);
   } finally {

@@ -32,6 +32,8 @@ export type EventDraft = {
   changes: DocumentChange[];
   /** `<organisation>:<key>` when the write carried an idempotency key. */
   idempotencyKey: string | null;
+  /** The case this event concerns, if any (case writes, child records, audited reads). */
+  caseId?: string | null;
 };
 
 export type StoredEvent = EventDraft & {
@@ -54,6 +56,7 @@ export const eventSchema = new Schema(
     data: { type: Schema.Types.Mixed },
     changes: { type: Schema.Types.Mixed },
     idempotencyKey: { type: String, default: null },
+    caseId: { type: String, default: null },
     prevHash: { type: String, required: true },
     hash: { type: String, required: true },
   },
@@ -66,8 +69,9 @@ eventSchema.index({ aggregateType: 1, aggregateId: 1, version: 1 }, { unique: tr
 eventSchema.index({ audience: 1, _id: 1 });
 // Recovery of an interrupted idempotent write.
 eventSchema.index({ idempotencyKey: 1 });
-// Aggregate history (audit trail).
+// Aggregate history, and a case's audit trail (its own events, its records', its reads).
 eventSchema.index({ aggregateId: 1, _id: 1 });
+eventSchema.index({ caseId: 1, _id: 1 });
 // Event history by type and time (deadline checks, statistics of activity).
 eventSchema.index({ type: 1, _id: 1 });
 

@@ -50,6 +50,7 @@ export class EventLog {
       const unhashed: Omit<StoredEvent, 'hash'> = {
         _id: head.seq + 1,
         ...draft,
+        caseId: draft.caseId ?? null,
         at: this.now(),
         prevHash: head.hash,
       };

@@ -1,13 +1,7 @@
 import { GraphQLScalarType } from 'graphql';
 import { DateTimeResolver, JSONResolver, LocalDateResolver } from 'graphql-scalars';
+import { formatMoney } from '../money.ts';
 import type { Resolvers } from './generated/types.ts';
-
-/** `150000, EUR` → `1,500.00 EUR`, with the currency's own number of decimals. */
-export function formatMoney(amount: number, currency: string): string {
-  const digits = new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2;
-  const value = amount / 10 ** digits;
-  return `${value.toLocaleString('en', { minimumFractionDigits: digits, maximumFractionDigits: digits })} ${currency}`;
-}
 
 export const scalarResolvers: Resolvers = {
   DateTime: DateTimeResolver,

@@ -62,6 +62,12 @@ export function readProgrammes(file = `${CONFIG_DIR}programmes.yaml`) {
   return programmeFile.parse(YAML.parse(readFileSync(file, 'utf8'))).programmes;
 }
 
+const ratesFile = z.object({ rates: z.array(z.object({ currency: z.string(), rate: z.string(), validFrom: z.string() })) });
+
+export function readDemoRates(file = `${CONFIG_DIR}demo-rates.yaml`) {
+  return ratesFile.parse(YAML.parse(readFileSync(file, 'utf8'))).rates;
+}
+
 export function readDemoNetwork(file = `${CONFIG_DIR}demo-network.yaml`) {
   return networkFile.parse(YAML.parse(readFileSync(file, 'utf8')));
 }
@@ -107,6 +113,15 @@ export async function seedNetwork(services: Services, report: SeedReport = { cre
     }
     await organisations.createContract(SEED_PRINCIPAL, contract, `seed-contract-${contract.id}`);
     tally(report, 'contracts', true);
+  }
+  const existingRates = await services.rates.list(SEED_PRINCIPAL);
+  for (const rate of readDemoRates()) {
+    if (existingRates.some((r) => r.currency === rate.currency && r.validFrom === rate.validFrom)) {
+      tally(report, 'exchange rates', false);
+      continue;
+    }
+    await services.rates.set(SEED_PRINCIPAL, rate, null, `seed-rate-${rate.currency}-${rate.validFrom}`);
+    tally(report, 'exchange rates', true);
   }
   return report;
 }

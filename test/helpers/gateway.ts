@@ -84,6 +84,8 @@ export async function startGateway(options: TestGatewayOptions = {}) {
       audience: config.tokenAudience,
       organisation,
       roles: Array.isArray(roles) ? roles : [roles],
+      // Issued on the gateway's clock, so a gateway placed on another day accepts it.
+      issuedAt: Math.floor(clock.now().getTime() / 1000),
       ...extra,
     });
   }

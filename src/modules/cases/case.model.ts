@@ -1,0 +1,216 @@
+// Cases and their plans. Both are tenant-owned (memberState, partner) and written only
+// as post-images of events; plans are separate documents so a case stays small.
+import { Schema } from 'mongoose';
+import { tenantScoped } from '../../store/tenant.ts';
+import type { Money } from '../../money.ts';
+import type { CaseStatus } from './case.state.ts';
+
+export const GENDERS = ['FEMALE', 'MALE', 'OTHER', 'UNDISCLOSED'] as const;
+export const RELATIONS = ['PRINCIPAL', 'SPOUSE', 'CHILD', 'PARENT', 'SIBLING', 'OTHER'] as const;
+export const CLOSURE_REASONS = [
+  'SUPPORT_PERIOD_ENDED',
+  'NO_LONGER_ELIGIBLE',
+  'OPTED_OUT',
+  'LEFT_THE_AREA',
+  'RE_MIGRATED',
+  'DECEASED',
+] as const;
+export type ClosureReason = (typeof CLOSURE_REASONS)[number];
+
+export type HouseholdMember = { yearOfBirth: number; gender: (typeof GENDERS)[number]; relation: (typeof RELATIONS)[number] };
+
+export type Consent = { purpose: string; givenOn: string; expiresOn: string };
+
+export type EntitlementLine = { category: 'ADULT' | 'MINOR' | 'UNACCOMPANIED_MINOR'; persons: number; each: number };
+
+/** In EUR minor units, from the programme's rules at the time. */
+export type Entitlement = {
+  programme: string;
+  currency: 'EUR';
+  total: number;
+  cashCap: number;
+  arrivalSupport: number;
+  lines: EntitlementLine[];
+  computedAt: Date;
+};
+
+export type Vulnerability = {
+  unaccompaniedMinor: boolean;
+  victimOfTrafficking: boolean;
+  medicalNeeds: boolean;
+  notes: string | null;
+};
+
+export type CaseDoc = {
+  _id: string;
+  reference: string;
+  memberState: string;
+  partner: string | null;
+  /** True from the first referral on: the partner's scope includes the case. */
+  sharedWithPartner: boolean;
+  contract: string | null;
+  programme: string;
+  originCountry: string;
+  returnType: 'VOLUNTARY' | 'NON_VOLUNTARY';
+  plannedDepartureDate: string | null;
+  plannedArrivalDate: string | null;
+  arrivedOn: string | null;
+  registeredAfterReturn: boolean;
+  household: HouseholdMember[];
+  /** Sealed (AES-256-GCM) special-category fields; see src/crypto/sealed.ts. */
+  needsAssessmentSealed: string | null;
+  vulnerabilitySealed: string | null;
+  consent: Consent;
+  entitlement: Entitlement;
+  status: CaseStatus;
+  statusChangedAt: Date;
+  referredAt: Date | null;
+  referralDeadline: Date | null;
+  respondedAt: Date | null;
+  declineReason: string | null;
+  closedAt: Date | null;
+  closureReason: ClosureReason | null;
+  closureComment: string | null;
+  /** The newest plan version and the approved one in force. */
+  latestPlan: number | null;
+  planInForce: number | null;
+  version: number;
+  createdAt: Date;
+  updatedAt: Date;
+};
+
+export const caseSchema = new Schema<CaseDoc>(
+  {
+    _id: { type: String, required: true },
+    reference: { type: String, required: true },
+    memberState: { type: String, required: true },
+    partner: { type: String, default: null },
+    sharedWithPartner: { type: Boolean, required: true },
+    contract: { type: String, default: null },
+    programme: { type: String, required: true },
+    originCountry: { type: String, required: true },
+    returnType: { type: String, enum: ['VOLUNTARY', 'NON_VOLUNTARY'], required: true },
+    plannedDepartureDate: { type: String, default: null },
+    plannedArrivalDate: { type: String, default: null },
+    arrivedOn: { type: String, default: null },
+    registeredAfterReturn: { type: Boolean, required: true },
+    household: [{ _id: false, yearOfBirth: Number, gender: String, relation: String }],
+    needsAssessmentSealed: { type: String, default: null },
+    vulnerabilitySealed: { type: String, default: null },
+    consent: { purpose: String, givenOn: String, expiresOn: String },
+    entitlement: { type: Schema.Types.Mixed, required: true },
+    status: { type: String, required: true },
+    statusChangedAt: { type: Date, required: true },
+    referredAt: { type: Date, default: null },
+    referralDeadline: { type: Date, default: null },
+    respondedAt: { type: Date, default: null },
+    declineReason: { type: String, default: null },
+    closedAt: { type: Date, default: null },
+    closureReason: { type: String, default: null },
+    closureComment: { type: String, default: null },
+    latestPlan: { type: Number, default: null },
+    planInForce: { type: Number, default: null },
+    version: { type: Number, required: true },
+    createdAt: { type: Date, required: true },
+    updatedAt: { type: Date, required: true },
+  },
+  { collection: 'cases', versionKey: false },
+);
+caseSchema.plugin(tenantScoped);
+caseSchema.index({ reference: 1 }, { unique: true });
+// A member state's lists (scope first, then filters, then the sort).
+caseSchema.index({ memberState: 1, updatedAt: -1, _id: -1 });
+caseSchema.index({ memberState: 1, status: 1, updatedAt: -1 });
+caseSchema.index({ memberState: 1, createdAt: -1, _id: -1 });
+caseSchema.index({ memberState: 1, reference: 1 });
+// A partner's lists.
+caseSchema.index({ partner: 1, sharedWithPartner: 1, updatedAt: -1, _id: -1 });
+caseSchema.index({ partner: 1, sharedWithPartner: 1, status: 1, updatedAt: -1 });
+caseSchema.index({ partner: 1, sharedWithPartner: 1, createdAt: -1, _id: -1 });
+caseSchema.index({ partner: 1, sharedWithPartner: 1, reference: 1 });
+// Background work (referral expiry, deadlines) across tenants.
+caseSchema.index({ status: 1, referralDeadline: 1 });
+
+export type MaterialItem = { description: string; quantity: number; unitCost: Money };
+
+export type PlanComponent = {
+  id: string;
+  kind: 'TRAINING' | 'BUSINESS_PLAN' | 'MATERIALS' | 'SERVICE' | 'CASH';
+  title: string;
+  cost: Money;
+  costEur: number | null;
+  training: { provider: string; course: string; startDate: string; endDate: string; certificateExpected: boolean } | null;
+  businessPlan: {
+    sector: string;
+    description: string;
+    location: string;
+    startupCosts: Money;
+    expectedMonthlyIncome: Money;
+  } | null;
+  materials: { items: MaterialItem[]; supplier: string; procurement: 'LOCAL' | 'SHIPPED' } | null;
+  service: { category: string; provider: string; description: string } | null;
+  cash: { purpose: string } | null;
+};
+
+export type PlanStatus = 'DRAFT' | 'SUBMITTED' | 'APPROVED' | 'CHANGES_REQUESTED' | 'SUPERSEDED';
+
+export type AppliedRate = { currency: string; rate: string; validFrom: string };
+
+export type PlanDoc = {
+  /** `<caseId>:<planVersion>` */
+  _id: string;
+  caseId: string;
+  memberState: string;
+  partner: string;
+  sharedWithPartner: boolean;
+  planVersion: number;
+  status: PlanStatus;
+  amendmentOf: number | null;
+  summary: string | null;
+  components: PlanComponent[];
+  totalEur: number | null;
+  cashEur: number | null;
+  ratesUsed: AppliedRate[];
+  submittedAt: Date | null;
+  decidedAt: Date | null;
+  decisionComment: string | null;
+  version: number;
+  createdAt: Date;
+  updatedAt: Date;
+};
+
+export const planSchema = new Schema<PlanDoc>(
+  {
+    _id: { type: String, required: true },
+    caseId: { type: String, required: true },
+    memberState: { type: String, required: true },
+    partner: { type: String, required: true },
+    sharedWithPartner: { type: Boolean, required: true },
+    planVersion: { type: Number, required: true },
+    status: { type: String, required: true },
+    amendmentOf: { type: Number, default: null },
+    summary: { type: String, default: null },
+    components: { type: Schema.Types.Mixed, required: true },
+    totalEur: { type: Number, default: null },
+    cashEur: { type: Number, default: null },
+    ratesUsed: { type: Schema.Types.Mixed, default: [] },
+    submittedAt: { type: Date, default: null },
+    decidedAt: { type: Date, default: null },
+    decisionComment: { type: String, default: null },
+    version: { type: Number, required: true },
+    createdAt: { type: Date, required: true },
+    updatedAt: { type: Date, required: true },
+  },
+  { collection: 'plans', versionKey: false },
+);
+planSchema.plugin(tenantScoped);
+planSchema.index({ caseId: 1, planVersion: 1 }, { unique: true });
+planSchema.index({ memberState: 1, caseId: 1 });
+planSchema.index({ partner: 1, sharedWithPartner: 1, caseId: 1 });
+
+/** Reference claims: inserting `NL-2026-000124` is what makes the number ours. */
+export type CaseReferenceDoc = { _id: string; caseId: string; at: Date };
+export const caseReferenceSchema = new Schema<CaseReferenceDoc>(
+  { _id: { type: String, required: true }, caseId: { type: String, required: true }, at: { type: Date, required: true } },
+  { collection: 'case_references', versionKey: false },
+);

@@ -1,0 +1,61 @@
+// The case life cycle in one table. Every status change in the code goes through
+// `assertTransition`, so an illegal step always answers INVALID_TRANSITION with the
+// steps that are allowed from where the case is.
+import { invalidTransition } from '../../errors.ts';
+
+export const CASE_STATUSES = [
+  'DRAFT',
+  'REFERRED',
+  'ACCEPTED',
+  'DECLINED',
+  'EXPIRED',
+  'ARRIVED',
+  'PLAN_SUBMITTED',
+  'PLAN_APPROVED',
+  'CHANGES_REQUESTED',
+  'IN_IMPLEMENTATION',
+  'FINAL_REPORTED',
+  'CLOSED',
+] as const;
+export type CaseStatus = (typeof CASE_STATUSES)[number];
+
+export const TRANSITIONS: Record<CaseStatus, readonly CaseStatus[]> = {
+  DRAFT: ['REFERRED', 'CLOSED'],
+  REFERRED: ['ACCEPTED', 'DECLINED', 'EXPIRED', 'CLOSED'],
+  ACCEPTED: ['ARRIVED', 'CLOSED'],
+  DECLINED: ['REFERRED', 'CLOSED'],
+  EXPIRED: ['REFERRED', 'CLOSED'],
+  ARRIVED: ['PLAN_SUBMITTED', 'CLOSED'],
+  PLAN_SUBMITTED: ['PLAN_APPROVED', 'CHANGES_REQUESTED', 'CLOSED'],
+  CHANGES_REQUESTED: ['PLAN_SUBMITTED', 'CLOSED'],
+  PLAN_APPROVED: ['IN_IMPLEMENTATION', 'CLOSED'],
+  IN_IMPLEMENTATION: ['FINAL_REPORTED', 'CLOSED'],
+  FINAL_REPORTED: ['CLOSED'],
+  CLOSED: [],
+};
+
+export function canTransition(from: CaseStatus, to: CaseStatus): boolean {
+  return TRANSITIONS[from].includes(to);
+}
+
+export function assertTransition(from: CaseStatus, to: CaseStatus): void {
+  if (!canTransition(from, to)) throw invalidTransition(from, to, TRANSITIONS[from]);
+}
+
+/** For actions that are not a status change but are only allowed in some statuses. */
+export function assertStatusAllows(status: CaseStatus, action: string, allowedIn: readonly CaseStatus[]): void {
+  if (!allowedIn.includes(status)) {
+    throw invalidTransition(status, action, TRANSITIONS[status]);
+  }
+}
+
+/** Statuses in which the partner may draft (or amend) the plan. */
+export const PLAN_DRAFTING_STATUSES: readonly CaseStatus[] = [
+  'ACCEPTED',
+  'ARRIVED',
+  'CHANGES_REQUESTED',
+  'PLAN_APPROVED',
+  'IN_IMPLEMENTATION',
+];
+/** Statuses in which an approved plan is being carried out (amendments possible). */
+export const PLAN_IN_FORCE_STATUSES: readonly CaseStatus[] = ['PLAN_APPROVED', 'IN_IMPLEMENTATION'];
