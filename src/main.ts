@@ -5,6 +5,7 @@ import { createGateway } from './app.ts';
 import { createLogger } from './logger.ts';
 import { seedDemo } from './seed/demo.ts';
 import { openStore } from './store/open.ts';
+import { backgroundJobs } from './services.ts';
 
 const DRAIN_TIMEOUT_MS = 10_000;
 
@@ -32,6 +33,8 @@ async function main(): Promise<void> {
     logger.info({ report }, 'demo data seeded');
   }
 
+  gateway.services.jobs.start(backgroundJobs(gateway.services));
+
   const server = createServer(gateway.app);
   gateway.attach(server);
   await new Promise<void>((resolve) => server.listen(config.port, config.host, resolve));
@@ -54,6 +57,7 @@ async function main(): Promise<void> {
     timer.unref();
     server.closeIdleConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
+    gateway.services.jobs.stop();
     await gateway.close();
     await opened.close();
     logger.info('stopped');

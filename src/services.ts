@@ -9,6 +9,8 @@ import { createOrganisationService } from './modules/organisations/organisation.
 import { createRateService } from './modules/rates/rate.service.ts';
 import { createCaseService } from './modules/cases/case.service.ts';
 import type { Sealer } from './crypto/sealed.ts';
+import { JobRunner, type Job } from './jobs/leases.ts';
+import { SYSTEM_PRINCIPAL } from './auth/principal.ts';
 
 export type ServiceDeps = {
   store: Store;
@@ -26,7 +28,23 @@ export function createServices(deps: ServiceDeps) {
   const organisations = createOrganisationService({ store, executor, clock });
   const rates = createRateService({ store, executor, clock });
   const cases = createCaseService({ store, executor, clock, sealer, organisations, rates });
-  return { store, clock, sealer, log, idempotency, executor, organisations, rates, cases };
+  const jobs = new JobRunner(store, clock, logger.child({ module: 'jobs' }));
+  return { store, clock, sealer, log, idempotency, executor, jobs, organisations, rates, cases };
 }
 
 export type Services = ReturnType<typeof createServices>;
+
+/** The background jobs every gateway runs; leases make each run happen on one instance. */
+export function backgroundJobs(services: Services): Job[] {
+  return [
+    { name: 'referral-expiry', everyMs: 60_000, run: () => services.cases.expireReferrals(SYSTEM_PRINCIPAL) },
+    {
+      name: 'housekeeping',
+      everyMs: 3_600_000,
+      run: async () => {
+        await services.idempotency.purgeOlderThan(new Date(services.clock.now().getTime() - 7 * 86_400_000));
+        await services.jobs.purge();
+      },
+    },
+  ];
+}

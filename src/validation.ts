@@ -6,9 +6,11 @@ import { badInput } from './errors.ts';
 export function parseInput<S extends z.ZodType>(schema: S, input: unknown, what = 'input'): z.infer<S> {
   const result = schema.safeParse(input);
   if (result.success) return result.data;
+  // Paths are named from the argument (e.g. plan.components.0.cost); `input` is implied.
+  const pathOf = (path: PropertyKey[]) => [...(what === 'input' ? [] : [what]), ...path.map(String)].join('.') || what;
   throw badInput(
-    `Invalid ${what}: ${result.error.issues.map((i) => `${i.path.join('.') || what}: ${i.message}`).join('; ')}`,
-    result.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
+    `Invalid ${what}: ${result.error.issues.map((i) => `${pathOf(i.path)}: ${i.message}`).join('; ')}`,
+    result.error.issues.map((i) => ({ path: pathOf(i.path), message: i.message })),
   );
 }
 

@@ -1,65 +1,130 @@
-// The isolation suite. It enumerates every query and mutation field of the schema and
-// requires a probe for each, so a field added later without one fails here. Each probe
-// acts as organisations other than the owner of some data and proves they get nothing
-// of it: not in answers, not through errors, not by changing it.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+// The isolation suite. It enumerates every query, mutation and subscription field of the
+// schema and requires a probe for each, so a field added later without one fails here.
+// Each probe acts as organisations that do not own some data and proves they get
+// nothing of it: not in answers, not through errors, not by changing it.
 import { makeExecutableSchema } from '@graphql-tools/schema';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Role } from '../src/auth/principal.ts';
 import { loadTypeDefs } from '../src/graphql/schema.ts';
 import { codes, startGateway, type GqlResponse, type TestGateway } from './helpers/gateway.ts';
+import { trainingComponent, workflow, type CaseView } from './helpers/factories.ts';
 
 type Outsider = { org: string; role: Role };
+type Client = ReturnType<TestGateway['as']>;
+type Fixture = { case: CaseView; contract: string };
 type Probe = {
   /** Who may not see the owner's data through this field. */
   outsiders: Outsider[];
-  /** Sends the attempt as one outsider; returns the response to inspect. */
-  attempt: (as: ReturnType<TestGateway['as']>) => Promise<GqlResponse>;
-  /** Codes an outsider may get instead of data (absent: any answer must just hold no owner data). */
+  /** Strings that appear only in the owner's data. */
+  markers: (f: Fixture) => string[];
+  attempt: (client: Client, f: Fixture) => Promise<GqlResponse>;
+  /** Error codes an outsider may get instead of data. */
   refusals?: string[];
 };
 
 let gw: TestGateway;
+let fixture: Fixture;
 
-// The owner: Sweden and its contracted partners. These strings appear only in their data.
-const OWNER = { memberState: 'SE', partners: ['P-ET-HORN', 'P-AF-HOPE'] };
-const OWNER_MARKERS = ['SE-AF-2026', 'SE-ET-2026'];
-
-const NOT_SWEDEN: Outsider[] = [
+// The owner: Sweden, and the case it referred to Horn of Africa Reintegration.
+const SECRET_NEEDS = 'owner-only: needs a wheelchair-accessible workshop';
+const STATE_OUTSIDERS: Outsider[] = [
   { org: 'NL', role: 'caseworker' },
   { org: 'NL', role: 'coordinator' },
+];
+const PARTNER_OUTSIDERS: Outsider[] = [
   { org: 'P-IQ-TIGRIS', role: 'partner-officer' },
+  // Sweden contracts Hope too, but this case is not referred to it.
+  { org: 'P-AF-HOPE', role: 'partner-officer' },
+];
+const CASE_OUTSIDERS: Outsider[] = [
+  ...STATE_OUTSIDERS,
+  ...PARTNER_OUTSIDERS,
+  { org: 'EMN-REG', role: 'reg-analyst' },
+  { org: 'ERIN-NET', role: 'network-admin' },
+];
+const CONTRACT_OUTSIDERS: Outsider[] = [
+  ...STATE_OUTSIDERS,
+  { org: 'P-IQ-TIGRIS', role: 'partner-officer' },
+  { org: 'P-AF-HOPE', role: 'partner-officer' },
   { org: 'EMN-REG', role: 'reg-analyst' },
 ];
-const NON_ADMINS: Outsider[] = [...NOT_SWEDEN, { org: 'SE', role: 'coordinator' }, { org: 'P-ET-HORN', role: 'partner-officer' }];
+const NON_ADMINS: Outsider[] = [
+  ...CONTRACT_OUTSIDERS,
+  { org: 'SE', role: 'coordinator' },
+  { org: 'P-ET-HORN', role: 'partner-officer' },
+];
 
-function expectNoOwnerData(response: GqlResponse): void {
-  const text = JSON.stringify({ data: response.data, errors: response.errors });
-  for (const marker of OWNER_MARKERS) expect(text, `leaked ${marker}`).not.toContain(marker);
-}
+const caseMarkers = (f: Fixture) => [f.case.id, f.case.reference, SECRET_NEEDS];
+const contractMarkers = (f: Fixture) => [f.contract];
+const allMarkers = (f: Fixture) => [...caseMarkers(f), ...contractMarkers(f)];
+const CASE_REFUSALS = ['NOT_FOUND', 'FORBIDDEN'];
+const onCase = (mutation: string) => (c: Client, f: Fixture) => c.gql(mutation, { id: f.case.id, v: f.case.version });
 
 const probes: Record<string, Probe> = {
-  'Query.ping': { outsiders: NOT_SWEDEN, attempt: (c) => c.gql('{ ping }') },
-  'Query.me': { outsiders: NOT_SWEDEN, attempt: (c) => c.gql('{ me { subject organisation { code contracts { id } } } }') },
+  'Query.ping': { outsiders: CASE_OUTSIDERS, markers: allMarkers, attempt: (c) => c.gql('{ ping }') },
+  'Query.me': {
+    outsiders: CASE_OUTSIDERS,
+    markers: allMarkers,
+    refusals: ['FORBIDDEN'],
+    attempt: (c) =>
+      c.gql(
+        '{ me { subject organisation { code contracts { id } } cases(first: 100) { edges { node { id reference needsAssessment } } } } }',
+      ),
+  },
   'Query.organisations': {
-    outsiders: NOT_SWEDEN,
+    outsiders: CONTRACT_OUTSIDERS,
+    markers: contractMarkers,
     attempt: (c) => c.gql('{ organisations { code contracts { id memberState { code } } } }'),
   },
   'Query.organisation': {
-    outsiders: NOT_SWEDEN,
-    attempt: (c) => c.gql('{ organisation(code: "SE") { code contracts { id partner { code contracts { id } } } } }'),
+    outsiders: CONTRACT_OUTSIDERS,
+    markers: contractMarkers,
+    attempt: (c) =>
+      c.gql('{ a: organisation(code: "SE") { contracts { id } } b: organisation(code: "P-ET-HORN") { contracts { id } } }'),
   },
   'Query.contracts': {
-    outsiders: NOT_SWEDEN,
+    outsiders: CONTRACT_OUTSIDERS,
+    markers: contractMarkers,
     refusals: ['FORBIDDEN'],
     attempt: (c) =>
       c.gql(
         '{ a: contracts(memberState: "SE") { id } b: contracts(partner: "P-ET-HORN") { id } c: contracts(originCountry: "ET") { id } }',
       ),
   },
-  'Query.programmes': { outsiders: NOT_SWEDEN, attempt: (c) => c.gql('{ programmes { code } }') },
-  'Mutation.ping': { outsiders: NOT_SWEDEN, attempt: (c) => c.gql('mutation { ping }') },
+  'Query.programmes': { outsiders: CASE_OUTSIDERS, markers: allMarkers, attempt: (c) => c.gql('{ programmes { code } }') },
+  'Query.exchangeRates': {
+    outsiders: CASE_OUTSIDERS,
+    markers: allMarkers,
+    attempt: (c) => c.gql('{ exchangeRates { currency rate } }'),
+  },
+  'Query.case': {
+    outsiders: CASE_OUTSIDERS,
+    markers: caseMarkers,
+    refusals: CASE_REFUSALS,
+    attempt: (c, f) =>
+      c.gql('query ($id: ID!) { case(id: $id) { id reference needsAssessment vulnerability { notes } plan { planVersion } } }', {
+        id: f.case.id,
+      }),
+  },
+  'Query.cases': {
+    outsiders: CASE_OUTSIDERS,
+    markers: caseMarkers,
+    refusals: ['FORBIDDEN'],
+    attempt: (c, f) =>
+      c.gql(
+        `query ($ref: String) {
+          a: cases(first: 100) { edges { node { id reference } } totalCount }
+          b: cases(filter: { memberState: "SE" }) { edges { node { id } } totalCount }
+          c: cases(filter: { partner: "P-ET-HORN", originCountry: "ET" }) { edges { node { id } } totalCount }
+          d: cases(filter: { reference: $ref }) { edges { node { id } } totalCount }
+        }`,
+        { ref: f.case.reference },
+      ),
+  },
+  'Mutation.ping': { outsiders: CASE_OUTSIDERS, markers: allMarkers, attempt: (c) => c.gql('mutation { ping }') },
   'Mutation.createOrganisation': {
     outsiders: NON_ADMINS,
+    markers: allMarkers,
     refusals: ['FORBIDDEN'],
     attempt: (c) =>
       c.gql(
@@ -68,6 +133,7 @@ const probes: Record<string, Probe> = {
   },
   'Mutation.updateOrganisation': {
     outsiders: NON_ADMINS,
+    markers: allMarkers,
     refusals: ['FORBIDDEN'],
     attempt: (c) =>
       c.gql(
@@ -76,6 +142,7 @@ const probes: Record<string, Probe> = {
   },
   'Mutation.createContract': {
     outsiders: NON_ADMINS,
+    markers: allMarkers,
     refusals: ['FORBIDDEN'],
     attempt: (c) =>
       c.gql(
@@ -84,14 +151,111 @@ const probes: Record<string, Probe> = {
   },
   'Mutation.endContract': {
     outsiders: NON_ADMINS,
+    markers: allMarkers,
     refusals: ['FORBIDDEN', 'NOT_FOUND'],
+    attempt: (c, f) =>
+      c.gql('mutation ($id: ID!) { endContract(id: $id, endDate: "2026-12-31", reason: "x", expectedVersion: 1) { id } }', {
+        id: f.contract,
+      }),
+  },
+  'Mutation.setExchangeRate': {
+    outsiders: NON_ADMINS,
+    markers: allMarkers,
+    refusals: ['FORBIDDEN'],
     attempt: (c) =>
-      c.gql('mutation { endContract(id: "SE-ET-2026", endDate: "2026-12-31", reason: "x", expectedVersion: 1) { id } }'),
+      c.gql('mutation { setExchangeRate(input: { currency: "ETB", rate: "1", validFrom: "2026-01-01" }) { currency } }'),
+  },
+  'Mutation.createCase': {
+    outsiders: CASE_OUTSIDERS,
+    markers: caseMarkers,
+    refusals: ['FORBIDDEN'],
+    attempt: (c) =>
+      c.gql(
+        `mutation { createCase(input: { programme: "EURP-VOL", originCountry: "ET", returnType: VOLUNTARY, partner: "P-ET-HORN",
+          household: [{ yearOfBirth: 1990, gender: MALE, relation: PRINCIPAL }],
+          consent: { purpose: "x", givenOn: "2026-01-01", expiresOn: "2027-01-01" } }) { id reference partner { code } } }`,
+      ),
+  },
+  'Mutation.updateCase': {
+    outsiders: CASE_OUTSIDERS,
+    markers: caseMarkers,
+    refusals: CASE_REFUSALS,
+    attempt: onCase(
+      'mutation ($id: ID!, $v: Int!) { updateCase(id: $id, input: { needsAssessment: "hijacked" }, expectedVersion: $v) { id needsAssessment } }',
+    ),
+  },
+  'Mutation.referCase': {
+    outsiders: CASE_OUTSIDERS,
+    markers: caseMarkers,
+    refusals: CASE_REFUSALS,
+    attempt: onCase('mutation ($id: ID!, $v: Int!) { referCase(id: $id, expectedVersion: $v) { id } }'),
+  },
+  'Mutation.respondToReferral': {
+    outsiders: CASE_OUTSIDERS,
+    markers: caseMarkers,
+    refusals: CASE_REFUSALS,
+    attempt: onCase(
+      'mutation ($id: ID!, $v: Int!) { respondToReferral(id: $id, decision: DECLINE, reason: "x", expectedVersion: $v) { id } }',
+    ),
+  },
+  'Mutation.reopenCase': {
+    outsiders: CASE_OUTSIDERS,
+    markers: caseMarkers,
+    refusals: CASE_REFUSALS,
+    attempt: onCase('mutation ($id: ID!, $v: Int!) { reopenCase(id: $id, partner: "P-IQ-TIGRIS", expectedVersion: $v) { id } }'),
+  },
+  'Mutation.confirmArrival': {
+    outsiders: CASE_OUTSIDERS,
+    markers: caseMarkers,
+    refusals: CASE_REFUSALS,
+    attempt: onCase(
+      'mutation ($id: ID!, $v: Int!) { confirmArrival(id: $id, arrivedOn: "2026-11-01", expectedVersion: $v) { id } }',
+    ),
+  },
+  'Mutation.closeCase': {
+    outsiders: CASE_OUTSIDERS,
+    markers: caseMarkers,
+    refusals: CASE_REFUSALS,
+    attempt: onCase('mutation ($id: ID!, $v: Int!) { closeCase(id: $id, reason: DECEASED, expectedVersion: $v) { id } }'),
+  },
+  'Mutation.saveDraftPlan': {
+    outsiders: CASE_OUTSIDERS,
+    markers: caseMarkers,
+    refusals: CASE_REFUSALS,
+    attempt: (c, f) =>
+      c.gql(
+        'mutation ($id: ID!, $v: Int!, $p: PlanInput!) { saveDraftPlan(caseId: $id, plan: $p, expectedVersion: $v) { id } }',
+        {
+          id: f.case.id,
+          v: f.case.version,
+          p: { components: [trainingComponent(1)] },
+        },
+      ),
+  },
+  'Mutation.submitPlan': {
+    outsiders: CASE_OUTSIDERS,
+    markers: caseMarkers,
+    refusals: CASE_REFUSALS,
+    attempt: onCase('mutation ($id: ID!, $v: Int!) { submitPlan(caseId: $id, expectedVersion: $v) { id } }'),
+  },
+  'Mutation.decidePlan': {
+    outsiders: CASE_OUTSIDERS,
+    markers: caseMarkers,
+    refusals: CASE_REFUSALS,
+    attempt: onCase('mutation ($id: ID!, $v: Int!) { decidePlan(caseId: $id, decision: APPROVE, expectedVersion: $v) { id } }'),
   },
 };
 
 beforeAll(async () => {
   gw = await startGateway();
+  const flow = workflow(gw, 'SE', 'P-ET-HORN');
+  const arrived = await flow.arrived({
+    originCountry: 'ET',
+    needsAssessment: SECRET_NEEDS,
+    vulnerability: { unaccompaniedMinor: false, victimOfTrafficking: false, medicalNeeds: true },
+  });
+  const submitted = await flow.submit(await flow.draft(arrived, { components: [trainingComponent(50000)] }));
+  fixture = { case: submitted, contract: 'SE-ET-2026' };
 });
 afterAll(async () => {
   await gw?.close();
@@ -112,27 +276,50 @@ describe('isolation between organisations', () => {
     expect(missing, 'add an isolation probe for these fields').toEqual([]);
   });
 
-  const cases = Object.entries(probes).flatMap(([field, probe]) => probe.outsiders.map((o) => [field, o, probe] as const));
+  const cases = Object.entries(probes).flatMap(([field, probe]) =>
+    probe.outsiders.map((o) => [field, `${o.org} ${o.role}`, o, probe] as const),
+  );
 
-  it.each(cases)('%s: %o gets nothing of the owner’s data', async (_field, outsider, probe) => {
-    const response = await probe.attempt(gw.as(outsider.org, outsider.role));
-    expectNoOwnerData(response);
+  it.each(cases)('%s: %s gets nothing of the owner’s data', async (_field, _who, outsider, probe) => {
+    // What the outsider sent it knows already (an id echoed in NOT_FOUND is no leak).
+    const client = gw.as(outsider.org, outsider.role);
+    let sent = '';
+    const recording: Client = {
+      ...client,
+      gql: (query, variables = {}) => ((sent = query + JSON.stringify(variables)), client.gql(query, variables)),
+    };
+    const response = await probe.attempt(recording, fixture);
+    const text = JSON.stringify({ data: response.data, errors: response.errors });
+    for (const marker of probe.markers(fixture).filter((m) => !sent.includes(m)))
+      expect(text, `leaked ${marker}`).not.toContain(marker);
     const errorCodes = codes(response);
     if (errorCodes.length > 0)
-      expect(probe.refusals ?? [], `unexpected error ${errorCodes.join(', ')}`).toEqual(expect.arrayContaining(errorCodes));
+      expect(probe.refusals ?? [], `unexpected error ${errorCodes.join(', ')}: ${text.slice(0, 300)}`).toEqual(
+        expect.arrayContaining(errorCodes),
+      );
   });
 
   it('after all attempts the owner’s data is unchanged', async () => {
-    const { contracts } = await gw
-      .as(OWNER.memberState, 'coordinator')
-      .ok<{ contracts: { id: string; version: number; endedAt: string | null }[] }>('{ contracts { id version endedAt } }');
+    const owner = gw.as('SE', 'coordinator');
+    const { contracts } = await owner.ok<{ contracts: { id: string; version: number; endedAt: string | null }[] }>(
+      '{ contracts { id version endedAt } }',
+    );
     expect(contracts).toEqual([
       { id: 'SE-AF-2026', version: 1, endedAt: null },
       { id: 'SE-ET-2026', version: 1, endedAt: null },
     ]);
-    const se = await gw
-      .as('SE', 'caseworker')
-      .ok<{ organisation: { active: boolean; version: number } }>('{ organisation(code: "SE") { active version } }');
+    const se = await owner.ok<{ organisation: { active: boolean; version: number } }>(
+      '{ organisation(code: "SE") { active version } }',
+    );
     expect(se.organisation).toEqual({ active: true, version: 1 });
+    const { case: c } = await owner.ok<{
+      case: { version: number; status: string; needsAssessment: string; plan: { status: string } };
+    }>('query ($id: ID!) { case(id: $id) { version status needsAssessment plan { status } } }', { id: fixture.case.id });
+    expect(c).toEqual({
+      version: fixture.case.version,
+      status: 'PLAN_SUBMITTED',
+      needsAssessment: SECRET_NEEDS,
+      plan: { status: 'SUBMITTED' },
+    });
   });
 });

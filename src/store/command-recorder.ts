@@ -34,7 +34,7 @@ export class CommandRecorder {
         collection,
         filterFields: fields.all,
         equalityFields: fields.equality,
-        sortFields: sort ? Object.keys(sort) : [],
+        sortFields: sort instanceof Map ? [...(sort as Map<string, unknown>).keys()] : sort ? Object.keys(sort) : [],
       });
     }
   }
@@ -80,6 +80,8 @@ function asObject(value: unknown): Record<string, unknown> {
 }
 
 function asOptionalObject(value: unknown): Record<string, unknown> | undefined {
+  // The driver hands sorts over as a Map.
+  if (value instanceof Map) return Object.fromEntries(value) as Record<string, unknown>;
   return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : undefined;
 }
 

@@ -157,8 +157,8 @@ export function workflow(gw: TestGateway, memberState = 'NL', partner = 'P-AF-HO
         },
       ),
     /** A case referred, accepted and arrived: ready for a plan. */
-    async arrived(spec: CaseSpec = {}) {
-      return this.arrive(await this.accept(await this.refer(await this.create(spec))));
+    async arrived(spec: CaseSpec = {}, arrivedOn?: string) {
+      return this.arrive(await this.accept(await this.refer(await this.create(spec))), arrivedOn);
     },
     /** A case with an approved plan. */
     async approved(plan: unknown, spec: CaseSpec = {}) {

@@ -1,10 +1,12 @@
 // Builds a whole gateway in-process on its own database of the shared test store, with
 // an HTTP server on a free port, and sends it real GraphQL over HTTP.
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import mongoose, { type Connection } from 'mongoose';
+import type { Db } from 'mongodb';
 import { inject } from 'vitest';
 import { createGateway, type Gateway } from '../../src/app.ts';
 import { mintDevToken } from '../../src/auth/dev-issuer.ts';
@@ -73,6 +75,9 @@ export async function startGateway(options: TestGatewayOptions = {}) {
   gateway.attach(server);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  // Tests that inspect the raw store use their own connection, so their reads are not
+  // counted as the app's queries (round trips, index coverage).
+  let rawConnection: Connection | undefined;
 
   function token(
     organisation: string,
@@ -136,7 +141,14 @@ export async function startGateway(options: TestGatewayOptions = {}) {
     token,
     gql,
     as,
+    /** The raw store, as an attacker with a copy of the database files would see it. */
+    async raw(): Promise<Db> {
+      rawConnection ??= await mongoose.createConnection(options.mongoUri ?? inject('mongoUri'), { dbName }).asPromise();
+      return rawConnection.db!;
+    },
     async close() {
+      writeQueryShapes(dbName, store);
+      await rawConnection?.close();
       await new Promise<void>((resolve) => {
         server.closeAllConnections();
         server.close(() => resolve());
@@ -146,6 +158,18 @@ export async function startGateway(options: TestGatewayOptions = {}) {
       await store.close();
     },
   };
+}
+
+export const QUERY_SHAPES_DIR = path.resolve('test-results/query-shapes');
+
+/** Leaves the queries this gateway sent, with the indexes its models declare, for scripts/check-index-coverage.ts. */
+function writeQueryShapes(dbName: string, store: Store): void {
+  const indexes: Record<string, string[][]> = {};
+  for (const model of store.registeredModels()) {
+    indexes[model.collection.collectionName] = model.schema.indexes().map(([keys]) => Object.keys(keys));
+  }
+  mkdirSync(QUERY_SHAPES_DIR, { recursive: true });
+  writeFileSync(path.join(QUERY_SHAPES_DIR, `${dbName}.json`), JSON.stringify({ indexes, queries: store.recorder.queries }));
 }
 
 /** A clock for tests that place the gateway on a given day. */

@@ -14,6 +14,8 @@ declare module 'vitest' {
 }
 
 export default async function setup(project: TestProject) {
+  // Each gateway leaves the shapes of its queries here; scripts/check-index-coverage.ts reads them.
+  rmSync(path.resolve('test-results/query-shapes'), { recursive: true, force: true });
   const dataDir = mkdtempSync(path.join(tmpdir(), 'erin-test-'));
   let embedded: EmbeddedStore | undefined;
   let uri = process.env.MONGODB_URI;

@@ -1,5 +1,6 @@
 import type { CaseResolvers, Resolvers } from '../../graphql/generated/types.ts';
 import { eur } from '../../money.ts';
+import type { PlanDoc } from './case.model.ts';
 import { TRANSITIONS } from './case.state.ts';
 import { ageIn } from './entitlement.ts';
 
@@ -18,13 +19,13 @@ const caseFields: CaseResolvers = {
   vulnerability: (c, _, { services, principal }) => services.cases.vulnerability(principal, c),
   consent: (c, _, { services }) => ({ ...c.consent, valid: services.cases.consentValid(c) }),
   allowedTransitions: (c) => [...TRANSITIONS[c.status]],
-  plan: async (c, _, { loaders }) => {
+  plan: async (c, _, { loaders, services }) => {
     const ref = planRef(c._id, c.latestPlan);
-    return ref ? loaders.plan.load(ref) : null;
+    return ref ? (services.cases.writtenAlongside<PlanDoc>(c, ref) ?? loaders.plan.load(ref)) : null;
   },
-  planInForce: async (c, _, { loaders }) => {
+  planInForce: async (c, _, { loaders, services }) => {
     const ref = planRef(c._id, c.planInForce);
-    return ref ? loaders.plan.load(ref) : null;
+    return ref ? (services.cases.writtenAlongside<PlanDoc>(c, ref) ?? loaders.plan.load(ref)) : null;
   },
   plans: (c, _, { loaders }) => loaders.plansOfCase.load(c._id),
 };

@@ -26,7 +26,6 @@ import {
   type CaseDoc,
   type CaseReferenceDoc,
   type ClosureReason,
-  type HouseholdMember,
   type PlanDoc,
   type Vulnerability,
 } from './case.model.ts';
@@ -142,6 +141,9 @@ function escapeRegex(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
+/** What a write on a case decides: the event type, the case's next state and any other documents. */
+export type CaseDecision = { type: string; next: CaseDoc; data?: Record<string, unknown>; extra?: DocumentChange[] };
+
 export type CaseService = ReturnType<typeof createCaseService>;
 
 export function createCaseService(deps: {
@@ -157,6 +159,9 @@ export function createCaseService(deps: {
   const Plans: Model<PlanDoc> = store.model('Plan', planSchema);
   const References: Model<CaseReferenceDoc> = store.model('CaseReference', caseReferenceSchema);
   const lastReference = new Map<string, number>();
+  // A write's answer shows the documents as that write left them, also when it is
+  // replayed later for a retried idempotency key: the event's post-images, by id.
+  const writtenWith = new WeakMap<CaseDoc, Map<string, Record<string, unknown>>>();
 
   // ---- special-category fields -------------------------------------------------------
 
@@ -212,8 +217,6 @@ export function createCaseService(deps: {
     return c.sharedWithPartner && c.partner ? [c.memberState, c.partner] : [c.memberState];
   }
 
-  type CaseDecision = { type: string; next: CaseDoc; data?: Record<string, unknown>; extra?: DocumentChange[] };
-
   /** Load (scoped) → version check → decide → one event with the case and any other documents. */
   async function mutateCase(
     p: Principal,
@@ -248,7 +251,9 @@ export function createCaseService(deps: {
         };
       },
     });
-    return event.changes[0]!.doc as unknown as CaseDoc;
+    const written = event.changes[0]!.doc as unknown as CaseDoc;
+    writtenWith.set(written, new Map(event.changes.slice(1).map((ch) => [ch.doc._id, ch.doc])));
+    return written;
   }
 
   function withStatus(c: CaseDoc, status: CaseStatus, now: Date): CaseDoc {
@@ -387,7 +392,7 @@ export function createCaseService(deps: {
           startCursor: edges[0]?.cursor ?? null,
           endCursor: edges.at(-1)?.cursor ?? null,
         },
-        totalCount: () => Cases.countDocuments(filter).setOptions({ scope }),
+        totalCount: () => Cases.countDocuments(filter).setOptions({ scope }).exec(),
       };
     },
 
@@ -410,6 +415,22 @@ export function createCaseService(deps: {
     },
 
     maySeeSpecialCategory,
+
+    /** A document written together with this case by the write that returned it, if any. */
+    writtenAlongside<T>(c: CaseDoc, id: string): T | undefined {
+      return writtenWith.get(c)?.get(id) as T | undefined;
+    },
+
+    /**
+     * The one way other modules (progress, shipments, evidence, monitoring) write on a
+     * case: loaded through the tenant policy, version-checked, committed as one event
+     * that bumps the case's version and carries the case and any child documents.
+     */
+    writeCase: mutateCase,
+    /** A case as the principal may see it, or null (for modules that check parties). */
+    loadCase: (principal: Principal, id: string) => loadCase(caseScope(principal), id),
+    withStatus,
+    audienceOf,
 
     vulnerability(principal: Principal | null, c: CaseDoc): Vulnerability | null {
       const p = requirePrincipal(principal);

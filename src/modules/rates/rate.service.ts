@@ -19,7 +19,7 @@ const setRateInput = z.object({
   rate: z
     .string()
     .regex(RATE_PATTERN, 'a decimal number of units per euro, e.g. 74.5')
-    .refine((r) => parseRate(r) > 0n, 'must be more than zero'),
+    .refine((r) => !RATE_PATTERN.test(r) || parseRate(r) > 0n, 'must be more than zero'),
   validFrom: isoDate,
 });
 

@@ -1,0 +1,135 @@
+// Conflicting writes on one case, as two offices on slow links would make them.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { verifyChain } from '../src/events/log.ts';
+import { codes, startGateway, type TestGateway } from './helpers/gateway.ts';
+import { CASE_FIELDS, caseInput, CREATE_CASE, trainingComponent, workflow, type CaseView } from './helpers/factories.ts';
+
+let gw: TestGateway;
+beforeAll(async () => {
+  gw = await startGateway();
+});
+afterAll(async () => {
+  await gw?.close();
+});
+
+const SAVE = `mutation ($id: ID!, $p: PlanInput!, $v: Int!, $k: String) { saveDraftPlan(caseId: $id, plan: $p, expectedVersion: $v, idempotencyKey: $k) { ${CASE_FIELDS} } }`;
+
+describe('optimistic concurrency', () => {
+  it('20 concurrent saveDraftPlan calls with the same expectedVersion: one wins, 19 conflict, nothing is lost', async () => {
+    const flow = workflow(gw);
+    const arrived = await flow.arrived();
+    const before = await gw.services.log.lastSeq();
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        flow.officer.gql<{ saveDraftPlan: CaseView }>(SAVE, {
+          id: arrived.id,
+          v: arrived.version,
+          p: { summary: `attempt ${i}`, components: [trainingComponent(1000 + i)] },
+        }),
+      ),
+    );
+    const winners = results.filter((r) => !r.errors);
+    const conflicts = results.filter((r) => codes(r)[0] === 'CONFLICT');
+    expect(winners).toHaveLength(1);
+    expect(conflicts).toHaveLength(19);
+    for (const c of conflicts) expect(c.errors?.[0]?.extensions.currentVersion).toBe(arrived.version + 1);
+
+    // The winner's plan is the one stored; the case moved exactly one version.
+    const winner = winners[0]!.data!.saveDraftPlan;
+    const { case: stored } = await flow.officer.ok<{ case: CaseView }>(`query ($id: ID!) { case(id: $id) { ${CASE_FIELDS} } }`, {
+      id: arrived.id,
+    });
+    expect(stored.version).toBe(arrived.version + 1);
+    expect(stored.plan?.components[0]?.cost.amount).toBe(winner.plan?.components[0]?.cost.amount);
+
+    // Exactly one event was appended, and the log has no gap and no duplicate.
+    expect(await gw.services.log.lastSeq()).toBe(before + 1);
+    const history = await gw.services.log.history(arrived.id);
+    expect(history.map((e) => e.version)).toEqual([1, 2, 3, 4, 5]);
+    const events = await gw.services.log.page(0, 10_000);
+    expect(events.map((e) => e._id)).toEqual(Array.from({ length: events.length }, (_, i) => i + 1));
+    expect((await verifyChain(gw.services.log)).broken).toBeUndefined();
+  });
+
+  it('a losing writer that reloads and retries succeeds: no update is lost', async () => {
+    const flow = workflow(gw);
+    const arrived = await flow.arrived();
+    const plans = Array.from({ length: 5 }, (_, i) => ({ summary: `writer ${i}`, components: [trainingComponent(2000 + i)] }));
+    // Each writer retries on CONFLICT with the version the error names, the way a client should.
+    const saved = await Promise.all(
+      plans.map(async (plan) => {
+        let version = arrived.version;
+        for (;;) {
+          const r = await flow.officer.gql<{ saveDraftPlan: CaseView }>(SAVE, { id: arrived.id, v: version, p: plan });
+          if (!r.errors) return r.data!.saveDraftPlan.version;
+          expect(codes(r)).toEqual(['CONFLICT']);
+          version = r.errors[0]!.extensions.currentVersion as number;
+        }
+      }),
+    );
+    expect([...saved].sort((a, b) => a - b)).toEqual([5, 6, 7, 8, 9]);
+    const history = await gw.services.log.history(arrived.id);
+    expect(history.filter((e) => e.type === 'PlanDraftSaved')).toHaveLength(5);
+  });
+
+  it('concurrent retries with one idempotency key write once and all get the same answer', async () => {
+    const flow = workflow(gw);
+    const arrived = await flow.arrived();
+    const before = await gw.services.log.lastSeq();
+    const plan = { components: [trainingComponent(4242)] };
+    const results = await Promise.all(
+      Array.from({ length: 10 }, () =>
+        flow.officer.gql<{ saveDraftPlan: CaseView }>(SAVE, {
+          id: arrived.id,
+          v: arrived.version,
+          p: plan,
+          k: 'draft-once-0001',
+        }),
+      ),
+    );
+    for (const r of results) expect(r.errors).toBeUndefined();
+    expect(new Set(results.map((r) => JSON.stringify(r.data))).size).toBe(1);
+    expect(await gw.services.log.lastSeq()).toBe(before + 1);
+    // A retry much later (the version moved on meanwhile) still gets the first answer, not a conflict.
+    await flow.submit(results[0]!.data!.saveDraftPlan);
+    const late = await flow.officer.gql<{ saveDraftPlan: CaseView }>(SAVE, {
+      id: arrived.id,
+      v: arrived.version,
+      p: plan,
+      k: 'draft-once-0001',
+    });
+    expect(late.data).toEqual(results[0]!.data);
+  });
+
+  it('an idempotency key is per organisation: two states may use the same key for different cases', async () => {
+    const nl = await gw
+      .as('NL', 'caseworker')
+      .ok<{ createCase: CaseView }>(CREATE_CASE, { input: caseInput(), key: 'case-intake-2026-001' });
+    const se = await gw
+      .as('SE', 'caseworker')
+      .ok<{ createCase: CaseView }>(CREATE_CASE, { input: caseInput({ partner: 'P-AF-HOPE' }), key: 'case-intake-2026-001' });
+    expect(nl.createCase.id).not.toBe(se.createCase.id);
+    expect(se.createCase.reference).toMatch(/^SE-/);
+  });
+
+  it('a refused write releases its key: the corrected request with the same key goes through', async () => {
+    const flow = workflow(gw);
+    const arrived = await flow.arrived();
+    const tooMuch = { components: [trainingComponent(999_999)] };
+    const drafted = await flow.officer.ok<{ saveDraftPlan: CaseView }>(SAVE, { id: arrived.id, v: arrived.version, p: tooMuch });
+    const submit = `mutation ($id: ID!, $v: Int!, $k: String) { submitPlan(caseId: $id, expectedVersion: $v, idempotencyKey: $k) { status } }`;
+    const refused = await flow.officer.gql(submit, { id: arrived.id, v: drafted.saveDraftPlan.version, k: 'submit-0001' });
+    expect(codes(refused)).toEqual(['BUDGET_EXCEEDED']);
+    const fixed = await flow.officer.ok<{ saveDraftPlan: CaseView }>(SAVE, {
+      id: arrived.id,
+      v: drafted.saveDraftPlan.version,
+      p: { components: [trainingComponent(1000)] },
+    });
+    const again = await flow.officer.ok<{ submitPlan: { status: string } }>(submit, {
+      id: arrived.id,
+      v: fixed.saveDraftPlan.version,
+      k: 'submit-0001',
+    });
+    expect(again.submitPlan.status).toBe('PLAN_SUBMITTED');
+  });
+});
