@@ -18,7 +18,7 @@ import type { Config } from './config.ts';
 import { AppError, storeUnavailable, unauthenticated } from './errors.ts';
 import type { Context } from './graphql/context.ts';
 import { createLoaders } from './graphql/loaders.ts';
-import { costLimitPlugin, createErrorFormatter, observabilityPlugin } from './graphql/plugins.ts';
+import { costLimitPlugin, createErrorFormatter, httpStatusPlugin, observabilityPlugin } from './graphql/plugins.ts';
 import { buildSchema } from './graphql/schema.ts';
 import { scalarResolvers } from './graphql/scalars.ts';
 import type { Logger } from './logger.ts';
@@ -92,7 +92,7 @@ export async function createGateway(options: GatewayOptions) {
     includeStacktraceInErrorResponses: false,
     formatError: createErrorFormatter(logger),
     validationRules: [depthLimit(config.maxQueryDepth)],
-    plugins: [costLimitPlugin(schema, config.maxQueryCost), observabilityPlugin(metrics)],
+    plugins: [costLimitPlugin(schema, config.maxQueryCost), observabilityPlugin(metrics), httpStatusPlugin()],
   });
   await apollo.start();
 

@@ -125,3 +125,23 @@ export function observabilityPlugin(metrics: Metrics): ApolloServerPlugin<Contex
     },
   };
 }
+
+/**
+ * GraphQL over HTTP: a request error (the document does not parse or validate, or its
+ * variables do not coerce) is a 400 for clients that accept application/graphql-response+json,
+ * and a 200 for legacy application/json clients, which read the errors from the body.
+ */
+export function httpStatusPlugin(): ApolloServerPlugin<Context> {
+  return {
+    async requestDidStart({ request }) {
+      const acceptsGraphqlResponse = (request.http?.headers.get('accept') ?? '').includes('application/graphql-response+json');
+      return {
+        async willSendResponse({ response }) {
+          if (acceptsGraphqlResponse || response.http.status !== 400 || response.body.kind !== 'single') return;
+          const result = response.body.singleResult;
+          if (result.data === undefined && result.errors?.length) response.http.status = 200;
+        },
+      };
+    },
+  };
+}
