@@ -29,7 +29,7 @@ export function createServices(deps: ServiceDeps) {
   const rates = createRateService({ store, executor, clock });
   const cases = createCaseService({ store, executor, clock, sealer, organisations, rates });
   const jobs = new JobRunner(store, clock, logger.child({ module: 'jobs' }));
-  return { store, clock, sealer, log, idempotency, executor, jobs, organisations, rates, cases };
+  return { store, clock, logger, sealer, log, idempotency, executor, jobs, organisations, rates, cases };
 }
 
 export type Services = ReturnType<typeof createServices>;

@@ -77,6 +77,52 @@ export class EventLog {
     throw new Error('event append did not converge');
   }
 
+  /**
+   * Appends many events in log order with one insert (bulk imports). Drafts whose
+   * aggregate version is taken are skipped; returns the events appended.
+   */
+  appendMany(drafts: EventDraft[]): Promise<StoredEvent[]> {
+    const run = this.tail.then(async () => {
+      const head = this.head ?? (await this.readHead());
+      const at = this.now();
+      let prev = head;
+      const events = drafts.map((draft) => {
+        const unhashed: Omit<StoredEvent, 'hash'> = {
+          _id: prev.seq + 1,
+          ...draft,
+          caseId: draft.caseId ?? null,
+          at,
+          prevHash: prev.hash,
+        };
+        const event: StoredEvent = { ...unhashed, hash: hashEvent(unhashed) };
+        prev = { seq: event._id, hash: event.hash };
+        return event;
+      });
+      try {
+        if (events.length > 0) await this.events.insertMany(events, { ordered: true });
+        this.head = prev;
+        return events;
+      } catch (error) {
+        this.head = undefined;
+        if (!isDuplicateKey(error)) throw error;
+        // Someone else appended meanwhile, or an aggregate exists: finish one by one.
+        const appended: StoredEvent[] = [];
+        for (const draft of drafts) {
+          const existing = await this.findVersion(draft.aggregateType, draft.aggregateId, draft.version);
+          if (existing) continue;
+          try {
+            appended.push(await this.appendNow(draft));
+          } catch (e) {
+            if (!(e instanceof VersionConflict)) throw e;
+          }
+        }
+        return appended;
+      }
+    });
+    this.tail = run.catch(() => undefined);
+    return run;
+  }
+
   private async readHead(): Promise<Head> {
     const [last] = await this.events.find({}, { sort: { _id: -1 }, limit: 1 }).toArray();
     this.head = last ? { seq: last._id, hash: last.hash } : { seq: 0, hash: GENESIS_HASH };

@@ -146,6 +146,10 @@ export type CaseDecision = { type: string; next: CaseDoc; data?: Record<string, 
 
 export type CaseService = ReturnType<typeof createCaseService>;
 
+function ignoreDuplicates(error: unknown): void {
+  if (!isDuplicateKey(error)) throw error;
+}
+
 export function createCaseService(deps: {
   store: Store;
   executor: CommandExecutor;
@@ -282,6 +286,32 @@ export function createCaseService(deps: {
       }
     }
     throw new Error('could not claim a case reference');
+  }
+
+  /** Claims consecutive references for many new cases at once (bulk imports). */
+  async function claimReferenceBlock(memberState: string, year: number, caseIds: string[]): Promise<string[]> {
+    const prefix = `${memberState}-${year}-`;
+    const claimed: string[] = [];
+    while (claimed.length < caseIds.length) {
+      const [newest] = await References.collection
+        .find({ _id: { $gte: prefix, $lt: `${prefix}~` } as never }, { sort: { _id: -1 }, limit: 1 })
+        .toArray();
+      let last = Math.max(newest ? Number(String(newest._id).slice(prefix.length)) : 0, lastReference.get(prefix) ?? 0);
+      const docs = caseIds
+        .slice(claimed.length)
+        .map((caseId) => ({ _id: `${prefix}${String(++last).padStart(6, '0')}` as never, caseId, at: clock.now() }));
+      try {
+        await References.collection.insertMany(docs, { ordered: true });
+        claimed.push(...docs.map((d) => String(d._id)));
+      } catch (error) {
+        if (!isDuplicateKey(error)) throw error;
+        // Some were taken by a concurrent writer: keep what we got in order, retry the rest.
+        const inserted = (error as { insertedCount?: number; result?: { insertedCount?: number } }).result?.insertedCount ?? 0;
+        claimed.push(...docs.slice(0, inserted).map((d) => String(d._id)));
+      }
+      lastReference.set(prefix, Number(claimed.at(-1)?.slice(prefix.length) ?? last));
+    }
+    return claimed;
   }
 
   async function checkPartner(code: string, path = 'partner'): Promise<void> {
@@ -427,6 +457,21 @@ export function createCaseService(deps: {
      * that bumps the case's version and carries the case and any child documents.
      */
     writeCase: mutateCase,
+    claimReferenceBlock,
+    /** Which of these case ids exist (bulk imports skip them). */
+    async existingIds(ids: string[]): Promise<string[]> {
+      const docs = await Cases.find({ _id: op({ $in: ids }) }, { _id: 1 })
+        .setOptions({ scope: SYSTEM })
+        .lean<{ _id: string }[]>();
+      return docs.map((d) => d._id);
+    },
+    /** Writes the documents of events appended by a bulk import (their projection). */
+    async importDocuments(cases: CaseDoc[], plans: PlanDoc[]): Promise<void> {
+      if (cases.length > 0) await Cases.collection.insertMany(cases as never[], { ordered: false }).catch(ignoreDuplicates);
+      if (plans.length > 0) await Plans.collection.insertMany(plans as never[], { ordered: false }).catch(ignoreDuplicates);
+    },
+    sealVulnerability,
+    sealNeeds,
     /** A case as the principal may see it, or null (for modules that check parties). */
     loadCase: (principal: Principal, id: string) => loadCase(caseScope(principal), id),
     withStatus,

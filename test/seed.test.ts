@@ -1,0 +1,103 @@
+// The demo data set: cases in every status, idempotent.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { verifyChain } from '../src/events/log.ts';
+import { seedBulkCases } from '../src/seed/bulk.ts';
+import { seedDemo } from '../src/seed/demo.ts';
+import { startGateway, type TestGateway } from './helpers/gateway.ts';
+
+let gw: TestGateway;
+beforeAll(async () => {
+  gw = await startGateway({ seed: false });
+});
+afterAll(async () => {
+  await gw?.close();
+});
+
+describe('demo seed', () => {
+  it('loads the network, the rates and cases in every workflow status; a second run adds nothing', async () => {
+    const first = await seedDemo(gw.services);
+    expect(first.created).toMatchObject({ organisations: 16, contracts: 18, programmes: 4 });
+    expect(first.created.cases).toBeGreaterThanOrEqual(11);
+    const seqAfterFirst = await gw.services.log.lastSeq();
+
+    const second = await seedDemo(gw.services);
+    expect(second.created).toEqual({ cases: 0 });
+    expect(await gw.services.log.lastSeq()).toBe(seqAfterFirst);
+    expect((await verifyChain(gw.services.log)).broken).toBeUndefined();
+
+    const statuses = new Set<string>();
+    for (const [org, role] of [
+      ['NL', 'caseworker'],
+      ['BE', 'caseworker'],
+      ['DE', 'caseworker'],
+      ['FR', 'caseworker'],
+      ['SE', 'caseworker'],
+      ['NO', 'caseworker'],
+      ['AT', 'caseworker'],
+    ] as const) {
+      const { cases } = await gw
+        .as(org, role)
+        .ok<{ cases: { edges: { node: { status: string } }[] } }>('{ cases(first: 100) { edges { node { status } } } }');
+      for (const e of cases.edges) statuses.add(e.node.status);
+    }
+    for (const s of [
+      'DRAFT',
+      'REFERRED',
+      'ACCEPTED',
+      'DECLINED',
+      'EXPIRED',
+      'ARRIVED',
+      'PLAN_SUBMITTED',
+      'CHANGES_REQUESTED',
+      'PLAN_APPROVED',
+      'CLOSED',
+    ]) {
+      expect(statuses, s).toContain(s);
+    }
+  });
+});
+
+describe('bulk seed', () => {
+  it('generates realistic cases with plans in batches, and a second run adds nothing', async () => {
+    const done: number[] = [];
+    const first = await seedBulkCases(gw.services, 230, { batchSize: 50, onProgress: (n) => done.push(n) });
+    expect(first).toEqual({ created: 230, existing: 0 });
+    expect(done).toEqual([50, 100, 150, 200, 230]);
+    const seq = await gw.services.log.lastSeq();
+    expect(await seedBulkCases(gw.services, 230, { batchSize: 100 })).toEqual({ created: 0, existing: 230 });
+    expect(await gw.services.log.lastSeq()).toBe(seq);
+    expect((await verifyChain(gw.services.log)).broken).toBeUndefined();
+
+    const db = await gw.raw();
+    const cases = await db
+      .collection('cases')
+      .find({ _id: { $regex: '^bulk-' } as never })
+      .toArray();
+    expect(cases).toHaveLength(230);
+    expect(new Set(cases.map((c) => c.reference)).size).toBe(230);
+    const statuses = new Set(cases.map((c) => c.status as string));
+    expect(statuses.size).toBeGreaterThanOrEqual(8);
+    expect(new Set(cases.map((c) => c.memberState as string)).size).toBe(7);
+    expect(new Set(cases.map((c) => (c.household as unknown[]).length)).size).toBeGreaterThanOrEqual(4);
+
+    // Plans stay within the entitlement, in several currencies.
+    const plans = await db
+      .collection('plans')
+      .find({ caseId: { $regex: '^bulk-' } as never })
+      .toArray();
+    expect(plans.length).toBeGreaterThan(100);
+    const entitlement = new Map(cases.map((c) => [c._id, (c.entitlement as { total: number }).total]));
+    for (const p of plans) expect(p.totalEur as number).toBeLessThanOrEqual(entitlement.get(p.caseId)!);
+    expect(
+      new Set(plans.flatMap((p) => (p.components as { cost: { currency: string } }[]).map((c) => c.cost.currency))).size,
+    ).toBeGreaterThan(2);
+
+    // They are ordinary cases to the API.
+    const { cases: page } = await gw
+      .as('NL', 'coordinator')
+      .ok<{ cases: { edges: { node: { reference: string; plan: { totalEur: { amount: number } } | null } }[] } }>(
+        '{ cases(first: 100, filter: { status: [PLAN_APPROVED] }) { edges { node { reference plan { totalEur { amount } } } } } }',
+      );
+    expect(page.edges.length).toBeGreaterThan(0);
+  });
+});
