@@ -83,7 +83,7 @@ describe('bulk seed', () => {
     // Plans stay within the entitlement, in several currencies.
     const plans = await db
       .collection('plans')
-      .find({ caseId: { $regex: '^bulk-' } as never })
+      .find({ caseId: { $regex: '^bulk-' } })
       .toArray();
     expect(plans.length).toBeGreaterThan(100);
     const entitlement = new Map(cases.map((c) => [c._id, (c.entitlement as { total: number }).total]));
