@@ -71,7 +71,8 @@ export class EventLog {
         ) {
           throw new VersionConflict();
         }
-        // Another gateway appended; the loop reads the newest head and tries after it.
+        // Another gateway appended: jump to the newest event and try after it.
+        await this.readHeadSorted();
       }
     }
     throw new Error('event append did not converge');
@@ -123,7 +124,31 @@ export class EventLog {
     return run;
   }
 
+  /**
+   * The newest event. The log is gap-free from 1, so a galloping search by `_id` equality
+   * finds it in about 2·log2(n) primary-key lookups, which every store answers without a
+   * scan; the sorted query confirms it (and is the fallback if the log had a hole).
+   */
   private async readHead(): Promise<Head> {
+    const exists = async (seq: number) => (await this.events.findOne({ _id: seq }, { projection: { _id: 1 } })) !== null;
+    let low = 0;
+    let high = 1;
+    while (await exists(high)) {
+      low = high;
+      high *= 2;
+    }
+    while (high - low > 1) {
+      const mid = Math.floor((low + high) / 2);
+      if (await exists(mid)) low = mid;
+      else high = mid;
+    }
+    const last = low > 0 ? await this.events.findOne({ _id: low }) : null;
+    this.head = last ? { seq: last._id, hash: last.hash } : { seq: 0, hash: GENESIS_HASH };
+    return this.head;
+  }
+
+  /** The head by a sorted query: authoritative, but a full scan on the embedded store. */
+  private async readHeadSorted(): Promise<Head> {
     const [last] = await this.events.find({}, { sort: { _id: -1 }, limit: 1 }).toArray();
     this.head = last ? { seq: last._id, hash: last.hash } : { seq: 0, hash: GENESIS_HASH };
     return this.head;
@@ -131,8 +156,7 @@ export class EventLog {
 
   /** The newest sequence number in the log (0 when empty). */
   async lastSeq(): Promise<number> {
-    const [last] = await this.events.find({}, { sort: { _id: -1 }, limit: 1, projection: { _id: 1 } }).toArray();
-    return last?._id ?? 0;
+    return (await this.readHead()).seq;
   }
 
   async get(seq: number): Promise<StoredEvent | null> {

@@ -46,6 +46,28 @@ function trustFilter(filter: Record<string, unknown>): Record<string, unknown> {
   return out;
 }
 
+/** True for `{ _id: <string> }` and nothing else: a primary-key lookup on every store. */
+function isIdLookup(filter: Record<string, unknown>): boolean {
+  const keys = Object.keys(filter);
+  return keys.length === 1 && keys[0] === '_id' && typeof filter._id === 'string';
+}
+
+/** Scope filters are equalities and `$in` lists; true when a document satisfies one. */
+export function matchesScope(doc: Record<string, unknown>, filter: Record<string, unknown>): boolean {
+  return Object.entries(filter).every(([key, condition]) => {
+    if (condition !== null && typeof condition === 'object' && '$in' in condition) {
+      return ((condition as { $in: unknown[] }).$in ?? []).includes(doc[key]);
+    }
+    return doc[key] === condition;
+  });
+}
+
+function simpleScope(filter: Record<string, unknown>): boolean {
+  return Object.values(filter).every(
+    (c) => c === null || typeof c !== 'object' || (Object.keys(c).length === 1 && Array.isArray((c as { $in?: unknown }).$in)),
+  );
+}
+
 export function tenantScoped(schema: Schema): void {
   for (const operation of QUERY_OPERATIONS) {
     schema.pre(operation, function (this: mongoose.Query<unknown, unknown>) {
@@ -53,6 +75,16 @@ export function tenantScoped(schema: Schema): void {
       if (scope === undefined) throw new UnscopedQueryError(this.model.modelName, operation);
       if (scope === SYSTEM) return;
       if (operation === 'estimatedDocumentCount') throw new UnscopedQueryError(this.model.modelName, operation);
+      // A read of one record by id stays a primary-key lookup (the embedded store scans for
+      // anything more); the scope is then applied to the record found, before it is returned.
+      if ((operation === 'findOne' || operation === 'find') && isIdLookup(this.getFilter()) && simpleScope(scope.filter)) {
+        const filter = scope.filter;
+        this.transform((result: unknown) => {
+          if (Array.isArray(result)) return result.filter((doc: Record<string, unknown>) => matchesScope(doc, filter));
+          return result && matchesScope(result as Record<string, unknown>, filter) ? result : null;
+        });
+        return;
+      }
       this.and([trustFilter(scope.filter)]);
     });
   }
@@ -62,4 +94,12 @@ export function tenantScoped(schema: Schema): void {
     if (scope === SYSTEM) return;
     this.pipeline().unshift({ $match: scope.filter });
   });
+}
+
+/**
+ * The filter for a batch of ids: one id is an equality (a primary-key lookup even on the
+ * embedded store, which scans for `$in`); several are one `$in` (one round trip).
+ */
+export function idsFilter(ids: readonly string[]): Record<string, unknown> {
+  return ids.length === 1 ? { _id: ids[0] } : { _id: op({ $in: [...ids] }) };
 }

@@ -12,7 +12,7 @@ import { badInput, invalidTransition, notFound } from '../../errors.ts';
 import type { DocumentChange } from '../../events/event.model.ts';
 import { expectVersion, type CommandExecutor } from '../../events/executor.ts';
 import { isDuplicateKey, type Store } from '../../store/store.ts';
-import { op, SYSTEM, type TenantScope } from '../../store/tenant.ts';
+import { idsFilter, op, SYSTEM, type TenantScope } from '../../store/tenant.ts';
 import { countryCode, isoDate, organisationCode, parseInput, requiredText, text, todayIso } from '../../validation.ts';
 import type { OrganisationService } from '../organisations/organisation.service.ts';
 import type { RateService } from '../rates/rate.service.ts';
@@ -357,7 +357,7 @@ export function createCaseService(deps: {
 
     /** Batch load for DataLoaders, within the principal's scope. */
     async getMany(principal: Principal, ids: readonly string[]): Promise<(CaseDoc | null)[]> {
-      const docs = await Cases.find({ _id: op({ $in: [...ids] }) })
+      const docs = await Cases.find(idsFilter(ids))
         .setOptions({ scope: caseScope(principal) })
         .lean<CaseDoc[]>();
       const byId = new Map(docs.map((d) => [d._id, d]));
@@ -437,7 +437,7 @@ export function createCaseService(deps: {
 
     /** Plan versions by id (`<caseId>:<n>`), in one query, within the principal's scope. */
     async plansById(principal: Principal, ids: readonly string[]): Promise<(PlanDoc | null)[]> {
-      const docs = await Plans.find({ _id: op({ $in: [...ids] }) })
+      const docs = await Plans.find(idsFilter(ids))
         .setOptions({ scope: caseScope(principal) })
         .lean<PlanDoc[]>();
       const byId = new Map(docs.map((d) => [d._id, d]));

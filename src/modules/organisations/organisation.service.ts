@@ -11,7 +11,7 @@ import { badInput, notFound } from '../../errors.ts';
 import { AUDIENCE_EVERYONE } from '../../events/event.model.ts';
 import { expectVersion, type CommandExecutor } from '../../events/executor.ts';
 import type { Store } from '../../store/store.ts';
-import { op } from '../../store/tenant.ts';
+import { idsFilter, op } from '../../store/tenant.ts';
 import { countryCode, isoDate, organisationCode, parseInput, requiredText, todayIso } from '../../validation.ts';
 import {
   contractSchema,
@@ -104,7 +104,7 @@ export function createOrganisationService(deps: { store: Store; executor: Comman
 
     /** Batch load for DataLoaders: one query for many codes, in the order asked. */
     async getMany(codes: readonly string[]): Promise<(OrganisationDoc | null)[]> {
-      const docs = await Organisations.find({ _id: op({ $in: [...codes] }) }).lean<OrganisationDoc[]>();
+      const docs = await Organisations.find(idsFilter(codes)).lean<OrganisationDoc[]>();
       const byCode = new Map(docs.map((d) => [d._id, d]));
       return codes.map((c) => byCode.get(c) ?? null);
     },
@@ -360,7 +360,7 @@ export function createOrganisationService(deps: { store: Store; executor: Comman
     },
 
     async getProgrammes(codes: readonly string[]): Promise<(ProgrammeDoc | null)[]> {
-      const docs = await Programmes.find({ _id: op({ $in: [...codes] }) }).lean<ProgrammeDoc[]>();
+      const docs = await Programmes.find(idsFilter(codes)).lean<ProgrammeDoc[]>();
       const byCode = new Map(docs.map((d) => [d._id, d]));
       return codes.map((c) => byCode.get(c) ?? null);
     },
