@@ -1,5 +1,6 @@
 // Type-aware lint: floating promises, exhaustive switches, no console or process.env in src/.
 import js from '@eslint/js';
+import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
@@ -55,21 +56,10 @@ export default tseslint.config(
   {
     files: ['**/*.js', '**/*.mjs'],
     ...tseslint.configs.disableTypeChecked,
-    languageOptions: {
-      globals: {
-        URL: 'readonly',
-        process: 'readonly',
-        console: 'readonly',
-        fetch: 'readonly',
-        document: 'readonly',
-        window: 'readonly',
-        localStorage: 'readonly',
-        setTimeout: 'readonly',
-        clearTimeout: 'readonly',
-        crypto: 'readonly',
-        FormData: 'readonly',
-        Blob: 'readonly',
-      },
-    },
+    languageOptions: { globals: globals.node },
+  },
+  {
+    files: ['portal/**/*.js'],
+    languageOptions: { globals: globals.browser },
   },
 );
