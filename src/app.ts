@@ -90,6 +90,8 @@ export async function createGateway(options: GatewayOptions) {
     schema,
     introspection: true,
     includeStacktraceInErrorResponses: false,
+    // main.ts drains HTTP first and stops Apollo after; Apollo must not stop itself on SIGTERM.
+    stopOnTerminationSignals: false,
     formatError: createErrorFormatter(logger),
     validationRules: [depthLimit(config.maxQueryDepth)],
     plugins: [costLimitPlugin(schema, config.maxQueryCost), observabilityPlugin(metrics), httpStatusPlugin()],

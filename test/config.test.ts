@@ -21,6 +21,14 @@ describe('configuration', () => {
     expect((error as ConfigError).problems).toHaveLength(4);
   });
 
+  it('treats an empty variable as unset', () => {
+    expect(loadConfig({ MONGODB_URI: '', PORT: ' ', REDIS_URL: '' })).toMatchObject({
+      mongodbUri: undefined,
+      port: 4000,
+      redisUrl: undefined,
+    });
+  });
+
   it('requires an encryption key and a trust file in production', () => {
     expect(() => loadConfig({ NODE_ENV: 'production' })).toThrowError(/ERIN_ENCRYPTION_KEY[\s\S]*ERIN_TRUST/);
   });
