@@ -24,8 +24,8 @@ function start(dataDir: string): Promise<{ port: number; child: ChildProcess; lo
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`gateway did not start:\n${logs.join('\n')}`)), 90_000);
     proc.on('exit', (code) => reject(new Error(`gateway exited with ${code}:\n${logs.join('\n')}`)));
-    createInterface({ input: proc.stderr! }).on('line', (line) => logs.push(line));
-    createInterface({ input: proc.stdout! }).on('line', (line) => {
+    createInterface({ input: proc.stderr }).on('line', (line) => logs.push(line));
+    createInterface({ input: proc.stdout }).on('line', (line) => {
       logs.push(line);
       const match = /listening on http:\/\/localhost:(\d+)\/graphql/.exec(line);
       if (match) {

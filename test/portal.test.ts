@@ -50,7 +50,7 @@ describe('partner portal', () => {
     await expect.poll(() => page.locator('h1 .badge').textContent()).toBe('REFERRED');
     // Special-category text is rendered as text.
     await expect.poll(() => page.locator('.sensitive p').first().textContent()).toContain('<img src=x');
-    expect(await page.evaluate(() => (window as unknown as { hacked?: number }).hacked)).toBeUndefined();
+    expect(await page.evaluate(() => (globalThis as unknown as { hacked?: number }).hacked)).toBeUndefined();
 
     await page.getByRole('button', { name: 'Accept referral' }).click();
     await expect.poll(() => page.locator('h1 .badge').textContent()).toBe('ACCEPTED');
