@@ -8,6 +8,8 @@ import { ApolloServer } from '@apollo/server';
 import { expressMiddleware } from '@as-integrations/express5';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
+import { RedisStore } from 'rate-limit-redis';
+import { createClient } from 'redis';
 import depthLimit from 'graphql-depth-limit';
 import { pinoHttp } from 'pino-http';
 import { authenticate, bearerToken } from './auth/verify.ts';
@@ -146,9 +148,25 @@ export async function createGateway(options: GatewayOptions) {
     res.send(await metrics.registry.metrics());
   });
 
+  // Per instance by default; shared by every gateway through Redis when REDIS_URL is set.
+  const redis = config.redisUrl
+    ? await createClient({ url: config.redisUrl })
+        .on('error', (error: unknown) => logger.warn({ err: error }, 'redis error'))
+        .connect()
+    : undefined;
   const limiter = rateLimit({
     windowMs: 60_000,
     limit: config.rateLimitPerMinute,
+    ...(redis
+      ? {
+          store: new RedisStore({
+            sendCommand: (...args: string[]) => redis.sendCommand(args),
+            prefix: `erin:rl:${store.dbName}:`,
+          }),
+          // A Redis outage must not take the API down with it: limit per instance meanwhile.
+          passOnStoreError: true,
+        }
+      : {}),
     standardHeaders: 'draft-7',
     legacyHeaders: false,
     // Per token when there is one (hashed: tokens never sit in memory as keys), else per address.
@@ -233,6 +251,7 @@ export async function createGateway(options: GatewayOptions) {
       clearInterval(pinger);
       trust.close();
       await apollo.stop();
+      await redis?.quit().catch(() => undefined);
     },
   };
 }

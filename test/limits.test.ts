@@ -42,3 +42,23 @@ describe('limits', () => {
     expect(other.status).toBe(200);
   });
 });
+
+describe('shared rate limits', () => {
+  it('two gateways configured with the same Redis share one limit per token', async () => {
+    const dbName = `t_rl_${Date.now()}`;
+    const env = { REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', ERIN_RATE_LIMIT: '10' };
+    const a = await startGateway({ env, dbName });
+    const b = await startGateway({ env, dbName, seed: false, dataDir: a.dataDir });
+    try {
+      // One token (one subject), requests spread over both instances.
+      const token = a.token('NL', 'caseworker', { subject: 'shared-limit' });
+      const statuses: number[] = [];
+      for (let i = 0; i < 14; i += 1) statuses.push((await (i % 2 ? a : b).gql('{ ping }', {}, { token })).status);
+      expect(statuses.filter((s) => s === 200)).toHaveLength(10);
+      expect(statuses.filter((s) => s === 429)).toHaveLength(4);
+    } finally {
+      await b.close();
+      await a.close();
+    }
+  });
+});

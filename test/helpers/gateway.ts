@@ -34,6 +34,8 @@ export type TestGatewayOptions = {
   mongoUri?: string;
   dbName?: string;
   trustWatchIntervalMs?: number;
+  /** Share a data folder (and so the development issuer's key) with another gateway. */
+  dataDir?: string;
 };
 
 export type TestGateway = Awaited<ReturnType<typeof startGateway>>;
@@ -43,7 +45,7 @@ export function uniqueDbName(prefix = 't'): string {
 }
 
 export async function startGateway(options: TestGatewayOptions = {}) {
-  const dataDir = mkdtempSync(path.join(inject('dataDir'), 'gw-'));
+  const dataDir = options.dataDir ?? mkdtempSync(path.join(inject('dataDir'), 'gw-'));
   const config: Config = loadConfig({
     NODE_ENV: 'test',
     ERIN_DATA_DIR: dataDir,
