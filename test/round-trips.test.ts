@@ -38,13 +38,18 @@ export const DASHBOARD = `query Dashboard($first: Int!) {
   }
 }`;
 
-async function commandsFor(client: ReturnType<TestGateway['as']>, first: number): Promise<number> {
-  await client.ok(DASHBOARD, { first }); // warm the token's organisation lookup
-  const { commands, result } = await gw.store.recorder.countDuring(() =>
-    client.ok<{ cases: { edges: unknown[] } }>(DASHBOARD, { first }),
-  );
-  expect(result.cases.edges).toHaveLength(first);
-  return commands;
+async function commandsFor(client: ReturnType<TestGateway['as']>, first: number): Promise<string[]> {
+  // Twice, keeping the leaner run: a token's organisation lookup is cached for a few
+  // seconds, and its expiry may fall inside one of the runs.
+  const runs = [];
+  for (let i = 0; i < 2; i += 1) {
+    const { names, result } = await gw.store.recorder.countDuring(() =>
+      client.ok<{ cases: { edges: unknown[] } }>(DASHBOARD, { first }),
+    );
+    expect(result.cases.edges).toHaveLength(first);
+    runs.push(names.sort());
+  }
+  return runs.sort((a, b) => a.length - b.length)[0]!;
 }
 
 describe('round trips per page', () => {
@@ -52,13 +57,25 @@ describe('round trips per page', () => {
     const partner = gw.as('P-AF-HOPE', 'partner-officer');
     const five = await commandsFor(partner, 5);
     const fifty = await commandsFor(partner, 50);
-    expect(fifty).toBe(five);
+    expect(fifty).toEqual(five);
     // cases + organisations + programmes + plans by id + plans by case: a small constant.
-    expect(fifty).toBeLessThanOrEqual(6);
+    expect(fifty.length).toBeLessThanOrEqual(6);
   });
 
   it('the member state’s view costs the same too', async () => {
     const state = gw.as('NL', 'coordinator');
-    expect(await commandsFor(state, 50)).toBe(await commandsFor(state, 5));
+    expect(await commandsFor(state, 50)).toEqual(await commandsFor(state, 5));
+  });
+});
+
+describe('round trips for the directory', () => {
+  it('organisations with their contracts cost the same for 7 organisations as for all 16', async () => {
+    const admin = gw.as('ERIN-NET', 'network-admin');
+    const query = `query ($kind: OrganisationKind) { organisations(kind: $kind) { code contracts { id memberState { name } partner { name } programmes { code } } } }`;
+    await admin.ok(query);
+    const few = await gw.store.recorder.countDuring(() => admin.ok(query, { kind: 'MEMBER_STATE' }));
+    const all = await gw.store.recorder.countDuring(() => admin.ok(query));
+    expect(all.commands).toBe(few.commands);
+    expect(all.commands).toBeLessThanOrEqual(4);
   });
 });

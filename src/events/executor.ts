@@ -4,6 +4,7 @@
 import type { Logger } from '../logger.ts';
 import type { Principal } from '../auth/principal.ts';
 import { conflict } from '../errors.ts';
+import { idempotencyKey as idempotencyKeySchema, parseInput } from '../validation.ts';
 import { canonicalJson, sha256Hex } from './canonical.ts';
 import type { EventDraft, StoredEvent } from './event.model.ts';
 import type { IdempotencyStore } from './idempotency.ts';
@@ -38,7 +39,9 @@ export class CommandExecutor {
   ) {}
 
   async execute(request: WriteRequest): Promise<WriteResult> {
-    const { principal, idempotencyKey } = request;
+    const { principal } = request;
+    const idempotencyKey =
+      request.idempotencyKey == null ? null : parseInput(idempotencyKeySchema, request.idempotencyKey, 'idempotencyKey');
     const key = idempotencyKey ? `${principal.organisation.code}:${idempotencyKey}` : null;
     if (key) {
       const inputHash = sha256Hex(canonicalJson({ command: request.command, input: request.input }));

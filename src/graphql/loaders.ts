@@ -14,6 +14,8 @@ export function createLoaders(services: Services, principal: Principal | null) {
   return {
     organisation: new DataLoader((codes: readonly string[]) => services.organisations.getMany(codes)),
     programme: new DataLoader((codes: readonly string[]) => services.organisations.getProgrammes(codes)),
+    /** The contracts of an organisation that the caller may see. */
+    contractsOf: new DataLoader((codes: readonly string[]) => services.organisations.contractsOfMany(needPrincipal(), codes)),
     case: new DataLoader((ids: readonly string[]) => services.cases.getMany(needPrincipal(), ids)),
     /** A plan version by `<caseId>:<planVersion>`. */
     plan: new DataLoader((ids: readonly string[]) => services.cases.plansById(needPrincipal(), ids)),

@@ -19,12 +19,16 @@ const IGNORED_COMMANDS = new Set(['ping', 'hello', 'isMaster', 'ismaster', 'endS
 export class CommandRecorder {
   /** All commands counted, except driver housekeeping. */
   count = 0;
+  /** The names of the last commands counted (for test failure messages). */
+  readonly recent: string[] = [];
   readonly queries: RecordedQuery[] = [];
   private keepQueries = true;
 
   record(commandName: string, command: Record<string, unknown>): void {
     if (IGNORED_COMMANDS.has(commandName)) return;
     this.count += 1;
+    this.recent.push(`${commandName} ${String(command[commandName])}`);
+    if (this.recent.length > 50) this.recent.shift();
     if (!this.keepQueries || !QUERY_COMMANDS.has(commandName)) return;
     const collection = String(command[commandName]);
     for (const { filter, sort } of extractFilters(commandName, command)) {
@@ -40,10 +44,11 @@ export class CommandRecorder {
   }
 
   /** Counts the commands an action sends. */
-  async countDuring<T>(action: () => Promise<T>): Promise<{ result: T; commands: number }> {
+  async countDuring<T>(action: () => Promise<T>): Promise<{ result: T; commands: number; names: string[] }> {
     const before = this.count;
     const result = await action();
-    return { result, commands: this.count - before };
+    const commands = this.count - before;
+    return { result, commands, names: this.recent.slice(-commands) };
   }
 }
 

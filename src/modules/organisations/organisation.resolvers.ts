@@ -23,7 +23,7 @@ export const organisationResolvers: Resolvers = {
   },
   Organisation: {
     code: (o) => o._id,
-    contracts: (o, _, { services, principal }) => services.organisations.contractsOf(principal, o),
+    contracts: (o, _, { loaders }) => (o.kind === 'MEMBER_STATE' || o.kind === 'PARTNER' ? loaders.contractsOf.load(o._id) : []),
   },
   Contract: {
     id: (c) => c._id,

@@ -199,13 +199,15 @@ export function createOrganisationService(deps: { store: Store; executor: Comman
         .lean<ContractDoc[]>();
     },
 
-    /** The contracts of one organisation that the caller may see (none for roles without access). */
-    async contractsOf(principal: Principal | null, organisation: OrganisationDoc): Promise<ContractDoc[]> {
-      const p = requirePrincipal(principal);
-      if (!can(p, 'contract.read')) return [];
-      if (organisation.kind === 'MEMBER_STATE') return this.contracts(p, { memberState: organisation._id });
-      if (organisation.kind === 'PARTNER') return this.contracts(p, { partner: organisation._id });
-      return [];
+    /** Contracts of many organisations, in one query within the caller's scope (DataLoader batch). */
+    async contractsOfMany(principal: Principal, codes: readonly string[]): Promise<ContractDoc[][]> {
+      if (!can(principal, 'contract.read')) return codes.map(() => []);
+      const list = [...codes];
+      const docs = await Contracts.find({ $or: [{ memberState: op({ $in: list }) }, { partner: op({ $in: list }) }] })
+        .setOptions({ scope: contractScope(principal) })
+        .sort({ memberState: 1, partner: 1, _id: 1 })
+        .lean<ContractDoc[]>();
+      return list.map((code) => docs.filter((d) => d.memberState === code || d.partner === code));
     },
 
     async contract(principal: Principal | null, id: string): Promise<ContractDoc> {
