@@ -25,7 +25,7 @@ describe('erin CLI', () => {
       const help = await erin([command, '--help']);
       expect(help.stdout).toMatch(/^Usage: erin /);
     }
-  });
+  }, 60_000);
 
   it('mints a development token with the organisation, roles, subject and lifetime asked for', async () => {
     const dataDir = mkdtempSync(path.join(inject('dataDir'), 'cli-'));
@@ -67,5 +67,5 @@ describe('erin CLI', () => {
     expect(second.stdout).toMatch(/already there: .*16 organisations/);
     const audit = await erin(['audit', 'verify'], env);
     expect(audit.stdout).toMatch(/^ok: \d+ events, chain intact/);
-  });
+  }, 120_000);
 });

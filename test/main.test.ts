@@ -85,5 +85,5 @@ describe('npm start', () => {
     const exitCode = await new Promise<number | null>((resolve) => gateway.on('exit', (code) => resolve(code)));
     expect(exitCode).toBe(0);
     expect(logs.some((l) => l.includes('"msg":"stopped"'))).toBe(true);
-  });
+  }, 120_000);
 });

@@ -99,5 +99,5 @@ describe('bulk seed', () => {
         '{ cases(first: 100, filter: { status: [PLAN_APPROVED] }) { edges { node { reference plan { totalEur { amount } } } } } }',
       );
     expect(page.edges.length).toBeGreaterThan(0);
-  });
+  }, 120_000);
 });
