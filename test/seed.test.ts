@@ -54,7 +54,7 @@ describe('demo seed', () => {
     ]) {
       expect(statuses, s).toContain(s);
     }
-  });
+  }, 120_000);
 });
 
 describe('bulk seed', () => {
