@@ -36,6 +36,8 @@ export type TestGatewayOptions = {
   trustWatchIntervalMs?: number;
   /** Share a data folder (and so the development issuer's key) with another gateway. */
   dataDir?: string;
+  /** Receives every log line (tests that check what is never logged). */
+  logLines?: string[];
 };
 
 export type TestGateway = Awaited<ReturnType<typeof startGateway>>;
@@ -54,7 +56,8 @@ export async function startGateway(options: TestGatewayOptions = {}) {
     ERIN_RATE_LIMIT: '100000',
     ...options.env,
   });
-  const logger = createLogger(config.logLevel);
+  const lines = options.logLines;
+  const logger = createLogger(config.logLevel, lines ? { write: (line: string) => void lines.push(line) } : undefined);
   const dbName = options.dbName ?? uniqueDbName();
   const store = await Store.connect({
     uri: options.mongoUri ?? inject('mongoUri'),
