@@ -260,6 +260,19 @@ export function createCaseService(deps: {
     return written;
   }
 
+  /** A referral (first or reopened): shared with the partner, who has 7 days to answer. */
+  function referralStarting(
+    now: Date,
+  ): Pick<CaseDoc, 'sharedWithPartner' | 'referredAt' | 'referralDeadline' | 'respondedAt' | 'declineReason'> {
+    return {
+      sharedWithPartner: true,
+      referredAt: now,
+      referralDeadline: new Date(now.getTime() + REFERRAL_ANSWER_DAYS * DAY_MS),
+      respondedAt: null,
+      declineReason: null,
+    };
+  }
+
   function withStatus(c: CaseDoc, status: CaseStatus, now: Date): CaseDoc {
     assertTransition(c.status, status);
     return { ...c, status, statusChangedAt: now };
@@ -641,11 +654,7 @@ export function createCaseService(deps: {
           next: {
             ...next,
             contract,
-            sharedWithPartner: true,
-            referredAt: now,
-            referralDeadline: new Date(now.getTime() + REFERRAL_ANSWER_DAYS * DAY_MS),
-            respondedAt: null,
-            declineReason: null,
+            ...referralStarting(now),
           },
           data: { partner: c.partner, contract },
         };
@@ -700,11 +709,7 @@ export function createCaseService(deps: {
             ...next,
             partner: newPartner,
             contract,
-            sharedWithPartner: true,
-            referredAt: now,
-            referralDeadline: new Date(now.getTime() + REFERRAL_ANSWER_DAYS * DAY_MS),
-            respondedAt: null,
-            declineReason: null,
+            ...referralStarting(now),
           },
           data: { partner: newPartner, previousPartner: c.partner },
         };
