@@ -133,3 +133,38 @@ describe('optimistic concurrency', () => {
     expect(again.submitPlan.status).toBe('PLAN_SUBMITTED');
   });
 });
+
+describe('two gateway instances on one store', () => {
+  it('conflicting writes through both: one wins, and the log stays gap-free and chained', async () => {
+    const other = await startGateway({ dbName: gw.dbName, dataDir: gw.dataDir, seed: false });
+    try {
+      const flow = workflow(gw);
+      const arrived = await flow.arrived();
+      const viaOther = workflow(other);
+      const attempts = Array.from({ length: 20 }, (_, i) =>
+        (i % 2 ? flow.officer : viaOther.officer).gql<{ saveDraftPlan: CaseView }>(SAVE, {
+          id: arrived.id,
+          v: arrived.version,
+          p: { components: [trainingComponent(3000 + i)] },
+        }),
+      );
+      // Meanwhile both instances write other cases too, so their sequence claims collide.
+      const unrelated = Array.from({ length: 10 }, (_, i) => workflow(i % 2 ? gw : other).create());
+      const results = await Promise.all(attempts);
+      await Promise.all(unrelated);
+      expect(results.filter((r) => !r.errors)).toHaveLength(1);
+      expect(results.filter((r) => codes(r)[0] === 'CONFLICT')).toHaveLength(19);
+      const events = await gw.services.log.page(0, 100_000);
+      expect(events.map((e) => e._id)).toEqual(Array.from({ length: events.length }, (_, i) => i + 1));
+      expect((await verifyChain(other.services.log)).broken).toBeUndefined();
+      // Each instance sees the other's writes.
+      const { case: seen } = await workflow(other).state.ok<{ case: CaseView }>(
+        `query ($id: ID!) { case(id: $id) { ${CASE_FIELDS} } }`,
+        { id: arrived.id },
+      );
+      expect(seen.version).toBe(arrived.version + 1);
+    } finally {
+      await other.close();
+    }
+  });
+});

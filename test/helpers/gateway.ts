@@ -159,7 +159,8 @@ export async function startGateway(options: TestGatewayOptions = {}) {
         server.close(() => resolve());
       });
       await gateway.close();
-      await store.connection.dropDatabase().catch(() => undefined);
+      // A database shared with another gateway (options.dbName) is left to its owner.
+      if (!options.dbName) await store.connection.dropDatabase().catch(() => undefined);
       await store.close();
     },
   };
