@@ -77,6 +77,60 @@ export class EventLog {
     throw new Error('event append did not converge');
   }
 
+  /**
+   * Appends several events in one round trip (audited reads of a whole page, say). They
+   * take consecutive numbers in one ordered insert; if another gateway takes one of the
+   * numbers the insert stops there, and the rest are appended after the new head.
+   * Throws VersionConflict when an event's aggregate version is taken.
+   */
+  appendMany(drafts: EventDraft[]): Promise<StoredEvent[]> {
+    if (drafts.length === 0) return Promise.resolve([]);
+    const run = this.tail.then(() => this.appendManyNow(drafts));
+    this.tail = run.catch(() => undefined);
+    return run;
+  }
+
+  private async appendManyNow(drafts: EventDraft[]): Promise<StoredEvent[]> {
+    const appended: StoredEvent[] = [];
+    let rest = drafts;
+    for (let attempt = 0; attempt < 1000 && rest.length > 0; attempt += 1) {
+      let head = this.head ?? (await this.readHead());
+      const batch: StoredEvent[] = [];
+      for (const draft of rest) {
+        const unhashed: Omit<StoredEvent, 'hash'> = {
+          _id: head.seq + 1,
+          ...draft,
+          caseId: draft.caseId ?? null,
+          at: this.now(),
+          prevHash: head.hash,
+        };
+        const event: StoredEvent = { ...unhashed, hash: hashEvent(unhashed) };
+        batch.push(event);
+        head = { seq: event._id, hash: event.hash };
+      }
+      try {
+        await this.events.insertMany(batch, { ordered: true });
+        this.head = head;
+        return [...appended, ...batch];
+      } catch (error) {
+        this.head = undefined;
+        if (!isDuplicateKey(error)) throw error;
+        // An ordered insert stops at the first refusal: what went in is a prefix of the batch.
+        const stored = await this.events
+          .find({ _id: { $in: batch.map((e) => e._id) } }, { projection: { _id: 1, hash: 1 } })
+          .toArray();
+        const ours = new Set(stored.filter((s) => batch.some((e) => e._id === s._id && e.hash === s.hash)).map((s) => s._id));
+        const inserted = batch.filter((e) => ours.has(e._id));
+        appended.push(...inserted);
+        const refused = batch[inserted.length];
+        if (refused && !stored.some((s) => s._id === refused._id)) throw new VersionConflict();
+        rest = rest.slice(inserted.length);
+      }
+    }
+    if (rest.length > 0) throw new Error('event append did not converge');
+    return appended;
+  }
+
   private async readHead(): Promise<Head> {
     const [last] = await this.events.find({}, { sort: { _id: -1 }, limit: 1 }).toArray();
     this.head = last ? { seq: last._id, hash: last.hash } : { seq: 0, hash: GENESIS_HASH };
@@ -105,14 +159,28 @@ export class EventLog {
     return last?.version ?? 0;
   }
 
+  /** Some event of an aggregate type up to a sequence number, if there is any. */
+  async firstOfType(aggregateType: string, until: number): Promise<StoredEvent | null> {
+    return this.events.findOne({ aggregateType, _id: { $lte: until } });
+  }
+
   async findByIdempotencyKey(key: string): Promise<StoredEvent | null> {
     return this.events.findOne({ idempotencyKey: key });
   }
 
-  /** Events after `after` in log order, visible to any of `audience` (all when omitted). */
-  async page(after: number, limit: number, audience?: string[]): Promise<StoredEvent[]> {
-    const filter = audience ? { audience: { $in: audience }, _id: { $gt: after } } : { _id: { $gt: after } };
+  /**
+   * Events after `after` (and up to `until`, if given) in log order, visible to any of
+   * `audience` (all when omitted).
+   */
+  async page(after: number, limit: number, audience?: string[], until?: number): Promise<StoredEvent[]> {
+    const range = until === undefined ? { $gt: after } : { $gt: after, $lte: until };
+    const filter = audience ? { audience: { $in: audience }, _id: range } : { _id: range };
     return this.events.find(filter, { sort: { _id: 1 }, limit }).toArray();
+  }
+
+  /** Events of one case (its writes, its records', audited reads of it) in order. */
+  async ofCase(caseId: string, after: number, limit: number): Promise<StoredEvent[]> {
+    return this.events.find({ caseId, _id: { $gt: after } }, { sort: { _id: 1 }, limit }).toArray();
   }
 
   /** Events of one aggregate in order. */
@@ -169,30 +237,52 @@ export class EventLog {
   }
 }
 
-export type ChainProblem = { seq: number; problem: string };
+export type ChainProblem = {
+  /** The first event that is not what was appended (or the first missing one). */
+  seq: number;
+  problem: string;
+};
 
-/** Walks the log in order and reports the first broken link, if any. */
+/**
+ * Walks the log in order and reports the first broken link, if any. An event edited in
+ * place no longer matches its own hash; one edited and re-hashed to hide it no longer
+ * matches the link its successor stored. Both are reported at the edited event.
+ */
 export async function verifyChain(
   log: EventLog,
   onProgress?: (seq: number) => void,
-): Promise<{ checked: number; broken: ChainProblem | undefined }> {
+): Promise<{ checked: number; head: { seq: number; hash: string }; broken: ChainProblem | undefined }> {
   let expectedSeq = 1;
   let prevHash = GENESIS_HASH;
   let checked = 0;
   const batch = 1000;
   for (;;) {
     const events = await log.page(expectedSeq - 1, batch);
-    if (events.length === 0) return { checked, broken: undefined };
+    if (events.length === 0) return { checked, head: { seq: expectedSeq - 1, hash: prevHash }, broken: undefined };
     for (const event of events) {
+      const head = { seq: expectedSeq - 1, hash: prevHash };
       if (event._id !== expectedSeq) {
-        return { checked, broken: { seq: expectedSeq, problem: `event ${expectedSeq} is missing` } };
-      }
-      if (event.prevHash !== prevHash) {
-        return { checked, broken: { seq: event._id, problem: 'does not link to the previous event' } };
+        return { checked, head, broken: { seq: expectedSeq, problem: `event ${expectedSeq} is missing` } };
       }
       const { hash, ...rest } = event;
       if (hashEvent(rest) !== hash) {
-        return { checked, broken: { seq: event._id, problem: 'content does not match its hash' } };
+        return { checked, head, broken: { seq: event._id, problem: 'its content does not match its hash (edited)' } };
+      }
+      if (event.prevHash !== prevHash) {
+        // Both events match their own hashes, so one was edited and re-hashed: this one
+        // (its link rewritten) when its successor no longer links to it either, else the previous one.
+        const next = await log.get(event._id + 1);
+        const thisOne = event._id === 1 || (next !== null && next.prevHash !== hash);
+        return thisOne
+          ? { checked, head, broken: { seq: event._id, problem: 'its link to the previous event was rewritten and re-hashed' } }
+          : {
+              checked: checked - 1,
+              head,
+              broken: {
+                seq: event._id - 1,
+                problem: `its hash differs from the one event ${event._id} recorded (edited and re-hashed)`,
+              },
+            };
       }
       prevHash = hash;
       expectedSeq += 1;
