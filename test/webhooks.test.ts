@@ -145,12 +145,12 @@ describe('webhook delivery', () => {
         }),
       ).toBe(false);
     }
-    expect(
-      hook
-        .accepted()
-        .filter((d) => d.change.aggregateId === c.id)
-        .map((d) => d.change.type),
-    ).toEqual(['CaseCreated', 'CaseReferred']);
+    // Deliveries may arrive in any order; the version orders them.
+    const forCase = hook.accepted().filter((d) => d.change.aggregateId === c.id);
+    expect(forCase.sort((a, b) => a.change.version - b.change.version).map((d) => d.change.type)).toEqual([
+      'CaseCreated',
+      'CaseReferred',
+    ]);
     expect(hook.requests.map((r) => r.body).join()).not.toContain('a German secret');
     await hook.close();
   });
@@ -274,6 +274,33 @@ describe('webhook delivery', () => {
     );
     expect(webhookDeliveries.deliveries.map((d) => d.aggregateId)).toContain(c.id);
     expect(webhookDeliveries.deliveries.map((d) => d.aggregateId)).not.toContain(after.id);
+    await hook.close();
+  });
+});
+
+describe('webhook delivery from two instances', () => {
+  it('two instances dispatching and sending at once make one delivery per event, and the receiver gets each', async () => {
+    const key = { ERIN_ENCRYPTION_KEY: Buffer.alloc(32, 43).toString('base64') };
+    const first = await gateway({ env: key });
+    const second = await gateway({ dbName: first.dbName, seed: false, env: key });
+    const hook = await receiver(() => 200);
+    const flow = workflow(first, 'NL', 'P-AF-HOPE');
+    const other = workflow(second, 'NL', 'P-AF-HOPE');
+    await flow.state.ok<Registered>(REGISTER, { url: hook.url, events: ['*'] });
+    const cases = await Promise.all(
+      Array.from({ length: 6 }, async (_, i) => {
+        const f = i % 2 === 0 ? flow : other;
+        return f.refer(await f.create());
+      }),
+    );
+    const expected = cases.flatMap((c) => [`${c.id}@1`, `${c.id}@2`]);
+    const got = () => hook.accepted().map((d) => `${d.change.aggregateId}@${d.change.version}`);
+    await hook.until(() => expected.every((e) => got().includes(e)));
+    expect(got().sort()).toEqual([...expected].sort());
+    const deliveries = await (await first.raw()).collection('webhook_deliveries').find({}).toArray();
+    expect(deliveries).toHaveLength(expected.length);
+    await second.close({ keepData: true });
+    await first.close();
     await hook.close();
   });
 });

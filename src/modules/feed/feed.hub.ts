@@ -88,18 +88,22 @@ export class FeedHub {
   }
 
   private async poll(): Promise<void> {
+    const before = this.head;
     const from = await this.position();
-    if (!(await this.log.get(from + 1))) return;
-    let after = from;
-    for (;;) {
-      const events = await this.log.page(after, PAGE);
-      if (events.length === 0) break;
-      this.buffer.push(...events);
-      after = events.at(-1)!._id;
-      if (events.length < PAGE) break;
+    if (await this.log.get(from + 1)) {
+      let after = from;
+      for (;;) {
+        const events = await this.log.page(after, PAGE);
+        if (events.length === 0) break;
+        this.buffer.push(...events);
+        after = events.at(-1)!._id;
+        if (events.length < PAGE) break;
+      }
+      if (this.buffer.length > this.bufferSize) this.buffer = this.buffer.slice(-this.bufferSize);
+      this.head = after;
     }
-    if (this.buffer.length > this.bufferSize) this.buffer = this.buffer.slice(-this.bufferSize);
-    this.head = after;
+    // Also when the position was only just read: a subscriber behind it catches up from the store.
+    if (this.head === before) return;
     const waiters = [...this.waiters];
     this.waiters.clear();
     for (const wake of waiters) wake();

@@ -10,6 +10,7 @@ import type { Principal } from '../../auth/principal.ts';
 import { badInput } from '../../errors.ts';
 import type { StoredEvent } from '../../events/event.model.ts';
 import type { EventLog } from '../../events/log.ts';
+import type { CaseDoc } from '../cases/case.model.ts';
 import type { CaseService } from '../cases/case.service.ts';
 import type { FeedHub } from './feed.hub.ts';
 
@@ -57,9 +58,11 @@ export function createFeedService(deps: { log: EventLog; cases: CaseService; hub
       if (!aggregate) return { event, kind: 'OTHER', state: null, removed: false };
       if (aggregate.kind === 'CASE') {
         const live = now.get(event.aggregateId) ?? null;
-        const written = cases.fromChanges(event.changes, event.aggregateId);
+        const written = event.changes.find((ch) => ch.collection === 'cases' && ch.doc._id === event.aggregateId)?.doc;
         // A case the caller is no longer a party to (reassigned) is gone, history included.
-        if (!live || !written || !isCaseParty(p, written)) return { event, kind: 'CASE', state: null, removed: true };
+        if (!live || !written || !isCaseParty(p, written as unknown as CaseDoc)) {
+          return { event, kind: 'CASE', state: null, removed: true };
+        }
         // Special category follows who may see it now, not who might then (a partner that declined).
         const doc = cases.fromChanges(event.changes, event.aggregateId, {
           specialCategory: cases.maySeeSpecialCategory(p, live),
@@ -136,10 +139,17 @@ class FeedSubscription implements AsyncIterableIterator<FeedChange> {
   }
 
   async next(): Promise<IteratorResult<FeedChange>> {
-    while (!this.abort.signal.aborted) {
-      const change = this.queue.shift();
-      if (change) return { value: change, done: false };
-      await this.fill();
+    try {
+      while (!this.abort.signal.aborted) {
+        const change = this.queue.shift();
+        if (change) return { value: change, done: false };
+        await this.fill();
+      }
+    } catch (error) {
+      // The subscription ends with the error (the client resumes from its cursor); nobody
+      // calls return() after a failed next(), so let go of the hub here.
+      await this.return();
+      throw error;
     }
     return { value: undefined, done: true };
   }

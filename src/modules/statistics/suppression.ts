@@ -105,10 +105,12 @@ export function determinedCells(cells: Map<string, TableCell>, suppressed: Reado
  * The keys of the cells to suppress. `cells` must hold every cell with cases of the table
  * and of all its margins (absent cells are known zeros).
  */
-export function suppress(cells: Map<string, TableCell>, threshold: number, maxUnknowns = 2000): Set<string> {
+export function suppress(cells: Map<string, TableCell>, threshold: number, maxUnknowns = 500, maxRounds = 25): Set<string> {
   const suppressed = new Set<string>();
   for (const [key, cell] of cells) if (cell.count < threshold) suppressed.add(key);
   if (suppressed.size === 0) return suppressed;
+  // A table mostly made of small cells says nothing once protected; refuse it before the work.
+  if (suppressed.size > maxUnknowns) throw new TooFineGrained(maxUnknowns);
   const lines = linesOf(cells);
   const linesThrough = new Map<string, Line[]>();
   for (const line of lines) {
@@ -136,7 +138,8 @@ export function suppress(cells: Map<string, TableCell>, threshold: number, maxUn
     return best;
   };
 
-  for (;;) {
+  for (let round = 0; ; round += 1) {
+    if (round >= maxRounds) throw new TooFineGrained(maxUnknowns);
     for (let changed = true; changed;) {
       changed = false;
       for (const line of lines) {

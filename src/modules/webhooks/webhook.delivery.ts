@@ -103,7 +103,8 @@ export function createWebhookDelivery(deps: {
 
   async function principalOf(code: string): Promise<Principal | null> {
     const org = await organisations.lookup(code);
-    if (!org) return null;
+    // An organisation that may not sign in any more gets nothing pushed to it either.
+    if (!org?.active) return null;
     return {
       subject: 'webhooks',
       issuer: SYSTEM_PRINCIPAL.issuer,
@@ -267,10 +268,16 @@ export function createWebhookDelivery(deps: {
       );
     }
     const endpoint = endpoints.get(delivery.endpointId);
-    if (endpoint?.status !== 'ACTIVE') {
+    const refusal =
+      endpoint?.status !== 'ACTIVE'
+        ? 'the endpoint is disabled'
+        : !(await principalOf(endpoint.organisation))
+          ? 'the organisation is not active'
+          : undefined;
+    if (!endpoint || refusal) {
       await Deliveries.updateOne(
         { _id: delivery._id },
-        { $set: { status: 'PARKED', heldUntil: null, nextAttemptAt: null, lastError: 'the endpoint is disabled' } },
+        { $set: { status: 'PARKED', heldUntil: null, nextAttemptAt: null, lastError: refusal ?? 'the endpoint is gone' } },
       ).setOptions({ scope: SYSTEM });
       return;
     }

@@ -1,6 +1,6 @@
 // Where webhooks may go: the checks at registration and the resolver guard at delivery.
 import { describe, expect, it } from 'vitest';
-import { classifyAddress, guardedLookup, urlProblem } from './webhook.url.ts';
+import { classifyAddress, guardedLookup, urlProblem } from '../src/modules/webhooks/webhook.url.ts';
 
 const production = { production: true, allowPrivateNetworks: false };
 const development = { production: false, allowPrivateNetworks: false };

@@ -1,7 +1,7 @@
 // The suppression algorithm on its own, checked against an independent exact solver:
 // no suppressed cell may be determined by the published cells of the table and its margins.
 import { describe, expect, it } from 'vitest';
-import { cellKey, determinedCells, suppress, type TableCell } from './suppression.ts';
+import { cellKey, determinedCells, suppress, TooFineGrained, type TableCell } from '../src/modules/statistics/suppression.ts';
 
 /** Cells of a table and all its margins from leaf counts (coords → count). */
 function withMargins(leaves: [string[], number][]): Map<string, TableCell> {
@@ -112,6 +112,12 @@ describe('cell suppression', () => {
     );
     expect(exactlyDetermined(cells, hidden)).toEqual([cellKey(['r2', 'c3'])]);
     expect(determinedCells(cells, hidden, linesFor(cells))).toEqual([cellKey(['r2', 'c3'])]);
+  });
+
+  it('refuses a table made mostly of small cells instead of working through it', () => {
+    const leaves: [string[], number][] = [];
+    for (let a = 0; a < 30; a += 1) for (let b = 0; b < 30; b += 1) leaves.push([[`a${a}`, `b${b}`], 1]);
+    expect(() => suppress(withMargins(leaves), 5)).toThrow(TooFineGrained);
   });
 
   it('on random sparse tables of two and three dimensions, no suppressed cell is determined and no figure under the threshold is published', () => {
