@@ -20,17 +20,29 @@ import type { Config } from './config.ts';
 import { AppError, storeUnavailable, unauthenticated } from './errors.ts';
 import type { Context } from './graphql/context.ts';
 import { createLoaders } from './graphql/loaders.ts';
-import { costLimitPlugin, createErrorFormatter, httpStatusPlugin, observabilityPlugin } from './graphql/plugins.ts';
+import {
+  accessAuditPlugin,
+  costLimitPlugin,
+  createErrorFormatter,
+  httpStatusPlugin,
+  observabilityPlugin,
+} from './graphql/plugins.ts';
 import { buildSchema } from './graphql/schema.ts';
 import { scalarResolvers } from './graphql/scalars.ts';
 import type { Logger } from './logger.ts';
 import { createMetrics } from './metrics.ts';
 import { identityResolvers } from './modules/identity.resolvers.ts';
 import { organisationResolvers } from './modules/organisations/organisation.resolvers.ts';
-import { createServices } from './services.ts';
+import { createServices, settingsFrom } from './services.ts';
 import { createSealer, resolveEncryptionKey } from './crypto/sealed.ts';
 import { caseResolvers } from './modules/cases/case.resolvers.ts';
 import { rateResolvers } from './modules/rates/rate.resolvers.ts';
+import { AccessRecorder } from './modules/audit/access.ts';
+import { auditResolvers } from './modules/audit/audit.resolvers.ts';
+import { feedResolvers } from './modules/feed/feed.resolvers.ts';
+import { statisticsResolvers } from './modules/statistics/statistics.resolvers.ts';
+import { webhookResolvers } from './modules/webhooks/webhook.resolvers.ts';
+import { attachSubscriptions } from './graphql/ws.ts';
 import { isStoreUnavailable, type Store } from './store/store.ts';
 
 const KNOWN_ROUTES = new Set(['/graphql', '/healthz', '/readyz', '/metrics', '/portal', '/evidence']);
@@ -51,7 +63,7 @@ export async function createGateway(options: GatewayOptions) {
   const clock = options.clock ?? systemClock;
   const metrics = createMetrics();
   const sealer = createSealer([resolveEncryptionKey(config.encryptionKey, config.dataDir)]);
-  const services = createServices({ store, clock, logger, sealer });
+  const services = createServices({ store, clock, logger, sealer, settings: settingsFrom(config) });
   store.onCommand = (name) => metrics.storeCommands.inc({ command: name });
 
   const trust = new TrustStore({
@@ -64,7 +76,18 @@ export async function createGateway(options: GatewayOptions) {
   const trustLoaded = trust.reload();
   if (config.trustFile && !trustLoaded) throw new Error(`the trust file ${config.trustFile} could not be loaded (see the log)`);
 
-  const schema = buildSchema([scalarResolvers, identityResolvers, organisationResolvers, rateResolvers, caseResolvers]);
+  const schema = buildSchema([
+    scalarResolvers,
+    identityResolvers,
+    organisationResolvers,
+    rateResolvers,
+    caseResolvers,
+    feedResolvers,
+    auditResolvers,
+    webhookResolvers,
+    statisticsResolvers,
+  ]);
+  const formatError = createErrorFormatter(logger);
 
   /** Establishes the caller from an Authorization header value; shared with the WebSocket transport. */
   async function principalFrom(authorization: string | undefined, requestLogger: Logger): Promise<Principal | null> {
@@ -94,9 +117,14 @@ export async function createGateway(options: GatewayOptions) {
     includeStacktraceInErrorResponses: false,
     // main.ts drains HTTP first and stops Apollo after; Apollo must not stop itself on SIGTERM.
     stopOnTerminationSignals: false,
-    formatError: createErrorFormatter(logger),
+    formatError,
     validationRules: [depthLimit(config.maxQueryDepth)],
-    plugins: [costLimitPlugin(schema, config.maxQueryCost), observabilityPlugin(metrics), httpStatusPlugin()],
+    plugins: [
+      costLimitPlugin(schema, config.maxQueryCost),
+      observabilityPlugin(metrics),
+      httpStatusPlugin(),
+      accessAuditPlugin(logger),
+    ],
   });
   await apollo.start();
 
@@ -200,12 +228,14 @@ export async function createGateway(options: GatewayOptions) {
       context: async ({ req }) => {
         const requestLogger = (req as Request & { log: Logger }).log;
         const principal = await principalFrom(req.headers.authorization, requestLogger);
+        const requestId = String((req as Request & { id: string | number }).id);
         return {
           principal,
-          requestId: String((req as Request & { id: string | number }).id),
+          requestId,
           logger: requestLogger,
           services,
           loaders: createLoaders(services, principal),
+          access: new AccessRecorder(services.executor, principal, `graphql:${requestId}`),
         };
       },
     }),
@@ -243,6 +273,8 @@ export async function createGateway(options: GatewayOptions) {
   }, 2000);
   pinger.unref();
 
+  let subscriptions: { close(): Promise<void> } | undefined;
+
   return {
     app,
     apollo,
@@ -250,11 +282,35 @@ export async function createGateway(options: GatewayOptions) {
     metrics,
     trust,
     principalFrom,
-    /** Attach the transports that need the HTTP server (WebSocket subscriptions). */
-    attach(_server: Server): void {},
+    /** Attach the transports that need the HTTP server (WebSocket subscriptions on /graphql). */
+    attach(server: Server): void {
+      subscriptions ??= attachSubscriptions(server, {
+        schema,
+        services,
+        logger,
+        maxSubscriptions: config.wsMaxSubscriptions,
+        maxDepth: config.maxQueryDepth,
+        maxCost: config.maxQueryCost,
+        principalFrom,
+        formatError,
+        now: () => clock.now().getTime(),
+      });
+    },
+    /**
+     * Closes every WebSocket (1001, going away; clients resume from their cursor elsewhere).
+     * Before `server.close()`: it waits for upgraded sockets, which nothing else closes.
+     */
+    async closeSubscriptions(): Promise<void> {
+      await subscriptions?.close();
+      subscriptions = undefined;
+    },
     async close(): Promise<void> {
       clearInterval(pinger);
       trust.close();
+      await subscriptions?.close();
+      subscriptions = undefined;
+      services.hub.stop();
+      await services.jobs.stop();
       await apollo.stop();
       await redis?.quit().catch(() => undefined);
     },

@@ -56,6 +56,15 @@ const envSchema = z.object({
     .regex(/^rediss?:\/\//, 'a redis:// URL')
     .optional(),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
+  ERIN_FEED_POLL_INTERVAL: duration.default(parseDuration('250ms')),
+  ERIN_WS_MAX_SUBSCRIPTIONS: z.coerce.number().int().positive().max(1000).default(10),
+  ERIN_WEBHOOK_INTERVAL: duration.default(parseDuration('1s')),
+  ERIN_WEBHOOK_TIMEOUT: duration.default(parseDuration('10s')),
+  ERIN_WEBHOOK_RETRY_BASE: duration.default(parseDuration('10s')),
+  ERIN_WEBHOOK_RETRY_MAX: duration.default(parseDuration('1h')),
+  ERIN_WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(10),
+  ERIN_WEBHOOK_ALLOW_PRIVATE: z.enum(['true', 'false']).default('false'),
+  ERIN_STATS_MIN_CELL: z.coerce.number().int().min(3, 'at least 3').max(1000).default(5),
 });
 
 export type Config = {
@@ -81,6 +90,27 @@ export type Config = {
   storePostgresqlUrl: string | undefined;
   redisUrl: string | undefined;
   logLevel: (typeof LOG_LEVELS)[number];
+  /** How often each gateway polls the event log for its subscribers. */
+  feedPollIntervalMs: number;
+  /** Subscriptions one WebSocket connection may hold at once. */
+  wsMaxSubscriptions: number;
+  webhooks: WebhookSettings;
+  /** Statistics cells with fewer cases than this are suppressed. */
+  statsMinCell: number;
+};
+
+export type WebhookSettings = {
+  /** How often deliveries are created from the log and due ones are sent. */
+  intervalMs: number;
+  /** How long a receiver has to answer one delivery. */
+  timeoutMs: number;
+  /** First retry delay; doubled per failure (with jitter) up to retryMaxMs. */
+  retryBaseMs: number;
+  retryMaxMs: number;
+  /** Failed attempts after which a delivery is parked until someone redelivers it. */
+  maxAttempts: number;
+  /** Allow receivers on private (RFC 1918, unique-local) addresses, e.g. behind a VPN. */
+  allowPrivateNetworks: boolean;
 };
 
 export class ConfigError extends Error {
@@ -131,6 +161,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     storePostgresqlUrl: e.ERIN_STORE_POSTGRESQL_URL,
     redisUrl: e.REDIS_URL,
     logLevel: e.LOG_LEVEL,
+    feedPollIntervalMs: e.ERIN_FEED_POLL_INTERVAL,
+    wsMaxSubscriptions: e.ERIN_WS_MAX_SUBSCRIPTIONS,
+    webhooks: {
+      intervalMs: e.ERIN_WEBHOOK_INTERVAL,
+      timeoutMs: e.ERIN_WEBHOOK_TIMEOUT,
+      retryBaseMs: e.ERIN_WEBHOOK_RETRY_BASE,
+      retryMaxMs: e.ERIN_WEBHOOK_RETRY_MAX,
+      maxAttempts: e.ERIN_WEBHOOK_MAX_ATTEMPTS,
+      allowPrivateNetworks: e.ERIN_WEBHOOK_ALLOW_PRIVATE === 'true',
+    },
+    statsMinCell: e.ERIN_STATS_MIN_CELL,
   };
 }
 

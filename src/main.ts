@@ -56,8 +56,10 @@ async function main(): Promise<void> {
     }, DRAIN_TIMEOUT_MS);
     timer.unref();
     server.closeIdleConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-    gateway.services.jobs.stop();
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    await gateway.closeSubscriptions();
+    await closed;
+    await gateway.services.jobs.stop();
     await gateway.close();
     await opened.close();
     logger.info('stopped');

@@ -1,5 +1,6 @@
 // Wires the domain services together: factory functions, no container.
 import type { Clock } from './clock.ts';
+import type { Config, WebhookSettings } from './config.ts';
 import type { Logger } from './logger.ts';
 import { CommandExecutor } from './events/executor.ts';
 import { IdempotencyStore } from './events/idempotency.ts';
@@ -8,19 +9,60 @@ import type { Store } from './store/store.ts';
 import { createOrganisationService } from './modules/organisations/organisation.service.ts';
 import { createRateService } from './modules/rates/rate.service.ts';
 import { createCaseService } from './modules/cases/case.service.ts';
+import { createAuditService } from './modules/audit/audit.service.ts';
+import { FeedHub } from './modules/feed/feed.hub.ts';
+import { createFeedService } from './modules/feed/feed.service.ts';
+import { createStatisticsService } from './modules/statistics/statistics.service.ts';
+import { createWebhookDelivery } from './modules/webhooks/webhook.delivery.ts';
+import { createWebhookService } from './modules/webhooks/webhook.service.ts';
 import type { Sealer } from './crypto/sealed.ts';
 import { JobRunner, type Job } from './jobs/leases.ts';
 import { SYSTEM_PRINCIPAL } from './auth/principal.ts';
+
+/** What the services take from the configuration (defaults for the CLI and tests). */
+export type ServiceSettings = {
+  production: boolean;
+  feedPollIntervalMs: number;
+  webhooks: WebhookSettings;
+  statsMinCell: number;
+};
+
+export const DEFAULT_SETTINGS: ServiceSettings = {
+  production: false,
+  feedPollIntervalMs: 250,
+  webhooks: {
+    intervalMs: 1000,
+    timeoutMs: 10_000,
+    retryBaseMs: 10_000,
+    retryMaxMs: 3_600_000,
+    maxAttempts: 10,
+    allowPrivateNetworks: false,
+  },
+  statsMinCell: 5,
+};
+
+export function settingsFrom(config: Config): ServiceSettings {
+  return {
+    production: config.env === 'production',
+    feedPollIntervalMs: config.feedPollIntervalMs,
+    webhooks: config.webhooks,
+    statsMinCell: config.statsMinCell,
+  };
+}
 
 export type ServiceDeps = {
   store: Store;
   clock: Clock;
   logger: Logger;
   sealer: Sealer;
+  settings?: ServiceSettings;
 };
+
+const DAY_MS = 86_400_000;
 
 export function createServices(deps: ServiceDeps) {
   const { store, clock, logger, sealer } = deps;
+  const settings = deps.settings ?? DEFAULT_SETTINGS;
   const log = new EventLog(store);
   log.now = () => clock.now();
   const idempotency = new IdempotencyStore(store);
@@ -28,8 +70,52 @@ export function createServices(deps: ServiceDeps) {
   const organisations = createOrganisationService({ store, executor, clock });
   const rates = createRateService({ store, executor, clock });
   const cases = createCaseService({ store, executor, clock, sealer, organisations, rates });
+  const hub = new FeedHub(log, logger.child({ module: 'feed' }), { intervalMs: settings.feedPollIntervalMs });
+  const feed = createFeedService({ log, cases, hub });
+  const audit = createAuditService({ log, executor, cases });
+  const webhooks = createWebhookService({
+    store,
+    executor,
+    log,
+    clock,
+    sealer,
+    settings: settings.webhooks,
+    production: settings.production,
+  });
+  const webhookDelivery = createWebhookDelivery({
+    store,
+    log,
+    clock,
+    logger: logger.child({ module: 'webhooks' }),
+    feed,
+    organisations,
+    webhooks,
+    settings: settings.webhooks,
+  });
+  const statistics = createStatisticsService({ store, clock, audit, threshold: settings.statsMinCell });
+  // Subscribers on this gateway hear of its own writes at once; the others poll the log.
+  executor.onCommit = () => hub.poke();
   const jobs = new JobRunner(store, clock, logger.child({ module: 'jobs' }));
-  return { store, clock, logger, sealer, log, idempotency, executor, jobs, organisations, rates, cases };
+  return {
+    store,
+    clock,
+    logger,
+    sealer,
+    settings,
+    log,
+    idempotency,
+    executor,
+    jobs,
+    organisations,
+    rates,
+    cases,
+    hub,
+    feed,
+    audit,
+    webhooks,
+    webhookDelivery,
+    statistics,
+  };
 }
 
 export type Services = ReturnType<typeof createServices>;
@@ -38,12 +124,16 @@ export type Services = ReturnType<typeof createServices>;
 export function backgroundJobs(services: Services): Job[] {
   return [
     { name: 'referral-expiry', everyMs: 60_000, run: () => services.cases.expireReferrals(SYSTEM_PRINCIPAL) },
+    // Every instance: deliveries and attempts are claimed one by one (see webhook.delivery.ts).
+    { name: 'webhooks', everyMs: services.settings.webhooks.intervalMs, lease: false, run: () => services.webhookDelivery.run() },
     {
       name: 'housekeeping',
       everyMs: 3_600_000,
       run: async () => {
-        await services.idempotency.purgeOlderThan(new Date(services.clock.now().getTime() - 7 * 86_400_000));
+        const now = services.clock.now().getTime();
+        await services.idempotency.purgeOlderThan(new Date(now - 7 * DAY_MS));
         await services.jobs.purge();
+        await services.webhookDelivery.purge(new Date(now - DAY_MS), new Date(now - 30 * DAY_MS));
       },
     },
   ];

@@ -20,8 +20,8 @@ function erin(args: string[], env: Record<string, string> = {}) {
 describe('erin CLI', () => {
   it('prints help for itself and for each command', async () => {
     const top = await erin(['--help']);
-    for (const command of ['token', 'seed', 'audit']) expect(top.stdout).toContain(command);
-    for (const command of ['token', 'seed', 'audit']) {
+    for (const command of ['token', 'seed', 'audit', 'stats']) expect(top.stdout).toContain(command);
+    for (const command of ['token', 'seed', 'audit', 'stats']) {
       const help = await erin([command, '--help']);
       expect(help.stdout).toMatch(/^Usage: erin /);
     }

@@ -11,12 +11,12 @@ import { trainingComponent, workflow, type CaseView } from './helpers/factories.
 
 type Outsider = { org: string; role: Role };
 type Client = ReturnType<TestGateway['as']>;
-type Fixture = { case: CaseView; contract: string };
+type Fixture = { case: CaseView; contract: string; webhook: { id: string; version: number }; delivery: string };
 type Probe = {
   /** Who may not see the owner's data through this field. */
   outsiders: Outsider[];
-  /** Strings that appear only in the owner's data. */
-  markers: (f: Fixture) => string[];
+  /** Strings that appear only in the owner's data (as far as this outsider is concerned). */
+  markers: (f: Fixture, outsider: Outsider) => string[];
   attempt: (client: Client, f: Fixture) => Promise<GqlResponse>;
   /** Error codes an outsider may get instead of data. */
   refusals?: string[];
@@ -56,7 +56,11 @@ const NON_ADMINS: Outsider[] = [
 
 const caseMarkers = (f: Fixture) => [f.case.id, f.case.reference, SECRET_NEEDS];
 const contractMarkers = (f: Fixture) => [f.contract];
-const allMarkers = (f: Fixture) => [...caseMarkers(f), ...contractMarkers(f)];
+// Sweden's integration settings: its endpoint, its URL, a delivery to it.
+const SECRET_HOOK = 'http://127.0.0.1:9/sweden-only-receiver';
+const webhookMarkers = (f: Fixture) => [f.webhook.id, f.delivery, SECRET_HOOK];
+const allMarkers = (f: Fixture) => [...caseMarkers(f), ...contractMarkers(f), ...webhookMarkers(f)];
+const WEBHOOK_OUTSIDERS: Outsider[] = [...CASE_OUTSIDERS, { org: 'P-ET-HORN', role: 'partner-officer' }];
 const CASE_REFUSALS = ['NOT_FOUND', 'FORBIDDEN'];
 const onCase = (mutation: string) => (c: Client, f: Fixture) => c.gql(mutation, { id: f.case.id, v: f.case.version });
 
@@ -120,6 +124,82 @@ const probes: Record<string, Probe> = {
         }`,
         { ref: f.case.reference },
       ),
+  },
+  'Query.changes': {
+    outsiders: CASE_OUTSIDERS,
+    // The network's administrators see every contract change in their feed, as in `contracts`.
+    markers: (f, o) => (o.role === 'network-admin' ? [...caseMarkers(f), ...webhookMarkers(f)] : allMarkers(f)),
+    refusals: ['FORBIDDEN'],
+    attempt: (c) =>
+      c.gql(`{ changes(first: 1000) { endCursor changes { aggregateId type state { __typename
+        ... on Case { id reference needsAssessment vulnerability { notes } plan { planVersion } } } } } }`),
+  },
+  'Query.auditTrail': {
+    outsiders: CASE_OUTSIDERS,
+    markers: allMarkers,
+    refusals: CASE_REFUSALS,
+    attempt: (c, f) =>
+      c.gql('query ($id: ID!) { auditTrail(caseId: $id) { entries { type actor { organisation subject } fields hash } } }', {
+        id: f.case.id,
+      }),
+  },
+  'Query.statistics': {
+    outsiders: CASE_OUTSIDERS,
+    markers: allMarkers,
+    refusals: ['FORBIDDEN'],
+    attempt: (c) =>
+      c.gql(`{ statistics(groupBy: [MEMBER_STATE, ORIGIN_COUNTRY, STATUS, QUARTER]) {
+        cells { coordinates { value } caseCount persons } totals { coordinates { value } caseCount } } }`),
+  },
+  'Query.webhookEndpoints': {
+    outsiders: WEBHOOK_OUTSIDERS,
+    markers: allMarkers,
+    refusals: ['FORBIDDEN'],
+    attempt: (c) => c.gql('{ webhookEndpoints { id url events } }'),
+  },
+  'Query.webhookDeliveries': {
+    outsiders: WEBHOOK_OUTSIDERS,
+    markers: allMarkers,
+    refusals: ['FORBIDDEN'],
+    attempt: (c, f) =>
+      c.gql(
+        `query ($e: ID) { a: webhookDeliveries(first: 100) { deliveries { id aggregateId endpointId } }
+          b: webhookDeliveries(endpointId: $e) { deliveries { id aggregateId } } }`,
+        { e: f.webhook.id },
+      ),
+  },
+  'Mutation.registerWebhook': {
+    outsiders: WEBHOOK_OUTSIDERS,
+    markers: allMarkers,
+    refusals: ['FORBIDDEN'],
+    attempt: (c) =>
+      c.gql('mutation { registerWebhook(url: "https://outsider.example.org/hook", events: ["*"]) { endpoint { id } } }'),
+  },
+  'Mutation.rotateWebhookSecret': {
+    outsiders: WEBHOOK_OUTSIDERS,
+    markers: allMarkers,
+    refusals: ['FORBIDDEN', 'NOT_FOUND'],
+    attempt: (c, f) =>
+      c.gql('mutation ($id: ID!, $v: Int!) { rotateWebhookSecret(id: $id, expectedVersion: $v) { secret endpoint { url } } }', {
+        id: f.webhook.id,
+        v: f.webhook.version,
+      }),
+  },
+  'Mutation.disableWebhook': {
+    outsiders: WEBHOOK_OUTSIDERS,
+    markers: allMarkers,
+    refusals: ['FORBIDDEN', 'NOT_FOUND'],
+    attempt: (c, f) =>
+      c.gql('mutation ($id: ID!, $v: Int!) { disableWebhook(id: $id, expectedVersion: $v) { id url status } }', {
+        id: f.webhook.id,
+        v: f.webhook.version,
+      }),
+  },
+  'Mutation.redeliver': {
+    outsiders: WEBHOOK_OUTSIDERS,
+    markers: allMarkers,
+    refusals: ['FORBIDDEN', 'NOT_FOUND'],
+    attempt: (c, f) => c.gql('mutation ($id: ID!) { redeliver(id: $id) { id aggregateId endpointId } }', { id: f.delivery }),
   },
   'Mutation.ping': { outsiders: CASE_OUTSIDERS, markers: allMarkers, attempt: (c) => c.gql('mutation { ping }') },
   'Mutation.createOrganisation': {
@@ -248,6 +328,12 @@ const probes: Record<string, Probe> = {
 
 beforeAll(async () => {
   gw = await startGateway();
+  const { registerWebhook } = await gw
+    .as('SE', 'coordinator')
+    .ok<{ registerWebhook: { endpoint: { id: string; version: number } } }>(
+      'mutation ($url: String!) { registerWebhook(url: $url, events: ["*"]) { endpoint { id version } } }',
+      { url: SECRET_HOOK },
+    );
   const flow = workflow(gw, 'SE', 'P-ET-HORN');
   const arrived = await flow.arrived({
     originCountry: 'ET',
@@ -255,7 +341,17 @@ beforeAll(async () => {
     vulnerability: { unaccompaniedMinor: false, victimOfTrafficking: false, medicalNeeds: true },
   });
   const submitted = await flow.submit(await flow.draft(arrived, { components: [trainingComponent(50000)] }));
-  fixture = { case: submitted, contract: 'SE-ET-2026' };
+  // Turn the log into deliveries for Sweden's endpoint (nothing is sent: no job runs here).
+  while ((await gw.services.webhookDelivery.dispatch()) > 0);
+  const { webhookDeliveries } = await gw
+    .as('SE', 'coordinator')
+    .ok<{ webhookDeliveries: { deliveries: { id: string }[] } }>('{ webhookDeliveries(first: 1) { deliveries { id } } }');
+  fixture = {
+    case: submitted,
+    contract: 'SE-ET-2026',
+    webhook: registerWebhook.endpoint,
+    delivery: webhookDeliveries.deliveries[0]!.id,
+  };
 });
 afterAll(async () => {
   await gw?.close();
@@ -290,7 +386,7 @@ describe('isolation between organisations', () => {
     };
     const response = await probe.attempt(recording, fixture);
     const text = JSON.stringify({ data: response.data, errors: response.errors });
-    for (const marker of probe.markers(fixture).filter((m) => !sent.includes(m)))
+    for (const marker of probe.markers(fixture, outsider).filter((m) => !sent.includes(m)))
       expect(text, `leaked ${marker}`).not.toContain(marker);
     const errorCodes = codes(response);
     if (errorCodes.length > 0)

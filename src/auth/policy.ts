@@ -2,7 +2,7 @@
 // Services ask it for the scope of every query (`scopeFor`) and for permission before
 // every write (`authorize`). Another organisation's record is NOT_FOUND, as if missing.
 import { forbidden, unauthenticated } from '../errors.ts';
-import type { Principal, Role } from './principal.ts';
+import type { OrganisationKind, Principal, Role } from './principal.ts';
 import { SYSTEM, type TenantScope } from '../store/tenant.ts';
 
 export const PERMISSIONS = {
@@ -91,10 +91,85 @@ export function contractScope(principal: Principal): TenantScope {
 /** True when the principal is a party to a case (the referring state or the assigned partner). */
 export function isCaseParty(
   principal: Principal,
-  kase: { memberState: string; partner: string; sharedWithPartner: boolean },
+  kase: { memberState: string; partner: string | null; sharedWithPartner: boolean },
 ): boolean {
   const code = principal.organisation.code;
   if (principal.organisation.kind === 'MEMBER_STATE') return kase.memberState === code;
   if (principal.organisation.kind === 'PARTNER') return kase.partner === code && kase.sharedWithPartner;
   return false;
+}
+
+// ---- the event log: who reads which event ------------------------------------------------
+
+/** The markers an event's `audience` is made of. */
+export const Audience = {
+  /** Every authenticated organisation. */
+  everyone: '*',
+  /** Every organisation of a kind (`kind:NETWORK`: the network's administrators). */
+  ofKind: (kind: OrganisationKind) => `kind:${kind}`,
+  /**
+   * Only in this organisation's audit trail, never in a feed, subscription or webhook:
+   * audited reads, exports and an organisation's own integration settings.
+   */
+  auditOnly: (code: string) => `audit:${code}`,
+} as const;
+
+/** The audience markers that put an event in a principal's feed (an index serves `audience ∈ these`). */
+export function feedAudience(principal: Principal): string[] {
+  return [principal.organisation.code, Audience.everyone, Audience.ofKind(principal.organisation.kind)];
+}
+
+/** Organisation kinds that never see anything case-level, whatever an event's audience says. */
+const NO_CASE_CONTENT: readonly OrganisationKind[] = ['EXPERTS_GROUP', 'NETWORK'];
+
+type EventVisibility = { audience: string[]; caseId?: string | null | undefined };
+
+/**
+ * Whether an event belongs in a principal's change feed (query, subscriptions, webhooks).
+ * Case events also need the caller to be a party to the case's post-image; the feed
+ * service checks that against the case, as for any case read.
+ */
+export function mayReadInFeed(principal: Principal, event: EventVisibility): boolean {
+  if (event.caseId && NO_CASE_CONTENT.includes(principal.organisation.kind)) return false;
+  const mine = feedAudience(principal);
+  return event.audience.some((a) => mine.includes(a));
+}
+
+/** Whether an event of a case belongs in the case's audit trail as a principal may read it. */
+export function mayReadInAuditTrail(principal: Principal, event: EventVisibility): boolean {
+  if (NO_CASE_CONTENT.includes(principal.organisation.kind)) return false;
+  const code = principal.organisation.code;
+  return event.audience.includes(code) || event.audience.includes(Audience.auditOnly(code));
+}
+
+/** The parties to a case, as event audience: the referring state, and the partner once it was sent. */
+export function caseParties(kase: { memberState: string; partner: string | null; sharedWithPartner: boolean }): string[] {
+  return kase.sharedWithPartner && kase.partner ? [kase.memberState, kase.partner] : [kase.memberState];
+}
+
+/**
+ * The audience of a write on a case: its parties before and after, so a partner the case
+ * is taken from learns (through its feed) that it must forget the case.
+ */
+export function caseWriteAudience(
+  before: Parameters<typeof caseParties>[0] | null,
+  after: Parameters<typeof caseParties>[0],
+): string[] {
+  return [...new Set([...(before ? caseParties(before) : []), ...caseParties(after)])];
+}
+
+// ---- integration settings and statistics -------------------------------------------------
+
+/** Webhook endpoints and their deliveries: each organisation sees its own only. */
+export function webhookScope(principal: Principal): TenantScope {
+  return { filter: { organisation: principal.organisation.code } };
+}
+
+/**
+ * Statistics aggregate every case of the network; nothing case-level leaves the
+ * statistics service (cells only, small ones suppressed). Only for those allowed.
+ */
+export function statisticsScope(principal: Principal): TenantScope {
+  authorize(principal, 'statistics.read');
+  return SYSTEM;
 }

@@ -2,6 +2,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { registerAuditCommand } from './audit.ts';
 import { registerSeedCommand } from './seed.ts';
+import { registerStatsCommand } from './stats.ts';
 import { registerTokenCommand } from './token.ts';
 
 export function buildProgram(): Command {
@@ -12,6 +13,7 @@ export function buildProgram(): Command {
   registerTokenCommand(program);
   registerSeedCommand(program);
   registerAuditCommand(program);
+  registerStatsCommand(program);
   return program;
 }
 

@@ -2,7 +2,7 @@
 // gateway's embedded store when there is one) and the services.
 import { ConfigError, loadConfig, type Config } from '../config.ts';
 import { createLogger } from '../logger.ts';
-import { createServices, type Services } from '../services.ts';
+import { createServices, settingsFrom, type Services } from '../services.ts';
 import { openStore } from '../store/open.ts';
 import { systemClock } from '../clock.ts';
 import { createSealer, resolveEncryptionKey } from '../crypto/sealed.ts';
@@ -26,7 +26,7 @@ export async function withServices<T>(action: (services: Services, config: Confi
   const opened = await openStore(config, logger, { share: true });
   try {
     const sealer = createSealer([resolveEncryptionKey(config.encryptionKey, config.dataDir)]);
-    const services = createServices({ store: opened.store, clock: systemClock, logger, sealer });
+    const services = createServices({ store: opened.store, clock: systemClock, logger, sealer, settings: settingsFrom(config) });
     await opened.store.ensureIndexes();
     return await action(services, config);
   } finally {

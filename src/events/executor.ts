@@ -106,6 +106,18 @@ export class CommandExecutor {
     return event;
   }
 
+  /**
+   * Appends facts that change no document (audited reads, exports) in one round trip.
+   * No idempotency key: each call records what happened once more.
+   */
+  async recordFacts(principal: Principal, facts: Decision[]): Promise<StoredEvent[]> {
+    if (facts.some((f) => f.changes.length > 0)) throw new Error('a recorded fact changes no document');
+    const actor = { subject: principal.subject, organisation: principal.organisation.code, roles: [...principal.roles] };
+    const events = await this.log.appendMany(facts.map((f) => ({ ...f, actor, idempotencyKey: null })));
+    for (const event of events) this.onCommit?.(event);
+    return events;
+  }
+
   private async replay(eventSeq: number): Promise<WriteResult> {
     const event = await this.log.get(eventSeq);
     if (!event) throw new Error(`idempotency record points at missing event ${eventSeq}`);

@@ -25,6 +25,8 @@ export function hashEvent(event: Omit<StoredEvent, 'hash'>): string {
 export class EventLog {
   readonly model: Model<StoredEvent>;
   private head: Head | undefined;
+  /** The newest head this gateway has seen (kept when `head` is dropped after a refusal). */
+  private lastKnown: Head | undefined;
   private tail: Promise<unknown> = Promise.resolve();
   /** The clock; tests replace it to place events in time. */
   now: () => Date = () => new Date();
@@ -58,6 +60,7 @@ export class EventLog {
       try {
         await this.events.insertOne(event);
         this.head = { seq: event._id, hash: event.hash };
+        this.lastKnown = this.head;
         return event;
       } catch (error) {
         this.head = undefined;
@@ -79,71 +82,90 @@ export class EventLog {
   }
 
   /**
-   * Appends many events in log order with one insert (bulk imports). Drafts whose
-   * aggregate version is taken are skipped; returns the events appended.
+   * Appends several events in one round trip (audited reads of a whole page, say). They
+   * take consecutive numbers in one ordered insert; if another gateway takes one of the
+   * numbers the insert stops there, and the rest are appended after the new head.
+   * Throws VersionConflict when an event's aggregate version is taken.
    */
   appendMany(drafts: EventDraft[]): Promise<StoredEvent[]> {
-    const run = this.tail.then(async () => {
-      const head = this.head ?? (await this.readHead());
-      const at = this.now();
-      let prev = head;
-      const events = drafts.map((draft) => {
-        const unhashed: Omit<StoredEvent, 'hash'> = {
-          _id: prev.seq + 1,
-          ...draft,
-          caseId: draft.caseId ?? null,
-          at,
-          prevHash: prev.hash,
-        };
-        const event: StoredEvent = { ...unhashed, hash: hashEvent(unhashed) };
-        prev = { seq: event._id, hash: event.hash };
-        return event;
-      });
-      try {
-        if (events.length > 0) await this.events.insertMany(events, { ordered: true });
-        this.head = prev;
-        return events;
-      } catch (error) {
-        this.head = undefined;
-        if (!isDuplicateKey(error)) throw error;
-        // Someone else appended meanwhile, or an aggregate exists: finish one by one.
-        const appended: StoredEvent[] = [];
-        for (const draft of drafts) {
-          const existing = await this.findVersion(draft.aggregateType, draft.aggregateId, draft.version);
-          if (existing) continue;
-          try {
-            appended.push(await this.appendNow(draft));
-          } catch (e) {
-            if (!(e instanceof VersionConflict)) throw e;
-          }
-        }
-        return appended;
-      }
-    });
+    if (drafts.length === 0) return Promise.resolve([]);
+    const run = this.tail.then(() => this.appendManyNow(drafts));
     this.tail = run.catch(() => undefined);
     return run;
   }
 
+  private async appendManyNow(drafts: EventDraft[]): Promise<StoredEvent[]> {
+    const appended: StoredEvent[] = [];
+    let rest = drafts;
+    for (let attempt = 0; attempt < 1000 && rest.length > 0; attempt += 1) {
+      let head = this.head ?? (await this.readHead());
+      const batch: StoredEvent[] = [];
+      for (const draft of rest) {
+        const unhashed: Omit<StoredEvent, 'hash'> = {
+          _id: head.seq + 1,
+          ...draft,
+          caseId: draft.caseId ?? null,
+          at: this.now(),
+          prevHash: head.hash,
+        };
+        const event: StoredEvent = { ...unhashed, hash: hashEvent(unhashed) };
+        batch.push(event);
+        head = { seq: event._id, hash: event.hash };
+      }
+      try {
+        await this.events.insertMany(batch, { ordered: true });
+        this.head = head;
+        this.lastKnown = head;
+        return [...appended, ...batch];
+      } catch (error) {
+        this.head = undefined;
+        if (!isDuplicateKey(error)) throw error;
+        // An ordered insert stops at the first refusal: what went in is a prefix of the batch.
+        const stored = await this.events
+          .find({ _id: { $in: batch.map((e) => e._id) } }, { projection: { _id: 1, hash: 1 } })
+          .toArray();
+        const ours = new Set(stored.filter((s) => batch.some((e) => e._id === s._id && e.hash === s.hash)).map((s) => s._id));
+        const inserted = batch.filter((e) => ours.has(e._id));
+        appended.push(...inserted);
+        const refused = batch[inserted.length];
+        if (refused && !stored.some((s) => s._id === refused._id)) throw new VersionConflict();
+        rest = rest.slice(inserted.length);
+      }
+    }
+    if (rest.length > 0) throw new Error('event append did not converge');
+    return appended;
+  }
+
   /**
-   * The newest event. The log is gap-free from 1, so a galloping search by `_id` equality
-   * finds it in about 2·log2(n) primary-key lookups, which every store answers without a
-   * scan; the sorted query confirms it (and is the fallback if the log had a hole).
+   * The newest event. The log is gap-free from 1, so an exponential search by `_id`
+   * equality finds it with primary-key lookups, which every store answers without a scan
+   * (the embedded store scans for anything else). It starts from the last head this
+   * gateway knew: usually one lookup (is there an event after it?) settles it.
    */
   private async readHead(): Promise<Head> {
     const exists = async (seq: number) => (await this.events.findOne({ _id: seq }, { projection: { _id: 1 } })) !== null;
-    let low = 0;
-    let high = 1;
+    const known = this.lastKnown;
+    let low = known && (await exists(known.seq)) ? known.seq : 0;
+    let step = 1;
+    let high = low + step;
     while (await exists(high)) {
       low = high;
-      high *= 2;
+      step *= 2;
+      high = low + step;
     }
     while (high - low > 1) {
       const mid = Math.floor((low + high) / 2);
       if (await exists(mid)) low = mid;
       else high = mid;
     }
-    const last = low > 0 ? await this.events.findOne({ _id: low }) : null;
-    this.head = last ? { seq: last._id, hash: last.hash } : { seq: 0, hash: GENESIS_HASH };
+    const last =
+      low > 0
+        ? low === known?.seq
+          ? known
+          : await this.events.findOne({ _id: low }, { projection: { _id: 1, hash: 1 } })
+        : null;
+    this.head = last ? { seq: 'seq' in last ? last.seq : last._id, hash: last.hash } : { seq: 0, hash: GENESIS_HASH };
+    this.lastKnown = this.head;
     return this.head;
   }
 
@@ -151,6 +173,7 @@ export class EventLog {
   private async readHeadSorted(): Promise<Head> {
     const [last] = await this.events.find({}, { sort: { _id: -1 }, limit: 1 }).toArray();
     this.head = last ? { seq: last._id, hash: last.hash } : { seq: 0, hash: GENESIS_HASH };
+    this.lastKnown = this.head;
     return this.head;
   }
 
@@ -175,14 +198,28 @@ export class EventLog {
     return last?.version ?? 0;
   }
 
+  /** Some event of an aggregate type up to a sequence number, if there is any. */
+  async firstOfType(aggregateType: string, until: number): Promise<StoredEvent | null> {
+    return this.events.findOne({ aggregateType, _id: { $lte: until } });
+  }
+
   async findByIdempotencyKey(key: string): Promise<StoredEvent | null> {
     return this.events.findOne({ idempotencyKey: key });
   }
 
-  /** Events after `after` in log order, visible to any of `audience` (all when omitted). */
-  async page(after: number, limit: number, audience?: string[]): Promise<StoredEvent[]> {
-    const filter = audience ? { audience: { $in: audience }, _id: { $gt: after } } : { _id: { $gt: after } };
+  /**
+   * Events after `after` (and up to `until`, if given) in log order, visible to any of
+   * `audience` (all when omitted).
+   */
+  async page(after: number, limit: number, audience?: string[], until?: number): Promise<StoredEvent[]> {
+    const range = until === undefined ? { $gt: after } : { $gt: after, $lte: until };
+    const filter = audience ? { audience: { $in: audience }, _id: range } : { _id: range };
     return this.events.find(filter, { sort: { _id: 1 }, limit }).toArray();
+  }
+
+  /** Events of one case (its writes, its records', audited reads of it) in order. */
+  async ofCase(caseId: string, after: number, limit: number): Promise<StoredEvent[]> {
+    return this.events.find({ caseId, _id: { $gt: after } }, { sort: { _id: 1 }, limit }).toArray();
   }
 
   /** Events of one aggregate in order. */
@@ -239,30 +276,52 @@ export class EventLog {
   }
 }
 
-export type ChainProblem = { seq: number; problem: string };
+export type ChainProblem = {
+  /** The first event that is not what was appended (or the first missing one). */
+  seq: number;
+  problem: string;
+};
 
-/** Walks the log in order and reports the first broken link, if any. */
+/**
+ * Walks the log in order and reports the first broken link, if any. An event edited in
+ * place no longer matches its own hash; one edited and re-hashed to hide it no longer
+ * matches the link its successor stored. Both are reported at the edited event.
+ */
 export async function verifyChain(
   log: EventLog,
   onProgress?: (seq: number) => void,
-): Promise<{ checked: number; broken: ChainProblem | undefined }> {
+): Promise<{ checked: number; head: { seq: number; hash: string }; broken: ChainProblem | undefined }> {
   let expectedSeq = 1;
   let prevHash = GENESIS_HASH;
   let checked = 0;
   const batch = 1000;
   for (;;) {
     const events = await log.page(expectedSeq - 1, batch);
-    if (events.length === 0) return { checked, broken: undefined };
+    if (events.length === 0) return { checked, head: { seq: expectedSeq - 1, hash: prevHash }, broken: undefined };
     for (const event of events) {
+      const head = { seq: expectedSeq - 1, hash: prevHash };
       if (event._id !== expectedSeq) {
-        return { checked, broken: { seq: expectedSeq, problem: `event ${expectedSeq} is missing` } };
-      }
-      if (event.prevHash !== prevHash) {
-        return { checked, broken: { seq: event._id, problem: 'does not link to the previous event' } };
+        return { checked, head, broken: { seq: expectedSeq, problem: `event ${expectedSeq} is missing` } };
       }
       const { hash, ...rest } = event;
       if (hashEvent(rest) !== hash) {
-        return { checked, broken: { seq: event._id, problem: 'content does not match its hash' } };
+        return { checked, head, broken: { seq: event._id, problem: 'its content does not match its hash (edited)' } };
+      }
+      if (event.prevHash !== prevHash) {
+        // Both events match their own hashes, so one was edited and re-hashed: this one
+        // (its link rewritten) when its successor no longer links to it either, else the previous one.
+        const next = await log.get(event._id + 1);
+        const thisOne = event._id === 1 || (next !== null && next.prevHash !== hash);
+        return thisOne
+          ? { checked, head, broken: { seq: event._id, problem: 'its link to the previous event was rewritten and re-hashed' } }
+          : {
+              checked: checked - 1,
+              head,
+              broken: {
+                seq: event._id - 1,
+                problem: `its hash differs from the one event ${event._id} recorded (edited and re-hashed)`,
+              },
+            };
       }
       prevHash = hash;
       expectedSeq += 1;

@@ -1,6 +1,7 @@
 // What every resolver receives: the caller, the request's logger and id, the services
 // and the request's DataLoaders.
 import type { Principal } from '../auth/principal.ts';
+import type { AccessRecorder } from '../modules/audit/access.ts';
 import type { Logger } from '../logger.ts';
 import type { Services } from '../services.ts';
 import type { Loaders } from './loaders.ts';
@@ -11,4 +12,6 @@ export type Context = {
   logger: Logger;
   services: Services;
   loaders: Loaders;
+  /** Special-category reads of this request, appended to the log before the response leaves. */
+  access: AccessRecorder;
 };

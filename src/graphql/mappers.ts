@@ -13,6 +13,17 @@ export type { EntitlementLine as EntitlementLineModel } from '../modules/cases/c
 export type { CaseConnection as CaseConnectionModel } from '../modules/cases/case.service.ts';
 export type { ExchangeRateDoc as ExchangeRateModel } from '../modules/rates/rate.model.ts';
 
+export type { FeedChange as ChangeModel } from '../modules/feed/feed.service.ts';
+export type { ChangePage as ChangePageModel } from '../modules/feed/feed.service.ts';
+export type { StoredEvent as AuditEntryModel } from '../events/event.model.ts';
+export type { AuditTrailPage as AuditTrailModel } from '../modules/audit/audit.service.ts';
+export type { WebhookEndpointDoc as WebhookEndpointModel } from '../modules/webhooks/webhook.model.ts';
+export type { WebhookDeliveryDoc as WebhookDeliveryModel } from '../modules/webhooks/webhook.model.ts';
+export type { WebhookWithSecret as WebhookSecretModel } from '../modules/webhooks/webhook.service.ts';
+export type { DeliveryPage as WebhookDeliveryPageModel } from '../modules/webhooks/webhook.service.ts';
+export type { StatisticsTable as StatisticsTableModel } from '../modules/statistics/statistics.service.ts';
+export type { StatisticsCellView as StatisticsCellModel } from '../modules/statistics/statistics.service.ts';
+
 export type MoneyModel = { amount: number; currency: string };
 
 export type HouseholdMemberModel = import('../modules/cases/case.model.ts').HouseholdMember & { age: number };

@@ -4,6 +4,7 @@ import type { ApolloServerPlugin } from '@apollo/server';
 import { separateOperations, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
 import { fieldExtensionsEstimator, getComplexity, simpleEstimator } from 'graphql-query-complexity';
 import { AppError, ErrorCode, queryTooComplex, storeUnavailable } from '../errors.ts';
+import type { DocumentNode } from 'graphql';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
 import { isStoreUnavailable } from '../store/store.ts';
@@ -69,32 +70,78 @@ export function createErrorFormatter(logger: Logger) {
   };
 }
 
+/** The estimated cost of an operation (shared by HTTP and WebSocket). */
+export function operationCost(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  operationName: string | null | undefined,
+  variables: Record<string, unknown>,
+): number {
+  const query = operationName ? separateOperations(document)[operationName] : document;
+  return getComplexity({
+    schema,
+    query: query ?? document,
+    variables,
+    estimators: [
+      fieldExtensionsEstimator(),
+      // A list field multiplies its children's cost by the page size it asks for.
+      ({ args, childComplexity }) => {
+        const size = typeof args.first === 'number' ? args.first : typeof args.last === 'number' ? args.last : undefined;
+        return size === undefined ? undefined : 1 + childComplexity * Math.max(1, size);
+      },
+      simpleEstimator({ defaultComplexity: 1 }),
+    ],
+  });
+}
+
+/**
+ * Cost of a page read from the event log (feed, audit trail): one query whatever its
+ * size, its items resolved from the events themselves, so an item costs a tenth of a listed record.
+ */
+export const logPageComplexity = ({ args, childComplexity }: { args: { first?: number | null }; childComplexity: number }) =>
+  10 + childComplexity * Math.ceil(Math.max(1, args.first ?? 100) / 10);
+
+export function assertCostWithin(cost: number, maxCost: number): void {
+  if (cost > maxCost) {
+    throw queryTooComplex(`This query costs ${cost}, more than the limit of ${maxCost}; ask for fewer items or fields.`, {
+      cost,
+      limit: maxCost,
+    });
+  }
+}
+
 /** Refuses operations whose estimated cost or depth exceeds the limits, before execution. */
 export function costLimitPlugin(schema: GraphQLSchema, maxCost: number): ApolloServerPlugin<Context> {
   return {
     async requestDidStart() {
       return {
         async didResolveOperation({ request, document }) {
-          const query = request.operationName ? separateOperations(document)[request.operationName] : document;
-          const cost = getComplexity({
-            schema,
-            query: query ?? document,
-            variables: request.variables ?? {},
-            estimators: [
-              fieldExtensionsEstimator(),
-              // A list field multiplies its children's cost by the page size it asks for.
-              ({ args, childComplexity }) => {
-                const size = typeof args.first === 'number' ? args.first : typeof args.last === 'number' ? args.last : undefined;
-                return size === undefined ? undefined : 1 + childComplexity * Math.max(1, size);
-              },
-              simpleEstimator({ defaultComplexity: 1 }),
-            ],
-          });
-          if (cost > maxCost) {
-            throw queryTooComplex(`This query costs ${cost}, more than the limit of ${maxCost}; ask for fewer items or fields.`, {
-              cost,
-              limit: maxCost,
-            });
+          assertCostWithin(operationCost(schema, document, request.operationName, request.variables ?? {}), maxCost);
+        },
+      };
+    },
+  };
+}
+
+/**
+ * Appends the request's special-category reads to the log after the response is computed
+ * and before it leaves. If they cannot be recorded, the response is withheld.
+ */
+export function accessAuditPlugin(logger: Logger): ApolloServerPlugin<Context> {
+  return {
+    async requestDidStart() {
+      return {
+        async willSendResponse({ contextValue, response }) {
+          try {
+            await contextValue.access?.flush();
+          } catch (error) {
+            logger.error({ err: error }, 'special-category reads could not be recorded; the response is withheld');
+            const refusal = storeUnavailable();
+            response.body = {
+              kind: 'single',
+              singleResult: { errors: [{ message: refusal.message, extensions: { code: refusal.code } }] },
+            };
+            response.http.status = 503;
           }
         },
       };

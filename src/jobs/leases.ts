@@ -25,11 +25,19 @@ export type Job = {
   /** How often it runs (one run per interval across all instances). */
   everyMs: number;
   run: () => Promise<unknown>;
+  /**
+   * false: the job runs on every instance at every interval, without a lease, because it
+   * claims its own units of work (webhook deliveries) and a lease per short interval would
+   * only fill the lease collection.
+   */
+  lease?: boolean;
 };
 
 export class JobRunner {
   private readonly leases: Model<LeaseDoc>;
   private timers: NodeJS.Timeout[] = [];
+  /** Runs in progress in this process: a job whose last run has not finished skips a tick. */
+  private readonly running = new Map<string, Promise<unknown>>();
   private readonly owner = `${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
 
   constructor(
@@ -55,9 +63,18 @@ export class JobRunner {
 
   /** Runs the job now if this instance wins the current bucket. */
   async tick(job: Job): Promise<boolean> {
-    if (!(await this.claim(job.name, job.everyMs))) return false;
-    await job.run();
-    return true;
+    if (this.running.has(job.name)) return false;
+    const run = (async () => {
+      if (job.lease !== false && !(await this.claim(job.name, job.everyMs))) return false;
+      await job.run();
+      return true;
+    })();
+    this.running.set(job.name, run);
+    try {
+      return await run;
+    } finally {
+      this.running.delete(job.name);
+    }
   }
 
   start(jobs: Job[]): void {
@@ -73,9 +90,11 @@ export class JobRunner {
     }
   }
 
-  stop(): void {
+  /** Stops the timers; resolves when the runs in progress have finished. */
+  async stop(): Promise<void> {
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
+    await Promise.allSettled([...this.running.values()]);
   }
 
   /** Old leases are only history; keep a week. */

@@ -5,6 +5,7 @@
 // documents. Case ids derive from the number, so a second run finds them and adds nothing.
 import { SYSTEM_PRINCIPAL } from '../auth/principal.ts';
 import type { EventDraft } from '../events/event.model.ts';
+import { VersionConflict } from '../events/log.ts';
 import { minorDigits, toEur } from '../money.ts';
 import type { Services } from '../services.ts';
 import type { CaseDoc, PlanComponent, PlanDoc } from '../modules/cases/case.model.ts';
@@ -68,6 +69,27 @@ function weighted<T>(random: () => number, items: readonly [T, number][]): T {
   return items.at(-1)![0];
 }
 
+/** Appends a batch; if a concurrent run wrote some of these cases, appends the rest one by one. */
+async function appendSkippingExisting(services: Services, drafts: EventDraft[]) {
+  try {
+    return await services.log.appendMany(drafts);
+  } catch (error) {
+    if (!(error instanceof VersionConflict)) throw error;
+    const appended = [];
+    for (const draft of drafts) {
+      try {
+        appended.push(await services.log.append(draft));
+      } catch (e) {
+        if (!(e instanceof VersionConflict)) throw e;
+        // Already in the log (an earlier part of this batch, or another run): project it too.
+        const existing = await services.log.findVersion(draft.aggregateType, draft.aggregateId, draft.version);
+        if (existing) appended.push(existing);
+      }
+    }
+    return appended;
+  }
+}
+
 /** Reads the network's configuration as its administration. */
 const SYSTEM_PRINCIPAL_ADMIN = { ...SYSTEM_PRINCIPAL, roles: ['network-admin' as const] };
 
@@ -125,7 +147,7 @@ export async function seedBulkCases(
       changes: [{ collection: 'cases', doc: g.case as never }, ...g.plans.map((p) => ({ collection: 'plans', doc: p as never }))],
       idempotencyKey: null,
     }));
-    const appended = await services.log.appendMany(drafts);
+    const appended = await appendSkippingExisting(services, drafts);
     const committed = new Set(appended.map((e) => e.aggregateId));
     const cases = generated.filter((g) => committed.has(g.case._id));
     await services.cases.importDocuments(

@@ -130,7 +130,7 @@ export async function seedNetwork(services: Services, report: SeedReport = { cre
 export async function seedDemo(services: Services): Promise<SeedReport> {
   const report = await seedNetwork(services);
   const cases = await seedDemoCases(services);
-  report.created.cases = cases.created;
-  report.existing.cases = cases.existing;
+  if (cases.created) report.created.cases = cases.created;
+  if (cases.existing) report.existing.cases = cases.existing;
   return report;
 }

@@ -151,16 +151,19 @@ export async function startGateway(options: TestGatewayOptions = {}) {
       rawConnection ??= await mongoose.createConnection(options.mongoUri ?? inject('mongoUri'), { dbName }).asPromise();
       return rawConnection.db!;
     },
-    async close() {
+    /** Stops the gateway; its database is dropped unless another gateway goes on with it (`keepData`). */
+    async close(closeOptions: { keepData?: boolean } = {}) {
       writeQueryShapes(dbName, store);
       await rawConnection?.close();
+      rawConnection = undefined;
+      await gateway.closeSubscriptions();
       await new Promise<void>((resolve) => {
         server.closeAllConnections();
         server.close(() => resolve());
       });
       await gateway.close();
-      // A database shared with another gateway (options.dbName) is left to its owner.
-      if (!options.dbName) await store.connection.dropDatabase().catch(() => undefined);
+      // A database shared with another gateway (options.dbName, or keepData) is left to its owner.
+      if (!closeOptions.keepData && !options.dbName) await store.connection.dropDatabase().catch(() => undefined);
       await store.close();
     },
   };
@@ -175,7 +178,9 @@ function writeQueryShapes(dbName: string, store: Store): void {
     indexes[model.collection.collectionName] = model.schema.indexes().map(([keys]) => Object.keys(keys));
   }
   mkdirSync(QUERY_SHAPES_DIR, { recursive: true });
-  writeFileSync(path.join(QUERY_SHAPES_DIR, `${dbName}.json`), JSON.stringify({ indexes, queries: store.recorder.queries }));
+  // Several gateways may share a database (two instances on one store): one file each.
+  const file = `${dbName}-${randomBytes(3).toString('hex')}.json`;
+  writeFileSync(path.join(QUERY_SHAPES_DIR, file), JSON.stringify({ indexes, queries: store.recorder.queries }));
 }
 
 /** A clock for tests that place the gateway on a given day. */

@@ -15,8 +15,8 @@ const caseFields: CaseResolvers = {
     const year = services.cases.referenceYear(c);
     return c.household.map((m) => ({ ...m, age: ageIn(year, m.yearOfBirth) }));
   },
-  needsAssessment: (c, _, { services, principal }) => services.cases.needsAssessment(principal, c),
-  vulnerability: (c, _, { services, principal }) => services.cases.vulnerability(principal, c),
+  needsAssessment: (c, _, { services, principal, access }) => services.cases.needsAssessment(principal, c, access),
+  vulnerability: (c, _, { services, principal, access }) => services.cases.vulnerability(principal, c, access),
   consent: (c, _, { services }) => ({ ...c.consent, valid: services.cases.consentValid(c) }),
   allowedTransitions: (c) => [...TRANSITIONS[c.status]],
   plan: async (c, _, { loaders, services }) => {

@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Model } from 'mongoose';
 import { z } from 'zod';
-import { authorize, caseScope, requirePrincipal } from '../../auth/policy.ts';
+import { authorize, caseParties, caseScope, caseWriteAudience, requirePrincipal } from '../../auth/policy.ts';
 import type { Principal } from '../../auth/principal.ts';
 import type { Clock } from '../../clock.ts';
 import type { Sealer } from '../../crypto/sealed.ts';
@@ -14,6 +14,7 @@ import { expectVersion, type CommandExecutor } from '../../events/executor.ts';
 import { isDuplicateKey, type Store } from '../../store/store.ts';
 import { idsFilter, op, SYSTEM, type TenantScope } from '../../store/tenant.ts';
 import { countryCode, isoDate, organisationCode, parseInput, requiredText, text, todayIso } from '../../validation.ts';
+import type { AccessRecorder } from '../audit/access.ts';
 import type { OrganisationService } from '../organisations/organisation.service.ts';
 import type { RateService } from '../rates/rate.service.ts';
 import {
@@ -218,7 +219,7 @@ export function createCaseService(deps: {
   // ---- writing -----------------------------------------------------------------------
 
   function audienceOf(c: CaseDoc): string[] {
-    return c.sharedWithPartner && c.partner ? [c.memberState, c.partner] : [c.memberState];
+    return caseParties(c);
   }
 
   /** Load (scoped) → version check → decide → one event with the case and any other documents. */
@@ -249,7 +250,7 @@ export function createCaseService(deps: {
           caseId: id,
           version: next.version,
           type: decision.type,
-          audience: audienceOf(next),
+          audience: caseWriteAudience(current, next),
           data: decision.data ?? {},
           changes: [{ collection: 'cases', doc: next }, ...(decision.extra ?? [])],
         };
@@ -490,14 +491,32 @@ export function createCaseService(deps: {
     withStatus,
     audienceOf,
 
-    vulnerability(principal: Principal | null, c: CaseDoc): Vulnerability | null {
-      const p = requirePrincipal(principal);
-      return maySeeSpecialCategory(p, c) ? openVulnerability(c) : null;
+    /**
+     * A case's post-image as an event wrote it, with the documents written alongside (so
+     * `plan` shows the version of that moment), for the feed and subscriptions.
+     */
+    fromChanges(changes: DocumentChange[], id: string, options = { specialCategory: true }): CaseDoc | undefined {
+      const written = changes.find((ch) => ch.collection === 'cases' && ch.doc._id === id)?.doc as CaseDoc | undefined;
+      if (!written) return undefined;
+      const doc = options.specialCategory
+        ? { ...written }
+        : { ...written, vulnerabilitySealed: null, needsAssessmentSealed: null };
+      writtenWith.set(doc, new Map(changes.filter((ch) => ch.doc !== (written as unknown)).map((ch) => [ch.doc._id, ch.doc])));
+      return doc;
     },
 
-    needsAssessment(principal: Principal | null, c: CaseDoc): string | null {
+    /** Special category: opened only for a party, and every read is noted for the audit trail. */
+    vulnerability(principal: Principal | null, c: CaseDoc, access: AccessRecorder): Vulnerability | null {
+      const p = requirePrincipal(principal);
+      if (!maySeeSpecialCategory(p, c) || !c.vulnerabilitySealed) return null;
+      access.read(c, 'vulnerability');
+      return openVulnerability(c);
+    },
+
+    needsAssessment(principal: Principal | null, c: CaseDoc, access: AccessRecorder): string | null {
       const p = requirePrincipal(principal);
       if (!maySeeSpecialCategory(p, c) || !c.needsAssessmentSealed) return null;
+      access.read(c, 'needsAssessment');
       return sealer.openText(c.needsAssessmentSealed, sealContext(c._id, 'needs'));
     },
 
@@ -613,6 +632,8 @@ export function createCaseService(deps: {
           await checkPartner(input.partner);
         }
         const next: CaseDoc = { ...c };
+        // A new partner sees the case only once it is referred to it (reopenCase).
+        if (input.partner && input.partner !== c.partner) next.sharedWithPartner = false;
         if (input.partner) next.partner = input.partner;
         if (input.plannedDepartureDate !== undefined) next.plannedDepartureDate = input.plannedDepartureDate;
         if (input.plannedArrivalDate !== undefined) next.plannedArrivalDate = input.plannedArrivalDate;
@@ -786,7 +807,7 @@ export function createCaseService(deps: {
                 caseId: c._id,
                 version: next.version,
                 type: 'ReferralExpired',
-                audience: audienceOf(next),
+                audience: caseWriteAudience(current, next),
                 data: { deadline: c.referralDeadline },
                 changes: [{ collection: 'cases', doc: next }],
               };

@@ -1,0 +1,154 @@
+// GraphQL subscriptions over WebSocket (the graphql-ws protocol) on /graphql. The token
+// travels in `connection_init` ({ authorization: 'Bearer …' }) and is verified by the same
+// function as HTTP; the connection closes when the token expires. Only subscriptions are
+// served here (queries and mutations go over HTTP, with its rate limits), each one checked
+// for depth and cost, and a connection holds a limited number of them.
+import type { Server } from 'node:http';
+import { randomUUID } from 'node:crypto';
+import depthLimit from 'graphql-depth-limit';
+import {
+  getOperationAST,
+  GraphQLError,
+  OperationTypeNode,
+  parse,
+  specifiedRules,
+  validate,
+  type DocumentNode,
+  type ExecutionResult,
+  type GraphQLFormattedError,
+  type GraphQLSchema,
+} from 'graphql';
+import { CloseCode, type Context as ConnectionContext } from 'graphql-ws';
+import { useServer } from 'graphql-ws/use/ws';
+import jwt from 'jsonwebtoken';
+import { WebSocketServer } from 'ws';
+import { bearerToken } from '../auth/verify.ts';
+import type { Principal } from '../auth/principal.ts';
+import { AppError, storeUnavailable } from '../errors.ts';
+import type { Logger } from '../logger.ts';
+import { AccessRecorder } from '../modules/audit/access.ts';
+import type { Services } from '../services.ts';
+import type { Context } from './context.ts';
+import { createLoaders } from './loaders.ts';
+import { assertCostWithin, operationCost } from './plugins.ts';
+
+export type SubscriptionTransportOptions = {
+  schema: GraphQLSchema;
+  services: Services;
+  logger: Logger;
+  maxSubscriptions: number;
+  maxDepth: number;
+  maxCost: number;
+  principalFrom: (authorization: string | undefined, logger: Logger) => Promise<Principal | null>;
+  formatError: (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
+  /** Milliseconds since the epoch (the gateway's clock). */
+  now: () => number;
+};
+
+type Connection = { id: string; principal: Principal | null; expiry: NodeJS.Timeout | undefined };
+
+const clientError = (message: string, code = 'BAD_USER_INPUT') => new GraphQLError(message, { extensions: { code } });
+
+export function attachSubscriptions(server: Server, options: SubscriptionTransportOptions): { close(): Promise<void> } {
+  const { schema, services, logger, formatError } = options;
+  const wss = new WebSocketServer({ server, path: '/graphql', maxPayload: 256 * 1024 });
+  const connections = new WeakMap<object, Connection>();
+
+  const format = (result: ExecutionResult) => ({
+    ...result,
+    ...(result.errors ? { errors: result.errors.map((e) => formatError(e.toJSON(), e)) } : {}),
+  });
+
+  const disposable = useServer(
+    {
+      connectionInitWaitTimeout: 10_000,
+      onConnect: async (ctx: ConnectionContext) => {
+        const raw = ctx.connectionParams?.authorization;
+        const authorization = typeof raw === 'string' ? raw : undefined;
+        const id = randomUUID();
+        let principal: Principal | null;
+        try {
+          principal = await options.principalFrom(authorization, logger.child({ ws: id }));
+        } catch (error) {
+          if (error instanceof AppError && error.code === 'UNAUTHENTICATED') return false;
+          throw new Error(error instanceof AppError ? error.message : 'The gateway cannot take connections now; retry shortly.');
+        }
+        let expiry: NodeJS.Timeout | undefined;
+        const token = bearerToken(authorization);
+        const exp = token ? (jwt.decode(token) as { exp?: unknown } | null)?.exp : undefined;
+        if (typeof exp === 'number') {
+          const socket = (ctx.extra as { socket: { close(code: number, reason: string): void } }).socket;
+          expiry = setTimeout(
+            () => socket.close(CloseCode.Unauthorized, 'Token expired'),
+            Math.max(0, exp * 1000 - options.now()),
+          );
+          expiry.unref();
+        }
+        connections.set(ctx, { id, principal, expiry });
+        return true;
+      },
+      onSubscribe: (ctx, id, payload) => {
+        const connection = connections.get(ctx);
+        if (!connection) return [clientError('Not connected.', 'UNAUTHENTICATED')];
+        let document: DocumentNode;
+        try {
+          document = parse(payload.query);
+        } catch (error) {
+          return [clientError(error instanceof Error ? error.message : 'The query does not parse.')];
+        }
+        const invalid = validate(schema, document, [...specifiedRules, depthLimit(options.maxDepth)]);
+        if (invalid.length > 0) return invalid.map((e) => clientError(e.message));
+        if (getOperationAST(document, payload.operationName)?.operation !== OperationTypeNode.SUBSCRIPTION) {
+          return [clientError('Only subscriptions are served over WebSocket; send queries and mutations over HTTP.')];
+        }
+        // The subscription being started counts too.
+        if (Object.keys(ctx.subscriptions).length > options.maxSubscriptions) {
+          return [
+            clientError(`At most ${options.maxSubscriptions} subscriptions per connection; complete one first.`, 'RATE_LIMITED'),
+          ];
+        }
+        const variables = payload.variables ?? {};
+        try {
+          assertCostWithin(operationCost(schema, document, payload.operationName, variables), options.maxCost);
+        } catch (error) {
+          return [error as GraphQLError];
+        }
+        const { principal } = connection;
+        const contextValue: Context = {
+          principal,
+          requestId: `ws:${connection.id}:${id}`,
+          logger: logger.child({ ws: connection.id, operation: id }),
+          services,
+          loaders: createLoaders(services, principal),
+          access: new AccessRecorder(services.executor, principal, `subscription:${connection.id}:${id}`),
+        };
+        return { schema, document, variableValues: variables, operationName: payload.operationName, contextValue };
+      },
+      onNext: async (_ctx, _id, _payload, args, result) => {
+        // Special-category reads are recorded before the event is sent, or it is not sent.
+        try {
+          await (args.contextValue as Context).access.flush();
+        } catch (error) {
+          logger.error({ err: error }, 'special-category reads could not be recorded; the event is withheld');
+          const refusal = storeUnavailable();
+          return { errors: [{ message: refusal.message, extensions: { code: refusal.code } }] };
+        }
+        return format(result);
+      },
+      onError: (_ctx, _id, _payload, errors) => errors.map((e) => formatError(e.toJSON(), e)),
+      onClose: (ctx) => {
+        const connection = connections.get(ctx);
+        if (connection?.expiry) clearTimeout(connection.expiry);
+        connections.delete(ctx);
+      },
+    },
+    wss,
+  );
+
+  return {
+    /** Closes every connection (1001, going away) and stops accepting new ones. */
+    async close() {
+      await disposable.dispose();
+    },
+  };
+}

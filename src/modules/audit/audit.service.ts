@@ -1,0 +1,59 @@
+// The audit trail of a case for its parties (its writes, its records' writes, reads of
+// its special-category data), and the record of exports.
+import { randomUUID } from 'node:crypto';
+import { Audience, authorize, mayReadInAuditTrail } from '../../auth/policy.ts';
+import type { Principal } from '../../auth/principal.ts';
+import { badInput } from '../../errors.ts';
+import type { StoredEvent } from '../../events/event.model.ts';
+import type { CommandExecutor } from '../../events/executor.ts';
+import type { EventLog } from '../../events/log.ts';
+import type { CaseService } from '../cases/case.service.ts';
+
+export const MAX_AUDIT_PAGE = 500;
+export const EXPORT_RECORDED = 'StatisticsExported';
+
+export type AuditTrailPage = { entries: StoredEvent[]; endCursor: number; hasMore: boolean };
+
+export type AuditService = ReturnType<typeof createAuditService>;
+
+export function createAuditService(deps: { log: EventLog; executor: CommandExecutor; cases: CaseService }) {
+  const { log, executor, cases } = deps;
+
+  return {
+    async trail(
+      principal: Principal | null,
+      args: { caseId: string; after?: number | null; first?: number | null },
+    ): Promise<AuditTrailPage> {
+      const p = authorize(principal, 'audit.read');
+      const first = args.first ?? 100;
+      if (!Number.isInteger(first) || first < 0 || first > MAX_AUDIT_PAGE) {
+        throw badInput(`first must be between 0 and ${MAX_AUDIT_PAGE}.`, [{ path: 'first', message: `0 to ${MAX_AUDIT_PAGE}` }]);
+      }
+      await cases.get(p, args.caseId); // NOT_FOUND unless a party to the case now
+      const after = args.after ?? 0;
+      const scanned = await log.ofCase(args.caseId, after, first + 1);
+      const hasMore = scanned.length > first;
+      const page = scanned.slice(0, first);
+      return {
+        entries: page.filter((e) => mayReadInAuditTrail(p, e)),
+        endCursor: page.at(-1)?._id ?? after,
+        hasMore,
+      };
+    },
+
+    /** Records an export (what was asked for and how much came out), before it is handed over. */
+    async recordExport(principal: Principal, details: Record<string, unknown>): Promise<void> {
+      await executor.recordFacts(principal, [
+        {
+          aggregateType: 'export',
+          aggregateId: randomUUID(),
+          version: 1,
+          type: EXPORT_RECORDED,
+          audience: [Audience.auditOnly(principal.organisation.code)],
+          data: details,
+          changes: [],
+        },
+      ]);
+    },
+  };
+}

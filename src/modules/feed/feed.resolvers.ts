@@ -1,0 +1,66 @@
+import type { Context } from '../../graphql/context.ts';
+import type { QueryChangesArgs, Resolvers } from '../../graphql/generated/types.ts';
+import { createLoaders } from '../../graphql/loaders.ts';
+import { logPageComplexity } from '../../graphql/plugins.ts';
+import { CursorScalar } from './cursor.ts';
+import { stateTypeOf, type FeedChange } from './feed.service.ts';
+
+/**
+ * A subscription lives long; its DataLoaders must not serve one event the records
+ * cached for an earlier one. Each event gets fresh loaders, bound to the same caller.
+ */
+function withFreshLoaders(context: Context, source: AsyncIterableIterator<FeedChange>): AsyncIterableIterator<FeedChange> {
+  return {
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+    async next() {
+      const result = await source.next();
+      if (!result.done) context.loaders = createLoaders(context.services, context.principal);
+      return result;
+    },
+    return: () => source.return?.() ?? Promise.resolve({ value: undefined, done: true }),
+    throw: (error?: unknown) =>
+      source.throw?.(error) ?? Promise.reject(error instanceof Error ? error : new Error(String(error))),
+  };
+}
+
+export const feedResolvers: Resolvers = {
+  Cursor: CursorScalar,
+  Query: {
+    changes: {
+      resolve: (_: unknown, args: QueryChangesArgs, { services, principal }: Context) => services.feed.changes(principal, args),
+      extensions: { complexity: logPageComplexity },
+    } as never,
+  },
+  Subscription: {
+    myFeed: {
+      subscribe: async (_, { after }, context) =>
+        withFreshLoaders(context, await context.services.feed.subscribe(context.principal, { after })),
+      resolve: (change: FeedChange) => change,
+    },
+    caseEvents: {
+      subscribe: async (_, { caseId, after }, context) =>
+        withFreshLoaders(context, await context.services.feed.subscribe(context.principal, { caseId, after })),
+      resolve: (change: FeedChange) => change,
+    },
+  },
+  Change: {
+    cursor: (c) => c.event._id,
+    kind: (c) => c.kind,
+    aggregateId: (c) => c.event.aggregateId,
+    version: (c) => c.event.version,
+    type: (c) => c.event.type,
+    at: (c) => c.event.at,
+    actorOrganisation: (c) => c.event.actor.organisation,
+    state: (c) => c.state as never,
+    removed: (c) => c.removed,
+  },
+  AggregateState: {
+    __resolveType: (state) => {
+      const type = stateTypeOf(state);
+      if (!type) throw new Error('feed state without a type');
+      return type;
+    },
+  },
+};

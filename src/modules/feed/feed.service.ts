@@ -1,0 +1,189 @@
+// The change feed: the event log as each organisation may see it. The `changes` query,
+// the `myFeed` and `caseEvents` subscriptions and (without the state) webhooks all
+// present events through `present`, so one rule decides what anybody is told.
+//
+// A page never skips: the log is gap-free in the order events become visible (an event
+// claims `head + 1` only after `head` is stored), so reading `_id > cursor` up to a head
+// read first sees every event up to that head, and the next page continues from it.
+import { authorize, feedAudience, isCaseParty, mayReadInFeed } from '../../auth/policy.ts';
+import type { Principal } from '../../auth/principal.ts';
+import { badInput } from '../../errors.ts';
+import type { StoredEvent } from '../../events/event.model.ts';
+import type { EventLog } from '../../events/log.ts';
+import type { CaseDoc } from '../cases/case.model.ts';
+import type { CaseService } from '../cases/case.service.ts';
+import type { FeedHub } from './feed.hub.ts';
+
+export const MAX_FEED_PAGE = 1000;
+
+export type AggregateKind = 'CASE' | 'ORGANISATION' | 'CONTRACT' | 'PROGRAMME' | 'EXCHANGE_RATE' | 'OTHER';
+type StateType = 'Case' | 'Organisation' | 'Contract' | 'Programme' | 'ExchangeRate';
+
+const AGGREGATES: Record<string, { kind: AggregateKind; type: StateType }> = {
+  case: { kind: 'CASE', type: 'Case' },
+  organisation: { kind: 'ORGANISATION', type: 'Organisation' },
+  contract: { kind: 'CONTRACT', type: 'Contract' },
+  programme: { kind: 'PROGRAMME', type: 'Programme' },
+  exchangeRate: { kind: 'EXCHANGE_RATE', type: 'ExchangeRate' },
+};
+
+/** Which GraphQL type a state document is shown as (the AggregateState union). */
+const stateTypes = new WeakMap<object, StateType>();
+export const stateTypeOf = (doc: object): StateType | undefined => stateTypes.get(doc);
+
+export type FeedChange = {
+  event: StoredEvent;
+  kind: AggregateKind;
+  /** The aggregate after the event, as the caller may see it; null when it may not (any more). */
+  state: Record<string, unknown> | null;
+  /** The caller may no longer see this aggregate: a copy of it must be deleted. */
+  removed: boolean;
+};
+
+export type ChangePage = { changes: FeedChange[]; endCursor: number; hasMore: boolean };
+
+export type FeedService = ReturnType<typeof createFeedService>;
+
+export function createFeedService(deps: { log: EventLog; cases: CaseService; hub: FeedHub }) {
+  const { log, cases, hub } = deps;
+
+  /** Events as a principal may see them: the feed rule, then each case against its parties now. */
+  async function present(p: Principal, events: StoredEvent[]): Promise<FeedChange[]> {
+    const visible = events.filter((e) => mayReadInFeed(p, e));
+    const caseIds = [...new Set(visible.filter((e) => e.aggregateType === 'case').map((e) => e.aggregateId))];
+    const current = caseIds.length > 0 ? await cases.getMany(p, caseIds) : [];
+    const now = new Map(caseIds.map((id, i) => [id, current[i] ?? null]));
+    return visible.map((event): FeedChange => {
+      const aggregate = AGGREGATES[event.aggregateType];
+      if (!aggregate) return { event, kind: 'OTHER', state: null, removed: false };
+      if (aggregate.kind === 'CASE') {
+        const live = now.get(event.aggregateId) ?? null;
+        const written = event.changes.find((ch) => ch.collection === 'cases' && ch.doc._id === event.aggregateId)?.doc;
+        // A case the caller is no longer a party to (reassigned) is gone, history included.
+        if (!live || !written || !isCaseParty(p, written as unknown as CaseDoc)) {
+          return { event, kind: 'CASE', state: null, removed: true };
+        }
+        // Special category follows who may see it now, not who might then (a partner that declined).
+        const doc = cases.fromChanges(event.changes, event.aggregateId, {
+          specialCategory: cases.maySeeSpecialCategory(p, live),
+        })!;
+        stateTypes.set(doc, 'Case');
+        return { event, kind: 'CASE', state: doc, removed: false };
+      }
+      const doc = event.changes.find((ch) => ch.doc._id === event.aggregateId)?.doc;
+      if (!doc) return { event, kind: aggregate.kind, state: null, removed: false };
+      stateTypes.set(doc, aggregate.type);
+      return { event, kind: aggregate.kind, state: doc, removed: false };
+    });
+  }
+
+  return {
+    present,
+
+    async changes(principal: Principal | null, args: { after?: number | null; first?: number | null }): Promise<ChangePage> {
+      const p = authorize(principal, 'feed.read');
+      const first = args.first ?? 100;
+      if (!Number.isInteger(first) || first < 0 || first > MAX_FEED_PAGE) {
+        throw badInput(`first must be between 0 and ${MAX_FEED_PAGE}.`, [{ path: 'first', message: `0 to ${MAX_FEED_PAGE}` }]);
+      }
+      const after = args.after ?? 0;
+      // Everything up to the head read first is stored, so a short page may move the cursor to it.
+      const head = await log.lastSeq();
+      const events = first === 0 ? [] : await log.page(after, first + 1, feedAudience(p), head);
+      const hasMore = events.length > first;
+      const page = events.slice(0, first);
+      const endCursor = hasMore ? page.at(-1)!._id : first === 0 ? after : Math.max(after, head);
+      return { changes: await present(p, page), endCursor, hasMore };
+    },
+
+    /**
+     * Events as they come, from `after` (or from now), optionally of one case only. Reads
+     * the hub's buffer when close to the head and the log itself when further behind.
+     */
+    async subscribe(
+      principal: Principal | null,
+      args: { after?: number | null; caseId?: string | null },
+    ): Promise<AsyncIterableIterator<FeedChange>> {
+      const p = authorize(principal, 'feed.read');
+      const caseId = args.caseId ?? null;
+      if (caseId) await cases.get(p, caseId); // NOT_FOUND unless the caller may see the case
+      const start = args.after ?? (await log.lastSeq());
+      await hub.position();
+      return new FeedSubscription(p, start, caseId, { log, hub, present });
+    },
+  };
+}
+
+const BATCH = 500;
+
+class FeedSubscription implements AsyncIterableIterator<FeedChange> {
+  private queue: FeedChange[] = [];
+  private readonly abort = new AbortController();
+  private readonly release: () => void;
+
+  constructor(
+    private readonly principal: Principal,
+    private cursor: number,
+    private readonly caseId: string | null,
+    private readonly deps: {
+      log: EventLog;
+      hub: FeedHub;
+      present: (p: Principal, events: StoredEvent[]) => Promise<FeedChange[]>;
+    },
+  ) {
+    this.release = deps.hub.join();
+  }
+
+  [Symbol.asyncIterator](): AsyncIterableIterator<FeedChange> {
+    return this;
+  }
+
+  async next(): Promise<IteratorResult<FeedChange>> {
+    try {
+      while (!this.abort.signal.aborted) {
+        const change = this.queue.shift();
+        if (change) return { value: change, done: false };
+        await this.fill();
+      }
+    } catch (error) {
+      // The subscription ends with the error (the client resumes from its cursor); nobody
+      // calls return() after a failed next(), so let go of the hub here.
+      await this.return();
+      throw error;
+    }
+    return { value: undefined, done: true };
+  }
+
+  async return(): Promise<IteratorResult<FeedChange>> {
+    this.abort.abort();
+    this.release();
+    this.queue = [];
+    return { value: undefined, done: true };
+  }
+
+  async throw(error?: unknown): Promise<IteratorResult<FeedChange>> {
+    await this.return();
+    throw error;
+  }
+
+  private async fill(): Promise<void> {
+    const { hub, log, present } = this.deps;
+    let batch = hub.recent(this.cursor, BATCH);
+    let reached = batch?.at(-1)?._id ?? this.cursor;
+    if (batch === undefined) {
+      // Behind the hub's buffer: catch up from the log, up to a head read first.
+      const head = await log.lastSeq();
+      batch = await log.page(this.cursor, BATCH, feedAudience(this.principal), head);
+      reached = batch.length < BATCH ? head : batch.at(-1)!._id;
+    }
+    if (reached <= this.cursor) {
+      await hub.waitBeyond(this.cursor, this.abort.signal);
+      return;
+    }
+    const mine = this.caseId ? batch.filter((e) => e.caseId === this.caseId && e.aggregateType === 'case') : batch;
+    const changes = await present(this.principal, mine);
+    if (this.abort.signal.aborted) return;
+    this.cursor = reached;
+    this.queue.push(...changes);
+  }
+}

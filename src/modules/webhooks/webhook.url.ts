@@ -1,0 +1,123 @@
+// Where the gateway may send webhooks. A receiver URL is chosen by a client, so it must
+// not become a way to reach the gateway's own network (SSRF): https only, no credentials,
+// and the address is checked again at every delivery, after name resolution (a name that
+// resolves to a private address at send time is refused, whatever it resolved to before).
+import { lookup as dnsLookup, type LookupAddress, type LookupOptions } from 'node:dns';
+import { BlockList, isIP } from 'node:net';
+
+export type TargetPolicy = {
+  production: boolean;
+  /** Private (RFC 1918, unique-local, CGNAT) receivers, e.g. behind a VPN; never link-local or metadata. */
+  allowPrivateNetworks: boolean;
+};
+
+const LOOPBACK = new BlockList();
+LOOPBACK.addSubnet('127.0.0.0', 8, 'ipv4');
+LOOPBACK.addAddress('::1', 'ipv6');
+
+const PRIVATE = new BlockList();
+PRIVATE.addSubnet('10.0.0.0', 8, 'ipv4');
+PRIVATE.addSubnet('172.16.0.0', 12, 'ipv4');
+PRIVATE.addSubnet('192.168.0.0', 16, 'ipv4');
+PRIVATE.addSubnet('100.64.0.0', 10, 'ipv4');
+PRIVATE.addSubnet('fc00::', 7, 'ipv6');
+
+/** Never a receiver: unspecified, link-local (cloud metadata at 169.254.169.254), multicast, reserved. */
+const FORBIDDEN = new BlockList();
+FORBIDDEN.addSubnet('0.0.0.0', 8, 'ipv4');
+FORBIDDEN.addSubnet('169.254.0.0', 16, 'ipv4');
+FORBIDDEN.addSubnet('192.0.0.0', 24, 'ipv4');
+FORBIDDEN.addSubnet('198.18.0.0', 15, 'ipv4');
+FORBIDDEN.addSubnet('224.0.0.0', 3, 'ipv4');
+FORBIDDEN.addAddress('::', 'ipv6');
+FORBIDDEN.addSubnet('fe80::', 10, 'ipv6');
+FORBIDDEN.addSubnet('ff00::', 8, 'ipv6');
+
+type AddressClass = 'loopback' | 'private' | 'forbidden' | 'public';
+
+export function classifyAddress(address: string): AddressClass {
+  const family = isIP(address) === 6 ? 'ipv6' : 'ipv4';
+  // An IPv4-mapped IPv6 address is judged as the IPv4 address it carries.
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  if (mapped) return classifyAddress(mapped[1]!);
+  if (LOOPBACK.check(address, family)) return 'loopback';
+  if (FORBIDDEN.check(address, family)) return 'forbidden';
+  if (PRIVATE.check(address, family)) return 'private';
+  return 'public';
+}
+
+/** Why an address may not receive webhooks, or undefined when it may. */
+export function refusalFor(address: string, policy: TargetPolicy): string | undefined {
+  switch (classifyAddress(address)) {
+    case 'public':
+      return undefined;
+    case 'loopback':
+      return policy.production ? 'a loopback address' : undefined;
+    case 'private':
+      return policy.allowPrivateNetworks ? undefined : 'a private network address';
+    case 'forbidden':
+      return 'a link-local, multicast or reserved address';
+  }
+}
+
+const hostOf = (url: URL) => url.hostname.replace(/^\[(.*)\]$/, '$1');
+
+function isLoopbackHost(url: URL): boolean {
+  const host = hostOf(url);
+  return host === 'localhost' || (isIP(host) !== 0 && classifyAddress(host) === 'loopback');
+}
+
+/** Checks a receiver URL as registered; returns the problem, if any. */
+export function urlProblem(raw: string, policy: TargetPolicy): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    return 'not an absolute URL';
+  }
+  if (raw.length > 2000) return 'longer than 2000 characters';
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') return 'only https URLs receive webhooks';
+  if (url.username || url.password) return 'credentials in the URL are refused; authenticate the gateway by the signature';
+  if (url.hash) return 'a URL fragment is never sent; leave it out';
+  if (url.protocol === 'http:' && (policy.production || !isLoopbackHost(url))) {
+    return policy.production ? 'only https URLs receive webhooks' : 'plain http only to a loopback address (outside production)';
+  }
+  const host = hostOf(url);
+  if (host === 'localhost') return policy.production ? 'a loopback address' : undefined;
+  if (isIP(host) !== 0) {
+    const refusal = refusalFor(host, policy);
+    if (refusal) return `${host} is ${refusal}`;
+  }
+  return undefined;
+}
+
+type LookupCallback = (error: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
+
+/**
+ * A `lookup` for http(s).request that resolves the name and refuses the connection when
+ * any address it resolves to may not receive webhooks (so DNS cannot point us inward).
+ */
+export function guardedLookup(policy: TargetPolicy) {
+  return (hostname: string, options: LookupOptions, callback: LookupCallback): void => {
+    dnsLookup(hostname, { ...options, all: true }, (error, addresses) => {
+      if (error) return callback(error, '');
+      const list = addresses;
+      const refused = list.map((a) => refusalFor(a.address, policy)).find(Boolean);
+      if (refused || list.length === 0) {
+        const failure: NodeJS.ErrnoException = new Error(`${hostname} resolves to ${refused ?? 'nothing'}; refused`);
+        failure.code = 'ERR_WEBHOOK_TARGET_REFUSED';
+        return callback(failure, '');
+      }
+      if (options.all) return callback(null, list);
+      const first = list[0]!;
+      return callback(null, first.address, first.family);
+    });
+  };
+}
+
+/** The literal IP a URL names, checked the same way (a literal is connected to without a lookup). */
+export function literalRefusal(url: URL, policy: TargetPolicy): string | undefined {
+  const host = hostOf(url);
+  if (isIP(host) === 0) return undefined;
+  return refusalFor(host, policy);
+}
