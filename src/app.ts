@@ -29,6 +29,13 @@ import { createServices } from './services.ts';
 import { createSealer, resolveEncryptionKey } from './crypto/sealed.ts';
 import { caseResolvers } from './modules/cases/case.resolvers.ts';
 import { rateResolvers } from './modules/rates/rate.resolvers.ts';
+import { deadlineResolvers } from './modules/deadlines/deadline.resolvers.ts';
+import { evidenceResolvers } from './modules/evidence/evidence.resolvers.ts';
+import { evidenceRouter } from './modules/evidence/evidence.routes.ts';
+import { finalReportResolvers } from './modules/final-report/final-report.resolvers.ts';
+import { monitoringResolvers } from './modules/monitoring/monitoring.resolvers.ts';
+import { progressResolvers } from './modules/progress/progress.resolvers.ts';
+import { shipmentResolvers } from './modules/shipments/shipment.resolvers.ts';
 import { isStoreUnavailable, type Store } from './store/store.ts';
 
 const KNOWN_ROUTES = new Set(['/graphql', '/healthz', '/readyz', '/metrics', '/portal', '/evidence']);
@@ -49,7 +56,7 @@ export async function createGateway(options: GatewayOptions) {
   const clock = options.clock ?? systemClock;
   const metrics = createMetrics();
   const sealer = createSealer([resolveEncryptionKey(config.encryptionKey, config.dataDir)]);
-  const services = createServices({ store, clock, logger, sealer });
+  const services = createServices({ store, clock, logger, sealer, uploadLimitBytes: config.uploadLimitBytes });
   store.onCommand = (name) => metrics.storeCommands.inc({ command: name });
 
   const trust = new TrustStore({
@@ -62,7 +69,19 @@ export async function createGateway(options: GatewayOptions) {
   const trustLoaded = trust.reload();
   if (config.trustFile && !trustLoaded) throw new Error(`the trust file ${config.trustFile} could not be loaded (see the log)`);
 
-  const schema = buildSchema([scalarResolvers, identityResolvers, organisationResolvers, rateResolvers, caseResolvers]);
+  const schema = buildSchema([
+    scalarResolvers,
+    identityResolvers,
+    organisationResolvers,
+    rateResolvers,
+    caseResolvers,
+    evidenceResolvers,
+    progressResolvers,
+    shipmentResolvers,
+    monitoringResolvers,
+    deadlineResolvers,
+    finalReportResolvers,
+  ]);
 
   /** Establishes the caller from an Authorization header value; shared with the WebSocket transport. */
   async function principalFrom(authorization: string | undefined, requestLogger: Logger): Promise<Principal | null> {
@@ -185,6 +204,9 @@ export async function createGateway(options: GatewayOptions) {
       },
     }),
   );
+
+  // Evidence files: a raw-body upload endpoint (not GraphQL multipart), see schema/evidence.graphql.
+  app.use('/evidence', evidenceRouter({ evidence: services.evidence, principalFrom, limiter }));
 
   if (existsSync(PORTAL_DIR)) {
     app.use('/portal', express.static(PORTAL_DIR, { index: 'index.html', maxAge: '1h' }));
