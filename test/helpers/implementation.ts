@@ -43,7 +43,7 @@ export async function uploadFile(
     body,
     // A stream body is sent chunked, without a Content-Length.
     ...(body instanceof ReadableStream ? { duplex: 'half' } : {}),
-  } as RequestInit);
+  });
   return { status: response.status, body: (await response.json()) as UploadResult['body'] };
 }
 
