@@ -555,7 +555,10 @@ export type MonitoringVisitInput = {
   answers: Array<SurveyAnswerInput>;
   language: Scalars['String']['input'];
   narrative: Scalars['String']['input'];
-  /** The scheduled visit it fulfils; by default the earliest one not yet done. */
+  /**
+   * The scheduled visit it fulfils. By default the earliest one not yet done, unless that is
+   * due more than 60 days after visitedOn: then it is an extra visit outside the schedule.
+   */
   visit?: InputMaybe<Scalars['Int']['input']>;
   visitedOn: Scalars['Date']['input'];
 };

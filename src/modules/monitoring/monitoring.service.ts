@@ -14,10 +14,14 @@ import { isoDate, parseInput, requiredText, todayIso } from '../../validation.ts
 import type { CaseDoc } from '../cases/case.model.ts';
 import type { CaseService } from '../cases/case.service.ts';
 import { assertStatusAllows, type CaseStatus } from '../cases/case.state.ts';
+import { addDays } from '../deadlines/calendar.ts';
 import { languageTag, startImplementation } from '../progress/implementation.ts';
 import type { ProgressDoc } from '../progress/progress.model.ts';
 import { surveySchema, type SurveyDoc } from './monitoring.model.ts';
 import { scoreSurvey, type ScoredAnswer, type SurveyDefinition } from './survey.ts';
+
+/** A visit this many days before the next scheduled one's due date or later counts as that visit by default. */
+export const VISIT_WINDOW_DAYS = 60;
 
 /** Visits go on after the final report: the twelve-month visit may come after it. */
 const MONITORING_STATUSES: readonly CaseStatus[] = ['PLAN_APPROVED', 'IN_IMPLEMENTATION', 'FINAL_REPORTED'];
@@ -67,8 +71,11 @@ export function createMonitoringService(deps: { store: Store; cases: CaseService
               { path: 'visitedOn', message: 'before the arrival' },
             ]);
 
-          // The visit named, or else the earliest scheduled one still to do; beyond the schedule, an extra visit.
-          let visit = input.visit ?? c.monitoringSchedule.find((v) => v.visitedOn === null)?.visit ?? null;
+          // The visit named, or else the earliest scheduled one still to do unless it is still far off
+          // (then, like a visit beyond the schedule, it is an extra visit).
+          const due = c.monitoringSchedule.find((v) => v.visitedOn === null);
+          const near = due && input.visitedOn >= addDays(due.dueOn, -VISIT_WINDOW_DAYS);
+          let visit = input.visit ?? (near ? due.visit : null);
           const scheduled = visit === null ? undefined : c.monitoringSchedule.find((v) => v.visit === visit);
           if (input.visit != null && !scheduled)
             throw badInput(`The case has no scheduled visit ${input.visit}.`, [{ path: 'visit', message: 'not scheduled' }]);
