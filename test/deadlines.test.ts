@@ -12,7 +12,7 @@ import { implementation } from './helpers/implementation.ts';
 
 let gw: TestGateway;
 let clock: ManualClock;
-const cases: Record<string, CaseView> = {};
+const cases = {} as Record<'late' | 'avrr' | 'onTime' | 'iraq' | 'sweden' | 'submitted' | 'referred', CaseView>;
 
 function on(day: string, memberState = 'NL', partner = 'P-AF-HOPE') {
   clock.set(new Date(`${day}T09:00:00Z`));
@@ -44,8 +44,8 @@ beforeAll(async () => {
     await flow.submit(await flow.draft(current.case, { components: [trainingComponent(80000)] })),
   );
   // A plan waiting for the member state's decision.
-  cases.submitted = await flow.submit(await flow.draft(cases.avrr!, { components: [trainingComponent(80000)] }));
-  delete cases.avrr;
+  cases.submitted = await flow.submit(await flow.draft(cases.avrr, { components: [trainingComponent(80000)] }));
+  delete (cases as Partial<typeof cases>).avrr;
   // Referred on 16 March, unanswered.
   ({ flow } = on('2026-03-16'));
   cases.referred = await flow.refer(await flow.create());

@@ -30,7 +30,8 @@ async function monitoredCase(spec: Record<string, unknown> = {}) {
   const approved = await flow.approve(
     await flow.submit(await flow.draft(await flow.arrived(spec, '2026-01-31'), { components: [trainingComponent(80000)] })),
   );
-  return { c: { id: approved.id, version: approved.version } as Tracked, approved };
+  const c: Tracked = { id: approved.id, version: approved.version };
+  return { c, approved };
 }
 
 const SCHEDULE = `query ($id: ID!) { case(id: $id) { monitoring { schedule { visit monthsAfterArrival dueOn visitedOn status }
@@ -60,7 +61,7 @@ describe('the visit schedule', () => {
 
   it('follows the programme’s configured months, and an amendment does not move it', async () => {
     const programme = (await gw.services.organisations.programme('NL-AVRR'))!;
-    const { _id, version, createdAt, updatedAt, ...rules } = programme;
+    const { _id, version: _v, createdAt: _c, updatedAt: _u, ...rules } = programme;
     await gw.services.organisations.putProgramme(SEED_PRINCIPAL, { ...rules, monitoringMonths: [1, 4] }, 'test-avrr-months-1-4');
     const { c, approved } = await monitoredCase({ programme: 'NL-AVRR' });
     const expected = [

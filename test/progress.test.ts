@@ -3,7 +3,7 @@
 // retries.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clockAt, codes, startGateway, type TestGateway } from './helpers/gateway.ts';
-import { materialsComponent, trainingComponent, workflow, type CaseView } from './helpers/factories.ts';
+import { materialsComponent, trainingComponent, workflow } from './helpers/factories.ts';
 import { BUDGET_FIELDS, implementation, UPDATE_FIELDS, type Tracked, type Update } from './helpers/implementation.ts';
 import { samplePng } from '../src/seed/sample-files.ts';
 
@@ -209,9 +209,7 @@ describe('who posts what, and when', () => {
     });
     expect(codes(training)).toEqual(['INVALID_TRANSITION']);
     const approved = await flow.approve(
-      await flow.submit(
-        await flow.draft({ ...arrived, version: c.version } as CaseView, { components: [trainingComponent(80000)] }),
-      ),
+      await flow.submit(await flow.draft({ ...arrived, version: c.version }, { components: [trainingComponent(80000)] })),
     );
     c.version = approved.version;
     const first = await impl.post(c, {

@@ -106,6 +106,7 @@ export type ShipmentView = {
 export type SurveyView = {
   id: string;
   visit: number | null;
+  surveyVersion: string;
   visitedOn: string;
   scores: { economic: number; social: number; psychosocial: number; composite: number };
   answers: { indicator: string; dimension: string; answer: string; score: number | null }[];
