@@ -3,7 +3,7 @@
 // update is lost and no budget or shipment rule is broken by the race.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyChain } from '../src/events/log.ts';
-import { clockAt, codes, startGateway, type TestGateway } from './helpers/gateway.ts';
+import { clockAt, codes, startGateway, type GqlResponse, type TestGateway } from './helpers/gateway.ts';
 import { materialsComponent, trainingComponent, workflow } from './helpers/factories.ts';
 import { implementation, type Tracked } from './helpers/implementation.ts';
 
@@ -23,18 +23,13 @@ async function approvedCase() {
       { ...materialsComponent(15000, 'EUR', 'SHIPPED'), id: 'machines' },
     ],
   });
-  return { flow, impl: implementation(gw, flow), c: { id: approved.id, version: approved.version } as Tracked };
+  return { flow, impl: implementation(gw, flow), c: { id: approved.id, version: approved.version } };
 }
 
 const note = (i: number) => ({ kind: 'OTHER', narrative: `field note ${i}`, language: 'en', occurredOn: '2026-11-27' });
 
 /** Retries a write on CONFLICT with the version the error names, as a client should; returns the final response. */
-async function withRetry<T>(
-  c: Tracked,
-  attempt: (
-    at: Tracked,
-  ) => Promise<{ errors?: { extensions: { code: string } & Record<string, unknown> }[] | undefined; data?: T | null }>,
-) {
+async function withRetry<T>(c: Tracked, attempt: (at: Tracked) => Promise<GqlResponse<T>>): Promise<GqlResponse<T>> {
   const at = { ...c };
   for (;;) {
     const r = await attempt(at);
