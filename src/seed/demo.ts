@@ -9,6 +9,7 @@ import type { Principal } from '../auth/principal.ts';
 import type { Services } from '../services.ts';
 import type { ProgrammeDoc } from '../modules/organisations/organisation.model.ts';
 import { ORGANISATION_KINDS } from '../auth/principal.ts';
+import { seedDemoProgress } from './demo-progress.ts';
 
 export const CONFIG_DIR = fileURLToPath(new URL('../../config/', import.meta.url));
 
@@ -128,5 +129,6 @@ export async function seedNetwork(services: Services, report: SeedReport = { cre
 
 export async function seedDemo(services: Services): Promise<SeedReport> {
   const report = await seedNetwork(services);
+  await seedDemoProgress(services, report);
   return report;
 }
