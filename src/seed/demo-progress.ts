@@ -131,6 +131,9 @@ const shipmentDetails = (tracking: string) => ({
   destination: 'Partner office',
 });
 
+/** Where each step of a shipment from Dubai to Kabul happens. */
+const PLACES = { DISPATCHED: 'Dubai port', IN_TRANSIT: 'Herat', AT_CUSTOMS: 'Kabul customs', DELIVERED: 'Shop, Kabul' } as const;
+
 const ADULTS = [
   { yearOfBirth: 1988, gender: 'MALE', relation: 'PRINCIPAL' },
   { yearOfBirth: 1990, gender: 'FEMALE', relation: 'SPOUSE' },
@@ -302,7 +305,7 @@ export const DEMO_PROGRESS_CASES: CaseScript[] = [
           shipmentId: stock,
           status,
           at: s.at(n),
-          place: status === 'AT_CUSTOMS' ? 'Kabul customs' : 'on the way',
+          place: PLACES[status],
         });
       const freezer = await s.ship('freezer-ordered', {
         componentId: 'freezer',
@@ -321,7 +324,7 @@ export const DEMO_PROGRESS_CASES: CaseScript[] = [
           shipmentId: freezer,
           status,
           at: s.at(n),
-          place: status === 'DELIVERED' ? 'Shop, Kabul' : 'on the way',
+          place: PLACES[status],
         });
     },
   },
