@@ -40,6 +40,48 @@ export function createDeadlineService(deps: { store: Store; clock: Clock; execut
       );
   }
 
+  /** Records the missed deadlines of one page of cases; returns how many events it appended. */
+  async function recordPage(system: Principal, cases: CaseDoc[], now: Date): Promise<number> {
+    const items = overdueOf(cases, now);
+    if (items.length === 0) return 0;
+    const recorded = await log.model
+      .find({ aggregateType: 'deadline', aggregateId: op({ $in: items.map((i) => missedId(i.deadline)) }) })
+      .select({ aggregateId: 1 })
+      .lean<{ aggregateId: string }[]>();
+    const known = new Set(recorded.map((e) => e.aggregateId));
+    let count = 0;
+    for (const { case: c, deadline } of items) {
+      if (known.has(missedId(deadline))) continue;
+      try {
+        await executor.execute({
+          principal: system,
+          command: 'recordMissedDeadline',
+          input: { id: missedId(deadline) },
+          decide: async () => ({
+            aggregateType: 'deadline',
+            aggregateId: missedId(deadline),
+            caseId: c._id,
+            version: 1,
+            type: 'DeadlineMissed',
+            audience: c.partner && c.sharedWithPartner ? [c.memberState, c.partner] : [c.memberState],
+            data: {
+              reference: c.reference,
+              kind: deadline.kind,
+              visit: deadline.visit,
+              dueOn: deadline.dueOn,
+              waitingOn: deadline.waitingOn,
+            },
+            changes: [],
+          }),
+        });
+        count += 1;
+      } catch {
+        // Another gateway recorded it meanwhile (its version claim won).
+      }
+    }
+    return count;
+  }
+
   return {
     /**
      * The caller's organisation's open deadlines that have passed, most late first. The
@@ -61,52 +103,30 @@ export function createDeadlineService(deps: { store: Store; clock: Clock; execut
       return overdueOf(cases, now).slice(0, size);
     },
 
-    /** Appends a `DeadlineMissed` event for each deadline that passed and has none yet. Returns how many. */
-    async recordMissed(system: Principal): Promise<number> {
+    /**
+     * Appends a `DeadlineMissed` event for each deadline that passed and has none yet, walking
+     * every case with a passed deadline page by page. Returns how many it appended.
+     */
+    async recordMissed(system: Principal, pageSize = MAX_OVERDUE): Promise<number> {
       const now = clock.now();
-      const cases = await Cases.find({ nextDeadlineAt: op({ $lte: now }) })
-        .setOptions({ scope: SYSTEM })
-        .sort({ nextDeadlineAt: 1 })
-        .limit(MAX_OVERDUE)
-        .lean<CaseDoc[]>();
-      const items = overdueOf(cases, now);
-      if (items.length === 0) return 0;
-      const recorded = await log.model
-        .find({ aggregateType: 'deadline', aggregateId: op({ $in: items.map((i) => missedId(i.deadline)) }) })
-        .select({ aggregateId: 1 })
-        .lean<{ aggregateId: string }[]>();
-      const known = new Set(recorded.map((e) => e.aggregateId));
       let count = 0;
-      for (const { case: c, deadline } of items) {
-        if (known.has(missedId(deadline))) continue;
-        try {
-          await executor.execute({
-            principal: system,
-            command: 'recordMissedDeadline',
-            input: { id: missedId(deadline) },
-            decide: async () => ({
-              aggregateType: 'deadline',
-              aggregateId: missedId(deadline),
-              caseId: c._id,
-              version: 1,
-              type: 'DeadlineMissed',
-              audience: c.partner && c.sharedWithPartner ? [c.memberState, c.partner] : [c.memberState],
-              data: {
-                reference: c.reference,
-                kind: deadline.kind,
-                visit: deadline.visit,
-                dueOn: deadline.dueOn,
-                waitingOn: deadline.waitingOn,
-              },
-              changes: [],
-            }),
-          });
-          count += 1;
-        } catch {
-          // Another gateway recorded it meanwhile (its version claim won).
-        }
+      let after: { at: Date; id: string } | null = null;
+      for (;;) {
+        const page: CaseDoc[] = await Cases.find({
+          nextDeadlineAt: op({ $lte: now }),
+          ...(after
+            ? { $or: [{ nextDeadlineAt: op({ $gt: after.at }) }, { nextDeadlineAt: after.at, _id: op({ $gt: after.id }) }] }
+            : {}),
+        })
+          .setOptions({ scope: SYSTEM })
+          .sort({ nextDeadlineAt: 1, _id: 1 })
+          .limit(pageSize)
+          .lean<CaseDoc[]>();
+        count += await recordPage(system, page, now);
+        const last = page.at(-1);
+        if (page.length < pageSize || !last) return count;
+        after = { at: last.nextDeadlineAt!, id: last._id };
       }
-      return count;
     },
   };
 }
