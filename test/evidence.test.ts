@@ -119,6 +119,33 @@ describe('uploads', () => {
     );
   });
 
+  it('an upload the client abandons half-way leaves nothing behind', async () => {
+    const { flow, c } = await approvedCase();
+    const body = pngOfSize(280_000);
+    let sent = false;
+    const stream = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        // Everything but the end: the server stores the first chunk and waits for more.
+        if (!sent) controller.enqueue(body);
+        sent = true;
+        return new Promise(() => undefined);
+      },
+    });
+    const abort = new AbortController();
+    const upload = fetch(`${gw.url}/evidence?caseId=${c.id}&kind=PHOTO`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${flow.officer.token}` },
+      body: stream,
+      duplex: 'half',
+      signal: abort.signal,
+    }).catch((error: unknown) => error);
+    const db = await gw.raw();
+    await expect.poll(() => db.collection('evidence_chunks').countDocuments({ caseId: c.id }), { timeout: 10_000 }).toBe(1);
+    abort.abort();
+    expect(await upload).toBeInstanceOf(Error);
+    await expect.poll(() => stored(c.id), { timeout: 10_000 }).toEqual({ evidence: 0, chunks: 0 });
+  });
+
   it('a declared length over the limit is refused before reading; exactly the limit is accepted', async () => {
     const { flow, c } = await approvedCase();
     const over = await uploadFile(gw, flow.officer.token, { caseId: c.id, kind: 'PHOTO' }, pngOfSize(LIMIT + 1));

@@ -48,6 +48,11 @@ export function presentEvidence(doc: EvidenceDoc) {
   };
 }
 
+/** The client closed the connection during its upload: nothing to answer, nothing to log as a failure. */
+class ClientGone extends Error {
+  override name = 'ClientGone';
+}
+
 function logOf(req: Request): Logger {
   return (req as Request & { log: Logger }).log;
 }
@@ -85,7 +90,7 @@ function receive(req: Request, upload: Upload): Promise<void> {
     });
     req.once('error', fail);
     req.once('close', () => {
-      if (!req.complete) fail(new Error('the client went away during the upload'));
+      if (!req.complete) fail(new ClientGone('the client went away during the upload'));
     });
   });
 }
@@ -110,6 +115,11 @@ function lingerAndDrop(req: Request, limitBytes: number): void {
 }
 
 function sendError(req: Request, res: Response, error: unknown, limitBytes: number): void {
+  if (error instanceof ClientGone) {
+    logOf(req).info('upload abandoned by the client; nothing of it was kept');
+    res.destroy();
+    return;
+  }
   let status = 500;
   let body: { message: string; extensions: Record<string, unknown> };
   if (error instanceof AppError) {
