@@ -146,6 +146,28 @@ describe('uploads', () => {
     await expect.poll(() => stored(c.id), { timeout: 10_000 }).toEqual({ evidence: 0, chunks: 0 });
   });
 
+  it('housekeeping removes chunks a crash left without their upload, and nothing else', async () => {
+    const { flow, c } = await approvedCase();
+    const kept = await uploadFile(gw, flow.officer.token, { caseId: c.id, kind: 'RECEIPT' }, samplePdf('kept'));
+    const db = await gw.raw();
+    // Backdate the committed file's chunk into the window housekeeping looks at.
+    await db
+      .collection('evidence_chunks')
+      .updateOne({ evidenceId: kept.body.evidence!.id }, { $set: { createdAt: new Date('2026-11-28T07:00:00Z') } });
+    const orphan = { evidenceId: '6f1f8a52-5d0e-4b1e-9a3e-0c3f7f0d7c11', caseId: c.id, memberState: 'NL', partner: 'P-AF-HOPE' };
+    await db.collection('evidence_chunks').insertOne({
+      _id: `${orphan.evidenceId}:0` as never,
+      ...orphan,
+      sharedWithPartner: true,
+      n: 0,
+      data: Buffer.from('left by a crash'),
+      createdAt: new Date('2026-11-28T07:00:00Z'),
+    });
+    expect(await gw.services.evidence.purgeAbandonedChunks()).toBe(1);
+    expect(await db.collection('evidence_chunks').countDocuments({ evidenceId: orphan.evidenceId })).toBe(0);
+    expect(await stored(c.id)).toEqual({ evidence: 1, chunks: 1 });
+  });
+
   it('a declared length over the limit is refused before reading; exactly the limit is accepted', async () => {
     const { flow, c } = await approvedCase();
     const over = await uploadFile(gw, flow.officer.token, { caseId: c.id, kind: 'PHOTO' }, pngOfSize(LIMIT + 1));
