@@ -43,6 +43,13 @@ import { feedResolvers } from './modules/feed/feed.resolvers.ts';
 import { statisticsResolvers } from './modules/statistics/statistics.resolvers.ts';
 import { webhookResolvers } from './modules/webhooks/webhook.resolvers.ts';
 import { attachSubscriptions } from './graphql/ws.ts';
+import { deadlineResolvers } from './modules/deadlines/deadline.resolvers.ts';
+import { evidenceResolvers } from './modules/evidence/evidence.resolvers.ts';
+import { evidenceRouter } from './modules/evidence/evidence.routes.ts';
+import { finalReportResolvers } from './modules/final-report/final-report.resolvers.ts';
+import { monitoringResolvers } from './modules/monitoring/monitoring.resolvers.ts';
+import { progressResolvers } from './modules/progress/progress.resolvers.ts';
+import { shipmentResolvers } from './modules/shipments/shipment.resolvers.ts';
 import { isStoreUnavailable, type Store } from './store/store.ts';
 
 const KNOWN_ROUTES = new Set(['/graphql', '/healthz', '/readyz', '/metrics', '/portal', '/evidence']);
@@ -63,7 +70,14 @@ export async function createGateway(options: GatewayOptions) {
   const clock = options.clock ?? systemClock;
   const metrics = createMetrics();
   const sealer = createSealer([resolveEncryptionKey(config.encryptionKey, config.dataDir)]);
-  const services = createServices({ store, clock, logger, sealer, settings: settingsFrom(config) });
+  const services = createServices({
+    store,
+    clock,
+    logger,
+    sealer,
+    settings: settingsFrom(config),
+    uploadLimitBytes: config.uploadLimitBytes,
+  });
   store.onCommand = (name) => metrics.storeCommands.inc({ command: name });
 
   const trust = new TrustStore({
@@ -86,6 +100,12 @@ export async function createGateway(options: GatewayOptions) {
     auditResolvers,
     webhookResolvers,
     statisticsResolvers,
+    evidenceResolvers,
+    progressResolvers,
+    shipmentResolvers,
+    monitoringResolvers,
+    deadlineResolvers,
+    finalReportResolvers,
   ]);
   const formatError = createErrorFormatter(logger);
 
@@ -240,6 +260,9 @@ export async function createGateway(options: GatewayOptions) {
       },
     }),
   );
+
+  // Evidence files: a raw-body upload endpoint (not GraphQL multipart), see schema/evidence.graphql.
+  app.use('/evidence', evidenceRouter({ evidence: services.evidence, principalFrom, limiter }));
 
   if (existsSync(PORTAL_DIR)) {
     app.use('/portal', express.static(PORTAL_DIR, { index: 'index.html', maxAge: '1h' }));

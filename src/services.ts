@@ -18,6 +18,15 @@ import { createWebhookService } from './modules/webhooks/webhook.service.ts';
 import type { Sealer } from './crypto/sealed.ts';
 import { JobRunner, type Job } from './jobs/leases.ts';
 import { SYSTEM_PRINCIPAL } from './auth/principal.ts';
+import { loadCalendars, type Calendars } from './modules/deadlines/calendar.ts';
+import { createDeadlinePlanner } from './modules/deadlines/deadline.rules.ts';
+import { createDeadlineService } from './modules/deadlines/deadline.service.ts';
+import { createEvidenceService } from './modules/evidence/evidence.service.ts';
+import { createFinalReportService } from './modules/final-report/final-report.service.ts';
+import { createMonitoringService } from './modules/monitoring/monitoring.service.ts';
+import { loadSurveyDefinition, type SurveyDefinition } from './modules/monitoring/survey.ts';
+import { createProgressService } from './modules/progress/progress.service.ts';
+import { createShipmentService } from './modules/shipments/shipment.service.ts';
 
 /** What the services take from the configuration (defaults for the CLI and tests). */
 export type ServiceSettings = {
@@ -56,6 +65,12 @@ export type ServiceDeps = {
   logger: Logger;
   sealer: Sealer;
   settings?: ServiceSettings;
+  /** Evidence upload limit in bytes (ERIN_UPLOAD_LIMIT; 10 MiB by default). */
+  uploadLimitBytes?: number;
+  /** Working weeks per country (config/calendars.yaml by default). */
+  calendars?: Calendars;
+  /** The sustainability survey (config/sustainability-survey.yaml by default). */
+  survey?: SurveyDefinition;
 };
 
 const DAY_MS = 86_400_000;
@@ -69,7 +84,24 @@ export function createServices(deps: ServiceDeps) {
   const executor = new CommandExecutor(log, idempotency, logger.child({ module: 'executor' }));
   const organisations = createOrganisationService({ store, executor, clock });
   const rates = createRateService({ store, executor, clock });
-  const cases = createCaseService({ store, executor, clock, sealer, organisations, rates });
+  const planDeadlines = createDeadlinePlanner({
+    programme: (code) => organisations.programme(code),
+    calendars: deps.calendars ?? loadCalendars(),
+  });
+  const cases = createCaseService({ store, executor, clock, sealer, organisations, rates, planDeadlines });
+  const evidence = createEvidenceService({
+    store,
+    executor,
+    clock,
+    sealer,
+    cases,
+    uploadLimitBytes: deps.uploadLimitBytes ?? 10 * 1024 * 1024,
+  });
+  const progress = createProgressService({ store, cases, rates, evidence });
+  const shipments = createShipmentService({ store, cases, evidence });
+  const monitoring = createMonitoringService({ store, cases, sealer, survey: deps.survey ?? loadSurveyDefinition() });
+  const finalReports = createFinalReportService({ store, cases, progress, shipments, monitoring });
+  const deadlines = createDeadlineService({ store, clock, executor, log });
   const hub = new FeedHub(log, logger.child({ module: 'feed' }), { intervalMs: settings.feedPollIntervalMs });
   const feed = createFeedService({ log, cases, hub });
   const audit = createAuditService({ log, executor, cases });
@@ -115,6 +147,12 @@ export function createServices(deps: ServiceDeps) {
     webhooks,
     webhookDelivery,
     statistics,
+    evidence,
+    progress,
+    shipments,
+    monitoring,
+    finalReports,
+    deadlines,
   };
 }
 
@@ -126,6 +164,7 @@ export function backgroundJobs(services: Services): Job[] {
     { name: 'referral-expiry', everyMs: 60_000, run: () => services.cases.expireReferrals(SYSTEM_PRINCIPAL) },
     // Every instance: deliveries and attempts are claimed one by one (see webhook.delivery.ts).
     { name: 'webhooks', everyMs: services.settings.webhooks.intervalMs, lease: false, run: () => services.webhookDelivery.run() },
+    { name: 'missed-deadlines', everyMs: 3_600_000, run: () => services.deadlines.recordMissed(SYSTEM_PRINCIPAL) },
     {
       name: 'housekeeping',
       everyMs: 3_600_000,
@@ -134,6 +173,7 @@ export function backgroundJobs(services: Services): Job[] {
         await services.idempotency.purgeOlderThan(new Date(now - 7 * DAY_MS));
         await services.jobs.purge();
         await services.webhookDelivery.purge(new Date(now - DAY_MS), new Date(now - 30 * DAY_MS));
+        await services.evidence.purgeAbandonedChunks();
       },
     },
   ];

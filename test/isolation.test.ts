@@ -8,10 +8,12 @@ import type { Role } from '../src/auth/principal.ts';
 import { loadTypeDefs } from '../src/graphql/schema.ts';
 import { codes, startGateway, type GqlResponse, type TestGateway } from './helpers/gateway.ts';
 import { trainingComponent, workflow, type CaseView } from './helpers/factories.ts';
+import { surveyAnswers, uploadFile } from './helpers/implementation.ts';
+import { samplePdf } from '../src/seed/sample-files.ts';
 
 type Outsider = { org: string; role: Role };
 type Client = ReturnType<TestGateway['as']>;
-type Fixture = { case: CaseView; contract: string; webhook: { id: string; version: number }; delivery: string };
+type Fixture = { case: CaseView; contract: string; webhook: { id: string; version: number }; delivery: string; evidence: string };
 type Probe = {
   /** Who may not see the owner's data through this field. */
   outsiders: Outsider[];
@@ -27,6 +29,7 @@ let fixture: Fixture;
 
 // The owner: Sweden, and the case it referred to Horn of Africa Reintegration.
 const SECRET_NEEDS = 'owner-only: needs a wheelchair-accessible workshop';
+const SECRET_NOTE = 'owner-only: counselling notes on family tensions';
 const STATE_OUTSIDERS: Outsider[] = [
   { org: 'NL', role: 'caseworker' },
   { org: 'NL', role: 'coordinator' },
@@ -54,7 +57,7 @@ const NON_ADMINS: Outsider[] = [
   { org: 'P-ET-HORN', role: 'partner-officer' },
 ];
 
-const caseMarkers = (f: Fixture) => [f.case.id, f.case.reference, SECRET_NEEDS];
+const caseMarkers = (f: Fixture) => [f.case.id, f.case.reference, SECRET_NEEDS, SECRET_NOTE, f.evidence];
 const contractMarkers = (f: Fixture) => [f.contract];
 // Sweden's integration settings: its endpoint, its URL, a delivery to it.
 const SECRET_HOOK = 'http://127.0.0.1:9/sweden-only-receiver';
@@ -106,9 +109,86 @@ const probes: Record<string, Probe> = {
     markers: caseMarkers,
     refusals: CASE_REFUSALS,
     attempt: (c, f) =>
-      c.gql('query ($id: ID!) { case(id: $id) { id reference needsAssessment vulnerability { notes } plan { planVersion } } }', {
-        id: f.case.id,
-      }),
+      c.gql(
+        `query ($id: ID!) { case(id: $id) { id reference needsAssessment vulnerability { notes } plan { planVersion }
+          progress { edges { node { id narrative } } } budget { actual { amount } } shipments { id } evidence { id filename }
+          monitoring { schedule { dueOn } surveys { id } latestScores { composite } } deadlines { kind dueOn }
+          finalReport { feedback } } }`,
+        { id: f.case.id },
+      ),
+  },
+  'Query.overdue': {
+    outsiders: CASE_OUTSIDERS,
+    markers: caseMarkers,
+    refusals: ['FORBIDDEN'],
+    attempt: (c) => c.gql('{ overdue(first: 500) { case { id reference } deadline { kind dueOn } daysLate } }'),
+  },
+  'Query.sustainabilitySurvey': {
+    outsiders: CASE_OUTSIDERS,
+    markers: allMarkers,
+    attempt: (c) => c.gql('{ sustainabilitySurvey { version indicators { code } } }'),
+  },
+  'Mutation.postProgressUpdate': {
+    outsiders: CASE_OUTSIDERS,
+    markers: caseMarkers,
+    refusals: CASE_REFUSALS,
+    attempt: (c, f) =>
+      c.gql(
+        `mutation ($id: ID!, $v: Int!, $input: ProgressUpdateInput!) { postProgressUpdate(caseId: $id, input: $input, expectedVersion: $v) {
+          case { id reference } update { id } } }`,
+        {
+          id: f.case.id,
+          v: f.case.version,
+          input: { kind: 'CONCERN', narrative: 'planted', language: 'en', occurredOn: '2026-11-21' },
+        },
+      ),
+  },
+  'Mutation.recordShipmentEvent': {
+    outsiders: CASE_OUTSIDERS,
+    markers: caseMarkers,
+    refusals: CASE_REFUSALS,
+    attempt: (c, f) =>
+      c.gql(
+        `mutation ($id: ID!, $v: Int!, $input: ShipmentEventInput!) { recordShipmentEvent(caseId: $id, input: $input, expectedVersion: $v) {
+          case { id } shipment { id } } }`,
+        {
+          id: f.case.id,
+          v: f.case.version,
+          input: {
+            componentId: 'x',
+            status: 'ORDERED',
+            at: '2026-11-21T10:00:00Z',
+            place: 'x',
+            shipment: { carrier: 'x', trackingReference: 'x', origin: 'x', destination: 'x' },
+          },
+        },
+      ),
+  },
+  'Mutation.recordMonitoringVisit': {
+    outsiders: CASE_OUTSIDERS,
+    markers: caseMarkers,
+    refusals: CASE_REFUSALS,
+    attempt: (c, f) =>
+      c.gql(
+        `mutation ($id: ID!, $v: Int!, $input: MonitoringVisitInput!) { recordMonitoringVisit(caseId: $id, input: $input, expectedVersion: $v) {
+          case { id } survey { id } } }`,
+        {
+          id: f.case.id,
+          v: f.case.version,
+          input: { visitedOn: '2026-11-21', narrative: 'x', language: 'en', answers: surveyAnswers() },
+        },
+      ),
+  },
+  'Mutation.submitFinalReport': {
+    outsiders: CASE_OUTSIDERS,
+    markers: caseMarkers,
+    refusals: CASE_REFUSALS,
+    attempt: (c, f) =>
+      c.gql(
+        `mutation ($id: ID!, $v: Int!) { submitFinalReport(caseId: $id, expectedVersion: $v,
+          input: { finalMeetingOn: "2026-11-21", feedback: "x", language: "en" }) { id finalReport { feedback } } }`,
+        { id: f.case.id, v: f.case.version },
+      ),
   },
   'Query.cases': {
     outsiders: CASE_OUTSIDERS,
@@ -335,22 +415,41 @@ beforeAll(async () => {
       { url: SECRET_HOOK },
     );
   const flow = workflow(gw, 'SE', 'P-ET-HORN');
-  const arrived = await flow.arrived({
-    originCountry: 'ET',
-    needsAssessment: SECRET_NEEDS,
-    vulnerability: { unaccompaniedMinor: false, victimOfTrafficking: false, medicalNeeds: true },
-  });
+  // Arrived in October: by now its arrival support and plan are overdue, so `overdue` has something to leak.
+  const arrived = await flow.arrived(
+    {
+      originCountry: 'ET',
+      needsAssessment: SECRET_NEEDS,
+      vulnerability: { unaccompaniedMinor: false, victimOfTrafficking: false, medicalNeeds: true },
+    },
+    '2026-10-01',
+  );
   const submitted = await flow.submit(await flow.draft(arrived, { components: [trainingComponent(50000)] }));
+  const upload = await uploadFile(
+    gw,
+    flow.officer.token,
+    { caseId: submitted.id, kind: 'RECEIPT' },
+    samplePdf('owner-only receipt'),
+  );
+  const { postProgressUpdate } = await flow.state.ok<{ postProgressUpdate: { case: { version: number } } }>(
+    `mutation ($id: ID!, $v: Int!, $input: ProgressUpdateInput!) { postProgressUpdate(caseId: $id, input: $input, expectedVersion: $v) { case { version } } }`,
+    {
+      id: submitted.id,
+      v: submitted.version,
+      input: { kind: 'COUNSELLING', narrative: SECRET_NOTE, language: 'sv', occurredOn: '2026-10-02' },
+    },
+  );
   // Turn the log into deliveries for Sweden's endpoint (nothing is sent: no job runs here).
   while ((await gw.services.webhookDelivery.dispatch()) > 0);
   const { webhookDeliveries } = await gw
     .as('SE', 'coordinator')
     .ok<{ webhookDeliveries: { deliveries: { id: string }[] } }>('{ webhookDeliveries(first: 1) { deliveries { id } } }');
   fixture = {
-    case: submitted,
+    case: { ...submitted, version: postProgressUpdate.case.version },
     contract: 'SE-ET-2026',
     webhook: registerWebhook.endpoint,
     delivery: webhookDeliveries.deliveries[0]!.id,
+    evidence: upload.body.evidence!.id,
   };
 });
 afterAll(async () => {
@@ -409,13 +508,40 @@ describe('isolation between organisations', () => {
     );
     expect(se.organisation).toEqual({ active: true, version: 1 });
     const { case: c } = await owner.ok<{
-      case: { version: number; status: string; needsAssessment: string; plan: { status: string } };
-    }>('query ($id: ID!) { case(id: $id) { version status needsAssessment plan { status } } }', { id: fixture.case.id });
+      case: {
+        version: number;
+        status: string;
+        needsAssessment: string;
+        plan: { status: string };
+        progress: { edges: { node: { narrative: string } }[] };
+        evidence: { id: string }[];
+        shipments: unknown[];
+        monitoring: { surveys: unknown[] };
+        finalReport: unknown;
+      };
+    }>(
+      `query ($id: ID!) { case(id: $id) { version status needsAssessment plan { status } progress { edges { node { narrative } } }
+        evidence { id } shipments { id } monitoring { surveys { id } } finalReport { feedback } } }`,
+      { id: fixture.case.id },
+    );
     expect(c).toEqual({
       version: fixture.case.version,
       status: 'PLAN_SUBMITTED',
       needsAssessment: SECRET_NEEDS,
       plan: { status: 'SUBMITTED' },
+      progress: { edges: [{ node: { narrative: SECRET_NOTE } }] },
+      evidence: [{ id: fixture.evidence }],
+      shipments: [],
+      monitoring: { surveys: [] },
+      finalReport: null,
     });
+    // The overdue probe had something to find: the owner and its partner see the case there.
+    for (const [org, role] of [
+      ['SE', 'coordinator'],
+      ['P-ET-HORN', 'partner-officer'],
+    ] as const) {
+      const { overdue } = await gw.as(org, role).ok<{ overdue: { case: { id: string } }[] }>('{ overdue { case { id } } }');
+      expect(overdue.map((o) => o.case.id)).toContain(fixture.case.id);
+    }
   });
 });

@@ -3,17 +3,48 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGateway, type TestGateway } from './helpers/gateway.ts';
 import { materialsComponent, trainingComponent, workflow } from './helpers/factories.ts';
+import { implementation, surveyAnswers } from './helpers/implementation.ts';
 
 let gw: TestGateway;
 beforeAll(async () => {
   gw = await startGateway();
   const flow = workflow(gw, 'NL', 'P-AF-HOPE');
+  const impl = implementation(gw, flow);
   for (let batch = 0; batch < 5; batch += 1) {
     await Promise.all(
       Array.from({ length: 11 }, async (_, i) => {
         const arrived = await flow.arrived();
-        const drafted = await flow.draft(arrived, { components: [trainingComponent(50000 + i), materialsComponent(10000)] });
-        if (i % 2 === 0) await flow.approve(await flow.submit(drafted));
+        const procurement = i % 4 === 0 ? 'SHIPPED' : 'LOCAL';
+        const drafted = await flow.draft(arrived, {
+          components: [
+            { ...trainingComponent(50000 + i), id: 'training' },
+            { ...materialsComponent(10000, 'EUR', procurement), id: 'tools' },
+          ],
+        });
+        if (i % 2 !== 0) return;
+        // Approved cases get the records every implementation field reads.
+        const approved = await flow.approve(await flow.submit(drafted));
+        const c = { id: approved.id, version: approved.version };
+        const receipt = await impl.upload(c);
+        await impl.post(c, {
+          kind: 'PURCHASE',
+          componentId: 'training',
+          narrative: 'Course fee',
+          language: 'en',
+          occurredOn: '2026-11-21',
+          spend: { amount: { amount: 1000, currency: 'EUR' }, proof: receipt.id },
+        });
+        await impl.visit(c, { visitedOn: '2026-11-21', narrative: 'Visit', language: 'en', answers: surveyAnswers() });
+        if (procurement === 'SHIPPED') {
+          await impl.ship(c, {
+            componentId: 'tools',
+            status: 'ORDERED',
+            at: '2026-11-21T10:00:00Z',
+            place: 'Dubai',
+            evidence: receipt.id,
+            shipment: { carrier: 'Ariana Cargo', trackingReference: 'AC', origin: 'Dubai', destination: 'Kabul' },
+          });
+        }
       }),
     );
   }
@@ -38,13 +69,30 @@ export const DASHBOARD = `query Dashboard($first: Int!) {
   }
 }`;
 
-async function commandsFor(client: ReturnType<TestGateway['as']>, first: number): Promise<string[]> {
+/** Every field the implementation added to a case, as a partner's overview of its cases would ask. */
+export const IMPLEMENTATION = `query Implementation($first: Int!) {
+  cases(first: $first, filter: { partner: "P-AF-HOPE" }) {
+    edges { node {
+      reference
+      progress(first: 3) { totalCount edges { node { kind occurredOn spend { amountEur { amount } proof { filename } }
+        corrects { id } correctedBy { id } postedBy { organisation { code } } } } }
+      budget { planned { amount } actual { amount } lines { component { id } planned { amount } actual { amount } } }
+      shipments { status allowedNext events { status actor { organisation { code } } evidence { id } } handoverCertificate { id } }
+      monitoring { schedule { dueOn status survey { id } } surveys { scores { composite } progressUpdate { id } } latestScores { composite } }
+      evidence { id filename uploadedBy { organisation { code } } }
+      deadlines { kind status daysLate waitingOn { code } }
+      finalReport { actual { amount } lines { proofs { id } } lastSurvey { id } }
+    } }
+  }
+}`;
+
+async function commandsFor(client: ReturnType<TestGateway['as']>, first: number, query = DASHBOARD): Promise<string[]> {
   // Twice, keeping the leaner run: a token's organisation lookup is cached for a few
   // seconds, and its expiry may fall inside one of the runs.
   const runs = [];
   for (let i = 0; i < 2; i += 1) {
     const { names, result } = await gw.store.recorder.countDuring(() =>
-      client.ok<{ cases: { edges: unknown[] } }>(DASHBOARD, { first }),
+      client.ok<{ cases: { edges: unknown[] } }>(query, { first }),
     );
     expect(result.cases.edges).toHaveLength(first);
     runs.push(names.sort());
@@ -77,5 +125,25 @@ describe('round trips for the directory', () => {
     const all = await gw.store.recorder.countDuring(() => admin.ok(query));
     expect(all.commands).toBe(few.commands);
     expect(all.commands).toBeLessThanOrEqual(4);
+  });
+
+  // 40, not 50: every implementation field of 50 cases at once is over the default query cost limit.
+  it('progress, budget, shipments, monitoring, evidence, deadlines and final reports of a page cost the same for 5 cases as for 40', async () => {
+    for (const client of [gw.as('P-AF-HOPE', 'partner-officer'), gw.as('NL', 'coordinator')]) {
+      const five = await commandsFor(client, 5, IMPLEMENTATION);
+      const fifty = await commandsFor(client, 40, IMPLEMENTATION);
+      expect(fifty).toEqual(five);
+      // cases + organisations + plans by id + one query per kind of child record
+      // (progress, evidence, shipments, surveys, final reports).
+      expect(fifty.length).toBeLessThanOrEqual(8);
+    }
+    // The page really holds what the fields read.
+    const { cases } = await gw.as('P-AF-HOPE', 'partner-officer').ok<{
+      cases: { edges: { node: { shipments: unknown[]; evidence: unknown[]; monitoring: { surveys: unknown[] } } }[] };
+    }>(IMPLEMENTATION, { first: 40 });
+    const nodes = cases.edges.map((e) => e.node);
+    expect(nodes.filter((n) => n.shipments.length > 0).length).toBeGreaterThan(0);
+    expect(nodes.filter((n) => n.evidence.length > 0).length).toBeGreaterThan(10);
+    expect(nodes.filter((n) => n.monitoring.surveys.length > 0).length).toBeGreaterThan(10);
   });
 });

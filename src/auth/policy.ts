@@ -27,6 +27,7 @@ export const PERMISSIONS = {
   'progress.post': ['partner-officer', 'caseworker', 'coordinator'],
   'shipment.record': ['partner-officer'],
   'evidence.upload': ['partner-officer', 'caseworker', 'coordinator'],
+  'evidence.read': ['partner-officer', 'caseworker', 'coordinator'],
   'monitoring.record': ['partner-officer'],
   'finalReport.submit': ['partner-officer'],
   // feed, integration, statistics

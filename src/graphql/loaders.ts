@@ -4,6 +4,10 @@
 import DataLoader from 'dataloader';
 import type { Principal } from '../auth/principal.ts';
 import type { PlanDoc } from '../modules/cases/case.model.ts';
+import type { EvidenceDoc } from '../modules/evidence/evidence.model.ts';
+import type { SurveyDoc } from '../modules/monitoring/monitoring.model.ts';
+import type { ProgressDoc } from '../modules/progress/progress.model.ts';
+import type { ShipmentDoc } from '../modules/shipments/shipment.model.ts';
 import type { Services } from '../services.ts';
 
 export function createLoaders(services: Services, principal: Principal | null) {
@@ -21,6 +25,13 @@ export function createLoaders(services: Services, principal: Principal | null) {
     plan: new DataLoader((ids: readonly string[]) => services.cases.plansById(needPrincipal(), ids)),
     /** Every plan version of a case, oldest first. */
     plansOfCase: new DataLoader<string, PlanDoc[]>((caseIds) => services.cases.plansOf(needPrincipal(), caseIds)),
+    // A case's child records, each kind in one query for a whole page of cases. Resolvers
+    // of attachments (proofs, certificates, surveys of a visit) pick from these too.
+    progressOfCase: new DataLoader<string, ProgressDoc[]>((caseIds) => services.progress.ofCases(needPrincipal(), caseIds)),
+    evidenceOfCase: new DataLoader<string, EvidenceDoc[]>((caseIds) => services.evidence.ofCases(needPrincipal(), caseIds)),
+    shipmentsOfCase: new DataLoader<string, ShipmentDoc[]>((caseIds) => services.shipments.ofCases(needPrincipal(), caseIds)),
+    surveysOfCase: new DataLoader<string, SurveyDoc[]>((caseIds) => services.monitoring.ofCases(needPrincipal(), caseIds)),
+    finalReport: new DataLoader((caseIds: readonly string[]) => services.finalReports.ofCases(needPrincipal(), caseIds)),
   };
 }
 

@@ -27,3 +27,28 @@ export type { StatisticsCellView as StatisticsCellModel } from '../modules/stati
 export type MoneyModel = { amount: number; currency: string };
 
 export type HouseholdMemberModel = import('../modules/cases/case.model.ts').HouseholdMember & { age: number };
+
+// Implementation: progress, evidence, shipments, monitoring, deadlines, final report.
+export type { EvidenceDoc as EvidenceModel, Actor as ActorModel } from '../modules/evidence/evidence.model.ts';
+export type {
+  ProgressDoc as ProgressUpdateModel,
+  ComponentRef as ComponentRefModel,
+} from '../modules/progress/progress.model.ts';
+export type { ProgressPage as ProgressConnectionModel } from '../modules/progress/progress.service.ts';
+export type { Budget as BudgetModel, BudgetLine as BudgetLineModel } from '../modules/progress/budget.ts';
+export type { ShipmentDoc as ShipmentModel } from '../modules/shipments/shipment.model.ts';
+export type { SurveyDoc as SurveyModel } from '../modules/monitoring/monitoring.model.ts';
+export type { SurveyDefinition as SurveyDefinitionModel } from '../modules/monitoring/survey.ts';
+export type { Deadline as DeadlineModel } from '../modules/deadlines/deadline.rules.ts';
+export type { OverdueItem as OverdueItemModel } from '../modules/deadlines/deadline.service.ts';
+export type { FinalReportDoc as FinalReportModel } from '../modules/final-report/final-report.model.ts';
+export type { CaseDoc as MonitoringModel } from '../modules/cases/case.model.ts';
+
+/** Child records that resolve attachments of their case carry the case id along. */
+export type SpendModel = import('../modules/progress/progress.model.ts').SpendRecord & { caseId: string };
+export type ShipmentEventModel = import('../modules/shipments/shipment.model.ts').ShipmentEvent & { caseId: string };
+export type FinalReportLineModel = import('../modules/final-report/final-report.model.ts').FinalReportLine & { caseId: string };
+export type ScheduledVisitModel = import('../modules/cases/case.model.ts').ScheduledVisit & {
+  caseId: string;
+  status: import('../modules/deadlines/deadline.rules.ts').DeadlineStatus;
+};

@@ -11,6 +11,9 @@ import type { Services } from '../services.ts';
 import type { CaseDoc, PlanComponent, PlanDoc } from '../modules/cases/case.model.ts';
 import type { CaseStatus } from '../modules/cases/case.state.ts';
 import { computeEntitlement } from '../modules/cases/entitlement.ts';
+import { emptyImplementation } from '../modules/cases/case.model.ts';
+import { loadCalendars } from '../modules/deadlines/calendar.ts';
+import { createDeadlinePlanner } from '../modules/deadlines/deadline.rules.ts';
 import type { ContractDoc, ProgrammeDoc } from '../modules/organisations/organisation.model.ts';
 import type { ExchangeRateDoc } from '../modules/rates/rate.model.ts';
 import { todayIso } from '../validation.ts';
@@ -110,6 +113,7 @@ export async function seedBulkCases(
   if (usable.length === 0) throw new Error('no contracts with active programmes: run `erin seed --demo` first');
   const now = services.clock.now();
   const report: BulkReport = { created: 0, existing: 0 };
+  const planner = createDeadlinePlanner({ programme: async (code) => programmes.get(code) ?? null, calendars: loadCalendars() });
 
   for (let start = 1; start <= total; start += batchSize) {
     const numbers = Array.from({ length: Math.min(batchSize, total - start + 1) }, (_, i) => start + i);
@@ -118,6 +122,8 @@ export async function seedBulkCases(
     report.existing += existing.size;
     const fresh = numbers.filter((n) => !existing.has(bulkCaseId(n)));
     const generated = fresh.map((n) => generateCase(services, n, usable, programmes, rates, now));
+    // Deadlines and monitoring visits as the workflow would have set them, on the day of each step.
+    for (const g of generated) g.case = await planner(g.case, g.case.statusChangedAt);
 
     // References are claimed per member state and year, like any new case's.
     const byPrefix = new Map<string, typeof generated>();
@@ -264,6 +270,7 @@ function generateCase(
     closureComment: null,
     latestPlan: null,
     planInForce: null,
+    ...emptyImplementation(),
     version: 1,
     createdAt,
     updatedAt,

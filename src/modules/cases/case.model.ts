@@ -34,6 +34,21 @@ export type Entitlement = {
   computedAt: Date;
 };
 
+/** Spend against one plan component, in EUR minor units at the rates of the days it was spent. */
+export type ComponentSpend = { componentId: string; kind: string; actualEur: number };
+
+/** A sustainability survey's scores, each between 0 and 1. */
+export type SustainabilityScores = { economic: number; social: number; psychosocial: number; composite: number };
+
+/** A monitoring visit scheduled at plan approval, so many months after arrival. */
+export type ScheduledVisit = {
+  visit: number;
+  monthsAfterArrival: number;
+  dueOn: string;
+  visitedOn: string | null;
+  surveyId: string | null;
+};
+
 export type Vulnerability = {
   unaccompaniedMinor: boolean;
   victimOfTrafficking: boolean;
@@ -74,10 +89,72 @@ export type CaseDoc = {
   /** The newest plan version and the approved one in force. */
   latestPlan: number | null;
   planInForce: number | null;
+  // ---- implementation: kept by the progress, monitoring and deadline modules ----------
+  /** Total effective spend, EUR minor units (corrected updates count as corrected). */
+  actualEur: number;
+  /** Effective spend per plan component. */
+  spend: ComponentSpend[];
+  /** The newest sustainability survey's scores (by visit date). */
+  latestScores: SustainabilityScores | null;
+  latestSurveyOn: string | null;
+  /** Arrival support is due within so many working days of this arrival date. */
+  arrivalSupportDue: { arrivedOn: string; workingDays: number; dueOn: string } | null;
+  /** The day arrival support was given (the earliest effective ARRIVAL_SUPPORT update). */
+  arrivalSupportOn: string | null;
+  /** The day a plan was first approved. */
+  planApprovedOn: string | null;
+  monitoringSchedule: ScheduledVisit[];
+  /** The earliest deadline still open (served by an index: the overdue list and the escalation job). */
+  nextDeadlineAt: Date | null;
   version: number;
   createdAt: Date;
   updatedAt: Date;
 };
+
+/** The implementation fields of a case that has none yet. */
+export function emptyImplementation(): Pick<
+  CaseDoc,
+  | 'actualEur'
+  | 'spend'
+  | 'latestScores'
+  | 'latestSurveyOn'
+  | 'arrivalSupportDue'
+  | 'arrivalSupportOn'
+  | 'planApprovedOn'
+  | 'monitoringSchedule'
+  | 'nextDeadlineAt'
+> {
+  return {
+    actualEur: 0,
+    spend: [],
+    latestScores: null,
+    latestSurveyOn: null,
+    arrivalSupportDue: null,
+    arrivalSupportOn: null,
+    planApprovedOn: null,
+    monitoringSchedule: [],
+    nextDeadlineAt: null,
+  };
+}
+
+/**
+ * The case with its implementation fields filled in: cases stored before those fields
+ * existed lack them, and a lean read applies no schema defaults.
+ */
+export function withImplementationDefaults(c: CaseDoc): CaseDoc {
+  return {
+    ...c,
+    actualEur: c.actualEur ?? 0,
+    spend: c.spend ?? [],
+    latestScores: c.latestScores ?? null,
+    latestSurveyOn: c.latestSurveyOn ?? null,
+    arrivalSupportDue: c.arrivalSupportDue ?? null,
+    arrivalSupportOn: c.arrivalSupportOn ?? null,
+    planApprovedOn: c.planApprovedOn ?? null,
+    monitoringSchedule: c.monitoringSchedule ?? [],
+    nextDeadlineAt: c.nextDeadlineAt ?? null,
+  };
+}
 
 export const caseSchema = new Schema<CaseDoc>(
   {
@@ -110,6 +187,15 @@ export const caseSchema = new Schema<CaseDoc>(
     closureComment: { type: String, default: null },
     latestPlan: { type: Number, default: null },
     planInForce: { type: Number, default: null },
+    actualEur: { type: Number, default: 0 },
+    spend: [{ _id: false, componentId: String, kind: String, actualEur: Number }],
+    latestScores: { type: Schema.Types.Mixed, default: null },
+    latestSurveyOn: { type: String, default: null },
+    arrivalSupportDue: { type: Schema.Types.Mixed, default: null },
+    arrivalSupportOn: { type: String, default: null },
+    planApprovedOn: { type: String, default: null },
+    monitoringSchedule: { type: Schema.Types.Mixed, default: [] },
+    nextDeadlineAt: { type: Date, default: null },
     version: { type: Number, required: true },
     createdAt: { type: Date, required: true },
     updatedAt: { type: Date, required: true },
@@ -130,6 +216,10 @@ caseSchema.index({ partner: 1, sharedWithPartner: 1, createdAt: -1, _id: -1 });
 caseSchema.index({ partner: 1, sharedWithPartner: 1, reference: 1 });
 // Background work (referral expiry, deadlines) across tenants.
 caseSchema.index({ status: 1, referralDeadline: 1 });
+// Deadlines: the overdue list of each organisation, and the escalation job.
+caseSchema.index({ memberState: 1, nextDeadlineAt: 1 });
+caseSchema.index({ partner: 1, sharedWithPartner: 1, nextDeadlineAt: 1 });
+caseSchema.index({ nextDeadlineAt: 1 });
 
 export type MaterialItem = { description: string; quantity: number; unitCost: Money };
 

@@ -24,6 +24,7 @@ import {
   caseReferenceSchema,
   caseSchema,
   planSchema,
+  withImplementationDefaults,
   type CaseDoc,
   type CaseReferenceDoc,
   type ClosureReason,
@@ -38,6 +39,7 @@ import {
   type CaseStatus,
 } from './case.state.ts';
 import { computeEntitlement } from './entitlement.ts';
+import type { DeadlinePlanner } from '../deadlines/deadline.rules.ts';
 import { checkBudget, costInEur, currenciesOf, normaliseComponents, planInput } from './plan.rules.ts';
 
 export const REFERRAL_ANSWER_DAYS = 7;
@@ -158,15 +160,18 @@ export function createCaseService(deps: {
   sealer: Sealer;
   organisations: OrganisationService;
   rates: RateService;
+  /** Keeps the case's deadline data current on every write (src/modules/deadlines). */
+  planDeadlines?: DeadlinePlanner;
 }) {
   const { store, executor, clock, sealer, organisations, rates } = deps;
+  const planDeadlines: DeadlinePlanner = deps.planDeadlines ?? (async (c) => c);
   const Cases: Model<CaseDoc> = store.model('Case', caseSchema);
   const Plans: Model<PlanDoc> = store.model('Plan', planSchema);
   const References: Model<CaseReferenceDoc> = store.model('CaseReference', caseReferenceSchema);
   const lastReference = new Map<string, number>();
   // A write's answer shows the documents as that write left them, also when it is
   // replayed later for a retried idempotency key: the event's post-images, by id.
-  const writtenWith = new WeakMap<CaseDoc, Map<string, Record<string, unknown>>>();
+  const writtenWith = new WeakMap<CaseDoc, Map<string, { collection: string; doc: Record<string, unknown> }>>();
 
   // ---- special-category fields -------------------------------------------------------
 
@@ -201,7 +206,8 @@ export function createCaseService(deps: {
   // ---- reading -----------------------------------------------------------------------
 
   async function loadCase(scope: TenantScope, id: string): Promise<CaseDoc | null> {
-    return Cases.findOne({ _id: id }).setOptions({ scope }).lean<CaseDoc>();
+    const doc = await Cases.findOne({ _id: id }).setOptions({ scope }).lean<CaseDoc>();
+    return doc ? withImplementationDefaults(doc) : null;
   }
 
   async function loadPlan(scope: TenantScope, caseId: string, planVersion: number | null): Promise<PlanDoc | null> {
@@ -243,7 +249,7 @@ export function createCaseService(deps: {
         expectVersion('Case', id, current.version, expectedVersion);
         const now = clock.now();
         const decision = await decide(current, now);
-        const next: CaseDoc = { ...decision.next, version: current.version + 1, updatedAt: now };
+        const next: CaseDoc = await planDeadlines({ ...decision.next, version: current.version + 1, updatedAt: now }, now);
         return {
           aggregateType: 'case',
           aggregateId: id,
@@ -252,12 +258,19 @@ export function createCaseService(deps: {
           type: decision.type,
           audience: caseWriteAudience(current, next),
           data: decision.data ?? {},
-          changes: [{ collection: 'cases', doc: next }, ...(decision.extra ?? [])],
+          // The case last: the projection writes in this order, so whoever reads the case
+          // at its new version also finds the other documents of that version (a write
+          // deciding on a child document reads the case first, then the child).
+          changes: [...(decision.extra ?? []), { collection: 'cases', doc: next }],
         };
       },
     });
-    const written = event.changes[0]!.doc as unknown as CaseDoc;
-    writtenWith.set(written, new Map(event.changes.slice(1).map((ch) => [ch.doc._id, ch.doc])));
+    const isCase = (ch: DocumentChange) => ch.collection === 'cases' && ch.doc._id === id;
+    const written = event.changes.find(isCase)!.doc as unknown as CaseDoc;
+    writtenWith.set(
+      written,
+      new Map(event.changes.filter((ch) => !isCase(ch)).map((ch) => [ch.doc._id, { collection: ch.collection, doc: ch.doc }])),
+    );
     return written;
   }
 
@@ -374,7 +387,7 @@ export function createCaseService(deps: {
       const docs = await Cases.find(idsFilter(ids))
         .setOptions({ scope: caseScope(principal) })
         .lean<CaseDoc[]>();
-      const byId = new Map(docs.map((d) => [d._id, d]));
+      const byId = new Map(docs.map((d) => [d._id, withImplementationDefaults(d)]));
       return ids.map((id) => byId.get(id) ?? null);
     },
 
@@ -426,7 +439,7 @@ export function createCaseService(deps: {
         .sort(sort)
         .limit(first + 1)
         .lean<CaseDoc[]>();
-      const page = docs.slice(0, first);
+      const page = docs.slice(0, first).map(withImplementationDefaults);
       const edges = page.map((node) => ({ cursor: encodeCursor(order, node), node }));
       return {
         edges,
@@ -462,7 +475,12 @@ export function createCaseService(deps: {
 
     /** A document written together with this case by the write that returned it, if any. */
     writtenAlongside<T>(c: CaseDoc, id: string): T | undefined {
-      return writtenWith.get(c)?.get(id) as T | undefined;
+      return writtenWith.get(c)?.get(id)?.doc as T | undefined;
+    },
+
+    /** The documents of one collection written together with this case by the write that returned it. */
+    writtenIn<T>(c: CaseDoc, collection: string): T[] {
+      return [...(writtenWith.get(c)?.values() ?? [])].filter((w) => w.collection === collection).map((w) => w.doc as T);
     },
 
     /**
@@ -501,7 +519,14 @@ export function createCaseService(deps: {
       const doc = options.specialCategory
         ? { ...written }
         : { ...written, vulnerabilitySealed: null, needsAssessmentSealed: null };
-      writtenWith.set(doc, new Map(changes.filter((ch) => ch.doc !== (written as unknown)).map((ch) => [ch.doc._id, ch.doc])));
+      writtenWith.set(
+        doc,
+        new Map(
+          changes
+            .filter((ch) => ch.doc !== (written as unknown))
+            .map((ch) => [ch.doc._id, { collection: ch.collection, doc: ch.doc }]),
+        ),
+      );
       return doc;
     },
 
@@ -597,6 +622,15 @@ export function createCaseService(deps: {
             closureComment: null,
             latestPlan: null,
             planInForce: null,
+            actualEur: 0,
+            spend: [],
+            latestScores: null,
+            latestSurveyOn: null,
+            arrivalSupportDue: null,
+            arrivalSupportOn: null,
+            planApprovedOn: null,
+            monitoringSchedule: [],
+            nextDeadlineAt: null,
             version: 1,
             createdAt: now,
             updatedAt: now,
@@ -800,7 +834,10 @@ export function createCaseService(deps: {
             decide: async () => {
               const current = await loadCase(SYSTEM, c._id);
               if (!current || current.version !== c.version) throw new Error('changed meanwhile');
-              const next: CaseDoc = { ...withStatus(current, 'EXPIRED', now), version: current.version + 1, updatedAt: now };
+              const next: CaseDoc = await planDeadlines(
+                { ...withStatus(current, 'EXPIRED', now), version: current.version + 1, updatedAt: now },
+                now,
+              );
               return {
                 aggregateType: 'case',
                 aggregateId: c._id,

@@ -1,0 +1,103 @@
+// Evidence files (invoices, receipts, photos, certificates), stored the way GridFS does:
+// one small metadata document per file and its bytes in numbered chunks, each chunk
+// encrypted on its own. Both are tenant-owned, with the case's tenant fields.
+import { Schema } from 'mongoose';
+import { tenantScoped } from '../../store/tenant.ts';
+
+export const EVIDENCE_KINDS = [
+  'RECEIPT',
+  'INVOICE',
+  'PHOTO',
+  'HANDOVER_CERTIFICATE',
+  'TRAINING_CERTIFICATE',
+  'SHIPPING_DOCUMENT',
+  'OTHER',
+] as const;
+export type EvidenceKind = (typeof EVIDENCE_KINDS)[number];
+
+/** Well under the store's document limit; GridFS uses the same size. */
+export const CHUNK_SIZE = 255 * 1024;
+
+export type Actor = { organisation: string; subject: string };
+
+export type EvidenceDoc = {
+  _id: string;
+  caseId: string;
+  memberState: string;
+  partner: string;
+  sharedWithPartner: boolean;
+  kind: EvidenceKind;
+  /** As given by the uploader (display only, sanitised); the type comes from the content. */
+  filename: string;
+  contentType: string;
+  size: number;
+  /** SHA-256 of the plaintext, hex. */
+  sha256: string;
+  chunkSize: number;
+  chunkCount: number;
+  uploadedBy: Actor;
+  uploadedAt: Date;
+  version: number;
+  createdAt: Date;
+  updatedAt: Date;
+};
+
+export const evidenceSchema = new Schema<EvidenceDoc>(
+  {
+    _id: { type: String, required: true },
+    caseId: { type: String, required: true },
+    memberState: { type: String, required: true },
+    partner: { type: String, required: true },
+    sharedWithPartner: { type: Boolean, required: true },
+    kind: { type: String, enum: EVIDENCE_KINDS, required: true },
+    filename: { type: String, required: true },
+    contentType: { type: String, required: true },
+    size: { type: Number, required: true },
+    sha256: { type: String, required: true },
+    chunkSize: { type: Number, required: true },
+    chunkCount: { type: Number, required: true },
+    uploadedBy: { organisation: String, subject: String },
+    uploadedAt: { type: Date, required: true },
+    version: { type: Number, required: true },
+    createdAt: { type: Date, required: true },
+    updatedAt: { type: Date, required: true },
+  },
+  { collection: 'evidence', versionKey: false },
+);
+evidenceSchema.plugin(tenantScoped);
+evidenceSchema.index({ caseId: 1, uploadedAt: 1 });
+evidenceSchema.index({ memberState: 1, caseId: 1 });
+evidenceSchema.index({ partner: 1, sharedWithPartner: 1, caseId: 1 });
+
+export type EvidenceChunkDoc = {
+  /** `<evidenceId>:<n>` */
+  _id: string;
+  evidenceId: string;
+  caseId: string;
+  memberState: string;
+  partner: string;
+  sharedWithPartner: boolean;
+  n: number;
+  /** AES-256-GCM (src/crypto/sealed.ts), bound to `evidence:<evidenceId>:<n>`. */
+  data: Buffer;
+  createdAt: Date;
+};
+
+export const evidenceChunkSchema = new Schema<EvidenceChunkDoc>(
+  {
+    _id: { type: String, required: true },
+    evidenceId: { type: String, required: true },
+    caseId: { type: String, required: true },
+    memberState: { type: String, required: true },
+    partner: { type: String, required: true },
+    sharedWithPartner: { type: Boolean, required: true },
+    n: { type: Number, required: true },
+    data: { type: Buffer, required: true },
+    createdAt: { type: Date, required: true },
+  },
+  { collection: 'evidence_chunks', versionKey: false },
+);
+evidenceChunkSchema.plugin(tenantScoped);
+evidenceChunkSchema.index({ evidenceId: 1, n: 1 }, { unique: true });
+// Housekeeping: chunks of uploads that never committed.
+evidenceChunkSchema.index({ createdAt: 1 });

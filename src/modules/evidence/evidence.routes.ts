@@ -1,0 +1,198 @@
+// The evidence endpoints: `POST /evidence?caseId=…&kind=…&filename=…` takes the file as the
+// raw request body (any declared content type; the content decides) and answers with the
+// new file's id; `GET /evidence/:id` downloads it. Both take the same bearer token as
+// /graphql and answer errors in the GraphQL shape (`errors[].extensions.code`).
+import { once } from 'node:events';
+import express, { type Request, type RequestHandler, type Response } from 'express';
+import type { Principal } from '../../auth/principal.ts';
+import { AppError, unauthenticated } from '../../errors.ts';
+import type { Logger } from '../../logger.ts';
+import { isStoreUnavailable } from '../../store/store.ts';
+import { idempotencyKey as idempotencyKeySchema, parseInput } from '../../validation.ts';
+import type { EvidenceDoc } from './evidence.model.ts';
+import { fileTooLarge, type EvidenceService, type Upload, type UploadRefusal } from './evidence.service.ts';
+
+type Deps = {
+  evidence: EvidenceService;
+  principalFrom: (authorization: string | undefined, logger: Logger) => Promise<Principal | null>;
+  limiter: RequestHandler;
+};
+
+/** How long, and how many bytes, a refused upload is still read (and dropped) so the client sees the answer. */
+const LINGER_MS = 10_000;
+const LINGER_EXTRA_BYTES = 1024 * 1024;
+
+const HTTP_STATUS: Record<string, number> = {
+  UNAUTHENTICATED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  BAD_USER_INPUT: 400,
+  CONFLICT: 409,
+  INVALID_TRANSITION: 409,
+  RATE_LIMITED: 429,
+  STORE_UNAVAILABLE: 503,
+};
+const REFUSAL_STATUS: Record<UploadRefusal, number> = { TOO_LARGE: 413, UNSUPPORTED_TYPE: 415, EMPTY: 400 };
+
+export function presentEvidence(doc: EvidenceDoc) {
+  return {
+    id: doc._id,
+    caseId: doc.caseId,
+    kind: doc.kind,
+    filename: doc.filename,
+    contentType: doc.contentType,
+    size: doc.size,
+    sha256: doc.sha256,
+    uploadedAt: doc.uploadedAt,
+    downloadUrl: `/evidence/${doc._id}`,
+  };
+}
+
+/** The client closed the connection during its upload: nothing to answer, nothing to log as a failure. */
+class ClientGone extends Error {
+  override name = 'ClientGone';
+}
+
+function logOf(req: Request): Logger {
+  return (req as Request & { log: Logger }).log;
+}
+
+function queryText(req: Request, name: string): string | undefined {
+  const value = req.query[name];
+  return typeof value === 'string' ? value : undefined;
+}
+
+/** Feeds the request body to the upload, one piece at a time (the body is paused while a chunk is stored). */
+function receive(req: Request, upload: Upload): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let failed = false;
+    let chain: Promise<void> = Promise.resolve();
+    const fail = (error: unknown) => {
+      if (failed) return;
+      failed = true;
+      req.off('data', onData);
+      req.pause();
+      reject(error instanceof Error ? error : new Error(String(error)));
+    };
+    const onData = (piece: Buffer) => {
+      req.pause();
+      chain = chain
+        .then(() => upload.write(piece))
+        .then(() => {
+          if (!failed) req.resume();
+        }, fail);
+    };
+    req.on('data', onData);
+    req.once('end', () => {
+      void chain.then(() => {
+        if (!failed) resolve();
+      });
+    });
+    req.once('error', fail);
+    req.once('close', () => {
+      if (!req.complete) fail(new ClientGone('the client went away during the upload'));
+    });
+  });
+}
+
+/**
+ * Answers a refused upload while the client may still be sending: the rest of the body
+ * is read and dropped for a while (so the client gets to read the answer), then the
+ * connection is cut. Nothing of it is kept.
+ */
+function lingerAndDrop(req: Request, limitBytes: number): void {
+  if (req.complete || req.destroyed) return;
+  let dropped = 0;
+  const timer = setTimeout(() => req.destroy(), LINGER_MS);
+  timer.unref();
+  req.on('data', (piece: Buffer) => {
+    dropped += piece.length;
+    if (dropped > limitBytes + LINGER_EXTRA_BYTES) req.destroy();
+  });
+  req.once('end', () => clearTimeout(timer));
+  req.once('close', () => clearTimeout(timer));
+  req.resume();
+}
+
+function sendError(req: Request, res: Response, error: unknown, limitBytes: number): void {
+  if (error instanceof ClientGone) {
+    logOf(req).info('upload abandoned by the client; nothing of it was kept');
+    res.destroy();
+    return;
+  }
+  let status = 500;
+  let body: { message: string; extensions: Record<string, unknown> };
+  if (error instanceof AppError) {
+    const { http: _http, ...extensions } = error.extensions as Record<string, unknown>;
+    const reason = extensions.reason as UploadRefusal | undefined;
+    status = (reason && REFUSAL_STATUS[reason]) ?? HTTP_STATUS[error.code] ?? 400;
+    body = { message: error.message, extensions };
+  } else if (isStoreUnavailable(error)) {
+    status = 503;
+    body = { message: 'The data store is unavailable; retry shortly.', extensions: { code: 'STORE_UNAVAILABLE' } };
+  } else {
+    logOf(req).error({ err: error }, 'evidence request failed');
+    body = { message: 'Internal server error; it has been logged.', extensions: { code: 'INTERNAL_SERVER_ERROR' } };
+  }
+  if (!res.headersSent) res.status(status).json({ errors: [body] });
+  else res.destroy();
+  lingerAndDrop(req, limitBytes);
+}
+
+export function evidenceRouter(deps: Deps): express.Router {
+  const { evidence, principalFrom, limiter } = deps;
+  const limit = evidence.uploadLimitBytes;
+  const router = express.Router();
+
+  router.post('/', limiter, async (req, res) => {
+    try {
+      const principal = await principalFrom(req.headers.authorization, logOf(req));
+      if (!principal) throw unauthenticated();
+      const declared = Number(req.headers['content-length']);
+      if (Number.isFinite(declared) && declared > limit) throw fileTooLarge(limit);
+      const key = req.headers['idempotency-key'];
+      const idempotencyKey = typeof key === 'string' ? parseInput(idempotencyKeySchema, key, 'Idempotency-Key') : null;
+      const upload = await evidence.begin(principal, queryText(req, 'caseId') ?? '', {
+        kind: queryText(req, 'kind'),
+        filename: queryText(req, 'filename') ?? null,
+      });
+      try {
+        await receive(req, upload);
+      } catch (error) {
+        await upload.abort();
+        throw error;
+      }
+      const { evidence: doc, replayed } = await upload.finish(idempotencyKey);
+      res.status(replayed ? 200 : 201).json({ evidence: presentEvidence(doc) });
+    } catch (error) {
+      sendError(req, res, error, limit);
+    }
+  });
+
+  router.get('/:id', limiter, async (req, res) => {
+    try {
+      const principal = await principalFrom(req.headers.authorization, logOf(req));
+      if (!principal) throw unauthenticated();
+      const { evidence: doc, body } = await evidence.download(principal, String(req.params.id));
+      // The first chunk is read before the headers, so a file that does not open is a 500, not a broken 200.
+      const first = await body.next();
+      res.status(200).set({
+        'content-type': doc.contentType,
+        'content-length': String(doc.size),
+        'content-disposition': `attachment; filename="${doc.filename.replace(/[^\x20-\x7e]|"/g, '_')}"; filename*=UTF-8''${encodeURIComponent(doc.filename)}`,
+        'x-content-type-options': 'nosniff',
+        'cache-control': 'private, no-store',
+        'x-evidence-sha256': doc.sha256,
+      });
+      if (!first.done && !res.write(first.value)) await once(res, 'drain');
+      for await (const piece of body) {
+        if (!res.write(piece)) await once(res, 'drain');
+      }
+      res.end();
+    } catch (error) {
+      sendError(req, res, error, limit);
+    }
+  });
+
+  return router;
+}

@@ -1,0 +1,375 @@
+// Evidence: uploads streamed into encrypted chunks with a size limit enforced as the bytes
+// arrive, typed by content, committed by one event; downloads only by the parties to the
+// case, each one recorded in the event log before a byte is sent.
+//
+// The chunks are written before the event, the way GridFS writes chunks before the files
+// document: an upload becomes visible only when its event (carrying the metadata and the
+// SHA-256 of the content) commits. Chunks of an upload that fails are deleted at once; the
+// housekeeping job removes any left by a crash.
+import { createHash, randomUUID } from 'node:crypto';
+import type { Model } from 'mongoose';
+import { z } from 'zod';
+import { authorize, caseScope } from '../../auth/policy.ts';
+import type { Principal } from '../../auth/principal.ts';
+import type { Clock } from '../../clock.ts';
+import type { Sealer } from '../../crypto/sealed.ts';
+import { AppError, badInput, notFound } from '../../errors.ts';
+import type { CommandExecutor } from '../../events/executor.ts';
+import type { Store } from '../../store/store.ts';
+import { op, SYSTEM } from '../../store/tenant.ts';
+import { parseInput, text } from '../../validation.ts';
+import type { CaseDoc } from '../cases/case.model.ts';
+import type { CaseService } from '../cases/case.service.ts';
+import { assertStatusAllows, type CaseStatus } from '../cases/case.state.ts';
+import {
+  CHUNK_SIZE,
+  EVIDENCE_KINDS,
+  evidenceChunkSchema,
+  evidenceSchema,
+  type EvidenceChunkDoc,
+  type EvidenceDoc,
+  type EvidenceKind,
+} from './evidence.model.ts';
+import { safeFilename, sniff, SNIFF_BYTES, type FileType } from './file-type.ts';
+
+/** From arrival on a case has things to prove; before it nobody has paid for anything. */
+export const EVIDENCE_STATUSES: readonly CaseStatus[] = [
+  'ARRIVED',
+  'PLAN_SUBMITTED',
+  'CHANGES_REQUESTED',
+  'PLAN_APPROVED',
+  'IN_IMPLEMENTATION',
+  'FINAL_REPORTED',
+];
+
+const uploadMeta = z.object({
+  kind: z.enum(EVIDENCE_KINDS),
+  filename: text(255).nullish(),
+});
+
+export const evidenceId = z.uuid('an evidence id');
+
+/** Why an upload was refused, for the HTTP status the upload endpoint answers with. */
+export type UploadRefusal = 'TOO_LARGE' | 'UNSUPPORTED_TYPE' | 'EMPTY';
+
+export const fileTooLarge = (limitBytes: number) =>
+  new AppError('BAD_USER_INPUT', `The file is larger than the upload limit of ${limitBytes} bytes.`, {
+    reason: 'TOO_LARGE' satisfies UploadRefusal,
+    limitBytes,
+  });
+
+const unsupportedType = () =>
+  new AppError('BAD_USER_INPUT', 'Only PDF, JPEG and PNG files are accepted (judged by their content, not their name).', {
+    reason: 'UNSUPPORTED_TYPE' satisfies UploadRefusal,
+  });
+
+const emptyFile = () => new AppError('BAD_USER_INPUT', 'The file is empty.', { reason: 'EMPTY' satisfies UploadRefusal });
+
+export type Upload = {
+  readonly id: string;
+  /** Takes the next bytes; throws (and the caller aborts) past the limit or on a refused type. */
+  write(piece: Buffer): Promise<void>;
+  /** Commits the upload; a retry with the same idempotency key answers with the first upload. */
+  finish(idempotencyKey?: string | null): Promise<{ evidence: EvidenceDoc; replayed: boolean }>;
+  /** Removes whatever was stored of it. */
+  abort(): Promise<void>;
+};
+
+function asBuffer(data: unknown): Buffer {
+  if (Buffer.isBuffer(data)) return data;
+  const binary = data as { buffer?: Uint8Array; value?: () => Uint8Array };
+  if (binary.buffer instanceof Uint8Array) return Buffer.from(binary.buffer);
+  throw new Error('a stored chunk is not binary');
+}
+
+export type EvidenceService = ReturnType<typeof createEvidenceService>;
+
+export function createEvidenceService(deps: {
+  store: Store;
+  executor: CommandExecutor;
+  clock: Clock;
+  sealer: Sealer;
+  cases: CaseService;
+  uploadLimitBytes: number;
+}) {
+  const { store, executor, clock, sealer, cases, uploadLimitBytes } = deps;
+  const Evidence: Model<EvidenceDoc> = store.model('Evidence', evidenceSchema);
+  const Chunks: Model<EvidenceChunkDoc> = store.model('EvidenceChunk', evidenceChunkSchema);
+  const chunkContext = (id: string, n: number) => `evidence:${id}:${n}`;
+
+  async function deleteChunks(id: string): Promise<void> {
+    await Chunks.collection.deleteMany({ evidenceId: id });
+  }
+
+  async function loadCaseForUpload(p: Principal, caseId: string): Promise<CaseDoc & { partner: string }> {
+    const c = await cases.loadCase(p, caseId);
+    if (!c) throw notFound('Case', caseId);
+    assertStatusAllows(c.status, 'uploadEvidence', EVIDENCE_STATUSES);
+    return c as CaseDoc & { partner: string };
+  }
+
+  return {
+    uploadLimitBytes,
+
+    /** Starts an upload on a case: authorised, the case loaded through the tenant policy. */
+    async begin(principal: Principal | null, caseId: string, rawMeta: unknown): Promise<Upload> {
+      const p = authorize(principal, 'evidence.upload');
+      const meta = parseInput(uploadMeta, rawMeta);
+      const kase = await loadCaseForUpload(p, caseId);
+      const id = randomUUID();
+      const hash = createHash('sha256');
+      let pending: Buffer[] = [];
+      let pendingBytes = 0;
+      let size = 0;
+      let n = 0;
+      let type: FileType | null = null;
+
+      async function writeChunk(plain: Buffer): Promise<void> {
+        await Chunks.collection.insertOne({
+          _id: `${id}:${n}` as never,
+          evidenceId: id,
+          caseId: kase._id,
+          memberState: kase.memberState,
+          partner: kase.partner,
+          sharedWithPartner: kase.sharedWithPartner,
+          n,
+          data: sealer.sealBytes(plain, chunkContext(id, n)),
+          createdAt: clock.now(),
+        });
+        n += 1;
+      }
+
+      async function flush(all: boolean): Promise<void> {
+        while (pendingBytes >= CHUNK_SIZE || (all && pendingBytes > 0)) {
+          const joined = Buffer.concat(pending);
+          const take = Math.min(CHUNK_SIZE, joined.length);
+          await writeChunk(joined.subarray(0, take));
+          const rest = joined.subarray(take);
+          pending = rest.length > 0 ? [rest] : [];
+          pendingBytes = rest.length;
+        }
+      }
+
+      function checkType(final: boolean): void {
+        if (type || (!final && size < SNIFF_BYTES)) return;
+        const head = Buffer.concat(pending).subarray(0, SNIFF_BYTES);
+        type = sniff(head);
+        if (!type) throw unsupportedType();
+      }
+
+      return {
+        id,
+        async write(piece) {
+          size += piece.length;
+          if (size > uploadLimitBytes) throw fileTooLarge(uploadLimitBytes);
+          hash.update(piece);
+          pending.push(piece);
+          pendingBytes += piece.length;
+          // The type is known from the first bytes, before anything is stored.
+          checkType(false);
+          await flush(false);
+        },
+        async finish(idempotencyKey) {
+          try {
+            if (size === 0) throw emptyFile();
+            checkType(true);
+            await flush(true);
+            const sha256 = hash.digest('hex');
+            const fileType = type!;
+            const { event, replayed } = await executor.execute({
+              principal: p,
+              command: 'uploadEvidence',
+              input: { caseId, kind: meta.kind, filename: meta.filename ?? null, size, sha256 },
+              idempotencyKey,
+              decide: async () => {
+                const c = await loadCaseForUpload(p, caseId);
+                const now = clock.now();
+                const doc: EvidenceDoc = {
+                  _id: id,
+                  caseId: c._id,
+                  memberState: c.memberState,
+                  partner: c.partner,
+                  sharedWithPartner: c.sharedWithPartner,
+                  kind: meta.kind,
+                  filename: safeFilename(meta.filename, fileType, meta.kind.toLowerCase().replace(/_/g, '-')),
+                  contentType: fileType.contentType,
+                  size,
+                  sha256,
+                  chunkSize: CHUNK_SIZE,
+                  chunkCount: n,
+                  uploadedBy: { organisation: p.organisation.code, subject: p.subject },
+                  uploadedAt: now,
+                  version: 1,
+                  createdAt: now,
+                  updatedAt: now,
+                };
+                return {
+                  aggregateType: 'evidence',
+                  aggregateId: id,
+                  caseId: c._id,
+                  version: 1,
+                  type: 'EvidenceUploaded',
+                  audience: cases.audienceOf(c),
+                  data: { kind: doc.kind, contentType: doc.contentType, size, sha256 },
+                  changes: [{ collection: 'evidence', doc }],
+                };
+              },
+            });
+            const evidence = event.changes[0]!.doc as unknown as EvidenceDoc;
+            // A retry of an upload that already committed: keep the first copy only.
+            if (evidence._id !== id) await deleteChunks(id);
+            return { evidence, replayed };
+          } catch (error) {
+            await deleteChunks(id).catch(() => undefined);
+            throw error;
+          }
+        },
+        async abort() {
+          await deleteChunks(id);
+        },
+      };
+    },
+
+    /** The whole upload from bytes in memory (the demo seed, tests). */
+    async put(
+      principal: Principal | null,
+      caseId: string,
+      meta: { kind: EvidenceKind; filename?: string | null },
+      bytes: Buffer,
+      idempotencyKey?: string | null,
+    ): Promise<EvidenceDoc> {
+      const upload = await this.begin(principal, caseId, meta);
+      try {
+        for (let at = 0; at < bytes.length; at += 64 * 1024) await upload.write(bytes.subarray(at, at + 64 * 1024));
+      } catch (error) {
+        await upload.abort();
+        throw error;
+      }
+      return (await upload.finish(idempotencyKey)).evidence;
+    },
+
+    /**
+     * Opens a file for download by a party to its case. The download is recorded in the
+     * event log (with the case id, so it is part of the case's audit trail) before any
+     * content is read; the content is checked against its chunk count and digest.
+     */
+    async download(principal: Principal | null, id: string): Promise<{ evidence: EvidenceDoc; body: AsyncGenerator<Buffer> }> {
+      const p = authorize(principal, 'evidence.read');
+      const scope = caseScope(p);
+      const parsed = evidenceId.safeParse(id);
+      const found = parsed.success
+        ? await Evidence.findOne({ _id: parsed.data }).setOptions({ scope }).lean<EvidenceDoc>()
+        : null;
+      if (!found) throw notFound('Evidence', id);
+      const evidence = found;
+      await executor.execute({
+        principal: p,
+        command: 'downloadEvidence',
+        input: { id },
+        decide: async () => ({
+          // Each download is its own record: a fresh aggregate, so downloads never conflict.
+          aggregateType: 'evidence-download',
+          aggregateId: randomUUID(),
+          caseId: evidence.caseId,
+          version: 1,
+          type: 'EvidenceDownloaded',
+          audience: [evidence.memberState, evidence.partner],
+          data: { evidenceId: evidence._id, kind: evidence.kind, size: evidence.size, sha256: evidence.sha256 },
+          changes: [],
+        }),
+      });
+      async function* body(): AsyncGenerator<Buffer> {
+        const digest = createHash('sha256');
+        const batch = 4;
+        for (let first = 0; first < evidence.chunkCount; first += batch) {
+          const ids = Array.from(
+            { length: Math.min(batch, evidence.chunkCount - first) },
+            (_, i) => `${evidence._id}:${first + i}`,
+          );
+          const chunks = await Chunks.find({ _id: op({ $in: ids }) })
+            .setOptions({ scope })
+            .lean<EvidenceChunkDoc[]>();
+          const byN = new Map(chunks.map((c) => [c.n, c]));
+          for (let n = first; n < first + ids.length; n += 1) {
+            const chunk = byN.get(n);
+            if (!chunk) throw new Error(`evidence ${evidence._id} is missing chunk ${n}`);
+            const plain = sealer.openBytes(asBuffer(chunk.data), chunkContext(evidence._id, n));
+            digest.update(plain);
+            yield plain;
+          }
+        }
+        if (digest.digest('hex') !== evidence.sha256) throw new Error(`evidence ${evidence._id} does not match its digest`);
+      }
+      return { evidence, body: body() };
+    },
+
+    /**
+     * For writes that cite a file (spend proof, handover certificate): the file must be on
+     * the same case and of one of the kinds given. Runs inside the citing write's decision.
+     */
+    async requireOnCase(
+      principal: Principal,
+      caseId: string,
+      id: string,
+      path: string,
+      kinds?: readonly EvidenceKind[],
+    ): Promise<EvidenceDoc> {
+      const parsed = parseInput(evidenceId, id, path);
+      const doc = await Evidence.findOne({ _id: parsed })
+        .setOptions({ scope: caseScope(principal) })
+        .lean<EvidenceDoc>();
+      if (doc?.caseId !== caseId) {
+        throw badInput(`No evidence ${id} was uploaded to this case.`, [{ path, message: 'not evidence of this case' }]);
+      }
+      if (kinds && !kinds.includes(doc.kind)) {
+        throw badInput(`Evidence ${id} is a ${doc.kind}; this needs a ${kinds.join(' or ')}.`, [
+          { path, message: `must be a ${kinds.join(' or ')}` },
+        ]);
+      }
+      return doc;
+    },
+
+    /** Files of many cases, oldest first, in one query within the principal's scope. */
+    async ofCases(principal: Principal, caseIds: readonly string[]): Promise<EvidenceDoc[][]> {
+      const docs = await Evidence.find({ caseId: op({ $in: [...caseIds] }) })
+        .setOptions({ scope: caseScope(principal) })
+        .sort({ caseId: 1, uploadedAt: 1 })
+        .lean<EvidenceDoc[]>();
+      return caseIds.map((id) => docs.filter((d) => d.caseId === id));
+    },
+
+    async getMany(principal: Principal, ids: readonly string[]): Promise<(EvidenceDoc | null)[]> {
+      const docs = await Evidence.find({ _id: op({ $in: [...ids] }) })
+        .setOptions({ scope: caseScope(principal) })
+        .lean<EvidenceDoc[]>();
+      const byId = new Map(docs.map((d) => [d._id, d]));
+      return ids.map((id) => byId.get(id) ?? null);
+    },
+
+    /**
+     * Removes chunks of uploads that never committed (a crash between chunks and event).
+     * Looks at chunks between two days and one hour old, so an upload in progress is never
+     * touched and each chunk is examined by a bounded number of runs.
+     */
+    async purgeAbandonedChunks(): Promise<number> {
+      const now = clock.now().getTime();
+      const chunks = await Chunks.find({
+        createdAt: op({ $gte: new Date(now - 2 * 86_400_000), $lt: new Date(now - 3_600_000) }),
+      })
+        .setOptions({ scope: SYSTEM })
+        .select({ evidenceId: 1 })
+        .limit(10_000)
+        .lean<Pick<EvidenceChunkDoc, 'evidenceId'>[]>();
+      const ids = [...new Set(chunks.map((c) => c.evidenceId))];
+      if (ids.length === 0) return 0;
+      const committed = await Evidence.find({ _id: op({ $in: ids }) })
+        .setOptions({ scope: SYSTEM })
+        .select({ _id: 1 })
+        .lean<{ _id: string }[]>();
+      const known = new Set(committed.map((d) => d._id));
+      const abandoned = ids.filter((id) => !known.has(id));
+      for (const id of abandoned) await deleteChunks(id);
+      return abandoned.length;
+    },
+  };
+}

@@ -1,0 +1,66 @@
+// The partner's final report on a case: actual against planned per component with the
+// proofs of payment, the last sustainability survey and the partner's feedback. Written
+// once, when the case moves to FINAL_REPORTED; `_id` is the case id.
+import { Schema } from 'mongoose';
+import { tenantScoped } from '../../store/tenant.ts';
+import type { SustainabilityScores } from '../cases/case.model.ts';
+import type { Actor } from '../evidence/evidence.model.ts';
+import type { ComponentRef } from '../progress/progress.model.ts';
+
+export type FinalReportLine = {
+  component: ComponentRef;
+  plannedEur: number;
+  actualEur: number;
+  /** Evidence ids of the receipts and invoices behind the actual spend. */
+  proofs: string[];
+};
+
+export type FinalReportDoc = {
+  _id: string;
+  caseId: string;
+  memberState: string;
+  partner: string;
+  sharedWithPartner: boolean;
+  planVersion: number;
+  lines: FinalReportLine[];
+  entitlementEur: number;
+  plannedEur: number;
+  actualEur: number;
+  lastSurvey: { surveyId: string; visitedOn: string; scores: SustainabilityScores } | null;
+  finalMeetingOn: string;
+  feedback: string;
+  language: string;
+  submittedBy: Actor;
+  submittedAt: Date;
+  version: number;
+  createdAt: Date;
+  updatedAt: Date;
+};
+
+export const finalReportSchema = new Schema<FinalReportDoc>(
+  {
+    _id: { type: String, required: true },
+    caseId: { type: String, required: true },
+    memberState: { type: String, required: true },
+    partner: { type: String, required: true },
+    sharedWithPartner: { type: Boolean, required: true },
+    planVersion: { type: Number, required: true },
+    lines: { type: Schema.Types.Mixed, required: true },
+    entitlementEur: { type: Number, required: true },
+    plannedEur: { type: Number, required: true },
+    actualEur: { type: Number, required: true },
+    lastSurvey: { type: Schema.Types.Mixed, default: null },
+    finalMeetingOn: { type: String, required: true },
+    feedback: { type: String, required: true },
+    language: { type: String, required: true },
+    submittedBy: { organisation: String, subject: String },
+    submittedAt: { type: Date, required: true },
+    version: { type: Number, required: true },
+    createdAt: { type: Date, required: true },
+    updatedAt: { type: Date, required: true },
+  },
+  { collection: 'final_reports', versionKey: false },
+);
+finalReportSchema.plugin(tenantScoped);
+finalReportSchema.index({ memberState: 1, caseId: 1 });
+finalReportSchema.index({ partner: 1, sharedWithPartner: 1, caseId: 1 });

@@ -1,0 +1,28 @@
+import type { Resolvers } from '../../graphql/generated/types.ts';
+import { eur } from '../../money.ts';
+import type { FinalReportDoc } from './final-report.model.ts';
+
+export const finalReportResolvers: Resolvers = {
+  Case: {
+    finalReport: (c, _, { loaders, services }) =>
+      services.cases.writtenAlongside<FinalReportDoc>(c, c._id) ?? loaders.finalReport.load(c._id),
+  },
+  FinalReport: {
+    lines: (r) => r.lines.map((l) => ({ ...l, caseId: r.caseId })),
+    entitlement: (r) => eur(r.entitlementEur),
+    planned: (r) => eur(r.plannedEur),
+    actual: (r) => eur(r.actualEur),
+    lastSurvey: async (r, _, { loaders }) =>
+      r.lastSurvey ? ((await loaders.surveysOfCase.load(r.caseId)).find((s) => s._id === r.lastSurvey!.surveyId) ?? null) : null,
+  },
+  FinalReportLine: {
+    planned: (l) => eur(l.plannedEur),
+    actual: (l) => eur(l.actualEur),
+    difference: (l) => eur(l.actualEur - l.plannedEur),
+    proofs: async (l, _, { loaders }) => (await loaders.evidenceOfCase.load(l.caseId)).filter((e) => l.proofs.includes(e._id)),
+  },
+  Mutation: {
+    submitFinalReport: (_, { idempotencyKey, ...args }, { services, principal }) =>
+      services.finalReports.submit(principal, args, idempotencyKey),
+  },
+};

@@ -1,0 +1,56 @@
+// Sustainability surveys, one per monitoring visit, kept as a history per case. The
+// answers describe a person's wellbeing (distress, safety), so they are sealed like
+// special-category data; the dimension scores stay readable for statistics.
+import { Schema } from 'mongoose';
+import { tenantScoped } from '../../store/tenant.ts';
+import type { SustainabilityScores } from '../cases/case.model.ts';
+import type { Actor } from '../evidence/evidence.model.ts';
+
+export type SurveyDoc = {
+  _id: string;
+  caseId: string;
+  memberState: string;
+  partner: string;
+  sharedWithPartner: boolean;
+  /** The scheduled visit it fulfils (1, 2, 3…), or null for a visit outside the schedule. */
+  visit: number | null;
+  visitedOn: string;
+  /** The MONITORING_VISIT progress update that reports the visit. */
+  progressUpdateId: string;
+  /** The survey definition's version it was scored with. */
+  surveyVersion: string;
+  scores: SustainabilityScores;
+  /** Sealed JSON of the scored answers (src/crypto/sealed.ts), bound to `survey:<id>:answers`. */
+  answersSealed: string;
+  recordedBy: Actor;
+  recordedAt: Date;
+  version: number;
+  createdAt: Date;
+  updatedAt: Date;
+};
+
+export const surveySchema = new Schema<SurveyDoc>(
+  {
+    _id: { type: String, required: true },
+    caseId: { type: String, required: true },
+    memberState: { type: String, required: true },
+    partner: { type: String, required: true },
+    sharedWithPartner: { type: Boolean, required: true },
+    visit: { type: Number, default: null },
+    visitedOn: { type: String, required: true },
+    progressUpdateId: { type: String, required: true },
+    surveyVersion: { type: String, required: true },
+    scores: { type: Schema.Types.Mixed, required: true },
+    answersSealed: { type: String, required: true },
+    recordedBy: { organisation: String, subject: String },
+    recordedAt: { type: Date, required: true },
+    version: { type: Number, required: true },
+    createdAt: { type: Date, required: true },
+    updatedAt: { type: Date, required: true },
+  },
+  { collection: 'surveys', versionKey: false },
+);
+surveySchema.plugin(tenantScoped);
+surveySchema.index({ caseId: 1, visitedOn: -1 });
+surveySchema.index({ memberState: 1, caseId: 1 });
+surveySchema.index({ partner: 1, sharedWithPartner: 1, caseId: 1 });

@@ -1,0 +1,175 @@
+// Monitoring visits: one write on the case records the visit's progress update, its
+// scored sustainability survey, the visit done in the schedule and the case's latest
+// scores. The schedule itself is made at plan approval (src/modules/deadlines).
+import { randomUUID } from 'node:crypto';
+import type { Model } from 'mongoose';
+import { z } from 'zod';
+import { authorize, caseScope, requirePrincipal } from '../../auth/policy.ts';
+import type { Principal } from '../../auth/principal.ts';
+import type { Sealer } from '../../crypto/sealed.ts';
+import { badInput } from '../../errors.ts';
+import type { Store } from '../../store/store.ts';
+import { op } from '../../store/tenant.ts';
+import { isoDate, parseInput, requiredText, todayIso } from '../../validation.ts';
+import type { CaseDoc } from '../cases/case.model.ts';
+import type { CaseService } from '../cases/case.service.ts';
+import { assertStatusAllows, type CaseStatus } from '../cases/case.state.ts';
+import { addDays } from '../deadlines/calendar.ts';
+import { languageTag, startImplementation } from '../progress/implementation.ts';
+import type { ProgressDoc } from '../progress/progress.model.ts';
+import { surveySchema, type SurveyDoc } from './monitoring.model.ts';
+import { scoreSurvey, type ScoredAnswer, type SurveyDefinition } from './survey.ts';
+
+/** A visit this many days before the next scheduled one's due date or later counts as that visit by default. */
+export const VISIT_WINDOW_DAYS = 60;
+
+/** Visits go on after the final report: the twelve-month visit may come after it. */
+const MONITORING_STATUSES: readonly CaseStatus[] = ['PLAN_APPROVED', 'IN_IMPLEMENTATION', 'FINAL_REPORTED'];
+
+const visitInput = z.object({
+  visitedOn: isoDate,
+  visit: z.number().int().min(1).max(50).nullish(),
+  narrative: requiredText(5000),
+  language: languageTag,
+  answers: z
+    .array(z.object({ indicator: z.string().max(40), answer: z.string().max(40) }))
+    .min(1)
+    .max(100),
+});
+
+export type MonitoringService = ReturnType<typeof createMonitoringService>;
+
+export function createMonitoringService(deps: { store: Store; cases: CaseService; sealer: Sealer; survey: SurveyDefinition }) {
+  const { store, cases, sealer, survey } = deps;
+  const Surveys: Model<SurveyDoc> = store.model('Survey', surveySchema);
+  const answersContext = (id: string) => `survey:${id}:answers`;
+
+  return {
+    definition: survey,
+
+    async recordVisit(
+      principal: Principal | null,
+      args: { caseId: string; input: unknown; expectedVersion: number },
+      idempotencyKey?: string | null,
+    ): Promise<{ case: CaseDoc; survey: SurveyDoc }> {
+      const p = authorize(principal, 'monitoring.record');
+      const input = parseInput(visitInput, args.input);
+      const scored = scoreSurvey(survey, input.answers);
+      const saved = await cases.writeCase(
+        p,
+        'recordMonitoringVisit',
+        args.caseId,
+        args.expectedVersion,
+        input,
+        idempotencyKey,
+        (c, now) => {
+          assertStatusAllows(c.status, 'recordMonitoringVisit', MONITORING_STATUSES);
+          if (input.visitedOn > todayIso(now))
+            throw badInput('visitedOn is in the future.', [{ path: 'visitedOn', message: 'in the future' }]);
+          if (c.arrivedOn && input.visitedOn < c.arrivedOn)
+            throw badInput(`visitedOn is before the arrival on ${c.arrivedOn}.`, [
+              { path: 'visitedOn', message: 'before the arrival' },
+            ]);
+
+          // The visit named, or else the earliest scheduled one still to do unless it is still far off
+          // (then, like a visit beyond the schedule, it is an extra visit).
+          const due = c.monitoringSchedule.find((v) => v.visitedOn === null);
+          const near = due && input.visitedOn >= addDays(due.dueOn, -VISIT_WINDOW_DAYS);
+          let visit = input.visit ?? (near ? due.visit : null);
+          const scheduled = visit === null ? undefined : c.monitoringSchedule.find((v) => v.visit === visit);
+          if (input.visit != null && !scheduled)
+            throw badInput(`The case has no scheduled visit ${input.visit}.`, [{ path: 'visit', message: 'not scheduled' }]);
+          if (scheduled?.visitedOn)
+            throw badInput(`Visit ${visit} was recorded already (on ${scheduled.visitedOn}).`, [
+              { path: 'visit', message: 'already recorded' },
+            ]);
+          if (!scheduled) visit = null;
+
+          const surveyId = randomUUID();
+          const updateId = randomUUID();
+          const actor = { organisation: p.organisation.code, subject: p.subject };
+          const tenant = {
+            caseId: c._id,
+            memberState: c.memberState,
+            partner: c.partner!,
+            sharedWithPartner: c.sharedWithPartner,
+          };
+          const doc: SurveyDoc = {
+            _id: surveyId,
+            ...tenant,
+            visit,
+            visitedOn: input.visitedOn,
+            progressUpdateId: updateId,
+            surveyVersion: survey.version,
+            scores: scored.scores,
+            answersSealed: sealer.seal(JSON.stringify(scored.answers), answersContext(surveyId)),
+            recordedBy: actor,
+            recordedAt: now,
+            version: 1,
+            createdAt: now,
+            updatedAt: now,
+          };
+          const update: ProgressDoc = {
+            _id: updateId,
+            ...tenant,
+            caseVersion: c.version + 1,
+            kind: 'MONITORING_VISIT',
+            component: null,
+            narrative: input.narrative,
+            language: input.language,
+            occurredOn: input.visitedOn,
+            spend: null,
+            corrects: null,
+            postedBy: actor,
+            postedAt: now,
+            version: 1,
+            createdAt: now,
+            updatedAt: now,
+          };
+          const newest = c.latestSurveyOn === null || input.visitedOn >= c.latestSurveyOn;
+          const next: CaseDoc = {
+            ...startImplementation(cases, c, now),
+            monitoringSchedule: c.monitoringSchedule.map((v) =>
+              v.visit === visit ? { ...v, visitedOn: input.visitedOn, surveyId } : v,
+            ),
+            ...(newest ? { latestScores: scored.scores, latestSurveyOn: input.visitedOn } : {}),
+          };
+          return {
+            type: 'MonitoringVisitRecorded',
+            next,
+            data: { surveyId, updateId, visit, visitedOn: input.visitedOn, scores: scored.scores, surveyVersion: survey.version },
+            extra: [
+              { collection: 'surveys', doc },
+              { collection: 'progress_updates', doc: update },
+            ],
+          };
+        },
+      );
+      const [written] = cases.writtenIn<SurveyDoc>(saved, 'surveys');
+      return { case: saved, survey: written! };
+    },
+
+    /** The survey's answers, for the parties to the case only (the survey was loaded in their scope). */
+    answersOf(principal: Principal | null, doc: SurveyDoc): ScoredAnswer[] {
+      requirePrincipal(principal);
+      return JSON.parse(sealer.openText(doc.answersSealed, answersContext(doc._id))) as ScoredAnswer[];
+    },
+
+    /** Surveys of many cases, newest visit first, in one query within the principal's scope. */
+    async ofCases(principal: Principal, caseIds: readonly string[]): Promise<SurveyDoc[][]> {
+      const docs = await Surveys.find({ caseId: op({ $in: [...caseIds] }) })
+        .setOptions({ scope: caseScope(principal) })
+        .sort({ caseId: 1, visitedOn: -1 })
+        .lean<SurveyDoc[]>();
+      return caseIds.map((id) => docs.filter((d) => d.caseId === id));
+    },
+
+    async getMany(principal: Principal, ids: readonly string[]): Promise<(SurveyDoc | null)[]> {
+      const docs = await Surveys.find({ _id: op({ $in: [...ids] }) })
+        .setOptions({ scope: caseScope(principal) })
+        .lean<SurveyDoc[]>();
+      const byId = new Map(docs.map((d) => [d._id, d]));
+      return ids.map((id) => byId.get(id) ?? null);
+    },
+  };
+}

@@ -1,0 +1,44 @@
+// Rules shared by everything that carries out an approved plan (progress, shipments,
+// monitoring, the final report): the statuses it happens in, the step into
+// IN_IMPLEMENTATION, and finding the plan component a write concerns.
+import { z } from 'zod';
+import type { Principal } from '../../auth/principal.ts';
+import { badInput } from '../../errors.ts';
+import type { CaseDoc, PlanComponent, PlanDoc } from '../cases/case.model.ts';
+import type { CaseService } from '../cases/case.service.ts';
+import type { CaseStatus } from '../cases/case.state.ts';
+import type { ComponentRef } from './progress.model.ts';
+
+/** An approved plan is being carried out. */
+export const IMPLEMENTATION_STATUSES: readonly CaseStatus[] = ['PLAN_APPROVED', 'IN_IMPLEMENTATION'];
+
+export const componentId = z.string().regex(/^[A-Za-z0-9_-]{1,40}$/, 'a plan component id');
+
+/** A BCP 47 language tag such as `en`, `fr-BE` or `ps-AF`. */
+export const languageTag = z
+  .string()
+  .trim()
+  .max(35)
+  .regex(/^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$/, 'a BCP 47 language tag such as en, fr-BE or ps-AF');
+
+/** The first piece of implementation work moves an approved case into implementation. */
+export function startImplementation(cases: CaseService, c: CaseDoc, now: Date): CaseDoc {
+  return c.status === 'PLAN_APPROVED' ? cases.withStatus(c, 'IN_IMPLEMENTATION', now) : c;
+}
+
+export async function planInForce(cases: CaseService, principal: Principal, c: CaseDoc): Promise<PlanDoc | null> {
+  if (c.planInForce === null) return null;
+  const [plan] = await cases.plansById(principal, [`${c._id}:${c.planInForce}`]);
+  return plan ?? null;
+}
+
+/** The component of the plan in force with this id, or BAD_USER_INPUT naming the field. */
+export function componentOf(plan: PlanDoc | null, id: string, path: string): PlanComponent {
+  const component = plan?.components.find((c) => c.id === id);
+  if (!component) {
+    throw badInput(`The plan in force has no component ${id}.`, [{ path, message: 'not a component of the plan in force' }]);
+  }
+  return component;
+}
+
+export const refOf = (c: PlanComponent): ComponentRef => ({ id: c.id, kind: c.kind, title: c.title });

@@ -1,0 +1,87 @@
+// Progress updates: what the partner (and for some kinds the member state) reports on a
+// case. Append-only: an update is never changed; a correction is a new update that
+// names the one it corrects, and from then on stands in its place.
+import { Schema } from 'mongoose';
+import { tenantScoped } from '../../store/tenant.ts';
+import type { AppliedRate, PlanComponent } from '../cases/case.model.ts';
+import type { Actor } from '../evidence/evidence.model.ts';
+
+export const PROGRESS_KINDS = [
+  'ARRIVAL_SUPPORT',
+  'COUNSELLING',
+  'PURCHASE',
+  'TRAINING_ATTENDANCE',
+  'TRAINING_COMPLETED',
+  'BUSINESS_STARTED',
+  'MONITORING_VISIT',
+  'CONCERN',
+  'OTHER',
+] as const;
+export type ProgressKind = (typeof PROGRESS_KINDS)[number];
+
+/** The plan component an update concerns, as it was named when the update was posted. */
+export type ComponentRef = { id: string; kind: PlanComponent['kind']; title: string };
+
+export type SpendRecord = {
+  /** In the currency paid, minor units. */
+  amount: number;
+  currency: string;
+  /** At the rate valid on the day it was spent. */
+  amountEur: number;
+  rate: AppliedRate;
+  /** The evidence (receipt, invoice) that proves it. */
+  proof: string;
+};
+
+export type ProgressDoc = {
+  _id: string;
+  caseId: string;
+  memberState: string;
+  partner: string;
+  sharedWithPartner: boolean;
+  /** The case version this update's write produced: orders a case's updates, newest first. */
+  caseVersion: number;
+  kind: ProgressKind;
+  component: ComponentRef | null;
+  narrative: string;
+  /** BCP 47 language tag of the narrative (e.g. `en`, `ps-AF`). */
+  language: string;
+  occurredOn: string;
+  spend: SpendRecord | null;
+  /** The update this one corrects (and replaces), if any. */
+  corrects: string | null;
+  postedBy: Actor;
+  postedAt: Date;
+  version: number;
+  createdAt: Date;
+  updatedAt: Date;
+};
+
+export const progressSchema = new Schema<ProgressDoc>(
+  {
+    _id: { type: String, required: true },
+    caseId: { type: String, required: true },
+    memberState: { type: String, required: true },
+    partner: { type: String, required: true },
+    sharedWithPartner: { type: Boolean, required: true },
+    caseVersion: { type: Number, required: true },
+    kind: { type: String, enum: PROGRESS_KINDS, required: true },
+    component: { type: Schema.Types.Mixed, default: null },
+    narrative: { type: String, required: true },
+    language: { type: String, required: true },
+    occurredOn: { type: String, required: true },
+    spend: { type: Schema.Types.Mixed, default: null },
+    corrects: { type: String, default: null },
+    postedBy: { organisation: String, subject: String },
+    postedAt: { type: Date, required: true },
+    version: { type: Number, required: true },
+    createdAt: { type: Date, required: true },
+    updatedAt: { type: Date, required: true },
+  },
+  { collection: 'progress_updates', versionKey: false },
+);
+progressSchema.plugin(tenantScoped);
+progressSchema.index({ caseId: 1, caseVersion: -1 });
+progressSchema.index({ memberState: 1, caseId: 1 });
+progressSchema.index({ partner: 1, sharedWithPartner: 1, caseId: 1 });
+progressSchema.index({ corrects: 1 });

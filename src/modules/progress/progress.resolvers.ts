@@ -1,0 +1,56 @@
+import type { Resolvers } from '../../graphql/generated/types.ts';
+import type { Loaders } from '../../graphql/loaders.ts';
+import { notFound } from '../../errors.ts';
+import { eur } from '../../money.ts';
+import type { PlanComponent, PlanDoc } from '../cases/case.model.ts';
+import type { EvidenceDoc } from '../evidence/evidence.model.ts';
+import { budgetOf } from './budget.ts';
+import { pageOfProgress } from './progress.service.ts';
+
+/** A file of the case by id, from the case's evidence (loaded once per page of cases). */
+export async function evidenceOf(loaders: Loaders, caseId: string, id: string): Promise<EvidenceDoc> {
+  const found = (await loaders.evidenceOfCase.load(caseId)).find((e) => e._id === id);
+  if (!found) throw notFound('Evidence', id);
+  return found;
+}
+
+export const progressResolvers: Resolvers = {
+  Case: {
+    progress: async (c, { first, after }, { loaders }) => pageOfProgress(await loaders.progressOfCase.load(c._id), first, after),
+    budget: async (c, _, { loaders, services }) => {
+      if (c.planInForce === null) return null;
+      const ref = `${c._id}:${c.planInForce}`;
+      const plan = services.cases.writtenAlongside<PlanDoc>(c, ref) ?? (await loaders.plan.load(ref));
+      return budgetOf(c, plan);
+    },
+  },
+  ProgressUpdate: {
+    id: (u) => u._id,
+    spend: (u) => (u.spend ? { ...u.spend, caseId: u.caseId } : null),
+    corrects: async (u, _, { loaders }) =>
+      u.corrects ? ((await loaders.progressOfCase.load(u.caseId)).find((x) => x._id === u.corrects) ?? null) : null,
+    correctedBy: async (u, _, { loaders }) =>
+      (await loaders.progressOfCase.load(u.caseId)).find((x) => x.corrects === u._id) ?? null,
+  },
+  Spend: {
+    amount: (s) => ({ amount: s.amount, currency: s.currency }),
+    amountEur: (s) => eur(s.amountEur),
+    proof: (s, _, { loaders }) => evidenceOf(loaders, s.caseId, s.proof),
+  },
+  Budget: {
+    entitlement: (b) => eur(b.entitlementEur),
+    planned: (b) => eur(b.plannedEur),
+    actual: (b) => eur(b.actualEur),
+    remaining: (b) => eur(b.plannedEur - b.actualEur),
+  },
+  BudgetLine: {
+    component: (l) => ({ id: l.componentId, kind: l.kind as PlanComponent['kind'], title: l.title }),
+    planned: (l) => eur(l.plannedEur),
+    actual: (l) => eur(l.actualEur),
+    remaining: (l) => eur(l.plannedEur - l.actualEur),
+  },
+  Mutation: {
+    postProgressUpdate: (_, { idempotencyKey, ...args }, { services, principal }) =>
+      services.progress.post(principal, args, idempotencyKey),
+  },
+};

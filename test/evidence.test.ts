@@ -1,0 +1,287 @@
+// Evidence uploads and downloads over HTTP: typed by content, limited while streaming,
+// stored encrypted in chunks with a digest, downloadable only by the parties to the case,
+// and every download in the case's audit trail.
+import { createHash } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { clockAt, startGateway, type TestGateway } from './helpers/gateway.ts';
+import { trainingComponent, workflow } from './helpers/factories.ts';
+import { uploadFile } from './helpers/implementation.ts';
+import { samplePdf, samplePng } from '../src/seed/sample-files.ts';
+
+const LIMIT = 300_000;
+let gw: TestGateway;
+beforeAll(async () => {
+  gw = await startGateway({ clock: clockAt('2026-11-28T10:00:00Z'), env: { ERIN_UPLOAD_LIMIT: String(LIMIT) } });
+});
+afterAll(async () => {
+  await gw?.close();
+});
+
+async function approvedCase(memberState = 'NL', partner = 'P-AF-HOPE', originCountry = 'AF') {
+  const flow = workflow(gw, memberState, partner);
+  const c = await flow.approved({ components: [trainingComponent(80000)] }, { originCountry });
+  return { flow, c };
+}
+
+/** A PNG signature followed by `size` bytes in all: the type check passes, the size is what we want. */
+function pngOfSize(size: number): Buffer {
+  const bytes = Buffer.alloc(size, 0x61);
+  samplePng().copy(bytes, 0, 0, Math.min(size, 64));
+  return bytes;
+}
+
+function download(id: string, token?: string) {
+  return fetch(`${gw.url}/evidence/${id}`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+}
+
+async function stored(caseId: string) {
+  const db = await gw.raw();
+  return {
+    evidence: await db.collection('evidence').countDocuments({ caseId }),
+    chunks: await db.collection('evidence_chunks').countDocuments({ caseId }),
+  };
+}
+
+describe('uploads', () => {
+  it('a PNG named receipt.pdf and sent as application/pdf is stored and served as the PNG it is', async () => {
+    const { flow, c } = await approvedCase();
+    const png = samplePng(16, 16);
+    const r = await uploadFile(gw, flow.officer.token, { caseId: c.id, kind: 'RECEIPT', filename: 'receipt.pdf' }, png, {
+      'content-type': 'application/pdf',
+    });
+    expect(r.status).toBe(201);
+    expect(r.body.evidence).toMatchObject({
+      kind: 'RECEIPT',
+      contentType: 'image/png',
+      filename: 'receipt.png',
+      size: png.length,
+      sha256: createHash('sha256').update(png).digest('hex'),
+    });
+    const got = await download(r.body.evidence!.id, flow.state.token);
+    expect(got.status).toBe(200);
+    expect(got.headers.get('content-type')).toBe('image/png');
+    expect(got.headers.get('content-disposition')).toContain('filename="receipt.png"');
+    expect(got.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(Buffer.from(await got.arrayBuffer()).equals(png)).toBe(true);
+  });
+
+  it('an executable (or anything but PDF, JPEG and PNG) is refused whatever its name, and nothing is stored', async () => {
+    const { flow, c } = await approvedCase();
+    const windows = Buffer.concat([Buffer.from('MZ\x90\x00\x03\x00\x00\x00', 'latin1'), Buffer.alloc(4000, 1)]);
+    const linux = Buffer.concat([Buffer.from([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0]), Buffer.alloc(300_000 - 8, 2)]);
+    const html = Buffer.from('<html><script>alert(1)</script></html>');
+    for (const [name, bytes] of [
+      ['invoice.pdf', windows],
+      ['photo.png', linux],
+      ['receipt.jpg', html],
+    ] as const) {
+      const r = await uploadFile(gw, flow.officer.token, { caseId: c.id, kind: 'INVOICE', filename: name }, bytes, {
+        'content-type': 'application/pdf',
+      });
+      expect(r.status, name).toBe(415);
+      expect(r.body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', reason: 'UNSUPPORTED_TYPE' });
+    }
+    expect(await stored(c.id)).toEqual({ evidence: 0, chunks: 0 });
+  });
+
+  it('an upload over the limit is cut off while it streams, and nothing of it remains in the store', async () => {
+    const { flow, c } = await approvedCase();
+    const before = await (await gw.raw()).collection('evidence_chunks').countDocuments({});
+    // Sent chunked (no Content-Length), so the limit can only be found while reading: more
+    // than one 255 KiB chunk is stored before the limit is crossed, and must be removed.
+    const body = pngOfSize(2 * LIMIT);
+    let sent = 0;
+    const stream = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (sent >= body.length) return controller.close();
+        controller.enqueue(body.subarray(sent, sent + 32 * 1024));
+        sent += 32 * 1024;
+      },
+    });
+    const writes: string[] = [];
+    const watch = (event: { commandName: string; command: Record<string, unknown> }) => {
+      if (event.command[event.commandName] === 'evidence_chunks') writes.push(event.commandName);
+    };
+    const client = gw.store.connection.getClient();
+    client.on('commandStarted', watch);
+    const r = await uploadFile(gw, flow.officer.token, { caseId: c.id, kind: 'PHOTO', filename: 'big.png' }, stream).finally(() =>
+      client.off('commandStarted', watch),
+    );
+    expect(r.status).toBe(413);
+    // A chunk was stored before the limit was crossed, and removed when it was.
+    expect(writes).toEqual(['insert', 'delete']);
+    expect(r.body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', reason: 'TOO_LARGE', limitBytes: LIMIT });
+    expect(await stored(c.id)).toEqual({ evidence: 0, chunks: 0 });
+    expect(await (await gw.raw()).collection('evidence_chunks').countDocuments({})).toBe(before);
+    // No event either.
+    expect((await gw.services.log.page(0, 100_000)).filter((e) => e.caseId === c.id && e.type === 'EvidenceUploaded')).toEqual(
+      [],
+    );
+  });
+
+  it('an upload the client abandons half-way leaves nothing behind', async () => {
+    const { flow, c } = await approvedCase();
+    const body = pngOfSize(280_000);
+    let sent = false;
+    const stream = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        // Everything but the end: the server stores the first chunk and waits for more.
+        if (!sent) controller.enqueue(body);
+        sent = true;
+        return new Promise(() => undefined);
+      },
+    });
+    const abort = new AbortController();
+    const upload = fetch(`${gw.url}/evidence?caseId=${c.id}&kind=PHOTO`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${flow.officer.token}` },
+      body: stream,
+      duplex: 'half',
+      signal: abort.signal,
+    }).catch((error: unknown) => error);
+    const db = await gw.raw();
+    await expect.poll(() => db.collection('evidence_chunks').countDocuments({ caseId: c.id }), { timeout: 10_000 }).toBe(1);
+    abort.abort();
+    expect(await upload).toBeInstanceOf(Error);
+    await expect.poll(() => stored(c.id), { timeout: 10_000 }).toEqual({ evidence: 0, chunks: 0 });
+  });
+
+  it('housekeeping removes chunks a crash left without their upload, and nothing else', async () => {
+    const { flow, c } = await approvedCase();
+    const kept = await uploadFile(gw, flow.officer.token, { caseId: c.id, kind: 'RECEIPT' }, samplePdf('kept'));
+    const db = await gw.raw();
+    // Backdate the committed file's chunk into the window housekeeping looks at.
+    await db
+      .collection('evidence_chunks')
+      .updateOne({ evidenceId: kept.body.evidence!.id }, { $set: { createdAt: new Date('2026-11-28T07:00:00Z') } });
+    const orphan = { evidenceId: '6f1f8a52-5d0e-4b1e-9a3e-0c3f7f0d7c11', caseId: c.id, memberState: 'NL', partner: 'P-AF-HOPE' };
+    await db.collection('evidence_chunks').insertOne({
+      _id: `${orphan.evidenceId}:0` as never,
+      ...orphan,
+      sharedWithPartner: true,
+      n: 0,
+      data: Buffer.from('left by a crash'),
+      createdAt: new Date('2026-11-28T07:00:00Z'),
+    });
+    expect(await gw.services.evidence.purgeAbandonedChunks()).toBe(1);
+    expect(await db.collection('evidence_chunks').countDocuments({ evidenceId: orphan.evidenceId })).toBe(0);
+    expect(await stored(c.id)).toEqual({ evidence: 1, chunks: 1 });
+  });
+
+  it('a declared length over the limit is refused before reading; exactly the limit is accepted', async () => {
+    const { flow, c } = await approvedCase();
+    const over = await uploadFile(gw, flow.officer.token, { caseId: c.id, kind: 'PHOTO' }, pngOfSize(LIMIT + 1));
+    expect(over.status).toBe(413);
+    const exact = await uploadFile(gw, flow.officer.token, { caseId: c.id, kind: 'PHOTO' }, pngOfSize(LIMIT));
+    expect(exact.status).toBe(201);
+    expect(exact.body.evidence?.size).toBe(LIMIT);
+    expect(await stored(c.id)).toEqual({ evidence: 1, chunks: 2 });
+  });
+
+  it('the content is stored encrypted in 255 KiB chunks with its SHA-256, and comes back whole', async () => {
+    const { flow, c } = await approvedCase();
+    const pdf = Buffer.concat([samplePdf('SECRET-INVOICE-TEXT'), Buffer.alloc(280_000, 0x20)]);
+    const r = await uploadFile(gw, flow.officer.token, { caseId: c.id, kind: 'INVOICE', filename: 'invoice.pdf' }, pdf);
+    expect(r.status).toBe(201);
+    const id = r.body.evidence!.id;
+    const db = await gw.raw();
+    const chunks = await db.collection('evidence_chunks').find({ evidenceId: id }).sort({ n: 1 }).toArray();
+    expect(chunks.map((ch) => ch.n)).toEqual([0, 1]);
+    const raw = JSON.stringify(chunks) + JSON.stringify(await db.collection('events').find({ caseId: c.id }).toArray());
+    expect(raw).not.toContain('SECRET-INVOICE-TEXT');
+    expect(raw).not.toContain(Buffer.from('SECRET-INVOICE-TEXT').toString('base64').slice(0, 16));
+    const meta = await db.collection('evidence').findOne({ _id: id as never });
+    expect(meta).toMatchObject({ chunkCount: 2, size: pdf.length, sha256: createHash('sha256').update(pdf).digest('hex') });
+    const got = await download(id, flow.officer.token);
+    expect(got.headers.get('x-evidence-sha256')).toBe(meta?.sha256);
+    expect(Buffer.from(await got.arrayBuffer()).equals(pdf)).toBe(true);
+  });
+
+  it('a retried upload with the same Idempotency-Key keeps one copy and answers with it', async () => {
+    const { flow, c } = await approvedCase();
+    const pdf = samplePdf('retry');
+    const headers = { 'idempotency-key': 'upload-receipt-0001' };
+    const first = await uploadFile(gw, flow.officer.token, { caseId: c.id, kind: 'RECEIPT' }, pdf, headers);
+    const again = await uploadFile(gw, flow.officer.token, { caseId: c.id, kind: 'RECEIPT' }, pdf, headers);
+    expect([first.status, again.status]).toEqual([201, 200]);
+    expect(again.body.evidence?.id).toBe(first.body.evidence?.id);
+    expect(await stored(c.id)).toEqual({ evidence: 1, chunks: 1 });
+    const other = await uploadFile(gw, flow.officer.token, { caseId: c.id, kind: 'RECEIPT' }, samplePdf('another'), headers);
+    expect(other.status).toBe(400);
+    expect(await stored(c.id)).toEqual({ evidence: 1, chunks: 1 });
+  });
+
+  it('refuses an empty file, an unknown kind, a missing token and a case not yet arrived', async () => {
+    const { flow, c } = await approvedCase();
+    expect((await uploadFile(gw, flow.officer.token, { caseId: c.id, kind: 'RECEIPT' }, Buffer.alloc(0))).status).toBe(400);
+    expect((await uploadFile(gw, flow.officer.token, { caseId: c.id, kind: 'SELFIE' }, samplePdf())).status).toBe(400);
+    const anonymous = await uploadFile(gw, undefined, { caseId: c.id, kind: 'RECEIPT' }, samplePdf());
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.body.errors?.[0]?.extensions.code).toBe('UNAUTHENTICATED');
+    const referred = await flow.refer(await flow.create());
+    const early = await uploadFile(gw, flow.officer.token, { caseId: referred.id, kind: 'RECEIPT' }, samplePdf());
+    expect(early.status).toBe(409);
+    expect(early.body.errors?.[0]?.extensions.code).toBe('INVALID_TRANSITION');
+    expect(await stored(c.id)).toEqual({ evidence: 0, chunks: 0 });
+  });
+});
+
+describe('downloads', () => {
+  it('only the parties to the case get the file: another case’s partner, another state and the REG do not', async () => {
+    const { flow, c } = await approvedCase();
+    const r = await uploadFile(gw, flow.officer.token, { caseId: c.id, kind: 'RECEIPT' }, samplePdf('private'));
+    const id = r.body.evidence!.id;
+    // Sweden also contracts Hope; a Swedish case with Hope exists, but this file is Dutch.
+    await approvedCase('SE', 'P-AF-HOPE');
+    for (const [org, role, status, code] of [
+      ['P-IQ-TIGRIS', 'partner-officer', 404, 'NOT_FOUND'],
+      ['SE', 'caseworker', 404, 'NOT_FOUND'],
+      ['EMN-REG', 'reg-analyst', 403, 'FORBIDDEN'],
+      ['ERIN-NET', 'network-admin', 403, 'FORBIDDEN'],
+    ] as const) {
+      const got = await download(id, gw.token(org, role));
+      expect(got.status, org).toBe(status);
+      const body = (await got.json()) as { errors: { extensions: { code: string } }[] };
+      expect(body.errors[0]?.extensions.code).toBe(code);
+    }
+    expect((await download(id)).status).toBe(401);
+    // Nor can they upload onto it.
+    const foreign = await uploadFile(
+      gw,
+      gw.token('P-IQ-TIGRIS', 'partner-officer'),
+      { caseId: c.id, kind: 'RECEIPT' },
+      samplePdf(),
+    );
+    expect(foreign.status).toBe(404);
+    expect(await stored(c.id)).toEqual({ evidence: 1, chunks: 1 });
+  });
+
+  it('every download is an event in the case’s audit trail, written before the file is sent; a refused one is not', async () => {
+    const { flow, c } = await approvedCase();
+    const r = await uploadFile(gw, flow.officer.token, { caseId: c.id, kind: 'RECEIPT' }, samplePdf('audited'));
+    const id = r.body.evidence!.id;
+    await (await download(id, flow.state.token)).arrayBuffer();
+    await (await download(id, flow.officer.token)).arrayBuffer();
+    await (await download(id, gw.token('P-IQ-TIGRIS', 'partner-officer'))).arrayBuffer();
+    const events = (await gw.services.log.page(0, 100_000)).filter((e) => e.caseId === c.id && e.type === 'EvidenceDownloaded');
+    expect(events.map((e) => [e.actor.organisation, e.data.evidenceId])).toEqual([
+      ['NL', id],
+      ['P-AF-HOPE', id],
+    ]);
+    expect(events[0]?.audience.sort()).toEqual(['NL', 'P-AF-HOPE']);
+  });
+
+  it('a tampered chunk does not open: the download fails instead of serving altered content', async () => {
+    const { flow, c } = await approvedCase();
+    const r = await uploadFile(gw, flow.officer.token, { caseId: c.id, kind: 'RECEIPT' }, samplePdf('tamper'));
+    const id = r.body.evidence!.id;
+    const db = await gw.raw();
+    const chunk = await db.collection('evidence_chunks').findOne({ evidenceId: id });
+    const data = Buffer.from((chunk!.data as { buffer: Uint8Array }).buffer);
+    data.writeUInt8(data.readUInt8(data.length - 1) ^ 0xff, data.length - 1);
+    await db.collection('evidence_chunks').updateOne({ _id: chunk!._id }, { $set: { data } });
+    const got = await download(id, flow.officer.token);
+    expect(got.status).toBe(500);
+    expect(await got.text()).not.toContain('tamper');
+  });
+});
