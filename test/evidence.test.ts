@@ -268,7 +268,39 @@ describe('downloads', () => {
       ['NL', id],
       ['P-AF-HOPE', id],
     ]);
-    expect(events[0]?.audience.sort()).toEqual(['NL', 'P-AF-HOPE']);
+    // Audited reads: in the case's audit trail for both parties, never in their change feed.
+    expect(events[0]?.audience.sort()).toEqual(['audit:NL', 'audit:P-AF-HOPE']);
+    const { auditTrail } = await flow.state.ok<{ auditTrail: { entries: { type: string }[] } }>(
+      'query ($id: ID!) { auditTrail(caseId: $id, first: 500) { entries { type } } }',
+      { id: c.id },
+    );
+    expect(auditTrail.entries.filter((e) => e.type === 'EvidenceDownloaded')).toHaveLength(2);
+    const { changes } = await flow.officer.ok<{ changes: { changes: { type: string }[] } }>(
+      '{ changes(first: 1000) { changes { type } } }',
+    );
+    expect(changes.changes.map((ch) => ch.type)).not.toContain('EvidenceDownloaded');
+  });
+
+  it('an upload reaches both parties’ change feeds as EVIDENCE of its case, with its metadata', async () => {
+    const { flow, c } = await approvedCase();
+    const r = await uploadFile(gw, flow.officer.token, { caseId: c.id, kind: 'INVOICE' }, samplePdf('feed'));
+    const query = '{ changes(first: 1000) { changes { kind caseId aggregateId state { ... on Evidence { id kind sha256 } } } } }';
+    for (const client of [flow.state, flow.officer]) {
+      const { changes } = await client.ok<{
+        changes: { changes: { kind: string; caseId: string | null; aggregateId: string; state: unknown }[] };
+      }>(query);
+      const mine = changes.changes.filter((ch) => ch.kind === 'EVIDENCE' && ch.aggregateId === r.body.evidence!.id);
+      expect(mine).toEqual([
+        {
+          kind: 'EVIDENCE',
+          caseId: c.id,
+          aggregateId: r.body.evidence!.id,
+          state: { id: r.body.evidence!.id, kind: 'INVOICE', sha256: expect.stringMatching(/^[0-9a-f]{64}$/) },
+        },
+      ]);
+    }
+    const outsider = await gw.as('P-IQ-TIGRIS', 'partner-officer').ok<{ changes: { changes: { aggregateId: string }[] } }>(query);
+    expect(outsider.changes.changes.map((ch) => ch.aggregateId)).not.toContain(r.body.evidence!.id);
   });
 
   it('a tampered chunk does not open: the download fails instead of serving altered content', async () => {

@@ -37,6 +37,8 @@ export type Actor = {
 export type AggregateKind =
   | 'CASE'
   | 'CONTRACT'
+  /** A file of evidence attached to a case (its metadata; download it with your token). */
+  | 'EVIDENCE'
   | 'EXCHANGE_RATE'
   | 'ORGANISATION'
   /** Something this version of the schema does not describe; skip it. */
@@ -44,7 +46,7 @@ export type AggregateKind =
   | 'PROGRAMME';
 
 /** The state of an aggregate after a change, as you may see it. */
-export type AggregateState = Case | Contract | ExchangeRate | Organisation | Programme;
+export type AggregateState = Case | Contract | Evidence | ExchangeRate | Organisation | Programme;
 
 /** The exchange rate a submitted plan used for one currency. */
 export type AppliedRate = {
@@ -256,6 +258,8 @@ export type Change = {
   actorOrganisation: Scalars['String']['output'];
   aggregateId: Scalars['ID']['output'];
   at: Scalars['DateTime']['output'];
+  /** The case this change concerns, if any (also for evidence and other records of a case). */
+  caseId: Maybe<Scalars['ID']['output']>;
   /** Resume after this change by passing it as `after`. */
   cursor: Scalars['Cursor']['output'];
   kind: AggregateKind;
@@ -1720,6 +1724,7 @@ export type ResolversUnionTypes<_RefType extends Record<string, unknown>> = {
   AggregateState:
     | ( CaseModel )
     | ( ContractModel )
+    | ( EvidenceModel )
     | ( ExchangeRateModel )
     | ( OrganisationModel )
     | ( ProgrammeModel )
@@ -1973,7 +1978,7 @@ export type ActorResolvers<ContextType = Context, ParentType extends ResolversPa
 };
 
 export type AggregateStateResolvers<ContextType = Context, ParentType extends ResolversParentTypes['AggregateState'] = ResolversParentTypes['AggregateState']> = {
-  __resolveType: TypeResolveFn<'Case' | 'Contract' | 'ExchangeRate' | 'Organisation' | 'Programme', ParentType, ContextType>;
+  __resolveType: TypeResolveFn<'Case' | 'Contract' | 'Evidence' | 'ExchangeRate' | 'Organisation' | 'Programme', ParentType, ContextType>;
 };
 
 export type AppliedRateResolvers<ContextType = Context, ParentType extends ResolversParentTypes['AppliedRate'] = ResolversParentTypes['AppliedRate']> = {
@@ -2088,6 +2093,7 @@ export type ChangeResolvers<ContextType = Context, ParentType extends ResolversP
   actorOrganisation?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   aggregateId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   at?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  caseId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
   cursor?: Resolver<ResolversTypes['Cursor'], ParentType, ContextType>;
   kind?: Resolver<ResolversTypes['AggregateKind'], ParentType, ContextType>;
   removed?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
@@ -2181,6 +2187,7 @@ export type EvidenceResolvers<ContextType = Context, ParentType extends Resolver
   size?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   uploadedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   uploadedBy?: Resolver<ResolversTypes['Actor'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 };
 
 export type ExchangeRateResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ExchangeRate'] = ResolversParentTypes['ExchangeRate']> = {

@@ -9,7 +9,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Model } from 'mongoose';
 import { z } from 'zod';
-import { authorize, caseScope } from '../../auth/policy.ts';
+import { authorize, caseScope, Audience } from '../../auth/policy.ts';
 import type { Principal } from '../../auth/principal.ts';
 import type { Clock } from '../../clock.ts';
 import type { Sealer } from '../../crypto/sealed.ts';
@@ -273,7 +273,8 @@ export function createEvidenceService(deps: {
           caseId: evidence.caseId,
           version: 1,
           type: 'EvidenceDownloaded',
-          audience: [evidence.memberState, evidence.partner],
+          // An audited read: in the case's audit trail, never in a feed or webhook.
+          audience: [Audience.auditOnly(evidence.memberState), Audience.auditOnly(evidence.partner)],
           data: { evidenceId: evidence._id, kind: evidence.kind, size: evidence.size, sha256: evidence.sha256 },
           changes: [],
         }),

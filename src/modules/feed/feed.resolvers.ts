@@ -49,6 +49,7 @@ export const feedResolvers: Resolvers = {
     cursor: (c) => c.event._id,
     kind: (c) => c.kind,
     aggregateId: (c) => c.event.aggregateId,
+    caseId: (c) => c.event.caseId ?? null,
     version: (c) => c.event.version,
     type: (c) => c.event.type,
     at: (c) => c.event.at,

@@ -16,11 +16,12 @@ import type { FeedHub } from './feed.hub.ts';
 
 export const MAX_FEED_PAGE = 1000;
 
-export type AggregateKind = 'CASE' | 'ORGANISATION' | 'CONTRACT' | 'PROGRAMME' | 'EXCHANGE_RATE' | 'OTHER';
-type StateType = 'Case' | 'Organisation' | 'Contract' | 'Programme' | 'ExchangeRate';
+export type AggregateKind = 'CASE' | 'EVIDENCE' | 'ORGANISATION' | 'CONTRACT' | 'PROGRAMME' | 'EXCHANGE_RATE' | 'OTHER';
+type StateType = 'Case' | 'Evidence' | 'Organisation' | 'Contract' | 'Programme' | 'ExchangeRate';
 
 const AGGREGATES: Record<string, { kind: AggregateKind; type: StateType }> = {
   case: { kind: 'CASE', type: 'Case' },
+  evidence: { kind: 'EVIDENCE', type: 'Evidence' },
   organisation: { kind: 'ORGANISATION', type: 'Organisation' },
   contract: { kind: 'CONTRACT', type: 'Contract' },
   programme: { kind: 'PROGRAMME', type: 'Programme' },
