@@ -97,7 +97,7 @@ export function createServices(deps: ServiceDeps) {
     cases,
     uploadLimitBytes: deps.uploadLimitBytes ?? 10 * 1024 * 1024,
   });
-  const progress = createProgressService({ store, cases, rates, evidence });
+  const progress = createProgressService({ store, cases, rates, evidence, sealer });
   const shipments = createShipmentService({ store, cases, evidence });
   const monitoring = createMonitoringService({ store, cases, sealer, survey: deps.survey ?? loadSurveyDefinition() });
   const finalReports = createFinalReportService({ store, cases, progress, shipments, monitoring });

@@ -351,3 +351,18 @@ describe('reading and retrying', () => {
     expect(history.filter((e) => e.type === 'ProgressPosted')).toHaveLength(1);
   });
 });
+
+describe('narratives at rest', () => {
+  it('are encrypted in the store and read back in clear by the parties', async () => {
+    const { flow, impl, c } = await approvedCase();
+    const narrative = 'Client disclosed a relapse of tuberculosis; needs a clinic near the workshop';
+    await impl.post(c, { kind: 'CONCERN', narrative, language: 'en', occurredOn: '2026-11-25' });
+    const raw = JSON.stringify(await (await gw.raw()).collection('progress_updates').find({ caseId: c.id }).toArray());
+    const events = JSON.stringify(await (await gw.raw()).collection('events').find({ caseId: c.id }).toArray());
+    for (const text of [raw, events]) expect(text).not.toContain('tuberculosis');
+    for (const client of [flow.state, flow.officer]) {
+      const view = await caseView(client, c.id);
+      expect(view.progress.edges.map((e) => e.node.narrative)).toContain(narrative);
+    }
+  });
+});

@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Model } from 'mongoose';
 import { z } from 'zod';
+import { narrativeContext } from '../progress/progress.model.ts';
 import { authorize, caseScope, requirePrincipal } from '../../auth/policy.ts';
 import type { Principal } from '../../auth/principal.ts';
 import type { Sealer } from '../../crypto/sealed.ts';
@@ -115,7 +116,7 @@ export function createMonitoringService(deps: { store: Store; cases: CaseService
             caseVersion: c.version + 1,
             kind: 'MONITORING_VISIT',
             component: null,
-            narrative: input.narrative,
+            narrativeSealed: sealer.seal(input.narrative, narrativeContext(updateId)),
             language: input.language,
             occurredOn: input.visitedOn,
             spend: null,

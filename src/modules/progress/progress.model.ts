@@ -43,7 +43,8 @@ export type ProgressDoc = {
   caseVersion: number;
   kind: ProgressKind;
   component: ComponentRef | null;
-  narrative: string;
+  /** Sealed (AES-256-GCM): a narrative can carry health or other sensitive details. Open with `narrativeContext`. */
+  narrativeSealed: string;
   /** BCP 47 language tag of the narrative (e.g. `en`, `ps-AF`). */
   language: string;
   occurredOn: string;
@@ -67,7 +68,7 @@ export const progressSchema = new Schema<ProgressDoc>(
     caseVersion: { type: Number, required: true },
     kind: { type: String, enum: PROGRESS_KINDS, required: true },
     component: { type: Schema.Types.Mixed, default: null },
-    narrative: { type: String, required: true },
+    narrativeSealed: { type: String, required: true },
     language: { type: String, required: true },
     occurredOn: { type: String, required: true },
     spend: { type: Schema.Types.Mixed, default: null },
@@ -85,3 +86,6 @@ progressSchema.index({ caseId: 1, caseVersion: -1 });
 progressSchema.index({ memberState: 1, caseId: 1 });
 progressSchema.index({ partner: 1, sharedWithPartner: 1, caseId: 1 });
 progressSchema.index({ corrects: 1 });
+
+/** What a narrative's ciphertext is bound to: its update. */
+export const narrativeContext = (updateId: string) => `progress:${updateId}:narrative`;

@@ -1,3 +1,4 @@
+import { narrativeContext } from './progress.model.ts';
 import type { Resolvers } from '../../graphql/generated/types.ts';
 import type { Loaders } from '../../graphql/loaders.ts';
 import { notFound } from '../../errors.ts';
@@ -26,6 +27,7 @@ export const progressResolvers: Resolvers = {
   },
   ProgressUpdate: {
     id: (u) => u._id,
+    narrative: (u, _, { services }) => services.sealer.openText(u.narrativeSealed, narrativeContext(u._id)),
     spend: (u) => (u.spend ? { ...u.spend, caseId: u.caseId } : null),
     corrects: async (u, _, { loaders }) =>
       u.corrects ? ((await loaders.progressOfCase.load(u.caseId)).find((x) => x._id === u.corrects) ?? null) : null,

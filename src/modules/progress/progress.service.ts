@@ -27,7 +27,15 @@ import {
   refOf,
   startImplementation,
 } from './implementation.ts';
-import { PROGRESS_KINDS, progressSchema, type ProgressDoc, type ProgressKind, type SpendRecord } from './progress.model.ts';
+import {
+  narrativeContext,
+  PROGRESS_KINDS,
+  progressSchema,
+  type ProgressDoc,
+  type ProgressKind,
+  type SpendRecord,
+} from './progress.model.ts';
+import type { Sealer } from '../../crypto/sealed.ts';
 
 /** Between arrival and plan approval only these can be reported (no plan to spend against yet). */
 const BEFORE_PLAN: readonly CaseStatus[] = ['ARRIVED', 'PLAN_SUBMITTED', 'CHANGES_REQUESTED'];
@@ -137,8 +145,14 @@ export function effectiveUpdates(updates: readonly ProgressDoc[]): ProgressDoc[]
 
 export type ProgressService = ReturnType<typeof createProgressService>;
 
-export function createProgressService(deps: { store: Store; cases: CaseService; rates: RateService; evidence: EvidenceService }) {
-  const { store, cases, rates, evidence } = deps;
+export function createProgressService(deps: {
+  store: Store;
+  cases: CaseService;
+  rates: RateService;
+  evidence: EvidenceService;
+  sealer: Sealer;
+}) {
+  const { store, cases, rates, evidence, sealer } = deps;
   const Progress: Model<ProgressDoc> = store.model('ProgressUpdate', progressSchema);
 
   async function updatesOfCase(principal: Principal, caseId: string): Promise<ProgressDoc[]> {
@@ -241,7 +255,7 @@ export function createProgressService(deps: { store: Store; cases: CaseService; 
             caseVersion: c.version + 1,
             kind,
             component: component ? refOf(component) : null,
-            narrative: input.narrative,
+            narrativeSealed: sealer.seal(input.narrative, narrativeContext(id)),
             language: input.language,
             occurredOn: input.occurredOn,
             spend,
