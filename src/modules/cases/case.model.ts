@@ -269,13 +269,22 @@ export type PlanDoc = {
   updatedAt: Date;
 };
 
+/**
+ * The fields every record of a case carries (plans, progress, shipments, evidence,
+ * surveys, final reports): its case and the case's tenant fields, so the tenant scope
+ * (`caseScope`) filters the record exactly as it filters its case.
+ */
+export const caseRecordFields = {
+  caseId: { type: String, required: true },
+  memberState: { type: String, required: true },
+  partner: { type: String, required: true },
+  sharedWithPartner: { type: Boolean, required: true },
+} as const;
+
 export const planSchema = new Schema<PlanDoc>(
   {
     _id: { type: String, required: true },
-    caseId: { type: String, required: true },
-    memberState: { type: String, required: true },
-    partner: { type: String, required: true },
-    sharedWithPartner: { type: Boolean, required: true },
+    ...caseRecordFields,
     planVersion: { type: Number, required: true },
     status: { type: String, required: true },
     amendmentOf: { type: Number, default: null },

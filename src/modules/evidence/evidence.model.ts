@@ -1,6 +1,7 @@
 // Evidence files (invoices, receipts, photos, certificates), stored the way GridFS does:
 // one small metadata document per file and its bytes in numbered chunks, each chunk
 // encrypted on its own. Both are tenant-owned, with the case's tenant fields.
+import { caseRecordFields } from '../cases/case.model.ts';
 import { Schema } from 'mongoose';
 import { tenantScoped } from '../../store/tenant.ts';
 
@@ -45,10 +46,7 @@ export type EvidenceDoc = {
 export const evidenceSchema = new Schema<EvidenceDoc>(
   {
     _id: { type: String, required: true },
-    caseId: { type: String, required: true },
-    memberState: { type: String, required: true },
-    partner: { type: String, required: true },
-    sharedWithPartner: { type: Boolean, required: true },
+    ...caseRecordFields,
     kind: { type: String, enum: EVIDENCE_KINDS, required: true },
     filename: { type: String, required: true },
     contentType: { type: String, required: true },
@@ -87,10 +85,7 @@ export const evidenceChunkSchema = new Schema<EvidenceChunkDoc>(
   {
     _id: { type: String, required: true },
     evidenceId: { type: String, required: true },
-    caseId: { type: String, required: true },
-    memberState: { type: String, required: true },
-    partner: { type: String, required: true },
-    sharedWithPartner: { type: Boolean, required: true },
+    ...caseRecordFields,
     n: { type: Number, required: true },
     data: { type: Buffer, required: true },
     createdAt: { type: Date, required: true },

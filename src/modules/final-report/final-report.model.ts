@@ -3,6 +3,7 @@
 // once, when the case moves to FINAL_REPORTED; `_id` is the case id.
 import { Schema } from 'mongoose';
 import { tenantScoped } from '../../store/tenant.ts';
+import { caseRecordFields } from '../cases/case.model.ts';
 import type { SustainabilityScores } from '../cases/case.model.ts';
 import type { Actor } from '../evidence/evidence.model.ts';
 import type { ComponentRef } from '../progress/progress.model.ts';
@@ -40,10 +41,7 @@ export type FinalReportDoc = {
 export const finalReportSchema = new Schema<FinalReportDoc>(
   {
     _id: { type: String, required: true },
-    caseId: { type: String, required: true },
-    memberState: { type: String, required: true },
-    partner: { type: String, required: true },
-    sharedWithPartner: { type: Boolean, required: true },
+    ...caseRecordFields,
     planVersion: { type: Number, required: true },
     lines: { type: Schema.Types.Mixed, required: true },
     entitlementEur: { type: Number, required: true },

@@ -3,6 +3,7 @@
 // special-category data; the dimension scores stay readable for statistics.
 import { Schema } from 'mongoose';
 import { tenantScoped } from '../../store/tenant.ts';
+import { caseRecordFields } from '../cases/case.model.ts';
 import type { SustainabilityScores } from '../cases/case.model.ts';
 import type { Actor } from '../evidence/evidence.model.ts';
 
@@ -32,10 +33,7 @@ export type SurveyDoc = {
 export const surveySchema = new Schema<SurveyDoc>(
   {
     _id: { type: String, required: true },
-    caseId: { type: String, required: true },
-    memberState: { type: String, required: true },
-    partner: { type: String, required: true },
-    sharedWithPartner: { type: Boolean, required: true },
+    ...caseRecordFields,
     visit: { type: Number, default: null },
     visitedOn: { type: String, required: true },
     progressUpdateId: { type: String, required: true },

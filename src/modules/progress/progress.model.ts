@@ -3,6 +3,7 @@
 // names the one it corrects, and from then on stands in its place.
 import { Schema } from 'mongoose';
 import { tenantScoped } from '../../store/tenant.ts';
+import { caseRecordFields } from '../cases/case.model.ts';
 import type { AppliedRate, PlanComponent } from '../cases/case.model.ts';
 import type { Actor } from '../evidence/evidence.model.ts';
 
@@ -61,10 +62,7 @@ export type ProgressDoc = {
 export const progressSchema = new Schema<ProgressDoc>(
   {
     _id: { type: String, required: true },
-    caseId: { type: String, required: true },
-    memberState: { type: String, required: true },
-    partner: { type: String, required: true },
-    sharedWithPartner: { type: Boolean, required: true },
+    ...caseRecordFields,
     caseVersion: { type: Number, required: true },
     kind: { type: String, enum: PROGRESS_KINDS, required: true },
     component: { type: Schema.Types.Mixed, default: null },

@@ -1,5 +1,6 @@
 // Shipments of MATERIALS components procured SHIPPED: what is sent, by whom, and every
 // step from order to handover, each with its time, place and actor.
+import { caseRecordFields } from '../cases/case.model.ts';
 import { Schema } from 'mongoose';
 import { tenantScoped } from '../../store/tenant.ts';
 import type { Actor } from '../evidence/evidence.model.ts';
@@ -47,10 +48,7 @@ export type ShipmentDoc = {
 export const shipmentSchema = new Schema<ShipmentDoc>(
   {
     _id: { type: String, required: true },
-    caseId: { type: String, required: true },
-    memberState: { type: String, required: true },
-    partner: { type: String, required: true },
-    sharedWithPartner: { type: Boolean, required: true },
+    ...caseRecordFields,
     component: { type: Schema.Types.Mixed, required: true },
     items: [{ _id: false, description: String, quantity: Number }],
     supplier: { type: String, required: true },
