@@ -230,7 +230,11 @@ const CASE_DETAIL = `query Case($id: ID!) {
     consent { purpose expiresOn valid }
     entitlement { total { amount currency formatted } cashCap { formatted } }
     plan { planVersion status summary decisionComment totalEur { formatted } components { id kind title cost { amount currency formatted } costEur { formatted } } }
-    planInForce { planVersion }
+    planInForce { planVersion components { id kind title materials { procurement } } }
+    budget { planned { formatted } actual { formatted } remaining { formatted } lines { component { id title } planned { formatted } actual { formatted } remaining { formatted } } }
+    progress(first: 20) { edges { node { id kind narrative language occurredOn component { title } spend { amount { formatted } proof { id filename } } correctedBy { id } postedBy { organisation { name } } } } }
+    shipments { id component { id title } status allowedNext carrier trackingReference destination events { status at place } }
+    evidence { id kind filename size uploadedAt downloadUrl }
   }
 }`;
 
@@ -402,7 +406,314 @@ async function showCase(id) {
         )
       : null,
     planSection(c, canDraft),
+    c.planInForce ? implementationSection(c, isPartner) : null,
+    c.evidence?.length ? evidenceSection(c) : null,
   );
+}
+
+// ---- carrying out the plan: progress, spend with receipts, shipments, evidence -----------
+
+/** Uploads a file as evidence of a case (retried with the same key if the link drops). */
+async function uploadEvidence(caseId, kind, file) {
+  const key = newKey();
+  for (let attempt = 0; ; attempt += 1) {
+    try {
+      say(`Uploading ${file.name}…`);
+      const response = await fetch(`/evidence?${new URLSearchParams({ caseId, kind, filename: file.name })}`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${sessionStorage.getItem(TOKEN_KEY)}`,
+          'idempotency-key': key,
+          'content-type': file.type || 'application/octet-stream',
+        },
+        body: file,
+      });
+      const body = await response.json();
+      if (!response.ok)
+        throw new ApiError(
+          body.errors ?? [{ message: `upload failed (${response.status})`, extensions: { code: 'BAD_USER_INPUT' } }],
+        );
+      return body.evidence;
+    } catch (error) {
+      if (error instanceof ApiError || attempt >= 4) {
+        say(`Upload of ${file.name}: ${error.message}`, 'error');
+        throw error;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 2000 * (attempt + 1)));
+    }
+  }
+}
+
+async function downloadEvidence(item) {
+  const response = await fetch(item.downloadUrl, { headers: { authorization: `Bearer ${sessionStorage.getItem(TOKEN_KEY)}` } });
+  if (!response.ok) return say(`Download of ${item.filename} failed (${response.status}).`, 'error');
+  const url = URL.createObjectURL(await response.blob());
+  const link = h('a', { href: url, download: item.filename });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+function evidenceSection(c) {
+  return h(
+    'section',
+    { class: 'card', id: 'evidence' },
+    h('h2', {}, 'Evidence'),
+    h(
+      'table',
+      {},
+      h(
+        'tbody',
+        {},
+        ...c.evidence.map((e) =>
+          h(
+            'tr',
+            {},
+            h('td', {}, e.kind.replaceAll('_', ' ').toLowerCase()),
+            h('td', {}, h('a', { href: '#', onclick: (ev) => (ev.preventDefault(), void downloadEvidence(e)) }, e.filename)),
+            h('td', {}, `${Math.ceil(e.size / 1024)} KiB`),
+            h('td', {}, new Date(e.uploadedAt).toLocaleDateString()),
+          ),
+        ),
+      ),
+    ),
+  );
+}
+
+function implementationSection(c, isPartner) {
+  const section = h('section', { class: 'card', id: 'implementation' }, h('h2', {}, 'Carrying out the plan'));
+  if (c.budget) {
+    section.append(
+      h('h3', {}, `Budget: ${c.budget.actual.formatted} spent of ${c.budget.planned.formatted}`),
+      h(
+        'table',
+        {},
+        h('thead', {}, h('tr', {}, ...['Component', 'Planned', 'Spent', 'Remaining'].map((t) => h('th', {}, t)))),
+        h(
+          'tbody',
+          {},
+          ...c.budget.lines.map((l) =>
+            h(
+              'tr',
+              {},
+              h('td', {}, l.component.title),
+              h('td', {}, l.planned.formatted),
+              h('td', {}, l.actual.formatted),
+              h('td', {}, l.remaining.formatted),
+            ),
+          ),
+        ),
+      ),
+    );
+  }
+  section.append(h('h3', {}, 'Progress'));
+  const updates = c.progress.edges.map(({ node: u }) =>
+    h(
+      'li',
+      { class: u.correctedBy ? 'hint' : null },
+      `${u.occurredOn} · ${u.kind.replaceAll('_', ' ').toLowerCase()}${u.component ? ` · ${u.component.title}` : ''}${u.spend ? ` · ${u.spend.amount.formatted}` : ''} — ${u.narrative}${u.correctedBy ? ' (corrected)' : ''}`,
+    ),
+  );
+  section.append(updates.length ? h('ul', { id: 'progress' }, ...updates) : h('p', {}, 'No progress yet.'));
+  if (isPartner && ['PLAN_APPROVED', 'IN_IMPLEMENTATION'].includes(c.status)) section.append(progressForm(c));
+  if (c.shipments.length || c.planInForce.components.some((k) => k.materials?.procurement === 'SHIPPED'))
+    section.append(shipmentsPart(c, isPartner));
+  return section;
+}
+
+function progressForm(c) {
+  const kind = h(
+    'select',
+    { name: 'kind', 'aria-label': 'Kind of update' },
+    ...[
+      'PURCHASE',
+      'ARRIVAL_SUPPORT',
+      'COUNSELLING',
+      'TRAINING_ATTENDANCE',
+      'TRAINING_COMPLETED',
+      'BUSINESS_STARTED',
+      'CONCERN',
+      'OTHER',
+    ].map((k) => h('option', { value: k }, k.replaceAll('_', ' ').toLowerCase())),
+  );
+  const component = h(
+    'select',
+    { name: 'component', 'aria-label': 'Plan component' },
+    h('option', { value: '' }, '(no component)'),
+    ...c.planInForce.components.map((k) => h('option', { value: k.id }, k.title)),
+  );
+  const narrative = h('textarea', { name: 'narrative', rows: 2, required: true, 'aria-label': 'What happened' });
+  const occurredOn = h('input', {
+    name: 'occurredOn',
+    type: 'date',
+    value: new Date().toISOString().slice(0, 10),
+    'aria-label': 'Day',
+  });
+  const amount = h('input', {
+    name: 'amount',
+    type: 'number',
+    min: '0',
+    placeholder: 'Spent (minor units)',
+    'aria-label': 'Amount spent in minor units',
+  });
+  const currency = h('input', { name: 'currency', value: 'EUR', maxlength: '3', 'aria-label': 'Currency' });
+  const receipt = h('input', {
+    name: 'receipt',
+    type: 'file',
+    accept: 'application/pdf,image/jpeg,image/png',
+    'aria-label': 'Receipt or invoice',
+  });
+  const form = h(
+    'form',
+    {
+      id: 'progress-form',
+      onsubmit: async (event) => {
+        event.preventDefault();
+        try {
+          const input = {
+            kind: kind.value,
+            narrative: narrative.value,
+            language: document.documentElement.lang || 'en',
+            occurredOn: occurredOn.value,
+            componentId: component.value || null,
+          };
+          if (amount.value) {
+            const file = receipt.files?.[0];
+            if (!file) return say('Spend needs its receipt or invoice.', 'error');
+            const proof = await uploadEvidence(c.id, 'RECEIPT', file);
+            input.spend = { amount: { amount: Number(amount.value), currency: currency.value.toUpperCase() }, proof: proof.id };
+          }
+          await write(
+            'Post the update',
+            `mutation ($id: ID!, $v: Int!, $input: ProgressUpdateInput!, $key: String) { postProgressUpdate(caseId: $id, input: $input, expectedVersion: $v, idempotencyKey: $key) { case { ${CASE_RESULT} } } }`,
+            { id: c.id, v: c.version, input },
+          );
+        } catch {
+          // the status bar says what went wrong
+        } finally {
+          await showCase(c.id);
+        }
+      },
+    },
+    h('h3', {}, 'Post an update'),
+    h('div', { class: 'row' }, kind, component, occurredOn),
+    narrative,
+    h('div', { class: 'row' }, amount, currency, receipt),
+    h('button', { type: 'submit' }, 'Post update'),
+  );
+  return form;
+}
+
+function shipmentsPart(c, isPartner) {
+  const part = h('div', { id: 'shipments' }, h('h3', {}, 'Shipments'));
+  const step = (s, status) => async () => {
+    const place = document.getElementById(`place-${s.id}`).value || s.destination;
+    let evidence = null;
+    if (status === 'HANDED_OVER') {
+      const file = document.getElementById(`cert-${s.id}`).files?.[0];
+      if (!file) return say('The handover needs its signed certificate.', 'error');
+      evidence = (await uploadEvidence(c.id, 'HANDOVER_CERTIFICATE', file)).id;
+    }
+    try {
+      await write(
+        `Shipment: ${status.replaceAll('_', ' ').toLowerCase()}`,
+        `mutation ($id: ID!, $v: Int!, $input: ShipmentEventInput!, $key: String) { recordShipmentEvent(caseId: $id, input: $input, expectedVersion: $v, idempotencyKey: $key) { case { ${CASE_RESULT} } } }`,
+        {
+          id: c.id,
+          v: c.version,
+          input: { shipmentId: s.id, status, at: new Date().toISOString(), place, evidence },
+        },
+      );
+    } finally {
+      await showCase(c.id);
+    }
+  };
+  for (const s of c.shipments) {
+    const last = s.events.at(-1);
+    part.append(
+      h(
+        'div',
+        { class: 'component', dataset: { shipment: s.id } },
+        h('strong', {}, `${s.component.title}: `),
+        h('span', { class: 'badge' }, s.status.replaceAll('_', ' ')),
+        ` ${s.carrier} ${s.trackingReference} → ${s.destination}${last ? ` (last: ${last.place}, ${new Date(last.at).toLocaleDateString()})` : ''}`,
+        isPartner && s.allowedNext.length
+          ? h(
+              'div',
+              { class: 'actions' },
+              h('input', { id: `place-${s.id}`, placeholder: 'Where', 'aria-label': 'Where' }),
+              s.allowedNext.includes('HANDED_OVER')
+                ? h('input', {
+                    id: `cert-${s.id}`,
+                    type: 'file',
+                    accept: 'application/pdf,image/jpeg,image/png',
+                    'aria-label': 'Handover certificate',
+                  })
+                : null,
+              ...s.allowedNext.map((status) =>
+                h(
+                  'button',
+                  { class: status === 'LOST' || status === 'RETURNED' ? 'secondary' : null, onclick: step(s, status) },
+                  status.replaceAll('_', ' ').toLowerCase(),
+                ),
+              ),
+            )
+          : null,
+      ),
+    );
+  }
+  const unshipped = c.planInForce.components.filter(
+    (k) =>
+      k.materials?.procurement === 'SHIPPED' &&
+      !c.shipments.some((s) => s.component.id === k.id && !['LOST', 'RETURNED'].includes(s.status)),
+  );
+  if (isPartner && unshipped.length) {
+    const component = h(
+      'select',
+      { 'aria-label': 'Component to ship' },
+      ...unshipped.map((k) => h('option', { value: k.id }, k.title)),
+    );
+    const fields = ['carrier', 'trackingReference', 'origin', 'destination'].map((name) =>
+      h('input', { name, placeholder: name.replace(/([A-Z])/g, ' $1').toLowerCase(), 'aria-label': name }),
+    );
+    part.append(
+      h(
+        'form',
+        {
+          id: 'order-shipment',
+          onsubmit: async (event) => {
+            event.preventDefault();
+            const [carrier, trackingReference, origin, destination] = fields.map((f) => f.value);
+            try {
+              await write(
+                'Order the shipment',
+                `mutation ($id: ID!, $v: Int!, $input: ShipmentEventInput!, $key: String) { recordShipmentEvent(caseId: $id, input: $input, expectedVersion: $v, idempotencyKey: $key) { case { ${CASE_RESULT} } } }`,
+                {
+                  id: c.id,
+                  v: c.version,
+                  input: {
+                    componentId: component.value,
+                    status: 'ORDERED',
+                    at: new Date().toISOString(),
+                    place: origin,
+                    shipment: { carrier, trackingReference, origin, destination },
+                  },
+                },
+              );
+            } finally {
+              await showCase(c.id);
+            }
+          },
+        },
+        h('h4', {}, 'Order a shipment'),
+        component,
+        h('div', { class: 'row' }, ...fields),
+        h('button', { type: 'submit' }, 'Order'),
+      ),
+    );
+  }
+  return part;
 }
 
 function planSection(c, canDraft) {
@@ -441,7 +752,11 @@ function planSection(c, canDraft) {
       : h('p', {}, 'No plan yet.'),
     plan?.totalEur ? h('p', {}, `Total: ${money(plan.totalEur)}`) : null,
   );
-  if (canDraft) section.append(planEditor(c));
+  if (canDraft) {
+    const editor = planEditor(c);
+    // An amendment is the exception: keep it folded until asked for.
+    section.append(c.plan?.status === 'APPROVED' ? h('details', {}, h('summary', {}, 'Propose an amendment'), editor) : editor);
+  }
   return section;
 }
 

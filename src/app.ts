@@ -6,6 +6,7 @@ import type { Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { ApolloServer } from '@apollo/server';
 import { expressMiddleware } from '@as-integrations/express5';
+import compression from 'compression';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
 import { RedisStore } from 'rate-limit-redis';
@@ -184,6 +185,10 @@ export async function createGateway(options: GatewayOptions) {
     });
     next();
   });
+
+  // Partners often work on slow links: compress what compresses (JSON, the portal), never
+  // the evidence files (already compressed images and PDFs, streamed as they are decrypted).
+  app.use(compression({ filter: (req, res) => !req.path.startsWith('/evidence') && compression.filter(req, res) }));
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });

@@ -36,6 +36,20 @@ describe('open endpoints', () => {
   });
 });
 
+describe('slow links', () => {
+  it('the portal and GraphQL answers are compressed for clients that accept it', async () => {
+    const script = await fetch(`${gw.url}/portal/app.js`, { headers: { 'accept-encoding': 'gzip' } });
+    expect(script.status).toBe(200);
+    expect(script.headers.get('content-encoding')).toBe('gzip');
+    const answer = await fetch(`${gw.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'accept-encoding': 'gzip', authorization: `Bearer ${gw.token('NL', 'caseworker')}` },
+      body: JSON.stringify({ query: '{ organisations { code kind name countries } contracts { id originCountries } }' }),
+    });
+    expect(answer.headers.get('content-encoding')).toBe('gzip');
+  });
+});
+
 describe('malformed requests', () => {
   it('an unknown field is BAD_USER_INPUT', async () => {
     const r = await gw.as('NL', 'caseworker').gql('{ organisations { code secretField } }');

@@ -113,3 +113,98 @@ describe('partner portal', () => {
     await expect.poll(() => page.locator('h1 .badge').textContent()).toBe('DECLINED');
   });
 });
+
+describe('partner portal: carrying out the plan', () => {
+  it('a partner posts a purchase with its receipt, orders a shipment and hands it over with the certificate', async () => {
+    const { samplePdf, samplePng } = await import('../src/seed/sample-files.ts');
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const path = await import('node:path');
+    const dir = mkdtempSync('test-results/portal-files-');
+    const receipt = path.join(dir, 'receipt.pdf');
+    const certificate = path.join(dir, 'handover.png');
+    writeFileSync(receipt, samplePdf('Receipt: sewing course'));
+    writeFileSync(certificate, samplePng());
+
+    const flow = workflow(gw, 'NL', 'P-AF-HOPE');
+    const approved = await flow.approved({
+      components: [
+        {
+          kind: 'TRAINING',
+          title: 'Sewing course',
+          cost: { amount: 50000, currency: 'EUR' },
+          training: {
+            provider: 'Institute',
+            course: 'Sewing',
+            startDate: '2027-01-10',
+            endDate: '2027-03-10',
+            certificateExpected: true,
+          },
+        },
+        {
+          kind: 'MATERIALS',
+          title: 'Sewing machine',
+          materials: {
+            supplier: 'Tools BV',
+            procurement: 'SHIPPED',
+            items: [{ description: 'Machine', quantity: 1, unitCost: { amount: 40000, currency: 'EUR' } }],
+          },
+        },
+      ],
+    });
+    await page.goto(`${gw.url}/portal/#/case/${approved.id}`);
+    await page.evaluate(
+      (t) =>
+        (globalThis as unknown as { sessionStorage: { setItem(k: string, v: string): void } }).sessionStorage.setItem(
+          'erin.token',
+          t,
+        ),
+      flow.officer.token,
+    );
+    await page.reload();
+    await expect.poll(() => page.locator('#implementation h3').first().textContent()).toContain('0.00 EUR spent of 900.00 EUR');
+
+    // A purchase for the course, with its receipt.
+    await page.selectOption('#progress-form [name=kind]', 'PURCHASE');
+    await page.selectOption('#progress-form [name=component]', { label: 'Sewing course' });
+    await page.fill('#progress-form [name=narrative]', 'Paid the course fee');
+    await page.fill('#progress-form [name=amount]', '45000');
+    await page.setInputFiles('#progress-form [name=receipt]', receipt);
+    await page.getByRole('button', { name: 'Post update' }).click();
+    await expect.poll(() => page.locator('#implementation h3').first().textContent()).toContain('450.00 EUR spent of 900.00 EUR');
+    await expect.poll(() => page.locator('#progress li').first().textContent()).toContain('Paid the course fee');
+    await expect.poll(() => page.locator('#evidence').textContent()).toContain('receipt.pdf');
+
+    // The machine is ordered, dispatched… and handed over with the signed certificate.
+    await page.fill('#order-shipment [name=carrier]', 'DHL');
+    await page.fill('#order-shipment [name=trackingReference]', 'JD0146');
+    await page.fill('#order-shipment [name=origin]', 'Rotterdam');
+    await page.fill('#order-shipment [name=destination]', 'Kabul');
+    await page.getByRole('button', { name: 'Order' }).click();
+    for (const step of ['dispatched', 'in transit', 'at customs', 'delivered']) {
+      await page.getByRole('button', { name: step, exact: true }).click();
+      await expect
+        .poll(() => page.locator('#shipments .badge').first().textContent())
+        .toBe(step.toUpperCase().replace(/ /g, ' '));
+    }
+    await page.setInputFiles('#shipments input[type=file]', certificate);
+    await page.getByRole('button', { name: 'handed over', exact: true }).click();
+    await expect.poll(() => page.locator('#shipments .badge').first().textContent()).toBe('HANDED OVER');
+    await page.screenshot({ path: 'test-results/portal-implementation.png', fullPage: true });
+
+    const { case: stored } = await flow.state.ok<{
+      case: {
+        status: string;
+        budget: { actual: { amount: number } };
+        shipments: { status: string; deliveryClosed: boolean; handoverCertificate: { kind: string } }[];
+      };
+    }>(
+      'query ($id: ID!) { case(id: $id) { status budget { actual { amount } } shipments { status deliveryClosed handoverCertificate { kind } } } }',
+      { id: approved.id },
+    );
+    expect(stored).toEqual({
+      status: 'IN_IMPLEMENTATION',
+      budget: { actual: { amount: 45000 } },
+      shipments: [{ status: 'HANDED_OVER', deliveryClosed: true, handoverCertificate: { kind: 'HANDOVER_CERTIFICATE' } }],
+    });
+  });
+});

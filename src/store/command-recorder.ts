@@ -14,7 +14,8 @@ export type RecordedQuery = {
 };
 
 const QUERY_COMMANDS = new Set(['find', 'count', 'aggregate', 'update', 'delete', 'findAndModify', 'distinct']);
-const IGNORED_COMMANDS = new Set(['ping', 'hello', 'isMaster', 'ismaster', 'endSessions', 'buildInfo', 'getMore']);
+// Driver housekeeping. getMore and killCursors do count: they are round trips a page must not need.
+const IGNORED_COMMANDS = new Set(['ping', 'hello', 'isMaster', 'ismaster', 'endSessions', 'buildInfo']);
 
 export class CommandRecorder {
   /** All commands counted, except driver housekeeping. */

@@ -439,6 +439,8 @@ export function createCaseService(deps: {
         .setOptions({ scope })
         .sort(sort)
         .limit(first + 1)
+        // One batch: the page never costs a getMore or killCursors round trip.
+        .batchSize(first + 1)
         .lean<CaseDoc[]>();
       const page = docs.slice(0, first).map(withImplementationDefaults);
       const edges = page.map((node) => ({ cursor: encodeCursor(order, node), node }));
