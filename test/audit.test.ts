@@ -1,6 +1,7 @@
 // The audit: the hash-chained log shows tampering where it happened; reads of
 // special-category data are logged (cheaply: one append per request), and the parties to
 // a case can read its trail.
+import { eventDocumentId } from '../src/events/log.ts';
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -57,7 +58,7 @@ describe('audit verify', () => {
     const db = await target.raw();
     const last = await target.services.log.lastSeq();
     const victim = last - 3;
-    await db.collection('events').updateOne({ _id: victim as never }, { $set: { 'actor.organisation': 'BE' } });
+    await db.collection('events').updateOne({ _id: eventDocumentId(victim) as never }, { $set: { 'actor.organisation': 'BE' } });
     const report = await verify(target);
     expect(report.code).toBe(1);
     expect(report.stdout).toMatch(new RegExp(`^BROKEN at event ${victim}: .*edited`));
@@ -70,14 +71,20 @@ describe('audit verify', () => {
     await flow.refer(await flow.create());
     const anchor = (await verify(target)).stdout.match(/head: (\d+:[0-9a-f]{64})/)![1]!;
     const db = await target.raw();
-    const events = db.collection<StoredEvent>('events');
+    // The raw store keeps sequence numbers as padded strings; the hash covers the number.
+    const events = db.collection<Omit<StoredEvent, '_id'> & { _id: string }>('events');
+    const read = async (seq: number): Promise<StoredEvent> => {
+      const doc = (await events.findOne({ _id: eventDocumentId(seq) }))!;
+      return { ...doc, _id: seq };
+    };
+    const write = ({ _id: seq, ...event }: StoredEvent) => events.replaceOne({ _id: eventDocumentId(seq) }, event);
     const last = await target.services.log.lastSeq();
     const victim = last - 2;
 
     // Edited and re-hashed: consistent in itself, but its successor recorded the old hash.
-    const original = (await events.findOne({ _id: victim }))!;
+    const original = await read(victim);
     const { hash: _old, ...rest } = { ...original, type: 'CaseClosed' };
-    await events.replaceOne({ _id: victim }, { ...rest, hash: hashEvent(rest) });
+    await write({ ...rest, hash: hashEvent(rest) });
     const report = await verify(target);
     expect(report.code).toBe(1);
     expect(report.stdout).toMatch(new RegExp(`^BROKEN at event ${victim}: .*re-hashed`));
@@ -85,9 +92,9 @@ describe('audit verify', () => {
     // Re-hashing every later link too makes the chain consistent again: only the anchor shows it.
     let prevHash = hashEvent(rest);
     for (let seq = victim + 1; seq <= last; seq += 1) {
-      const { hash: _h, ...e } = { ...(await events.findOne({ _id: seq }))!, prevHash };
+      const { hash: _h, ...e } = { ...(await read(seq)), prevHash };
       prevHash = hashEvent(e);
-      await events.replaceOne({ _id: seq }, { ...e, hash: prevHash });
+      await write({ ...e, hash: prevHash });
     }
     expect((await verify(target)).code).toBe(0);
     const anchored = await verify(target, ['--anchor', anchor]);
@@ -99,7 +106,7 @@ describe('audit verify', () => {
   it('reports a deleted event as missing at its position', async () => {
     const target = await startGateway();
     const victim = 5;
-    await (await target.raw()).collection('events').deleteOne({ _id: victim as never });
+    await (await target.raw()).collection('events').deleteOne({ _id: eventDocumentId(victim) as never });
     const report = await verify(target);
     expect(report.code).toBe(1);
     expect(report.stdout).toMatch(/^BROKEN at event 5: event 5 is missing/);

@@ -36,6 +36,39 @@ describe('open endpoints', () => {
   });
 });
 
+describe('persisted queries', () => {
+  it('GET /graphql runs a query by its hash once it is known (automatic persisted queries)', async () => {
+    const { createHash } = await import('node:crypto');
+    const query = '{ organisations(kind: MEMBER_STATE) { code } }';
+    const hash = createHash('sha256').update(query).digest('hex');
+    const extensions = encodeURIComponent(JSON.stringify({ persistedQuery: { version: 1, sha256Hash: hash } }));
+    const headers = { authorization: `Bearer ${gw.token('NL', 'caseworker')}`, 'apollo-require-preflight': 'true' };
+    const unknown = (await (await fetch(`${gw.url}/graphql?extensions=${extensions}`, { headers })).json()) as {
+      errors: { extensions: { code: string } }[];
+    };
+    expect(unknown.errors[0]?.extensions.code).toBe('PERSISTED_QUERY_NOT_FOUND');
+    // The client registers it once with a POST…
+    const registered = await fetch(`${gw.url}/graphql`, {
+      method: 'POST',
+      headers: { ...headers, 'content-type': 'application/json' },
+      body: JSON.stringify({ query, extensions: { persistedQuery: { version: 1, sha256Hash: hash } } }),
+    });
+    expect(registered.status).toBe(200);
+    // …then GETs it by hash, a request small enough for a slow link and cacheable by proxies.
+    const byHash = (await (await fetch(`${gw.url}/graphql?extensions=${extensions}`, { headers })).json()) as {
+      data: { organisations: unknown[] };
+    };
+    expect(byHash.data.organisations).toHaveLength(7);
+  });
+
+  it('a GET cannot run a mutation', async () => {
+    const r = await fetch(`${gw.url}/graphql?query=${encodeURIComponent('mutation { ping }')}`, {
+      headers: { authorization: `Bearer ${gw.token('NL', 'caseworker')}`, 'apollo-require-preflight': 'true' },
+    });
+    expect(r.status).toBe(405);
+  });
+});
+
 describe('slow links', () => {
   it('the portal and GraphQL answers are compressed for clients that accept it', async () => {
     const script = await fetch(`${gw.url}/portal/app.js`, { headers: { 'accept-encoding': 'gzip' } });
@@ -43,7 +76,11 @@ describe('slow links', () => {
     expect(script.headers.get('content-encoding')).toBe('gzip');
     const answer = await fetch(`${gw.url}/graphql`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'accept-encoding': 'gzip', authorization: `Bearer ${gw.token('NL', 'caseworker')}` },
+      headers: {
+        'content-type': 'application/json',
+        'accept-encoding': 'gzip',
+        authorization: `Bearer ${gw.token('NL', 'caseworker')}`,
+      },
       body: JSON.stringify({ query: '{ organisations { code kind name countries } contracts { id originCountries } }' }),
     });
     expect(answer.headers.get('content-encoding')).toBe('gzip');

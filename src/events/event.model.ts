@@ -45,7 +45,8 @@ export type StoredEvent = EventDraft & {
 
 export const eventSchema = new Schema(
   {
-    _id: { type: Number, required: true },
+    // The sequence number, zero-padded (see eventDocumentId in log.ts).
+    _id: { type: String, required: true },
     aggregateType: { type: String, required: true },
     aggregateId: { type: String, required: true },
     version: { type: Number, required: true },

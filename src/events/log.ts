@@ -6,7 +6,9 @@
 // gateway are serialised in-process (the hash chain needs the previous hash anyway);
 // another gateway instance taking our number shows up as a duplicate key on `_id`, and
 // we step forward to the newest event and try again.
-import type { Collection, Model } from 'mongoose';
+import type { Collection, Model, mongo } from 'mongoose';
+
+type FindOptions = mongo.FindOptions;
 import { isDuplicateKey, type Store } from '../store/store.ts';
 import { canonicalJson, sha256Hex } from './canonical.ts';
 import { eventSchema, GENESIS_HASH, type DocumentChange, type EventDraft, type StoredEvent } from './event.model.ts';
@@ -16,6 +18,31 @@ export class VersionConflict extends Error {
 }
 
 type Head = { seq: number; hash: string };
+
+/**
+ * How an event's sequence number is stored as its `_id`: a zero-padded string, so the
+ * order of `_id`s is the order of the log, and a lookup of one event is an equality on a
+ * string `_id`, which the embedded store answers from an index (it scans for a number).
+ */
+export const SEQ_DIGITS = 15;
+export const eventDocumentId = (seq: number): string => String(seq).padStart(SEQ_DIGITS, '0');
+
+type StoredDocument = Omit<StoredEvent, '_id'> & { _id: string };
+type Filter = Record<string, unknown>;
+
+function storedFilter(filter: Filter): Filter {
+  const id = filter._id;
+  if (id === undefined) return filter;
+  if (typeof id === 'number') return { ...filter, _id: eventDocumentId(id) };
+  const conditions: Record<string, unknown> = {};
+  for (const [op, value] of Object.entries(id as Record<string, unknown>)) {
+    conditions[op] = Array.isArray(value) ? value.map((v) => eventDocumentId(v as number)) : eventDocumentId(value as number);
+  }
+  return { ...filter, _id: conditions };
+}
+
+const toStored = (event: StoredEvent): StoredDocument => ({ ...event, _id: eventDocumentId(event._id) });
+const fromStored = (doc: StoredDocument): StoredEvent => ({ ...doc, _id: Number(doc._id) });
 
 export function hashEvent(event: Omit<StoredEvent, 'hash'>): string {
   const { _id, prevHash, ...rest } = event;
@@ -35,8 +62,21 @@ export class EventLog {
     this.model = store.model<StoredEvent>('Event', eventSchema);
   }
 
-  private get events(): Collection<StoredEvent> {
-    return this.model.collection as unknown as Collection<StoredEvent>;
+  /** The events collection, speaking sequence numbers (stored as padded strings, see eventDocumentId). */
+  private get events() {
+    const raw = this.model.collection as unknown as Collection<StoredDocument>;
+    return {
+      insertOne: (event: StoredEvent) => raw.insertOne(toStored(event)),
+      insertMany: (events: StoredEvent[], options: { ordered: boolean }) => raw.insertMany(events.map(toStored), options),
+      findOne: async (filter: Filter, options?: FindOptions): Promise<StoredEvent | null> => {
+        const doc = await raw.findOne(storedFilter(filter) as never, options);
+        return doc ? fromStored(doc) : null;
+      },
+      find: (filter: Filter, options?: FindOptions) => ({
+        toArray: async (): Promise<StoredEvent[]> =>
+          (await raw.find(storedFilter(filter) as never, options).toArray()).map(fromStored),
+      }),
+    };
   }
 
   /** Appends one event; throws VersionConflict when its aggregate version is taken. */

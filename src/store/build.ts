@@ -30,12 +30,21 @@ export class StoreBuildError extends Error {
 }
 
 /** Builds the binary if needed; resolves to true when it built. */
-export async function ensureStoreBinary(options: { force?: boolean; log?: (line: string) => void } = {}): Promise<boolean> {
+export async function ensureStoreBinary(
+  options: {
+    force?: boolean;
+    log?: (line: string) => void;
+    /** Where to look for `go` (default: PATH, then the usual install folders). */
+    searchPath?: string;
+    /** Where to write the binary (default: tools/embedded-store/bin). */
+    output?: string;
+  } = {},
+): Promise<boolean> {
   if (!options.force && storeBinaryIsCurrent()) return false;
-  const pathWithGo = [process.env.PATH ?? '', ...GO_FALLBACK_DIRS].join(path.delimiter);
+  const pathWithGo = options.searchPath ?? [process.env.PATH ?? '', ...GO_FALLBACK_DIRS].join(path.delimiter);
   options.log?.(`building the embedded store in ${STORE_SOURCE_DIR} (first run takes a minute)`);
   await new Promise<void>((resolve, reject) => {
-    const child = spawn('go', ['build', '-trimpath', '-o', STORE_BINARY, '.'], {
+    const child = spawn('go', ['build', '-trimpath', '-o', options.output ?? STORE_BINARY, '.'], {
       cwd: STORE_SOURCE_DIR,
       env: { ...process.env, PATH: pathWithGo, GOFLAGS: '-buildvcs=false', CGO_ENABLED: '0' },
       stdio: ['ignore', 'inherit', 'inherit'],

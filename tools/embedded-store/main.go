@@ -12,6 +12,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"syscall"
+	"time"
 
 	"github.com/FerretDB/FerretDB/ferretdb"
 )
@@ -57,6 +58,11 @@ func main() {
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
+
+	if *handler == "sqlite" {
+		dir, _ := filepath.Abs(*sqliteDir)
+		go keepIDIndexes(ctx, dir, 2*time.Second)
+	}
 
 	// Listening has started in New, so the URI (with the real port) is known now.
 	// The parent process reads this one line from stdout.
