@@ -70,10 +70,34 @@ type Figures = { rps: number; p50: number; p99: number; errors: number };
  */
 async function viaGateway(url: string, token: string, body: string, seconds: number, connections: number): Promise<Figures> {
   const bin = path.resolve('node_modules/.bin/autocannon');
-  const args = ['-j', '-c', String(connections), '-d', String(seconds), '-m', 'POST', '-H', 'content-type=application/json', '-H', `authorization=Bearer ${token}`, '-b', body];
+  const args = [
+    '-j',
+    '-c',
+    String(connections),
+    '-d',
+    String(seconds),
+    '-m',
+    'POST',
+    '-H',
+    'content-type=application/json',
+    '-H',
+    `authorization=Bearer ${token}`,
+    '-b',
+    body,
+  ];
   const { stdout } = await run(bin, [...args, `${url}/graphql`], { maxBuffer: 64 * 1024 * 1024 });
-  const result = JSON.parse(stdout.trim().split('\n').at(-1)!) as { requests: { average: number }; latency: { p50: number; p99: number }; errors: number; non2xx: number };
-  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, errors: result.errors + result.non2xx };
+  const result = JSON.parse(stdout.trim().split('\n').at(-1)!) as {
+    requests: { average: number };
+    latency: { p50: number; p99: number };
+    errors: number;
+    non2xx: number;
+  };
+  return {
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    errors: result.errors + result.non2xx,
+  };
 }
 
 /** Runs `op` from `connections` concurrent workers for `seconds`; the raw client's figures. */

@@ -53,6 +53,13 @@ export const badInput = (message: string, problems: FieldProblem[] = []) =>
 export const conflict = (message: string, currentVersion?: number) =>
   new AppError('CONFLICT', message, currentVersion === undefined ? {} : { currentVersion });
 
+/** The same idempotency key is being processed by another request (a retry that came too soon). */
+export const requestInProgress = () =>
+  new AppError('CONFLICT', 'A request with this idempotency key is still in progress; retry shortly with the same key.', {
+    reason: 'REQUEST_IN_PROGRESS',
+    retryAfterSeconds: 1,
+  });
+
 export const budgetExceeded = (message: string, figures: Record<string, unknown>) =>
   new AppError('BUDGET_EXCEEDED', message, { figures });
 

@@ -61,6 +61,10 @@ export class CommandExecutor {
         // A concurrent retry may have committed this key meanwhile: answer with its result.
         const committed = await this.log.findByIdempotencyKey(key).catch(() => null);
         if (committed) {
+          // Committed (by this request before its projection failed, or by a concurrent
+          // retry): finish its projection before answering, or the answer would name
+          // documents nobody can read yet.
+          await this.log.reconcile([committed]);
           await this.idempotency.complete(key, committed._id);
           return { event: committed, replayed: true };
         }

@@ -3,7 +3,7 @@
 // same key with another input is refused. A claim left pending by a crash is recovered
 // from the event log, where the write's event names the key.
 import { Schema, type Model } from 'mongoose';
-import { badInput, conflict } from '../errors.ts';
+import { badInput, requestInProgress } from '../errors.ts';
 import { isDuplicateKey, type Store } from '../store/store.ts';
 
 export type IdempotencyRecord = {
@@ -27,8 +27,12 @@ const idempotencySchema = new Schema<IdempotencyRecord>(
 );
 idempotencySchema.index({ at: 1 });
 
-/** How long a pending claim is trusted to belong to a write still in flight. */
-const PENDING_GRACE_MS = 15_000;
+/**
+ * How long a pending claim is trusted to belong to a write still in flight; after that a
+ * retry looks in the log and either answers from it or takes the claim over. Longer than
+ * a write can take (the store timeout bounds each of its round trips).
+ */
+const PENDING_GRACE_MS = 10_000;
 const POLL_MS = 50;
 const MAX_WAIT_MS = 5_000;
 
@@ -75,7 +79,7 @@ export class IdempotencyStore {
         return { kind: 'taken-over' };
       }
       if (Date.now() - started > MAX_WAIT_MS) {
-        throw conflict('A request with this idempotency key is still in progress; retry shortly.');
+        throw requestInProgress();
       }
       await new Promise((resolve) => setTimeout(resolve, POLL_MS));
     }
