@@ -106,7 +106,11 @@ async function flush(onlyId) {
       saveOutbox(outbox().filter((i) => i.id !== item.id));
       say(`Done: ${item.label}.`);
     } catch (error) {
-      const retryable = !(error instanceof ApiError) || error.code === 'STORE_UNAVAILABLE' || error.code === 'RATE_LIMITED';
+      // Unknown outcome or a busy gateway: the same key makes the retry safe.
+      const retryable =
+        !(error instanceof ApiError) ||
+        ['STORE_UNAVAILABLE', 'RATE_LIMITED', 'INTERNAL_SERVER_ERROR'].includes(error.code) ||
+        error.errors[0]?.extensions?.reason === 'REQUEST_IN_PROGRESS';
       if (retryable) {
         say(`Not sent yet (${error.message}); it will be retried with the same key.`, 'error');
         setTimeout(() => void flush(), 5000);
