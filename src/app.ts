@@ -317,6 +317,7 @@ export async function createGateway(options: GatewayOptions) {
         services,
         logger,
         maxSubscriptions: config.wsMaxSubscriptions,
+        maxConnectionsPerUser: config.wsMaxConnections,
         maxDepth: config.maxQueryDepth,
         maxCost: config.maxQueryCost,
         principalFrom,

@@ -41,7 +41,7 @@ const envSchema = z.object({
     .optional(),
   ERIN_SEED_DEMO: z.enum(['auto', 'always', 'never']).default('auto'),
   ERIN_STORE_TIMEOUT: duration.default(parseDuration('3s')),
-  ERIN_MAX_QUERY_COST: z.coerce.number().int().positive().default(5000),
+  ERIN_MAX_QUERY_COST: z.coerce.number().int().positive().default(10_000),
   ERIN_MAX_QUERY_DEPTH: z.coerce.number().int().positive().default(12),
   ERIN_RATE_LIMIT: z.coerce.number().int().positive().default(600),
   ERIN_UPLOAD_LIMIT: z.coerce
@@ -58,6 +58,7 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   ERIN_FEED_POLL_INTERVAL: duration.default(parseDuration('250ms')),
   ERIN_WS_MAX_SUBSCRIPTIONS: z.coerce.number().int().positive().max(1000).default(10),
+  ERIN_WS_MAX_CONNECTIONS: z.coerce.number().int().positive().max(10_000).default(10),
   ERIN_WEBHOOK_INTERVAL: duration.default(parseDuration('1s')),
   ERIN_WEBHOOK_TIMEOUT: duration.default(parseDuration('10s')),
   ERIN_WEBHOOK_RETRY_BASE: duration.default(parseDuration('10s')),
@@ -94,6 +95,8 @@ export type Config = {
   feedPollIntervalMs: number;
   /** Subscriptions one WebSocket connection may hold at once. */
   wsMaxSubscriptions: number;
+  /** Open WebSocket connections one user (organisation and subject) may hold at once. */
+  wsMaxConnections: number;
   webhooks: WebhookSettings;
   /** Statistics cells with fewer cases than this are suppressed. */
   statsMinCell: number;
@@ -163,6 +166,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.LOG_LEVEL,
     feedPollIntervalMs: e.ERIN_FEED_POLL_INTERVAL,
     wsMaxSubscriptions: e.ERIN_WS_MAX_SUBSCRIPTIONS,
+    wsMaxConnections: e.ERIN_WS_MAX_CONNECTIONS,
     webhooks: {
       intervalMs: e.ERIN_WEBHOOK_INTERVAL,
       timeoutMs: e.ERIN_WEBHOOK_TIMEOUT,

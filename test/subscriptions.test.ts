@@ -10,7 +10,14 @@ let second: TestGateway;
 beforeAll(async () => {
   // Instances of one deployment share the key that seals special-category data.
   const key = Buffer.alloc(32, 7).toString('base64');
-  gw = await startGateway({ env: { ERIN_WS_MAX_SUBSCRIPTIONS: '3', ERIN_FEED_POLL_INTERVAL: '50ms', ERIN_ENCRYPTION_KEY: key } });
+  gw = await startGateway({
+    env: {
+      ERIN_WS_MAX_SUBSCRIPTIONS: '3',
+      ERIN_WS_MAX_CONNECTIONS: '3',
+      ERIN_FEED_POLL_INTERVAL: '50ms',
+      ERIN_ENCRYPTION_KEY: key,
+    },
+  });
   // A second instance on the same database, as behind a load balancer.
   second = await startGateway({
     dbName: gw.dbName,
@@ -206,5 +213,36 @@ describe('subscriptions', () => {
     await query.until(() => query.failed.length > 0).catch(() => undefined);
     expect(query.failed[0]?.extensions?.code).toBe('BAD_USER_INPUT');
     await other.close();
+  });
+
+  it('one user holds a limited number of connections; another user is not affected, and a closed one frees its place', async () => {
+    const token = gw.token('NL', 'caseworker', { subject: 'many-tabs' });
+    const sockets = Array.from({ length: 3 }, () => wsClient(gw, token));
+    const subs = sockets.map((s) => s.subscribe(MY_FEED));
+    // Let the three connect (lazy clients connect on their first subscription).
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(subs.flatMap((s) => s.failed)).toEqual([]);
+    const extra = wsClient(gw, token);
+    const refused = extra.subscribe(MY_FEED);
+    await refused.until(() => extra.closes.length > 0 || refused.failed.length > 0).catch(() => undefined);
+    expect(extra.closes[0]?.code).toBe(4403);
+    await extra.close();
+
+    const colleague = wsClient(gw, gw.token('NL', 'caseworker', { subject: 'colleague' }));
+    const fine = colleague.subscribe(MY_FEED);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(colleague.closes).toEqual([]);
+    expect(fine.failed).toEqual([]);
+    await colleague.close();
+
+    await sockets[0]!.close();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const again = wsClient(gw, token);
+    const accepted = again.subscribe(MY_FEED);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(again.closes).toEqual([]);
+    expect(accepted.failed).toEqual([]);
+    await again.close();
+    for (const s of sockets.slice(1)) await s.close();
   });
 });

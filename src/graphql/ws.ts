@@ -37,6 +37,8 @@ export type SubscriptionTransportOptions = {
   services: Services;
   logger: Logger;
   maxSubscriptions: number;
+  /** Open connections one user (organisation and subject) may hold; more are refused. */
+  maxConnectionsPerUser: number;
   maxDepth: number;
   maxCost: number;
   principalFrom: (authorization: string | undefined, logger: Logger) => Promise<Principal | null>;
@@ -45,7 +47,7 @@ export type SubscriptionTransportOptions = {
   now: () => number;
 };
 
-type Connection = { id: string; principal: Principal | null; expiry: NodeJS.Timeout | undefined };
+type Connection = { id: string; principal: Principal | null; expiry: NodeJS.Timeout | undefined; user: string | undefined };
 
 const clientError = (message: string, code = 'BAD_USER_INPUT') => new GraphQLError(message, { extensions: { code } });
 
@@ -53,6 +55,8 @@ export function attachSubscriptions(server: Server, options: SubscriptionTranspo
   const { schema, services, logger, formatError } = options;
   const wss = new WebSocketServer({ server, path: '/graphql', maxPayload: 256 * 1024 });
   const connections = new WeakMap<object, Connection>();
+  // Open connections per user: one token must not hold the gateway's sockets hostage.
+  const perUser = new Map<string, number>();
 
   const format = (result: ExecutionResult) => ({
     ...result,
@@ -73,6 +77,18 @@ export function attachSubscriptions(server: Server, options: SubscriptionTranspo
           if (error instanceof AppError && error.code === 'UNAUTHENTICATED') return false;
           throw new Error(error instanceof AppError ? error.message : 'The gateway cannot take connections now; retry shortly.');
         }
+        const user = principal ? `${principal.organisation.code}:${principal.subject}` : undefined;
+        if (user) {
+          const open = perUser.get(user) ?? 0;
+          if (open >= options.maxConnectionsPerUser) {
+            logger.warn(
+              { ws: id, organisation: principal!.organisation.code, open },
+              'websocket refused: too many connections for one user',
+            );
+            return false;
+          }
+          perUser.set(user, open + 1);
+        }
         let expiry: NodeJS.Timeout | undefined;
         const token = bearerToken(authorization);
         const exp = token ? (jwt.decode(token) as { exp?: unknown } | null)?.exp : undefined;
@@ -84,7 +100,7 @@ export function attachSubscriptions(server: Server, options: SubscriptionTranspo
           );
           expiry.unref();
         }
-        connections.set(ctx, { id, principal, expiry });
+        connections.set(ctx, { id, principal, expiry, user });
         return true;
       },
       onSubscribe: (ctx, id, payload) => {
@@ -139,6 +155,11 @@ export function attachSubscriptions(server: Server, options: SubscriptionTranspo
       onClose: (ctx) => {
         const connection = connections.get(ctx);
         if (connection?.expiry) clearTimeout(connection.expiry);
+        if (connection?.user) {
+          const open = (perUser.get(connection.user) ?? 1) - 1;
+          if (open > 0) perUser.set(connection.user, open);
+          else perUser.delete(connection.user);
+        }
         connections.delete(ctx);
       },
     },
