@@ -233,7 +233,11 @@ const CASE_DETAIL = `query Case($id: ID!) {
     vulnerability { unaccompaniedMinor victimOfTrafficking medicalNeeds notes }
     consent { purpose expiresOn valid }
     entitlement { total { amount currency formatted } cashCap { formatted } }
-    plan { planVersion status summary decisionComment totalEur { formatted } components { id kind title cost { amount currency formatted } costEur { formatted } } }
+    plan { planVersion status summary decisionComment totalEur { formatted } components { id kind title cost { amount currency formatted } costEur { formatted }
+      training { provider course startDate endDate certificateExpected }
+      businessPlan { sector description location startupCosts { amount currency } expectedMonthlyIncome { amount currency } }
+      materials { supplier procurement items { description quantity unitCost { amount currency } } }
+      service { category provider description } cash { purpose } } }
     planInForce { planVersion components { id kind title materials { procurement } } }
     budget { planned { formatted } actual { formatted } remaining { formatted } lines { component { id title } planned { formatted } actual { formatted } remaining { formatted } } }
     progress(first: 20) { edges { node { id kind narrative language occurredOn component { title } spend { amount { formatted } proof { id filename } } correctedBy { id } postedBy { organisation { name } } } } }
@@ -764,30 +768,74 @@ function planSection(c, canDraft) {
   return section;
 }
 
+/** The detail fields of each kind: name, label, input type (or the options of a select), and where an existing component keeps it. */
 const KIND_FIELDS = {
   TRAINING: [
-    ['provider', 'Training provider'],
-    ['course', 'Course'],
-    ['startDate', 'Start', 'date'],
-    ['endDate', 'End', 'date'],
+    ['provider', 'Training provider', 'text', (k) => k.training?.provider],
+    ['course', 'Course', 'text', (k) => k.training?.course],
+    ['startDate', 'Start', 'date', (k) => k.training?.startDate],
+    ['endDate', 'End', 'date', (k) => k.training?.endDate],
   ],
   BUSINESS_PLAN: [
-    ['sector', 'Sector'],
-    ['description', 'Description'],
-    ['location', 'Location'],
-    ['income', 'Expected monthly income (minor units)', 'number'],
+    ['sector', 'Sector', 'text', (k) => k.businessPlan?.sector],
+    ['description', 'Description', 'text', (k) => k.businessPlan?.description],
+    ['location', 'Location', 'text', (k) => k.businessPlan?.location],
+    ['income', 'Expected monthly income (minor units)', 'number', (k) => k.businessPlan?.expectedMonthlyIncome.amount],
   ],
   MATERIALS: [
-    ['item', 'Item'],
-    ['quantity', 'Quantity', 'number'],
-    ['supplier', 'Supplier'],
+    ['item', 'Item', 'text', (k) => k.materials?.items[0]?.description],
+    ['quantity', 'Quantity', 'number', (k) => k.materials?.items[0]?.quantity],
+    ['supplier', 'Supplier', 'text', (k) => k.materials?.supplier],
+    ['procurement', 'Procurement', ['LOCAL', 'SHIPPED'], (k) => k.materials?.procurement],
   ],
   SERVICE: [
-    ['provider', 'Provider'],
-    ['description', 'Description'],
+    [
+      'category',
+      'Category',
+      ['HOUSING', 'MEDICAL', 'SCHOOLING', 'PSYCHOSOCIAL', 'JOB_PLACEMENT', 'LEGAL', 'OTHER'],
+      (k) => k.service?.category,
+    ],
+    ['provider', 'Provider', 'text', (k) => k.service?.provider],
+    ['description', 'Description', 'text', (k) => k.service?.description],
   ],
-  CASH: [['purpose', 'Purpose']],
+  CASH: [['purpose', 'Purpose', 'text', (k) => k.cash?.purpose]],
 };
+
+/** A component as shown, turned back into the input that would save it unchanged. */
+function componentAsInput(k) {
+  const money = (m) => ({ amount: m.amount, currency: m.currency });
+  const base = { id: k.id, kind: k.kind, title: k.title };
+  switch (k.kind) {
+    case 'TRAINING':
+      return { ...base, cost: money(k.cost), training: { ...k.training } };
+    case 'BUSINESS_PLAN':
+      return {
+        ...base,
+        businessPlan: {
+          ...k.businessPlan,
+          startupCosts: money(k.businessPlan.startupCosts),
+          expectedMonthlyIncome: money(k.businessPlan.expectedMonthlyIncome),
+        },
+      };
+    case 'MATERIALS':
+      return {
+        ...base,
+        materials: {
+          supplier: k.materials.supplier,
+          procurement: k.materials.procurement,
+          items: k.materials.items.map((i) => ({
+            description: i.description,
+            quantity: i.quantity,
+            unitCost: money(i.unitCost),
+          })),
+        },
+      };
+    case 'SERVICE':
+      return { ...base, cost: money(k.cost), service: { ...k.service } };
+    default:
+      return { ...base, cost: money(k.cost), cash: { ...k.cash } };
+  }
+}
 
 function planEditor(c) {
   const list = h('div', {});
@@ -816,19 +864,32 @@ function planEditor(c) {
     const details = h('div', { class: 'row' });
     const renderDetails = () =>
       details.replaceChildren(
-        ...KIND_FIELDS[kind.value].map(([name, label, type]) =>
-          h('input', { name, type: type ?? 'text', placeholder: label, 'aria-label': label }),
-        ),
+        ...KIND_FIELDS[kind.value].map(([name, label, type, from]) => {
+          const current = existing && existing.kind === kind.value ? from(existing) : undefined;
+          return Array.isArray(type)
+            ? h(
+                'select',
+                { name, 'aria-label': label },
+                ...type.map((o) => h('option', { value: o, selected: o === current }, o.replaceAll('_', ' ').toLowerCase())),
+              )
+            : h('input', { name, type, placeholder: label, 'aria-label': label, value: current ?? '' });
+        }),
       );
     kind.addEventListener('change', renderDetails);
     renderDetails();
     const box = h(
       'div',
-      { class: 'component', dataset: { id: existing?.id ?? '' } },
+      {
+        class: 'component',
+        dataset: { id: existing?.id ?? '', original: existing ? JSON.stringify(componentAsInput(existing)) : '' },
+      },
       h('div', { class: 'row' }, kind, title, amount, currency),
       details,
       h('button', { type: 'button', class: 'secondary', onclick: () => box.remove() }, 'Remove'),
     );
+    // Any edit makes the box the source of the component (see componentInput).
+    box.addEventListener('input', () => (box.dataset.dirty = 'true'));
+    box.addEventListener('change', () => (box.dataset.dirty = 'true'));
     list.append(box);
   };
   const form = h(
@@ -873,6 +934,8 @@ function planEditor(c) {
 }
 
 function componentInput(box) {
+  // A component nobody touched is saved exactly as it was (the simple form cannot show, say, several items).
+  if (box.dataset.original && box.dataset.dirty !== 'true') return JSON.parse(box.dataset.original);
   const value = (name) => box.querySelector(`[name=${name}]`)?.value ?? '';
   const kind = value('kind');
   const cost = { amount: Number(value('amount') || 0), currency: value('currency').toUpperCase() || 'EUR' };
@@ -914,12 +977,16 @@ function componentInput(box) {
             },
           ],
           supplier: value('supplier'),
-          procurement: 'LOCAL',
+          procurement: value('procurement') || 'LOCAL',
         },
       };
     }
     case 'SERVICE':
-      return { ...base, cost, service: { category: 'OTHER', provider: value('provider'), description: value('description') } };
+      return {
+        ...base,
+        cost,
+        service: { category: value('category') || 'OTHER', provider: value('provider'), description: value('description') },
+      };
     default:
       return { ...base, cost, cash: { purpose: value('purpose') } };
   }

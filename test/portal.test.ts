@@ -208,3 +208,79 @@ describe('partner portal: carrying out the plan', () => {
     });
   });
 });
+
+describe('partner portal: amendments', () => {
+  it('an amendment keeps the components nobody touched exactly as they were, shipped materials included', async () => {
+    const flow = workflow(gw, 'NL', 'P-AF-HOPE');
+    const approved = await flow.approved({
+      components: [
+        {
+          kind: 'TRAINING',
+          title: 'Sewing course',
+          cost: { amount: 50000, currency: 'EUR' },
+          training: {
+            provider: 'Institute',
+            course: 'Sewing',
+            startDate: '2027-01-10',
+            endDate: '2027-03-10',
+            certificateExpected: true,
+          },
+        },
+        {
+          kind: 'MATERIALS',
+          title: 'Machines',
+          materials: {
+            supplier: 'Tools BV',
+            procurement: 'SHIPPED',
+            items: [
+              { description: 'Machine', quantity: 2, unitCost: { amount: 30000, currency: 'EUR' } },
+              { description: 'Thread', quantity: 10, unitCost: { amount: 500, currency: 'EUR' } },
+            ],
+          },
+        },
+      ],
+    });
+    await page.goto(`${gw.url}/portal/#/case/${approved.id}`);
+    await page.evaluate(
+      (t) =>
+        (globalThis as unknown as { sessionStorage: { setItem(k: string, v: string): void } }).sessionStorage.setItem(
+          'erin.token',
+          t,
+        ),
+      flow.officer.token,
+    );
+    await page.reload();
+    await page.locator('#plan summary').click();
+    // Only the course's cost changes.
+    await page.locator('#plan .component').first().locator('[name=amount]').fill('60000');
+    await page.getByRole('button', { name: 'Save draft' }).click();
+    await expect.poll(() => page.locator('#plan h2').textContent()).toContain('version 2 — draft');
+    const { case: stored } = await flow.state.ok<{
+      case: { plan: { components: { kind: string; cost: { amount: number }; training: unknown; materials: unknown }[] } };
+    }>(
+      'query ($id: ID!) { case(id: $id) { plan { components { kind cost { amount } training { provider startDate } materials { procurement supplier items { description quantity } } } } } }',
+      { id: approved.id },
+    );
+    expect(stored.plan.components).toEqual([
+      {
+        kind: 'TRAINING',
+        cost: { amount: 60000 },
+        training: { provider: 'Institute', startDate: '2027-01-10' },
+        materials: null,
+      },
+      {
+        kind: 'MATERIALS',
+        cost: { amount: 65000 },
+        training: null,
+        materials: {
+          procurement: 'SHIPPED',
+          supplier: 'Tools BV',
+          items: [
+            { description: 'Machine', quantity: 2 },
+            { description: 'Thread', quantity: 10 },
+          ],
+        },
+      },
+    ]);
+  });
+});
