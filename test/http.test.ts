@@ -28,6 +28,16 @@ describe('open endpoints', () => {
     expect(text).toMatch(/erin_store_commands_total\{command="find"\} \d+/);
   });
 
+  it('client-chosen operation names cannot grow the metrics without bound', async () => {
+    const client = gw.as('NL', 'caseworker');
+    for (let i = 0; i < 260; i += 1) await client.gql(`query Flood${i} { ping }`);
+    await client.gql('query Weird$name { ping }').catch(() => undefined);
+    const text = await (await fetch(`${gw.url}/metrics`)).text();
+    const names = new Set([...text.matchAll(/erin_graphql_operations_total\{operation="([^"]+)"/g)].map((m) => m[1]));
+    expect(names.size).toBeLessThanOrEqual(202);
+    expect(names).toContain('other');
+  });
+
   it('every response carries a request id, and a sane one given by the client is kept', async () => {
     const given = await fetch(`${gw.url}/healthz`, { headers: { 'x-request-id': 'abc-123' } });
     expect(given.headers.get('x-request-id')).toBe('abc-123');

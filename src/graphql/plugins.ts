@@ -149,6 +149,20 @@ export function accessAuditPlugin(logger: Logger): ApolloServerPlugin<Context> {
   };
 }
 
+/**
+ * Operation names are chosen by clients: as metric labels they are capped (a bounded set of
+ * plausible names, then `other`), so nobody can grow the metrics without bound.
+ */
+const MAX_OPERATION_LABELS = 200;
+const operationLabels = new Set<string>();
+function metricName(operationName: string | null | undefined): string {
+  if (!operationName) return 'anonymous';
+  if (operationLabels.has(operationName)) return operationName;
+  if (!/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(operationName) || operationLabels.size >= MAX_OPERATION_LABELS) return 'other';
+  operationLabels.add(operationName);
+  return operationName;
+}
+
 /** Per-operation metrics and one log line per operation (names and codes, never variables). */
 export function observabilityPlugin(metrics: Metrics): ApolloServerPlugin<Context> {
   return {
@@ -158,7 +172,7 @@ export function observabilityPlugin(metrics: Metrics): ApolloServerPlugin<Contex
         async willSendResponse({ operationName, operation, errors, response }) {
           const seconds = Number(process.hrtime.bigint() - started) / 1e9;
           const type = operation?.operation ?? 'unknown';
-          const name = operationName ?? 'anonymous';
+          const name = metricName(operationName);
           const singleErrors = response.body.kind === 'single' ? response.body.singleResult.errors : undefined;
           const firstCode = (singleErrors?.[0]?.extensions?.code as string | undefined) ?? (errors?.[0] ? 'ERROR' : undefined);
           metrics.graphqlOperations.inc({ operation: name, type, outcome: firstCode ?? 'ok' });
