@@ -34,6 +34,33 @@ afterAll(async () => {
   await gw?.close();
 });
 
+const sewingCourse = {
+  kind: 'TRAINING',
+  title: 'Sewing course',
+  cost: { amount: 50000, currency: 'EUR' },
+  training: {
+    provider: 'Institute',
+    course: 'Sewing',
+    startDate: '2027-01-10',
+    endDate: '2027-03-10',
+    certificateExpected: true,
+  },
+};
+
+/** Opens a case in the portal, signed in with a token (as if pasted earlier in this tab). */
+async function openCase(caseId: string, token: string): Promise<void> {
+  await page.goto(`${gw.url}/portal/#/case/${caseId}`);
+  await page.evaluate(
+    (t) =>
+      (globalThis as unknown as { sessionStorage: { setItem(k: string, v: string): void } }).sessionStorage.setItem(
+        'erin.token',
+        t,
+      ),
+    token,
+  );
+  await page.reload();
+}
+
 describe('partner portal', () => {
   it('a partner officer answers a referral, confirms arrival, drafts and submits a plan', async () => {
     const flow = workflow(gw, 'NL', 'P-AF-HOPE');
@@ -128,18 +155,7 @@ describe('partner portal: carrying out the plan', () => {
     const flow = workflow(gw, 'NL', 'P-AF-HOPE');
     const approved = await flow.approved({
       components: [
-        {
-          kind: 'TRAINING',
-          title: 'Sewing course',
-          cost: { amount: 50000, currency: 'EUR' },
-          training: {
-            provider: 'Institute',
-            course: 'Sewing',
-            startDate: '2027-01-10',
-            endDate: '2027-03-10',
-            certificateExpected: true,
-          },
-        },
+        sewingCourse,
         {
           kind: 'MATERIALS',
           title: 'Sewing machine',
@@ -151,16 +167,7 @@ describe('partner portal: carrying out the plan', () => {
         },
       ],
     });
-    await page.goto(`${gw.url}/portal/#/case/${approved.id}`);
-    await page.evaluate(
-      (t) =>
-        (globalThis as unknown as { sessionStorage: { setItem(k: string, v: string): void } }).sessionStorage.setItem(
-          'erin.token',
-          t,
-        ),
-      flow.officer.token,
-    );
-    await page.reload();
+    await openCase(approved.id, flow.officer.token);
     await expect.poll(() => page.locator('#implementation h3').first().textContent()).toContain('0.00 EUR spent of 900.00 EUR');
 
     // A purchase for the course, with its receipt.
@@ -214,18 +221,7 @@ describe('partner portal: amendments', () => {
     const flow = workflow(gw, 'NL', 'P-AF-HOPE');
     const approved = await flow.approved({
       components: [
-        {
-          kind: 'TRAINING',
-          title: 'Sewing course',
-          cost: { amount: 50000, currency: 'EUR' },
-          training: {
-            provider: 'Institute',
-            course: 'Sewing',
-            startDate: '2027-01-10',
-            endDate: '2027-03-10',
-            certificateExpected: true,
-          },
-        },
+        sewingCourse,
         {
           kind: 'MATERIALS',
           title: 'Machines',
@@ -240,16 +236,7 @@ describe('partner portal: amendments', () => {
         },
       ],
     });
-    await page.goto(`${gw.url}/portal/#/case/${approved.id}`);
-    await page.evaluate(
-      (t) =>
-        (globalThis as unknown as { sessionStorage: { setItem(k: string, v: string): void } }).sessionStorage.setItem(
-          'erin.token',
-          t,
-        ),
-      flow.officer.token,
-    );
-    await page.reload();
+    await openCase(approved.id, flow.officer.token);
     await page.locator('#plan summary').click();
     // Only the course's cost changes.
     await page.locator('#plan .component').first().locator('[name=amount]').fill('60000');
