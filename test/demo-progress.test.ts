@@ -1,6 +1,7 @@
 // The demo data past plan approval: cases in implementation, final-reported and closed,
 // every kind of progress, shipments in every state, evidence, surveys, overdue deadlines;
 // loaded twice, it adds nothing the second time.
+import { PROGRESS_KINDS } from '../src/modules/progress/progress.model.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedDemoProgress } from '../src/seed/demo-progress.ts';
 import { clockAt, startGateway, type TestGateway } from './helpers/gateway.ts';
@@ -23,19 +24,7 @@ describe('demo progress', () => {
       ['ORDERED', 'DISPATCHED', 'IN_TRANSIT', 'AT_CUSTOMS', 'DELIVERED', 'HANDED_OVER', 'LOST', 'RETURNED'].sort(),
     );
     const kinds = await db.collection('progress_updates').distinct('kind');
-    expect(kinds.sort()).toEqual(
-      [
-        'ARRIVAL_SUPPORT',
-        'COUNSELLING',
-        'PURCHASE',
-        'TRAINING_ATTENDANCE',
-        'TRAINING_COMPLETED',
-        'BUSINESS_STARTED',
-        'MONITORING_VISIT',
-        'CONCERN',
-        'OTHER',
-      ].sort(),
-    );
+    expect(kinds.sort()).toEqual([...PROGRESS_KINDS].sort());
     expect(await db.collection('progress_updates').countDocuments({ corrects: { $ne: null } })).toBeGreaterThan(0);
     expect((await db.collection('cases').distinct('status')).sort()).toEqual(
       ['ARRIVED', 'PLAN_APPROVED', 'IN_IMPLEMENTATION', 'FINAL_REPORTED', 'CLOSED'].sort(),

@@ -272,6 +272,19 @@ export class EventLog {
    * is written only over its previous version, so a replay never moves one backwards.
    */
   async applyChanges(changes: DocumentChange[]): Promise<void> {
+    // Only new documents (a bulk import, say): order does not matter, one insert per collection.
+    if (changes.length > 1 && changes.every((c) => c.doc.version === 1)) {
+      const byCollection = new Map<string, DocumentChange['doc'][]>();
+      for (const { collection, doc } of changes) byCollection.set(collection, [...(byCollection.get(collection) ?? []), doc]);
+      for (const [name, docs] of byCollection) {
+        try {
+          await this.store.connection.collection(name).insertMany(docs as never[], { ordered: false });
+        } catch (error) {
+          if (!isDuplicateKey(error)) throw error; // projected before: the rest went in
+        }
+      }
+      return;
+    }
     for (const change of changes) {
       const collection = this.store.connection.collection(change.collection);
       const { doc } = change;

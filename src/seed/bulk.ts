@@ -3,6 +3,7 @@
 // deterministically from their number, written in batches: one `CaseImported` event per
 // case (appended in one insert per batch, still hash-chained and gap-free) and its
 // documents. Case ids derive from the number, so a second run finds them and adds nothing.
+import { caseParties } from '../auth/policy.ts';
 import { SYSTEM_PRINCIPAL } from '../auth/principal.ts';
 import type { EventDraft } from '../events/event.model.ts';
 import { VersionConflict } from '../events/log.ts';
@@ -148,20 +149,15 @@ export async function seedBulkCases(
       version: 1,
       type: 'CaseImported',
       actor: { subject: 'bulk-seed', organisation: 'SYSTEM', roles: [] },
-      audience: g.case.sharedWithPartner && g.case.partner ? [g.case.memberState, g.case.partner] : [g.case.memberState],
+      audience: caseParties(g.case),
       data: { source: 'erin seed --cases' },
       changes: [{ collection: 'cases', doc: g.case as never }, ...g.plans.map((p) => ({ collection: 'plans', doc: p as never }))],
       idempotencyKey: null,
     }));
     const appended = await appendSkippingExisting(services, drafts);
-    const committed = new Set(appended.map((e) => e.aggregateId));
-    const cases = generated.filter((g) => committed.has(g.case._id));
-    await services.cases.importDocuments(
-      cases.map((g) => g.case),
-      cases.flatMap((g) => g.plans),
-    );
-    report.created += cases.length;
-    report.existing += generated.length - cases.length;
+    await services.log.applyChanges(appended.flatMap((e) => e.changes));
+    report.created += appended.length;
+    report.existing += generated.length - appended.length;
     options.onProgress?.(Math.min(start + batchSize - 1, total));
   }
   return report;

@@ -150,10 +150,6 @@ export type CaseDecision = { type: string; next: CaseDoc; data?: Record<string, 
 
 export type CaseService = ReturnType<typeof createCaseService>;
 
-function ignoreDuplicates(error: unknown): void {
-  if (!isDuplicateKey(error)) throw error;
-}
-
 export function createCaseService(deps: {
   store: Store;
   executor: CommandExecutor;
@@ -499,11 +495,6 @@ export function createCaseService(deps: {
         .setOptions({ scope: SYSTEM })
         .lean<{ _id: string }[]>();
       return docs.map((d) => d._id);
-    },
-    /** Writes the documents of events appended by a bulk import (their projection). */
-    async importDocuments(cases: CaseDoc[], plans: PlanDoc[]): Promise<void> {
-      if (cases.length > 0) await Cases.collection.insertMany(cases as never[], { ordered: false }).catch(ignoreDuplicates);
-      if (plans.length > 0) await Plans.collection.insertMany(plans as never[], { ordered: false }).catch(ignoreDuplicates);
     },
     sealVulnerability,
     sealNeeds,
