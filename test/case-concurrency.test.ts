@@ -1,6 +1,6 @@
 // Conflicting writes on one case, as two offices on slow links would make them.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { verifyChain } from '../src/events/log.ts';
+import { AlreadyCommitted, verifyChain } from '../src/events/log.ts';
 import { codes, startGateway, type TestGateway } from './helpers/gateway.ts';
 import { CASE_FIELDS, caseInput, CREATE_CASE, trainingComponent, workflow, type CaseView } from './helpers/factories.ts';
 
@@ -99,6 +99,60 @@ describe('optimistic concurrency', () => {
       k: 'draft-once-0001',
     });
     expect(late.data).toEqual(results[0]!.data);
+  });
+
+  it('a write whose idempotency record was lost is still applied once: the log itself refuses the key twice', async () => {
+    // What a crash between the commit and its answer can leave (or a purge of old records):
+    // the event is in the log, the idempotency record is not.
+    const officer = gw.as('NL', 'caseworker');
+    const input = caseInput();
+    const first = await officer.ok<{ createCase: CaseView }>(CREATE_CASE, { input, key: 'intake-lost-claim-01' });
+    const db = await gw.raw();
+    expect((await db.collection('idempotency').deleteOne({ _id: 'NL:intake-lost-claim-01' as never })).deletedCount).toBe(1);
+    const retried = await officer.ok<{ createCase: CaseView }>(CREATE_CASE, { input, key: 'intake-lost-claim-01' });
+    expect(retried.createCase.id).toBe(first.createCase.id);
+    const created = (await gw.services.log.page(0, 100_000)).filter((e) => e.idempotencyKey === 'NL:intake-lost-claim-01');
+    expect(created).toHaveLength(1);
+
+    // An update retried the same way gets its first answer, not a conflict with its own write.
+    const flow = workflow(gw);
+    const arrived = await flow.arrived();
+    const vars = { id: arrived.id, v: arrived.version, p: { components: [trainingComponent(1234)] }, k: 'draft-lost-claim-01' };
+    const saved = await flow.officer.ok<{ saveDraftPlan: CaseView }>(SAVE, vars);
+    await db.collection('idempotency').deleteOne({ _id: 'NL:draft-lost-claim-01' as never });
+    const again = await flow.officer.gql<{ saveDraftPlan: CaseView }>(SAVE, vars);
+    expect(again.errors).toBeUndefined();
+    expect(again.data?.saveDraftPlan).toEqual(saved.saveDraftPlan);
+    expect((await gw.services.log.history(arrived.id)).filter((e) => e.type === 'PlanDraftSaved')).toHaveLength(1);
+  });
+
+  it('two gateways appending events for one request key at once: the store takes one', async () => {
+    const other = await startGateway({ dbName: gw.dbName, dataDir: gw.dataDir, seed: false });
+    try {
+      const draft = (aggregateId: string) => ({
+        aggregateType: 'Probe',
+        aggregateId,
+        version: 1,
+        type: 'ProbeRecorded',
+        actor: { subject: 'test', organisation: 'NL', roles: [] },
+        audience: ['NL'],
+        data: {},
+        changes: [],
+        idempotencyKey: 'NL:probe-request-01',
+      });
+      const results = await Promise.allSettled([
+        gw.services.log.append(draft('probe-a')),
+        other.services.log.append(draft('probe-b')),
+      ]);
+      expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+      const refused = results.find((r) => r.status === 'rejected');
+      expect(refused?.reason).toBeInstanceOf(AlreadyCommitted);
+      const winner = results.find((r) => r.status === 'fulfilled')!.value;
+      expect((refused?.reason as AlreadyCommitted).event._id).toBe(winner._id);
+      expect((await verifyChain(gw.services.log)).broken).toBeUndefined();
+    } finally {
+      await other.close();
+    }
   });
 
   it('an idempotency key is per organisation: two states may use the same key for different cases', async () => {

@@ -1,6 +1,8 @@
 // The event log: one document per accepted write, `_id` = its gap-free sequence number.
-// Inserting an event is the write's commit point. Two unique claims make it safe on a
-// store without transactions: the sequence (`_id`) and the aggregate's next version.
+// Inserting an event is the write's commit point. Three unique claims make it safe on a
+// store without transactions: the sequence (`_id`), the aggregate's next version, and the
+// request (`requestKey`), so a request retried with its idempotency key commits once
+// whatever happened to its earlier attempts.
 import { Schema } from 'mongoose';
 
 export const AUDIENCE_EVERYONE = '*';
@@ -57,6 +59,8 @@ export const eventSchema = new Schema(
     data: { type: Schema.Types.Mixed },
     changes: { type: Schema.Types.Mixed },
     idempotencyKey: { type: String, default: null },
+    // Stored only (see requestKeyOf in log.ts): the idempotency key, or `#<seq>` without one.
+    requestKey: { type: String, required: true },
     caseId: { type: String, default: null },
     prevHash: { type: String, required: true },
     hash: { type: String, required: true },
@@ -68,7 +72,11 @@ export const eventSchema = new Schema(
 eventSchema.index({ aggregateType: 1, aggregateId: 1, version: 1 }, { unique: true });
 // The change feed and subscriptions: an organisation's events in log order.
 eventSchema.index({ audience: 1, _id: 1 });
-// Recovery of an interrupted idempotent write.
+// The request claim: a second event for the same idempotency key is refused by the store,
+// so no timing (a crash, a lost answer, a slow first attempt) can apply a request twice.
+// Every event sets it (`#<seq>` without a key): MongoDB would collide on a missing field.
+eventSchema.index({ requestKey: 1 }, { unique: true });
+// Finding the events of idempotent writes by prefix (the demo seed's own keys).
 eventSchema.index({ idempotencyKey: 1 });
 // Aggregate history, and a case's audit trail (its own events, its records', its reads).
 eventSchema.index({ aggregateId: 1, _id: 1 });

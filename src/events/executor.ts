@@ -8,7 +8,7 @@ import { idempotencyKey as idempotencyKeySchema, parseInput } from '../validatio
 import { canonicalJson, sha256Hex } from './canonical.ts';
 import type { EventDraft, StoredEvent } from './event.model.ts';
 import type { IdempotencyStore } from './idempotency.ts';
-import { VersionConflict, type EventLog } from './log.ts';
+import { AlreadyCommitted, VersionConflict, type EventLog } from './log.ts';
 
 export type Decision = Omit<EventDraft, 'actor' | 'idempotencyKey'>;
 
@@ -58,8 +58,10 @@ export class CommandExecutor {
       return { event, replayed: false };
     } catch (error) {
       if (key) {
-        // A concurrent retry may have committed this key meanwhile: answer with its result.
-        const committed = await this.log.findByIdempotencyKey(key).catch(() => null);
+        // Committed before (the log refused a second event for the key), or by a concurrent
+        // retry meanwhile, or by this attempt before an error: answer with that result.
+        const committed =
+          error instanceof AlreadyCommitted ? error.event : await this.log.findByIdempotencyKey(key).catch(() => null);
         if (committed) {
           // Committed (by this request before its projection failed, or by a concurrent
           // retry): finish its projection before answering, or the answer would name
@@ -68,6 +70,9 @@ export class CommandExecutor {
           await this.idempotency.complete(key, committed._id);
           return { event: committed, replayed: true };
         }
+        // Not in the log (or the log could not be read): free the claim so the client can
+        // retry at once. Releasing is safe even if the write did commit unseen: the log's
+        // unique request claim refuses it a second time, and the retry is answered from it.
         await this.idempotency.release(key).catch(() => undefined);
       }
       throw error;

@@ -1,7 +1,9 @@
 // Idempotency keys: a write that carries a key claims `<organisation>:<key>` by an insert
 // (atomic on both stores). A retry with the same key and input gets the first result; the
 // same key with another input is refused. A claim left pending by a crash is recovered
-// from the event log, where the write's event names the key.
+// from the event log, where the write's event names the key. This record is the fast path
+// and the input check; that a request commits at most once is the event log's own unique
+// request claim (see event.model.ts), which holds whatever timing the claims here meet.
 import { Schema, type Model } from 'mongoose';
 import { badInput, requestInProgress } from '../errors.ts';
 import { isDuplicateKey, type Store } from '../store/store.ts';

@@ -17,6 +17,14 @@ export class VersionConflict extends Error {
   override name = 'VersionConflict';
 }
 
+/** The request's idempotency key is already in the log: it was committed before. */
+export class AlreadyCommitted extends Error {
+  override name = 'AlreadyCommitted';
+  constructor(readonly event: StoredEvent) {
+    super(`request ${event.idempotencyKey ?? ''} was committed as event ${event._id}`);
+  }
+}
+
 type Head = { seq: number; hash: string };
 
 /**
@@ -27,7 +35,7 @@ type Head = { seq: number; hash: string };
 export const SEQ_DIGITS = 15;
 export const eventDocumentId = (seq: number): string => String(seq).padStart(SEQ_DIGITS, '0');
 
-type StoredDocument = Omit<StoredEvent, '_id'> & { _id: string };
+type StoredDocument = Omit<StoredEvent, '_id'> & { _id: string; requestKey: string };
 type Filter = Record<string, unknown>;
 
 function storedFilter(filter: Filter): Filter {
@@ -41,8 +49,17 @@ function storedFilter(filter: Filter): Filter {
   return { ...filter, _id: conditions };
 }
 
-const toStored = (event: StoredEvent): StoredDocument => ({ ...event, _id: eventDocumentId(event._id) });
-const fromStored = (doc: StoredDocument): StoredEvent => ({ ...doc, _id: Number(doc._id) });
+/**
+ * The stored request claim: the idempotency key, or `#<seq>` for a write without one (never
+ * an organisation-prefixed key). Derived from hashed fields, so it is not hashed itself.
+ */
+const requestKeyOf = (event: StoredEvent): string => event.idempotencyKey ?? `#${eventDocumentId(event._id)}`;
+const toStored = (event: StoredEvent): StoredDocument => ({
+  ...event,
+  _id: eventDocumentId(event._id),
+  requestKey: requestKeyOf(event),
+});
+const fromStored = ({ requestKey: _claim, ...doc }: StoredDocument): StoredEvent => ({ ...doc, _id: Number(doc._id) });
 
 export function hashEvent(event: Omit<StoredEvent, 'hash'>): string {
   const { _id, prevHash, ...rest } = event;
@@ -105,6 +122,7 @@ export class EventLog {
       } catch (error) {
         this.head = undefined;
         if (!isDuplicateKey(error)) throw error;
+        await this.refuseRecommit(draft);
         const taken = await this.events.findOne({ _id: event._id });
         if (!taken) throw new VersionConflict(); // the sequence was free: the version was not
         if (
@@ -168,12 +186,20 @@ export class EventLog {
         const inserted = batch.filter((e) => ours.has(e._id));
         appended.push(...inserted);
         const refused = batch[inserted.length];
+        if (refused) await this.refuseRecommit(refused);
         if (refused && !stored.some((s) => s._id === refused._id)) throw new VersionConflict();
         rest = rest.slice(inserted.length);
       }
     }
     if (rest.length > 0) throw new Error('event append did not converge');
     return appended;
+  }
+
+  /** After a refused insert: throws AlreadyCommitted when the refusal was the request claim. */
+  private async refuseRecommit(draft: EventDraft): Promise<void> {
+    if (!draft.idempotencyKey) return;
+    const earlier = await this.findByIdempotencyKey(draft.idempotencyKey);
+    if (earlier) throw new AlreadyCommitted(earlier);
   }
 
   /**
@@ -244,7 +270,7 @@ export class EventLog {
   }
 
   async findByIdempotencyKey(key: string): Promise<StoredEvent | null> {
-    return this.events.findOne({ idempotencyKey: key });
+    return this.events.findOne({ requestKey: key });
   }
 
   /**
