@@ -71,13 +71,14 @@ describe('audit verify', () => {
     await flow.refer(await flow.create());
     const anchor = (await verify(target)).stdout.match(/head: (\d+:[0-9a-f]{64})/)![1]!;
     const db = await target.raw();
-    // The raw store keeps sequence numbers as padded strings; the hash covers the number.
-    const events = db.collection<Omit<StoredEvent, '_id'> & { _id: string }>('events');
+    // The raw store keeps sequence numbers as padded strings, and a request claim derived from
+    // hashed fields; the hash covers the number and not the claim, as an attacker reading this code knows.
+    const events = db.collection<Omit<StoredEvent, '_id'> & { _id: string; requestKey?: string }>('events');
     const read = async (seq: number): Promise<StoredEvent> => {
-      const doc = (await events.findOne({ _id: eventDocumentId(seq) }))!;
+      const { requestKey: _claim, ...doc } = (await events.findOne({ _id: eventDocumentId(seq) }))!;
       return { ...doc, _id: seq };
     };
-    const write = ({ _id: seq, ...event }: StoredEvent) => events.replaceOne({ _id: eventDocumentId(seq) }, event);
+    const write = ({ _id: seq, ...event }: StoredEvent) => events.updateOne({ _id: eventDocumentId(seq) }, { $set: event });
     const last = await target.services.log.lastSeq();
     const victim = last - 2;
 
