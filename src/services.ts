@@ -81,7 +81,7 @@ export function createServices(deps: ServiceDeps) {
   const log = new EventLog(store);
   log.now = () => clock.now();
   const idempotency = new IdempotencyStore(store);
-  const executor = new CommandExecutor(log, idempotency, logger.child({ module: 'executor' }));
+  const executor = new CommandExecutor(log, idempotency, sealer, logger.child({ module: 'executor' }));
   const organisations = createOrganisationService({ store, executor, clock });
   const rates = createRateService({ store, executor, clock });
   const planDeadlines = createDeadlinePlanner({

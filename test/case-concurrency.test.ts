@@ -113,6 +113,16 @@ describe('optimistic concurrency', () => {
     expect(retried.createCase.id).toBe(first.createCase.id);
     const created = (await gw.services.log.page(0, 100_000)).filter((e) => e.idempotencyKey === 'NL:intake-lost-claim-01');
     expect(created).toHaveLength(1);
+    // The key reused for another request is refused, not answered with the first request's case.
+    await db.collection('idempotency').deleteOne({ _id: 'NL:intake-lost-claim-01' as never });
+    const before = await gw.services.log.lastSeq();
+    const reused = await officer.gql(CREATE_CASE, {
+      input: caseInput({ needsAssessment: 'Another person entirely.' }),
+      key: 'intake-lost-claim-01',
+    });
+    expect(codes(reused)).toEqual(['BAD_USER_INPUT']);
+    expect(JSON.stringify(reused.errors)).toContain('different request');
+    expect(await gw.services.log.lastSeq()).toBe(before);
 
     // An update retried the same way gets its first answer, not a conflict with its own write.
     const flow = workflow(gw);

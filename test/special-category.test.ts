@@ -2,7 +2,10 @@
 // the referring state and the assigned partner.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { codes, startGateway, type TestGateway } from './helpers/gateway.ts';
-import { workflow } from './helpers/factories.ts';
+import { caseInput, CREATE_CASE, workflow } from './helpers/factories.ts';
+import { canonicalJson, sha256Hex } from '../src/events/canonical.ts';
+import { createCaseInput } from '../src/modules/cases/case.service.ts';
+import { parseInput } from '../src/validation.ts';
 
 let gw: TestGateway;
 beforeAll(async () => {
@@ -35,6 +38,40 @@ describe('special-category data', () => {
     }
     const stored = await db.collection('cases').findOne({ _id: c.id as never });
     expect(stored?.vulnerabilitySealed).toMatch(/^v1:[0-9a-f]{8}:/);
+  });
+
+  it('a guess at it cannot be confirmed from the idempotency records or the log', async () => {
+    // The request a retry is compared with is kept as a digest. A plain hash of it could be
+    // confirmed by whoever has a copy of the store: they know the rest of the case, and the
+    // flags are a handful of booleans. The digest is keyed, so every guess misses.
+    const input = caseInput(vulnerable);
+    const flow = workflow(gw);
+    await flow.state.ok(CREATE_CASE, { input, key: 'intake-guess-0001' });
+    const db = await gw.raw();
+    const stored = JSON.stringify([
+      await db.collection('idempotency').findOne({ _id: 'NL:intake-guess-0001' as never }),
+      await db.collection('events').findOne({ idempotencyKey: 'NL:intake-guess-0001' }),
+    ]);
+    const guesses = [false, true].flatMap((minor) =>
+      [false, true].flatMap((trafficking) =>
+        [false, true].map((medical) => ({
+          ...input,
+          vulnerability: {
+            ...vulnerable.vulnerability,
+            unaccompaniedMinor: minor,
+            victimOfTrafficking: trafficking,
+            medicalNeeds: medical,
+          },
+        })),
+      ),
+    );
+    const digests = guesses.flatMap((guess) => {
+      const parsed = parseInput(createCaseInput, guess);
+      return [canonicalJson({ command: 'createCase', input: parsed }), canonicalJson(parsed)].map(sha256Hex);
+    });
+    expect(digests).toHaveLength(16);
+    for (const digest of digests) expect(stored).not.toContain(digest);
+    expect(stored).toMatch(/"inputHash":"[0-9a-f]{8}:[0-9a-f]{64}"/);
   });
 
   it('the referring state and the assigned partner read it', async () => {

@@ -2,7 +2,7 @@
 // Node's crypto. A sealed value names its key (so keys can rotate) and is bound to
 // where it belongs (the AAD: e.g. a case id and field), so a ciphertext copied onto
 // another case does not open.
-import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
@@ -20,6 +20,14 @@ export type Sealer = {
   /** For binary streams (evidence chunks): raw bytes in, raw bytes out, same format inside. */
   sealBytes(plaintext: Buffer, context: string): Buffer;
   openBytes(sealed: Buffer, context: string): Buffer;
+  /**
+   * A keyed digest (`<keyId>:<hex>`) for comparing inputs without keeping them: a plain hash
+   * of a request holding special-category fields could be confirmed by guessing from a copy
+   * of the store; this one cannot without the key.
+   */
+  fingerprint(data: string): string;
+  /** Whether `data` has this fingerprint, under whichever key made it. */
+  fingerprintMatches(fingerprint: string, data: string): boolean;
 };
 
 function keyIdOf(key: Buffer): string {
@@ -34,6 +42,15 @@ export function createSealer(keys: Buffer[]): Sealer {
   const byId = new Map(keys.map((k) => [keyIdOf(k), k]));
   const current = keys[0]!;
   const currentId = keyIdOf(current);
+
+  // A separate key for fingerprints, derived from each encryption key (never the AES key itself).
+  const fingerprintKeys = new Map(
+    [...byId].map(([id, key]) => [id, createHmac('sha256', key).update('erin fingerprint v1').digest()]),
+  );
+  const digest = (keyId: string, data: string): Buffer | undefined => {
+    const key = fingerprintKeys.get(keyId);
+    return key ? createHmac('sha256', key).update(data, 'utf8').digest() : undefined;
+  };
 
   function encrypt(plaintext: Buffer, context: string): { iv: Buffer; tag: Buffer; body: Buffer } {
     const iv = randomBytes(12);
@@ -80,6 +97,15 @@ export function createSealer(keys: Buffer[]): Sealer {
       const { iv, tag, body } = encrypt(plaintext, context);
       const id = Buffer.from(currentId, 'hex');
       return Buffer.concat([id, iv, tag, body]);
+    },
+    fingerprint(data) {
+      return `${currentId}:${digest(currentId, data)!.toString('hex')}`;
+    },
+    fingerprintMatches(fingerprint, data) {
+      const [keyId, hex] = fingerprint.split(':');
+      const expected = keyId && hex ? digest(keyId, data) : undefined;
+      const given = Buffer.from(hex ?? '', 'hex');
+      return expected !== undefined && given.length === expected.length && timingSafeEqual(given, expected);
     },
     openBytes(sealed, context) {
       if (sealed.length < 32) throw new SealError('sealed bytes too short');

@@ -34,6 +34,11 @@ export type EventDraft = {
   changes: DocumentChange[];
   /** `<organisation>:<key>` when the write carried an idempotency key. */
   idempotencyKey: string | null;
+  /**
+   * With a key: a keyed digest of the request (Sealer.fingerprint), so the key reused for
+   * another request is refused even after its idempotency record is gone. Older events lack it.
+   */
+  requestHash?: string | null;
   /** The case this event concerns, if any (case writes, child records, audited reads). */
   caseId?: string | null;
 };
@@ -59,6 +64,7 @@ export const eventSchema = new Schema(
     data: { type: Schema.Types.Mixed },
     changes: { type: Schema.Types.Mixed },
     idempotencyKey: { type: String, default: null },
+    requestHash: { type: String, default: null },
     // Stored only (see requestKeyOf in log.ts): the idempotency key, or `#<seq>` without one.
     requestKey: { type: String, required: true },
     caseId: { type: String, default: null },

@@ -4,10 +4,11 @@
 import type { Logger } from '../logger.ts';
 import type { Principal } from '../auth/principal.ts';
 import { conflict } from '../errors.ts';
+import type { Sealer } from '../crypto/sealed.ts';
 import { idempotencyKey as idempotencyKeySchema, parseInput } from '../validation.ts';
-import { canonicalJson, sha256Hex } from './canonical.ts';
+import { canonicalJson } from './canonical.ts';
 import type { EventDraft, StoredEvent } from './event.model.ts';
-import type { IdempotencyStore } from './idempotency.ts';
+import { keyReusedForAnotherRequest, type IdempotencyStore } from './idempotency.ts';
 import { AlreadyCommitted, VersionConflict, type EventLog } from './log.ts';
 
 export type Decision = Omit<EventDraft, 'actor' | 'idempotencyKey'>;
@@ -35,6 +36,8 @@ export class CommandExecutor {
   constructor(
     private readonly log: EventLog,
     private readonly idempotency: IdempotencyStore,
+    /** Keyed digests of request inputs (see Sealer.fingerprint). */
+    private readonly fingerprints: Pick<Sealer, 'fingerprint' | 'fingerprintMatches'>,
     private readonly logger: Logger,
   ) {}
 
@@ -43,49 +46,54 @@ export class CommandExecutor {
     const idempotencyKey =
       request.idempotencyKey == null ? null : parseInput(idempotencyKeySchema, request.idempotencyKey, 'idempotencyKey');
     const key = idempotencyKey ? `${principal.organisation.code}:${idempotencyKey}` : null;
-    if (key) {
-      const inputHash = sha256Hex(canonicalJson({ command: request.command, input: request.input }));
-      const claim = await this.idempotency.claim(key, inputHash, async (k) => {
-        const event = await this.log.findByIdempotencyKey(k);
-        if (event) await this.log.reconcile([event]);
-        return event?._id;
-      });
-      if (claim.kind === 'replay') return this.replay(claim.eventSeq);
-    }
+    if (!key) return { event: await this.commit(request, null), replayed: false };
+
+    const input = canonicalJson({ command: request.command, input: request.input });
+    const sameRequest = (fingerprint: string | null | undefined) =>
+      fingerprint == null || this.fingerprints.fingerprintMatches(fingerprint, input);
+    const keyed = { key, fingerprint: this.fingerprints.fingerprint(input) };
+    const claim = await this.idempotency.claim(keyed, sameRequest, async (k) => {
+      const event = await this.log.findByIdempotencyKey(k);
+      if (event) await this.log.reconcile([event]);
+      return event?._id;
+    });
+    if (claim.kind === 'replay') return this.replay(claim.eventSeq);
     try {
-      const event = await this.commit(request, key);
-      if (key) await this.idempotency.complete(key, event._id);
+      const event = await this.commit(request, keyed);
+      await this.idempotency.complete(key, event._id);
       return { event, replayed: false };
     } catch (error) {
-      if (key) {
-        // Committed before (the log refused a second event for the key), or by a concurrent
-        // retry meanwhile, or by this attempt before an error: answer with that result.
-        const committed =
-          error instanceof AlreadyCommitted ? error.event : await this.log.findByIdempotencyKey(key).catch(() => null);
-        if (committed) {
-          // Committed (by this request before its projection failed, or by a concurrent
-          // retry): finish its projection before answering, or the answer would name
-          // documents nobody can read yet.
-          await this.log.reconcile([committed]);
-          await this.idempotency.complete(key, committed._id);
-          return { event: committed, replayed: true };
-        }
-        // Not in the log (or the log could not be read): free the claim so the client can
-        // retry at once. Releasing is safe even if the write did commit unseen: the log's
-        // unique request claim refuses it a second time, and the retry is answered from it.
+      // Committed before (the log refused a second event for the key), or by a concurrent
+      // retry meanwhile, or by this attempt before an error: answer with that result.
+      const committed =
+        error instanceof AlreadyCommitted ? error.event : await this.log.findByIdempotencyKey(key).catch(() => null);
+      if (committed && !sameRequest(committed.requestHash)) {
+        // The key's record was gone (purged after its retention), and the key was reused for another request.
         await this.idempotency.release(key).catch(() => undefined);
+        throw keyReusedForAnotherRequest();
       }
+      if (committed) {
+        // Finish its projection before answering, or the answer would name documents nobody can read yet.
+        await this.log.reconcile([committed]);
+        await this.idempotency.complete(key, committed._id);
+        return { event: committed, replayed: true };
+      }
+      // Not in the log (or the log could not be read): free the claim so the client can
+      // retry at once. Releasing is safe even if the write did commit unseen: the log's
+      // unique request claim refuses it a second time, and the retry is answered from it.
+      await this.idempotency.release(key).catch(() => undefined);
       throw error;
     }
   }
 
-  private async commit(request: WriteRequest, key: string | null): Promise<StoredEvent> {
+  private async commit(request: WriteRequest, keyed: { key: string; fingerprint: string } | null): Promise<StoredEvent> {
     const decision = await request.decide();
     const { principal } = request;
     const draft: EventDraft = {
       ...decision,
       actor: { subject: principal.subject, organisation: principal.organisation.code, roles: [...principal.roles] },
-      idempotencyKey: key,
+      idempotencyKey: keyed?.key ?? null,
+      requestHash: keyed?.fingerprint ?? null,
     };
     let event: StoredEvent;
     try {

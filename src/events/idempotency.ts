@@ -10,6 +10,7 @@ import { isDuplicateKey, type Store } from '../store/store.ts';
 
 export type IdempotencyRecord = {
   _id: string;
+  /** A keyed digest of the command and its input (Sealer.fingerprint), never the input itself. */
   inputHash: string;
   status: 'pending' | 'done';
   at: Date;
@@ -44,6 +45,11 @@ export type Claim =
   /** The claim was pending past its grace period and no event names it: the write never committed. */
   | { kind: 'taken-over' };
 
+export const keyReusedForAnotherRequest = () =>
+  badInput('This idempotency key was already used for a different request.', [
+    { path: 'idempotencyKey', message: 'reused with a different input' },
+  ]);
+
 export class IdempotencyStore {
   readonly model: Model<IdempotencyRecord>;
 
@@ -51,9 +57,24 @@ export class IdempotencyStore {
     this.model = store.model<IdempotencyRecord>('Idempotency', idempotencySchema);
   }
 
-  async claim(key: string, inputHash: string, findCommitted: (key: string) => Promise<number | undefined>): Promise<Claim> {
+  /**
+   * Claims `key` for a request with this input fingerprint; `sameRequest` tells whether a
+   * stored fingerprint is of the same input (fingerprints are keyed, so compared by the sealer).
+   */
+  async claim(
+    request: { key: string; fingerprint: string },
+    sameRequest: (fingerprint: string) => boolean,
+    findCommitted: (key: string) => Promise<number | undefined>,
+  ): Promise<Claim> {
+    const { key, fingerprint } = request;
     try {
-      await this.model.collection.insertOne({ _id: key as never, inputHash, status: 'pending', at: new Date(), eventSeq: null });
+      await this.model.collection.insertOne({
+        _id: key as never,
+        inputHash: fingerprint,
+        status: 'pending',
+        at: new Date(),
+        eventSeq: null,
+      });
       return { kind: 'claimed' };
     } catch (error) {
       if (!isDuplicateKey(error)) throw error;
@@ -61,12 +82,8 @@ export class IdempotencyStore {
     const started = Date.now();
     for (;;) {
       const record = await this.model.collection.findOne({ _id: key as never });
-      if (!record) return this.claim(key, inputHash, findCommitted); // released meanwhile
-      if (record.inputHash !== inputHash) {
-        throw badInput('This idempotency key was already used for a different request.', [
-          { path: 'idempotencyKey', message: 'reused with a different input' },
-        ]);
-      }
+      if (!record) return this.claim(request, sameRequest, findCommitted); // released meanwhile
+      if (!sameRequest(record.inputHash)) throw keyReusedForAnotherRequest();
       if (record.status === 'done' && typeof record.eventSeq === 'number') {
         return { kind: 'replay', eventSeq: record.eventSeq };
       }

@@ -110,6 +110,7 @@ export class EventLog {
         _id: head.seq + 1,
         ...draft,
         caseId: draft.caseId ?? null,
+        requestHash: draft.requestHash ?? null,
         at: this.now(),
         prevHash: head.hash,
       };
@@ -163,6 +164,7 @@ export class EventLog {
           _id: head.seq + 1,
           ...draft,
           caseId: draft.caseId ?? null,
+          requestHash: draft.requestHash ?? null,
           at: this.now(),
           prevHash: head.hash,
         };

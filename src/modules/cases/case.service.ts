@@ -69,7 +69,7 @@ const consentInput = z
   .object({ purpose: requiredText(500), givenOn: isoDate, expiresOn: isoDate })
   .refine((c) => c.expiresOn >= c.givenOn, { message: 'expires before it was given', path: ['expiresOn'] });
 
-const createCaseInput = z.object({
+export const createCaseInput = z.object({
   programme: organisationCode,
   originCountry: countryCode,
   returnType: z.enum(['VOLUNTARY', 'NON_VOLUNTARY']),
