@@ -18,7 +18,7 @@ import { TrustStore } from './auth/trust.ts';
 import type { Principal } from './auth/principal.ts';
 import { systemClock, type Clock } from './clock.ts';
 import type { Config } from './config.ts';
-import { AppError, storeUnavailable, unauthenticated } from './errors.ts';
+import { AppError, rateLimited, storeUnavailable, unauthenticated } from './errors.ts';
 import type { Context } from './graphql/context.ts';
 import { createLoaders } from './graphql/loaders.ts';
 import {
@@ -233,15 +233,7 @@ export async function createGateway(options: GatewayOptions) {
       return auth ? `t:${createHash('sha256').update(auth).digest('hex').slice(0, 32)}` : `ip:${ipKeyGenerator(req.ip ?? '')}`;
     },
     handler: (_req, res, _next, opts) => {
-      const retryAfter = Math.ceil(opts.windowMs / 1000);
-      res.status(429).json({
-        errors: [
-          {
-            message: `Too many requests; retry in ${retryAfter} s.`,
-            extensions: { code: 'RATE_LIMITED', retryAfterSeconds: retryAfter },
-          },
-        ],
-      });
+      res.status(429).json({ errors: [rateLimited(Math.ceil(opts.windowMs / 1000)).toJSON()] });
     },
   });
 

@@ -47,9 +47,16 @@ export function toEur(amount: number, currency: string, rate: string): number {
 
 export const eur = (amount: number): Money => ({ amount, currency: 'EUR' });
 
+/** One formatter per number of decimals: building one costs far more than formatting with it. */
+const formatters = new Map<number, Intl.NumberFormat>();
+
 /** `150000, EUR` → `1,500.00 EUR`, with the currency's own number of decimals. */
 export function formatMoney(amount: number, currency: string): string {
   const digits = minorDigits(currency);
-  const value = amount / 10 ** digits;
-  return `${value.toLocaleString('en', { minimumFractionDigits: digits, maximumFractionDigits: digits })} ${currency}`;
+  let format = formatters.get(digits);
+  if (!format) {
+    format = new Intl.NumberFormat('en', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+    formatters.set(digits, format);
+  }
+  return `${format.format(amount / 10 ** digits)} ${currency}`;
 }

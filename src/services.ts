@@ -18,7 +18,7 @@ import { createWebhookService } from './modules/webhooks/webhook.service.ts';
 import type { Sealer } from './crypto/sealed.ts';
 import { JobRunner, type Job } from './jobs/leases.ts';
 import { SYSTEM_PRINCIPAL } from './auth/principal.ts';
-import { loadCalendars, type Calendars } from './modules/deadlines/calendar.ts';
+import { DAY_MS, loadCalendars, type Calendars } from './modules/deadlines/calendar.ts';
 import { createDeadlinePlanner } from './modules/deadlines/deadline.rules.ts';
 import { createDeadlineService } from './modules/deadlines/deadline.service.ts';
 import { createEvidenceService } from './modules/evidence/evidence.service.ts';
@@ -72,8 +72,6 @@ export type ServiceDeps = {
   /** The sustainability survey (config/sustainability-survey.yaml by default). */
   survey?: SurveyDefinition;
 };
-
-const DAY_MS = 86_400_000;
 
 export function createServices(deps: ServiceDeps) {
   const { store, clock, logger, sealer } = deps;

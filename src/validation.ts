@@ -52,6 +52,15 @@ export const minorUnits = z.number().int('minor units are whole numbers').min(0)
 
 export const money = z.object({ amount: minorUnits, currency: currencyCode });
 
+/** A page size asked for as `first` (the default when not given), checked against the page's maximum. */
+export function pageSize(first: number | null | undefined, fallback: number, max: number): number {
+  const size = first ?? fallback;
+  if (!Number.isInteger(size) || size < 0 || size > max) {
+    throw badInput(`first must be between 0 and ${max}.`, [{ path: 'first', message: `0 to ${max}` }]);
+  }
+  return size;
+}
+
 /** Today's date (UTC) as YYYY-MM-DD. */
 export function todayIso(now: Date = new Date()): string {
   return now.toISOString().slice(0, 10);

@@ -1,5 +1,5 @@
 // `npx erin …`: token, seed, stats, audit. Each command prints --help.
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
 import { registerAuditCommand } from './audit.ts';
 import { registerSeedCommand } from './seed.ts';
 import { registerStatsCommand } from './stats.ts';
@@ -15,12 +15,6 @@ export function buildProgram(): Command {
   registerAuditCommand(program);
   registerStatsCommand(program);
   return program;
-}
-
-export function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('a positive whole number');
-  return n;
 }
 
 const isMain = process.argv[1] && /erin(\.js)?$|cli[/\\]main\.ts$/.test(process.argv[1]);

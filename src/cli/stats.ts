@@ -135,7 +135,7 @@ export function registerStatsCommand(program: Command): void {
                 quarterTo: options.to ?? null,
               },
             },
-            'cli',
+            { channel: 'cli' },
           ),
         );
         const text = options.format === 'json' ? `${JSON.stringify(table, null, 2)}\n` : toCsv(table);

@@ -5,8 +5,6 @@
 // whatever happened to its earlier attempts.
 import { Schema } from 'mongoose';
 
-export const AUDIENCE_EVERYONE = '*';
-
 /** A document an event writes: the post-image the projection applies. */
 export type DocumentChange = {
   collection: string;

@@ -7,7 +7,7 @@ import { conflict } from '../errors.ts';
 import type { Sealer } from '../crypto/sealed.ts';
 import { idempotencyKey as idempotencyKeySchema, parseInput } from '../validation.ts';
 import { canonicalJson } from './canonical.ts';
-import type { EventDraft, StoredEvent } from './event.model.ts';
+import type { Actor, DocumentChange, EventDraft, StoredEvent } from './event.model.ts';
 import { keyReusedForAnotherRequest, type IdempotencyStore } from './idempotency.ts';
 import { AlreadyCommitted, VersionConflict, type EventLog } from './log.ts';
 
@@ -91,7 +91,7 @@ export class CommandExecutor {
     const { principal } = request;
     const draft: EventDraft = {
       ...decision,
-      actor: { subject: principal.subject, organisation: principal.organisation.code, roles: [...principal.roles] },
+      actor: actorOf(principal),
       idempotencyKey: keyed?.key ?? null,
       requestHash: keyed?.fingerprint ?? null,
     };
@@ -129,7 +129,7 @@ export class CommandExecutor {
    */
   async recordFacts(principal: Principal, facts: Decision[]): Promise<StoredEvent[]> {
     if (facts.some((f) => f.changes.length > 0)) throw new Error('a recorded fact changes no document');
-    const actor = { subject: principal.subject, organisation: principal.organisation.code, roles: [...principal.roles] };
+    const actor = actorOf(principal);
     const events = await this.log.appendMany(facts.map((f) => ({ ...f, actor, idempotencyKey: null })));
     for (const event of events) this.onCommit?.(event);
     return events;
@@ -141,6 +141,29 @@ export class CommandExecutor {
     return { event, replayed: true };
   }
 }
+
+/** The decision of a write that changes one document, which is its own aggregate (same id, same version). */
+export function documentWrite(write: {
+  aggregateType: string;
+  collection: string;
+  doc: DocumentChange['doc'];
+  type: string;
+  audience: string[];
+  data: Record<string, unknown>;
+}): Decision {
+  const { collection, doc, ...rest } = write;
+  return { ...rest, aggregateId: doc._id, version: doc.version, changes: [{ collection, doc }] };
+}
+
+/** The document a one-document write left (also when the write was replayed). */
+export const writtenDocument = <T>(event: StoredEvent): T => event.changes[0]!.doc as unknown as T;
+
+/** Who a write's event names as its author. */
+const actorOf = (principal: Principal): Actor => ({
+  subject: principal.subject,
+  organisation: principal.organisation.code,
+  roles: [...principal.roles],
+});
 
 /** The check every update starts with: a stale `expectedVersion` is a conflict. */
 export function expectVersion(kind: string, id: string, current: number, expected: number): void {

@@ -98,23 +98,32 @@ export class EventLog {
 
   /** Appends one event; throws VersionConflict when its aggregate version is taken. */
   append(draft: EventDraft): Promise<StoredEvent> {
-    const run = this.tail.then(() => this.appendNow(draft));
+    return this.serialised(() => this.appendNow(draft));
+  }
+
+  /** Runs appends of this gateway one after another (each links to the previous hash). */
+  private serialised<T>(append: () => Promise<T>): Promise<T> {
+    const run = this.tail.then(append);
     this.tail = run.catch(() => undefined);
     return run;
   }
 
+  /** The event a draft becomes when appended after `head`. */
+  private chained(draft: EventDraft, head: Head): StoredEvent {
+    const unhashed: Omit<StoredEvent, 'hash'> = {
+      _id: head.seq + 1,
+      ...draft,
+      caseId: draft.caseId ?? null,
+      requestHash: draft.requestHash ?? null,
+      at: this.now(),
+      prevHash: head.hash,
+    };
+    return { ...unhashed, hash: hashEvent(unhashed) };
+  }
+
   private async appendNow(draft: EventDraft): Promise<StoredEvent> {
     for (let attempt = 0; attempt < 1000; attempt += 1) {
-      const head = this.head ?? (await this.readHead());
-      const unhashed: Omit<StoredEvent, 'hash'> = {
-        _id: head.seq + 1,
-        ...draft,
-        caseId: draft.caseId ?? null,
-        requestHash: draft.requestHash ?? null,
-        at: this.now(),
-        prevHash: head.hash,
-      };
-      const event: StoredEvent = { ...unhashed, hash: hashEvent(unhashed) };
+      const event = this.chained(draft, this.head ?? (await this.readHead()));
       try {
         await this.events.insertOne(event);
         this.head = { seq: event._id, hash: event.hash };
@@ -148,9 +157,7 @@ export class EventLog {
    */
   appendMany(drafts: EventDraft[]): Promise<StoredEvent[]> {
     if (drafts.length === 0) return Promise.resolve([]);
-    const run = this.tail.then(() => this.appendManyNow(drafts));
-    this.tail = run.catch(() => undefined);
-    return run;
+    return this.serialised(() => this.appendManyNow(drafts));
   }
 
   private async appendManyNow(drafts: EventDraft[]): Promise<StoredEvent[]> {
@@ -160,15 +167,7 @@ export class EventLog {
       let head = this.head ?? (await this.readHead());
       const batch: StoredEvent[] = [];
       for (const draft of rest) {
-        const unhashed: Omit<StoredEvent, 'hash'> = {
-          _id: head.seq + 1,
-          ...draft,
-          caseId: draft.caseId ?? null,
-          requestHash: draft.requestHash ?? null,
-          at: this.now(),
-          prevHash: head.hash,
-        };
-        const event: StoredEvent = { ...unhashed, hash: hashEvent(unhashed) };
+        const event = this.chained(draft, head);
         batch.push(event);
         head = { seq: event._id, hash: event.hash };
       }
@@ -335,16 +334,24 @@ export class EventLog {
    */
   async reconcile(events: StoredEvent[]): Promise<number> {
     let repaired = 0;
+    // Each document's version is read once, however many of these events wrote it.
+    const versions = new Map<string, number>();
     for (const event of events) {
       for (const change of event.changes) {
-        const current = await this.store.connection
-          .collection(change.collection)
-          .findOne({ _id: change.doc._id as never }, { projection: { version: 1 } });
-        const currentVersion = (current?.version as number | undefined) ?? 0;
+        const key = `${change.collection}/${change.doc._id}`;
+        let currentVersion = versions.get(key);
+        if (currentVersion === undefined) {
+          const current = await this.store.connection
+            .collection(change.collection)
+            .findOne({ _id: change.doc._id as never }, { projection: { version: 1 } });
+          currentVersion = (current?.version as number | undefined) ?? 0;
+        }
         if (currentVersion < change.doc.version) {
           await this.applyChanges([change]);
           repaired += 1;
+          currentVersion = change.doc.version;
         }
+        versions.set(key, currentVersion);
       }
     }
     return repaired;

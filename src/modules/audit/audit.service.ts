@@ -3,10 +3,10 @@
 import { randomUUID } from 'node:crypto';
 import { Audience, authorize, mayReadInAuditTrail } from '../../auth/policy.ts';
 import type { Principal } from '../../auth/principal.ts';
-import { badInput } from '../../errors.ts';
 import type { StoredEvent } from '../../events/event.model.ts';
 import type { CommandExecutor } from '../../events/executor.ts';
 import type { EventLog } from '../../events/log.ts';
+import { pageSize } from '../../validation.ts';
 import type { CaseService } from '../cases/case.service.ts';
 
 export const MAX_AUDIT_PAGE = 500;
@@ -25,10 +25,7 @@ export function createAuditService(deps: { log: EventLog; executor: CommandExecu
       args: { caseId: string; after?: number | null; first?: number | null },
     ): Promise<AuditTrailPage> {
       const p = authorize(principal, 'audit.read');
-      const first = args.first ?? 100;
-      if (!Number.isInteger(first) || first < 0 || first > MAX_AUDIT_PAGE) {
-        throw badInput(`first must be between 0 and ${MAX_AUDIT_PAGE}.`, [{ path: 'first', message: `0 to ${MAX_AUDIT_PAGE}` }]);
-      }
+      const first = pageSize(args.first, 100, MAX_AUDIT_PAGE);
       await cases.get(p, args.caseId); // NOT_FOUND unless a party to the case now
       const after = args.after ?? 0;
       const scanned = await log.ofCase(args.caseId, after, first + 1);

@@ -4,16 +4,16 @@
 import { randomUUID } from 'node:crypto';
 import type { Model } from 'mongoose';
 import { z } from 'zod';
-import { authorize, caseParties, caseScope, caseWriteAudience, requirePrincipal } from '../../auth/policy.ts';
+import { authorize, caseScope, caseWriteAudience, requirePrincipal } from '../../auth/policy.ts';
 import type { Principal } from '../../auth/principal.ts';
 import type { Clock } from '../../clock.ts';
 import type { Sealer } from '../../crypto/sealed.ts';
 import { badInput, invalidTransition, notFound } from '../../errors.ts';
 import type { DocumentChange } from '../../events/event.model.ts';
-import { expectVersion, type CommandExecutor } from '../../events/executor.ts';
+import { expectVersion, writtenDocument, type CommandExecutor } from '../../events/executor.ts';
 import { isDuplicateKey, type Store } from '../../store/store.ts';
 import { idsFilter, op, SYSTEM, type TenantScope } from '../../store/tenant.ts';
-import { countryCode, isoDate, organisationCode, parseInput, requiredText, text, todayIso } from '../../validation.ts';
+import { countryCode, isoDate, organisationCode, pageSize, parseInput, requiredText, text, todayIso } from '../../validation.ts';
 import type { AccessRecorder } from '../audit/access.ts';
 import type { OrganisationService } from '../organisations/organisation.service.ts';
 import type { RateService } from '../rates/rate.service.ts';
@@ -40,11 +40,11 @@ import {
   type CaseStatus,
 } from './case.state.ts';
 import { computeEntitlement } from './entitlement.ts';
+import { DAY_MS } from '../deadlines/calendar.ts';
 import type { DeadlinePlanner } from '../deadlines/deadline.rules.ts';
 import { checkBudget, costInEur, currenciesOf, normaliseComponents, planInput } from './plan.rules.ts';
 
 export const REFERRAL_ANSWER_DAYS = 7;
-const DAY_MS = 86_400_000;
 
 const householdInput = z
   .array(
@@ -169,6 +169,12 @@ export function createCaseService(deps: {
   // A write's answer shows the documents as that write left them, also when it is
   // replayed later for a retried idempotency key: the event's post-images, by id.
   const writtenWith = new WeakMap<CaseDoc, Map<string, { collection: string; doc: Record<string, unknown> }>>();
+  /** Keeps, for a case as an event wrote it, the other documents that event wrote. */
+  const rememberWrittenWith = (c: CaseDoc, changes: DocumentChange[], written: unknown) =>
+    writtenWith.set(
+      c,
+      new Map(changes.filter((ch) => ch.doc !== written).map((ch) => [ch.doc._id, { collection: ch.collection, doc: ch.doc }])),
+    );
 
   // ---- special-category fields -------------------------------------------------------
 
@@ -221,10 +227,6 @@ export function createCaseService(deps: {
 
   // ---- writing -----------------------------------------------------------------------
 
-  function audienceOf(c: CaseDoc): string[] {
-    return caseParties(c);
-  }
-
   /** Load (scoped) → version check → decide → one event with the case and any other documents. */
   async function mutateCase(
     p: Principal,
@@ -262,12 +264,8 @@ export function createCaseService(deps: {
         };
       },
     });
-    const isCase = (ch: DocumentChange) => ch.collection === 'cases' && ch.doc._id === id;
-    const written = event.changes.find(isCase)!.doc as unknown as CaseDoc;
-    writtenWith.set(
-      written,
-      new Map(event.changes.filter((ch) => !isCase(ch)).map((ch) => [ch.doc._id, { collection: ch.collection, doc: ch.doc }])),
-    );
+    const written = event.changes.find((ch) => ch.collection === 'cases' && ch.doc._id === id)!.doc as unknown as CaseDoc;
+    rememberWrittenWith(written, event.changes, written);
     return written;
   }
 
@@ -289,15 +287,17 @@ export function createCaseService(deps: {
     return { ...c, status, statusChangedAt: now };
   }
 
+  /** The number of the newest reference claimed with this prefix (0 when none). */
+  async function newestReference(prefix: string): Promise<number> {
+    const [newest] = await References.collection
+      .find({ _id: { $gte: prefix, $lt: `${prefix}~` } as never }, { sort: { _id: -1 }, limit: 1 })
+      .toArray();
+    return newest ? Number(String(newest._id).slice(prefix.length)) : 0;
+  }
+
   async function claimReference(memberState: string, year: number, caseId: string): Promise<string> {
     const prefix = `${memberState}-${year}-`;
-    let last = lastReference.get(prefix);
-    if (last === undefined) {
-      const [newest] = await References.collection
-        .find({ _id: { $gte: prefix, $lt: `${prefix}~` } as never }, { sort: { _id: -1 }, limit: 1 })
-        .toArray();
-      last = newest ? Number(String(newest._id).slice(prefix.length)) : 0;
-    }
+    let last = lastReference.get(prefix) ?? (await newestReference(prefix));
     for (let attempt = 0; attempt < 10_000; attempt += 1) {
       const reference = `${prefix}${String(last + 1).padStart(6, '0')}`;
       try {
@@ -317,10 +317,7 @@ export function createCaseService(deps: {
     const prefix = `${memberState}-${year}-`;
     const claimed: string[] = [];
     while (claimed.length < caseIds.length) {
-      const [newest] = await References.collection
-        .find({ _id: { $gte: prefix, $lt: `${prefix}~` } as never }, { sort: { _id: -1 }, limit: 1 })
-        .toArray();
-      let last = Math.max(newest ? Number(String(newest._id).slice(prefix.length)) : 0, lastReference.get(prefix) ?? 0);
+      let last = Math.max(await newestReference(prefix), lastReference.get(prefix) ?? 0);
       const docs = caseIds
         .slice(claimed.length)
         .map((caseId) => ({ _id: `${prefix}${String(++last).padStart(6, '0')}` as never, caseId, at: clock.now() }));
@@ -336,6 +333,12 @@ export function createCaseService(deps: {
       lastReference.set(prefix, Number(claimed.at(-1)?.slice(prefix.length) ?? last));
     }
     return claimed;
+  }
+
+  function assertBornBy(household: readonly { yearOfBirth: number }[], year: number): void {
+    if (household.some((m) => m.yearOfBirth > year)) {
+      throw badInput('A year of birth is in the future.', [{ path: 'household', message: 'year of birth in the future' }]);
+    }
   }
 
   async function checkPartner(code: string, path = 'partner'): Promise<void> {
@@ -390,10 +393,7 @@ export function createCaseService(deps: {
 
     async list(principal: Principal | null, args: CaseListArgs): Promise<CaseConnection> {
       const p = authorize(principal, 'case.read');
-      const first = args.first ?? 20;
-      if (!Number.isInteger(first) || first < 0 || first > MAX_PAGE) {
-        throw badInput(`first must be between 0 and ${MAX_PAGE}.`, [{ path: 'first', message: `0 to ${MAX_PAGE}` }]);
-      }
+      const first = pageSize(args.first, 20, MAX_PAGE);
       const order = args.orderBy ?? 'UPDATED_DESC';
       const { field, direction } = ORDERS[order];
       const f = args.filter ?? {};
@@ -501,7 +501,6 @@ export function createCaseService(deps: {
     /** A case as the principal may see it, or null (for modules that check parties). */
     loadCase: (principal: Principal, id: string) => loadCase(caseScope(principal), id),
     withStatus,
-    audienceOf,
 
     /**
      * A case's post-image as an event wrote it, with the documents written alongside (so
@@ -513,14 +512,7 @@ export function createCaseService(deps: {
       const doc = options.specialCategory
         ? { ...written }
         : { ...written, vulnerabilitySealed: null, needsAssessmentSealed: null };
-      writtenWith.set(
-        doc,
-        new Map(
-          changes
-            .filter((ch) => ch.doc !== (written as unknown))
-            .map((ch) => [ch.doc._id, { collection: ch.collection, doc: ch.doc }]),
-        ),
-      );
+      rememberWrittenWith(doc, changes, written);
       return doc;
     },
 
@@ -573,9 +565,7 @@ export function createCaseService(deps: {
             ]);
           }
           const thisYear = now.getUTCFullYear();
-          if (input.household.some((m) => m.yearOfBirth > thisYear)) {
-            throw badInput('A year of birth is in the future.', [{ path: 'household', message: 'year of birth in the future' }]);
-          }
+          assertBornBy(input.household, thisYear);
           const id = randomUUID();
           const reference = await claimReference(p.organisation.code, thisYear, id);
           const vulnerability = input.vulnerability ? { ...input.vulnerability, notes: input.vulnerability.notes ?? null } : null;
@@ -633,7 +623,7 @@ export function createCaseService(deps: {
           };
         },
       });
-      return event.changes[0]!.doc as unknown as CaseDoc;
+      return writtenDocument<CaseDoc>(event);
     },
 
     async update(
@@ -665,9 +655,7 @@ export function createCaseService(deps: {
           next.vulnerabilitySealed = sealVulnerability(id, vulnerability);
         }
         if (input.household) {
-          if (input.household.some((m) => m.yearOfBirth > now.getUTCFullYear())) {
-            throw badInput('A year of birth is in the future.', [{ path: 'household', message: 'year of birth in the future' }]);
-          }
+          assertBornBy(input.household, now.getUTCFullYear());
           next.household = input.household;
         }
         if (input.household || input.vulnerability || input.plannedArrivalDate !== undefined) {

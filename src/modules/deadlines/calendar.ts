@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import YAML from 'yaml';
 import { z } from 'zod';
+import { todayIso } from '../../validation.ts';
 
 export const DAY_MS = 86_400_000;
 const WEEKDAYS = ['SUN', 'MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT'] as const;
@@ -39,10 +40,9 @@ export function loadCalendars(file = CALENDARS_FILE): Calendars {
 }
 
 const toDate = (day: string) => new Date(`${day}T00:00:00Z`);
-const toDay = (date: Date) => date.toISOString().slice(0, 10);
 
 export function addDays(day: string, days: number): string {
-  return toDay(new Date(toDate(day).getTime() + days * DAY_MS));
+  return todayIso(new Date(toDate(day).getTime() + days * DAY_MS));
 }
 
 /** The same day `months` later; a day the month lacks becomes its last day (31 Jan + 1 month = 28/29 Feb). */
@@ -51,7 +51,7 @@ export function addMonths(day: string, months: number): string {
   const target = new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + months, 1));
   const lastDay = new Date(Date.UTC(target.getUTCFullYear(), target.getUTCMonth() + 1, 0)).getUTCDate();
   target.setUTCDate(Math.min(d.getUTCDate(), lastDay));
-  return toDay(target);
+  return todayIso(target);
 }
 
 /** The `n`th working day after `day` (the day itself does not count). */

@@ -2,14 +2,14 @@
 // that records each missed deadline once in the event log (so member-state systems
 // learn it from the feed and can escalate).
 import type { Model } from 'mongoose';
-import { authorize, caseScope } from '../../auth/policy.ts';
+import { authorize, caseParties, caseScope } from '../../auth/policy.ts';
 import type { Principal } from '../../auth/principal.ts';
 import type { Clock } from '../../clock.ts';
-import { badInput } from '../../errors.ts';
 import type { CommandExecutor } from '../../events/executor.ts';
 import type { EventLog } from '../../events/log.ts';
 import type { Store } from '../../store/store.ts';
 import { op, SYSTEM } from '../../store/tenant.ts';
+import { pageSize } from '../../validation.ts';
 import { caseSchema, withImplementationDefaults, type CaseDoc } from '../cases/case.model.ts';
 import { deadlinesOf, deadlineStatus, type Deadline } from './deadline.rules.ts';
 
@@ -63,7 +63,7 @@ export function createDeadlineService(deps: { store: Store; clock: Clock; execut
             caseId: c._id,
             version: 1,
             type: 'DeadlineMissed',
-            audience: c.partner && c.sharedWithPartner ? [c.memberState, c.partner] : [c.memberState],
+            audience: caseParties(c),
             data: {
               reference: c.reference,
               kind: deadline.kind,
@@ -90,10 +90,7 @@ export function createDeadlineService(deps: { store: Store; clock: Clock; execut
      */
     async overdue(principal: Principal | null, first: number | null | undefined): Promise<OverdueItem[]> {
       const p = authorize(principal, 'case.read');
-      const size = first ?? 100;
-      if (!Number.isInteger(size) || size < 0 || size > MAX_OVERDUE) {
-        throw badInput(`first must be between 0 and ${MAX_OVERDUE}.`, [{ path: 'first', message: `0 to ${MAX_OVERDUE}` }]);
-      }
+      const size = pageSize(first, 100, MAX_OVERDUE);
       const now = clock.now();
       const cases = await Cases.find({ nextDeadlineAt: op({ $lte: now }) })
         .setOptions({ scope: caseScope(p) })

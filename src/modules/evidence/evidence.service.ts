@@ -9,12 +9,12 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Model } from 'mongoose';
 import { z } from 'zod';
-import { authorize, caseScope, Audience } from '../../auth/policy.ts';
+import { authorize, caseParties, caseScope, Audience } from '../../auth/policy.ts';
 import type { Principal } from '../../auth/principal.ts';
 import type { Clock } from '../../clock.ts';
 import type { Sealer } from '../../crypto/sealed.ts';
 import { AppError, badInput, notFound } from '../../errors.ts';
-import type { CommandExecutor } from '../../events/executor.ts';
+import { writtenDocument, type CommandExecutor } from '../../events/executor.ts';
 import type { Store } from '../../store/store.ts';
 import { op, SYSTEM } from '../../store/tenant.ts';
 import { parseInput, text } from '../../validation.ts';
@@ -209,13 +209,13 @@ export function createEvidenceService(deps: {
                   caseId: c._id,
                   version: 1,
                   type: 'EvidenceUploaded',
-                  audience: cases.audienceOf(c),
+                  audience: caseParties(c),
                   data: { kind: doc.kind, contentType: doc.contentType, size, sha256 },
                   changes: [{ collection: 'evidence', doc }],
                 };
               },
             });
-            const evidence = event.changes[0]!.doc as unknown as EvidenceDoc;
+            const evidence = writtenDocument<EvidenceDoc>(event);
             // A retry of an upload that already committed: keep the first copy only.
             if (evidence._id !== id) await deleteChunks(id);
             return { evidence, replayed };
@@ -337,14 +337,6 @@ export function createEvidenceService(deps: {
         .sort({ caseId: 1, uploadedAt: 1 })
         .lean<EvidenceDoc[]>();
       return caseIds.map((id) => docs.filter((d) => d.caseId === id));
-    },
-
-    async getMany(principal: Principal, ids: readonly string[]): Promise<(EvidenceDoc | null)[]> {
-      const docs = await Evidence.find({ _id: op({ $in: [...ids] }) })
-        .setOptions({ scope: caseScope(principal) })
-        .lean<EvidenceDoc[]>();
-      const byId = new Map(docs.map((d) => [d._id, d]));
-      return ids.map((id) => byId.get(id) ?? null);
     },
 
     /**

@@ -7,10 +7,10 @@
 // read first sees every event up to that head, and the next page continues from it.
 import { authorize, feedAudience, isCaseParty, mayReadInFeed } from '../../auth/policy.ts';
 import type { Principal } from '../../auth/principal.ts';
-import { badInput } from '../../errors.ts';
 import type { StoredEvent } from '../../events/event.model.ts';
 import type { EventLog } from '../../events/log.ts';
 import type { CaseDoc } from '../cases/case.model.ts';
+import { pageSize } from '../../validation.ts';
 import type { CaseService } from '../cases/case.service.ts';
 import type { FeedHub } from './feed.hub.ts';
 
@@ -83,10 +83,7 @@ export function createFeedService(deps: { log: EventLog; cases: CaseService; hub
 
     async changes(principal: Principal | null, args: { after?: number | null; first?: number | null }): Promise<ChangePage> {
       const p = authorize(principal, 'feed.read');
-      const first = args.first ?? 100;
-      if (!Number.isInteger(first) || first < 0 || first > MAX_FEED_PAGE) {
-        throw badInput(`first must be between 0 and ${MAX_FEED_PAGE}.`, [{ path: 'first', message: `0 to ${MAX_FEED_PAGE}` }]);
-      }
+      const first = pageSize(args.first, 100, MAX_FEED_PAGE);
       const after = args.after ?? 0;
       // Everything up to the head read first is stored, so a short page may move the cursor to it.
       const head = await log.lastSeq();

@@ -7,7 +7,7 @@ import { authorize, caseScope } from '../../auth/policy.ts';
 import type { Principal } from '../../auth/principal.ts';
 import { badInput } from '../../errors.ts';
 import type { Store } from '../../store/store.ts';
-import { op } from '../../store/tenant.ts';
+import { idsFilter } from '../../store/tenant.ts';
 import { isoDate, parseInput, requiredText, todayIso } from '../../validation.ts';
 import type { CaseDoc } from '../cases/case.model.ts';
 import type { CaseService } from '../cases/case.service.ts';
@@ -102,7 +102,7 @@ export function createFinalReportService(deps: {
     },
 
     async ofCases(principal: Principal, caseIds: readonly string[]): Promise<(FinalReportDoc | null)[]> {
-      const docs = await Reports.find({ _id: op({ $in: [...caseIds] }) })
+      const docs = await Reports.find(idsFilter(caseIds))
         .setOptions({ scope: caseScope(principal) })
         .lean<FinalReportDoc[]>();
       const byId = new Map(docs.map((d) => [d._id, d]));

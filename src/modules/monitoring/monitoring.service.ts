@@ -164,13 +164,5 @@ export function createMonitoringService(deps: { store: Store; cases: CaseService
         .lean<SurveyDoc[]>();
       return caseIds.map((id) => docs.filter((d) => d.caseId === id));
     },
-
-    async getMany(principal: Principal, ids: readonly string[]): Promise<(SurveyDoc | null)[]> {
-      const docs = await Surveys.find({ _id: op({ $in: [...ids] }) })
-        .setOptions({ scope: caseScope(principal) })
-        .lean<SurveyDoc[]>();
-      const byId = new Map(docs.map((d) => [d._id, d]));
-      return ids.map((id) => byId.get(id) ?? null);
-    },
   };
 }

@@ -4,12 +4,11 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import type { Model } from 'mongoose';
-import { authorize, can, contractScope, requirePrincipal } from '../../auth/policy.ts';
+import { Audience, authorize, can, contractScope, requirePrincipal } from '../../auth/policy.ts';
 import type { OrganisationKind, Principal } from '../../auth/principal.ts';
 import type { Clock } from '../../clock.ts';
 import { badInput, notFound } from '../../errors.ts';
-import { AUDIENCE_EVERYONE } from '../../events/event.model.ts';
-import { expectVersion, type CommandExecutor } from '../../events/executor.ts';
+import { documentWrite, expectVersion, writtenDocument, type CommandExecutor } from '../../events/executor.ts';
 import type { Store } from '../../store/store.ts';
 import { idsFilter, op } from '../../store/tenant.ts';
 import { countryCode, isoDate, organisationCode, parseInput, requiredText, todayIso } from '../../validation.ts';
@@ -23,9 +22,6 @@ import {
   type ProgrammeDoc,
 } from './organisation.model.ts';
 import { ORGANISATION_KINDS } from '../../auth/principal.ts';
-
-/** Audience marker: every organisation of the network-administration kind. */
-export const NETWORK_AUDIENCE = 'kind:NETWORK';
 
 const createOrganisationInput = z.object({
   code: organisationCode,
@@ -76,7 +72,7 @@ export function createOrganisationService(deps: { store: Store; executor: Comman
   }
 
   function contractAudience(contract: Pick<ContractDoc, 'memberState' | 'partner'>): string[] {
-    return [contract.memberState, contract.partner, NETWORK_AUDIENCE];
+    return [contract.memberState, contract.partner, Audience.ofKind('NETWORK')];
   }
 
   return {
@@ -126,19 +122,18 @@ export function createOrganisationService(deps: { store: Store; executor: Comman
           }
           const now = clock.now();
           const doc: OrganisationDoc = { _id: input.code, ...input, active: true, version: 1, createdAt: now, updatedAt: now };
-          return {
+          return documentWrite({
             aggregateType: 'organisation',
-            aggregateId: input.code,
-            version: 1,
+            collection: 'organisations',
+            doc,
             type: 'OrganisationCreated',
-            audience: [AUDIENCE_EVERYONE],
+            audience: [Audience.everyone],
             data: {},
-            changes: [{ collection: 'organisations', doc }],
-          };
+          });
         },
       });
       lookupCache.delete(input.code);
-      return event.changes[0]!.doc as unknown as OrganisationDoc;
+      return writtenDocument<OrganisationDoc>(event);
     },
 
     async update(
@@ -167,19 +162,18 @@ export function createOrganisationService(deps: { store: Store; executor: Comman
             version: current.version + 1,
             updatedAt: clock.now(),
           };
-          return {
+          return documentWrite({
             aggregateType: 'organisation',
-            aggregateId: code,
-            version: doc.version,
+            collection: 'organisations',
+            doc,
             type: 'OrganisationUpdated',
-            audience: [AUDIENCE_EVERYONE],
+            audience: [Audience.everyone],
             data: { fields: Object.keys(input).filter((k) => input[k as keyof typeof input] != null) },
-            changes: [{ collection: 'organisations', doc }],
-          };
+          });
         },
       });
       lookupCache.delete(code);
-      return event.changes[0]!.doc as unknown as OrganisationDoc;
+      return writtenDocument<OrganisationDoc>(event);
     },
 
     async contracts(principal: Principal | null, filter: ContractFilter = {}): Promise<ContractDoc[]> {
@@ -286,18 +280,17 @@ export function createOrganisationService(deps: { store: Store; executor: Comman
             createdAt: now,
             updatedAt: now,
           };
-          return {
+          return documentWrite({
             aggregateType: 'contract',
-            aggregateId: id,
-            version: 1,
+            collection: 'contracts',
+            doc,
             type: 'ContractCreated',
             audience: contractAudience(doc),
             data: {},
-            changes: [{ collection: 'contracts', doc }],
-          };
+          });
         },
       });
-      return event.changes[0]!.doc as unknown as ContractDoc;
+      return writtenDocument<ContractDoc>(event);
     },
 
     async endContract(
@@ -334,18 +327,17 @@ export function createOrganisationService(deps: { store: Store; executor: Comman
             version: current.version + 1,
             updatedAt: now,
           };
-          return {
+          return documentWrite({
             aggregateType: 'contract',
-            aggregateId: args.id,
-            version: doc.version,
+            collection: 'contracts',
+            doc,
             type: 'ContractEnded',
             audience: contractAudience(doc),
             data: { endDate, reason },
-            changes: [{ collection: 'contracts', doc }],
-          };
+          });
         },
       });
-      return event.changes[0]!.doc as unknown as ContractDoc;
+      return writtenDocument<ContractDoc>(event);
     },
 
     isActiveOn(contract: ContractDoc, day: string = todayIso(clock.now())): boolean {
@@ -388,18 +380,17 @@ export function createOrganisationService(deps: { store: Store; executor: Comman
             createdAt: current?.createdAt ?? now,
             updatedAt: now,
           };
-          return {
+          return documentWrite({
             aggregateType: 'programme',
-            aggregateId: rules.code,
-            version: doc.version,
+            collection: 'programmes',
+            doc,
             type: current ? 'ProgrammeUpdated' : 'ProgrammeCreated',
-            audience: [AUDIENCE_EVERYONE],
+            audience: [Audience.everyone],
             data: {},
-            changes: [{ collection: 'programmes', doc }],
-          };
+          });
         },
       });
-      return event.changes[0]!.doc as unknown as ProgrammeDoc;
+      return writtenDocument<ProgrammeDoc>(event);
     },
   };
 }

@@ -6,11 +6,11 @@ import type { Principal } from '../../auth/principal.ts';
 import { badInput } from '../../errors.ts';
 import type { CaseDoc, PlanComponent, PlanDoc } from '../cases/case.model.ts';
 import type { CaseService } from '../cases/case.service.ts';
-import type { CaseStatus } from '../cases/case.state.ts';
+import { PLAN_IN_FORCE_STATUSES } from '../cases/case.state.ts';
 import type { ComponentRef } from './progress.model.ts';
 
-/** An approved plan is being carried out. */
-export const IMPLEMENTATION_STATUSES: readonly CaseStatus[] = ['PLAN_APPROVED', 'IN_IMPLEMENTATION'];
+/** An approved plan is being carried out: the statuses with a plan in force. */
+export const IMPLEMENTATION_STATUSES = PLAN_IN_FORCE_STATUSES;
 
 export const componentId = z.string().regex(/^[A-Za-z0-9_-]{1,40}$/, 'a plan component id');
 

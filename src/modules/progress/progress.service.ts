@@ -10,7 +10,7 @@ import { badInput, forbidden } from '../../errors.ts';
 import { toEur } from '../../money.ts';
 import type { Store } from '../../store/store.ts';
 import { op } from '../../store/tenant.ts';
-import { isoDate, money, parseInput, requiredText, todayIso } from '../../validation.ts';
+import { isoDate, money, pageSize, parseInput, requiredText, todayIso } from '../../validation.ts';
 import type { CaseDoc } from '../cases/case.model.ts';
 import type { CaseService } from '../cases/case.service.ts';
 import { assertStatusAllows, type CaseStatus } from '../cases/case.state.ts';
@@ -116,12 +116,7 @@ export function pageOfProgress(
   first: number | null | undefined,
   after: string | null | undefined,
 ) {
-  const size = first ?? 20;
-  if (!Number.isInteger(size) || size < 0 || size > MAX_PROGRESS_PAGE) {
-    throw badInput(`first must be between 0 and ${MAX_PROGRESS_PAGE}.`, [
-      { path: 'first', message: `0 to ${MAX_PROGRESS_PAGE}` },
-    ]);
-  }
+  const size = pageSize(first, 20, MAX_PROGRESS_PAGE);
   const from = after ? positionOf(after) : Infinity;
   const rest = updates.filter((u) => u.caseVersion < from);
   const edges = rest.slice(0, size).map((node) => ({ cursor: cursorOf(node), node }));
@@ -301,14 +296,6 @@ export function createProgressService(deps: {
         .sort({ caseId: 1, caseVersion: -1 })
         .lean<ProgressDoc[]>();
       return caseIds.map((id) => docs.filter((d) => d.caseId === id));
-    },
-
-    async getMany(principal: Principal, ids: readonly string[]): Promise<(ProgressDoc | null)[]> {
-      const docs = await Progress.find({ _id: op({ $in: [...ids] }) })
-        .setOptions({ scope: caseScope(principal) })
-        .lean<ProgressDoc[]>();
-      const byId = new Map(docs.map((d) => [d._id, d]));
-      return ids.map((id) => byId.get(id) ?? null);
     },
 
     updatesOfCase,

@@ -2,12 +2,11 @@
 // the rate valid on its submission day (the newest rate whose validFrom is not later).
 import { z } from 'zod';
 import type { Model } from 'mongoose';
-import { authorize, requirePrincipal } from '../../auth/policy.ts';
+import { Audience, authorize, requirePrincipal } from '../../auth/policy.ts';
 import type { Principal } from '../../auth/principal.ts';
 import type { Clock } from '../../clock.ts';
 import { badInput } from '../../errors.ts';
-import { AUDIENCE_EVERYONE } from '../../events/event.model.ts';
-import { expectVersion, type CommandExecutor } from '../../events/executor.ts';
+import { documentWrite, expectVersion, writtenDocument, type CommandExecutor } from '../../events/executor.ts';
 import { parseRate, RATE_PATTERN } from '../../money.ts';
 import type { Store } from '../../store/store.ts';
 import { op } from '../../store/tenant.ts';
@@ -74,18 +73,17 @@ export function createRateService(deps: { store: Store; executor: CommandExecuto
             createdAt: current?.createdAt ?? now,
             updatedAt: now,
           };
-          return {
+          return documentWrite({
             aggregateType: 'exchangeRate',
-            aggregateId: id,
-            version: doc.version,
+            collection: 'exchange_rates',
+            doc,
             type: current ? 'ExchangeRateCorrected' : 'ExchangeRateSet',
-            audience: [AUDIENCE_EVERYONE],
+            audience: [Audience.everyone],
             data: {},
-            changes: [{ collection: 'exchange_rates', doc }],
-          };
+          });
         },
       });
-      return event.changes[0]!.doc as unknown as ExchangeRateDoc;
+      return writtenDocument<ExchangeRateDoc>(event);
     },
 
     /**

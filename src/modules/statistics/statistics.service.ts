@@ -178,6 +178,9 @@ export function createStatisticsService(deps: { store: Store; clock: Clock; audi
   const { store, clock, audit, threshold } = deps;
   const Cases: Model<CaseDoc> = store.model('Case', caseSchema);
   const Plans: Model<PlanDoc> = store.model('Plan', planSchema);
+  // Two tables in one request (aliases) could be differenced against each other; each
+  // table protects itself and its own margins, so a request gets one.
+  const served = new WeakSet<object>();
 
   /** Folds every case matching the filter into the cells of the table and all its margins. */
   async function aggregate(principal: Principal, groupBy: Dimension[], filter: z.infer<typeof tableInput>['filter']) {
@@ -316,9 +319,24 @@ export function createStatisticsService(deps: { store: Store; clock: Clock; audi
   return {
     threshold,
 
-    /** The table, protected, and recorded as an export before it is returned. */
-    async table(principal: Principal, request: TableRequest, channel: 'graphql' | 'cli'): Promise<StatisticsTable> {
+    /**
+     * The table, protected, and recorded as an export before it is returned. Over GraphQL,
+     * `via.request` identifies the request, which gets one table.
+     */
+    async table(
+      principal: Principal,
+      request: TableRequest,
+      via: { channel: 'cli' } | { channel: 'graphql'; request: object },
+    ): Promise<StatisticsTable> {
       statisticsScope(principal);
+      if ('request' in via) {
+        if (served.has(via.request)) {
+          throw badInput('One statistics table per request: its cells are protected together with its own totals only.', [
+            { path: 'statistics', message: 'asked for twice' },
+          ]);
+        }
+        served.add(via.request);
+      }
       const { groupBy, filter } = parseInput(tableInput, request);
       const cells = await aggregate(principal, groupBy, filter);
       let hidden: Set<string>;
@@ -341,7 +359,7 @@ export function createStatisticsService(deps: { store: Store; clock: Clock; audi
         totals: ordered.filter(([, c]) => !full(c)).map(([k, c]) => view(groupBy, c, hidden.has(k))),
       };
       await audit.recordExport(principal, {
-        channel,
+        channel: via.channel,
         groupBy,
         filter: filter ?? {},
         cells: cells.size,

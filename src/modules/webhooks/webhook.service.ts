@@ -10,11 +10,11 @@ import type { Clock } from '../../clock.ts';
 import type { WebhookSettings } from '../../config.ts';
 import type { Sealer } from '../../crypto/sealed.ts';
 import { badInput, notFound } from '../../errors.ts';
-import { expectVersion, type CommandExecutor } from '../../events/executor.ts';
+import { documentWrite, expectVersion, writtenDocument, type CommandExecutor } from '../../events/executor.ts';
 import type { EventLog } from '../../events/log.ts';
 import type { Store } from '../../store/store.ts';
 import { op } from '../../store/tenant.ts';
-import { parseInput } from '../../validation.ts';
+import { pageSize, parseInput } from '../../validation.ts';
 import {
   webhookDeliverySchema,
   webhookEndpointSchema,
@@ -85,18 +85,17 @@ export function createWebhookService(deps: {
         const now = clock.now();
         const { type, next } = decide(current, now);
         const doc = { ...next, version: current.version + 1, updatedAt: now };
-        return {
+        return documentWrite({
           aggregateType: 'webhook',
-          aggregateId: id,
-          version: doc.version,
+          collection: 'webhook_endpoints',
+          doc,
           type,
           audience: [Audience.auditOnly(current.organisation)],
           data: { url: doc.url, events: doc.events, status: doc.status },
-          changes: [{ collection: 'webhook_endpoints', doc }],
-        };
+        });
       },
     });
-    return event.changes[0]!.doc as unknown as WebhookEndpointDoc;
+    return writtenDocument<WebhookEndpointDoc>(event);
   }
 
   function decodeDeliveryCursor(cursor: string): { createdAt: Date; id: string } {
@@ -165,19 +164,18 @@ export function createWebhookService(deps: {
             createdAt: now,
             updatedAt: now,
           };
-          return {
+          return documentWrite({
             aggregateType: 'webhook',
-            aggregateId: id,
-            version: 1,
+            collection: 'webhook_endpoints',
+            doc,
             type: 'WebhookRegistered',
             audience: [Audience.auditOnly(p.organisation.code)],
             data: { url: doc.url, events },
-            changes: [{ collection: 'webhook_endpoints', doc }],
-          };
+          });
         },
       });
       // A retried request gets the same secret back: it is in the post-image, sealed.
-      return withSecret(event.changes[0]!.doc as unknown as WebhookEndpointDoc);
+      return withSecret(writtenDocument<WebhookEndpointDoc>(event));
     },
 
     async rotateSecret(
@@ -217,12 +215,7 @@ export function createWebhookService(deps: {
       args: { status?: DeliveryStatus | null; endpointId?: string | null; first?: number | null; after?: string | null },
     ): Promise<DeliveryPage> {
       const p = authorize(principal, 'webhook.manage');
-      const first = args.first ?? 50;
-      if (!Number.isInteger(first) || first < 0 || first > MAX_DELIVERY_PAGE) {
-        throw badInput(`first must be between 0 and ${MAX_DELIVERY_PAGE}.`, [
-          { path: 'first', message: `0 to ${MAX_DELIVERY_PAGE}` },
-        ]);
-      }
+      const first = pageSize(args.first, 50, MAX_DELIVERY_PAGE);
       const query: Record<string, unknown> = {};
       if (args.status) query.status = args.status;
       if (args.endpointId) query.endpointId = String(args.endpointId);
