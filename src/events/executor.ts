@@ -1,6 +1,7 @@
 // Runs a write: idempotency claim, decision, event append (the commit point), projection,
 // completion. Every accepted write of every module goes through here, so each appends
 // exactly one event and a retried request is applied once.
+import { randomUUID } from 'node:crypto';
 import type { Logger } from '../logger.ts';
 import type { Principal } from '../auth/principal.ts';
 import { conflict } from '../errors.ts';
@@ -153,6 +154,11 @@ export function documentWrite(write: {
 }): Decision {
   const { collection, doc, ...rest } = write;
   return { ...rest, aggregateId: doc._id, version: doc.version, changes: [{ collection, doc }] };
+}
+
+/** An audited fact (a read, an export): its own fresh aggregate, so facts never conflict. */
+export function fact(recorded: Pick<Decision, 'aggregateType' | 'type' | 'audience' | 'data' | 'caseId'>): Decision {
+  return { ...recorded, aggregateId: randomUUID(), version: 1, changes: [] };
 }
 
 /** The document a one-document write left (also when the write was replayed). */

@@ -2,10 +2,9 @@
 // in the request's recorder; the transport appends them, one event per case and request,
 // in one batch after the response is computed and before it is sent. If that append
 // fails the response is replaced by an error: the data never leaves unrecorded.
-import { randomUUID } from 'node:crypto';
 import { Audience, caseParties } from '../../auth/policy.ts';
 import type { Principal } from '../../auth/principal.ts';
-import type { CommandExecutor, Decision } from '../../events/executor.ts';
+import { fact, type CommandExecutor } from '../../events/executor.ts';
 import type { CaseDoc } from '../cases/case.model.ts';
 
 export type SpecialCategoryField = 'vulnerability' | 'needsAssessment';
@@ -44,16 +43,15 @@ export class AccessRecorder {
     if (this.reads.size === 0 || !this.principal) return;
     const reads = [...this.reads.values()];
     this.reads = new Map();
-    const facts: Decision[] = reads.map((r) => ({
-      aggregateType: 'access',
-      aggregateId: randomUUID(),
-      version: 1,
-      type: SPECIAL_CATEGORY_READ,
-      caseId: r.caseId,
-      audience: r.audience,
-      data: { fields: [...r.fields].sort(), via: this.via },
-      changes: [],
-    }));
+    const facts = reads.map((r) =>
+      fact({
+        aggregateType: 'access',
+        type: SPECIAL_CATEGORY_READ,
+        caseId: r.caseId,
+        audience: r.audience,
+        data: { fields: [...r.fields].sort(), via: this.via },
+      }),
+    );
     await this.executor.recordFacts(this.principal, facts);
   }
 }

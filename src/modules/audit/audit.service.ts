@@ -1,10 +1,9 @@
 // The audit trail of a case for its parties (its writes, its records' writes, reads of
 // its special-category data), and the record of exports.
-import { randomUUID } from 'node:crypto';
 import { Audience, authorize, mayReadInAuditTrail } from '../../auth/policy.ts';
 import type { Principal } from '../../auth/principal.ts';
 import type { StoredEvent } from '../../events/event.model.ts';
-import type { CommandExecutor } from '../../events/executor.ts';
+import { fact, type CommandExecutor } from '../../events/executor.ts';
 import type { EventLog } from '../../events/log.ts';
 import { pageSize } from '../../validation.ts';
 import type { CaseService } from '../cases/case.service.ts';
@@ -41,15 +40,12 @@ export function createAuditService(deps: { log: EventLog; executor: CommandExecu
     /** Records an export (what was asked for and how much came out), before it is handed over. */
     async recordExport(principal: Principal, details: Record<string, unknown>): Promise<void> {
       await executor.recordFacts(principal, [
-        {
+        fact({
           aggregateType: 'export',
-          aggregateId: randomUUID(),
-          version: 1,
           type: EXPORT_RECORDED,
           audience: [Audience.auditOnly(principal.organisation.code)],
           data: details,
-          changes: [],
-        },
+        }),
       ]);
     },
   };

@@ -14,7 +14,7 @@ import type { Principal } from '../../auth/principal.ts';
 import type { Clock } from '../../clock.ts';
 import type { Sealer } from '../../crypto/sealed.ts';
 import { AppError, badInput, notFound } from '../../errors.ts';
-import { writtenDocument, type CommandExecutor } from '../../events/executor.ts';
+import { fact, writtenDocument, type CommandExecutor } from '../../events/executor.ts';
 import type { Store } from '../../store/store.ts';
 import { op, SYSTEM } from '../../store/tenant.ts';
 import { parseInput, text } from '../../validation.ts';
@@ -262,23 +262,16 @@ export function createEvidenceService(deps: {
         : null;
       if (!found) throw notFound('Evidence', id);
       const evidence = found;
-      await executor.execute({
-        principal: p,
-        command: 'downloadEvidence',
-        input: { id },
-        decide: async () => ({
-          // Each download is its own record: a fresh aggregate, so downloads never conflict.
+      await executor.recordFacts(p, [
+        fact({
           aggregateType: 'evidence-download',
-          aggregateId: randomUUID(),
           caseId: evidence.caseId,
-          version: 1,
           type: 'EvidenceDownloaded',
           // An audited read: in the case's audit trail, never in a feed or webhook.
           audience: [Audience.auditOnly(evidence.memberState), Audience.auditOnly(evidence.partner)],
           data: { evidenceId: evidence._id, kind: evidence.kind, size: evidence.size, sha256: evidence.sha256 },
-          changes: [],
         }),
-      });
+      ]);
       async function* body(): AsyncGenerator<Buffer> {
         const digest = createHash('sha256');
         const batch = 4;

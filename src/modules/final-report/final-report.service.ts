@@ -8,12 +8,12 @@ import type { Principal } from '../../auth/principal.ts';
 import { badInput } from '../../errors.ts';
 import type { Store } from '../../store/store.ts';
 import { idsFilter } from '../../store/tenant.ts';
-import { isoDate, parseInput, requiredText, todayIso } from '../../validation.ts';
+import { isoDate, parseInput, requiredText } from '../../validation.ts';
 import type { CaseDoc } from '../cases/case.model.ts';
 import type { CaseService } from '../cases/case.service.ts';
 import type { MonitoringService } from '../monitoring/monitoring.service.ts';
 import { budgetOf } from '../progress/budget.ts';
-import { languageTag, planInForce } from '../progress/implementation.ts';
+import { assertDayOfSupport, languageTag, planInForce } from '../progress/implementation.ts';
 import { effectiveUpdates, type ProgressService } from '../progress/progress.service.ts';
 import type { ShipmentService } from '../shipments/shipment.service.ts';
 import { isFinished } from '../shipments/shipment.state.ts';
@@ -47,12 +47,7 @@ export function createFinalReportService(deps: {
       const input = parseInput(reportInput, args.input);
       return cases.writeCase(p, 'submitFinalReport', args.caseId, args.expectedVersion, input, idempotencyKey, async (c, now) => {
         const next = cases.withStatus(c, 'FINAL_REPORTED', now);
-        if (input.finalMeetingOn > todayIso(now))
-          throw badInput('finalMeetingOn is in the future.', [{ path: 'finalMeetingOn', message: 'in the future' }]);
-        if (c.arrivedOn && input.finalMeetingOn < c.arrivedOn)
-          throw badInput(`finalMeetingOn is before the arrival on ${c.arrivedOn}.`, [
-            { path: 'finalMeetingOn', message: 'before the arrival' },
-          ]);
+        assertDayOfSupport(input.finalMeetingOn, 'finalMeetingOn', c, now);
         const underway = (await shipments.shipmentsOfCase(p, c._id)).filter((s) => !isFinished(s.status));
         if (underway.length > 0) {
           throw badInput(

@@ -11,12 +11,12 @@ import type { Sealer } from '../../crypto/sealed.ts';
 import { badInput } from '../../errors.ts';
 import type { Store } from '../../store/store.ts';
 import { op } from '../../store/tenant.ts';
-import { isoDate, parseInput, requiredText, todayIso } from '../../validation.ts';
+import { isoDate, parseInput, requiredText } from '../../validation.ts';
 import type { CaseDoc } from '../cases/case.model.ts';
 import type { CaseService } from '../cases/case.service.ts';
 import { assertStatusAllows, type CaseStatus } from '../cases/case.state.ts';
 import { addDays } from '../deadlines/calendar.ts';
-import { languageTag, startImplementation } from '../progress/implementation.ts';
+import { assertDayOfSupport, languageTag, startImplementation } from '../progress/implementation.ts';
 import type { ProgressDoc } from '../progress/progress.model.ts';
 import { surveySchema, type SurveyDoc } from './monitoring.model.ts';
 import { scoreSurvey, type ScoredAnswer, type SurveyDefinition } from './survey.ts';
@@ -65,12 +65,7 @@ export function createMonitoringService(deps: { store: Store; cases: CaseService
         idempotencyKey,
         (c, now) => {
           assertStatusAllows(c.status, 'recordMonitoringVisit', MONITORING_STATUSES);
-          if (input.visitedOn > todayIso(now))
-            throw badInput('visitedOn is in the future.', [{ path: 'visitedOn', message: 'in the future' }]);
-          if (c.arrivedOn && input.visitedOn < c.arrivedOn)
-            throw badInput(`visitedOn is before the arrival on ${c.arrivedOn}.`, [
-              { path: 'visitedOn', message: 'before the arrival' },
-            ]);
+          assertDayOfSupport(input.visitedOn, 'visitedOn', c, now);
 
           // The visit named, or else the earliest scheduled one still to do unless it is still far off
           // (then, like a visit beyond the schedule, it is an extra visit).

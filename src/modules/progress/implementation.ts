@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import type { Principal } from '../../auth/principal.ts';
 import { badInput } from '../../errors.ts';
+import { todayIso } from '../../validation.ts';
 import type { CaseDoc, PlanComponent, PlanDoc } from '../cases/case.model.ts';
 import type { CaseService } from '../cases/case.service.ts';
 import { PLAN_IN_FORCE_STATUSES } from '../cases/case.state.ts';
@@ -39,6 +40,14 @@ export function componentOf(plan: PlanDoc | null, id: string, path: string): Pla
     throw badInput(`The plan in force has no component ${id}.`, [{ path, message: 'not a component of the plan in force' }]);
   }
   return component;
+}
+
+/** A day the person was back and the work could happen: not in the future, not before the arrival. */
+export function assertDayOfSupport(day: string, field: string, c: Pick<CaseDoc, 'arrivedOn'>, now: Date): void {
+  if (day > todayIso(now)) throw badInput(`${field} is in the future.`, [{ path: field, message: 'in the future' }]);
+  if (c.arrivedOn && day < c.arrivedOn) {
+    throw badInput(`${field} is before the arrival on ${c.arrivedOn}.`, [{ path: field, message: 'before the arrival' }]);
+  }
 }
 
 export const refOf = (c: PlanComponent): ComponentRef => ({ id: c.id, kind: c.kind, title: c.title });

@@ -10,7 +10,7 @@ import { badInput, forbidden } from '../../errors.ts';
 import { toEur } from '../../money.ts';
 import type { Store } from '../../store/store.ts';
 import { op } from '../../store/tenant.ts';
-import { isoDate, money, pageSize, parseInput, requiredText, todayIso } from '../../validation.ts';
+import { isoDate, money, pageSize, parseInput, requiredText } from '../../validation.ts';
 import type { CaseDoc } from '../cases/case.model.ts';
 import type { CaseService } from '../cases/case.service.ts';
 import { assertStatusAllows, type CaseStatus } from '../cases/case.state.ts';
@@ -19,6 +19,7 @@ import { evidenceId } from '../evidence/evidence.service.ts';
 import type { RateService } from '../rates/rate.service.ts';
 import { addSpend, checkComponentBudget, totalOf } from './budget.ts';
 import {
+  assertDayOfSupport,
   componentId,
   componentOf,
   IMPLEMENTATION_STATUSES,
@@ -183,13 +184,7 @@ export function createProgressService(deps: {
         async (c, now) => {
           assertStatusAllows(c.status, `post a ${kind} update`, STATUSES_FOR[kind]);
           if (input.spend) assertStatusAllows(c.status, 'record spend', IMPLEMENTATION_STATUSES);
-          if (input.occurredOn > todayIso(now))
-            throw badInput('occurredOn is in the future.', [{ path: 'occurredOn', message: 'in the future' }]);
-          if (c.arrivedOn && input.occurredOn < c.arrivedOn) {
-            throw badInput(`occurredOn is before the arrival on ${c.arrivedOn}.`, [
-              { path: 'occurredOn', message: 'before the arrival' },
-            ]);
-          }
+          assertDayOfSupport(input.occurredOn, 'occurredOn', c, now);
 
           const plan = input.componentId ? await planInForce(cases, p, c) : null;
           const component = input.componentId ? componentOf(plan, input.componentId, 'componentId') : null;
