@@ -1,13 +1,12 @@
-// The partner portal in a real browser (Debian's Chromium driven by playwright-core):
+// The partner portal in a real browser (Chromium from the npm registry, driven by playwright-core):
 // a partner officer signs in, answers a referral, confirms the arrival and drafts and
 // submits a plan; text from the case is shown as text, never run as HTML.
 import { mkdirSync } from 'node:fs';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchBrowser } from './helpers/browser.ts';
 import { startGateway, type TestGateway } from './helpers/gateway.ts';
 import { workflow } from './helpers/factories.ts';
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 let gw: TestGateway;
 let browser: Browser;
@@ -15,18 +14,7 @@ let page: Page;
 
 beforeAll(async () => {
   gw = await startGateway();
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchBrowser();
   page = await browser.newPage();
 });
 afterAll(async () => {

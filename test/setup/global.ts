@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { EmbeddedStore } from '../../src/store/embedded.ts';
+import { chromiumExecutable } from '../helpers/browser.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -23,6 +24,8 @@ export default async function setup(project: TestProject) {
     embedded = await EmbeddedStore.start({ dataDir });
     uri = embedded.uri;
   }
+  // Unpack the packaged browser once, before test files race to do it in parallel.
+  await chromiumExecutable();
   project.provide('mongoUri', uri);
   project.provide('dataDir', dataDir);
   return async () => {
