@@ -1,0 +1,72 @@
+// Apollo Server over the executable schema, and the /graphql route that builds each request's
+// context (caller, logger, services, DataLoaders, the audit of special-category reads).
+import { ApolloServer } from '@apollo/server';
+import { expressMiddleware } from '@as-integrations/express5';
+import type { Request, RequestHandler } from 'express';
+import depthLimit from 'graphql-depth-limit';
+import type { GraphQLSchema } from 'graphql';
+import type { Config } from '../config.ts';
+import type { PrincipalFrom } from '../http/authentication.ts';
+import type { Logger } from '../logger.ts';
+import type { Metrics } from '../metrics.ts';
+import { AccessRecorder } from '../modules/audit/access.ts';
+import type { Services } from '../services.ts';
+import type { Context } from './context.ts';
+import { createLoaders } from './loaders.ts';
+import {
+  accessAuditPlugin,
+  costLimitPlugin,
+  type createErrorFormatter,
+  httpStatusPlugin,
+  observabilityPlugin,
+} from './plugins.ts';
+
+export async function createApollo(deps: {
+  schema: GraphQLSchema;
+  config: Config;
+  metrics: Metrics;
+  logger: Logger;
+  formatError: ReturnType<typeof createErrorFormatter>;
+}): Promise<ApolloServer<Context>> {
+  const { schema, config, metrics, logger, formatError } = deps;
+  const apollo = new ApolloServer<Context>({
+    schema,
+    introspection: true,
+    includeStacktraceInErrorResponses: false,
+    // main.ts drains HTTP first and stops Apollo after; Apollo must not stop itself on SIGTERM.
+    stopOnTerminationSignals: false,
+    formatError,
+    validationRules: [depthLimit(config.maxQueryDepth)],
+    plugins: [
+      costLimitPlugin(schema, config.maxQueryCost),
+      observabilityPlugin(metrics),
+      httpStatusPlugin(),
+      accessAuditPlugin(logger),
+    ],
+  });
+  await apollo.start();
+  return apollo;
+}
+
+/** The Apollo middleware of /graphql (after the rate limit and the JSON body parser). */
+export function graphqlHandler(
+  apollo: ApolloServer<Context>,
+  deps: { services: Services; principalFrom: PrincipalFrom },
+): RequestHandler {
+  const { services, principalFrom } = deps;
+  return expressMiddleware(apollo, {
+    context: async ({ req }) => {
+      const requestLogger = (req as Request & { log: Logger }).log;
+      const principal = await principalFrom(req.headers.authorization, requestLogger);
+      const requestId = String((req as Request & { id: string | number }).id);
+      return {
+        principal,
+        requestId,
+        logger: requestLogger,
+        services,
+        loaders: createLoaders(services, principal),
+        access: new AccessRecorder(services.executor, principal, `graphql:${requestId}`),
+      };
+    },
+  });
+}

@@ -1,0 +1,56 @@
+// Who is calling: the trusted token issuers (reloaded when the trust file changes) and the one
+// function that turns an Authorization header into a principal, shared by HTTP and WebSocket.
+import { authenticate, bearerToken } from '../auth/verify.ts';
+import { TrustStore } from '../auth/trust.ts';
+import type { Principal } from '../auth/principal.ts';
+import type { Clock } from '../clock.ts';
+import type { Config } from '../config.ts';
+import { AppError, storeUnavailable, unauthenticated } from '../errors.ts';
+import type { Logger } from '../logger.ts';
+import type { Services } from '../services.ts';
+import { isStoreUnavailable } from '../store/store.ts';
+
+/** Establishes the caller from an Authorization header value (null: anonymous, outside production). */
+export type PrincipalFrom = (authorization: string | undefined, logger: Logger) => Promise<Principal | null>;
+
+export function createTrust(config: Config, logger: Logger, watchIntervalMs?: number): TrustStore {
+  const trust = new TrustStore({
+    file: config.trustFile,
+    includeDevIssuer: config.env !== 'production',
+    dataDir: config.dataDir,
+    logger,
+    ...(watchIntervalMs ? { watchIntervalMs } : {}),
+  });
+  const trustLoaded = trust.reload();
+  if (config.trustFile && !trustLoaded) throw new Error(`the trust file ${config.trustFile} could not be loaded (see the log)`);
+  return trust;
+}
+
+export function createAuthenticator(deps: {
+  config: Config;
+  trust: TrustStore;
+  clock: Clock;
+  services: Services;
+}): PrincipalFrom {
+  const { config, trust, clock, services } = deps;
+  return async function principalFrom(authorization, requestLogger) {
+    const token = bearerToken(authorization);
+    if (token === undefined) {
+      if (config.env === 'production') throw unauthenticated();
+      return null;
+    }
+    try {
+      return await authenticate(
+        token,
+        trust.current,
+        { audience: config.tokenAudience, maxTokenAgeMs: config.tokenMaxAgeMs, now: Math.floor(clock.now().getTime() / 1000) },
+        (code) => services.organisations.lookup(code),
+        requestLogger,
+      );
+    } catch (error) {
+      if (error instanceof AppError) throw error;
+      if (isStoreUnavailable(error)) throw storeUnavailable();
+      throw error;
+    }
+  };
+}
