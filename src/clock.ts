@@ -2,6 +2,8 @@
 // place the whole gateway on a chosen day.
 export type Clock = { now(): Date };
 
+export const DAY_MS = 86_400_000;
+
 export const systemClock: Clock = { now: () => new Date() };
 
 /** A clock that starts at a given instant and can be moved. */

@@ -1,5 +1,5 @@
 // Wires the domain services together: factory functions, no container.
-import type { Clock } from './clock.ts';
+import { DAY_MS, type Clock } from './clock.ts';
 import type { Config, WebhookSettings } from './config.ts';
 import type { Logger } from './logger.ts';
 import { CommandExecutor } from './events/executor.ts';
@@ -8,7 +8,10 @@ import { EventLog } from './events/log.ts';
 import type { Store } from './store/store.ts';
 import { createOrganisationService } from './modules/organisations/organisation.service.ts';
 import { createRateService } from './modules/rates/rate.service.ts';
+import { createCaseSealing } from './modules/cases/case.sealing.ts';
 import { createCaseService } from './modules/cases/case.service.ts';
+import { createCaseStore } from './modules/cases/case.store.ts';
+import { createPlanService } from './modules/plans/plan.service.ts';
 import { createAuditService } from './modules/audit/audit.service.ts';
 import { FeedHub } from './modules/feed/feed.hub.ts';
 import { createFeedService } from './modules/feed/feed.service.ts';
@@ -18,7 +21,7 @@ import { createWebhookService } from './modules/webhooks/webhook.service.ts';
 import type { Sealer } from './crypto/sealed.ts';
 import { JobRunner, type Job } from './jobs/leases.ts';
 import { SYSTEM_PRINCIPAL } from './auth/principal.ts';
-import { DAY_MS, loadCalendars, type Calendars } from './modules/deadlines/calendar.ts';
+import { loadCalendars, type Calendars } from './modules/deadlines/calendar.ts';
 import { createDeadlinePlanner } from './modules/deadlines/deadline.rules.ts';
 import { createDeadlineService } from './modules/deadlines/deadline.service.ts';
 import { createEvidenceService } from './modules/evidence/evidence.service.ts';
@@ -86,20 +89,28 @@ export function createServices(deps: ServiceDeps) {
     programme: (code) => organisations.programme(code),
     calendars: deps.calendars ?? loadCalendars(),
   });
-  const cases = createCaseService({ store, executor, clock, sealer, organisations, rates, planDeadlines });
+  const caseStore = createCaseStore({ store, executor, clock, planDeadlines });
+  const sealing = createCaseSealing(sealer);
+  const cases = createCaseService({ cases: caseStore, sealing, executor, clock, organisations });
+  const plans = createPlanService({ store, cases: caseStore, rates });
   const evidence = createEvidenceService({
     store,
     executor,
     clock,
     sealer,
-    cases,
+    cases: caseStore,
     uploadLimitBytes: deps.uploadLimitBytes ?? 10 * 1024 * 1024,
   });
-  const progress = createProgressService({ store, cases, rates, evidence, sealer });
-  const shipments = createShipmentService({ store, cases, evidence });
-  const monitoring = createMonitoringService({ store, cases, sealer, survey: deps.survey ?? loadSurveyDefinition() });
-  const finalReports = createFinalReportService({ store, cases, progress, shipments, monitoring });
-  const deadlines = createDeadlineService({ store, clock, executor, log });
+  const progress = createProgressService({ store, cases: caseStore, plans, rates, evidence, sealer });
+  const shipments = createShipmentService({ store, cases: caseStore, plans, evidence });
+  const monitoring = createMonitoringService({
+    store,
+    cases: caseStore,
+    sealer,
+    survey: deps.survey ?? loadSurveyDefinition(),
+  });
+  const finalReports = createFinalReportService({ store, cases: caseStore, plans, progress, shipments, monitoring });
+  const deadlines = createDeadlineService({ cases: caseStore, clock, executor, log });
   const hub = new FeedHub(log, logger.child({ module: 'feed' }), { intervalMs: settings.feedPollIntervalMs });
   const feed = createFeedService({ log, cases, hub });
   const audit = createAuditService({ log, executor, cases });
@@ -122,7 +133,13 @@ export function createServices(deps: ServiceDeps) {
     webhooks,
     settings: settings.webhooks,
   });
-  const statistics = createStatisticsService({ store, clock, audit, threshold: settings.statsMinCell });
+  const statistics = createStatisticsService({
+    cases: caseStore,
+    plans,
+    clock,
+    audit,
+    threshold: settings.statsMinCell,
+  });
   // Subscribers on this gateway hear of its own writes at once; the others poll the log.
   executor.onCommit = () => hub.poke();
   const jobs = new JobRunner(store, clock, logger.child({ module: 'jobs' }));
@@ -138,7 +155,10 @@ export function createServices(deps: ServiceDeps) {
     jobs,
     organisations,
     rates,
+    caseStore,
+    sealing,
     cases,
+    plans,
     hub,
     feed,
     audit,

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { codes, startGateway, type TestGateway } from './helpers/gateway.ts';
 import { caseInput, CREATE_CASE, workflow } from './helpers/factories.ts';
 import { canonicalJson, sha256Hex } from '../src/events/canonical.ts';
-import { createCaseInput } from '../src/modules/cases/case.service.ts';
+import { createCaseInput } from '../src/modules/cases/case.inputs.ts';
 import { parseInput } from '../src/validation.ts';
 
 let gw: TestGateway;

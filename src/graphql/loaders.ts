@@ -3,9 +3,9 @@
 // tenant-owned records are bound to the caller, so they only ever load within its scope.
 import DataLoader from 'dataloader';
 import type { Principal } from '../auth/principal.ts';
-import type { PlanDoc } from '../modules/cases/case.model.ts';
 import type { EvidenceDoc } from '../modules/evidence/evidence.model.ts';
 import type { SurveyDoc } from '../modules/monitoring/monitoring.model.ts';
+import type { PlanDoc } from '../modules/plans/plan.model.ts';
 import type { ProgressDoc } from '../modules/progress/progress.model.ts';
 import type { ShipmentDoc } from '../modules/shipments/shipment.model.ts';
 import type { Services } from '../services.ts';
@@ -22,9 +22,9 @@ export function createLoaders(services: Services, principal: Principal | null) {
     contractsOf: new DataLoader((codes: readonly string[]) => services.organisations.contractsOfMany(needPrincipal(), codes)),
     case: new DataLoader((ids: readonly string[]) => services.cases.getMany(needPrincipal(), ids)),
     /** A plan version by `<caseId>:<planVersion>`. */
-    plan: new DataLoader((ids: readonly string[]) => services.cases.plansById(needPrincipal(), ids)),
+    plan: new DataLoader((ids: readonly string[]) => services.plans.byIds(needPrincipal(), ids)),
     /** Every plan version of a case, oldest first. */
-    plansOfCase: new DataLoader<string, PlanDoc[]>((caseIds) => services.cases.plansOf(needPrincipal(), caseIds)),
+    plansOfCase: new DataLoader<string, PlanDoc[]>((caseIds) => services.plans.plansOf(needPrincipal(), caseIds)),
     // A case's child records, each kind in one query for a whole page of cases. Resolvers
     // of attachments (proofs, certificates, surveys of a visit) pick from these too.
     progressOfCase: new DataLoader<string, ProgressDoc[]>((caseIds) => services.progress.ofCases(needPrincipal(), caseIds)),

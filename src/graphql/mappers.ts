@@ -4,13 +4,13 @@ export type { OrganisationDoc as OrganisationModel } from '../modules/organisati
 export type { ContractDoc as ContractModel } from '../modules/organisations/organisation.model.ts';
 export type { ProgrammeDoc as ProgrammeModel } from '../modules/organisations/organisation.model.ts';
 export type { Principal as MeModel } from '../auth/principal.ts';
-export type { CaseDoc as CaseModel } from '../modules/cases/case.model.ts';
-export type { PlanDoc as PlanModel } from '../modules/cases/case.model.ts';
-export type { PlanComponent as PlanComponentModel } from '../modules/cases/case.model.ts';
-export type { MaterialItem as MaterialItemModel } from '../modules/cases/case.model.ts';
+export type { CaseView as CaseModel } from '../modules/cases/case.store.ts';
+export type { PlanDoc as PlanModel } from '../modules/plans/plan.model.ts';
+export type { PlanComponent as PlanComponentModel } from '../modules/plans/plan.model.ts';
+export type { MaterialItem as MaterialItemModel } from '../modules/plans/plan.model.ts';
 export type { Entitlement as EntitlementModel } from '../modules/cases/case.model.ts';
 export type { EntitlementLine as EntitlementLineModel } from '../modules/cases/case.model.ts';
-export type { CaseConnection as CaseConnectionModel } from '../modules/cases/case.service.ts';
+export type { CaseConnection as CaseConnectionModel } from '../modules/cases/case.list.ts';
 export type { ExchangeRateDoc as ExchangeRateModel } from '../modules/rates/rate.model.ts';
 
 export type { FeedChange as ChangeModel } from '../modules/feed/feed.service.ts';

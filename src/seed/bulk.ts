@@ -9,7 +9,8 @@ import type { EventDraft } from '../events/event.model.ts';
 import { VersionConflict } from '../events/log.ts';
 import { minorDigits, toEur } from '../money.ts';
 import type { Services } from '../services.ts';
-import type { CaseDoc, PlanComponent, PlanDoc } from '../modules/cases/case.model.ts';
+import type { CaseDoc } from '../modules/cases/case.model.ts';
+import type { PlanComponent, PlanDoc } from '../modules/plans/plan.model.ts';
 import type { CaseStatus } from '../modules/cases/case.state.ts';
 import { computeEntitlement } from '../modules/cases/entitlement.ts';
 import { emptyImplementation } from '../modules/cases/case.model.ts';
@@ -119,7 +120,7 @@ export async function seedBulkCases(
   for (let start = 1; start <= total; start += batchSize) {
     const numbers = Array.from({ length: Math.min(batchSize, total - start + 1) }, (_, i) => start + i);
     const ids = numbers.map(bulkCaseId);
-    const existing = new Set((await services.cases.existingIds(ids)).map(String));
+    const existing = new Set((await services.caseStore.existingIds(ids)).map(String));
     report.existing += existing.size;
     const fresh = numbers.filter((n) => !existing.has(bulkCaseId(n)));
     const generated = fresh.map((n) => generateCase(services, n, usable, programmes, rates, now));
@@ -134,7 +135,7 @@ export async function seedBulkCases(
     }
     for (const [key, group] of byPrefix) {
       const [memberState, year] = key.split('|') as [string, string];
-      const refs = await services.cases.claimReferenceBlock(
+      const refs = await services.caseStore.claimReferenceBlock(
         memberState,
         Number(year),
         group.map((g) => g.case._id),
@@ -237,8 +238,8 @@ function generateCase(
     arrivedOn,
     registeredAfterReturn: false,
     household,
-    needsAssessmentSealed: services.cases.sealNeeds(id, `Bulk case ${n}: needs assessment recorded at intake.`),
-    vulnerabilitySealed: services.cases.sealVulnerability(id, vulnerability),
+    needsAssessmentSealed: services.sealing.sealNeeds(id, `Bulk case ${n}: needs assessment recorded at intake.`),
+    vulnerabilitySealed: services.sealing.sealVulnerability(id, vulnerability),
     consent: {
       purpose: 'Sharing the case with the contracted reintegration partner',
       givenOn: todayIso(createdAt),

@@ -287,73 +287,84 @@ export async function seedDemoCases(services: Services): Promise<{ created: numb
     const ms = state(s.memberState);
     const po = partner(s.partner);
     const before = await services.log.lastSeq();
-    let c = await svc.cases.create(
-      ms,
-      {
-        programme: s.programme,
-        originCountry: s.originCountry,
-        returnType: 'VOLUNTARY',
-        partner: s.partner,
-        plannedDepartureDate: daysAgo(-20),
-        plannedArrivalDate: daysAgo(-19),
-        household: s.household,
-        needsAssessment: s.needs,
-        vulnerability: s.vulnerability ?? null,
-        consent: {
-          purpose: 'Sharing the case with the contracted reintegration partner',
-          givenOn: daysAgo(60),
-          expiresOn: daysAgo(-700),
+    let c = (
+      await svc.cases.create(
+        ms,
+        {
+          programme: s.programme,
+          originCountry: s.originCountry,
+          returnType: 'VOLUNTARY',
+          partner: s.partner,
+          plannedDepartureDate: daysAgo(-20),
+          plannedArrivalDate: daysAgo(-19),
+          household: s.household,
+          needsAssessment: s.needs,
+          vulnerability: s.vulnerability ?? null,
+          consent: {
+            purpose: 'Sharing the case with the contracted reintegration partner',
+            givenOn: daysAgo(60),
+            expiresOn: daysAgo(-700),
+          },
         },
-      },
-      k('create'),
-    );
-    if (reaches(s, 'REFERRED')) c = await svc.cases.refer(ms, c._id, c.version, k('refer'));
+        k('create'),
+      )
+    ).case;
+    if (reaches(s, 'REFERRED')) c = (await svc.cases.refer(ms, c._id, c.version, k('refer'))).case;
     if (s.until === 'EXPIRED') {
       await services.cases.expireReferrals(SYSTEM_PRINCIPAL);
-      c = (await services.cases.loadCase(ms, c._id))!;
+      c = (await services.caseStore.loadFor(ms, c._id))!;
     }
     if (s.until === 'DECLINED')
-      c = await svc.cases.respond(
-        po,
-        {
-          id: c._id,
-          decision: 'DECLINE',
-          reason: 'No training provider for this profile in our region.',
-          expectedVersion: c.version,
-        },
-        k('decline'),
-      );
+      c = (
+        await svc.cases.respond(
+          po,
+          {
+            id: c._id,
+            decision: 'DECLINE',
+            reason: 'No training provider for this profile in our region.',
+            expectedVersion: c.version,
+          },
+          k('decline'),
+        )
+      ).case;
     if (reaches(s, 'ACCEPTED'))
-      c = await svc.cases.respond(po, { id: c._id, decision: 'ACCEPT', expectedVersion: c.version }, k('accept'));
+      c = (await svc.cases.respond(po, { id: c._id, decision: 'ACCEPT', expectedVersion: c.version }, k('accept'))).case;
     if (reaches(s, 'ARRIVED'))
-      c = await svc.cases.confirmArrival(po, { id: c._id, arrivedOn: daysAgo(25), expectedVersion: c.version }, k('arrive'));
+      c = (await svc.cases.confirmArrival(po, { id: c._id, arrivedOn: daysAgo(25), expectedVersion: c.version }, k('arrive')))
+        .case;
     if (reaches(s, 'PLAN_SUBMITTED') && s.plan) {
       const currency = CURRENCY[s.originCountry] ?? 'EUR';
       const components = s.plan(currency);
-      c = await svc.cases.saveDraftPlan(
-        po,
-        { caseId: c._id, plan: { summary: 'Agreed at the counselling meeting.', components }, expectedVersion: c.version },
-        k('draft'),
-      );
-      c = await svc.cases.submitPlan(po, { caseId: c._id, expectedVersion: c.version }, k('submit'));
+      c = (
+        await svc.plans.saveDraft(
+          po,
+          { caseId: c._id, plan: { summary: 'Agreed at the counselling meeting.', components }, expectedVersion: c.version },
+          k('draft'),
+        )
+      ).case;
+      c = (await svc.plans.submit(po, { caseId: c._id, expectedVersion: c.version }, k('submit'))).case;
       if (s.until === 'CHANGES_REQUESTED') {
-        c = await svc.cases.decidePlan(
-          ms,
-          {
-            caseId: c._id,
-            decision: 'REQUEST_CHANGES',
-            comment: 'Please get a second quote for the incubator.',
-            expectedVersion: c.version,
-          },
-          k('changes'),
-        );
+        c = (
+          await svc.plans.decide(
+            ms,
+            {
+              caseId: c._id,
+              decision: 'REQUEST_CHANGES',
+              comment: 'Please get a second quote for the incubator.',
+              expectedVersion: c.version,
+            },
+            k('changes'),
+          )
+        ).case;
       }
       if (reaches(s, 'PLAN_APPROVED'))
-        c = await svc.cases.decidePlan(
-          ms,
-          { caseId: c._id, decision: 'APPROVE', comment: 'Approved.', expectedVersion: c.version },
-          k('approve'),
-        );
+        c = (
+          await svc.plans.decide(
+            ms,
+            { caseId: c._id, decision: 'APPROVE', comment: 'Approved.', expectedVersion: c.version },
+            k('approve'),
+          )
+        ).case;
       if (s.until === 'AMENDMENT_PENDING') {
         const amended = components.concat([
           {
@@ -363,20 +374,24 @@ export async function seedDemoCases(services: Services): Promise<{ created: numb
             service: { category: 'OTHER', provider: 'Chamber of commerce', description: 'Evening course' },
           },
         ]);
-        c = await svc.cases.saveDraftPlan(
-          po,
-          { caseId: c._id, plan: { summary: 'Adds a bookkeeping course.', components: amended }, expectedVersion: c.version },
-          k('amend'),
-        );
-        c = await svc.cases.submitPlan(po, { caseId: c._id, expectedVersion: c.version }, k('amend-submit'));
+        c = (
+          await svc.plans.saveDraft(
+            po,
+            { caseId: c._id, plan: { summary: 'Adds a bookkeeping course.', components: amended }, expectedVersion: c.version },
+            k('amend'),
+          )
+        ).case;
+        c = (await svc.plans.submit(po, { caseId: c._id, expectedVersion: c.version }, k('amend-submit'))).case;
       }
     }
     if (s.until === 'CLOSED')
-      c = await svc.cases.close(
-        ms,
-        { id: c._id, reason: 'OPTED_OUT', comment: 'Moved away before the plan was made.', expectedVersion: c.version },
-        k('close'),
-      );
+      c = (
+        await svc.cases.close(
+          ms,
+          { id: c._id, reason: 'OPTED_OUT', comment: 'Moved away before the plan was made.', expectedVersion: c.version },
+          k('close'),
+        )
+      ).case;
     if ((await services.log.lastSeq()) > before) created += 1;
     else existing += 1;
     cases.push(c);

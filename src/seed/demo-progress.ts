@@ -537,10 +537,10 @@ export async function seedDemoProgress(
             },
             key,
           )
-        )._id,
+        ).case._id,
       (e) => e.aggregateId,
     );
-    const version = async () => (await services.cases.loadCase(state, id))!.version;
+    const version = async () => (await services.caseStore.loadFor(state, id))!.version;
     const step = (p: Principal, name: string, write: (v: number, key: string) => Promise<unknown>) =>
       once(p, `${prefix}-${name}`, 'case steps', async (key) => void (await write(await version(), key)), nothing);
 
@@ -611,11 +611,11 @@ export async function seedDemoProgress(
     await script.beforePlan?.(steps);
     if (script.plan) {
       await step(partner, 'draft', (v, key) =>
-        services.cases.saveDraftPlan(partner, { caseId: id, plan: script.plan, expectedVersion: v }, key),
+        services.plans.saveDraft(partner, { caseId: id, plan: script.plan, expectedVersion: v }, key),
       );
-      await step(partner, 'submit', (v, key) => services.cases.submitPlan(partner, { caseId: id, expectedVersion: v }, key));
+      await step(partner, 'submit', (v, key) => services.plans.submit(partner, { caseId: id, expectedVersion: v }, key));
       await step(state, 'approve', (v, key) =>
-        services.cases.decidePlan(state, { caseId: id, decision: 'APPROVE', expectedVersion: v }, key),
+        services.plans.decide(state, { caseId: id, decision: 'APPROVE', expectedVersion: v }, key),
       );
     }
     await script.run?.(steps);

@@ -6,14 +6,13 @@ import { Audience, caseParties } from '../../auth/policy.ts';
 import type { Principal } from '../../auth/principal.ts';
 import { fact, type CommandExecutor } from '../../events/executor.ts';
 import type { CaseDoc } from '../cases/case.model.ts';
-
-export type SpecialCategoryField = 'vulnerability' | 'needsAssessment';
+import type { SpecialCategoryField, SpecialCategoryReads } from '../cases/case.sealing.ts';
 
 export const SPECIAL_CATEGORY_READ = 'SpecialCategoryRead';
 
 type Read = { caseId: string; audience: string[]; fields: Set<SpecialCategoryField> };
 
-export class AccessRecorder {
+export class AccessRecorder implements SpecialCategoryReads {
   private reads = new Map<string, Read>();
 
   constructor(

@@ -1,8 +1,7 @@
-// Cases and their plans. Both are tenant-owned (memberState, partner) and written only
-// as post-images of events; plans are separate documents so a case stays small.
+// Cases: tenant-owned (memberState, partner) and written only as post-images of events.
+// Their records (plans, progress, files…) are documents of their own, so a case stays small.
 import { Schema } from 'mongoose';
 import { tenantScoped } from '../../store/tenant.ts';
-import type { Money } from '../../money.ts';
 import type { CaseStatus } from './case.state.ts';
 
 export const GENDERS = ['FEMALE', 'MALE', 'OTHER', 'UNDISCLOSED'] as const;
@@ -221,54 +220,6 @@ caseSchema.index({ memberState: 1, nextDeadlineAt: 1 });
 caseSchema.index({ partner: 1, sharedWithPartner: 1, nextDeadlineAt: 1 });
 caseSchema.index({ nextDeadlineAt: 1 });
 
-export type MaterialItem = { description: string; quantity: number; unitCost: Money };
-
-export type PlanComponent = {
-  id: string;
-  kind: 'TRAINING' | 'BUSINESS_PLAN' | 'MATERIALS' | 'SERVICE' | 'CASH';
-  title: string;
-  cost: Money;
-  costEur: number | null;
-  training: { provider: string; course: string; startDate: string; endDate: string; certificateExpected: boolean } | null;
-  businessPlan: {
-    sector: string;
-    description: string;
-    location: string;
-    startupCosts: Money;
-    expectedMonthlyIncome: Money;
-  } | null;
-  materials: { items: MaterialItem[]; supplier: string; procurement: 'LOCAL' | 'SHIPPED' } | null;
-  service: { category: string; provider: string; description: string } | null;
-  cash: { purpose: string } | null;
-};
-
-export type PlanStatus = 'DRAFT' | 'SUBMITTED' | 'APPROVED' | 'CHANGES_REQUESTED' | 'SUPERSEDED';
-
-export type AppliedRate = { currency: string; rate: string; validFrom: string };
-
-export type PlanDoc = {
-  /** `<caseId>:<planVersion>` */
-  _id: string;
-  caseId: string;
-  memberState: string;
-  partner: string;
-  sharedWithPartner: boolean;
-  planVersion: number;
-  status: PlanStatus;
-  amendmentOf: number | null;
-  summary: string | null;
-  components: PlanComponent[];
-  totalEur: number | null;
-  cashEur: number | null;
-  ratesUsed: AppliedRate[];
-  submittedAt: Date | null;
-  decidedAt: Date | null;
-  decisionComment: string | null;
-  version: number;
-  createdAt: Date;
-  updatedAt: Date;
-};
-
 /**
  * The fields every record of a case carries (plans, progress, shipments, evidence,
  * surveys, final reports): its case and the case's tenant fields, so the tenant scope
@@ -280,32 +231,6 @@ export const caseRecordFields = {
   partner: { type: String, required: true },
   sharedWithPartner: { type: Boolean, required: true },
 } as const;
-
-export const planSchema = new Schema<PlanDoc>(
-  {
-    _id: { type: String, required: true },
-    ...caseRecordFields,
-    planVersion: { type: Number, required: true },
-    status: { type: String, required: true },
-    amendmentOf: { type: Number, default: null },
-    summary: { type: String, default: null },
-    components: { type: Schema.Types.Mixed, required: true },
-    totalEur: { type: Number, default: null },
-    cashEur: { type: Number, default: null },
-    ratesUsed: { type: Schema.Types.Mixed, default: [] },
-    submittedAt: { type: Date, default: null },
-    decidedAt: { type: Date, default: null },
-    decisionComment: { type: String, default: null },
-    version: { type: Number, required: true },
-    createdAt: { type: Date, required: true },
-    updatedAt: { type: Date, required: true },
-  },
-  { collection: 'plans', versionKey: false },
-);
-planSchema.plugin(tenantScoped);
-planSchema.index({ caseId: 1, planVersion: 1 }, { unique: true });
-planSchema.index({ memberState: 1, caseId: 1 });
-planSchema.index({ partner: 1, sharedWithPartner: 1, caseId: 1 });
 
 /** Reference claims: inserting `NL-2026-000124` is what makes the number ours. */
 export type CaseReferenceDoc = { _id: string; caseId: string; at: Date };

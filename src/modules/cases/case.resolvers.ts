@@ -1,10 +1,7 @@
 import type { CaseResolvers, Resolvers } from '../../graphql/generated/types.ts';
 import { eur } from '../../money.ts';
-import type { PlanDoc } from './case.model.ts';
 import { TRANSITIONS } from './case.state.ts';
 import { ageIn } from './entitlement.ts';
-
-const planRef = (caseId: string, planVersion: number | null) => (planVersion === null ? null : `${caseId}:${planVersion}`);
 
 const caseFields: CaseResolvers = {
   id: (c) => c._id,
@@ -15,19 +12,10 @@ const caseFields: CaseResolvers = {
     const year = services.cases.referenceYear(c);
     return c.household.map((m) => ({ ...m, age: ageIn(year, m.yearOfBirth) }));
   },
-  needsAssessment: (c, _, { services, principal, access }) => services.cases.needsAssessment(principal, c, access),
-  vulnerability: (c, _, { services, principal, access }) => services.cases.vulnerability(principal, c, access),
+  needsAssessment: (c, _, { services, principal, access }) => services.sealing.needsAssessment(principal, c, access),
+  vulnerability: (c, _, { services, principal, access }) => services.sealing.vulnerability(principal, c, access),
   consent: (c, _, { services }) => ({ ...c.consent, valid: services.cases.consentValid(c) }),
   allowedTransitions: (c) => [...TRANSITIONS[c.status]],
-  plan: async (c, _, { loaders, services }) => {
-    const ref = planRef(c._id, c.latestPlan);
-    return ref ? (services.cases.writtenAlongside<PlanDoc>(c, ref) ?? loaders.plan.load(ref)) : null;
-  },
-  planInForce: async (c, _, { loaders, services }) => {
-    const ref = planRef(c._id, c.planInForce);
-    return ref ? (services.cases.writtenAlongside<PlanDoc>(c, ref) ?? loaders.plan.load(ref)) : null;
-  },
-  plans: (c, _, { loaders }) => loaders.plansOfCase.load(c._id),
 };
 
 export const caseResolvers: Resolvers = {
@@ -39,25 +27,20 @@ export const caseResolvers: Resolvers = {
     cases: (_, args, { services, principal }) => services.cases.list(principal, args),
   },
   Mutation: {
-    createCase: (_, { input, idempotencyKey }, { services, principal }) =>
-      services.cases.create(principal, input, idempotencyKey),
-    updateCase: (_, { id, input, expectedVersion, idempotencyKey }, { services, principal }) =>
-      services.cases.update(principal, id, input, expectedVersion, idempotencyKey),
-    referCase: (_, { id, expectedVersion, idempotencyKey }, { services, principal }) =>
-      services.cases.refer(principal, id, expectedVersion, idempotencyKey),
-    respondToReferral: (_, { idempotencyKey, ...args }, { services, principal }) =>
-      services.cases.respond(principal, args, idempotencyKey),
-    reopenCase: (_, { idempotencyKey, ...args }, { services, principal }) =>
-      services.cases.reopen(principal, args, idempotencyKey),
-    confirmArrival: (_, { idempotencyKey, ...args }, { services, principal }) =>
-      services.cases.confirmArrival(principal, args, idempotencyKey),
-    closeCase: (_, { idempotencyKey, ...args }, { services, principal }) => services.cases.close(principal, args, idempotencyKey),
-    saveDraftPlan: (_, { idempotencyKey, ...args }, { services, principal }) =>
-      services.cases.saveDraftPlan(principal, args, idempotencyKey),
-    submitPlan: (_, { idempotencyKey, ...args }, { services, principal }) =>
-      services.cases.submitPlan(principal, args, idempotencyKey),
-    decidePlan: (_, { idempotencyKey, ...args }, { services, principal }) =>
-      services.cases.decidePlan(principal, args, idempotencyKey),
+    createCase: async (_, { input, idempotencyKey }, { services, principal }) =>
+      (await services.cases.create(principal, input, idempotencyKey)).case,
+    updateCase: async (_, { id, input, expectedVersion, idempotencyKey }, { services, principal }) =>
+      (await services.cases.update(principal, id, input, expectedVersion, idempotencyKey)).case,
+    referCase: async (_, { id, expectedVersion, idempotencyKey }, { services, principal }) =>
+      (await services.cases.refer(principal, id, expectedVersion, idempotencyKey)).case,
+    respondToReferral: async (_, { idempotencyKey, ...args }, { services, principal }) =>
+      (await services.cases.respond(principal, args, idempotencyKey)).case,
+    reopenCase: async (_, { idempotencyKey, ...args }, { services, principal }) =>
+      (await services.cases.reopen(principal, args, idempotencyKey)).case,
+    confirmArrival: async (_, { idempotencyKey, ...args }, { services, principal }) =>
+      (await services.cases.confirmArrival(principal, args, idempotencyKey)).case,
+    closeCase: async (_, { idempotencyKey, ...args }, { services, principal }) =>
+      (await services.cases.close(principal, args, idempotencyKey)).case,
   },
   Case: caseFields,
   CaseConnection: {
@@ -72,15 +55,5 @@ export const caseResolvers: Resolvers = {
   EntitlementLine: {
     each: (l) => eur(l.each),
     subtotal: (l) => eur(l.each * l.persons),
-  },
-  Plan: {
-    totalEur: (p) => (p.totalEur === null ? null : eur(p.totalEur)),
-    cashEur: (p) => (p.cashEur === null ? null : eur(p.cashEur)),
-  },
-  PlanComponent: {
-    costEur: (c) => (c.costEur === null ? null : eur(c.costEur)),
-  },
-  MaterialItem: {
-    total: (i) => ({ amount: i.quantity * i.unitCost.amount, currency: i.unitCost.currency }),
   },
 };

@@ -2,6 +2,7 @@
 // `assertTransition`, so an illegal step always answers INVALID_TRANSITION with the
 // steps that are allowed from where the case is.
 import { invalidTransition } from '../../errors.ts';
+import type { CaseDoc } from './case.model.ts';
 
 export const CASE_STATUSES = [
   'DRAFT',
@@ -42,6 +43,12 @@ export function assertTransition(from: CaseStatus, to: CaseStatus): void {
   if (!canTransition(from, to)) throw invalidTransition(from, to, TRANSITIONS[from]);
 }
 
+/** The case in its next status (checked against the table), changed now. */
+export function withStatus<T extends Pick<CaseDoc, 'status' | 'statusChangedAt'>>(c: T, status: CaseStatus, now: Date): T {
+  assertTransition(c.status, status);
+  return { ...c, status, statusChangedAt: now };
+}
+
 /** For actions that are not a status change but are only allowed in some statuses. */
 export function assertStatusAllows(status: CaseStatus, action: string, allowedIn: readonly CaseStatus[]): void {
   if (!allowedIn.includes(status)) {
@@ -59,3 +66,8 @@ export const PLAN_DRAFTING_STATUSES: readonly CaseStatus[] = [
 ];
 /** Statuses in which an approved plan is being carried out (amendments possible). */
 export const PLAN_IN_FORCE_STATUSES: readonly CaseStatus[] = ['PLAN_APPROVED', 'IN_IMPLEMENTATION'];
+
+/** Statuses in which the partner's assignment has ended (it declined, or let the referral expire): reopen from here. */
+export const ASSIGNMENT_ENDED_STATUSES: readonly CaseStatus[] = ['DECLINED', 'EXPIRED'];
+/** Statuses in which the member state may give the case to another partner. */
+export const PARTNER_CHANGE_STATUSES: readonly CaseStatus[] = ['DRAFT', ...ASSIGNMENT_ENDED_STATUSES];

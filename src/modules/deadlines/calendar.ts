@@ -4,9 +4,9 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import YAML from 'yaml';
 import { z } from 'zod';
+import { DAY_MS } from '../../clock.ts';
 import { todayIso } from '../../validation.ts';
 
-export const DAY_MS = 86_400_000;
 const WEEKDAYS = ['SUN', 'MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT'] as const;
 
 const isoDay = z.string().regex(/^\d{4}-\d{2}-\d{2}$/);

@@ -5,8 +5,10 @@
 import type { ProgrammeDoc } from '../organisations/organisation.model.ts';
 import { withImplementationDefaults, type CaseDoc } from '../cases/case.model.ts';
 import type { CaseStatus } from '../cases/case.state.ts';
+import type { DeadlinePlanner } from '../cases/case.store.ts';
 import { todayIso } from '../../validation.ts';
-import { addMonths, addWorkingDays, DAY_MS, daysBetween, endOfDay, type Calendars } from './calendar.ts';
+import { DAY_MS } from '../../clock.ts';
+import { addMonths, addWorkingDays, daysBetween, endOfDay, type Calendars } from './calendar.ts';
 
 export const DEADLINE_KINDS = ['REFERRAL_ANSWER', 'ARRIVAL_SUPPORT', 'PLAN_APPROVAL', 'MONITORING_VISIT'] as const;
 export type DeadlineKind = (typeof DEADLINE_KINDS)[number];
@@ -122,8 +124,6 @@ export function nextDeadlineAt(c: CaseDoc): Date | null {
   const open = deadlinesOf(c).filter((d) => d.open);
   return open[0]?.dueAt ?? null;
 }
-
-export type DeadlinePlanner = (c: CaseDoc, now: Date) => Promise<CaseDoc>;
 
 /**
  * Brings a case's deadline data up to date as part of every write on it: the arrival

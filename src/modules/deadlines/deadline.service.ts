@@ -1,16 +1,15 @@
 // What is late: the `overdue` list of an organisation's cases, and the background job
 // that records each missed deadline once in the event log (so member-state systems
 // learn it from the feed and can escalate).
-import type { Model } from 'mongoose';
 import { authorize, caseParties, caseScope } from '../../auth/policy.ts';
 import type { Principal } from '../../auth/principal.ts';
 import type { Clock } from '../../clock.ts';
 import type { CommandExecutor } from '../../events/executor.ts';
 import type { EventLog } from '../../events/log.ts';
-import type { Store } from '../../store/store.ts';
 import { op, SYSTEM } from '../../store/tenant.ts';
 import { pageSize } from '../../validation.ts';
-import { caseSchema, withImplementationDefaults, type CaseDoc } from '../cases/case.model.ts';
+import { withImplementationDefaults, type CaseDoc } from '../cases/case.model.ts';
+import type { CaseStore } from '../cases/case.store.ts';
 import { deadlinesOf, deadlineStatus, type Deadline } from './deadline.rules.ts';
 
 export type OverdueItem = { case: CaseDoc; deadline: Deadline; daysLate: number };
@@ -22,9 +21,9 @@ const missedId = (d: Deadline) => `${d.caseId}:${d.kind}:${d.visit ?? '-'}:${d.d
 
 export type DeadlineService = ReturnType<typeof createDeadlineService>;
 
-export function createDeadlineService(deps: { store: Store; clock: Clock; executor: CommandExecutor; log: EventLog }) {
-  const { store, clock, executor, log } = deps;
-  const Cases: Model<CaseDoc> = store.model('Case', caseSchema);
+export function createDeadlineService(deps: { cases: CaseStore; clock: Clock; executor: CommandExecutor; log: EventLog }) {
+  const { clock, executor, log } = deps;
+  const Cases = deps.cases.model;
 
   function overdueOf(cases: CaseDoc[], now: Date): OverdueItem[] {
     return cases

@@ -19,7 +19,7 @@ import type { Store } from '../../store/store.ts';
 import { op, SYSTEM } from '../../store/tenant.ts';
 import { parseInput, text } from '../../validation.ts';
 import type { CaseDoc } from '../cases/case.model.ts';
-import type { CaseService } from '../cases/case.service.ts';
+import type { CaseStore } from '../cases/case.store.ts';
 import { assertStatusAllows, type CaseStatus } from '../cases/case.state.ts';
 import {
   CHUNK_SIZE,
@@ -89,7 +89,7 @@ export function createEvidenceService(deps: {
   executor: CommandExecutor;
   clock: Clock;
   sealer: Sealer;
-  cases: CaseService;
+  cases: CaseStore;
   uploadLimitBytes: number;
 }) {
   const { store, executor, clock, sealer, cases, uploadLimitBytes } = deps;
@@ -102,7 +102,7 @@ export function createEvidenceService(deps: {
   }
 
   async function loadCaseForUpload(p: Principal, caseId: string): Promise<CaseDoc & { partner: string }> {
-    const c = await cases.loadCase(p, caseId);
+    const c = await cases.loadFor(p, caseId);
     if (!c) throw notFound('Case', caseId);
     assertStatusAllows(c.status, 'uploadEvidence', EVIDENCE_STATUSES);
     return c as CaseDoc & { partner: string };

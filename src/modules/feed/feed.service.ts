@@ -9,9 +9,10 @@ import { authorize, feedAudience, isCaseParty, mayReadInFeed } from '../../auth/
 import type { Principal } from '../../auth/principal.ts';
 import type { StoredEvent } from '../../events/event.model.ts';
 import type { EventLog } from '../../events/log.ts';
-import type { CaseDoc } from '../cases/case.model.ts';
 import { pageSize } from '../../validation.ts';
+import { maySeeSpecialCategory, withoutSpecialCategory } from '../cases/case.sealing.ts';
 import type { CaseService } from '../cases/case.service.ts';
+import { caseFromChanges } from '../cases/case.store.ts';
 import type { FeedHub } from './feed.hub.ts';
 
 export const MAX_FEED_PAGE = 1000;
@@ -28,15 +29,14 @@ const AGGREGATES: Record<string, { kind: AggregateKind; type: StateType }> = {
   exchangeRate: { kind: 'EXCHANGE_RATE', type: 'ExchangeRate' },
 };
 
-/** Which GraphQL type a state document is shown as (the AggregateState union). */
-const stateTypes = new WeakMap<object, StateType>();
-export const stateTypeOf = (doc: object): StateType | undefined => stateTypes.get(doc);
+/** A state document, named by the GraphQL type it is shown as (the AggregateState union). */
+export type FeedState = Record<string, unknown> & { __typename: StateType };
 
 export type FeedChange = {
   event: StoredEvent;
   kind: AggregateKind;
   /** The aggregate after the event, as the caller may see it; null when it may not (any more). */
-  state: Record<string, unknown> | null;
+  state: FeedState | null;
   /** The caller may no longer see this aggregate: a copy of it must be deleted. */
   removed: boolean;
 };
@@ -59,22 +59,18 @@ export function createFeedService(deps: { log: EventLog; cases: CaseService; hub
       if (!aggregate) return { event, kind: 'OTHER', state: null, removed: false };
       if (aggregate.kind === 'CASE') {
         const live = now.get(event.aggregateId) ?? null;
-        const written = event.changes.find((ch) => ch.collection === 'cases' && ch.doc._id === event.aggregateId)?.doc;
+        const written = caseFromChanges(event.changes, event.aggregateId);
         // A case the caller is no longer a party to (reassigned) is gone, history included.
-        if (!live || !written || !isCaseParty(p, written as unknown as CaseDoc)) {
+        if (!live || !written || !isCaseParty(p, written)) {
           return { event, kind: 'CASE', state: null, removed: true };
         }
         // Special category follows who may see it now, not who might then (a partner that declined).
-        const doc = cases.fromChanges(event.changes, event.aggregateId, {
-          specialCategory: cases.maySeeSpecialCategory(p, live),
-        })!;
-        stateTypes.set(doc, 'Case');
-        return { event, kind: 'CASE', state: doc, removed: false };
+        const doc = maySeeSpecialCategory(p, live) ? written : withoutSpecialCategory(written);
+        return { event, kind: 'CASE', state: { ...doc, __typename: 'Case' }, removed: false };
       }
       const doc = event.changes.find((ch) => ch.doc._id === event.aggregateId)?.doc;
       if (!doc) return { event, kind: aggregate.kind, state: null, removed: false };
-      stateTypes.set(doc, aggregate.type);
-      return { event, kind: aggregate.kind, state: doc, removed: false };
+      return { event, kind: aggregate.kind, state: { ...doc, __typename: aggregate.type }, removed: false };
     });
   }
 

@@ -1,11 +1,11 @@
 import type { Resolvers } from '../../graphql/generated/types.ts';
 import { eur } from '../../money.ts';
+import { writtenAlongside } from '../cases/case.store.ts';
 import type { FinalReportDoc } from './final-report.model.ts';
 
 export const finalReportResolvers: Resolvers = {
   Case: {
-    finalReport: (c, _, { loaders, services }) =>
-      services.cases.writtenAlongside<FinalReportDoc>(c, c._id) ?? loaders.finalReport.load(c._id),
+    finalReport: (c, _, { loaders }) => writtenAlongside<FinalReportDoc>(c, c._id) ?? loaders.finalReport.load(c._id),
   },
   FinalReport: {
     lines: (r) => r.lines.map((l) => ({ ...l, caseId: r.caseId })),
@@ -22,7 +22,7 @@ export const finalReportResolvers: Resolvers = {
     proofs: async (l, _, { loaders }) => (await loaders.evidenceOfCase.load(l.caseId)).filter((e) => l.proofs.includes(e._id)),
   },
   Mutation: {
-    submitFinalReport: (_, { idempotencyKey, ...args }, { services, principal }) =>
-      services.finalReports.submit(principal, args, idempotencyKey),
+    submitFinalReport: async (_, { idempotencyKey, ...args }, { services, principal }) =>
+      (await services.finalReports.submit(principal, args, idempotencyKey)).case,
   },
 };

@@ -3,17 +3,18 @@
 // feedback. The member state then closes the case (closeCase).
 import type { Model } from 'mongoose';
 import { z } from 'zod';
-import { authorize, caseScope } from '../../auth/policy.ts';
+import { authorize } from '../../auth/policy.ts';
 import type { Principal } from '../../auth/principal.ts';
 import { badInput } from '../../errors.ts';
 import type { Store } from '../../store/store.ts';
-import { idsFilter } from '../../store/tenant.ts';
 import { isoDate, parseInput, requiredText } from '../../validation.ts';
-import type { CaseDoc } from '../cases/case.model.ts';
-import type { CaseService } from '../cases/case.service.ts';
+import type { CasePayload } from '../cases/case.service.ts';
+import { withStatus } from '../cases/case.state.ts';
+import { recordsOfCases, writtenIn, type CaseStore } from '../cases/case.store.ts';
+import type { PlanService } from '../plans/plan.service.ts';
 import type { MonitoringService } from '../monitoring/monitoring.service.ts';
 import { budgetOf } from '../progress/budget.ts';
-import { assertDayOfSupport, languageTag, planInForce } from '../progress/implementation.ts';
+import { assertDayOfSupport, languageTag } from '../progress/implementation.ts';
 import { effectiveUpdates, type ProgressService } from '../progress/progress.service.ts';
 import type { ShipmentService } from '../shipments/shipment.service.ts';
 import { isFinished } from '../shipments/shipment.state.ts';
@@ -29,12 +30,13 @@ export type FinalReportService = ReturnType<typeof createFinalReportService>;
 
 export function createFinalReportService(deps: {
   store: Store;
-  cases: CaseService;
+  cases: CaseStore;
+  plans: PlanService;
   progress: ProgressService;
   shipments: ShipmentService;
   monitoring: MonitoringService;
 }) {
-  const { store, cases, progress, shipments, monitoring } = deps;
+  const { store, cases, plans, progress, shipments, monitoring } = deps;
   const Reports: Model<FinalReportDoc> = store.model('FinalReport', finalReportSchema);
 
   return {
@@ -42,66 +44,74 @@ export function createFinalReportService(deps: {
       principal: Principal | null,
       args: { caseId: string; input: unknown; expectedVersion: number },
       idempotencyKey?: string | null,
-    ): Promise<CaseDoc> {
+    ): Promise<CasePayload & { finalReport: FinalReportDoc }> {
       const p = authorize(principal, 'finalReport.submit');
       const input = parseInput(reportInput, args.input);
-      return cases.writeCase(p, 'submitFinalReport', args.caseId, args.expectedVersion, input, idempotencyKey, async (c, now) => {
-        const next = cases.withStatus(c, 'FINAL_REPORTED', now);
-        assertDayOfSupport(input.finalMeetingOn, 'finalMeetingOn', c, now);
-        const underway = (await shipments.shipmentsOfCase(p, c._id)).filter((s) => !isFinished(s.status));
-        if (underway.length > 0) {
-          throw badInput(
-            `Shipments are still under way (${underway.map((s) => `${s.component.title}: ${s.status}`).join('; ')}); record their handover, loss or return first.`,
-            [{ path: 'caseId', message: 'shipments under way' }],
-          );
-        }
-        const plan = await planInForce(cases, p, c);
-        const budget = budgetOf(c, plan);
-        const spent = effectiveUpdates(await progress.updatesOfCase(p, c._id)).filter((u) => u.spend && u.component);
-        const lines: FinalReportLine[] = budget.lines.map((l) => ({
-          component: { id: l.componentId, kind: l.kind as FinalReportLine['component']['kind'], title: l.title },
-          plannedEur: l.plannedEur,
-          actualEur: l.actualEur,
-          proofs: [...new Set(spent.filter((u) => u.component!.id === l.componentId).map((u) => u.spend!.proof))],
-        }));
-        const [surveys] = await monitoring.ofCases(p, [c._id]);
-        const last = surveys?.[0];
-        const report: FinalReportDoc = {
-          _id: c._id,
-          caseId: c._id,
-          memberState: c.memberState,
-          partner: c.partner!,
-          sharedWithPartner: c.sharedWithPartner,
-          planVersion: plan?.planVersion ?? 0,
-          lines,
-          entitlementEur: budget.entitlementEur,
-          plannedEur: budget.plannedEur,
-          actualEur: budget.actualEur,
-          lastSurvey: last ? { surveyId: last._id, visitedOn: last.visitedOn, scores: last.scores } : null,
-          finalMeetingOn: input.finalMeetingOn,
-          feedback: input.feedback,
-          language: input.language,
-          submittedBy: { organisation: p.organisation.code, subject: p.subject },
-          submittedAt: now,
-          version: 1,
-          createdAt: now,
-          updatedAt: now,
-        };
-        return {
-          type: 'FinalReportSubmitted',
-          next,
-          data: { plannedEur: report.plannedEur, actualEur: report.actualEur, finalMeetingOn: input.finalMeetingOn },
-          extra: [{ collection: 'final_reports', doc: report }],
-        };
+      const saved = await cases.write({
+        principal: p,
+        command: 'submitFinalReport',
+        id: args.caseId,
+        expectedVersion: args.expectedVersion,
+        input: input,
+        idempotencyKey: idempotencyKey,
+        decide: async (c, now) => {
+          const next = withStatus(c, 'FINAL_REPORTED', now);
+          assertDayOfSupport(input.finalMeetingOn, 'finalMeetingOn', c, now);
+          const underway = (await shipments.shipmentsOfCase(p, c._id)).filter((s) => !isFinished(s.status));
+          if (underway.length > 0) {
+            throw badInput(
+              `Shipments are still under way (${underway.map((s) => `${s.component.title}: ${s.status}`).join('; ')}); record their handover, loss or return first.`,
+              [{ path: 'caseId', message: 'shipments under way' }],
+            );
+          }
+          const plan = await plans.inForce(p, c);
+          const budget = budgetOf(c, plan);
+          const spent = effectiveUpdates(await progress.updatesOfCase(p, c._id)).filter((u) => u.spend && u.component);
+          const lines: FinalReportLine[] = budget.lines.map((l) => ({
+            component: { id: l.componentId, kind: l.kind as FinalReportLine['component']['kind'], title: l.title },
+            plannedEur: l.plannedEur,
+            actualEur: l.actualEur,
+            proofs: [...new Set(spent.filter((u) => u.component!.id === l.componentId).map((u) => u.spend!.proof))],
+          }));
+          const [surveys] = await monitoring.ofCases(p, [c._id]);
+          const last = surveys?.[0];
+          const report: FinalReportDoc = {
+            _id: c._id,
+            caseId: c._id,
+            memberState: c.memberState,
+            partner: c.partner!,
+            sharedWithPartner: c.sharedWithPartner,
+            planVersion: plan?.planVersion ?? 0,
+            lines,
+            entitlementEur: budget.entitlementEur,
+            plannedEur: budget.plannedEur,
+            actualEur: budget.actualEur,
+            lastSurvey: last ? { surveyId: last._id, visitedOn: last.visitedOn, scores: last.scores } : null,
+            finalMeetingOn: input.finalMeetingOn,
+            feedback: input.feedback,
+            language: input.language,
+            submittedBy: { organisation: p.organisation.code, subject: p.subject },
+            submittedAt: now,
+            version: 1,
+            createdAt: now,
+            updatedAt: now,
+          };
+          return {
+            type: 'FinalReportSubmitted',
+            next,
+            data: { plannedEur: report.plannedEur, actualEur: report.actualEur, finalMeetingOn: input.finalMeetingOn },
+            extra: [{ collection: 'final_reports', doc: report }],
+          };
+        },
       });
+      const [finalReport] = writtenIn<FinalReportDoc>(saved, 'final_reports');
+      return { case: saved, finalReport: finalReport! };
     },
 
+    /** The final report of each case (its id is the case's), or null. */
     async ofCases(principal: Principal, caseIds: readonly string[]): Promise<(FinalReportDoc | null)[]> {
-      const docs = await Reports.find(idsFilter(caseIds))
-        .setOptions({ scope: caseScope(principal) })
-        .lean<FinalReportDoc[]>();
-      const byId = new Map(docs.map((d) => [d._id, d]));
-      return caseIds.map((id) => byId.get(id) ?? null);
+      const reports = await recordsOfCases(Reports, principal, caseIds, { keyedByCase: true });
+      return reports.map((list) => list[0] ?? null);
     },
   };
 }

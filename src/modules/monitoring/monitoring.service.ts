@@ -5,15 +5,15 @@ import { randomUUID } from 'node:crypto';
 import type { Model } from 'mongoose';
 import { z } from 'zod';
 import { narrativeContext } from '../progress/progress.model.ts';
-import { authorize, caseScope, requirePrincipal } from '../../auth/policy.ts';
+import { authorize, requirePrincipal } from '../../auth/policy.ts';
 import type { Principal } from '../../auth/principal.ts';
 import type { Sealer } from '../../crypto/sealed.ts';
 import { badInput } from '../../errors.ts';
 import type { Store } from '../../store/store.ts';
-import { op } from '../../store/tenant.ts';
 import { isoDate, parseInput, requiredText } from '../../validation.ts';
+import type { CasePayload } from '../cases/case.service.ts';
+import { recordsOfCases, writtenIn, type CaseStore } from '../cases/case.store.ts';
 import type { CaseDoc } from '../cases/case.model.ts';
-import type { CaseService } from '../cases/case.service.ts';
 import { assertStatusAllows, type CaseStatus } from '../cases/case.state.ts';
 import { addDays } from '../deadlines/calendar.ts';
 import { assertDayOfSupport, languageTag, startImplementation } from '../progress/implementation.ts';
@@ -40,7 +40,7 @@ const visitInput = z.object({
 
 export type MonitoringService = ReturnType<typeof createMonitoringService>;
 
-export function createMonitoringService(deps: { store: Store; cases: CaseService; sealer: Sealer; survey: SurveyDefinition }) {
+export function createMonitoringService(deps: { store: Store; cases: CaseStore; sealer: Sealer; survey: SurveyDefinition }) {
   const { store, cases, sealer, survey } = deps;
   const Surveys: Model<SurveyDoc> = store.model('Survey', surveySchema);
   const answersContext = (id: string) => `survey:${id}:answers`;
@@ -52,18 +52,18 @@ export function createMonitoringService(deps: { store: Store; cases: CaseService
       principal: Principal | null,
       args: { caseId: string; input: unknown; expectedVersion: number },
       idempotencyKey?: string | null,
-    ): Promise<{ case: CaseDoc; survey: SurveyDoc }> {
+    ): Promise<CasePayload & { survey: SurveyDoc }> {
       const p = authorize(principal, 'monitoring.record');
       const input = parseInput(visitInput, args.input);
       const scored = scoreSurvey(survey, input.answers);
-      const saved = await cases.writeCase(
-        p,
-        'recordMonitoringVisit',
-        args.caseId,
-        args.expectedVersion,
-        input,
-        idempotencyKey,
-        (c, now) => {
+      const saved = await cases.write({
+        principal: p,
+        command: 'recordMonitoringVisit',
+        id: args.caseId,
+        expectedVersion: args.expectedVersion,
+        input: input,
+        idempotencyKey: idempotencyKey,
+        decide: (c, now) => {
           assertStatusAllows(c.status, 'recordMonitoringVisit', MONITORING_STATUSES);
           assertDayOfSupport(input.visitedOn, 'visitedOn', c, now);
 
@@ -124,7 +124,7 @@ export function createMonitoringService(deps: { store: Store; cases: CaseService
           };
           const newest = c.latestSurveyOn === null || input.visitedOn >= c.latestSurveyOn;
           const next: CaseDoc = {
-            ...startImplementation(cases, c, now),
+            ...startImplementation(c, now),
             monitoringSchedule: c.monitoringSchedule.map((v) =>
               v.visit === visit ? { ...v, visitedOn: input.visitedOn, surveyId } : v,
             ),
@@ -140,8 +140,8 @@ export function createMonitoringService(deps: { store: Store; cases: CaseService
             ],
           };
         },
-      );
-      const [written] = cases.writtenIn<SurveyDoc>(saved, 'surveys');
+      });
+      const [written] = writtenIn<SurveyDoc>(saved, 'surveys');
       return { case: saved, survey: written! };
     },
 
@@ -152,12 +152,7 @@ export function createMonitoringService(deps: { store: Store; cases: CaseService
     },
 
     /** Surveys of many cases, newest visit first, in one query within the principal's scope. */
-    async ofCases(principal: Principal, caseIds: readonly string[]): Promise<SurveyDoc[][]> {
-      const docs = await Surveys.find({ caseId: op({ $in: [...caseIds] }) })
-        .setOptions({ scope: caseScope(principal) })
-        .sort({ caseId: 1, visitedOn: -1 })
-        .lean<SurveyDoc[]>();
-      return caseIds.map((id) => docs.filter((d) => d.caseId === id));
-    },
+    ofCases: (principal: Principal, caseIds: readonly string[]) =>
+      recordsOfCases(Surveys, principal, caseIds, { sort: { caseId: 1, visitedOn: -1 } }),
   };
 }

@@ -2,7 +2,8 @@
 // actual (effective spend, in EUR at the rates of the days it was spent), per component.
 import { budgetExceeded } from '../../errors.ts';
 import { formatMoney } from '../../money.ts';
-import type { CaseDoc, ComponentSpend, PlanComponent, PlanDoc } from '../cases/case.model.ts';
+import type { CaseDoc, ComponentSpend } from '../cases/case.model.ts';
+import type { PlanComponent, PlanDoc } from '../plans/plan.model.ts';
 
 export type BudgetLine = { componentId: string; kind: string; title: string; plannedEur: number; actualEur: number };
 export type Budget = { entitlementEur: number; plannedEur: number; actualEur: number; lines: BudgetLine[] };

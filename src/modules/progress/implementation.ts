@@ -2,12 +2,11 @@
 // monitoring, the final report): the statuses it happens in, the step into
 // IN_IMPLEMENTATION, and finding the plan component a write concerns.
 import { z } from 'zod';
-import type { Principal } from '../../auth/principal.ts';
 import { badInput } from '../../errors.ts';
 import { todayIso } from '../../validation.ts';
-import type { CaseDoc, PlanComponent, PlanDoc } from '../cases/case.model.ts';
-import type { CaseService } from '../cases/case.service.ts';
-import { PLAN_IN_FORCE_STATUSES } from '../cases/case.state.ts';
+import type { CaseDoc } from '../cases/case.model.ts';
+import { PLAN_IN_FORCE_STATUSES, withStatus } from '../cases/case.state.ts';
+import type { PlanComponent, PlanDoc } from '../plans/plan.model.ts';
 import type { ComponentRef } from './progress.model.ts';
 
 /** An approved plan is being carried out: the statuses with a plan in force. */
@@ -23,14 +22,8 @@ export const languageTag = z
   .regex(/^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$/, 'a BCP 47 language tag such as en, fr-BE or ps-AF');
 
 /** The first piece of implementation work moves an approved case into implementation. */
-export function startImplementation(cases: CaseService, c: CaseDoc, now: Date): CaseDoc {
-  return c.status === 'PLAN_APPROVED' ? cases.withStatus(c, 'IN_IMPLEMENTATION', now) : c;
-}
-
-export async function planInForce(cases: CaseService, principal: Principal, c: CaseDoc): Promise<PlanDoc | null> {
-  if (c.planInForce === null) return null;
-  const [plan] = await cases.plansById(principal, [`${c._id}:${c.planInForce}`]);
-  return plan ?? null;
+export function startImplementation(c: CaseDoc, now: Date): CaseDoc {
+  return c.status === 'PLAN_APPROVED' ? withStatus(c, 'IN_IMPLEMENTATION', now) : c;
 }
 
 /** The component of the plan in force with this id, or BAD_USER_INPUT naming the field. */

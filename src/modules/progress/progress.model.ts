@@ -4,7 +4,7 @@
 import { Schema } from 'mongoose';
 import { tenantScoped } from '../../store/tenant.ts';
 import { caseRecordFields } from '../cases/case.model.ts';
-import type { AppliedRate, PlanComponent } from '../cases/case.model.ts';
+import type { AppliedRate, PlanComponent } from '../plans/plan.model.ts';
 import type { Actor } from '../evidence/evidence.model.ts';
 
 export const PROGRESS_KINDS = [

@@ -3,7 +3,8 @@ import type { Resolvers } from '../../graphql/generated/types.ts';
 import type { Loaders } from '../../graphql/loaders.ts';
 import { notFound } from '../../errors.ts';
 import { eur } from '../../money.ts';
-import type { PlanComponent, PlanDoc } from '../cases/case.model.ts';
+import { writtenAlongside } from '../cases/case.store.ts';
+import type { PlanComponent, PlanDoc } from '../plans/plan.model.ts';
 import type { EvidenceDoc } from '../evidence/evidence.model.ts';
 import { budgetOf } from './budget.ts';
 import { pageOfProgress } from './progress.service.ts';
@@ -18,10 +19,10 @@ export async function evidenceOf(loaders: Loaders, caseId: string, id: string): 
 export const progressResolvers: Resolvers = {
   Case: {
     progress: async (c, { first, after }, { loaders }) => pageOfProgress(await loaders.progressOfCase.load(c._id), first, after),
-    budget: async (c, _, { loaders, services }) => {
+    budget: async (c, _, { loaders }) => {
       if (c.planInForce === null) return null;
       const ref = `${c._id}:${c.planInForce}`;
-      const plan = services.cases.writtenAlongside<PlanDoc>(c, ref) ?? (await loaders.plan.load(ref));
+      const plan = writtenAlongside<PlanDoc>(c, ref) ?? (await loaders.plan.load(ref));
       return budgetOf(c, plan);
     },
   },

@@ -9,10 +9,10 @@ import type { Principal } from '../../auth/principal.ts';
 import { badInput, forbidden } from '../../errors.ts';
 import { toEur } from '../../money.ts';
 import type { Store } from '../../store/store.ts';
-import { op } from '../../store/tenant.ts';
 import { isoDate, money, pageSize, parseInput, requiredText } from '../../validation.ts';
-import type { CaseDoc } from '../cases/case.model.ts';
-import type { CaseService } from '../cases/case.service.ts';
+import type { CasePayload } from '../cases/case.service.ts';
+import { recordsOfCases, writtenIn, type CaseStore } from '../cases/case.store.ts';
+import type { PlanService } from '../plans/plan.service.ts';
 import { assertStatusAllows, type CaseStatus } from '../cases/case.state.ts';
 import type { EvidenceService } from '../evidence/evidence.service.ts';
 import { evidenceId } from '../evidence/evidence.service.ts';
@@ -24,7 +24,6 @@ import {
   componentOf,
   IMPLEMENTATION_STATUSES,
   languageTag,
-  planInForce,
   refOf,
   startImplementation,
 } from './implementation.ts';
@@ -143,12 +142,13 @@ export type ProgressService = ReturnType<typeof createProgressService>;
 
 export function createProgressService(deps: {
   store: Store;
-  cases: CaseService;
+  cases: CaseStore;
+  plans: PlanService;
   rates: RateService;
   evidence: EvidenceService;
   sealer: Sealer;
 }) {
-  const { store, cases, rates, evidence, sealer } = deps;
+  const { store, cases, plans, rates, evidence, sealer } = deps;
   const Progress: Model<ProgressDoc> = store.model('ProgressUpdate', progressSchema);
 
   async function updatesOfCase(principal: Principal, caseId: string): Promise<ProgressDoc[]> {
@@ -166,7 +166,7 @@ export function createProgressService(deps: {
       principal: Principal | null,
       args: { caseId: string; input: unknown; expectedVersion: number },
       idempotencyKey?: string | null,
-    ): Promise<{ case: CaseDoc; update: ProgressDoc }> {
+    ): Promise<CasePayload & { update: ProgressDoc }> {
       const p = authorize(principal, 'progress.post');
       const input = parseInput(progressInput, args.input);
       const kind = input.kind as Exclude<ProgressKind, 'MONITORING_VISIT'>;
@@ -174,19 +174,19 @@ export function createProgressService(deps: {
         throw forbidden(`progress.post ${input.spend ? 'with spend' : kind} (the partner's to report)`);
       }
       const id = randomUUID();
-      const saved = await cases.writeCase(
-        p,
-        'postProgressUpdate',
-        args.caseId,
-        args.expectedVersion,
-        input,
-        idempotencyKey,
-        async (c, now) => {
+      const saved = await cases.write({
+        principal: p,
+        command: 'postProgressUpdate',
+        id: args.caseId,
+        expectedVersion: args.expectedVersion,
+        input: input,
+        idempotencyKey: idempotencyKey,
+        decide: async (c, now) => {
           assertStatusAllows(c.status, `post a ${kind} update`, STATUSES_FOR[kind]);
           if (input.spend) assertStatusAllows(c.status, 'record spend', IMPLEMENTATION_STATUSES);
           assertDayOfSupport(input.occurredOn, 'occurredOn', c, now);
 
-          const plan = input.componentId ? await planInForce(cases, p, c) : null;
+          const plan = input.componentId ? await plans.inForce(p, c) : null;
           const component = input.componentId ? componentOf(plan, input.componentId, 'componentId') : null;
           const allowedComponents = COMPONENT_KINDS_FOR[kind];
           if (component && allowedComponents && !allowedComponents.includes(component.kind)) {
@@ -264,7 +264,7 @@ export function createProgressService(deps: {
             arrivalSupportOn = days.length > 0 ? days.sort()[0]! : null;
           }
 
-          const next = startImplementation(cases, c, now);
+          const next = startImplementation(c, now);
           return {
             type: corrected ? 'ProgressCorrected' : 'ProgressPosted',
             next: { ...next, spend: lines, actualEur: totalOf(lines), arrivalSupportOn },
@@ -279,19 +279,14 @@ export function createProgressService(deps: {
             extra: [{ collection: 'progress_updates', doc: update }],
           };
         },
-      );
-      const [update] = cases.writtenIn<ProgressDoc>(saved, 'progress_updates');
+      });
+      const [update] = writtenIn<ProgressDoc>(saved, 'progress_updates');
       return { case: saved, update: update! };
     },
 
     /** Updates of many cases, newest first, in one query within the principal's scope. */
-    async ofCases(principal: Principal, caseIds: readonly string[]): Promise<ProgressDoc[][]> {
-      const docs = await Progress.find({ caseId: op({ $in: [...caseIds] }) })
-        .setOptions({ scope: caseScope(principal) })
-        .sort({ caseId: 1, caseVersion: -1 })
-        .lean<ProgressDoc[]>();
-      return caseIds.map((id) => docs.filter((d) => d.caseId === id));
-    },
+    ofCases: (principal: Principal, caseIds: readonly string[]) =>
+      recordsOfCases(Progress, principal, caseIds, { sort: { caseId: 1, caseVersion: -1 } }),
 
     updatesOfCase,
   };

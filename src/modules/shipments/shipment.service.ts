@@ -7,21 +7,14 @@ import { authorize, caseScope } from '../../auth/policy.ts';
 import type { Principal } from '../../auth/principal.ts';
 import { badInput, notFound } from '../../errors.ts';
 import type { Store } from '../../store/store.ts';
-import { op } from '../../store/tenant.ts';
 import { parseInput, requiredText, text } from '../../validation.ts';
-import type { CaseDoc } from '../cases/case.model.ts';
-import type { CaseService } from '../cases/case.service.ts';
+import type { CasePayload } from '../cases/case.service.ts';
+import { recordsOfCases, writtenIn, type CaseStore } from '../cases/case.store.ts';
 import { assertStatusAllows } from '../cases/case.state.ts';
 import type { EvidenceService } from '../evidence/evidence.service.ts';
 import { evidenceId } from '../evidence/evidence.service.ts';
-import {
-  componentId,
-  componentOf,
-  IMPLEMENTATION_STATUSES,
-  planInForce,
-  refOf,
-  startImplementation,
-} from '../progress/implementation.ts';
+import { componentId, componentOf, IMPLEMENTATION_STATUSES, refOf, startImplementation } from '../progress/implementation.ts';
+import type { PlanService } from '../plans/plan.service.ts';
 import { shipmentSchema, type ShipmentDoc, type ShipmentEvent } from './shipment.model.ts';
 import { assertShipmentStep, isFinished, SHIPMENT_STATUSES, type ShipmentStatus } from './shipment.state.ts';
 
@@ -70,8 +63,8 @@ const eventType = (status: ShipmentStatus) =>
 
 export type ShipmentService = ReturnType<typeof createShipmentService>;
 
-export function createShipmentService(deps: { store: Store; cases: CaseService; evidence: EvidenceService }) {
-  const { store, cases, evidence } = deps;
+export function createShipmentService(deps: { store: Store; cases: CaseStore; plans: PlanService; evidence: EvidenceService }) {
+  const { store, cases, plans, evidence } = deps;
   const Shipments: Model<ShipmentDoc> = store.model('Shipment', shipmentSchema);
 
   async function shipmentsOfCase(principal: Principal, caseId: string): Promise<ShipmentDoc[]> {
@@ -86,17 +79,17 @@ export function createShipmentService(deps: { store: Store; cases: CaseService; 
       principal: Principal | null,
       args: { caseId: string; input: unknown; expectedVersion: number },
       idempotencyKey?: string | null,
-    ): Promise<{ case: CaseDoc; shipment: ShipmentDoc }> {
+    ): Promise<CasePayload & { shipment: ShipmentDoc }> {
       const p = authorize(principal, 'shipment.record');
       const input = parseInput(shipmentEventInput, args.input);
-      const saved = await cases.writeCase(
-        p,
-        'recordShipmentEvent',
-        args.caseId,
-        args.expectedVersion,
-        input,
-        idempotencyKey,
-        async (c, now) => {
+      const saved = await cases.write({
+        principal: p,
+        command: 'recordShipmentEvent',
+        id: args.caseId,
+        expectedVersion: args.expectedVersion,
+        input: input,
+        idempotencyKey: idempotencyKey,
+        decide: async (c, now) => {
           assertStatusAllows(c.status, 'recordShipmentEvent', IMPLEMENTATION_STATUSES);
           if (input.at.getTime() > now.getTime() + CLOCK_SKEW_MS)
             throw badInput('The step is dated in the future.', [{ path: 'at', message: 'in the future' }]);
@@ -123,7 +116,7 @@ export function createShipmentService(deps: { store: Store; cases: CaseService; 
 
           let shipment: ShipmentDoc;
           if (!input.shipmentId) {
-            const component = componentOf(await planInForce(cases, p, c), input.componentId!, 'componentId');
+            const component = componentOf(await plans.inForce(p, c), input.componentId!, 'componentId');
             if (component.kind !== 'MATERIALS' || component.materials?.procurement !== 'SHIPPED') {
               throw badInput(`Component ${component.id} is not a MATERIALS component procured SHIPPED.`, [
                 { path: 'componentId', message: 'not shipped materials' },
@@ -187,7 +180,7 @@ export function createShipmentService(deps: { store: Store; cases: CaseService; 
           }
           return {
             type: eventType(input.status),
-            next: startImplementation(cases, c, now),
+            next: startImplementation(c, now),
             data: {
               shipmentId: shipment._id,
               componentId: shipment.component.id,
@@ -199,19 +192,14 @@ export function createShipmentService(deps: { store: Store; cases: CaseService; 
             extra: [{ collection: 'shipments', doc: shipment }],
           };
         },
-      );
-      const [shipment] = cases.writtenIn<ShipmentDoc>(saved, 'shipments');
+      });
+      const [shipment] = writtenIn<ShipmentDoc>(saved, 'shipments');
       return { case: saved, shipment: shipment! };
     },
 
     /** Shipments of many cases, oldest first, in one query within the principal's scope. */
-    async ofCases(principal: Principal, caseIds: readonly string[]): Promise<ShipmentDoc[][]> {
-      const docs = await Shipments.find({ caseId: op({ $in: [...caseIds] }) })
-        .setOptions({ scope: caseScope(principal) })
-        .sort({ caseId: 1, createdAt: 1 })
-        .lean<ShipmentDoc[]>();
-      return caseIds.map((id) => docs.filter((d) => d.caseId === id));
-    },
+    ofCases: (principal: Principal, caseIds: readonly string[]) =>
+      recordsOfCases(Shipments, principal, caseIds, { sort: { caseId: 1, createdAt: 1 } }),
 
     shipmentsOfCase,
   };

@@ -5,17 +5,18 @@
 // plans in force, so the cases are streamed in `_id` order next to the plans in `caseId`
 // order (a merge join) and folded into cells here: memory grows with the number of cells,
 // never with the number of cases, and a table with too many cells is refused.
-import type { Model } from 'mongoose';
 import { z } from 'zod';
 import { statisticsScope } from '../../auth/policy.ts';
 import type { Principal } from '../../auth/principal.ts';
 import type { Clock } from '../../clock.ts';
 import { badInput } from '../../errors.ts';
-import type { Store } from '../../store/store.ts';
 import { countryCode, organisationCode, parseInput } from '../../validation.ts';
 import type { AuditService } from '../audit/audit.service.ts';
-import { caseSchema, planSchema, type CaseDoc, type PlanDoc } from '../cases/case.model.ts';
+import type { CaseDoc } from '../cases/case.model.ts';
 import { CASE_STATUSES } from '../cases/case.state.ts';
+import type { CaseStore } from '../cases/case.store.ts';
+import type { PlanDoc } from '../plans/plan.model.ts';
+import type { PlanService } from '../plans/plan.service.ts';
 import { cellKey, suppress, TooFineGrained, type TableCell } from './suppression.ts';
 
 export const DIMENSIONS = [
@@ -174,10 +175,16 @@ function factsOf(c: CaseRow, plan: PlanRow | undefined): CaseFacts {
 
 export type StatisticsService = ReturnType<typeof createStatisticsService>;
 
-export function createStatisticsService(deps: { store: Store; clock: Clock; audit: AuditService; threshold: number }) {
-  const { store, clock, audit, threshold } = deps;
-  const Cases: Model<CaseDoc> = store.model('Case', caseSchema);
-  const Plans: Model<PlanDoc> = store.model('Plan', planSchema);
+export function createStatisticsService(deps: {
+  cases: CaseStore;
+  plans: PlanService;
+  clock: Clock;
+  audit: AuditService;
+  threshold: number;
+}) {
+  const { clock, audit, threshold } = deps;
+  const Cases = deps.cases.model;
+  const Plans = deps.plans.model;
   // Two tables in one request (aliases) could be differenced against each other; each
   // table protects itself and its own margins, so a request gets one.
   const served = new WeakSet<object>();

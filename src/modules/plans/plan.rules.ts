@@ -4,7 +4,8 @@ import { z } from 'zod';
 import { badInput, budgetExceeded } from '../../errors.ts';
 import { formatMoney, toEur, type Money } from '../../money.ts';
 import { isoDate, money, requiredText, text } from '../../validation.ts';
-import type { AppliedRate, Entitlement, PlanComponent } from './case.model.ts';
+import type { Entitlement } from '../cases/case.model.ts';
+import type { AppliedRate, PlanComponent } from './plan.model.ts';
 
 const COMPONENT_KINDS = ['TRAINING', 'BUSINESS_PLAN', 'MATERIALS', 'SERVICE', 'CASH'] as const;
 const DETAIL_KEYS = {

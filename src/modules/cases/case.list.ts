@@ -1,0 +1,121 @@
+// Lists of cases: filters, orders and cursors, within the caller's scope. A page is one
+// query (and one batch), served by the list indexes declared on the Case model.
+import type { Model } from 'mongoose';
+import { z } from 'zod';
+import { caseScope } from '../../auth/policy.ts';
+import type { Principal } from '../../auth/principal.ts';
+import { badInput } from '../../errors.ts';
+import { op } from '../../store/tenant.ts';
+import { countryCode, organisationCode, pageSize, parseInput } from '../../validation.ts';
+import { withImplementationDefaults, type CaseDoc } from './case.model.ts';
+import type { CaseStatus } from './case.state.ts';
+
+export type CaseListArgs = {
+  filter?: {
+    status?: readonly CaseStatus[] | null;
+    originCountry?: string | null;
+    partner?: string | null;
+    memberState?: string | null;
+    programme?: string | null;
+    updatedSince?: Date | string | null;
+    reference?: string | null;
+  } | null;
+  first?: number | null;
+  after?: string | null;
+  orderBy?: 'UPDATED_DESC' | 'UPDATED_ASC' | 'CREATED_DESC' | 'REFERENCE_ASC' | null;
+};
+
+export type CaseConnection = {
+  edges: { cursor: string; node: CaseDoc }[];
+  pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; startCursor: string | null; endCursor: string | null };
+  totalCount: () => Promise<number>;
+};
+
+export const MAX_PAGE = 100;
+
+const ORDERS = {
+  UPDATED_DESC: { field: 'updatedAt', direction: -1 },
+  UPDATED_ASC: { field: 'updatedAt', direction: 1 },
+  CREATED_DESC: { field: 'createdAt', direction: -1 },
+  REFERENCE_ASC: { field: 'reference', direction: 1 },
+} as const;
+
+function encodeCursor(order: keyof typeof ORDERS, doc: CaseDoc): string {
+  const field = ORDERS[order].field;
+  const value = doc[field];
+  return Buffer.from(JSON.stringify([order, value instanceof Date ? value.toISOString() : value, doc._id])).toString('base64url');
+}
+
+function decodeCursor(cursor: string, order: keyof typeof ORDERS): { value: Date | string; id: string } {
+  try {
+    const [o, value, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [string, string, string];
+    if (o !== order || typeof value !== 'string' || typeof id !== 'string') throw new Error('mismatch');
+    return { value: ORDERS[order].field === 'reference' ? value : new Date(value), id };
+  } catch {
+    throw badInput('The cursor is not valid for this query.', [
+      { path: 'after', message: 'not a cursor from this list and order' },
+    ]);
+  }
+}
+
+function escapeRegex(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+const referenceSearch = z
+  .string()
+  .trim()
+  .min(1)
+  .max(40)
+  .regex(/^[A-Za-z0-9-]+$/, 'letters, digits and -');
+
+/** One page of the cases the principal may see (authorisation is the caller's). */
+export async function listCases(Cases: Model<CaseDoc>, p: Principal, args: CaseListArgs): Promise<CaseConnection> {
+  const first = pageSize(args.first, 20, MAX_PAGE);
+  const order = args.orderBy ?? 'UPDATED_DESC';
+  const { field, direction } = ORDERS[order];
+  const f = args.filter ?? {};
+  const query: Record<string, unknown> = {};
+  if (f.memberState) query.memberState = parseInput(organisationCode, f.memberState, 'memberState');
+  if (f.partner) query.partner = parseInput(organisationCode, f.partner, 'partner');
+  if (f.status?.length) query.status = op({ $in: [...f.status] });
+  if (f.originCountry) query.originCountry = parseInput(countryCode, f.originCountry, 'originCountry');
+  if (f.programme) query.programme = parseInput(organisationCode, f.programme, 'programme');
+  if (f.updatedSince) query.updatedAt = op({ $gte: new Date(f.updatedSince) });
+  if (f.reference) {
+    const ref = parseInput(referenceSearch, f.reference, 'reference').toUpperCase();
+    // A leading part is a prefix search (served by the reference index); anything else matches inside.
+    query.reference = op({ $regex: /^[A-Z]{2}-/.test(ref) ? `^${escapeRegex(ref)}` : escapeRegex(ref) });
+  }
+  const filter = { ...query };
+  if (args.after) {
+    const cursor = decodeCursor(args.after, order);
+    const beyond = direction === -1 ? '$lt' : '$gt';
+    if (field === 'reference') {
+      query.reference = op({ ...(query.reference as object | undefined), [beyond]: cursor.value });
+    } else {
+      query.$or = [{ [field]: op({ [beyond]: cursor.value }) }, { [field]: cursor.value, _id: op({ [beyond]: cursor.id }) }];
+    }
+  }
+  const scope = caseScope(p);
+  const sort: Record<string, 1 | -1> = field === 'reference' ? { reference: direction } : { [field]: direction, _id: direction };
+  const docs = await Cases.find(query)
+    .setOptions({ scope })
+    .sort(sort)
+    .limit(first + 1)
+    // One batch: the page never costs a getMore or killCursors round trip.
+    .batchSize(first + 1)
+    .lean<CaseDoc[]>();
+  const page = docs.slice(0, first).map(withImplementationDefaults);
+  const edges = page.map((node) => ({ cursor: encodeCursor(order, node), node }));
+  return {
+    edges,
+    pageInfo: {
+      hasNextPage: docs.length > first,
+      hasPreviousPage: Boolean(args.after),
+      startCursor: edges[0]?.cursor ?? null,
+      endCursor: edges.at(-1)?.cursor ?? null,
+    },
+    totalCount: () => Cases.countDocuments(filter).setOptions({ scope }).exec(),
+  };
+}

@@ -1,0 +1,229 @@
+// The case kernel's store: the Case and reference models, reads through the tenant policy,
+// the one reader of a case's records, reference numbering, and the one write on a case
+// that every module uses (load in scope → version check → decide → one event that bumps
+// the case's version and carries the case and any child documents).
+import type { Model } from 'mongoose';
+import { caseScope, caseWriteAudience } from '../../auth/policy.ts';
+import type { Principal } from '../../auth/principal.ts';
+import type { Clock } from '../../clock.ts';
+import { notFound } from '../../errors.ts';
+import type { DocumentChange, StoredEvent } from '../../events/event.model.ts';
+import { expectVersion, type CommandExecutor } from '../../events/executor.ts';
+import { isDuplicateKey, type Store } from '../../store/store.ts';
+import { idsFilter, op, SYSTEM, type TenantScope } from '../../store/tenant.ts';
+import {
+  caseReferenceSchema,
+  caseSchema,
+  withImplementationDefaults,
+  type CaseDoc,
+  type CaseReferenceDoc,
+} from './case.model.ts';
+
+/** Keeps a case's deadline data current on every write (src/modules/deadlines implements it). */
+export type DeadlinePlanner = (c: CaseDoc, now: Date) => Promise<CaseDoc>;
+
+/** What a write on a case decides: the event type, the case's next state and any other documents. */
+export type CaseDecision = { type: string; next: CaseDoc; data?: Record<string, unknown>; extra?: DocumentChange[] };
+
+/**
+ * A case as one event left it, with the other documents that event wrote (by id). A
+ * mutation's answer and a feed entry are such cases, so their plan and final report show
+ * as that event left them, also when a retried request is answered from the log later.
+ * A case read from the store has no `alongside`: its records are loaded as they are now.
+ */
+export type CaseView = CaseDoc & { readonly alongside?: ReadonlyMap<string, DocumentChange> };
+
+/** The case of an event's changes, carrying the event's other documents; undefined when it wrote no such case. */
+export function caseFromChanges(changes: readonly DocumentChange[], id: string): CaseView | undefined {
+  const written = changes.find((ch) => ch.collection === 'cases' && ch.doc._id === id)?.doc as CaseDoc | undefined;
+  if (!written) return undefined;
+  return { ...written, alongside: new Map(changes.filter((ch) => ch.doc !== written).map((ch) => [ch.doc._id, ch])) };
+}
+
+/** A document written together with this case by the event it comes from, if any. */
+export function writtenAlongside<T>(c: CaseView, id: string): T | undefined {
+  return c.alongside?.get(id)?.doc as T | undefined;
+}
+
+/** The documents of one collection written together with this case by the event it comes from. */
+export function writtenIn<T>(c: CaseView, collection: string): T[] {
+  return [...(c.alongside?.values() ?? [])].filter((ch) => ch.collection === collection).map((ch) => ch.doc as T);
+}
+
+/**
+ * The one reader of a case's records (plans, progress updates, files, shipments, surveys,
+ * final reports) for a page of cases: one query within the caller's scope, grouped by case
+ * in the order asked. `keyedByCase`: the record's id is its case's id (one record per case),
+ * so a single case stays a primary-key lookup.
+ */
+export async function recordsOfCases<T extends { _id: string; caseId: string }>(
+  model: Model<T>,
+  principal: Principal,
+  caseIds: readonly string[],
+  options: { sort?: Record<string, 1 | -1>; keyedByCase?: boolean } = {},
+): Promise<T[][]> {
+  const filter = options.keyedByCase ? idsFilter(caseIds) : { caseId: op({ $in: [...caseIds] }) };
+  const query = model.find(filter).setOptions({ scope: caseScope(principal) });
+  const docs = await (options.sort ? query.sort(options.sort) : query).lean<T[]>();
+  return caseIds.map((id) => docs.filter((d) => d.caseId === id));
+}
+
+export type WriteCaseRequest = {
+  principal: Principal;
+  command: string;
+  id: string;
+  expectedVersion: number;
+  input: unknown;
+  idempotencyKey?: string | null | undefined;
+  decide: (current: CaseDoc, now: Date) => Promise<CaseDecision> | CaseDecision;
+  /** Where the case is loaded from: the principal's cases unless a background job says SYSTEM. */
+  scope?: TenantScope;
+};
+
+export type CaseStore = ReturnType<typeof createCaseStore>;
+
+export function createCaseStore(deps: {
+  store: Store;
+  executor: CommandExecutor;
+  clock: Clock;
+  planDeadlines?: DeadlinePlanner;
+}) {
+  const { store, executor, clock } = deps;
+  const planDeadlines: DeadlinePlanner = deps.planDeadlines ?? (async (c) => c);
+  const Cases: Model<CaseDoc> = store.model('Case', caseSchema);
+  const References: Model<CaseReferenceDoc> = store.model('CaseReference', caseReferenceSchema);
+  const lastReference = new Map<string, number>();
+
+  async function load(scope: TenantScope, id: string): Promise<CaseDoc | null> {
+    const doc = await Cases.findOne({ _id: id }).setOptions({ scope }).lean<CaseDoc>();
+    return doc ? withImplementationDefaults(doc) : null;
+  }
+
+  /** The number of the newest reference claimed with this prefix (0 when none). */
+  async function newestReference(prefix: string): Promise<number> {
+    const [newest] = await References.collection
+      .find({ _id: { $gte: prefix, $lt: `${prefix}~` } as never }, { sort: { _id: -1 }, limit: 1 })
+      .toArray();
+    return newest ? Number(String(newest._id).slice(prefix.length)) : 0;
+  }
+
+  return {
+    /** The Case model, for readers that walk cases with queries of their own (lists, deadlines, statistics). */
+    model: Cases,
+
+    load,
+
+    /** A case as the principal may see it, or null. */
+    loadFor: (principal: Principal, id: string) => load(caseScope(principal), id),
+
+    /** Batch load for DataLoaders, within the principal's scope. */
+    async getMany(principal: Principal, ids: readonly string[]): Promise<(CaseDoc | null)[]> {
+      const docs = await Cases.find(idsFilter(ids))
+        .setOptions({ scope: caseScope(principal) })
+        .lean<CaseDoc[]>();
+      const byId = new Map(docs.map((d) => [d._id, withImplementationDefaults(d)]));
+      return ids.map((id) => byId.get(id) ?? null);
+    },
+
+    /** Which of these case ids exist (bulk imports skip them). */
+    async existingIds(ids: string[]): Promise<string[]> {
+      const docs = await Cases.find({ _id: op({ $in: ids }) }, { _id: 1 })
+        .setOptions({ scope: SYSTEM })
+        .lean<{ _id: string }[]>();
+      return docs.map((d) => d._id);
+    },
+
+    /** Referrals unanswered past their deadline, across tenants (the expiry job). */
+    async referralsDue(now: Date, limit: number): Promise<CaseDoc[]> {
+      return Cases.find({ status: 'REFERRED', referralDeadline: op({ $lt: now }) })
+        .setOptions({ scope: SYSTEM })
+        .limit(limit)
+        .lean<CaseDoc[]>();
+    },
+
+    /** Claims the next reference of a member state and year (`NL-2026-000124`) by inserting it. */
+    async claimReference(memberState: string, year: number, caseId: string): Promise<string> {
+      const prefix = `${memberState}-${year}-`;
+      let last = lastReference.get(prefix) ?? (await newestReference(prefix));
+      for (let attempt = 0; attempt < 10_000; attempt += 1) {
+        const reference = `${prefix}${String(last + 1).padStart(6, '0')}`;
+        try {
+          await References.collection.insertOne({ _id: reference as never, caseId, at: clock.now() });
+          lastReference.set(prefix, last + 1);
+          return reference;
+        } catch (error) {
+          if (!isDuplicateKey(error)) throw error;
+          last += 1; // another gateway took it
+        }
+      }
+      throw new Error('could not claim a case reference');
+    },
+
+    /** Claims consecutive references for many new cases at once (bulk imports). */
+    async claimReferenceBlock(memberState: string, year: number, caseIds: string[]): Promise<string[]> {
+      const prefix = `${memberState}-${year}-`;
+      const claimed: string[] = [];
+      while (claimed.length < caseIds.length) {
+        let last = Math.max(await newestReference(prefix), lastReference.get(prefix) ?? 0);
+        const docs = caseIds
+          .slice(claimed.length)
+          .map((caseId) => ({ _id: `${prefix}${String(++last).padStart(6, '0')}` as never, caseId, at: clock.now() }));
+        try {
+          await References.collection.insertMany(docs, { ordered: true });
+          claimed.push(...docs.map((d) => String(d._id)));
+        } catch (error) {
+          if (!isDuplicateKey(error)) throw error;
+          // Some were taken by a concurrent writer: keep what we got in order, retry the rest.
+          const inserted = (error as { insertedCount?: number; result?: { insertedCount?: number } }).result?.insertedCount ?? 0;
+          claimed.push(...docs.slice(0, inserted).map((d) => String(d._id)));
+        }
+        lastReference.set(prefix, Number(claimed.at(-1)?.slice(prefix.length) ?? last));
+      }
+      return claimed;
+    },
+
+    /**
+     * The one way every module writes on an existing case: loaded through the tenant policy,
+     * version-checked, committed as one event that bumps the case's version and carries the
+     * case and any child documents. Answers the case as that event left it.
+     */
+    async write(request: WriteCaseRequest): Promise<CaseView> {
+      const { principal, id, expectedVersion } = request;
+      const { event } = await executor.execute({
+        principal,
+        command: request.command,
+        input: { id, expectedVersion, input: request.input },
+        idempotencyKey: request.idempotencyKey,
+        decide: async () => {
+          const current = await load(request.scope ?? caseScope(principal), id);
+          if (!current) throw notFound('Case', id);
+          expectVersion('Case', id, current.version, expectedVersion);
+          const now = clock.now();
+          const decision = await request.decide(current, now);
+          const next: CaseDoc = await planDeadlines({ ...decision.next, version: current.version + 1, updatedAt: now }, now);
+          return {
+            aggregateType: 'case',
+            aggregateId: id,
+            caseId: id,
+            version: next.version,
+            type: decision.type,
+            audience: caseWriteAudience(current, next),
+            data: decision.data ?? {},
+            // The case last: the projection writes in this order, so whoever reads the case
+            // at its new version also finds the other documents of that version (a write
+            // deciding on a child document reads the case first, then the child).
+            changes: [...(decision.extra ?? []), { collection: 'cases', doc: next }],
+          };
+        },
+      });
+      return writtenCase(event, id);
+    },
+  };
+}
+
+/** The case an event wrote, as that event left it. */
+export function writtenCase(event: StoredEvent, id: string): CaseView {
+  const written = caseFromChanges(event.changes, id);
+  if (!written) throw new Error(`event ${event._id} wrote no case ${id}`);
+  return written;
+}

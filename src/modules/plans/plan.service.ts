@@ -1,0 +1,215 @@
+// The plan life cycle: the partner drafts (or, once a plan is in force, amends), submits
+// (costed at the day's rates and checked against the entitlement), and the member state
+// decides. Each step is one write on the case, carrying the plan version it changes.
+import type { Model } from 'mongoose';
+import { authorize, caseScope } from '../../auth/policy.ts';
+import type { Principal } from '../../auth/principal.ts';
+import { invalidTransition } from '../../errors.ts';
+import type { DocumentChange } from '../../events/event.model.ts';
+import type { Store } from '../../store/store.ts';
+import { idsFilter, type TenantScope } from '../../store/tenant.ts';
+import { parseInput, requiredText, text, todayIso } from '../../validation.ts';
+import type { CaseDoc } from '../cases/case.model.ts';
+import type { CasePayload } from '../cases/case.service.ts';
+import { assertStatusAllows, PLAN_DRAFTING_STATUSES, PLAN_IN_FORCE_STATUSES, withStatus } from '../cases/case.state.ts';
+import { recordsOfCases, writtenAlongside, type CaseDecision, type CaseStore } from '../cases/case.store.ts';
+import type { RateService } from '../rates/rate.service.ts';
+import { planSchema, type PlanDoc } from './plan.model.ts';
+import { checkBudget, costInEur, currenciesOf, normaliseComponents, planInput } from './plan.rules.ts';
+
+/** The id of a case's plan version. */
+export const planRef = (caseId: string, planVersion: number) => `${caseId}:${planVersion}`;
+
+/** What a plan step answers: the case and the plan version it wrote. */
+export type PlanPayload = CasePayload & { plan: PlanDoc };
+
+export type PlanService = ReturnType<typeof createPlanService>;
+
+export function createPlanService(deps: { store: Store; cases: CaseStore; rates: RateService }) {
+  const { store, cases, rates } = deps;
+  const Plans: Model<PlanDoc> = store.model('Plan', planSchema);
+
+  async function loadPlan(scope: TenantScope, caseId: string, planVersion: number | null): Promise<PlanDoc | null> {
+    if (planVersion === null) return null;
+    return Plans.findOne({ _id: planRef(caseId, planVersion) })
+      .setOptions({ scope })
+      .lean<PlanDoc>();
+  }
+
+  /** Plan versions by id (`<caseId>:<n>`), in one query, within the principal's scope. */
+  async function byIds(principal: Principal, ids: readonly string[]): Promise<(PlanDoc | null)[]> {
+    const docs = await Plans.find(idsFilter(ids))
+      .setOptions({ scope: caseScope(principal) })
+      .lean<PlanDoc[]>();
+    const byId = new Map(docs.map((d) => [d._id, d]));
+    return ids.map((id) => byId.get(id) ?? null);
+  }
+
+  /** One plan step on the case; answers the case and the plan version of the case's `latestPlan`. */
+  async function planWrite(
+    p: Principal,
+    command: string,
+    caseId: string,
+    expectedVersion: number,
+    input: unknown,
+    idempotencyKey: string | null | undefined,
+    decide: (c: CaseDoc, now: Date) => Promise<CaseDecision>,
+  ): Promise<PlanPayload> {
+    const written = await cases.write({ principal: p, command, id: caseId, expectedVersion, input, idempotencyKey, decide });
+    return { case: written, plan: writtenAlongside<PlanDoc>(written, planRef(caseId, written.latestPlan!))! };
+  }
+
+  return {
+    /** For readers that walk every plan (statistics). */
+    model: Plans,
+
+    byIds,
+
+    /** Every plan version of many cases, oldest first, in one query within the principal's scope. */
+    plansOf: (principal: Principal, caseIds: readonly string[]) =>
+      recordsOfCases(Plans, principal, caseIds, { sort: { caseId: 1, planVersion: 1 } }),
+
+    /** The approved plan being carried out, as the principal may see it. */
+    async inForce(principal: Principal, c: CaseDoc): Promise<PlanDoc | null> {
+      if (c.planInForce === null) return null;
+      const [plan] = await byIds(principal, [planRef(c._id, c.planInForce)]);
+      return plan ?? null;
+    },
+
+    /** Writes or changes the draft; once a plan is in force, a new draft is an amendment of it. */
+    async saveDraft(
+      principal: Principal | null,
+      args: { caseId: string; plan: unknown; expectedVersion: number },
+      idempotencyKey?: string | null,
+    ): Promise<PlanPayload> {
+      const p = authorize(principal, 'plan.draft');
+      const input = parseInput(planInput, args.plan, 'plan');
+      const components = normaliseComponents(input);
+      return planWrite(p, 'saveDraftPlan', args.caseId, args.expectedVersion, input, idempotencyKey, async (c, now) => {
+        assertStatusAllows(c.status, 'saveDraftPlan', PLAN_DRAFTING_STATUSES);
+        const latest = await loadPlan(caseScope(p), c._id, c.latestPlan);
+        if (latest?.status === 'SUBMITTED')
+          throw invalidTransition(c.status, 'saveDraftPlan (a submitted plan awaits its decision)', ['decidePlan']);
+        let plan: PlanDoc;
+        if (latest?.status === 'DRAFT') {
+          plan = { ...latest, summary: input.summary ?? null, components, version: latest.version + 1, updatedAt: now };
+        } else {
+          const planVersion = (c.latestPlan ?? 0) + 1;
+          plan = {
+            _id: planRef(c._id, planVersion),
+            caseId: c._id,
+            memberState: c.memberState,
+            partner: c.partner!,
+            sharedWithPartner: true,
+            planVersion,
+            status: 'DRAFT',
+            amendmentOf: PLAN_IN_FORCE_STATUSES.includes(c.status) ? c.planInForce : null,
+            summary: input.summary ?? null,
+            components,
+            totalEur: null,
+            cashEur: null,
+            ratesUsed: [],
+            submittedAt: null,
+            decidedAt: null,
+            decisionComment: null,
+            version: 1,
+            createdAt: now,
+            updatedAt: now,
+          };
+        }
+        return {
+          type: 'PlanDraftSaved',
+          next: { ...c, latestPlan: plan.planVersion },
+          data: { planVersion: plan.planVersion, components: components.length },
+          extra: [{ collection: 'plans', doc: plan }],
+        };
+      });
+    },
+
+    /** Submits the draft: costed in EUR at the day's rates, refused over the entitlement. */
+    async submit(
+      principal: Principal | null,
+      args: { caseId: string; expectedVersion: number },
+      idempotencyKey?: string | null,
+    ): Promise<PlanPayload> {
+      const p = authorize(principal, 'plan.submit');
+      return planWrite(p, 'submitPlan', args.caseId, args.expectedVersion, {}, idempotencyKey, async (c, now) => {
+        const amendment = PLAN_IN_FORCE_STATUSES.includes(c.status);
+        const next = amendment ? { ...c } : withStatus(c, 'PLAN_SUBMITTED', now);
+        const draft = await loadPlan(caseScope(p), c._id, c.latestPlan);
+        if (draft?.status !== 'DRAFT')
+          throw invalidTransition(c.status, 'submitPlan (there is no draft plan to submit)', ['saveDraftPlan']);
+        const day = todayIso(now);
+        const applied = await rates.ratesOn(currenciesOf(draft.components), day);
+        const costed = costInEur(draft.components, applied);
+        checkBudget(costed, c.entitlement);
+        const plan: PlanDoc = {
+          ...draft,
+          status: 'SUBMITTED',
+          components: costed.components,
+          totalEur: costed.totalEur,
+          cashEur: costed.cashEur,
+          ratesUsed: costed.ratesUsed,
+          submittedAt: now,
+          version: draft.version + 1,
+          updatedAt: now,
+        };
+        return {
+          type: 'PlanSubmitted',
+          next,
+          data: { planVersion: plan.planVersion, totalEur: costed.totalEur, cashEur: costed.cashEur, amendment },
+          extra: [{ collection: 'plans', doc: plan }],
+        };
+      });
+    },
+
+    /** Approves the submitted version (superseding the one in force) or asks for changes. */
+    async decide(
+      principal: Principal | null,
+      args: { caseId: string; decision: 'APPROVE' | 'REQUEST_CHANGES'; comment?: string | null; expectedVersion: number },
+      idempotencyKey?: string | null,
+    ): Promise<PlanPayload> {
+      const p = authorize(principal, 'plan.decide');
+      const comment =
+        args.decision === 'REQUEST_CHANGES'
+          ? parseInput(requiredText(2000), args.comment ?? '', 'comment')
+          : args.comment
+            ? parseInput(text(2000), args.comment, 'comment')
+            : null;
+      const input = { decision: args.decision, comment };
+      return planWrite(p, 'decidePlan', args.caseId, args.expectedVersion, input, idempotencyKey, async (c, now) => {
+        const scope = caseScope(p);
+        const submitted = await loadPlan(scope, c._id, c.latestPlan);
+        if (submitted?.status !== 'SUBMITTED')
+          throw invalidTransition(c.status, 'decidePlan (no plan awaits a decision)', ['submitPlan']);
+        const amendment = PLAN_IN_FORCE_STATUSES.includes(c.status);
+        const approve = args.decision === 'APPROVE';
+        let next = amendment ? { ...c } : withStatus(c, approve ? 'PLAN_APPROVED' : 'CHANGES_REQUESTED', now);
+        const plan: PlanDoc = {
+          ...submitted,
+          status: approve ? 'APPROVED' : 'CHANGES_REQUESTED',
+          decidedAt: now,
+          decisionComment: comment,
+          version: submitted.version + 1,
+          updatedAt: now,
+        };
+        const extra: DocumentChange[] = [{ collection: 'plans', doc: plan }];
+        if (approve) {
+          const previous = await loadPlan(scope, c._id, c.planInForce);
+          if (previous)
+            extra.push({
+              collection: 'plans',
+              doc: { ...previous, status: 'SUPERSEDED', version: previous.version + 1, updatedAt: now },
+            });
+          next = { ...next, planInForce: plan.planVersion };
+        }
+        return {
+          type: approve ? 'PlanApproved' : 'PlanChangesRequested',
+          next,
+          data: { planVersion: plan.planVersion, amendment, ...(comment ? { comment } : {}) },
+          extra,
+        };
+      });
+    },
+  };
+}
