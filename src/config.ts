@@ -66,6 +66,8 @@ const envSchema = z.object({
   ERIN_WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(10),
   ERIN_WEBHOOK_ALLOW_PRIVATE: z.enum(['true', 'false']).default('false'),
   ERIN_STATS_MIN_CELL: z.coerce.number().int().min(3, 'at least 3').max(1000).default(5),
+  ERIN_STATS_BUDGET: z.coerce.number().int().min(1).max(100_000).default(100),
+  ERIN_STATS_BUDGET_PERIOD: duration.default(parseDuration('30d')),
 });
 
 export type Config = {
@@ -98,8 +100,10 @@ export type Config = {
   /** Open WebSocket connections one user (organisation and subject) may hold at once. */
   wsMaxConnections: number;
   webhooks: WebhookSettings;
-  /** Statistics cells with fewer cases than this are suppressed. */
+  /** Statistics cells whose protected count is under this are not listed. */
   statsMinCell: number;
+  /** Statistics tables one analyst may draw per period. */
+  statsBudget: { limit: number; periodMs: number };
 };
 
 export type WebhookSettings = {
@@ -176,6 +180,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       allowPrivateNetworks: e.ERIN_WEBHOOK_ALLOW_PRIVATE === 'true',
     },
     statsMinCell: e.ERIN_STATS_MIN_CELL,
+    statsBudget: { limit: e.ERIN_STATS_BUDGET, periodMs: e.ERIN_STATS_BUDGET_PERIOD },
   };
 }
 

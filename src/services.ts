@@ -37,6 +37,7 @@ export type ServiceSettings = {
   feedPollIntervalMs: number;
   webhooks: WebhookSettings;
   statsMinCell: number;
+  statsBudget: { limit: number; periodMs: number };
 };
 
 export const DEFAULT_SETTINGS: ServiceSettings = {
@@ -51,6 +52,7 @@ export const DEFAULT_SETTINGS: ServiceSettings = {
     allowPrivateNetworks: false,
   },
   statsMinCell: 5,
+  statsBudget: { limit: 100, periodMs: 30 * DAY_MS },
 };
 
 export function settingsFrom(config: Config): ServiceSettings {
@@ -59,6 +61,7 @@ export function settingsFrom(config: Config): ServiceSettings {
     feedPollIntervalMs: config.feedPollIntervalMs,
     webhooks: config.webhooks,
     statsMinCell: config.statsMinCell,
+    statsBudget: config.statsBudget,
   };
 }
 
@@ -134,11 +137,13 @@ export function createServices(deps: ServiceDeps) {
     settings: settings.webhooks,
   });
   const statistics = createStatisticsService({
+    store,
     cases: caseStore,
     plans,
     clock,
     audit,
     threshold: settings.statsMinCell,
+    budget: settings.statsBudget,
   });
   // Subscribers on this gateway hear of its own writes at once; the others poll the log.
   executor.onCommit = () => hub.poke();
@@ -192,6 +197,7 @@ export function backgroundJobs(services: Services): Job[] {
         await services.jobs.purge();
         await services.webhookDelivery.purge(new Date(now - DAY_MS), new Date(now - 30 * DAY_MS));
         await services.evidence.purgeAbandonedChunks();
+        await services.statistics.purgeBudgetClaims();
       },
     },
   ];

@@ -1,5 +1,7 @@
-// Statistics for the Return Experts Group: figures, never files. Small cells are
-// suppressed, and so is whatever would let one be computed back from the totals.
+// Statistics for the Return Experts Group: figures, never files. Every figure is protected
+// by the cell key method (docs/statistics.md): a small noise, the same whenever the same
+// cases are counted, and only cells whose protected count reaches the threshold listed.
+// test/statistics-attacks.test.ts attacks the tables; this file checks the contract.
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -12,13 +14,15 @@ const run = promisify(execFile);
 let gw: TestGateway;
 const created: { id: string; reference: string }[] = [];
 
-// Cases registered after return, by country and quarter of arrival.
+// Cases registered after return, by country and quarter of arrival. The cases of a row share
+// every attribute, so each row is one finest cell (one noise).
 const PLAN: [country: string, partner: string, arrivedOn: string, count: number][] = [
   ['AF', 'P-AF-HOPE', '2026-08-14', 6],
-  ['AF', 'P-AF-HOPE', '2026-11-03', 3],
+  ['AF', 'P-AF-HOPE', '2026-11-03', 2],
   ['IQ', 'P-IQ-TIGRIS', '2026-08-20', 5],
   ['IQ', 'P-IQ-TIGRIS', '2026-10-12', 7],
 ];
+const quarterOf = (day: string) => `${day.slice(0, 4)}-Q${Math.floor((Number(day.slice(5, 7)) - 1) / 3) + 1}`;
 
 beforeAll(async () => {
   gw = await startGateway({ clock: clockAt('2026-11-28T10:00:00Z') });
@@ -42,116 +46,131 @@ afterAll(async () => {
 
 const TABLE = `query ($groupBy: [StatisticsDimension!]!, $filter: StatisticsFilter) {
   statistics(groupBy: $groupBy, filter: $filter) {
-    groupBy threshold
-    cells { coordinates { dimension value } suppressed caseCount persons plannedEur { amount } }
-    totals { coordinates { dimension value } suppressed caseCount persons plannedEur { amount } }
+    groupBy
+    method { name keyRange finestCell countPerturbation { trueValue noise { noise probability } }
+             magnitudeShare magnitudeFactorMin magnitudeFactorMax exactRecoveryBound countVariancePerCase threshold }
+    budget { limit used periodStart periodEnds }
+    cells { coordinates { dimension value } caseCount persons plannedEur { amount } actualEur { amount } }
+    totals { coordinates { dimension value } caseCount persons plannedEur { amount } actualEur { amount } }
   } }`;
 
 type Cell = {
   coordinates: { dimension: string; value: string }[];
-  suppressed: boolean;
-  caseCount: number | null;
-  persons: number | null;
-  plannedEur: { amount: number } | null;
+  caseCount: number;
+  persons: number;
+  plannedEur: { amount: number };
+  actualEur: { amount: number };
 };
-type Table = { statistics: { cells: Cell[]; totals: Cell[]; threshold: number } };
+type Method = {
+  name: string;
+  keyRange: number;
+  finestCell: string[];
+  countPerturbation: { trueValue: number; noise: { noise: number; probability: number }[] }[];
+  magnitudeShare: number;
+  magnitudeFactorMin: number;
+  magnitudeFactorMax: number;
+  exactRecoveryBound: number;
+  countVariancePerCase: number;
+  threshold: number;
+};
+type Table = {
+  statistics: {
+    cells: Cell[];
+    totals: Cell[];
+    method: Method;
+    budget: { limit: number; used: number; periodStart: string; periodEnds: string };
+  };
+};
 
 const at = (cell: Cell) => Object.fromEntries(cell.coordinates.map((c) => [c.dimension, c.value]));
-
-/**
- * Every value a suppressed cell can take, given everything published: all non-negative
- * integer assignments of the suppressed cells of a two-way table that satisfy each row
- * and column sum. Brute force, independent of the gateway's algorithm.
- */
-function possibleValues(table: Table['statistics'], rowDim: string, colDim: string, target: Cell): Set<number> {
-  const all = [...table.cells, ...table.totals];
-  const key = (c: Cell) => `${at(c)[rowDim] ?? '*'}|${at(c)[colDim] ?? '*'}`;
-  const byKey = new Map(all.map((c) => [key(c), c]));
-  const rows = [...new Set(table.cells.map((c) => at(c)[rowDim]!))];
-  const cols = [...new Set(table.cells.map((c) => at(c)[colDim]!))];
-  const keys = [
-    ...rows.flatMap((r) => cols.map((c) => `${r}|${c}`)),
-    ...rows.map((r) => `${r}|*`),
-    ...cols.map((c) => `*|${c}`),
-    '*|*',
-  ];
-  const hidden = keys.filter((k) => byKey.get(k)?.suppressed);
-  const bound = Math.max(...all.filter((c) => !c.suppressed).map((c) => c.caseCount!), 50);
-  const value = (k: string, assign: Map<string, number>) =>
-    byKey.has(k) ? (byKey.get(k)!.suppressed ? assign.get(k) : byKey.get(k)!.caseCount!) : 0;
-  const consistent = (assign: Map<string, number>) => {
-    const lines = [
-      ...rows.map((r) => [`${r}|*`, ...cols.map((c) => `${r}|${c}`)]),
-      ...cols.map((c) => [`*|${c}`, ...rows.map((r) => `${r}|${c}`)]),
-      ['*|*', ...rows.map((r) => `${r}|*`)],
-      ['*|*', ...cols.map((c) => `*|${c}`)],
-    ];
-    return lines.every(([total, ...parts]) => {
-      const values = [total!, ...parts].map((k) => value(k, assign));
-      if (values.some((v) => v === undefined)) return true;
-      return values[0] === (values.slice(1) as number[]).reduce((a, b) => a + b, 0);
-    });
-  };
-  const found = new Set<number>();
-  const search = (i: number, assign: Map<string, number>) => {
-    if (!consistent(assign)) return;
-    if (i === hidden.length) {
-      found.add(assign.get(key(target))!);
-      return;
-    }
-    for (let v = 1; v <= bound; v += 1) {
-      assign.set(hidden[i]!, v);
-      search(i + 1, assign);
-      assign.delete(hidden[i]!);
-    }
-  };
-  search(0, new Map());
-  return found;
-}
+const id = (cell: Cell) => JSON.stringify(at(cell));
 
 describe('statistics', () => {
-  it('a cell of 3 is suppressed and cannot be derived from the row or column totals', async () => {
+  it('every figure is within the documented error, and the same cases give the same figures in any table', async () => {
+    const reg = gw.as('EMN-REG', 'reg-analyst');
+    const a = (await reg.ok<Table>(TABLE, { groupBy: ['ORIGIN_COUNTRY', 'QUARTER'] })).statistics;
+    const b = (
+      await reg.ok<Table>(TABLE, {
+        groupBy: ['ORIGIN_COUNTRY', 'QUARTER'],
+        filter: { memberStates: ['NL'], originCountries: ['IQ', 'AF'], quarterFrom: '2026-Q3' },
+      })
+    ).statistics;
+    const listed = [...a.cells, ...a.totals];
+    expect(listed.length).toBeGreaterThan(0);
+    for (const cell of listed) {
+      const c = at(cell);
+      const rows = PLAN.filter(
+        ([country, , day]) => (!c.ORIGIN_COUNTRY || c.ORIGIN_COUNTRY === country) && (!c.QUARTER || c.QUARTER === quarterOf(day)),
+      );
+      const truth = rows.reduce((n, [, , , count]) => n + count, 0);
+      // Each PLAN row is one finest cell, whose noise is at most 2 (the perturbation table's widest row).
+      expect(Math.abs(cell.caseCount - truth), id(cell)).toBeLessThanOrEqual(2 * rows.length);
+      expect(cell.caseCount, id(cell)).toBeGreaterThanOrEqual(a.method.threshold);
+    }
+    // A different request holding the same cases gives the same protected figures: asking again
+    // or around does not average the noise away.
+    const inB = new Map([...b.cells, ...b.totals].map((cell) => [id(cell), cell]));
+    for (const cell of a.cells) expect(inB.get(id(cell)), id(cell)).toEqual(cell);
+    // A margin is the sum of the protected cells under it, so subtracting cells from it gives
+    // the protected figure of the rest, never the true one.
+    const byId = new Map(listed.map((cell) => [id(cell), cell]));
+    for (const [country] of new Set(PLAN.map(([country]) => [country]))) {
+      const quarters = [...new Set(PLAN.filter(([c]) => c === country).map(([, , day]) => quarterOf(day)))];
+      const parts = quarters.map((q) => byId.get(JSON.stringify({ ORIGIN_COUNTRY: country, QUARTER: q })));
+      const margin = byId.get(JSON.stringify({ ORIGIN_COUNTRY: country }));
+      if (margin && parts.every(Boolean)) expect(margin.caseCount).toBe(parts.reduce((n, p) => n + p!.caseCount, 0));
+    }
+  });
+
+  it('a combination of two cases is never listed: its protected count stays under the threshold', async () => {
     const reg = gw.as('EMN-REG', 'reg-analyst');
     const { statistics } = await reg.ok<Table>(TABLE, { groupBy: ['ORIGIN_COUNTRY', 'QUARTER'] });
-    expect(statistics.threshold).toBe(5);
-    const small = statistics.cells.find((c) => at(c).ORIGIN_COUNTRY === 'AF' && at(c).QUARTER === '2026-Q4')!;
-    expect(small).toMatchObject({ suppressed: true, caseCount: null, persons: null, plannedEur: null });
-    // In its row and in its column at least one other figure is withheld…
-    const row = [...statistics.cells, ...statistics.totals].filter((c) => at(c).ORIGIN_COUNTRY === 'AF' && c !== small);
-    const column = [...statistics.cells, ...statistics.totals].filter((c) => at(c).QUARTER === '2026-Q4' && c !== small);
-    expect(row.some((c) => c.suppressed)).toBe(true);
-    expect(column.some((c) => c.suppressed)).toBe(true);
-    // …and no assignment of the published figures pins it down.
-    expect(possibleValues(statistics, 'ORIGIN_COUNTRY', 'QUARTER', small).size).toBeGreaterThan(1);
-    // What is published is right.
-    const total = statistics.totals.find((c) => c.coordinates.length === 0)!;
-    expect(total).toMatchObject({ suppressed: false, caseCount: 21 });
-    const iq = statistics.totals.find((c) => at(c).ORIGIN_COUNTRY === 'IQ' && c.coordinates.length === 1)!;
-    expect(iq).toMatchObject({ suppressed: false, caseCount: 12, persons: 12 + 3 + 4 });
+    expect(statistics.cells.find((c) => at(c).ORIGIN_COUNTRY === 'AF' && at(c).QUARTER === '2026-Q4')).toBeUndefined();
+    // Nor does anything else mark it: no listing of combinations without figures.
+    expect(JSON.stringify(statistics.cells)).not.toContain('"2026-Q4"},{"dimension":"ORIGIN_COUNTRY","value":"AF"');
+    expect(statistics.cells.every((c) => c.caseCount >= statistics.method.threshold)).toBe(true);
   });
 
-  it('nothing case-level comes out', async () => {
-    const reg = gw.as('EMN-REG', 'reg-analyst');
-    const r = await reg.ok<Table>(TABLE, { groupBy: ['MEMBER_STATE', 'ORIGIN_COUNTRY', 'QUARTER', 'STATUS'] });
-    const text = JSON.stringify(r);
-    for (const c of created) {
-      expect(text).not.toContain(c.id);
-      expect(text).not.toContain(c.reference);
-    }
-    expect(r.statistics.cells.every((c) => c.suppressed || c.caseCount! >= 5)).toBe(true);
-  });
-
-  it('planned EUR comes from the plans in force; component kind counts a case under each kind it has', async () => {
-    const flow = workflow(gw, 'BE', 'P-MA-ATLAS');
-    for (let i = 0; i < 5; i += 1) await flow.approved({ components: [trainingComponent(10_000)] }, { originCountry: 'MA' });
-    const admin = gw.as('ERIN-NET', 'network-admin');
-    const { statistics } = await admin.ok<Table>(TABLE, {
-      groupBy: ['COMPONENT_KIND'],
-      filter: { memberStates: ['BE'] },
+  it('publishes its method: the perturbation table, the magnitude rule, the bounds and the threshold', async () => {
+    const { statistics } = await gw.as('EMN-REG', 'reg-analyst').ok<Table>(TABLE, { groupBy: ['PROGRAMME'] });
+    const m = statistics.method;
+    expect(m).toMatchObject({
+      name: 'cell-key-perturbation-of-finest-cells/v1',
+      keyRange: 2 ** 32,
+      magnitudeShare: 0.2,
+      magnitudeFactorMin: 0.5,
+      magnitudeFactorMax: 1,
+      exactRecoveryBound: 0.4,
+      threshold: 5,
     });
-    expect(statistics.cells.map((c) => [at(c).COMPONENT_KIND, c.caseCount, c.plannedEur?.amount])).toEqual([
-      ['TRAINING', 5, 50_000],
-    ]);
+    expect(m.countVariancePerCase).toBeCloseTo(0.6, 10);
+    expect(m.finestCell).toEqual(expect.arrayContaining(['MEMBER_STATE', 'ORIGIN_COUNTRY', 'QUARTER', 'RETURN_TYPE']));
+    for (const row of m.countPerturbation) {
+      const total = row.noise.reduce((s, n) => s + n.probability, 0);
+      const mean = row.noise.reduce((s, n) => s + n.probability * n.noise, 0);
+      expect(total, `row ${row.trueValue}`).toBeCloseTo(1, 10);
+      expect(mean, `row ${row.trueValue} is unbiased`).toBeCloseTo(0, 10);
+      // A protected count is never negative.
+      expect(Math.min(...row.noise.map((n) => n.noise)) + row.trueValue).toBeGreaterThanOrEqual(0);
+      expect(Math.max(...row.noise.map((n) => n.probability))).toBeLessThanOrEqual(m.exactRecoveryBound);
+    }
+    expect(statistics.budget).toMatchObject({ limit: 100 });
+    expect(statistics.budget.used).toBeGreaterThanOrEqual(1);
+  });
+
+  it('planned EUR comes from the plans in force, moved by a fifth of its largest contribution at most', async () => {
+    const flow = workflow(gw, 'BE', 'P-MA-ATLAS');
+    for (let i = 0; i < 8; i += 1) await flow.approved({ components: [trainingComponent(10_000)] }, { originCountry: 'MA' });
+    const admin = gw.as('ERIN-NET', 'network-admin');
+    const { statistics } = await admin.ok<Table>(TABLE, { groupBy: ['COMPONENT_KIND'], filter: { memberStates: ['BE'] } });
+    expect(statistics.cells.map((c) => at(c).COMPONENT_KIND)).toEqual(['TRAINING']);
+    const [training] = statistics.cells;
+    // The eight cases share every attribute: one finest cell, count noise within ±2.
+    expect(Math.abs(training!.caseCount - 8)).toBeLessThanOrEqual(2);
+    // EUR: 0.2 × the largest contribution (10,000) × a factor of 0.5 to 1, up or down; never none.
+    const off = Math.abs(training!.plannedEur.amount - 80_000);
+    expect(off).toBeGreaterThanOrEqual(1_000);
+    expect(off).toBeLessThanOrEqual(2_000);
   });
 
   it('spend and sustainability scores count once progress reports carry them (read as absent before)', async () => {
@@ -161,7 +180,8 @@ describe('statistics', () => {
       .collection('cases')
       .find({ memberState: 'BE', planInForce: { $ne: null } })
       .toArray();
-    expect(be).toHaveLength(5);
+    expect(be).toHaveLength(8);
+    const composite = be.map((_, i) => 0.6 + i / 100);
     for (const [i, c] of be.entries()) {
       await db.collection('cases').updateOne(
         { _id: c._id },
@@ -169,7 +189,7 @@ describe('statistics', () => {
           $set: {
             actualEur: 8_000,
             spend: [{ componentId: 'x', kind: 'TRAINING', actualEur: 8_000 }],
-            latestScores: { economic: 0.5, social: 0.6, psychosocial: 0.7, composite: 0.6 + i / 100 },
+            latestScores: { economic: 0.5, social: 0.6, psychosocial: 0.7, composite: composite[i] },
           },
         },
       );
@@ -178,10 +198,27 @@ describe('statistics', () => {
       cells { actualEur { amount } meanScores { economic social psychosocial composite } } } }`;
     const { statistics } = await gw
       .as('EMN-REG', 'reg-analyst')
-      .ok<{ statistics: { cells: unknown[] } }>(query, { f: { memberStates: ['BE'] } });
-    expect(statistics.cells).toEqual([
-      { actualEur: { amount: 40_000 }, meanScores: { economic: 0.5, social: 0.6, psychosocial: 0.7, composite: 0.62 } },
-    ]);
+      .ok<{ statistics: { cells: { actualEur: { amount: number }; meanScores: Record<string, number> | null }[] } }>(query, {
+        f: { memberStates: ['BE'] },
+      });
+    const [cell] = statistics.cells;
+    const off = Math.abs(cell!.actualEur.amount - 64_000);
+    expect(off).toBeGreaterThanOrEqual(800);
+    expect(off).toBeLessThanOrEqual(1_600);
+    // A mean is a protected sum over a protected count of scored cases (8 ± 2).
+    const within = (mean: number, each: number[]) => {
+      const sum = each.reduce((a, b) => a + b, 0);
+      const top = Math.max(...each);
+      return mean >= (sum - 0.2 * top) / 10 - 0.005 && mean <= (sum + 0.2 * top) / 6 + 0.005;
+    };
+    expect(cell!.meanScores).not.toBeNull();
+    expect(
+      within(
+        cell!.meanScores!.economic!,
+        be.map(() => 0.5),
+      ),
+    ).toBe(true);
+    expect(within(cell!.meanScores!.composite!, composite)).toBe(true);
   });
 
   it('one statistics table per request', async () => {
@@ -190,6 +227,24 @@ describe('statistics', () => {
       .gql('{ a: statistics(groupBy: [ORIGIN_COUNTRY]) { threshold } b: statistics(groupBy: [QUARTER]) { threshold } }');
     expect(codes(r)).toContain('BAD_USER_INPUT');
     expect(r.data).toBeNull();
+  });
+
+  it('nothing case-level comes out, and the record keys stay in the store', async () => {
+    const reg = gw.as('EMN-REG', 'reg-analyst');
+    const r = await reg.ok<Table>(TABLE, { groupBy: ['MEMBER_STATE', 'ORIGIN_COUNTRY', 'QUARTER', 'STATUS'] });
+    const db = await gw.raw();
+    const keys = await db.collection('statistics_record_keys').find({}).toArray();
+    expect(keys.length).toBeGreaterThanOrEqual(created.length);
+    const events = JSON.stringify(await db.collection('events').find({}).toArray());
+    const text = JSON.stringify(r);
+    for (const c of created) {
+      expect(text).not.toContain(c.id);
+      expect(text).not.toContain(c.reference);
+    }
+    for (const k of keys) {
+      expect(text).not.toContain(String(k.key));
+      expect(events).not.toContain(String(k.key));
+    }
   });
 
   it('a partner or member-state token gets FORBIDDEN', async () => {
@@ -212,7 +267,7 @@ describe('statistics', () => {
     });
   });
 
-  it('`erin stats --group-by origin,quarter --format csv` exports the same table, logged as an export', async () => {
+  it('`erin stats --group-by origin,quarter --format csv` exports the same protected table, logged as an export', async () => {
     const env = {
       ...process.env,
       LOG_LEVEL: 'silent',
@@ -223,16 +278,72 @@ describe('statistics', () => {
     const { stdout } = await run(process.execPath, [erin, 'stats', '--group-by', 'origin,quarter', '--format', 'csv'], { env });
     const lines = stdout.trim().split('\n');
     expect(lines[0]).toBe(
-      'origin_country,quarter,case_count,persons,planned_eur,actual_eur,mean_economic,mean_social,mean_psychosocial,mean_composite,suppressed',
+      'origin_country,quarter,case_count,persons,planned_eur,actual_eur,mean_economic,mean_social,mean_psychosocial,mean_composite',
     );
-    expect(lines).toContain('AF,2026-Q4,,,,,,,,,true');
-    expect(lines.find((l) => l.startsWith('TOTAL,TOTAL,'))).toMatch(/^TOTAL,TOTAL,26,/);
+    // The same cases, the same noise: the CLI's figures are the API's.
+    const { statistics } = await gw.as('EMN-REG', 'reg-analyst').ok<Table>(TABLE, { groupBy: ['ORIGIN_COUNTRY', 'QUARTER'] });
+    const api = [...statistics.cells, ...statistics.totals].map((c) =>
+      [at(c).ORIGIN_COUNTRY ?? 'TOTAL', at(c).QUARTER ?? 'TOTAL', c.caseCount, c.persons].join(','),
+    );
+    expect(lines.slice(1).map((l) => l.split(',').slice(0, 4).join(','))).toEqual(api);
+    expect(lines.some((l) => l.startsWith('AF,2026-Q4,'))).toBe(false);
     const json = await run(process.execPath, [erin, 'stats', '--group-by', 'origin', '--format', 'json'], { env });
-    expect(JSON.parse(json.stdout)).toMatchObject({ groupBy: ['ORIGIN_COUNTRY'], threshold: 5 });
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      groupBy: ['ORIGIN_COUNTRY'],
+      method: { name: 'cell-key-perturbation-of-finest-cells/v1', threshold: 5 },
+      budget: { limit: 100, used: 2 },
+    });
     const exports = (await gw.services.log.page(0, 100_000)).filter((e) => e.type === 'StatisticsExported');
     expect(exports.filter((e) => e.data.channel === 'cli').map((e) => e.data.groupBy)).toEqual([
       ['ORIGIN_COUNTRY', 'QUARTER'],
       ['ORIGIN_COUNTRY'],
     ]);
+  });
+});
+
+describe('the statistics budget', () => {
+  let small: TestGateway;
+  const clock = clockAt('2026-11-28T10:00:00Z');
+  beforeAll(async () => {
+    small = await startGateway({ clock, env: { ERIN_STATS_BUDGET: '3', ERIN_STATS_BUDGET_PERIOD: '30d' } });
+  });
+  afterAll(async () => {
+    await small?.close();
+  });
+
+  it('concurrent tables by one analyst get exactly the budget, then BUDGET_EXCEEDED until the next period', async () => {
+    const analyst = small.as('EMN-REG', 'reg-analyst', 'analyst-1');
+    const responses = await Promise.all(
+      Array.from({ length: 8 }, () =>
+        analyst.gql<{ statistics: { budget: { used: number; limit: number } } }>(
+          '{ statistics(groupBy: [ORIGIN_COUNTRY]) { budget { used limit periodEnds } } }',
+        ),
+      ),
+    );
+    const served = responses.filter((r) => !r.errors);
+    expect(served.map((r) => r.data!.statistics.budget.used).sort()).toEqual([1, 2, 3]);
+    const refused = responses.filter((r) => r.errors);
+    expect(refused).toHaveLength(5);
+    for (const r of refused) {
+      expect(codes(r)).toEqual(['BUDGET_EXCEEDED']);
+      expect(r.errors![0]!.extensions).toMatchObject({ reason: 'STATISTICS_QUERY_BUDGET', limit: 3 });
+    }
+    // Another analyst has a budget of their own.
+    const other = await small.as('EMN-REG', 'reg-analyst', 'analyst-2').gql('{ statistics(groupBy: [QUARTER]) { threshold } }');
+    expect(other.errors).toBeUndefined();
+    // The claims are the record: one per table served.
+    const claims = await (
+      await small.raw()
+    )
+      .collection('statistics_budget_claims')
+      .find({ analyst: 'EMN-REG:analyst-1' })
+      .toArray();
+    expect(claims).toHaveLength(3);
+    // The next period renews it.
+    clock.advance(31 * 86_400_000);
+    const renewed = await small
+      .as('EMN-REG', 'reg-analyst', 'analyst-1')
+      .gql<{ statistics: { budget: { used: number } } }>('{ statistics(groupBy: [QUARTER]) { budget { used } } }');
+    expect(renewed.data?.statistics.budget.used).toBe(1);
   });
 });

@@ -67,7 +67,6 @@ export function toCsv(table: StatisticsTable): string {
     'mean_social',
     'mean_psychosocial',
     'mean_composite',
-    'suppressed',
   ];
   const row = (cell: StatisticsCellView) => {
     const at = (d: Dimension) => cell.coordinates.find((c) => c.dimension === d)?.value ?? 'TOTAL';
@@ -76,13 +75,12 @@ export function toCsv(table: StatisticsTable): string {
       ...table.groupBy.map(at),
       figure(cell.caseCount),
       figure(cell.persons),
-      cell.plannedEur ? euros(cell.plannedEur.amount) : '',
-      cell.actualEur ? euros(cell.actualEur.amount) : '',
+      euros(cell.plannedEur.amount),
+      euros(cell.actualEur.amount),
       figure(cell.meanScores?.economic),
       figure(cell.meanScores?.social),
       figure(cell.meanScores?.psychosocial),
       figure(cell.meanScores?.composite),
-      String(cell.suppressed),
     ]
       .map(csvField)
       .join(',');
@@ -93,7 +91,9 @@ export function toCsv(table: StatisticsTable): string {
 export function registerStatsCommand(program: Command): void {
   program
     .command('stats')
-    .description('Export statistics for the Return Experts Group: cells under the threshold suppressed, recorded as an export.')
+    .description(
+      'Export statistics for the Return Experts Group, protected by the cell key method like the API’s, charged to your budget and recorded as an export.',
+    )
     .requiredOption('--group-by <dimensions>', `comma-separated: ${Object.keys(ALIASES).join(', ')}`, dimensions)
     .addOption(new Option('--format <format>', 'output format').choices(['csv', 'json']).default('csv'))
     .option('--member-state <codes>', 'only these member states, e.g. NL,BE', list)
@@ -105,7 +105,11 @@ export function registerStatsCommand(program: Command): void {
     .option('--out <file>', 'write to a file instead of standard output')
     .addHelpText(
       'after',
-      '\nThe threshold is the gateway’s (ERIN_STATS_MIN_CELL, default 5); it cannot be lowered here.\n' +
+      '\nEvery figure is protected as in the API (docs/statistics.md): counts carry a small noise that is the same\n' +
+        'whenever the same cases are counted, EUR sums a noise proportional to their largest contributions, and only\n' +
+        'cells whose protected count reaches the threshold (ERIN_STATS_MIN_CELL, default 5) are listed; --format json\n' +
+        'includes the method’s parameters. Each run costs one table of the budget of cli:<your login>\n' +
+        '(ERIN_STATS_BUDGET per ERIN_STATS_BUDGET_PERIOD).\n' +
         'Uses MONGODB_URI, or the embedded store under ERIN_DATA_DIR.\n\n' +
         'Example:\n  npx erin stats --group-by origin,quarter --format csv --from 2026-Q1 > reg-2026.csv',
     )

@@ -896,6 +896,12 @@ export type MutationUpdateOrganisationArgs = {
   input: UpdateOrganisationInput;
 };
 
+export type NoiseProbability = {
+  __typename?: 'NoiseProbability';
+  noise: Scalars['Int']['output'];
+  probability: Scalars['Float']['output'];
+};
+
 export type Organisation = {
   __typename?: 'Organisation';
   active: Scalars['Boolean']['output'];
@@ -934,6 +940,14 @@ export type PageInfo = {
   hasNextPage: Scalars['Boolean']['output'];
   hasPreviousPage: Scalars['Boolean']['output'];
   startCursor: Maybe<Scalars['String']['output']>;
+};
+
+/** A true value's row of the perturbation table: the noise a finest cell's count gets, with its probability. */
+export type PerturbationRow = {
+  __typename?: 'PerturbationRow';
+  noise: Array<NoiseProbability>;
+  /** The true value this row applies to; the last row applies to this value and every larger one. */
+  trueValue: Scalars['Int']['output'];
 };
 
 export type Plan = {
@@ -1145,9 +1159,10 @@ export type Query = {
   /** The programmes and their entitlement rules. */
   programmes: Array<Programme>;
   /**
-   * reg-analyst or network-admin: case figures grouped by up to four dimensions. Nothing
-   * case-level: small cells are suppressed, and further cells as needed so that no suppressed
-   * cell can be computed from the totals. One statistics table per request. Logged as an export.
+   * reg-analyst or network-admin: case figures grouped by up to four dimensions, every figure
+   * protected by the cell key method (see StatisticsTable.method). One table per request; each
+   * costs one unit of the analyst's budget (BUDGET_EXCEEDED with reason STATISTICS_QUERY_BUDGET
+   * once spent) and is logged as an export.
    */
   statistics: StatisticsTable;
   /** The sustainability survey a monitoring visit records. */
@@ -1372,23 +1387,44 @@ export type SpendInput = {
   proof: Scalars['ID']['input'];
 };
 
+/** The analyst's statistics budget: tables per period (ERIN_STATS_BUDGET per ERIN_STATS_BUDGET_PERIOD). */
+export type StatisticsBudget = {
+  __typename?: 'StatisticsBudget';
+  limit: Scalars['Int']['output'];
+  periodEnds: Scalars['DateTime']['output'];
+  periodStart: Scalars['DateTime']['output'];
+  /** Tables drawn this period, this one included. */
+  used: Scalars['Int']['output'];
+};
+
 /**
- * One cell: the cases sharing its coordinates. A suppressed cell shows no figures: it has fewer
- * cases than the threshold, or it would let one be computed back.
+ * One cell: the cases sharing its coordinates. Every figure is protected (see StatisticsTable.method
+ * and docs/statistics.md): it is the sum of the protected figures of the finest cells it spans, so it
+ * differs from the true figure by a small noise that is zero on average and the same every time the
+ * same cases are counted. Only cells whose protected count reaches the threshold are listed.
  */
 export type StatisticsCell = {
   __typename?: 'StatisticsCell';
-  /** Spent so far, as reported in progress updates. */
-  actualEur: Maybe<Money>;
-  caseCount: Maybe<Scalars['Int']['output']>;
+  /** Spent so far, as reported in progress updates; protected like plannedEur. */
+  actualEur: Money;
+  /**
+   * Cases, protected. The error is zero on average, its standard deviation at most
+   * √(method.countVariancePerCase × caseCount); a listed cell's true count can be below the threshold
+   * by that error.
+   */
+  caseCount: Scalars['Int']['output'];
   coordinates: Array<StatisticsCoordinate>;
-  /** Null when suppressed or when fewer than the threshold of its cases have scores. */
+  /** Null when fewer than the threshold of its cases (protected) have scores. */
   meanScores: Maybe<SustainabilityScores>;
-  /** Household members of those cases. */
-  persons: Maybe<Scalars['Int']['output']>;
-  /** From the plans in force (for COMPONENT_KIND: of that kind's components). */
-  plannedEur: Maybe<Money>;
-  suppressed: Scalars['Boolean']['output'];
+  /** Household members of those cases, protected like caseCount. */
+  persons: Scalars['Int']['output'];
+  /**
+   * From the plans in force (for COMPONENT_KIND: of that kind's components). Protected: each finest
+   * cell's sum moves by method.magnitudeShare × its largest contribution × a factor in
+   * ±[magnitudeFactorMin, magnitudeFactorMax], so the figure is within magnitudeShare (20%) of the truth
+   * and usually much closer.
+   */
+  plannedEur: Money;
 };
 
 export type StatisticsCoordinate = {
@@ -1401,7 +1437,7 @@ export type StatisticsCoordinate = {
 export type StatisticsDimension =
   /** Why a case was closed (NONE while open). */
   | 'CLOSURE_REASON'
-  /** Kinds of components in the plan in force (NONE without one). A case with several kinds counts under each. */
+  /** Kinds of components in the plan in force or spent on (NONE without any). A case with several kinds counts under each. */
   | 'COMPONENT_KIND'
   | 'MEMBER_STATE'
   | 'ORIGIN_COUNTRY'
@@ -1422,15 +1458,51 @@ export type StatisticsFilter = {
   statuses?: InputMaybe<Array<CaseStatus>>;
 };
 
+/**
+ * How every figure of the table is protected: the cell key method (ABS TableBuilder, ONS 2021
+ * census) applied to the finest cells, the published cells summed from them. docs/statistics.md
+ * explains it and what it guarantees.
+ */
+export type StatisticsMethod = {
+  __typename?: 'StatisticsMethod';
+  /**
+   * The published perturbation table: a finest cell's position is its cell key ÷ keyRange, and the
+   * noise of its count is the value whose cumulative probability interval (in the order listed)
+   * holds that position. Persons and scored cases use the same rows at positions derived from the key.
+   */
+  countPerturbation: Array<PerturbationRow>;
+  /** A count's error has a standard deviation of at most √(countVariancePerCase × count). */
+  countVariancePerCase: Scalars['Float']['output'];
+  /**
+   * The largest probability of any one noise value: whatever tables are combined, a guess of a cell's
+   * true count from its figures is right at most this often (docs/statistics.md).
+   */
+  exactRecoveryBound: Scalars['Float']['output'];
+  /** The attributes that make a finest cell: the cases sharing all of them share their noise. */
+  finestCell: Array<Scalars['String']['output']>;
+  /** Every case has a secret record key uniform in 0 … keyRange − 1; a cell's key is the sum of its cases' keys modulo keyRange. */
+  keyRange: Scalars['Float']['output'];
+  magnitudeFactorMax: Scalars['Float']['output'];
+  /** The factor's size is uniform in [magnitudeFactorMin, magnitudeFactorMax], its sign + or − with equal odds. */
+  magnitudeFactorMin: Scalars['Float']['output'];
+  /** Sums (EUR, scores): noise = magnitudeShare × the finest cell's largest single contribution × a factor. */
+  magnitudeShare: Scalars['Float']['output'];
+  name: Scalars['String']['output'];
+  /** Cells whose protected count is under this are not listed (ERIN_STATS_MIN_CELL). */
+  threshold: Scalars['Int']['output'];
+};
+
 export type StatisticsTable = {
   __typename?: 'StatisticsTable';
-  /** The cells of the full grouping that have cases. */
+  budget: StatisticsBudget;
+  /** The cells of the full grouping whose protected count reaches the threshold. */
   cells: Array<StatisticsCell>;
   generatedAt: Scalars['DateTime']['output'];
   groupBy: Array<StatisticsDimension>;
-  /** Cells under this many cases are suppressed (ERIN_STATS_MIN_CELL). */
+  method: StatisticsMethod;
+  /** @deprecated Use method.threshold. */
   threshold: Scalars['Int']['output'];
-  /** The totals over every smaller grouping (the grand total first), protected together with the cells. */
+  /** The totals over every smaller grouping (the grand total first), listed by the same rule. */
   totals: Array<StatisticsCell>;
 };
 
@@ -1521,7 +1593,7 @@ export type SurveyIndicator = {
   weight: Scalars['Float']['output'];
 };
 
-/** Means of the latest Reintegration Sustainability Survey scores. */
+/** Means of the latest Reintegration Sustainability Survey scores (protected sums over protected counts). */
 export type SustainabilityScores = {
   __typename?: 'SustainabilityScores';
   /** The dimensions' weighted mean. */
@@ -1800,10 +1872,12 @@ export type ResolversTypes = {
   MonitoringVisitInput: MonitoringVisitInput;
   MonitoringVisitPayload: ResolverTypeWrapper<Omit<MonitoringVisitPayload, 'case' | 'survey'> & { case: ResolversTypes['Case'], survey: ResolversTypes['Survey'] }>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  NoiseProbability: ResolverTypeWrapper<NoiseProbability>;
   Organisation: ResolverTypeWrapper<OrganisationModel>;
   OrganisationKind: OrganisationKind;
   OverdueItem: ResolverTypeWrapper<OverdueItemModel>;
   PageInfo: ResolverTypeWrapper<PageInfo>;
+  PerturbationRow: ResolverTypeWrapper<PerturbationRow>;
   Plan: ResolverTypeWrapper<PlanModel>;
   PlanComponent: ResolverTypeWrapper<PlanComponentModel>;
   PlanComponentInput: PlanComponentInput;
@@ -1834,10 +1908,12 @@ export type ResolversTypes = {
   ShipmentStatus: ShipmentStatus;
   Spend: ResolverTypeWrapper<SpendModel>;
   SpendInput: SpendInput;
+  StatisticsBudget: ResolverTypeWrapper<StatisticsBudget>;
   StatisticsCell: ResolverTypeWrapper<StatisticsCellModel>;
   StatisticsCoordinate: ResolverTypeWrapper<StatisticsCoordinate>;
   StatisticsDimension: StatisticsDimension;
   StatisticsFilter: StatisticsFilter;
+  StatisticsMethod: ResolverTypeWrapper<StatisticsMethod>;
   StatisticsTable: ResolverTypeWrapper<StatisticsTableModel>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
   Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
@@ -1921,9 +1997,11 @@ export type ResolversParentTypes = {
   MonitoringVisitInput: MonitoringVisitInput;
   MonitoringVisitPayload: Omit<MonitoringVisitPayload, 'case' | 'survey'> & { case: ResolversParentTypes['Case'], survey: ResolversParentTypes['Survey'] };
   Mutation: Record<PropertyKey, never>;
+  NoiseProbability: NoiseProbability;
   Organisation: OrganisationModel;
   OverdueItem: OverdueItemModel;
   PageInfo: PageInfo;
+  PerturbationRow: PerturbationRow;
   Plan: PlanModel;
   PlanComponent: PlanComponentModel;
   PlanComponentInput: PlanComponentInput;
@@ -1946,9 +2024,11 @@ export type ResolversParentTypes = {
   ShipmentItem: ShipmentItem;
   Spend: SpendModel;
   SpendInput: SpendInput;
+  StatisticsBudget: StatisticsBudget;
   StatisticsCell: StatisticsCellModel;
   StatisticsCoordinate: StatisticsCoordinate;
   StatisticsFilter: StatisticsFilter;
+  StatisticsMethod: StatisticsMethod;
   StatisticsTable: StatisticsTableModel;
   String: Scalars['String']['output'];
   Subscription: Record<PropertyKey, never>;
@@ -2297,6 +2377,11 @@ export type MutationResolvers<ContextType = Context, ParentType extends Resolver
   updateOrganisation?: Resolver<ResolversTypes['Organisation'], ParentType, ContextType, RequireFields<MutationUpdateOrganisationArgs, 'code' | 'expectedVersion' | 'input'>>;
 };
 
+export type NoiseProbabilityResolvers<ContextType = Context, ParentType extends ResolversParentTypes['NoiseProbability'] = ResolversParentTypes['NoiseProbability']> = {
+  noise?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  probability?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+};
+
 export type OrganisationResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Organisation'] = ResolversParentTypes['Organisation']> = {
   active?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   code?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
@@ -2320,6 +2405,11 @@ export type PageInfoResolvers<ContextType = Context, ParentType extends Resolver
   hasNextPage?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   hasPreviousPage?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   startCursor?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+};
+
+export type PerturbationRowResolvers<ContextType = Context, ParentType extends ResolversParentTypes['PerturbationRow'] = ResolversParentTypes['PerturbationRow']> = {
+  noise?: Resolver<Array<ResolversTypes['NoiseProbability']>, ParentType, ContextType>;
+  trueValue?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 };
 
 export type PlanResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Plan'] = ResolversParentTypes['Plan']> = {
@@ -2480,14 +2570,20 @@ export type SpendResolvers<ContextType = Context, ParentType extends ResolversPa
   rate?: Resolver<ResolversTypes['AppliedRate'], ParentType, ContextType>;
 };
 
+export type StatisticsBudgetResolvers<ContextType = Context, ParentType extends ResolversParentTypes['StatisticsBudget'] = ResolversParentTypes['StatisticsBudget']> = {
+  limit?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  periodEnds?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  periodStart?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  used?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
 export type StatisticsCellResolvers<ContextType = Context, ParentType extends ResolversParentTypes['StatisticsCell'] = ResolversParentTypes['StatisticsCell']> = {
-  actualEur?: Resolver<Maybe<ResolversTypes['Money']>, ParentType, ContextType>;
-  caseCount?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  actualEur?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+  caseCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   coordinates?: Resolver<Array<ResolversTypes['StatisticsCoordinate']>, ParentType, ContextType>;
   meanScores?: Resolver<Maybe<ResolversTypes['SustainabilityScores']>, ParentType, ContextType>;
-  persons?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
-  plannedEur?: Resolver<Maybe<ResolversTypes['Money']>, ParentType, ContextType>;
-  suppressed?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  persons?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  plannedEur?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
 };
 
 export type StatisticsCoordinateResolvers<ContextType = Context, ParentType extends ResolversParentTypes['StatisticsCoordinate'] = ResolversParentTypes['StatisticsCoordinate']> = {
@@ -2495,10 +2591,25 @@ export type StatisticsCoordinateResolvers<ContextType = Context, ParentType exte
   value?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
+export type StatisticsMethodResolvers<ContextType = Context, ParentType extends ResolversParentTypes['StatisticsMethod'] = ResolversParentTypes['StatisticsMethod']> = {
+  countPerturbation?: Resolver<Array<ResolversTypes['PerturbationRow']>, ParentType, ContextType>;
+  countVariancePerCase?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  exactRecoveryBound?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  finestCell?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  keyRange?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  magnitudeFactorMax?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  magnitudeFactorMin?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  magnitudeShare?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  threshold?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
 export type StatisticsTableResolvers<ContextType = Context, ParentType extends ResolversParentTypes['StatisticsTable'] = ResolversParentTypes['StatisticsTable']> = {
+  budget?: Resolver<ResolversTypes['StatisticsBudget'], ParentType, ContextType>;
   cells?: Resolver<Array<ResolversTypes['StatisticsCell']>, ParentType, ContextType>;
   generatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   groupBy?: Resolver<Array<ResolversTypes['StatisticsDimension']>, ParentType, ContextType>;
+  method?: Resolver<ResolversTypes['StatisticsMethod'], ParentType, ContextType>;
   threshold?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   totals?: Resolver<Array<ResolversTypes['StatisticsCell']>, ParentType, ContextType>;
 };
@@ -2653,9 +2764,11 @@ export type Resolvers<ContextType = Context> = {
   Monitoring?: MonitoringResolvers<ContextType>;
   MonitoringVisitPayload?: MonitoringVisitPayloadResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
+  NoiseProbability?: NoiseProbabilityResolvers<ContextType>;
   Organisation?: OrganisationResolvers<ContextType>;
   OverdueItem?: OverdueItemResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
+  PerturbationRow?: PerturbationRowResolvers<ContextType>;
   Plan?: PlanResolvers<ContextType>;
   PlanComponent?: PlanComponentResolvers<ContextType>;
   Programme?: ProgrammeResolvers<ContextType>;
@@ -2671,8 +2784,10 @@ export type Resolvers<ContextType = Context> = {
   ShipmentEventPayload?: ShipmentEventPayloadResolvers<ContextType>;
   ShipmentItem?: ShipmentItemResolvers<ContextType>;
   Spend?: SpendResolvers<ContextType>;
+  StatisticsBudget?: StatisticsBudgetResolvers<ContextType>;
   StatisticsCell?: StatisticsCellResolvers<ContextType>;
   StatisticsCoordinate?: StatisticsCoordinateResolvers<ContextType>;
+  StatisticsMethod?: StatisticsMethodResolvers<ContextType>;
   StatisticsTable?: StatisticsTableResolvers<ContextType>;
   Subscription?: SubscriptionResolvers<ContextType>;
   Survey?: SurveyResolvers<ContextType>;

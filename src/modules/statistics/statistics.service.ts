@@ -1,15 +1,23 @@
 // Statistics for the Return Experts Group: case figures by dimension, with every margin,
-// small cells suppressed (suppression.ts). Nothing case-level leaves this module.
+// protected by the cell key method (perturbation.ts; docs/statistics.md). Nothing
+// case-level leaves this module.
+//
+// Cases are folded into their *finest cells* (every attribute a table can group or filter
+// by); each finest cell gets its noise from its cell key, and every published figure is
+// the sum of its finest cells' protected values. A cell is listed only when its protected
+// count reaches the threshold: the decision is taken on protected figures only, since one
+// taken on true counts could be read back by a series of tables around the threshold.
 //
 // The store's aggregation cannot compute quarters, household sizes or the join with the
 // plans in force, so the cases are streamed in `_id` order next to the plans in `caseId`
-// order (a merge join) and folded into cells here: memory grows with the number of cells,
-// never with the number of cases, and a table with too many cells is refused.
+// order and the record keys in `_id` order (a merge join). Memory grows with the number of
+// finest cells (at most one per case) and of table cells, which are capped.
 import { z } from 'zod';
 import { statisticsScope } from '../../auth/policy.ts';
 import type { Principal } from '../../auth/principal.ts';
 import type { Clock } from '../../clock.ts';
 import { badInput } from '../../errors.ts';
+import type { Store } from '../../store/store.ts';
 import { countryCode, organisationCode, parseInput } from '../../validation.ts';
 import type { AuditService } from '../audit/audit.service.ts';
 import type { CaseDoc } from '../cases/case.model.ts';
@@ -17,7 +25,9 @@ import { CASE_STATUSES } from '../cases/case.state.ts';
 import type { CaseStore } from '../cases/case.store.ts';
 import type { PlanDoc } from '../plans/plan.model.ts';
 import type { PlanService } from '../plans/plan.service.ts';
-import { cellKey, suppress, TooFineGrained, type TableCell } from './suppression.ts';
+import { createStatisticsBudget, type BudgetSettings, type BudgetState } from './budget.ts';
+import { addKey, countNoise, magnitudeNoise, METHOD, position } from './perturbation.ts';
+import { createRecordKeys } from './record-keys.ts';
 
 export const DIMENSIONS = [
   'MEMBER_STATE',
@@ -30,9 +40,18 @@ export const DIMENSIONS = [
 ] as const;
 export type Dimension = (typeof DIMENSIONS)[number];
 
+/** The single-valued attributes of a finest cell: every dimension but the kinds, and the return type (a filter). */
+const ATTRIBUTES = ['MEMBER_STATE', 'ORIGIN_COUNTRY', 'PROGRAMME', 'STATUS', 'CLOSURE_REASON', 'QUARTER', 'RETURN_TYPE'] as const;
+type Attribute = (typeof ATTRIBUTES)[number];
+
+/** What a finest cell is made of, as published in the method. */
+export const FINEST_CELL: readonly string[] = [...ATTRIBUTES, 'COMPONENT_KINDS'];
+
 export const MAX_DIMENSIONS = 4;
 /** Cells over the table and all its margins; beyond this a table identifies too little to be worth it. */
 export const MAX_CELLS = 20_000;
+/** Cases whose record key is claimed in one batch (the first table to count them). */
+const KEY_BATCH = 500;
 
 const quarter = z.string().regex(/^\d{4}-Q[1-4]$/, 'a quarter such as 2026-Q1');
 
@@ -57,43 +76,83 @@ const tableInput = z.object({
 
 export type TableRequest = z.input<typeof tableInput>;
 
-type Scores = { economic: number; social: number; psychosocial: number; composite: number };
+const SCORE_KEYS = ['economic', 'social', 'psychosocial', 'composite'] as const;
+type Scores = Record<(typeof SCORE_KEYS)[number], number>;
 
-/** What a case contributes; read defensively, as progress fields may not exist yet. */
+/** The amount not attached to any component kind (a plan's rounding, spend outside its components). */
+const REST = 'REST';
+
+/** What one case contributes; read defensively, as progress fields may not exist yet. */
 type CaseFacts = {
-  coords: Record<Exclude<Dimension, 'COMPONENT_KIND'>, string>;
+  attributes: Record<Attribute, string>;
+  /** Kinds of components in the plan in force or spent on, sorted ('NONE' without any). */
+  kinds: string[];
   persons: number;
-  plannedEur: number;
-  actualEur: number;
+  /** EUR minor units per kind, and REST. */
+  planned: Map<string, number>;
+  actual: Map<string, number>;
   scores: Scores | null;
-  /** Per component kind in the plan in force: planned and actual EUR. */
-  kinds: Map<string, { plannedEur: number; actualEur: number }>;
 };
 
-type Accumulator = TableCell & {
+/** A sum and its largest single contribution (which scales its noise). */
+type Magnitude = { sum: number; top: number };
+
+/** The cases of one finest cell, before protection. */
+type Finest = {
+  attributes: Record<Attribute, string>;
+  kinds: string[];
+  key: number;
+  count: number;
+  persons: number;
+  planned: Map<string, Magnitude>;
+  actual: Map<string, Magnitude>;
+  scored: number;
+  scores: Record<keyof Scores, Magnitude>;
+};
+
+/** A finest cell's protected figures: the only figures tables are made of. */
+type ProtectedFinest = {
+  attributes: Record<Attribute, string>;
+  kinds: string[];
+  count: number;
+  persons: number;
+  planned: Map<string, number>;
+  plannedTotal: number;
+  actual: Map<string, number>;
+  actualTotal: number;
+  scored: number;
+  scoreSums: Scores;
+};
+
+type CellSums = {
+  coords: (string | null)[];
+  count: number;
   persons: number;
   plannedEur: number;
   actualEur: number;
   scored: number;
-  sums: Scores;
+  scoreSums: Scores;
 };
 
 export type Money = { amount: number; currency: 'EUR' };
 
 export type StatisticsCellView = {
   coordinates: { dimension: Dimension; value: string }[];
-  suppressed: boolean;
-  caseCount: number | null;
-  persons: number | null;
-  plannedEur: Money | null;
-  actualEur: Money | null;
+  caseCount: number;
+  persons: number;
+  plannedEur: Money;
+  actualEur: Money;
   meanScores: Scores | null;
 };
+
+export type StatisticsMethod = typeof METHOD & { threshold: number; finestCell: readonly string[] };
 
 export type StatisticsTable = {
   groupBy: Dimension[];
   threshold: number;
   generatedAt: Date;
+  method: StatisticsMethod;
+  budget: BudgetState;
   cells: StatisticsCellView[];
   totals: StatisticsCellView[];
 };
@@ -131,8 +190,7 @@ const finite = (value: unknown): number => (typeof value === 'number' && Number.
 function scoresOf(value: unknown): Scores | null {
   if (!value || typeof value !== 'object') return null;
   const s = value as Record<string, unknown>;
-  const keys = ['economic', 'social', 'psychosocial', 'composite'] as const;
-  if (!keys.every((k) => typeof s[k] === 'number' && Number.isFinite(s[k]))) return null;
+  if (!SCORE_KEYS.every((k) => typeof s[k] === 'number' && Number.isFinite(s[k]))) return null;
   return {
     economic: s.economic as number,
     social: s.social as number,
@@ -141,106 +199,146 @@ function scoresOf(value: unknown): Scores | null {
   };
 }
 
+const zeroScores = (): Scores => ({ economic: 0, social: 0, psychosocial: 0, composite: 0 });
+
 function factsOf(c: CaseRow, plan: PlanRow | undefined): CaseFacts {
-  const kinds = new Map<string, { plannedEur: number; actualEur: number }>();
+  const planned = new Map<string, number>();
+  const actual = new Map<string, number>();
   for (const component of plan?.components ?? []) {
-    const entry = kinds.get(component.kind) ?? { plannedEur: 0, actualEur: 0 };
-    entry.plannedEur += finite(component.costEur);
-    kinds.set(component.kind, entry);
+    planned.set(component.kind, (planned.get(component.kind) ?? 0) + finite(component.costEur));
   }
   for (const line of Array.isArray(c.spend) ? (c.spend as unknown[]) : []) {
     const { kind, actualEur } = (line ?? {}) as { kind?: unknown; actualEur?: unknown };
     if (typeof kind !== 'string') continue;
-    const entry = kinds.get(kind) ?? { plannedEur: 0, actualEur: 0 };
-    entry.actualEur += finite(actualEur);
-    kinds.set(kind, entry);
+    actual.set(kind, (actual.get(kind) ?? 0) + finite(actualEur));
   }
-  if (kinds.size === 0) kinds.set('NONE', { plannedEur: 0, actualEur: 0 });
+  const kinds = [...new Set([...planned.keys(), ...actual.keys()])].sort();
+  const rest = (total: number, parts: Map<string, number>) => total - [...parts.values()].reduce((a, b) => a + b, 0);
+  planned.set(REST, rest(finite(plan?.totalEur), planned));
+  actual.set(REST, rest(finite(c.actualEur), actual));
   return {
-    coords: {
+    attributes: {
       MEMBER_STATE: c.memberState,
       ORIGIN_COUNTRY: c.originCountry,
       PROGRAMME: c.programme,
       STATUS: c.status,
       CLOSURE_REASON: c.closureReason ?? 'NONE',
       QUARTER: quarterOf(c),
+      RETURN_TYPE: c.returnType,
     },
+    kinds: kinds.length > 0 ? kinds : ['NONE'],
     persons: Array.isArray(c.household) ? c.household.length : 0,
-    plannedEur: finite(plan?.totalEur),
-    actualEur: finite(c.actualEur),
+    planned,
+    actual,
     scores: scoresOf(c.latestScores),
-    kinds,
+  };
+}
+
+function addMagnitude(into: Map<string, Magnitude>, kind: string, value: number) {
+  const m = into.get(kind) ?? { sum: 0, top: 0 };
+  m.sum += value;
+  m.top = Math.max(m.top, Math.abs(value));
+  into.set(kind, m);
+}
+
+/** The finest cell's figures with their noise, each measure keyed by the cell key. */
+export function protect(cell: Finest): ProtectedFinest {
+  const count = (n: number, measure: string) => n + countNoise(n, position(cell.key, measure));
+  const magnitude = (m: Magnitude, measure: string) => m.sum + magnitudeNoise(m.top, position(cell.key, measure));
+  const money = (sums: Map<string, Magnitude>, measure: string) => {
+    const out = new Map<string, number>();
+    for (const [kind, m] of sums) out.set(kind, magnitude(m, `${measure}:${kind}`));
+    return out;
+  };
+  const planned = money(cell.planned, 'planned');
+  const actual = money(cell.actual, 'actual');
+  const total = (values: Map<string, number>) => [...values.values()].reduce((a, b) => a + b, 0);
+  const scoreSums = zeroScores();
+  for (const k of SCORE_KEYS) scoreSums[k] = magnitude(cell.scores[k], `score:${k}`);
+  return {
+    attributes: cell.attributes,
+    kinds: cell.kinds,
+    count: count(cell.count, 'count'),
+    persons: count(cell.persons, 'persons'),
+    planned,
+    plannedTotal: total(planned),
+    actual,
+    actualTotal: total(actual),
+    scored: count(cell.scored, 'scored'),
+    scoreSums,
   };
 }
 
 export type StatisticsService = ReturnType<typeof createStatisticsService>;
 
 export function createStatisticsService(deps: {
+  store: Store;
   cases: CaseStore;
   plans: PlanService;
   clock: Clock;
   audit: AuditService;
   threshold: number;
+  budget: BudgetSettings;
 }) {
-  const { clock, audit, threshold } = deps;
+  const { store, clock, audit, threshold } = deps;
   const Cases = deps.cases.model;
   const Plans = deps.plans.model;
-  // Two tables in one request (aliases) could be differenced against each other; each
-  // table protects itself and its own margins, so a request gets one.
+  const recordKeys = createRecordKeys(store, () => clock.now());
+  const budget = createStatisticsBudget(store, () => clock.now(), deps.budget);
+  const method: StatisticsMethod = { ...METHOD, threshold, finestCell: FINEST_CELL };
+  // Two tables in one request (aliases) would cost one request for two budget units and
+  // complicate what a request means; a request gets one.
   const served = new WeakSet<object>();
 
-  /** Folds every case matching the filter into the cells of the table and all its margins. */
-  async function aggregate(principal: Principal, groupBy: Dimension[], filter: z.infer<typeof tableInput>['filter']) {
+  /** Folds every case matching the filter into its finest cell. */
+  async function finestCells(principal: Principal, filter: z.infer<typeof tableInput>['filter']) {
     const scope = statisticsScope(principal);
-    const cells = new Map<string, Accumulator>();
-    const masks = Array.from({ length: 2 ** groupBy.length }, (_, m) => m);
-    const kindAt = groupBy.indexOf('COMPONENT_KIND');
+    const cells = new Map<string, Finest>();
 
-    const add = (
-      coords: (string | null)[],
-      count: number,
-      persons: number,
-      planned: number,
-      actual: number,
-      scores: Scores | null,
-    ) => {
-      const key = cellKey(coords);
-      let cell = cells.get(key);
+    const fold = (facts: CaseFacts, recordKey: number) => {
+      const id = JSON.stringify([...ATTRIBUTES.map((a) => facts.attributes[a]), facts.kinds.join('+')]);
+      let cell = cells.get(id);
       if (!cell) {
-        if (cells.size >= MAX_CELLS) {
-          throw badInput(`This table would have more than ${MAX_CELLS} cells; group by fewer dimensions or filter.`, [
-            { path: 'groupBy', message: 'too many cells' },
-          ]);
-        }
         cell = {
-          coords,
+          attributes: facts.attributes,
+          kinds: facts.kinds,
+          key: 0,
           count: 0,
           persons: 0,
-          plannedEur: 0,
-          actualEur: 0,
+          planned: new Map(),
+          actual: new Map(),
           scored: 0,
-          sums: { economic: 0, social: 0, psychosocial: 0, composite: 0 },
+          scores: {
+            economic: { sum: 0, top: 0 },
+            social: { sum: 0, top: 0 },
+            psychosocial: { sum: 0, top: 0 },
+            composite: { sum: 0, top: 0 },
+          },
         };
-        cells.set(key, cell);
+        cells.set(id, cell);
       }
-      cell.count += count;
-      cell.persons += persons;
-      cell.plannedEur += planned;
-      cell.actualEur += actual;
-      if (scores) {
+      cell.key = addKey(cell.key, recordKey);
+      cell.count += 1;
+      cell.persons += facts.persons;
+      for (const [kind, value] of facts.planned) addMagnitude(cell.planned, kind, value);
+      for (const [kind, value] of facts.actual) addMagnitude(cell.actual, kind, value);
+      if (facts.scores) {
         cell.scored += 1;
-        for (const k of ['economic', 'social', 'psychosocial', 'composite'] as const) cell.sums[k] += scores[k];
+        for (const k of SCORE_KEYS) {
+          cell.scores[k].sum += facts.scores[k];
+          cell.scores[k].top = Math.max(cell.scores[k].top, Math.abs(facts.scores[k]));
+        }
       }
     };
 
-    const keep = (c: CaseRow, facts: CaseFacts) =>
-      (!filter?.memberStates?.length || filter.memberStates.includes(c.memberState)) &&
-      (!filter?.originCountries?.length || filter.originCountries.includes(c.originCountry)) &&
-      (!filter?.programmes?.length || filter.programmes.includes(c.programme)) &&
-      (!filter?.statuses?.length || filter.statuses.includes(c.status)) &&
-      (!filter?.returnType || filter.returnType === c.returnType) &&
-      (!filter?.quarterFrom || facts.coords.QUARTER >= filter.quarterFrom) &&
-      (!filter?.quarterTo || facts.coords.QUARTER <= filter.quarterTo);
+    const keep = (facts: CaseFacts) =>
+      (!filter?.memberStates?.length || filter.memberStates.includes(facts.attributes.MEMBER_STATE)) &&
+      (!filter?.originCountries?.length || filter.originCountries.includes(facts.attributes.ORIGIN_COUNTRY)) &&
+      (!filter?.programmes?.length || filter.programmes.includes(facts.attributes.PROGRAMME)) &&
+      (!filter?.statuses?.length || (filter.statuses as string[]).includes(facts.attributes.STATUS)) &&
+      (!filter?.returnType || filter.returnType === facts.attributes.RETURN_TYPE) &&
+      (!filter?.quarterFrom || facts.attributes.QUARTER >= filter.quarterFrom) &&
+      (!filter?.quarterTo || facts.attributes.QUARTER <= filter.quarterTo);
 
     const caseCursor = Cases.find({})
       .setOptions({ scope })
@@ -256,60 +354,96 @@ export function createStatisticsService(deps: {
       .sort({ caseId: 1, planVersion: 1 })
       .lean<PlanRow[]>()
       .cursor({ batchSize: 1000 });
-    let plan = await planCursor.next();
+    const keyCursor = recordKeys.cursor();
+    const keyless: { id: string; facts: CaseFacts }[] = [];
+    const claimKeys = async () => {
+      const keys = await recordKeys.claim(keyless.map((k) => k.id));
+      for (const { id, facts } of keyless) fold(facts, keys.get(id)!);
+      keyless.length = 0;
+    };
     try {
-      for (let c = await caseCursor.next(); c; c = await caseCursor.next()) {
+      // The three queries start together; then each advances as the merge needs it.
+      let [c, plan, key] = await Promise.all([caseCursor.next(), planCursor.next(), keyCursor.next()]);
+      for (; c; c = await caseCursor.next()) {
         let inForce: PlanRow | undefined;
         while (plan && plan.caseId <= c._id) {
           if (plan.caseId === c._id && plan.planVersion === c.planInForce) inForce = plan;
           plan = await planCursor.next();
         }
+        while (key && key._id < c._id) key = await keyCursor.next();
         const facts = factsOf(c, inForce);
-        if (!keep(c, facts)) continue;
-        for (const mask of masks) {
-          const coords = groupBy.map((d, i) => (mask & (1 << i) && d !== 'COMPONENT_KIND' ? facts.coords[d] : null));
-          if (kindAt >= 0 && mask & (1 << kindAt)) {
-            // A case counts once under each kind of component it has.
-            for (const [kind, money] of facts.kinds) {
-              const withKind = coords.map((v, i) => (i === kindAt ? kind : v));
-              add(withKind, 1, facts.persons, money.plannedEur, money.actualEur, facts.scores);
-            }
-          } else {
-            add(coords, 1, facts.persons, facts.plannedEur, facts.actualEur, facts.scores);
-          }
+        if (!keep(facts)) continue;
+        if (key && key._id === c._id) fold(facts, key.key);
+        else {
+          keyless.push({ id: c._id, facts });
+          if (keyless.length >= KEY_BATCH) await claimKeys();
         }
       }
+      if (keyless.length > 0) await claimKeys();
     } finally {
-      await caseCursor.close();
-      await planCursor.close();
+      await Promise.all([caseCursor.close(), planCursor.close(), keyCursor.close()]);
     }
     return cells;
   }
 
-  function view(groupBy: Dimension[], cell: Accumulator, hidden: boolean): StatisticsCellView {
+  /** The table and all its margins, each cell the sum of its protected finest cells. */
+  function tabulate(groupBy: Dimension[], finest: Iterable<ProtectedFinest>): Map<string, CellSums> {
+    const cells = new Map<string, CellSums>();
+    const masks = Array.from({ length: 2 ** groupBy.length }, (_, m) => m);
+    const kindAt = groupBy.indexOf('COMPONENT_KIND');
+    const add = (coords: (string | null)[], f: ProtectedFinest, planned: number, actual: number) => {
+      const id = JSON.stringify(coords);
+      let cell = cells.get(id);
+      if (!cell) {
+        if (cells.size >= MAX_CELLS) {
+          throw badInput(`This table would have more than ${MAX_CELLS} cells; group by fewer dimensions or filter.`, [
+            { path: 'groupBy', message: 'too many cells' },
+          ]);
+        }
+        cell = { coords, count: 0, persons: 0, plannedEur: 0, actualEur: 0, scored: 0, scoreSums: zeroScores() };
+        cells.set(id, cell);
+      }
+      cell.count += f.count;
+      cell.persons += f.persons;
+      cell.plannedEur += planned;
+      cell.actualEur += actual;
+      cell.scored += f.scored;
+      for (const k of SCORE_KEYS) cell.scoreSums[k] += f.scoreSums[k];
+    };
+    for (const f of finest) {
+      for (const mask of masks) {
+        const coords = groupBy.map((d, i) => (mask & (1 << i) && d !== 'COMPONENT_KIND' ? f.attributes[d] : null));
+        if (kindAt >= 0 && mask & (1 << kindAt)) {
+          // A case counts once under each kind of component it has, with that kind's amounts.
+          for (const kind of f.kinds) {
+            add(
+              coords.map((v, i) => (i === kindAt ? kind : v)),
+              f,
+              f.planned.get(kind) ?? 0,
+              f.actual.get(kind) ?? 0,
+            );
+          }
+        } else {
+          add(coords, f, f.plannedTotal, f.actualTotal);
+        }
+      }
+    }
+    return cells;
+  }
+
+  function view(groupBy: Dimension[], cell: CellSums): StatisticsCellView {
     const coordinates = groupBy.flatMap((dimension, i) => {
       const value = cell.coords[i];
       return value === null || value === undefined ? [] : [{ dimension, value }];
     });
-    if (hidden) {
-      return {
-        coordinates,
-        suppressed: true,
-        caseCount: null,
-        persons: null,
-        plannedEur: null,
-        actualEur: null,
-        meanScores: null,
-      };
-    }
-    const mean = (k: keyof Scores) => Math.round((cell.sums[k] / cell.scored) * 100) / 100;
+    const mean = (k: keyof Scores) => Math.round(Math.min(1, Math.max(0, cell.scoreSums[k] / cell.scored)) * 100) / 100;
+    const euros = (amount: number): Money => ({ amount: Math.max(0, Math.round(amount)), currency: 'EUR' });
     return {
       coordinates,
-      suppressed: false,
       caseCount: cell.count,
       persons: cell.persons,
-      plannedEur: { amount: cell.plannedEur, currency: 'EUR' },
-      actualEur: { amount: cell.actualEur, currency: 'EUR' },
+      plannedEur: euros(cell.plannedEur),
+      actualEur: euros(cell.actualEur),
       // A mean over fewer people than the threshold would describe them, not a group.
       meanScores:
         cell.scored >= threshold
@@ -325,10 +459,11 @@ export function createStatisticsService(deps: {
 
   return {
     threshold,
+    method,
 
     /**
-     * The table, protected, and recorded as an export before it is returned. Over GraphQL,
-     * `via.request` identifies the request, which gets one table.
+     * The table, protected, charged to the analyst's budget and recorded as an export before
+     * it is returned. Over GraphQL, `via.request` identifies the request, which gets one table.
      */
     async table(
       principal: Principal,
@@ -338,41 +473,44 @@ export function createStatisticsService(deps: {
       statisticsScope(principal);
       if ('request' in via) {
         if (served.has(via.request)) {
-          throw badInput('One statistics table per request: its cells are protected together with its own totals only.', [
-            { path: 'statistics', message: 'asked for twice' },
-          ]);
+          throw badInput('One statistics table per request.', [{ path: 'statistics', message: 'asked for twice' }]);
         }
         served.add(via.request);
       }
       const { groupBy, filter } = parseInput(tableInput, request);
-      const cells = await aggregate(principal, groupBy, filter);
-      let hidden: Set<string>;
-      try {
-        hidden = suppress(cells, threshold);
-      } catch (error) {
-        if (!(error instanceof TooFineGrained)) throw error;
-        throw badInput('Too many cells of this table would have to be suppressed; group by fewer dimensions or filter.', [
-          { path: 'groupBy', message: 'too fine-grained' },
-        ]);
-      }
-      const full = (c: Accumulator) => c.coords.every((v) => v !== null);
-      const depth = (c: Accumulator) => c.coords.filter((v) => v !== null).length;
-      const ordered = [...cells.entries()].sort(([ka, a], [kb, b]) => depth(a) - depth(b) || (ka < kb ? -1 : 1));
+      const charged = await budget.charge(principal);
+      const finest = await finestCells(principal, filter);
+      const cells = tabulate(
+        groupBy,
+        [...finest.values()].map((f) => protect(f)),
+      );
+      // Only cells whose protected count reaches the threshold: an absent cell says nothing
+      // more than that, and nothing about whether its combination exists.
+      const listed = [...cells.entries()].filter(([, c]) => c.count >= threshold);
+      const full = (c: CellSums) => c.coords.every((v) => v !== null);
+      const depth = (c: CellSums) => c.coords.filter((v) => v !== null).length;
+      listed.sort(([ka, a], [kb, b]) => depth(a) - depth(b) || (ka < kb ? -1 : 1));
       const table: StatisticsTable = {
         groupBy,
         threshold,
         generatedAt: clock.now(),
-        cells: ordered.filter(([, c]) => full(c)).map(([k, c]) => view(groupBy, c, hidden.has(k))),
-        totals: ordered.filter(([, c]) => !full(c)).map(([k, c]) => view(groupBy, c, hidden.has(k))),
+        method,
+        budget: charged,
+        cells: listed.filter(([, c]) => full(c)).map(([, c]) => view(groupBy, c)),
+        totals: listed.filter(([, c]) => !full(c)).map(([, c]) => view(groupBy, c)),
       };
       await audit.recordExport(principal, {
         channel: via.channel,
         groupBy,
         filter: filter ?? {},
         cells: cells.size,
-        suppressed: hidden.size,
+        listed: listed.length,
+        budgetUsed: charged.used,
       });
       return table;
     },
+
+    /** Housekeeping: budget claims of finished periods. */
+    purgeBudgetClaims: () => budget.purge(),
   };
 }
