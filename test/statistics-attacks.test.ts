@@ -170,7 +170,17 @@ function chanceLimit(probabilities: number[], alpha = 1e-6): number {
 }
 
 /** A cell an attack derives: its estimate and the truth (`cell` names it within its attack). */
-type Target = { estimate: number; truth: Truth; cell?: string };
+type Target = {
+  estimate: number;
+  truth: Truth;
+  /** The cell it was derived for (its coordinates), to pair derivations of one cell. */
+  cell?: string;
+  /**
+   * Targets of one group hold disjoint sets of cases, so their noises are independent (a cell
+   * and its margin share cases: they go to different groups).
+   */
+  group?: string;
+};
 
 let gw: TestGateway;
 let method: Method;
@@ -182,6 +192,20 @@ const asked: { groupBy: string[]; filter: Filter; cells: Map<string, Cell> }[] =
 
 const keyOf = (coords: Coords) => JSON.stringify(Object.entries(coords).sort());
 
+/**
+ * A read sent again when the connection dropped under it: hundreds of requests on a loaded
+ * machine meet the race of a kept-alive socket closed by the server as the client reuses it.
+ */
+async function withRetry<T>(read: () => Promise<T>, attempts = 3): Promise<T> {
+  for (let i = 1; ; i += 1) {
+    try {
+      return await read();
+    } catch (error) {
+      if (i >= attempts || !(error instanceof TypeError && error.message === 'fetch failed')) throw error;
+    }
+  }
+}
+
 /** One table (listed cells and margins by coordinates), asked once per distinct request. */
 function table(groupBy: string[], filter: Filter): Promise<Map<string, Cell>> {
   const id = JSON.stringify([groupBy, filter]);
@@ -189,11 +213,13 @@ function table(groupBy: string[], filter: Filter): Promise<Map<string, Cell>> {
   if (!pending) {
     pending = (async () => {
       tablesAsked += 1;
-      const { statistics } = await gw.as('EMN-REG', 'reg-analyst').ok<{ statistics: { cells: Cell[]; totals: Cell[] } }>(
-        `query ($g: [StatisticsDimension!]!, $f: StatisticsFilter) { statistics(groupBy: $g, filter: $f) {
+      const { statistics } = await withRetry(() =>
+        gw.as('EMN-REG', 'reg-analyst').ok<{ statistics: { cells: Cell[]; totals: Cell[] } }>(
+          `query ($g: [StatisticsDimension!]!, $f: StatisticsFilter) { statistics(groupBy: $g, filter: $f) {
           cells { coordinates { dimension value } caseCount actualEur { amount } }
           totals { coordinates { dimension value } caseCount actualEur { amount } } } }`,
-        { g: groupBy, f: filter },
+          { g: groupBy, f: filter },
+        ),
       );
       const out = new Map<string, Cell>();
       for (const cell of [...statistics.cells, ...statistics.totals]) {
@@ -209,18 +235,26 @@ function table(groupBy: string[], filter: Filter): Promise<Map<string, Cell>> {
   return pending;
 }
 
-/** Asserts that exact recoveries stay within chance, and returns the figures for the report. */
+/**
+ * Asserts that exact recoveries stay within chance in every group of independent targets, and
+ * reports the totals.
+ */
 function assertWithinChance(name: string, targets: Target[]) {
-  const probabilities = targets.map((t) => noiseDistribution(method, t.truth.finest).get(0) ?? 0);
-  const hits = targets.filter((t) => Math.round(t.estimate) === t.truth.count).length;
-  const expected = probabilities.reduce((a, b) => a + b, 0);
-  const limit = chanceLimit(probabilities);
+  const groups = new Map<string, Target[]>();
+  for (const t of targets) groups.set(t.group ?? '', [...(groups.get(t.group ?? '') ?? []), t]);
+  let hits = 0;
+  let expected = 0;
+  for (const [group, members] of groups) {
+    const probabilities = members.map((t) => noiseDistribution(method, t.truth.finest).get(0) ?? 0);
+    const groupHits = members.filter((t) => Math.round(t.estimate) === t.truth.count).length;
+    expect(groupHits, `${name} ${group}`).toBeLessThanOrEqual(chanceLimit(probabilities));
+    hits += groupHits;
+    expected += probabilities.reduce((a, b) => a + b, 0);
+  }
   console.info(
-    `${name}: ${hits} of ${targets.length} recovered exactly; chance expects ${expected.toFixed(1)}, allows ≤ ${limit}`,
+    `${name}: ${hits} of ${targets.length} recovered exactly (${groups.size} groups, each within its chance limit); chance expects ${expected.toFixed(1)}`,
   );
   expect(targets.length, `${name}: enough targets to judge`).toBeGreaterThanOrEqual(20);
-  expect(hits, name).toBeLessThanOrEqual(limit);
-  return { hits, expected, limit };
 }
 
 beforeAll(async () => {
@@ -304,7 +338,13 @@ async function difference(
     const b = withoutTable.get(keyOf(coords));
     const t = targetOf(coords);
     if (t.count === 0 || !a || (!b && !absentIsZero)) continue;
-    targets.push({ estimate: a.caseCount - (b?.caseCount ?? 0), truth: t, cell: keyOf(coords) });
+    const cell = keyOf(coords);
+    targets.push({
+      estimate: a.caseCount - (b?.caseCount ?? 0),
+      truth: t,
+      cell,
+      group: `${groupBy.join(',')}:${Object.keys(coords).sort().join(',')}`,
+    });
   }
   return targets;
 }
@@ -340,9 +380,9 @@ describe('attacks on the statistics', () => {
             control.push({ estimate: all - rest, truth: t });
         }
       }
-      const result = assertWithinChance(`differencing ${field}`, targets);
+      assertWithinChance(`differencing ${field}`, targets);
       expect(control.every((t) => t.estimate === t.truth.count)).toBe(true);
-      expect(control.length, `control ${field}`).toBeGreaterThan(result.limit);
+      expect(control.length, `control ${field}`).toBeGreaterThanOrEqual(20);
     }
     // The return type has two values: the table without a filter minus the table of the other one.
     const byType: Target[] = [];
@@ -400,7 +440,7 @@ describe('attacks on the statistics', () => {
       const fromByCell = new Map(b.map((u) => [u.cell, u]));
       for (const t of a) {
         const other = fromByCell.get(t.cell);
-        if (other) averaged.push({ estimate: (t.estimate + other.estimate) / 2, truth: t.truth });
+        if (other) averaged.push({ estimate: (t.estimate + other.estimate) / 2, truth: t.truth, group: t.group! });
       }
     }
     assertWithinChance('quarters: up to q minus up to q−1', upTo);
@@ -409,9 +449,14 @@ describe('attacks on the statistics', () => {
   }, 600_000);
 
   it('averaging one cell over many different pairs of tables gains nothing: every pair gives the same figure', async () => {
-    const PAIRS = 12;
+    // Eight pairs through the gateway (every one gives the same figure, so more would show
+    // nothing more); the control, computed here, averages 64.
+    const PAIRS = 8;
+    const CONTROL_PAIRS = 64;
     const pairRandom = rng(7);
-    const subsets = Array.from({ length: PAIRS }, () => MEMBER_STATES.filter(() => pairRandom() < 0.5));
+    const draw = (n: number) => Array.from({ length: n }, () => MEMBER_STATES.filter(() => pairRandom() < 0.5));
+    const subsets = draw(PAIRS);
+    const controlSubsets = draw(CONTROL_PAIRS);
     const pair = (subset: string[], m: string): [Filter, Filter | null] => {
       const without = subset.filter((s) => s !== m);
       return [{ memberStates: [...without, m].sort() }, without.length > 0 ? { memberStates: without.sort() } : null];
@@ -455,6 +500,9 @@ describe('attacks on the statistics', () => {
           const a = (await table(['ORIGIN_COUNTRY'], withM)).get(keyOf(coords));
           const b = withoutM ? (await table(['ORIGIN_COUNTRY'], withoutM)).get(keyOf(coords)) : { caseCount: 0 };
           if (a && b) estimates.push(a.caseCount - b.caseCount);
+        }
+        for (const subset of controlSubsets) {
+          const [withM, withoutM] = pair(subset, m);
           const ca = classicFigure(withM, coords);
           const cb = classicFigure(withoutM, coords);
           if (ca !== undefined && cb !== undefined) classicEstimates.push(ca - cb);
@@ -462,11 +510,11 @@ describe('attacks on the statistics', () => {
         // The noise does not shrink: every derivation is the sum of the same protected finest cells.
         expect(new Set(estimates).size, `${origin} ${m}`).toBeLessThanOrEqual(1);
         if (estimates.length > 0) targets.push({ estimate: mean(estimates), truth: t });
-        if (classicEstimates.length >= PAIRS / 2) classic.push({ estimate: mean(classicEstimates), truth: t });
+        if (classicEstimates.length >= CONTROL_PAIRS / 2) classic.push({ estimate: mean(classicEstimates), truth: t });
       }
     }
     assertWithinChance('averaging over pairs of tables', targets);
-    // Control: against noise drawn per published cell, the same averaging recovers far more than chance.
+    // Control: against noise drawn per published cell (TableBuilder's), the same averaging recovers far more than chance.
     const classicProbabilities = classic.map((t) => noiseDistribution(method, t.truth.finest).get(0) ?? 0);
     const classicHits = classic.filter((t) => Math.round(t.estimate) === t.truth.count).length;
     console.info(
