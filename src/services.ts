@@ -24,6 +24,8 @@ import { SYSTEM_PRINCIPAL } from './auth/principal.ts';
 import { loadCalendars, type Calendars } from './modules/deadlines/calendar.ts';
 import { createDeadlinePlanner } from './modules/deadlines/deadline.rules.ts';
 import { createDeadlineService } from './modules/deadlines/deadline.service.ts';
+import { createWorkListService } from './modules/worklist/worklist.service.ts';
+import { createPlanCosting } from './modules/plans/plan.costing.ts';
 import { createEvidenceService } from './modules/evidence/evidence.service.ts';
 import { createFinalReportService } from './modules/final-report/final-report.service.ts';
 import { createMonitoringService } from './modules/monitoring/monitoring.service.ts';
@@ -114,6 +116,8 @@ export function createServices(deps: ServiceDeps) {
   });
   const finalReports = createFinalReportService({ store, cases: caseStore, plans, progress, shipments, monitoring });
   const deadlines = createDeadlineService({ cases: caseStore, clock, executor, log });
+  const workList = createWorkListService({ cases, plans, deadlines, clock });
+  const planCosting = createPlanCosting({ cases, rates, clock });
   const hub = new FeedHub(log, logger.child({ module: 'feed' }), { intervalMs: settings.feedPollIntervalMs });
   const feed = createFeedService({ log, cases, hub });
   const audit = createAuditService({ log, executor, cases });
@@ -176,6 +180,8 @@ export function createServices(deps: ServiceDeps) {
     monitoring,
     finalReports,
     deadlines,
+    workList,
+    planCosting,
   };
 }
 

@@ -52,3 +52,7 @@ export type ScheduledVisitModel = import('../modules/cases/case.model.ts').Sched
   caseId: string;
   status: import('../modules/deadlines/deadline.rules.ts').DeadlineStatus;
 };
+
+// The portal's support: the work list and a plan's costing before it is submitted.
+export type { WorkItem as WorkItemModel } from '../modules/worklist/worklist.service.ts';
+export type { PlanCosting as PlanCostingModel } from '../modules/plans/plan.costing.ts';

@@ -99,6 +99,15 @@ export function createDeadlineService(deps: { cases: CaseStore; clock: Clock; ex
       return overdueOf(cases, now).slice(0, size);
     },
 
+    /** The caller's cases with an open deadline due by `until`, earliest first (for the work list). */
+    async casesDueBy(principal: Principal, until: Date, first: number): Promise<CaseDoc[]> {
+      return Cases.find({ nextDeadlineAt: op({ $lte: until }) })
+        .setOptions({ scope: caseScope(principal) })
+        .sort({ nextDeadlineAt: 1 })
+        .limit(first)
+        .lean<CaseDoc[]>();
+    },
+
     /**
      * Appends a `DeadlineMissed` event for each deadline that passed and has none yet, walking
      * every case with a passed deadline page by page. Returns how many it appended.

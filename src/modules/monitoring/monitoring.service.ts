@@ -25,7 +25,7 @@ import { scoreSurvey, type ScoredAnswer, type SurveyDefinition } from './survey.
 export const VISIT_WINDOW_DAYS = 60;
 
 /** Visits go on after the final report: the twelve-month visit may come after it. */
-const MONITORING_STATUSES: readonly CaseStatus[] = ['PLAN_APPROVED', 'IN_IMPLEMENTATION', 'FINAL_REPORTED'];
+export const MONITORING_STATUSES: readonly CaseStatus[] = ['PLAN_APPROVED', 'IN_IMPLEMENTATION', 'FINAL_REPORTED'];
 
 const visitInput = z.object({
   visitedOn: isoDate,

@@ -41,7 +41,7 @@ import type { Sealer } from '../../crypto/sealed.ts';
 const BEFORE_PLAN: readonly CaseStatus[] = ['ARRIVED', 'PLAN_SUBMITTED', 'CHANGES_REQUESTED'];
 
 /** The statuses in which each kind may be posted. */
-const STATUSES_FOR: Record<Exclude<ProgressKind, 'MONITORING_VISIT'>, readonly CaseStatus[]> = {
+export const STATUSES_FOR: Record<Exclude<ProgressKind, 'MONITORING_VISIT'>, readonly CaseStatus[]> = {
   ARRIVAL_SUPPORT: [...BEFORE_PLAN, ...IMPLEMENTATION_STATUSES],
   COUNSELLING: [...BEFORE_PLAN, ...IMPLEMENTATION_STATUSES],
   PURCHASE: IMPLEMENTATION_STATUSES,
@@ -53,7 +53,7 @@ const STATUSES_FOR: Record<Exclude<ProgressKind, 'MONITORING_VISIT'>, readonly C
 };
 
 /** What a member state reports itself; the rest (and all spend) is the partner's. */
-const MEMBER_STATE_KINDS: readonly ProgressKind[] = ['COUNSELLING', 'CONCERN', 'OTHER'];
+export const MEMBER_STATE_KINDS: readonly ProgressKind[] = ['COUNSELLING', 'CONCERN', 'OTHER'];
 
 /** Kinds that concern one plan component, and the component kinds each may concern. */
 const COMPONENT_KINDS_FOR: Partial<Record<ProgressKind, readonly string[]>> = {
