@@ -59,7 +59,8 @@ export default tseslint.config(
     languageOptions: { globals: globals.node },
   },
   {
+    // The portal's browser modules: plain JavaScript, linted without type information.
     files: ['portal/**/*.js'],
-    languageOptions: { globals: globals.browser },
+    languageOptions: { globals: globals.browser, parserOptions: { projectService: false } },
   },
 );

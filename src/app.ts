@@ -16,6 +16,7 @@ import { httpErrorHandler } from './http/errors.ts';
 import { healthRoutes } from './http/health.ts';
 import { requestLogging, requestMetrics } from './http/observability.ts';
 import { portalRoute } from './http/portal.ts';
+import { createDevIdentityProvider, type DevIdentityProvider } from './idp/dev-provider.ts';
 import { createRateLimiter } from './http/rate-limit.ts';
 import type { Logger } from './logger.ts';
 import { createMetrics } from './metrics.ts';
@@ -71,8 +72,11 @@ export async function createGateway(options: GatewayOptions) {
   app.use('/graphql', rateLimit.limiter, express.json({ limit: '1mb' }), graphqlHandler(apollo, { services, principalFrom }));
   // Evidence files: a raw-body upload endpoint (not GraphQL multipart), see schema/evidence.graphql.
   app.use('/evidence', evidenceRouter({ evidence: services.evidence, principalFrom, limiter: rateLimit.limiter }));
-  const portal = portalRoute();
+  const portal = await portalRoute({ trust, allowTokenPaste: config.env !== 'production' });
   if (portal) app.use('/portal', portal);
+  // The development identity provider, once the gateway knows where it is reached (never in production).
+  let devIdp: DevIdentityProvider | undefined;
+  app.use('/idp', (req, res, next) => (devIdp ? devIdp.router(req, res, next) : next()));
   app.use(httpErrorHandler());
 
   const pinger = startStorePinger({ store, metrics, onReconnect: () => services.log.reconcileRecent() });
@@ -86,6 +90,22 @@ export async function createGateway(options: GatewayOptions) {
     metrics,
     trust,
     principalFrom,
+    /**
+     * Starts the development identity provider at `<publicUrl>/idp` with the demo users, and
+     * trusts its tokens. Refused in production, where people sign in at their organisation's provider.
+     */
+    startDevIdentityProvider(publicUrl: string, options: { accessTokenTtl?: number } = {}): DevIdentityProvider {
+      if (config.env === 'production') throw new Error('the development identity provider never runs in production');
+      devIdp = createDevIdentityProvider({
+        publicUrl,
+        dataDir: config.dataDir,
+        audience: config.tokenAudience,
+        logger,
+        ...options,
+      });
+      trust.addLocalIssuer(devIdp.trusted);
+      return devIdp;
+    },
     /** Attach the transports that need the HTTP server (WebSocket subscriptions on /graphql). */
     attach(server: Server): void {
       subscriptions ??= attachSubscriptions(server, {

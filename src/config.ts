@@ -32,6 +32,10 @@ const envSchema = z.object({
     .regex(/^[A-Za-z0-9_-]{1,63}$/, 'letters, digits, _ and -, at most 63')
     .default('erin'),
   ERIN_DATA_DIR: z.string().min(1).default('./data'),
+  ERIN_PUBLIC_URL: z
+    .string()
+    .regex(/^https?:\/\/[^/?#]+(\/[^?#]*)?$/, 'the URL people reach the gateway at, e.g. https://erin.example.org')
+    .optional(),
   ERIN_TRUST: z.string().min(1).optional(),
   ERIN_TOKEN_AUDIENCE: z.string().min(1).default('erin-exchange'),
   ERIN_TOKEN_MAX_AGE: duration.default(parseDuration('12h')),
@@ -78,6 +82,8 @@ export type Config = {
   mongodbUri: string | undefined;
   dbName: string;
   dataDir: string;
+  /** Where people reach the gateway (the portal, the development identity provider); default http://localhost:PORT. */
+  publicUrl: string | undefined;
   trustFile: string | undefined;
   tokenAudience: string;
   tokenMaxAgeMs: number;
@@ -154,6 +160,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     mongodbUri: e.MONGODB_URI,
     dbName: e.ERIN_DB_NAME,
     dataDir: path.resolve(e.ERIN_DATA_DIR),
+    publicUrl: e.ERIN_PUBLIC_URL?.replace(/\/+$/, ''),
     trustFile: e.ERIN_TRUST ? path.resolve(e.ERIN_TRUST) : undefined,
     tokenAudience: e.ERIN_TOKEN_AUDIENCE,
     tokenMaxAgeMs: e.ERIN_TOKEN_MAX_AGE,

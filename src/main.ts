@@ -40,6 +40,10 @@ async function main(): Promise<void> {
   await new Promise<void>((resolve) => server.listen(config.port, config.host, resolve));
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
+  if (config.env !== 'production') {
+    const idp = gateway.startDevIdentityProvider(config.publicUrl ?? `http://localhost:${port}`);
+    logger.info({ issuer: idp.issuer }, `development sign-in at ${idp.issuer} (demo users listed on its login page)`);
+  }
   logger.info(
     { port, store: opened.embedded ? 'embedded' : 'external' },
     `ERIN Exchange listening on http://localhost:${port}/graphql`,

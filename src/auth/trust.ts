@@ -23,6 +23,17 @@ export type TrustedIssuer = {
   algorithms: Algorithm[];
   keys: Map<string, KeyObject>;
   maxTokenAgeMs: number | undefined;
+  /** The portal signs people in at this issuer (OpenID Connect discovery from the issuer URL). */
+  portal?: PortalSignIn;
+};
+
+export type PortalSignIn = {
+  /** The portal's client id registered at this provider (a public client using PKCE). */
+  clientId: string;
+  /** What the portal's sign-in page calls it, e.g. "Netherlands (IND sign-in)". */
+  name: string;
+  /** Scopes to ask for; the access token must still carry `org` and `roles`. */
+  scope: string;
 };
 
 export type TrustSnapshot = {
@@ -47,6 +58,16 @@ const issuerSchema = z
     keys: z.array(keySchema).default([]),
     jwksFile: z.string().optional(),
     maxTokenAge: z.string().optional(),
+    portal: z
+      .object({
+        clientId: z.string().min(1).max(200),
+        name: z.string().min(1).max(200),
+        scope: z
+          .string()
+          .regex(/^[\x21\x23-\x5B\x5D-\x7E]+( [\x21\x23-\x5B\x5D-\x7E]+)*$/)
+          .default('openid'),
+      })
+      .optional(),
   })
   .refine((i) => i.keys.length > 0 || i.jwksFile, 'an issuer needs keys or a jwksFile')
   .refine((i) => i.organisations.length > 0 || i.organisationKinds.length > 0, 'an issuer must be allowed to assert something');
@@ -104,6 +125,7 @@ export function parseTrustFile(file: string): { issuers: TrustedIssuer[]; files:
       algorithms: entry.algorithms,
       keys,
       maxTokenAgeMs: entry.maxTokenAge ? parseDuration(entry.maxTokenAge) : undefined,
+      ...(entry.portal ? { portal: entry.portal } : {}),
     } satisfies TrustedIssuer;
   });
   const seen = new Set<string>();
@@ -127,6 +149,7 @@ export type TrustStoreOptions = {
 export class TrustStore {
   private snapshot: TrustSnapshot = { issuers: new Map(), loadedAt: new Date(0) };
   private watched: string[] = [];
+  private local: TrustedIssuer[] = [];
 
   constructor(private readonly options: TrustStoreOptions) {}
 
@@ -146,8 +169,7 @@ export class TrustStore {
         for (const issuer of parsed.issuers) issuers.set(issuer.issuer, issuer);
       }
       if (includeDevIssuer) {
-        const dev = loadDevIssuer(dataDir);
-        if (!issuers.has(dev.issuer)) issuers.set(dev.issuer, dev);
+        for (const dev of [loadDevIssuer(dataDir), ...this.local]) if (!issuers.has(dev.issuer)) issuers.set(dev.issuer, dev);
       }
       this.snapshot = { issuers, loadedAt: new Date() };
       this.watch(files);
@@ -161,6 +183,12 @@ export class TrustStore {
       if (file && this.watched.length === 0) this.watch([file]);
       return false;
     }
+  }
+
+  /** Adds issuers run by this gateway outside production (the development identity provider). */
+  addLocalIssuer(issuer: TrustedIssuer): void {
+    this.local = [...this.local.filter((i) => i.issuer !== issuer.issuer), issuer];
+    this.reload();
   }
 
   private watch(files: string[]): void {

@@ -38,6 +38,8 @@ export type TestGatewayOptions = {
   dataDir?: string;
   /** Receives every log line (tests that check what is never logged). */
   logLines?: string[];
+  /** Run the development identity provider at /idp (the portal's sign-in). */
+  devIdp?: { accessTokenTtl?: number };
 };
 
 export type TestGateway = Awaited<ReturnType<typeof startGateway>>;
@@ -80,6 +82,7 @@ export async function startGateway(options: TestGatewayOptions = {}) {
   gateway.attach(server);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const idp = options.devIdp ? gateway.startDevIdentityProvider(url, options.devIdp) : undefined;
   // Tests that inspect the raw store use their own connection, so their reads are not
   // counted as the app's queries (round trips, index coverage).
   let rawConnection: Connection | undefined;
@@ -136,6 +139,7 @@ export async function startGateway(options: TestGatewayOptions = {}) {
 
   return {
     url,
+    idp,
     config,
     dataDir,
     dbName,

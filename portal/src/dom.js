@@ -1,0 +1,48 @@
+// Building the page: elements from text, never from HTML, so nothing a case holds can run.
+
+/** Builds an element; children are nodes or text (always text). */
+export function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k.startsWith('on')) el.addEventListener(k.slice(2), v);
+    else if (k === 'dataset') Object.assign(el.dataset, v);
+    else if (k === 'value' && (tag === 'input' || tag === 'textarea' || tag === 'select')) el.value = String(v);
+    else el.setAttribute(k, v === true ? '' : String(v));
+  }
+  for (const child of children.flat(Infinity)) {
+    if (child === null || child === undefined || child === false) continue;
+    el.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return el;
+}
+
+/** Data from the case (references, names, narratives): marked so translators and tests leave it alone. */
+export const data = (text, tag = 'span', attrs = {}) => h(tag, { ...attrs, translate: 'no' }, text ?? '—');
+
+let uid = 0;
+/** A labelled form field: the label names it for screen readers, the hint is described-by. */
+export function field(label, control, hint) {
+  control.id ||= `f${(uid += 1)}`;
+  const hintEl = hint ? h('span', { class: 'hint', id: `${control.id}-hint` }, hint) : null;
+  if (hintEl) control.setAttribute('aria-describedby', hintEl.id);
+  return h('div', { class: 'field' }, h('label', { for: control.id }, label), control, hintEl);
+}
+
+export function newKey() {
+  return `portal-${crypto.randomUUID()}`;
+}
+
+/** Focus moves to the new view's heading, so screen readers announce the page. */
+export function focusHeading(root) {
+  const heading = root.querySelector('h1');
+  if (heading) {
+    heading.setAttribute('tabindex', '-1');
+    heading.focus({ preventScroll: false });
+  }
+}
+
+/** Like replaceChildren, leaving out what is null (which replaceChildren would write as "null"). */
+export function replace(el, ...children) {
+  el.replaceChildren(...children.flat(Infinity).filter((c) => c !== null && c !== undefined && c !== false));
+}

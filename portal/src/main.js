@@ -1,0 +1,221 @@
+// ERIN Exchange partner portal: the shell (header, language, outbox, sign-out), the router,
+// and the start-up (finish a sign-in, load the language, show the view). Plain modules
+// bundled by the gateway; views live in views/, one module each.
+import { ApiError, OfflineError, read, whenUnauthenticated } from './api.js';
+import { Me } from '../graphql/me.graphql';
+import { completeSignIn, loadConfig, person, scheduleRenewal, session, signedIn, signOut } from './auth.js';
+import { data, focusHeading, h } from './dom.js';
+import { initI18n, LANGUAGES, language, onLanguageChange, setLanguage, t, tx } from './i18n.js';
+import { discard, flush, onOutboxChange, pending } from './outbox.js';
+import { forgetKey, wipe } from './vault.js';
+import { renderCase } from './views/case.js';
+import { renderCases } from './views/cases.js';
+import { renderHome } from './views/home.js';
+import { renderSignIn } from './views/signin.js';
+
+const root = document.getElementById('app');
+const view = h('main', { id: 'view', tabindex: '-1' });
+const status = h('div', { id: 'status', role: 'status', 'aria-live': 'polite' });
+const outboxBadge = h('span', { id: 'outbox', class: 'outbox', 'aria-live': 'polite' });
+const offline = h('p', { id: 'offline', class: 'banner', hidden: true });
+let me = null;
+
+/** One message at a time in the live region: a catalogue key and its values (nodes stay nodes). */
+export function say(key, values = {}, kind = 'info') {
+  status.replaceChildren(...(key ? tx(key, values) : []));
+  status.className = kind === 'error' ? 'error' : '';
+}
+
+export const currentUser = () => me;
+
+function header() {
+  const languages = h(
+    'select',
+    { id: 'language', onchange: (e) => void setLanguage(e.target.value) },
+    LANGUAGES.map((l) => h('option', { value: l.code, lang: l.code, translate: 'no', selected: l.code === language() }, l.name)),
+  );
+  const nav = signedIn()
+    ? h(
+        'nav',
+        { 'aria-label': t('nav.label') },
+        h('a', { href: '#/' }, t('nav.home')),
+        h('a', { href: '#/cases' }, t('nav.cases')),
+      )
+    : null;
+  return h(
+    'header',
+    {},
+    h('a', { href: '#/', class: 'brand', translate: 'no' }, t('app.name')),
+    nav,
+    h('span', { class: 'spacer' }),
+    me
+      ? h('span', { id: 'who', translate: 'no' }, `${me.organisation.name} · ${me.roles.map((r) => t(`role.${r}`)).join(', ')}`)
+      : null,
+    signedIn() ? outboxBadge : null,
+    h('label', { for: 'language', class: 'visually-hidden' }, t('language.label')),
+    languages,
+    signedIn()
+      ? h(
+          'button',
+          { id: 'signout', type: 'button', class: 'secondary', onclick: () => void startSignOut() },
+          t('signOut.button'),
+        )
+      : null,
+  );
+}
+
+function renderShell() {
+  root.replaceChildren(h('a', { href: '#view', class: 'skip' }, t('nav.skip')), header(), offline, status, view);
+  void updateOutboxBadge();
+  updateOffline();
+}
+
+async function updateOutboxBadge() {
+  if (!signedIn()) return;
+  const waiting = (await pending().catch(() => [])).length;
+  outboxBadge.textContent = waiting ? t('outbox.waiting', { count: waiting }) : '';
+}
+
+function updateOffline() {
+  offline.hidden = navigator.onLine;
+  offline.textContent = t('offline.banner');
+}
+
+// ---- routing ------------------------------------------------------------------------------
+
+export function go(hash) {
+  if (location.hash === hash) void route();
+  else location.hash = hash;
+}
+
+let generation = 0;
+
+export async function route() {
+  // Only the latest call shows its view: an earlier one that finishes later must not overwrite it.
+  const mine = (generation += 1);
+  if (!signedIn()) {
+    me = null;
+    renderShell();
+    view.replaceChildren(await renderSignIn());
+    focusHeading(view);
+    return;
+  }
+  const [path, query = ''] = (location.hash.slice(1) || '/').split('?');
+  const params = new URLSearchParams(query);
+  try {
+    me ??= (await read(Me, {}, 'me')).data.me;
+    const caseMatch = /^\/case\/([^/]+)(?:\/([a-z]+))?$/.exec(path);
+    const content = caseMatch
+      ? await renderCase(decodeURIComponent(caseMatch[1]), caseMatch[2] ?? 'overview')
+      : path === '/cases'
+        ? await renderCases(params)
+        : await renderHome();
+    if (mine !== generation) return;
+    renderShell();
+    view.replaceChildren(content);
+    focusHeading(view);
+  } catch (error) {
+    if (mine !== generation) return;
+    renderShell();
+    if (error instanceof ApiError && error.code === 'UNAUTHENTICATED') return;
+    view.replaceChildren(
+      h(
+        'section',
+        { class: 'card' },
+        h('h1', {}, t('error.title')),
+        h('p', {}, error instanceof OfflineError ? t('offline.nothingKept') : t('error.generic')),
+      ),
+    );
+    if (error instanceof ApiError) say('error.fromServer', { message: data(error.message) }, 'error');
+  }
+}
+
+// ---- sign-out: nothing may be lost silently, nothing personal may stay ----------------------
+
+async function startSignOut() {
+  await flush().catch(() => undefined);
+  const left = await pending().catch(() => []);
+  if (left.length && !(await confirmDiscard(left))) return;
+  await discard().catch(() => undefined);
+  await wipe();
+  forgetKey();
+  me = null;
+  if (!(await signOut())) void route();
+}
+
+function confirmDiscard(entries) {
+  return new Promise((resolve) => {
+    const dialog = h(
+      'dialog',
+      { id: 'discard-dialog', 'aria-labelledby': 'discard-title' },
+      h('h2', { id: 'discard-title' }, t('signOut.unsentTitle', { count: entries.length })),
+      h('p', {}, t('signOut.unsentText')),
+      h(
+        'ul',
+        {},
+        entries.map((e) => h('li', {}, labelOf(e))),
+      ),
+      h(
+        'div',
+        { class: 'actions' },
+        h('button', { type: 'button', class: 'danger', onclick: () => close(true) }, t('signOut.discard')),
+        h('button', { type: 'button', class: 'secondary', autofocus: true, onclick: () => close(false) }, t('signOut.stay')),
+      ),
+    );
+    const close = (answer) => {
+      dialog.close();
+      dialog.remove();
+      resolve(answer);
+    };
+    dialog.addEventListener('cancel', (e) => (e.preventDefault(), close(false)));
+    document.body.append(dialog);
+    dialog.showModal();
+  });
+}
+
+// ---- start -------------------------------------------------------------------------------
+
+/** What an outbox entry does, in the current language, its case reference kept as data. */
+const labelOf = (entry) => h('span', {}, tx(entry.label.key, { reference: data(entry.label.values.reference) }));
+
+onOutboxChange((event) => {
+  void updateOutboxBadge();
+  const label = event.entry ? labelOf(event.entry) : '';
+  if (event.type === 'queued') say('outbox.sending', { label });
+  if (event.type === 'sent') say('outbox.sent', { label });
+  if (event.type === 'waiting') say('outbox.notSent', { label }, 'error');
+  if (event.type === 'conflict') say('outbox.conflict', { label }, 'error');
+  if (event.type === 'refused') say('outbox.refused', { label, message: data(event.error.message) }, 'error');
+  if (['sent', 'conflict', 'refused'].includes(event.type)) void route();
+});
+
+whenUnauthenticated(() => {
+  sessionStorage.removeItem('erin.session');
+  say('signIn.expired', {}, 'error');
+  void route();
+});
+
+onLanguageChange(() => void route());
+addEventListener('hashchange', () => void route());
+addEventListener('online', updateOffline);
+addEventListener('offline', updateOffline);
+addEventListener('beforeunload', (event) => {
+  // Closing the tab forgets the session key: unsent writes would be lost.
+  if (outboxBadge.textContent) event.preventDefault();
+});
+
+async function start() {
+  await initI18n();
+  await loadConfig();
+  try {
+    await completeSignIn();
+  } catch (error) {
+    say('signIn.failed', { message: data(error.message) }, 'error');
+  }
+  if (session()?.refreshToken) scheduleRenewal();
+  if (person()) void flush();
+  await route();
+  if ('serviceWorker' in navigator) navigator.serviceWorker.register('sw.js', { scope: './' }).catch(() => undefined);
+}
+
+void start();

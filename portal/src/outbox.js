@@ -1,0 +1,95 @@
+// Writes survive a dropped link: each goes into the outbox (encrypted, bound to the person who
+// made it) with its idempotency key and the case version it was based on, and is sent at once.
+// Without a link it waits and goes out with the same key when the link is back, so it applies
+// once; an answer from the gateway (done, refused, conflict) takes it out.
+import { ApiError, gql, OfflineError } from './api.js';
+import { person } from './auth.js';
+import { newKey } from './dom.js';
+import { all, put, remove } from './vault.js';
+
+const RETRY_MS = 5_000;
+const listeners = new Set();
+let timer = null;
+let flushing = null;
+
+export const onOutboxChange = (listener) => listeners.add(listener);
+const changed = (event) => listeners.forEach((l) => l(event));
+
+/** The entries waiting for the signed-in person, oldest first. */
+export async function pending() {
+  const me = person();
+  return (await all('outbox')).filter((e) => e.person === me).sort((a, b) => a.createdAt - b.createdAt);
+}
+
+function retryable(error) {
+  if (error instanceof OfflineError) return true;
+  return (
+    error instanceof ApiError &&
+    (['STORE_UNAVAILABLE', 'RATE_LIMITED', 'INTERNAL_SERVER_ERROR'].includes(error.code) ||
+      error.reason === 'REQUEST_IN_PROGRESS')
+  );
+}
+
+/**
+ * Queues a write and tries to send it. `label` is a catalogue key with its values, so the
+ * outbox can say in any language what it holds. Resolves with the answer, or with
+ * { queued: true } when it waits for the link; rejects when the gateway refused it.
+ */
+export async function write(label, operation, variables) {
+  const entry = {
+    id: newKey(),
+    person: person(),
+    label,
+    operation,
+    variables: { ...variables, key: newKey() },
+    createdAt: Date.now(),
+  };
+  await put('outbox', entry.id, entry);
+  changed({ type: 'queued', entry });
+  return sendOne(entry);
+}
+
+async function sendOne(entry) {
+  try {
+    const data = await gql(entry.operation, entry.variables);
+    await remove('outbox', entry.id);
+    changed({ type: 'sent', entry });
+    return data;
+  } catch (error) {
+    if (retryable(error)) {
+      changed({ type: 'waiting', entry, error });
+      scheduleRetry();
+      return { queued: true };
+    }
+    await remove('outbox', entry.id);
+    changed({ type: error.code === 'CONFLICT' ? 'conflict' : 'refused', entry, error });
+    throw error;
+  }
+}
+
+function scheduleRetry() {
+  clearTimeout(timer);
+  timer = setTimeout(() => void flush(), RETRY_MS);
+}
+
+/** Sends what waits, oldest first, each with its own key; stops at the first that cannot go yet. */
+export function flush() {
+  flushing ??= (async () => {
+    try {
+      for (const entry of await pending()) {
+        const result = await sendOne(entry).catch(() => null);
+        if (result?.queued) break;
+      }
+    } finally {
+      flushing = null;
+    }
+  })();
+  return flushing;
+}
+
+export async function discard() {
+  for (const entry of await pending()) await remove('outbox', entry.id);
+  changed({ type: 'discarded' });
+}
+
+addEventListener('online', () => void flush());

@@ -1,0 +1,48 @@
+// The portal's service worker: keeps the portal's own files (never data: cases are kept by the
+// page, encrypted) so the portal opens without a link. Served from the cache at once and
+// refreshed in the background when there is a link.
+const CACHE = 'erin-portal-shell-v1';
+const SHELL = ['./', 'app.js', 'style.css', 'config.json'];
+
+self.addEventListener('install', (event) => {
+  event.waitUntil(
+    caches
+      .open(CACHE)
+      .then((cache) => cache.addAll(SHELL))
+      .then(() => self.skipWaiting()),
+  );
+});
+
+self.addEventListener('activate', (event) => {
+  event.waitUntil(
+    caches
+      .keys()
+      .then((keys) => Promise.all(keys.filter((k) => k !== CACHE).map((k) => caches.delete(k))))
+      .then(() => self.clients.claim()),
+  );
+});
+
+self.addEventListener('fetch', (event) => {
+  const url = new URL(event.request.url);
+  const scope = new URL(self.registration.scope);
+  // Only the portal's own files: the API, evidence and the identity provider always go to the network.
+  if (event.request.method !== 'GET' || url.origin !== scope.origin || !url.pathname.startsWith(scope.pathname) || url.search)
+    return;
+  event.respondWith(
+    caches.open(CACHE).then(async (cache) => {
+      const key = url.pathname === scope.pathname ? './' : event.request;
+      const cached = await cache.match(key);
+      const fresh = fetch(event.request)
+        .then((response) => {
+          if (response.ok) void cache.put(key, response.clone());
+          return response;
+        })
+        .catch(() => cached ?? Response.error());
+      if (cached) {
+        event.waitUntil(fresh.catch(() => undefined));
+        return cached;
+      }
+      return fresh;
+    }),
+  );
+});

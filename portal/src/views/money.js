@@ -1,0 +1,52 @@
+// Money as people type it: in the currency's own units (1,250.50, not 125050), with a picker
+// of the currencies the network has exchange rates for. Minor units are what is sent.
+import { read } from '../api.js';
+import { h } from '../dom.js';
+import { fromMinorUnits, minorDigits, t, toMinorUnits } from '../i18n.js';
+import { ReferenceData } from '../../graphql/reference-data.graphql';
+
+export async function referenceData() {
+  return (await read(ReferenceData, {}, 'reference-data')).data;
+}
+
+export function currencies(reference) {
+  return ['EUR', ...new Set(reference.exchangeRates.map((r) => r.currency).filter((c) => c !== 'EUR'))].sort();
+}
+
+/** An amount and a currency picker; `name` names the amount input, `${name}Currency` the picker. */
+export function moneyInput({ name, label, value, currencyList, required = false }) {
+  const currency = value?.currency ?? 'EUR';
+  const step = (c) => (minorDigits(c) === 0 ? '1' : `0.${'0'.repeat(minorDigits(c) - 1)}1`);
+  const amountId = `${name}-${Math.random().toString(36).slice(2, 8)}`;
+  const amount = h('input', {
+    id: amountId,
+    name,
+    type: 'number',
+    min: '0',
+    step: step(currency),
+    inputmode: 'decimal',
+    required,
+    value: value ? fromMinorUnits(value.amount, value.currency) : '',
+  });
+  const picker = h(
+    'select',
+    { name: `${name}Currency`, 'aria-label': t('money.currencyOf', { label }) },
+    currencyList.map((c) => h('option', { value: c, selected: c === currency, translate: 'no' }, c)),
+  );
+  picker.addEventListener('change', () => amount.setAttribute('step', step(picker.value)));
+  return h(
+    'div',
+    { class: 'field money' },
+    h('label', { for: amountId }, label),
+    h('div', { class: 'row tight' }, amount, picker),
+  );
+}
+
+/** Reads a money input back as { amount (minor units), currency }, or null when empty or invalid. */
+export function moneyFrom(container, name) {
+  const amount = container.querySelector(`[name=${name}]`);
+  const currency = container.querySelector(`[name=${name}Currency]`);
+  if (!amount || amount.value === '') return null;
+  const minor = toMinorUnits(amount.value, currency.value);
+  return minor === null ? null : { amount: minor, currency: currency.value };
+}

@@ -1,0 +1,361 @@
+// Carrying out the plan: the budget planned against spent, progress updates (spend with its
+// receipt, in the currency paid), shipments from order to handover, and the case's files.
+import { downloadEvidence, OfflineError, uploadEvidence } from '../api.js';
+import { data, field, h, newKey } from '../dom.js';
+import { formatDate, formatNumber, t, tx } from '../i18n.js';
+import i18next from 'i18next';
+import { say } from '../main.js';
+import { PostProgressUpdate, RecordShipmentEvent } from '../../graphql/mutations.graphql';
+import { act, onSubmit } from './act.js';
+import { currencies, moneyFrom, moneyInput, referenceData } from './money.js';
+import { money, today } from './parts.js';
+
+const keysOf = (group) => Object.keys(i18next.getResource(i18next.language, 'translation', group) ?? {});
+
+/** Uploads a file first (evidence needs a link); the write that refers to it goes through the outbox. */
+async function upload(c, kind, file) {
+  try {
+    say('work.uploading', { name: data(file.name) });
+    return await uploadEvidence(c.id, kind, file, newKey());
+  } catch (error) {
+    say(
+      error instanceof OfflineError ? 'work.uploadOffline' : 'work.uploadFailed',
+      { name: data(file.name), message: data(error.message) },
+      'error',
+    );
+    return null;
+  }
+}
+
+function budget(c) {
+  if (!c.budget) return null;
+  return h(
+    'section',
+    { class: 'card', id: 'budget' },
+    h('h2', {}, tx('work.budget', { actual: money(c.budget.actual), planned: money(c.budget.planned) })),
+    h(
+      'table',
+      {},
+      h(
+        'thead',
+        {},
+        h(
+          'tr',
+          {},
+          ['component', 'planned', 'spent', 'remaining'].map((k) => h('th', { scope: 'col' }, t(`work.col.${k}`))),
+        ),
+      ),
+      h(
+        'tbody',
+        {},
+        c.budget.lines.map((l) =>
+          h(
+            'tr',
+            {},
+            h('td', {}, data(l.component.title)),
+            h('td', {}, money(l.planned)),
+            h('td', {}, money(l.actual)),
+            h('td', {}, money(l.remaining)),
+          ),
+        ),
+      ),
+    ),
+  );
+}
+
+function progressList(c) {
+  const items = c.progress.edges.map(({ node: u }) =>
+    h(
+      'li',
+      { class: u.correctedBy ? 'corrected' : null },
+      h('strong', {}, formatDate(u.occurredOn), ' · ', t(`progressKind.${u.kind}`)),
+      u.component ? h('span', {}, ' · ', data(u.component.title)) : null,
+      u.spend
+        ? h(
+            'span',
+            {},
+            ' · ',
+            money(u.spend.amount),
+            u.spend.amount.currency !== 'EUR' ? h('span', {}, ' (', money(u.spend.amountEur), ')') : null,
+          )
+        : null,
+      ' — ',
+      data(u.narrative),
+      u.correctedBy ? h('span', {}, ' ', t('work.corrected')) : null,
+    ),
+  );
+  return items.length ? h('ul', { id: 'progress' }, items) : h('p', {}, t('work.noProgress'));
+}
+
+function progressForm(c, currencyList) {
+  const components = c.planInForce?.components ?? [];
+  return h(
+    'form',
+    {
+      id: 'progress-form',
+      onsubmit: onSubmit(async (f) => {
+        const input = {
+          kind: f.elements.kind.value,
+          narrative: f.elements.narrative.value,
+          language: document.documentElement.lang,
+          occurredOn: f.elements.occurredOn.value,
+          componentId: f.elements.component.value || null,
+        };
+        const spend = moneyFrom(f, 'spend');
+        if (spend && spend.amount > 0) {
+          const file = f.elements.receipt.files?.[0];
+          if (!file) return say('work.receiptNeeded', {}, 'error');
+          const proof = await upload(c, 'RECEIPT', file);
+          if (!proof) return;
+          input.spend = { amount: spend, proof: proof.id };
+        }
+        await act(c, 'write.progress', PostProgressUpdate, { input });
+      }),
+    },
+    h('h3', {}, t('work.postTitle')),
+    h(
+      'div',
+      { class: 'row' },
+      field(
+        t('work.kind'),
+        h(
+          'select',
+          { name: 'kind' },
+          c.allowedProgressKinds.map((k) => h('option', { value: k }, t(`progressKind.${k}`))),
+        ),
+      ),
+      field(
+        t('work.component'),
+        h(
+          'select',
+          { name: 'component' },
+          h('option', { value: '' }, t('work.noComponent')),
+          components.map((k) => h('option', { value: k.id, translate: 'no' }, k.title)),
+        ),
+      ),
+      field(t('work.occurredOn'), h('input', { type: 'date', name: 'occurredOn', required: true, max: today(), value: today() })),
+    ),
+    field(t('work.narrative'), h('textarea', { name: 'narrative', rows: 2, required: true })),
+    c.allowedProgressKinds.includes('PURCHASE')
+      ? h(
+          'div',
+          { class: 'row' },
+          moneyInput({ name: 'spend', label: t('work.spent'), value: null, currencyList }),
+          field(
+            t('work.receipt'),
+            h('input', { type: 'file', name: 'receipt', accept: 'application/pdf,image/jpeg,image/png' }),
+            t('work.receiptHint'),
+          ),
+        )
+      : null,
+    h('button', { type: 'submit' }, t('work.post')),
+  );
+}
+
+function shipments(c) {
+  const canRecord = c.allowedActions.includes('RECORD_SHIPMENT_EVENT');
+  const step = (s, status) =>
+    onSubmit(async (f) => {
+      let evidence = null;
+      if (status === 'HANDED_OVER') {
+        const file = f.elements.certificate?.files?.[0];
+        if (!file) return say('work.certificateNeeded', {}, 'error');
+        evidence = (await upload(c, 'HANDOVER_CERTIFICATE', file))?.id;
+        if (!evidence) return;
+      }
+      await act(c, 'write.shipmentStep', RecordShipmentEvent, {
+        input: {
+          shipmentId: s.id,
+          status,
+          at: new Date().toISOString(),
+          place: f.elements.place.value || s.destination,
+          evidence,
+        },
+      });
+    });
+  const rows = c.shipments.map((s) => {
+    const last = s.events.at(-1);
+    return h(
+      'div',
+      { class: 'shipment', dataset: { shipment: s.id } },
+      h('h3', {}, data(s.component.title), ' ', h('span', { class: 'badge' }, t(`shipmentStatus.${s.status}`))),
+      h(
+        'p',
+        {},
+        data(`${s.carrier} ${s.trackingReference}`),
+        ' · ',
+        data(s.origin),
+        ' → ',
+        data(s.destination),
+        last ? h('span', {}, ' · ', t('work.lastStep', { date: formatDate(last.at) }), ' ', data(last.place)) : null,
+      ),
+      canRecord && s.allowedNext.length
+        ? s.allowedNext.map((status) =>
+            h(
+              'form',
+              { class: 'row step', onsubmit: step(s, status) },
+              field(t('work.where'), h('input', { name: 'place', autocomplete: 'off' })),
+              status === 'HANDED_OVER'
+                ? field(
+                    t('work.certificate'),
+                    h('input', { type: 'file', name: 'certificate', accept: 'application/pdf,image/jpeg,image/png' }),
+                  )
+                : null,
+              h(
+                'button',
+                { type: 'submit', class: ['LOST', 'RETURNED'].includes(status) ? 'secondary' : null },
+                t(`shipmentStep.${status}`),
+              ),
+            ),
+          )
+        : null,
+    );
+  });
+  const shippedComponents = (c.planInForce?.components ?? []).filter(
+    (k) =>
+      k.materials?.procurement === 'SHIPPED' &&
+      !c.shipments.some((s) => s.component.id === k.id && !['LOST', 'RETURNED'].includes(s.status)),
+  );
+  const order =
+    canRecord && shippedComponents.length
+      ? h(
+          'form',
+          {
+            id: 'order-shipment',
+            onsubmit: onSubmit((f) => {
+              const v = (n) => f.elements[n].value;
+              return act(c, 'write.order', RecordShipmentEvent, {
+                input: {
+                  componentId: v('component'),
+                  status: 'ORDERED',
+                  at: new Date().toISOString(),
+                  place: v('origin'),
+                  shipment: {
+                    carrier: v('carrier'),
+                    trackingReference: v('trackingReference'),
+                    origin: v('origin'),
+                    destination: v('destination'),
+                  },
+                },
+              });
+            }),
+          },
+          h('h3', {}, t('work.orderTitle')),
+          field(
+            t('work.component'),
+            h(
+              'select',
+              { name: 'component' },
+              shippedComponents.map((k) => h('option', { value: k.id, translate: 'no' }, k.title)),
+            ),
+          ),
+          h(
+            'div',
+            { class: 'row' },
+            ['carrier', 'trackingReference', 'origin', 'destination'].map((n) =>
+              field(t(`work.${n}`), h('input', { name: n, required: true, autocomplete: 'off' })),
+            ),
+          ),
+          h('button', { type: 'submit' }, t('work.order')),
+        )
+      : null;
+  if (!rows.length && !order) return null;
+  return h('section', { class: 'card', id: 'shipments' }, h('h2', {}, t('work.shipments')), rows, order);
+}
+
+function evidence(c) {
+  const list = c.evidence.map((e) =>
+    h(
+      'tr',
+      {},
+      h('td', {}, t(`evidenceKind.${e.kind}`)),
+      h(
+        'td',
+        {},
+        h(
+          'button',
+          {
+            type: 'button',
+            class: 'link',
+            onclick: () => void downloadEvidence(e).catch(() => say('work.downloadFailed', { name: data(e.filename) }, 'error')),
+          },
+          data(e.filename),
+        ),
+      ),
+      h('td', {}, t('work.size', { size: formatNumber(Math.ceil(e.size / 1024)) })),
+      h('td', {}, formatDate(e.uploadedAt)),
+    ),
+  );
+  const uploadForm = c.allowedActions.includes('UPLOAD_EVIDENCE')
+    ? h(
+        'form',
+        {
+          id: 'upload',
+          class: 'row',
+          onsubmit: onSubmit(async (f) => {
+            const file = f.elements.file.files?.[0];
+            if (file && (await upload(c, f.elements.kind.value, file))) {
+              say('work.uploaded', { name: data(file.name) });
+              const { route } = await import('../main.js');
+              await route();
+            }
+          }),
+        },
+        field(
+          t('work.evidenceKind'),
+          h(
+            'select',
+            { name: 'kind' },
+            keysOf('evidenceKind').map((k) => h('option', { value: k }, t(`evidenceKind.${k}`))),
+          ),
+        ),
+        field(
+          t('work.file'),
+          h('input', { type: 'file', name: 'file', required: true, accept: 'application/pdf,image/jpeg,image/png' }),
+        ),
+        h('button', { type: 'submit' }, t('work.upload')),
+      )
+    : null;
+  return h(
+    'section',
+    { class: 'card', id: 'evidence' },
+    h('h2', {}, t('work.evidence')),
+    list.length
+      ? h(
+          'table',
+          {},
+          h(
+            'thead',
+            {},
+            h(
+              'tr',
+              {},
+              ['kind', 'file', 'size', 'uploaded'].map((k) => h('th', { scope: 'col' }, t(`work.evidenceCol.${k}`))),
+            ),
+          ),
+          h('tbody', {}, list),
+        )
+      : h('p', {}, t('work.noEvidence')),
+    uploadForm,
+  );
+}
+
+export async function renderWork(c) {
+  const reference = c.allowedProgressKinds.includes('PURCHASE') ? await referenceData() : null;
+  return h(
+    'div',
+    {},
+    budget(c),
+    h(
+      'section',
+      { class: 'card', id: 'implementation' },
+      h('h2', {}, t('work.progress')),
+      progressList(c),
+      c.allowedActions.includes('POST_PROGRESS') && c.allowedProgressKinds.length
+        ? progressForm(c, reference ? currencies(reference) : ['EUR'])
+        : null,
+    ),
+    shipments(c),
+    evidence(c),
+  );
+}
