@@ -7,6 +7,8 @@ import * as oauth from 'oauth4webapi';
 const SESSION = 'erin.session';
 const PENDING = 'erin.signin';
 const RENEW_BEFORE_MS = 60_000;
+/** Set when a sign-out could not reach the provider: the next sign-in must ask for the password again. */
+const PROVIDER_SESSION_LEFT = 'erin.reauthenticate';
 const redirectUri = () => new URL('./', location.href).href.split('#')[0].split('?')[0];
 
 let config = null;
@@ -62,6 +64,7 @@ export async function signIn(provider, uiLocale) {
     state,
     nonce,
     ui_locales: uiLocale,
+    ...(localStorage.getItem(PROVIDER_SESSION_LEFT) ? { prompt: 'login' } : {}),
   }).toString();
   location.assign(url.href);
 }
@@ -104,6 +107,7 @@ export async function completeSignIn() {
     requireIdToken: true,
   });
   store(pending.issuer, pending.clientId, result, null);
+  localStorage.removeItem(PROVIDER_SESSION_LEFT);
   return true;
 }
 
@@ -154,7 +158,10 @@ export async function accessToken() {
   return read()?.accessToken ?? null;
 }
 
-/** Forgets the tokens here and ends the session at the provider (a page of its own). */
+/**
+ * Forgets the tokens here and ends the session at the provider (a page of its own). When the
+ * provider cannot be reached, the next sign-in on this browser asks for the password again.
+ */
 export async function signOut() {
   clearTimeout(renewTimer);
   const s = read();
@@ -162,7 +169,7 @@ export async function signOut() {
   if (!s || s.pasted) return false;
   try {
     const as = await server(s.issuer);
-    if (!as.end_session_endpoint) return false;
+    if (!as.end_session_endpoint) throw new Error('no end_session_endpoint');
     const url = new URL(as.end_session_endpoint);
     url.search = new URLSearchParams({
       client_id: s.clientId,
@@ -172,6 +179,7 @@ export async function signOut() {
     location.assign(url.href);
     return true;
   } catch {
+    localStorage.setItem(PROVIDER_SESSION_LEFT, '1'); // a flag, nothing personal
     return false;
   }
 }

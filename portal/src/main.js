@@ -137,7 +137,7 @@ async function startSignOut() {
   const left = await pending().catch(() => []);
   if (left.length && !(await confirmDiscard(left))) return;
   await discard().catch(() => undefined);
-  await wipe();
+  await wipe({ lock: true });
   forgetKey();
   me = null;
   if (!(await signOut())) void route();

@@ -7,6 +7,10 @@ const STORES = ['cache', 'outbox'];
 
 let keyPromise = null;
 let dbPromise = null;
+/** After sign-out nothing may be stored again in this page (a late write would recreate the database). */
+let locked = false;
+
+export const unlock = () => (locked = false);
 
 function request(r) {
   return new Promise((resolve, reject) => {
@@ -16,6 +20,7 @@ function request(r) {
 }
 
 function open() {
+  if (locked) return Promise.reject(new Error('signed out'));
   dbPromise ??= new Promise((resolve, reject) => {
     const r = indexedDB.open(DB, 1);
     r.onupgradeneeded = () => STORES.forEach((s) => r.result.createObjectStore(s));
@@ -83,7 +88,8 @@ export async function all(store) {
 }
 
 /** Deletes everything the portal stored (the database and the key). */
-export async function wipe() {
+export async function wipe({ lock = false } = {}) {
+  if (lock) locked = true;
   const db = await dbPromise?.catch(() => null);
   db?.close();
   dbPromise = null;

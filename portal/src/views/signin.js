@@ -4,6 +4,7 @@ import { loadConfig, signIn, usePastedToken } from '../auth.js';
 import { field, h } from '../dom.js';
 import { language, t } from '../i18n.js';
 import { go } from '../main.js';
+import { unlock } from '../vault.js';
 
 export async function renderSignIn() {
   const config = await loadConfig();
@@ -23,6 +24,7 @@ export async function renderSignIn() {
             onsubmit: (event) => {
               event.preventDefault();
               usePastedToken(event.target.elements.token.value.trim());
+              unlock();
               go('#/');
             },
           },

@@ -1,0 +1,145 @@
+// The portal on a broken link, in a real browser: cases read before are shown offline (marked
+// stale), writes made offline wait in the outbox and go out once with their idempotency key, a
+// conflicting change is shown and not overwritten, sign-out names what would be lost, ends the
+// session at the identity provider, and leaves nothing readable in the browser's storage.
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchBrowser } from './helpers/browser.ts';
+import { workflow } from './helpers/factories.ts';
+import { startGateway, type TestGateway } from './helpers/gateway.ts';
+import { open, signIn } from './helpers/portal.ts';
+
+let gw: TestGateway;
+let browser: Browser;
+let context: BrowserContext;
+let page: Page;
+
+beforeAll(async () => {
+  gw = await startGateway({ devIdp: {} });
+  browser = await launchBrowser();
+  context = await browser.newContext();
+  page = await context.newPage();
+});
+afterAll(async () => {
+  await browser?.close();
+  await gw?.close();
+});
+
+/** Everything the browser keeps for the portal's origin, as text an attacker could read. */
+async function storage(): Promise<string> {
+  const inPage = await page.evaluate(`(async () => {
+    const out = { local: { ...localStorage }, session: { ...sessionStorage }, databases: await indexedDB.databases(), records: [], caches: [] };
+    for (const { name } of out.databases) {
+      const db = await new Promise((resolve, reject) => { const r = indexedDB.open(name); r.onsuccess = () => resolve(r.result); r.onerror = () => reject(r.error); });
+      for (const store of db.objectStoreNames) {
+        const all = await new Promise((resolve) => { const r = db.transaction(store).objectStore(store).getAll(); r.onsuccess = () => resolve(r.result); });
+        for (const record of all) out.records.push(JSON.stringify(record, (k, v) => v instanceof ArrayBuffer || ArrayBuffer.isView(v) ? new TextDecoder().decode(v) : v));
+      }
+      db.close();
+    }
+    for (const name of await caches.keys()) {
+      const cache = await caches.open(name);
+      for (const request of await cache.keys()) out.caches.push(request.url + ' ' + (await (await cache.match(request)).text()));
+    }
+    return JSON.stringify(out);
+  })()`);
+  const cookies = JSON.stringify(await context.cookies());
+  return `${String(inPage)}\n${cookies}`;
+}
+
+const events = async (caseId: string, type: string) => (await gw.services.log.history(caseId)).filter((e) => e.type === type);
+
+describe('the portal offline', () => {
+  it('reads cases offline, keeps offline writes in the outbox and sends them once, and leaves nothing behind at sign-out', async () => {
+    const flow = workflow(gw, 'NL', 'P-AF-HOPE');
+    const first = await flow.refer(await flow.create({ needsAssessment: 'Wants to reopen his bakery' }));
+    const second = await flow.refer(await flow.create());
+
+    await signIn(page, gw.url, 'p-af-hope-officer', 'en');
+    await page.evaluate('navigator.serviceWorker.ready.then(() => true)');
+    await open(page, `#/case/${second.id}`);
+    await open(page, `#/case/${first.id}`);
+    await page.locator('#respond').waitFor();
+    // What is kept is sealed: neither the case nor the token is in the clear, even now.
+    const during = await storage();
+    expect(during).not.toContain(first.reference);
+    expect(during).not.toContain('bakery');
+
+    // The link drops: the page still opens, from the offline copy, marked stale.
+    await context.setOffline(true);
+    await page.reload();
+    await page.locator('.banner.stale').waitFor();
+    expect(await page.locator('.sensitive .needs').textContent()).toContain('bakery');
+
+    // An answer given offline waits in the outbox…
+    await page.locator('#respond button[value=ACCEPT]').click();
+    await expect.poll(() => page.locator('#outbox').textContent()).toContain('1 change waiting');
+    expect(await events(first.id, 'ReferralAccepted')).toHaveLength(0);
+    // …and goes out once when the link is back.
+    await context.setOffline(false);
+    await page.evaluate("dispatchEvent(new Event('online'))");
+    await expect.poll(async () => (await events(first.id, 'ReferralAccepted')).length, { timeout: 20_000 }).toBe(1);
+    await expect.poll(() => page.locator('#outbox').textContent()).toBe('');
+
+    // Offline again, a second answer cannot go out before sign-out: the warning names it.
+    await open(page, `#/case/${second.id}`);
+    await page.locator('#respond').waitFor();
+    await context.setOffline(true);
+    await page.locator('#respond button[value=ACCEPT]').click();
+    await expect.poll(() => page.locator('#outbox').textContent()).toContain('1 change waiting');
+    await page.locator('#signout').click();
+    const dialog = page.locator('#discard-dialog');
+    await dialog.waitFor();
+    expect(await dialog.textContent()).toContain(second.reference);
+    await dialog.locator('button.danger').click();
+    await page.locator('.providers button').waitFor();
+    await context.setOffline(false);
+
+    // Nothing personal is left: no case, no token, no outbox entry (the portal's own files stay cached).
+    const after = await storage();
+    for (const secret of [first.reference, second.reference, 'bakery', 'eyJ', first.id, second.id]) {
+      expect(after, secret).not.toContain(secret);
+    }
+    const kept = JSON.parse(after.split('\n')[0]!) as { session: object; local: object; databases: unknown[] };
+    expect(kept.session).toEqual({});
+    expect(Object.keys(kept.local).sort()).toEqual(['erin.language', 'erin.reauthenticate']);
+    expect(kept.databases).toEqual([]);
+    expect(await events(second.id, 'ReferralAccepted')).toHaveLength(0);
+  }, 120_000);
+
+  it('a stale page does not overwrite a newer change: the conflict is shown', async () => {
+    const flow = workflow(gw, 'NL', 'P-AF-HOPE');
+    const referred = await flow.refer(await flow.create());
+    await signIn(page, gw.url, 'p-af-hope-officer', 'en');
+    await open(page, `#/case/${referred.id}`);
+    await page.locator('#respond').waitFor();
+    // Meanwhile a colleague declines it from another office.
+    await flow.decline(referred, 'no capacity');
+    await page.locator('#respond button[value=ACCEPT]').click();
+    await expect.poll(() => page.locator('#status').textContent()).toContain('Someone changed this case meanwhile');
+    await expect
+      .poll(
+        async () =>
+          (
+            await flow.state.ok<{ case: { status: string } }>('query ($id: ID!) { case(id: $id) { status } }', {
+              id: referred.id,
+            })
+          ).case.status,
+      )
+      .toBe('DECLINED');
+    await page.locator('#view h1').waitFor();
+    expect(await page.locator('#respond').count()).toBe(0);
+  }, 60_000);
+
+  it('sign-out ends the session at the identity provider too', async () => {
+    await page.locator('#signout').click();
+    // The provider asks to confirm the sign-out of its own session, then sends the person back.
+    await page.waitForURL(/\/idp\//);
+    await page.locator('button[name=logout]').click();
+    await page.waitForURL(/\/portal\/$/);
+    await page.locator('.providers button').click();
+    // Signed out at the provider as well: it asks for the password again.
+    await page.waitForURL(/\/idp\/interaction\//);
+    await page.locator('#password').waitFor();
+  }, 60_000);
+});
