@@ -1,6 +1,7 @@
 // The portal on a broken link, in a real browser: cases read before are shown offline (marked
 // stale), writes made offline wait in the outbox and go out once with their idempotency key, a
-// conflicting change is shown and not overwritten, sign-out names what would be lost, ends the
+// conflicting change is shown and not overwritten, shipments are followed to the handover,
+// sign-out names what would be lost, ends the
 // session at the identity provider, and leaves nothing readable in the browser's storage.
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -130,6 +131,53 @@ describe('the portal offline', () => {
     await page.locator('#view h1').waitFor();
     expect(await page.locator('#respond').count()).toBe(0);
   }, 60_000);
+
+  it('a partner orders a shipment and records it step by step to the handover with its certificate', async () => {
+    const { samplePng } = await import('../src/seed/sample-files.ts');
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const certificate = `${mkdtempSync('test-results/portal-files-')}/handover.png`;
+    writeFileSync(certificate, samplePng());
+    const flow = workflow(gw, 'NL', 'P-AF-HOPE');
+    const approved = await flow.approved({
+      components: [
+        {
+          kind: 'MATERIALS',
+          title: 'Sewing machine',
+          materials: {
+            supplier: 'Tools BV',
+            procurement: 'SHIPPED',
+            items: [{ description: 'Machine', quantity: 1, unitCost: { amount: 40000, currency: 'EUR' } }],
+          },
+        },
+      ],
+    });
+    await open(page, `#/case/${approved.id}/work`);
+    await page.locator('#order-shipment').waitFor();
+    for (const [name, value] of [
+      ['carrier', 'DHL'],
+      ['trackingReference', 'JD0146'],
+      ['origin', 'Rotterdam'],
+      ['destination', 'Kabul'],
+    ]) {
+      await page.fill(`#order-shipment [name=${name}]`, value!);
+    }
+    await page.locator('#order-shipment button[type=submit]').click();
+    const shipment = async () =>
+      (
+        await flow.state.ok<{ case: { shipments: { status: string; deliveryClosed: boolean }[] } }>(
+          'query ($id: ID!) { case(id: $id) { shipments { status deliveryClosed } } }',
+          { id: approved.id },
+        )
+      ).case.shipments[0];
+    for (const status of ['DISPATCHED', 'IN_TRANSIT', 'AT_CUSTOMS', 'DELIVERED']) {
+      await page.locator(`#shipments form.step button[value=${status}]`).click();
+      await expect.poll(async () => (await shipment())?.status, { timeout: 15_000 }).toBe(status);
+    }
+    await page.setInputFiles('#shipments form.step [name=certificate]', certificate);
+    await page.locator('#shipments form.step button[value=HANDED_OVER]').click();
+    await expect.poll(async () => await shipment(), { timeout: 15_000 }).toEqual({ status: 'HANDED_OVER', deliveryClosed: true });
+    await page.locator('#evidence').getByText('handover.png').waitFor();
+  }, 90_000);
 
   it('sign-out ends the session at the identity provider too', async () => {
     await page.locator('#signout').click();

@@ -48,11 +48,30 @@ async function post(body) {
 
 export const gql = (query, variables = {}) => post({ query, variables });
 
+const inflight = new Map();
+/** How long an answer is reused by the same read asked again (a start-up read and the view's). */
+const REUSE_MS = 3_000;
+
 /**
  * A read that also works offline: the answer is kept under `cacheId`; without a link the last
- * kept answer comes back with `stale` set to when it was read.
+ * kept answer comes back with `stale` set to when it was read. The same read asked again while
+ * it is on its way, or just after, shares its answer (the start-up asks for the home page's data
+ * before the words to show it have arrived).
  */
-export async function read(query, variables, cacheId) {
+export function read(query, variables, cacheId) {
+  if (!inflight.has(cacheId)) {
+    const answer = fetchAndKeep(query, variables, cacheId);
+    inflight.set(cacheId, answer);
+    const forget = () => setTimeout(() => inflight.get(cacheId) === answer && inflight.delete(cacheId), REUSE_MS);
+    answer.then(forget, forget);
+  }
+  return inflight.get(cacheId);
+}
+
+/** After a write, what was read before is out of date. */
+export const forgetReads = () => inflight.clear();
+
+async function fetchAndKeep(query, variables, cacheId) {
   try {
     const data = await gql(query, variables);
     await remember(cacheId, data);

@@ -3,6 +3,7 @@
 // bundled by the gateway; views live in views/, one module each.
 import { ApiError, OfflineError, read, whenUnauthenticated } from './api.js';
 import { Me } from '../graphql/me.graphql';
+import { WorkList } from '../graphql/work-list.graphql';
 import { completeSignIn, loadConfig, person, scheduleRenewal, session, signedIn, signOut } from './auth.js';
 import { data, focusHeading, h } from './dom.js';
 import { initI18n, LANGUAGES, language, onLanguageChange, setLanguage, t, tx } from './i18n.js';
@@ -103,13 +104,14 @@ export async function route() {
   const [path, query = ''] = (location.hash.slice(1) || '/').split('?');
   const params = new URLSearchParams(query);
   try {
-    me ??= (await read(Me, {}, 'me')).data.me;
+    const who = me ? null : read(Me, {}, 'me');
     const caseMatch = /^\/case\/([^/]+)(?:\/([a-z]+))?$/.exec(path);
     const content = caseMatch
       ? await renderCase(decodeURIComponent(caseMatch[1]), caseMatch[2] ?? 'overview')
       : path === '/cases'
         ? await renderCases(params)
         : await renderHome();
+    if (who) me = (await who).data.me;
     if (mine !== generation) return;
     renderShell();
     view.replaceChildren(content);
@@ -205,13 +207,21 @@ addEventListener('beforeunload', (event) => {
 });
 
 async function start() {
-  await initI18n();
-  await loadConfig();
+  // On a slow link every round trip counts: the words, the sign-in configuration and (when
+  // signed in) the home page's data are all asked for at once.
+  const words = initI18n();
+  const config = loadConfig();
   try {
     await completeSignIn();
   } catch (error) {
+    await words;
     say('signIn.failed', { message: data(error.message) }, 'error');
   }
+  if (signedIn()) {
+    void read(Me, {}, 'me').catch(() => undefined);
+    if (!location.hash || location.hash === '#/') void read(WorkList, {}, 'work-list').catch(() => undefined);
+  }
+  await Promise.all([words, config]);
   if (session()?.refreshToken) scheduleRenewal();
   if (person()) void flush();
   await route();

@@ -2,7 +2,7 @@
 // made it) with its idempotency key and the case version it was based on, and is sent at once.
 // Without a link it waits and goes out with the same key when the link is back, so it applies
 // once; an answer from the gateway (done, refused, conflict) takes it out.
-import { ApiError, gql, OfflineError } from './api.js';
+import { ApiError, forgetReads, gql, OfflineError } from './api.js';
 import { person } from './auth.js';
 import { newKey } from './dom.js';
 import { all, put, remove } from './vault.js';
@@ -52,6 +52,7 @@ export async function write(label, operation, variables) {
 async function sendOne(entry) {
   try {
     const data = await gql(entry.operation, entry.variables);
+    forgetReads();
     await remove('outbox', entry.id);
     changed({ type: 'sent', entry });
     return data;
@@ -61,6 +62,7 @@ async function sendOne(entry) {
       scheduleRetry();
       return { queued: true };
     }
+    forgetReads();
     await remove('outbox', entry.id);
     changed({ type: error.code === 'CONFLICT' ? 'conflict' : 'refused', entry, error });
     throw error;

@@ -92,8 +92,10 @@ export async function buildPortalAssets(dir: string): Promise<Map<string, Asset>
   });
   for (const file of result.outputFiles) assets.set(`/${path.basename(file.path)}`, asset(file.path, Buffer.from(file.contents)));
   for (const name of ['index.html', 'style.css']) assets.set(`/${name}`, asset(name, readFileSync(path.join(dir, name))));
-  for (const name of readdirSync(path.join(dir, 'locales'))) {
-    if (name.endsWith('.json')) assets.set(`/locales/${name}`, asset(name, readFileSync(path.join(dir, 'locales', name))));
+  for (const name of readdirSync(path.join(dir, 'locales')).filter((n) => n.endsWith('.json'))) {
+    // Catalogues are sent without the indentation they are kept with.
+    const catalogue = JSON.stringify(JSON.parse(readFileSync(path.join(dir, 'locales', name), 'utf8')));
+    assets.set(`/locales/${name}`, asset(name, Buffer.from(catalogue)));
   }
   return assets;
 }

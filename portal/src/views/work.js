@@ -154,8 +154,9 @@ function progressForm(c, currencyList) {
 
 function shipments(c) {
   const canRecord = c.allowedActions.includes('RECORD_SHIPMENT_EVENT');
-  const step = (s, status) =>
-    onSubmit(async (f) => {
+  const step = (s) =>
+    onSubmit(async (f, button) => {
+      const status = button.value;
       let evidence = null;
       if (status === 'HANDED_OVER') {
         const file = f.elements.certificate?.files?.[0];
@@ -190,20 +191,20 @@ function shipments(c) {
         last ? h('span', {}, ' · ', t('work.lastStep', { date: formatDate(last.at) }), ' ', data(last.place)) : null,
       ),
       canRecord && s.allowedNext.length
-        ? s.allowedNext.map((status) =>
-            h(
-              'form',
-              { class: 'row step', onsubmit: step(s, status) },
-              field(t('work.where'), h('input', { name: 'place', autocomplete: 'off' })),
-              status === 'HANDED_OVER'
-                ? field(
-                    t('work.certificate'),
-                    h('input', { type: 'file', name: 'certificate', accept: 'application/pdf,image/jpeg,image/png' }),
-                  )
-                : null,
+        ? h(
+            'form',
+            { class: 'row step', onsubmit: step(s) },
+            field(t('work.where'), h('input', { name: 'place', autocomplete: 'off' })),
+            s.allowedNext.includes('HANDED_OVER')
+              ? field(
+                  t('work.certificate'),
+                  h('input', { type: 'file', name: 'certificate', accept: 'application/pdf,image/jpeg,image/png' }),
+                )
+              : null,
+            s.allowedNext.map((status) =>
               h(
                 'button',
-                { type: 'submit', class: ['LOST', 'RETURNED'].includes(status) ? 'secondary' : null },
+                { type: 'submit', value: status, class: ['LOST', 'RETURNED'].includes(status) ? 'secondary' : null },
                 t(`shipmentStep.${status}`),
               ),
             ),

@@ -61,7 +61,7 @@ export function createWorkListService(deps: {
     const horizon = now.getTime() + DUE_SOON_DAYS * DAY_MS;
     const mine = deadlinesOf(c)
       .filter((d) => d.open && d.waitingOn === p.organisation.code && d.dueAt.getTime() <= horizon)
-      .map((d) => ({ d, action: step ?? MEETS[d.kind].find((a) => actions.includes(a)) }))
+      .map((d) => ({ d, action: MEETS[d.kind].find((a) => actions.includes(a)) ?? step ?? undefined }))
       .filter((x): x is { d: Deadline; action: CaseAction } => x.action !== undefined);
     const first = mine[0];
     if (first) {
