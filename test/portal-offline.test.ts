@@ -1,8 +1,8 @@
 // The portal on a broken link, in a real browser: cases read before are shown offline (marked
 // stale), writes made offline wait in the outbox and go out once with their idempotency key, a
 // conflicting change is shown and not overwritten, shipments are followed to the handover,
-// sign-out names what would be lost, ends the
-// session at the identity provider, and leaves nothing readable in the browser's storage.
+// sign-out names what would be lost, ends the session at the identity provider, and leaves
+// nothing readable in the browser's storage.
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser } from './helpers/browser.ts';
