@@ -38,6 +38,7 @@ async function caseIn(page: Page, status: string): Promise<string | null> {
 async function main(): Promise<void> {
   mkdirSync(OUT, { recursive: true });
   const demo = await startDemoPortal();
+  await demo.addCases();
   try {
     for (const language of LANGUAGES) {
       const context = await demo.browser.newContext({ viewport: { width: 1200, height: 900 } });

@@ -123,6 +123,27 @@ const probes: Record<string, Probe> = {
     refusals: ['FORBIDDEN'],
     attempt: (c) => c.gql('{ overdue(first: 500) { case { id reference } deadline { kind dueOn } daysLate } }'),
   },
+  'Query.workList': {
+    outsiders: CASE_OUTSIDERS,
+    markers: caseMarkers,
+    refusals: ['FORBIDDEN'],
+    attempt: (c) => c.gql('{ workList(first: 100) { action case { id reference needsAssessment } deadline { kind dueOn } } }'),
+  },
+  'Query.planCosting': {
+    outsiders: CASE_OUTSIDERS,
+    markers: caseMarkers,
+    refusals: CASE_REFUSALS,
+    attempt: (c, f) =>
+      c.gql(
+        'query ($id: ID!, $plan: PlanInput!) { planCosting(caseId: $id, plan: $plan) { totalEur { amount } entitlement { amount } } }',
+        {
+          id: f.case.id,
+          plan: {
+            components: [{ kind: 'CASH', title: 'Transport', cost: { amount: 1000, currency: 'EUR' }, cash: { purpose: 'Bus' } }],
+          },
+        },
+      ),
+  },
   'Query.sustainabilitySurvey': {
     outsiders: CASE_OUTSIDERS,
     markers: allMarkers,
@@ -543,5 +564,10 @@ describe('isolation between organisations', () => {
       const { overdue } = await gw.as(org, role).ok<{ overdue: { case: { id: string } }[] }>('{ overdue { case { id } } }');
       expect(overdue.map((o) => o.case.id)).toContain(fixture.case.id);
     }
+    // So had the work list probe: the plan waits for Sweden's coordinator.
+    const { workList } = await gw
+      .as('SE', 'coordinator')
+      .ok<{ workList: { action: string; case: { id: string } }[] }>('{ workList { action case { id } } }');
+    expect(workList.find((i) => i.case.id === fixture.case.id)?.action).toBe('DECIDE_PLAN');
   });
 });

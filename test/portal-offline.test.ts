@@ -16,7 +16,8 @@ let context: BrowserContext;
 let page: Page;
 
 beforeAll(async () => {
-  gw = await startGateway({ devIdp: {} });
+  // Short-lived access tokens: the portal renews them (a minute before expiry) while the tests work.
+  gw = await startGateway({ devIdp: { accessTokenTtl: 70 } });
   browser = await launchBrowser();
   context = await browser.newContext();
   page = await context.newPage();
@@ -178,6 +179,16 @@ describe('the portal offline', () => {
     await expect.poll(async () => await shipment(), { timeout: 15_000 }).toEqual({ status: 'HANDED_OVER', deliveryClosed: true });
     await page.locator('#evidence').getByText('handover.png').waitFor();
   }, 90_000);
+
+  it('the access token is renewed silently before it expires, and the renewed one is accepted', async () => {
+    const token = () => page.evaluate<string>('JSON.parse(sessionStorage.getItem("erin.session")).accessToken');
+    const before = await token();
+    await expect.poll(token, { timeout: 30_000, interval: 1_000 }).not.toBe(before);
+    await open(page, '#/cases');
+    await page.locator('#view table, #view p').first().waitFor();
+    const me = await gw.gql<{ me: { subject: string } }>('{ me { subject } }', {}, { token: await token() });
+    expect(me.data?.me.subject).toBe('demo-p-af-hope-officer');
+  }, 60_000);
 
   it('sign-out ends the session at the identity provider too', async () => {
     await page.locator('#signout').click();

@@ -48,28 +48,28 @@ async function post(body) {
 
 export const gql = (query, variables = {}) => post({ query, variables });
 
-const inflight = new Map();
-/** How long an answer is reused by the same read asked again (a start-up read and the view's). */
-const REUSE_MS = 3_000;
+/** Reads started before the page could show them (at start-up), each taken once by its view. */
+const prefetched = new Map();
+
+/** Starts a read now for a view that will ask for it shortly (its answer is used once). */
+export function prefetch(query, variables, cacheId) {
+  const answer = fetchAndKeep(query, variables, cacheId);
+  answer.catch(() => undefined);
+  prefetched.set(cacheId, answer);
+}
 
 /**
  * A read that also works offline: the answer is kept under `cacheId`; without a link the last
- * kept answer comes back with `stale` set to when it was read. The same read asked again while
- * it is on its way, or just after, shares its answer (the start-up asks for the home page's data
- * before the words to show it have arrived).
+ * kept answer comes back with `stale` set to when it was read.
  */
 export function read(query, variables, cacheId) {
-  if (!inflight.has(cacheId)) {
-    const answer = fetchAndKeep(query, variables, cacheId);
-    inflight.set(cacheId, answer);
-    const forget = () => setTimeout(() => inflight.get(cacheId) === answer && inflight.delete(cacheId), REUSE_MS);
-    answer.then(forget, forget);
-  }
-  return inflight.get(cacheId);
+  const early = prefetched.get(cacheId);
+  prefetched.delete(cacheId);
+  return early ?? fetchAndKeep(query, variables, cacheId);
 }
 
-/** After a write, what was read before is out of date. */
-export const forgetReads = () => inflight.clear();
+/** After a write, what was read ahead is out of date. */
+export const forgetReads = () => prefetched.clear();
 
 async function fetchAndKeep(query, variables, cacheId) {
   try {

@@ -1,7 +1,7 @@
 // ERIN Exchange partner portal: the shell (header, language, outbox, sign-out), the router,
 // and the start-up (finish a sign-in, load the language, show the view). Plain modules
 // bundled by the gateway; views live in views/, one module each.
-import { ApiError, OfflineError, read, whenUnauthenticated } from './api.js';
+import { ApiError, OfflineError, prefetch, read, whenUnauthenticated } from './api.js';
 import { Me } from '../graphql/me.graphql';
 import { WorkList } from '../graphql/work-list.graphql';
 import { completeSignIn, loadConfig, person, scheduleRenewal, session, signedIn, signOut } from './auth.js';
@@ -218,8 +218,8 @@ async function start() {
     say('signIn.failed', { message: data(error.message) }, 'error');
   }
   if (signedIn()) {
-    void read(Me, {}, 'me').catch(() => undefined);
-    if (!location.hash || location.hash === '#/') void read(WorkList, {}, 'work-list').catch(() => undefined);
+    prefetch(Me, {}, 'me');
+    if (!location.hash || location.hash === '#/') prefetch(WorkList, {}, 'work-list');
   }
   await Promise.all([words, config]);
   if (session()?.refreshToken) scheduleRenewal();
