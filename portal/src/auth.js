@@ -126,8 +126,18 @@ export function usePastedToken(token) {
   });
 }
 
-/** Renews with the refresh token; false when there is none or the provider refused. */
-export async function renew() {
+let renewing = null;
+
+/**
+ * Renews with the refresh token; false when there is none or the provider refused. One renewal
+ * at a time: the provider rotates refresh tokens, and a used one presented twice ends the grant.
+ */
+export function renew() {
+  renewing ??= renewOnce().finally(() => (renewing = null));
+  return renewing;
+}
+
+async function renewOnce() {
   const s = read();
   if (!s?.refreshToken) return false;
   try {
