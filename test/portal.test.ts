@@ -59,6 +59,10 @@ describe.each(['en', 'fr', 'ar'] as Language[])('the portal in %s', (language) =
 
     const officer = await newPage();
     const page = officer.page;
+    await page.goto(`${gw.url}/portal/`);
+    await page.locator('#language').selectOption(language);
+    await page.locator('.providers button').waitFor();
+    await checkView(page, language, 'sign-in');
     await signIn(page, gw.url, 'p-af-hope-officer', language);
     await page.locator(`#view a[href="#/case/${referred.id}"]`).first().waitFor();
     await checkView(page, language, 'home');

@@ -1,15 +1,19 @@
 // Sign-in: one button per identity provider the trust configuration names for the portal.
 // Pasting a token exists only in development, behind a clearly marked link.
 import { loadConfig, signIn, usePastedToken } from '../auth.js';
-import { field, h } from '../dom.js';
-import { language, t } from '../i18n.js';
+import { data, field, h } from '../dom.js';
+import { language, t, tx } from '../i18n.js';
 import { go } from '../main.js';
 import { unlock } from '../vault.js';
 
 export async function renderSignIn() {
   const config = await loadConfig();
   const providers = config.providers.map((p) =>
-    h('li', {}, h('button', { type: 'button', onclick: () => void signIn(p, language()) }, t('signIn.with', { name: p.name }))),
+    h(
+      'li',
+      {},
+      h('button', { type: 'button', onclick: () => void signIn(p, language()) }, tx('signIn.with', { name: data(p.name) })),
+    ),
   );
   const paste = config.tokenPaste
     ? h(
