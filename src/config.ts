@@ -61,6 +61,7 @@ const envSchema = z.object({
     .optional(),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   ERIN_FEED_POLL_INTERVAL: duration.default(parseDuration('250ms')),
+  ERIN_FEED_BLOCK_SIZE: z.coerce.number().int().min(2).max(100_000).default(1000),
   ERIN_WS_MAX_SUBSCRIPTIONS: z.coerce.number().int().positive().max(1000).default(10),
   ERIN_WS_MAX_CONNECTIONS: z.coerce.number().int().positive().max(10_000).default(10),
   ERIN_WEBHOOK_INTERVAL: duration.default(parseDuration('1s')),
@@ -101,6 +102,8 @@ export type Config = {
   logLevel: (typeof LOG_LEVELS)[number];
   /** How often each gateway polls the event log for its subscribers. */
   feedPollIntervalMs: number;
+  /** Events per sealed block of the log (feed segments); every gateway on a store should agree. */
+  feedBlockSize: number;
   /** Subscriptions one WebSocket connection may hold at once. */
   wsMaxSubscriptions: number;
   /** Open WebSocket connections one user (organisation and subject) may hold at once. */
@@ -176,6 +179,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     redisUrl: e.REDIS_URL,
     logLevel: e.LOG_LEVEL,
     feedPollIntervalMs: e.ERIN_FEED_POLL_INTERVAL,
+    feedBlockSize: e.ERIN_FEED_BLOCK_SIZE,
     wsMaxSubscriptions: e.ERIN_WS_MAX_SUBSCRIPTIONS,
     wsMaxConnections: e.ERIN_WS_MAX_CONNECTIONS,
     webhooks: {

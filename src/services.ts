@@ -12,8 +12,10 @@ import { createCaseSealing } from './modules/cases/case.sealing.ts';
 import { createCaseService } from './modules/cases/case.service.ts';
 import { createCaseStore } from './modules/cases/case.store.ts';
 import { createPlanService } from './modules/plans/plan.service.ts';
+import { feedMarkersOf } from './auth/policy.ts';
 import { createAuditService } from './modules/audit/audit.service.ts';
 import { FeedHub } from './modules/feed/feed.hub.ts';
+import { FeedSegments } from './modules/feed/segments.ts';
 import { createFeedService } from './modules/feed/feed.service.ts';
 import { createStatisticsService } from './modules/statistics/statistics.service.ts';
 import { createWebhookDelivery } from './modules/webhooks/webhook.delivery.ts';
@@ -37,6 +39,7 @@ import { createShipmentService } from './modules/shipments/shipment.service.ts';
 export type ServiceSettings = {
   production: boolean;
   feedPollIntervalMs: number;
+  feedBlockSize: number;
   webhooks: WebhookSettings;
   statsMinCell: number;
   statsBudget: { limit: number; periodMs: number };
@@ -45,6 +48,7 @@ export type ServiceSettings = {
 export const DEFAULT_SETTINGS: ServiceSettings = {
   production: false,
   feedPollIntervalMs: 250,
+  feedBlockSize: 1000,
   webhooks: {
     intervalMs: 1000,
     timeoutMs: 10_000,
@@ -61,6 +65,7 @@ export function settingsFrom(config: Config): ServiceSettings {
   return {
     production: config.env === 'production',
     feedPollIntervalMs: config.feedPollIntervalMs,
+    feedBlockSize: config.feedBlockSize,
     webhooks: config.webhooks,
     statsMinCell: config.statsMinCell,
     statsBudget: config.statsBudget,
@@ -118,8 +123,9 @@ export function createServices(deps: ServiceDeps) {
   const deadlines = createDeadlineService({ cases: caseStore, clock, executor, log });
   const workList = createWorkListService({ cases, plans, deadlines, clock });
   const planCosting = createPlanCosting({ cases, rates, clock });
-  const hub = new FeedHub(log, logger.child({ module: 'feed' }), { intervalMs: settings.feedPollIntervalMs });
-  const feed = createFeedService({ log, cases, hub });
+  const segments = new FeedSegments(store, settings.feedBlockSize, feedMarkersOf);
+  const hub = new FeedHub(log, segments, logger.child({ module: 'feed' }), { intervalMs: settings.feedPollIntervalMs });
+  const feed = createFeedService({ cases, hub });
   const audit = createAuditService({ log, executor, cases });
   const webhooks = createWebhookService({
     store,
@@ -150,7 +156,7 @@ export function createServices(deps: ServiceDeps) {
     budget: settings.statsBudget,
   });
   // Subscribers on this gateway hear of its own writes at once; the others poll the log.
-  executor.onCommit = () => hub.poke();
+  executor.onCommit = (event) => hub.observe([event]);
   const jobs = new JobRunner(store, clock, logger.child({ module: 'jobs' }));
   return {
     store,

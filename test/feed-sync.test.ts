@@ -9,7 +9,8 @@ import { trainingComponent, workflow, type CaseView } from './helpers/factories.
 
 let gw: TestGateway;
 beforeAll(async () => {
-  gw = await startGateway();
+  // Blocks of a few events: most of the log is read from sealed segments.
+  gw = await startGateway({ env: { ERIN_FEED_BLOCK_SIZE: '7' } });
 });
 afterAll(async () => {
   await gw?.close();

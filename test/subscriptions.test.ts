@@ -16,13 +16,14 @@ beforeAll(async () => {
       ERIN_WS_MAX_CONNECTIONS: '3',
       ERIN_FEED_POLL_INTERVAL: '50ms',
       ERIN_ENCRYPTION_KEY: key,
+      ERIN_FEED_BLOCK_SIZE: '5',
     },
   });
   // A second instance on the same database, as behind a load balancer.
   second = await startGateway({
     dbName: gw.dbName,
     seed: false,
-    env: { ERIN_FEED_POLL_INTERVAL: '50ms', ERIN_ENCRYPTION_KEY: key },
+    env: { ERIN_FEED_POLL_INTERVAL: '50ms', ERIN_ENCRYPTION_KEY: key, ERIN_FEED_BLOCK_SIZE: '5' },
   });
 });
 afterAll(async () => {

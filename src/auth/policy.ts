@@ -100,6 +100,15 @@ export function isCaseParty(
   return false;
 }
 
+/**
+ * Whether a principal can stop being a party to a case it was a party to. Only a partner
+ * can (the case is given to another partner); a case never changes its member state and
+ * is never deleted.
+ */
+export function mayLoseCases(principal: Principal): boolean {
+  return principal.organisation.kind === 'PARTNER';
+}
+
 // ---- the event log: who reads which event ------------------------------------------------
 
 /** The markers an event's `audience` is made of. */
@@ -118,6 +127,14 @@ export const Audience = {
 /** The audience markers that put an event in a principal's feed (an index serves `audience ∈ these`). */
 export function feedAudience(principal: Principal): string[] {
   return [principal.organisation.code, Audience.everyone, Audience.ofKind(principal.organisation.kind)];
+}
+
+/**
+ * The markers an event is filed under for feeds (all but the audit-only ones), so that
+ * reading the events of `feedAudience(p)` finds every event `mayReadInFeed` could pass.
+ */
+export function feedMarkersOf(event: { audience: string[] }): string[] {
+  return event.audience.filter((marker) => !marker.startsWith(Audience.auditOnly('')));
 }
 
 /** Organisation kinds that never see anything case-level, whatever an event's audience says. */

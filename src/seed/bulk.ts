@@ -157,6 +157,8 @@ export async function seedBulkCases(
     }));
     const appended = await appendSkippingExisting(services, drafts);
     await services.log.applyChanges(appended.flatMap((e) => e.changes));
+    // The feed takes them as they are (and seals the blocks they fill) instead of reading them back.
+    services.hub.observe(appended);
     report.created += appended.length;
     report.existing += generated.length - appended.length;
     options.onProgress?.(Math.min(start + batchSize - 1, total));

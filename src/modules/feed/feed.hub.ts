@@ -1,50 +1,72 @@
-// One poller per gateway for all its subscribers. The log is the only source: the hub
-// reads it after its last sequence number (on a short interval, or at once when this
-// gateway commits something) and keeps the newest events in a bounded buffer. Each
-// subscriber keeps its own cursor and reads from the buffer, or from the store when it
-// is further behind, so every gateway on the store delivers every event and a slow
-// subscriber costs no memory here.
+// One follower of the log per gateway, for every feed it serves: the `changes` query,
+// subscriptions and webhooks. It reads the log by primary key (`_id = head + 1`: the log
+// is gap-free, so a missing event means nothing new), keeps in memory the events that are
+// not in a sealed segment yet, and seals each block of the log once it holds all of its
+// events (segments.ts). Older events are read from the sealed segments of the audience
+// markers asked for. So a page costs what it holds, not what the log holds, on every
+// store: the embedded one answers nothing but a primary-key lookup without a scan.
 //
-// The poll first probes `_id = head + 1`: the log is gap-free, so when that event does
-// not exist there is nothing new, and the probe is a primary-key lookup on every store.
+// It polls on a short interval while anyone subscribes, and at once when this gateway
+// commits something or a reader asks for the newest events.
+import { feedMarkersOf } from '../../auth/policy.ts';
 import type { Logger } from '../../logger.ts';
 import type { StoredEvent } from '../../events/event.model.ts';
 import type { EventLog } from '../../events/log.ts';
+import type { FeedSegments } from './segments.ts';
 
 export type FeedHubOptions = {
   intervalMs: number;
-  /** Events kept for subscribers that are nearly current. */
-  bufferSize?: number;
 };
 
-const PAGE = 1000;
+/** Lookups of events by primary key sent at once while following the log or filling a gap. */
+const MAX_PARALLEL_LOOKUPS = 64;
+/** Sealed blocks read at once, at most (a page reads one, then two, four… until it is full). */
+const MAX_BLOCKS_AHEAD = 16;
 
 export class FeedHub {
-  private head = -1;
+  /** The newest sequence number read; every event up to it exists. */
+  private head = 0;
+  /** Consecutive events ending at `head`: at least every event not sealed yet. */
   private buffer: StoredEvent[] = [];
-  private waiters = new Set<() => void>();
+  /** Every block below this one is sealed. */
+  private sealedBlocks = 0;
+  /** Events this gateway appended, ahead of `head` (no need to read them back). */
+  private readonly appended = new Map<number, StoredEvent>();
+  private started: Promise<void> | undefined;
+  private queued: Promise<void> | undefined;
+  private chain: Promise<unknown> = Promise.resolve();
+  private readonly waiters = new Set<() => void>();
   private timer: NodeJS.Timeout | undefined;
-  private polling: Promise<void> | undefined;
-  private again = false;
   private subscribers = 0;
   private stopped = false;
-  private readonly bufferSize: number;
 
   constructor(
     private readonly log: EventLog,
+    private readonly segments: FeedSegments,
     private readonly logger: Logger,
     private readonly options: FeedHubOptions,
-  ) {
-    this.bufferSize = options.bufferSize ?? 5000;
-  }
+  ) {}
 
-  /** The newest sequence number this hub has read (reads the log's head on first use). */
+  /** The newest sequence number this hub has read (starts following the log on first use). */
   async position(): Promise<number> {
-    if (this.head < 0) this.head = await this.log.lastSeq();
+    await this.start();
     return this.head;
   }
 
-  /** A subscriber starts: polling runs while anyone listens. Returns the release function. */
+  /** Reads up to the log's present head and returns it: every event up to it can be read. */
+  async catchUp(): Promise<number> {
+    await this.start();
+    const head = await this.log.lastSeq();
+    while (this.head < head) await this.poll();
+    return head;
+  }
+
+  /** Resolves when the reads and seals under way are done (benchmarks, tests). */
+  async idle(): Promise<void> {
+    await this.chain;
+  }
+
+  /** A subscriber starts: polling runs on the interval while anyone listens. Returns the release function. */
   join(): () => void {
     this.subscribers += 1;
     if (!this.timer && !this.stopped) {
@@ -57,68 +79,23 @@ export class FeedHub {
       if (left) return;
       left = true;
       this.subscribers -= 1;
-      if (this.subscribers === 0) {
-        // Idle: forget the position, so the next subscriber starts from the head, not from a backlog.
-        if (this.timer) clearInterval(this.timer);
+      if (this.subscribers === 0 && this.timer) {
+        clearInterval(this.timer);
         this.timer = undefined;
-        if (!this.polling) {
-          this.head = -1;
-          this.buffer = [];
-        }
       }
     };
   }
 
-  /** Polls now (this gateway committed an event; its subscribers need not wait for the interval). */
+  /** This gateway appended events: take them as they are, and tell subscribers now. */
+  observe(events: readonly StoredEvent[]): void {
+    for (const event of events) if (event._id > this.head) this.appended.set(event._id, event);
+    this.poke();
+  }
+
+  /** Reads what is new now (this gateway committed something; subscribers need not wait for the interval). */
   poke(): void {
-    if (this.subscribers === 0 || this.stopped) return;
-    if (this.polling) {
-      this.again = true;
-      return;
-    }
-    this.polling = this.poll()
-      .catch((error: unknown) => this.logger.warn({ err: error }, 'feed poll failed'))
-      .finally(() => {
-        this.polling = undefined;
-        if (this.again) {
-          this.again = false;
-          this.poke();
-        }
-      });
-  }
-
-  private async poll(): Promise<void> {
-    const before = this.head;
-    const from = await this.position();
-    if (await this.log.get(from + 1)) {
-      let after = from;
-      for (;;) {
-        const events = await this.log.page(after, PAGE);
-        if (events.length === 0) break;
-        this.buffer.push(...events);
-        after = events.at(-1)!._id;
-        if (events.length < PAGE) break;
-      }
-      if (this.buffer.length > this.bufferSize) this.buffer = this.buffer.slice(-this.bufferSize);
-      this.head = after;
-    }
-    // Also when the position was only just read: a subscriber behind it catches up from the store.
-    if (this.head === before) return;
-    const waiters = [...this.waiters];
-    this.waiters.clear();
-    for (const wake of waiters) wake();
-  }
-
-  /**
-   * Events after `after` from the buffer, up to `limit`; undefined when the buffer no
-   * longer reaches back that far (the subscriber reads the store instead).
-   */
-  recent(after: number, limit: number): StoredEvent[] | undefined {
-    if (after >= this.head) return [];
-    const first = this.buffer[0];
-    if (!first || first._id > after + 1) return undefined;
-    const start = after + 1 - first._id;
-    return this.buffer.slice(start, start + limit);
+    if (this.stopped) return;
+    this.poll().catch((error: unknown) => this.logger.warn({ err: error }, 'feed poll failed'));
   }
 
   /** Resolves when the hub has read past `after`, or when the signal aborts. */
@@ -135,10 +112,134 @@ export class FeedHub {
     });
   }
 
+  /**
+   * Events after `after` up to `until` (at most the hub's position) that any of `markers`
+   * may read (all events when null), in log order, at most `limit`.
+   */
+  async read(markers: readonly string[] | null, after: number, until: number, limit: number): Promise<StoredEvent[]> {
+    await this.start();
+    const last = Math.min(until, this.head);
+    const wanted = markers ? (event: StoredEvent) => feedMarkersOf(event).some((marker) => markers.includes(marker)) : () => true;
+    const out: StoredEvent[] = [];
+    let position = after;
+    let ahead = 1;
+    while (out.length < limit && position < last) {
+      const inMemory = this.buffer[0]?._id ?? this.head + 1;
+      if (position + 1 >= inMemory) {
+        for (let i = position + 1 - inMemory; i < this.buffer.length && out.length < limit; i += 1) {
+          const event = this.buffer[i]!;
+          if (event._id > last) break;
+          if (wanted(event)) out.push(event);
+        }
+        break;
+      }
+      const block = this.segments.blockOf(position + 1);
+      let upTo: number;
+      if (block < this.sealedBlocks) {
+        const blocks = Array.from(
+          { length: Math.min(ahead, this.sealedBlocks - block, this.segments.blockOf(last) - block + 1) },
+          (_, i) => block + i,
+        );
+        const read = await Promise.all(blocks.map((b) => this.segments.read(b, markers)));
+        for (const event of read.flat()) {
+          if (out.length >= limit) break;
+          if (event._id > position && event._id <= last) out.push(event);
+        }
+        upTo = this.segments.lastOf(blocks.at(-1)!);
+        ahead = Math.min(ahead * 2, MAX_BLOCKS_AHEAD);
+      } else {
+        // Neither sealed nor in memory (not yet read since start): by primary key.
+        upTo = Math.min(last, inMemory - 1, position + MAX_PARALLEL_LOOKUPS);
+        const events = await this.lookup(position + 1, upTo);
+        for (const event of events) if (out.length < limit && wanted(event)) out.push(event);
+      }
+      position = Math.min(upTo, last);
+    }
+    return out;
+  }
+
   stop(): void {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
     for (const wake of [...this.waiters]) wake();
+  }
+
+  /**
+   * Starts following the log: from the first block that is not sealed (normally the one
+   * holding the head), reading forward to the head and sealing blocks as they fill.
+   */
+  private start(): Promise<void> {
+    this.started ??= (async () => {
+      const head = await this.log.lastSeq();
+      let frontier = this.segments.blockOf(head + 1);
+      while (frontier > 0 && !(await this.segments.isSealed(frontier - 1))) frontier -= 1;
+      this.sealedBlocks = frontier;
+      this.head = this.segments.firstOf(frontier) - 1;
+    })().catch((error: unknown) => {
+      this.started = undefined;
+      throw error;
+    });
+    return this.started;
+  }
+
+  /** One reader at a time; a poll asked for while one runs runs once more after it. */
+  private poll(): Promise<void> {
+    if (this.queued) return this.queued;
+    const run = this.chain.then(() => {
+      this.queued = undefined;
+      return this.readNew();
+    });
+    this.queued = run;
+    this.chain = run.catch(() => undefined);
+    return run;
+  }
+
+  private async readNew(): Promise<void> {
+    await this.start();
+    const before = this.head;
+    let batch = 1;
+    for (;;) {
+      const events = await this.lookup(this.head + 1, this.head + batch);
+      for (const event of events) {
+        this.appended.delete(event._id);
+        this.buffer.push(event);
+        this.head = event._id;
+      }
+      await this.sealFull();
+      if (events.length < batch) break;
+      batch = Math.min(batch * 2, MAX_PARALLEL_LOOKUPS);
+    }
+    for (const seq of this.appended.keys()) if (seq <= this.head) this.appended.delete(seq);
+    if (this.head === before) return;
+    const waiters = [...this.waiters];
+    this.waiters.clear();
+    for (const wake of waiters) wake();
+  }
+
+  /** Seals every complete block the buffer holds, and forgets their events. */
+  private async sealFull(): Promise<void> {
+    while (this.segments.lastOf(this.sealedBlocks) <= this.head) {
+      const block = this.sealedBlocks;
+      const first = this.segments.firstOf(block);
+      const start = first - (this.buffer[0]?._id ?? first);
+      const events = this.buffer.slice(start, start + this.segments.blockSize);
+      if (!(await this.segments.isSealed(block))) await this.segments.seal(block, events);
+      this.sealedBlocks = block + 1;
+      this.buffer = this.buffer.slice(start + this.segments.blockSize);
+    }
+  }
+
+  /** Consecutive events from `from` to `to` by primary key, up to the first one missing. */
+  private async lookup(from: number, to: number): Promise<StoredEvent[]> {
+    const seqs = Array.from({ length: Math.max(0, to - from + 1) }, (_, i) => from + i);
+    const found = await Promise.all(
+      seqs.map((seq) => {
+        const known = this.appended.get(seq);
+        return known ? Promise.resolve(known) : this.log.get(seq);
+      }),
+    );
+    const missing = found.findIndex((event) => event === null);
+    return (missing < 0 ? found : found.slice(0, missing)) as StoredEvent[];
   }
 }

@@ -5,10 +5,11 @@
 // A page never skips: the log is gap-free in the order events become visible (an event
 // claims `head + 1` only after `head` is stored), so reading `_id > cursor` up to a head
 // read first sees every event up to that head, and the next page continues from it.
-import { authorize, feedAudience, isCaseParty, mayReadInFeed } from '../../auth/policy.ts';
+// Events are read through the hub (feed.hub.ts): sealed segments of the caller's audience
+// markers and the newest events in memory, so a page costs what it holds.
+import { authorize, feedAudience, isCaseParty, mayLoseCases, mayReadInFeed } from '../../auth/policy.ts';
 import type { Principal } from '../../auth/principal.ts';
 import type { StoredEvent } from '../../events/event.model.ts';
-import type { EventLog } from '../../events/log.ts';
 import { pageSize } from '../../validation.ts';
 import { maySeeSpecialCategory, withoutSpecialCategory } from '../cases/case.sealing.ts';
 import type { CaseService } from '../cases/case.service.ts';
@@ -45,21 +46,23 @@ export type ChangePage = { changes: FeedChange[]; endCursor: number; hasMore: bo
 
 export type FeedService = ReturnType<typeof createFeedService>;
 
-export function createFeedService(deps: { log: EventLog; cases: CaseService; hub: FeedHub }) {
-  const { log, cases, hub } = deps;
+export function createFeedService(deps: { cases: CaseService; hub: FeedHub }) {
+  const { cases, hub } = deps;
 
   /** Events as a principal may see them: the feed rule, then each case against its parties now. */
   async function present(p: Principal, events: StoredEvent[]): Promise<FeedChange[]> {
     const visible = events.filter((e) => mayReadInFeed(p, e));
     const caseIds = [...new Set(visible.filter((e) => e.aggregateType === 'case').map((e) => e.aggregateId))];
-    const current = caseIds.length > 0 ? await cases.getMany(p, caseIds) : [];
-    const now = new Map(caseIds.map((id, i) => [id, current[i] ?? null]));
+    // Only a caller that can lose a case needs the cases as they are now; for anyone else a
+    // case they were party to when it was written is theirs still.
+    const current = mayLoseCases(p) && caseIds.length > 0 ? await cases.getMany(p, caseIds) : undefined;
+    const now = current && new Map(caseIds.map((id, i) => [id, current[i] ?? null]));
     return visible.map((event): FeedChange => {
       const aggregate = AGGREGATES[event.aggregateType];
       if (!aggregate) return { event, kind: 'OTHER', state: null, removed: false };
       if (aggregate.kind === 'CASE') {
-        const live = now.get(event.aggregateId) ?? null;
         const written = caseFromChanges(event.changes, event.aggregateId);
+        const live = now ? (now.get(event.aggregateId) ?? null) : (written ?? null);
         // A case the caller is no longer a party to (reassigned) is gone, history included.
         if (!live || !written || !isCaseParty(p, written)) {
           return { event, kind: 'CASE', state: null, removed: true };
@@ -77,23 +80,26 @@ export function createFeedService(deps: { log: EventLog; cases: CaseService; hub
   return {
     present,
 
+    /** The log after `after`, every audience (webhook dispatch applies each organisation's rule through `present`). */
+    async eventsAfter(after: number, limit: number): Promise<StoredEvent[]> {
+      const head = await hub.catchUp();
+      return head > after ? hub.read(null, after, head, limit) : [];
+    },
+
     async changes(principal: Principal | null, args: { after?: number | null; first?: number | null }): Promise<ChangePage> {
       const p = authorize(principal, 'feed.read');
       const first = pageSize(args.first, 100, MAX_FEED_PAGE);
       const after = args.after ?? 0;
       // Everything up to the head read first is stored, so a short page may move the cursor to it.
-      const head = await log.lastSeq();
-      const events = first === 0 ? [] : await log.page(after, first + 1, feedAudience(p), head);
+      const head = await hub.catchUp();
+      const events = first === 0 ? [] : await hub.read(feedAudience(p), after, head, first + 1);
       const hasMore = events.length > first;
       const page = events.slice(0, first);
       const endCursor = hasMore ? page.at(-1)!._id : first === 0 ? after : Math.max(after, head);
       return { changes: await present(p, page), endCursor, hasMore };
     },
 
-    /**
-     * Events as they come, from `after` (or from now), optionally of one case only. Reads
-     * the hub's buffer when close to the head and the log itself when further behind.
-     */
+    /** Events as they come, from `after` (or from now), optionally of one case only, through the hub. */
     async subscribe(
       principal: Principal | null,
       args: { after?: number | null; caseId?: string | null },
@@ -101,9 +107,8 @@ export function createFeedService(deps: { log: EventLog; cases: CaseService; hub
       const p = authorize(principal, 'feed.read');
       const caseId = args.caseId ?? null;
       if (caseId) await cases.get(p, caseId); // NOT_FOUND unless the caller may see the case
-      const start = args.after ?? (await log.lastSeq());
-      await hub.position();
-      return new FeedSubscription(p, start, caseId, { log, hub, present });
+      const start = args.after ?? (await hub.catchUp());
+      return new FeedSubscription(p, start, caseId, { hub, present });
     },
   };
 }
@@ -120,7 +125,6 @@ class FeedSubscription implements AsyncIterableIterator<FeedChange> {
     private cursor: number,
     private readonly caseId: string | null,
     private readonly deps: {
-      log: EventLog;
       hub: FeedHub;
       present: (p: Principal, events: StoredEvent[]) => Promise<FeedChange[]>;
     },
@@ -161,19 +165,14 @@ class FeedSubscription implements AsyncIterableIterator<FeedChange> {
   }
 
   private async fill(): Promise<void> {
-    const { hub, log, present } = this.deps;
-    let batch = hub.recent(this.cursor, BATCH);
-    let reached = batch?.at(-1)?._id ?? this.cursor;
-    if (batch === undefined) {
-      // Behind the hub's buffer: catch up from the log, up to a head read first.
-      const head = await log.lastSeq();
-      batch = await log.page(this.cursor, BATCH, feedAudience(this.principal), head);
-      reached = batch.length < BATCH ? head : batch.at(-1)!._id;
-    }
-    if (reached <= this.cursor) {
+    const { hub, present } = this.deps;
+    const head = await hub.position();
+    if (head <= this.cursor) {
       await hub.waitBeyond(this.cursor, this.abort.signal);
       return;
     }
+    const batch = await hub.read(feedAudience(this.principal), this.cursor, head, BATCH);
+    const reached = batch.length < BATCH ? head : batch.at(-1)!._id;
     const mine = this.caseId ? batch.filter((e) => e.caseId === this.caseId && e.aggregateType === 'case') : batch;
     const changes = await present(this.principal, mine);
     if (this.abort.signal.aborted) return;

@@ -128,9 +128,7 @@ export function createWebhookDelivery(deps: {
         if (!isDuplicateKey(error)) throw error;
       });
     }
-    // The log is gap-free: without event cursor + 1 there is nothing new (a primary-key lookup, cheap on every store).
-    if (!(await log.get(cursor + 1))) return 0;
-    const events = await log.page(cursor, DISPATCH_PAGE);
+    const events = await feed.eventsAfter(cursor, DISPATCH_PAGE);
     if (events.length === 0) return 0;
 
     const windows = new Map<string, EndpointWindow>();
