@@ -33,6 +33,8 @@ export class FeedHub {
   /** Events this gateway appended, ahead of `head` (no need to read them back). */
   private readonly appended = new Map<number, StoredEvent>();
   private started: Promise<void> | undefined;
+  /** Started: `head` and `sealedBlocks` are known. */
+  private following = false;
   private queued: Promise<void> | undefined;
   private chain: Promise<unknown> = Promise.resolve();
   private readonly waiters = new Set<() => void>();
@@ -57,7 +59,7 @@ export class FeedHub {
   async catchUp(): Promise<number> {
     await this.start();
     const head = await this.log.lastSeq();
-    while (this.head < head) await this.poll();
+    while (this.head < head || this.segments.lastOf(this.sealedBlocks) <= this.head) await this.poll();
     return head;
   }
 
@@ -86,10 +88,16 @@ export class FeedHub {
     };
   }
 
-  /** This gateway appended events: take them as they are, and tell subscribers now. */
+  /**
+   * This gateway appended events: take them as they are, without reading them back, and
+   * tell subscribers now. Only a gap (another gateway appended in between) is read from the
+   * store; sealing waits for the next read of the hub, so a write costs no extra round trip.
+   */
   observe(events: readonly StoredEvent[]): void {
+    if (!this.following) return; // nobody has read through the hub yet: it starts from the store
     for (const event of events) if (event._id > this.head) this.appended.set(event._id, event);
-    this.poke();
+    if (this.takeAppended()) this.wake();
+    if (this.appended.size > 0) this.poke();
   }
 
   /** Reads what is new now (this gateway committed something; subscribers need not wait for the interval). */
@@ -176,6 +184,7 @@ export class FeedHub {
       while (frontier > 0 && !(await this.segments.isSealed(frontier - 1))) frontier -= 1;
       this.sealedBlocks = frontier;
       this.head = this.segments.firstOf(frontier) - 1;
+      this.following = true;
     })().catch((error: unknown) => {
       this.started = undefined;
       throw error;
@@ -198,20 +207,38 @@ export class FeedHub {
   private async readNew(): Promise<void> {
     await this.start();
     const before = this.head;
+    this.takeAppended();
     let batch = 1;
     for (;;) {
       const events = await this.lookup(this.head + 1, this.head + batch);
-      for (const event of events) {
-        this.appended.delete(event._id);
-        this.buffer.push(event);
-        this.head = event._id;
-      }
+      // Events this gateway appended meanwhile may have been taken already.
+      for (const event of events) if (event._id > this.head && !this.take(event)) break;
+      this.takeAppended();
       await this.sealFull();
       if (events.length < batch) break;
       batch = Math.min(batch * 2, MAX_PARALLEL_LOOKUPS);
     }
     for (const seq of this.appended.keys()) if (seq <= this.head) this.appended.delete(seq);
-    if (this.head === before) return;
+    if (this.head !== before) this.wake();
+  }
+
+  /** Appends the next event of the log to the buffer; false when it is not the next one. */
+  private take(event: StoredEvent): boolean {
+    if (event._id !== this.head + 1) return false;
+    this.appended.delete(event._id);
+    this.buffer.push(event);
+    this.head = event._id;
+    return true;
+  }
+
+  /** Takes the events this gateway appended that continue the log; true when there were any. */
+  private takeAppended(): boolean {
+    let took = false;
+    for (let next = this.appended.get(this.head + 1); next; next = this.appended.get(this.head + 1)) took = this.take(next);
+    return took;
+  }
+
+  private wake(): void {
     const waiters = [...this.waiters];
     this.waiters.clear();
     for (const wake of waiters) wake();
