@@ -1,6 +1,7 @@
 // Apollo Server over the executable schema, and the /graphql route that builds each request's
 // context (caller, logger, services, DataLoaders, the audit of special-category reads).
 import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
 import type { Request, RequestHandler } from 'express';
 import depthLimit from 'graphql-depth-limit';
@@ -12,6 +13,7 @@ import type { Metrics } from '../metrics.ts';
 import { AccessRecorder } from '../modules/audit/access.ts';
 import type { Services } from '../services.ts';
 import type { Context } from './context.ts';
+import { compiledGateway } from './executor.ts';
 import { createLoaders } from './loaders.ts';
 import {
   accessAuditPlugin,
@@ -30,7 +32,8 @@ export async function createApollo(deps: {
 }): Promise<ApolloServer<Context>> {
   const { schema, config, metrics, logger, formatError } = deps;
   const apollo = new ApolloServer<Context>({
-    schema,
+    // Compiled execution (graphql-jit) through Apollo's executor interface; see executor.ts.
+    gateway: compiledGateway(schema),
     introspection: true,
     includeStacktraceInErrorResponses: false,
     // main.ts drains HTTP first and stops Apollo after; Apollo must not stop itself on SIGTERM.
@@ -38,6 +41,8 @@ export async function createApollo(deps: {
     formatError,
     validationRules: [depthLimit(config.maxQueryDepth)],
     plugins: [
+      // No field sets cache hints: the plugin would only wrap every resolver for nothing.
+      ApolloServerPluginCacheControlDisabled(),
       costLimitPlugin(schema, config.maxQueryCost),
       observabilityPlugin(metrics),
       httpStatusPlugin(),

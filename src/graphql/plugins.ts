@@ -112,11 +112,27 @@ export function assertCostWithin(cost: number, maxCost: number): void {
 
 /** Refuses operations whose estimated cost or depth exceeds the limits, before execution. */
 export function costLimitPlugin(schema: GraphQLSchema, maxCost: number): ApolloServerPlugin<Context> {
+  // Apollo hands over the same document object for the same query text (its document
+  // cache), and the cost depends only on it, the operation and the variables: each is
+  // estimated once. Large variables (inputs of writes) are not worth keeping.
+  const costs = new WeakMap<DocumentNode, Map<string, number>>();
+  const costOf = (document: DocumentNode, operationName: string | null | undefined, variables: Record<string, unknown>) => {
+    const key = `${operationName ?? ''}\u0000${JSON.stringify(variables)}`;
+    if (key.length > 512) return operationCost(schema, document, operationName, variables);
+    let known = costs.get(document);
+    if (!known) costs.set(document, (known = new Map()));
+    let cost = known.get(key);
+    if (cost === undefined) {
+      cost = operationCost(schema, document, operationName, variables);
+      if (known.size < 64) known.set(key, cost);
+    }
+    return cost;
+  };
   return {
     async requestDidStart() {
       return {
         async didResolveOperation({ request, document }) {
-          assertCostWithin(operationCost(schema, document, request.operationName, request.variables ?? {}), maxCost);
+          assertCostWithin(costOf(document, request.operationName, request.variables ?? {}), maxCost);
         },
       };
     },

@@ -1,0 +1,95 @@
+// Compiled execution through Apollo Server's executor interface: each document Apollo has
+// parsed and validated is compiled once by graphql-jit per operation (kept as long as
+// Apollo keeps the document in its cache) and then run as plain JavaScript. What the
+// compiler does not take, operations that are not queries or mutations, and variables
+// that do not coerce run on graphql-js, so their answers are graphql-js's own.
+import type { ApolloServerOptionsWithGateway } from '@apollo/server';
+import {
+  execute,
+  getVariableValues,
+  OperationTypeNode,
+  printSchema,
+  type DocumentNode,
+  type ExecutionResult,
+  type GraphQLSchema,
+  type OperationDefinitionNode,
+} from 'graphql';
+import { compileQuery, isCompiledQuery, type CompiledQuery } from 'graphql-jit';
+
+type Gateway = ApolloServerOptionsWithGateway<Record<string, unknown>>['gateway'];
+
+export type CompiledRequest = {
+  document: DocumentNode;
+  operation: OperationDefinitionNode | undefined;
+  operationName: string | null | undefined;
+  variables: Record<string, unknown> | undefined;
+  contextValue: unknown;
+};
+
+/** graphql-js for this operation (the compiler refused it, or it is not a query or mutation). */
+const GRAPHQL_JS = null;
+
+export function createCompiledExecutor(schema: GraphQLSchema) {
+  // Per document (Apollo hands us the same object for the same query text), per operation name.
+  const compiled = new WeakMap<DocumentNode, Map<string, CompiledQuery | typeof GRAPHQL_JS>>();
+
+  function compiledFor(document: DocumentNode, operation: OperationDefinitionNode): CompiledQuery | null {
+    let byName = compiled.get(document);
+    if (!byName) {
+      byName = new Map();
+      compiled.set(document, byName);
+    }
+    const name = operation.name?.value ?? '';
+    let query = byName.get(name);
+    if (query === undefined) {
+      const result =
+        operation.operation === OperationTypeNode.SUBSCRIPTION ? GRAPHQL_JS : compileQuery(schema, document, name || undefined);
+      query = result && isCompiledQuery(result) ? result : GRAPHQL_JS;
+      byName.set(name, query);
+    }
+    return query;
+  }
+
+  return async function run(request: CompiledRequest): Promise<ExecutionResult> {
+    const { document, operation, contextValue } = request;
+    const variables = request.variables ?? {};
+    const graphqlJs = () =>
+      execute({ schema, document, contextValue, variableValues: variables, operationName: request.operationName });
+    if (!operation) return graphqlJs();
+    const query = compiledFor(document, operation);
+    if (!query) return graphqlJs();
+    // Variables that do not coerce get graphql-js's own answer (message, locations, status).
+    if (operation.variableDefinitions?.length && getVariableValues(schema, operation.variableDefinitions, variables).errors) {
+      return graphqlJs();
+    }
+    return query.query(undefined, contextValue, variables);
+  };
+}
+
+/** Apollo Server's gateway interface, serving one fixed schema with the compiled executor. */
+export function compiledGateway(schema: GraphQLSchema): Gateway {
+  const run = createCompiledExecutor(schema);
+  let onLoad: ((schemaContext: { apiSchema: GraphQLSchema; coreSupergraphSdl: string }) => void) | undefined;
+  return {
+    onSchemaLoadOrUpdate(callback) {
+      onLoad = callback;
+      return () => {
+        onLoad = undefined;
+      };
+    },
+    async load() {
+      onLoad?.({ apiSchema: schema, coreSupergraphSdl: printSchema(schema) });
+      return {
+        executor: (requestContext) =>
+          run({
+            document: requestContext.document,
+            operation: requestContext.operation,
+            operationName: requestContext.operationName,
+            variables: requestContext.request.variables,
+            contextValue: requestContext.context,
+          }) as never,
+      };
+    },
+    async stop() {},
+  };
+}
