@@ -13,8 +13,8 @@ let two: TestGateway;
 beforeAll(async () => {
   const key = Buffer.alloc(32, 9).toString('base64');
   // Blocks of a few events, so pages cross sealed segments that either instance may have sealed.
-  one = await startGateway({ env: { ERIN_ENCRYPTION_KEY: key, ERIN_FEED_BLOCK_SIZE: '6' } });
-  two = await startGateway({ dbName: one.dbName, seed: false, env: { ERIN_ENCRYPTION_KEY: key, ERIN_FEED_BLOCK_SIZE: '6' } });
+  one = await startGateway({ env: { ERIN_ENCRYPTION_KEY: key, ERIN_FEED_BLOCK_SIZE: '25' } });
+  two = await startGateway({ dbName: one.dbName, seed: false, env: { ERIN_ENCRYPTION_KEY: key, ERIN_FEED_BLOCK_SIZE: '25' } });
 });
 afterAll(async () => {
   await two?.close({ keepData: true });

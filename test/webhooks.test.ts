@@ -16,7 +16,7 @@ const FAST = {
   ERIN_WEBHOOK_MAX_ATTEMPTS: '5',
   ERIN_WEBHOOK_TIMEOUT: '2s',
   // Blocks of a few events: dispatch reads most of the log from sealed segments.
-  ERIN_FEED_BLOCK_SIZE: '5',
+  ERIN_FEED_BLOCK_SIZE: '20',
 };
 
 async function gateway(options: Parameters<typeof startGateway>[0] = {}): Promise<TestGateway> {
