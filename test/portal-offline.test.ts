@@ -129,8 +129,10 @@ describe('the portal offline', () => {
           ).case.status,
       )
       .toBe('DECLINED');
-    await page.locator('#view h1').waitFor();
-    expect(await page.locator('#respond').count()).toBe(0);
+    // The view is read again after the conflict: the answered referral's form goes away
+    // (the old view's heading is on screen meanwhile, so wait for the form, not the heading).
+    await expect.poll(() => page.locator('#respond').count(), { timeout: 20_000 }).toBe(0);
+    await expect.poll(() => page.locator('#view h1').count()).toBe(1);
   }, 60_000);
 
   it('a partner orders a shipment and records it step by step to the handover with its certificate', async () => {

@@ -7,6 +7,7 @@ import type { ApolloServerOptionsWithGateway } from '@apollo/server';
 import {
   execute,
   getVariableValues,
+  GraphQLError,
   OperationTypeNode,
   printSchema,
   type DocumentNode,
@@ -62,8 +63,29 @@ export function createCompiledExecutor(schema: GraphQLSchema) {
     if (operation.variableDefinitions?.length && getVariableValues(schema, operation.variableDefinitions, variables).errors) {
       return graphqlJs();
     }
-    return query.query(undefined, contextValue, variables);
+    return asGraphqlJsErrors(await query.query(undefined, contextValue, variables));
   };
+}
+
+/**
+ * graphql-jit reports a resolver's failure as its own error object, whose `extensions` is
+ * undefined unless the thrown error had some: Apollo reads `extensions.code` before our
+ * formatter runs and answered a bare "Internal server error" (a store outage lost its
+ * STORE_UNAVAILABLE). Each error is handed on as graphql-js would have made it.
+ */
+function asGraphqlJsErrors(result: ExecutionResult): ExecutionResult {
+  if (!result.errors?.length) return result;
+  const errors = result.errors.map((jit) => {
+    const error = new GraphQLError(jit.message, {
+      path: jit.path,
+      originalError: jit.originalError ?? undefined,
+      extensions: jit.extensions ?? {},
+    });
+    // graphql-js computes locations from AST nodes; the compiled query kept only the locations.
+    if (jit.locations) (error as { locations?: GraphQLError['locations'] }).locations = jit.locations;
+    return error;
+  });
+  return { ...result, errors };
 }
 
 /** Apollo Server's gateway interface, serving one fixed schema with the compiled executor. */
