@@ -33,6 +33,9 @@ export const isoDate = z
   }, 'not a real calendar date');
 
 /** Text a person typed: trimmed, bounded, without NUL (the store refuses it). */
+/** An instant as `Date.toISOString()` writes it (or anything `Date.parse` reads). */
+export const isoInstant = z.string().refine((v) => !Number.isNaN(Date.parse(v)), 'an instant');
+
 export const text = (max: number) =>
   z
     .string()

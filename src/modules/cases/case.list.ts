@@ -4,9 +4,9 @@ import type { Model } from 'mongoose';
 import { z } from 'zod';
 import { caseScope } from '../../auth/policy.ts';
 import type { Principal } from '../../auth/principal.ts';
-import { badInput } from '../../errors.ts';
 import { op } from '../../store/tenant.ts';
-import { countryCode, organisationCode, pageSize, parseInput } from '../../validation.ts';
+import { decodeCursor, encodeCursor } from '../../cursor.ts';
+import { countryCode, isoInstant, organisationCode, pageSize, parseInput } from '../../validation.ts';
 import { withImplementationDefaults, type CaseDoc } from './case.model.ts';
 import type { CaseStatus } from './case.state.ts';
 
@@ -40,22 +40,20 @@ const ORDERS = {
   REFERENCE_ASC: { field: 'reference', direction: 1 },
 } as const;
 
-function encodeCursor(order: keyof typeof ORDERS, doc: CaseDoc): string {
-  const field = ORDERS[order].field;
-  const value = doc[field];
-  return Buffer.from(JSON.stringify([order, value instanceof Date ? value.toISOString() : value, doc._id])).toString('base64url');
+function encodeCaseCursor(order: keyof typeof ORDERS, doc: CaseDoc): string {
+  const value = doc[ORDERS[order].field];
+  return encodeCursor(order, [value instanceof Date ? value.toISOString() : value, doc._id]);
 }
 
-function decodeCursor(cursor: string, order: keyof typeof ORDERS): { value: Date | string; id: string } {
-  try {
-    const [o, value, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [string, string, string];
-    if (o !== order || typeof value !== 'string' || typeof id !== 'string') throw new Error('mismatch');
-    return { value: ORDERS[order].field === 'reference' ? value : new Date(value), id };
-  } catch {
-    throw badInput('The cursor is not valid for this query.', [
-      { path: 'after', message: 'not a cursor from this list and order' },
-    ]);
-  }
+function decodeCaseCursor(cursor: string, order: keyof typeof ORDERS): { value: Date | string; id: string } {
+  const byReference = ORDERS[order].field === 'reference';
+  const [value, id] = decodeCursor(
+    cursor,
+    order,
+    z.tuple([byReference ? z.string() : isoInstant, z.string()]),
+    'this list and order',
+  );
+  return { value: byReference ? value : new Date(value), id };
 }
 
 function escapeRegex(text: string): string {
@@ -89,7 +87,7 @@ export async function listCases(Cases: Model<CaseDoc>, p: Principal, args: CaseL
   }
   const filter = { ...query };
   if (args.after) {
-    const cursor = decodeCursor(args.after, order);
+    const cursor = decodeCaseCursor(args.after, order);
     const beyond = direction === -1 ? '$lt' : '$gt';
     if (field === 'reference') {
       query.reference = op({ ...(query.reference as object | undefined), [beyond]: cursor.value });
@@ -107,7 +105,7 @@ export async function listCases(Cases: Model<CaseDoc>, p: Principal, args: CaseL
     .batchSize(first + 1)
     .lean<CaseDoc[]>();
   const page = docs.slice(0, first).map(withImplementationDefaults);
-  const edges = page.map((node) => ({ cursor: encodeCursor(order, node), node }));
+  const edges = page.map((node) => ({ cursor: encodeCaseCursor(order, node), node }));
   return {
     edges,
     pageInfo: {

@@ -6,6 +6,7 @@ import type { Model } from 'mongoose';
 import { z } from 'zod';
 import { authorize, caseScope } from '../../auth/policy.ts';
 import type { Principal } from '../../auth/principal.ts';
+import { decodeCursor, encodeCursor } from '../../cursor.ts';
 import { badInput, forbidden } from '../../errors.ts';
 import { toEur } from '../../money.ts';
 import type { Store } from '../../store/store.ts';
@@ -98,17 +99,10 @@ export type ProgressPage = {
 
 export const MAX_PROGRESS_PAGE = 100;
 
-const cursorOf = (u: ProgressDoc) => Buffer.from(JSON.stringify(['progress', u.caseVersion])).toString('base64url');
+const cursorOf = (u: ProgressDoc) => encodeCursor('progress', [u.caseVersion]);
 
-function positionOf(cursor: string): number {
-  try {
-    const [tag, caseVersion] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [string, number];
-    if (tag !== 'progress' || !Number.isInteger(caseVersion)) throw new Error('not ours');
-    return caseVersion;
-  } catch {
-    throw badInput('The cursor is not valid for this list.', [{ path: 'after', message: 'not a cursor of a progress list' }]);
-  }
-}
+const positionOf = (cursor: string): number =>
+  decodeCursor(cursor, 'progress', z.tuple([z.number().int()]), 'a progress list')[0];
 
 /** A Relay page of a case's updates, newest first, from all of them (loaded in one batch per request). */
 export function pageOfProgress(

@@ -9,12 +9,13 @@ import type { Principal } from '../../auth/principal.ts';
 import type { Clock } from '../../clock.ts';
 import type { WebhookSettings } from '../../config.ts';
 import type { Sealer } from '../../crypto/sealed.ts';
+import { decodeCursor, encodeCursor } from '../../cursor.ts';
 import { badInput, notFound } from '../../errors.ts';
 import { documentWrite, expectVersion, writtenDocument, type CommandExecutor } from '../../events/executor.ts';
 import type { EventLog } from '../../events/log.ts';
 import type { Store } from '../../store/store.ts';
 import { op } from '../../store/tenant.ts';
-import { pageSize, parseInput } from '../../validation.ts';
+import { isoInstant, pageSize, parseInput } from '../../validation.ts';
 import {
   webhookDeliverySchema,
   webhookEndpointSchema,
@@ -99,13 +100,8 @@ export function createWebhookService(deps: {
   }
 
   function decodeDeliveryCursor(cursor: string): { createdAt: Date; id: string } {
-    try {
-      const [at, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [string, string];
-      if (typeof at !== 'string' || typeof id !== 'string' || Number.isNaN(Date.parse(at))) throw new Error('shape');
-      return { createdAt: new Date(at), id };
-    } catch {
-      throw badInput('The cursor is not valid for this list.', [{ path: 'after', message: 'not a cursor from this list' }]);
-    }
+    const [at, id] = decodeCursor(cursor, 'deliveries', z.tuple([isoInstant, z.string()]), 'this list');
+    return { createdAt: new Date(at), id };
   }
 
   return {
@@ -232,7 +228,7 @@ export function createWebhookService(deps: {
       const last = page.at(-1);
       return {
         deliveries: page,
-        endCursor: last ? Buffer.from(JSON.stringify([last.createdAt.toISOString(), last._id])).toString('base64url') : null,
+        endCursor: last ? encodeCursor('deliveries', [last.createdAt.toISOString(), last._id]) : null,
         hasMore: docs.length > first,
       };
     },
