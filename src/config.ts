@@ -1,6 +1,8 @@
 // The environment, validated once at start. Nothing else in src/ reads process.env.
 import path from 'node:path';
 import { z } from 'zod';
+import { databaseOfUri, parsesAsStoreUri } from './store/uri.ts';
+import { DEFAULT_STORE_SETTINGS, type StoreSettings } from './store/settings.ts';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -25,7 +27,10 @@ const envSchema = z.object({
   HOST: z.string().min(1).default('0.0.0.0'),
   MONGODB_URI: z
     .string()
-    .regex(/^mongodb(\+srv)?:\/\/\S+$/, 'a MongoDB connection string (mongodb://host:port/database)')
+    .refine(
+      (uri) => /^mongodb(\+srv)?:\/\/\S+$/.test(uri) && parsesAsStoreUri(uri),
+      'a MongoDB connection string (mongodb://host:port/database)',
+    )
     .optional(),
   ERIN_DB_NAME: z
     .string()
@@ -45,6 +50,16 @@ const envSchema = z.object({
     .optional(),
   ERIN_SEED_DEMO: z.enum(['auto', 'always', 'never']).default('auto'),
   ERIN_STORE_TIMEOUT: duration.default(parseDuration('3s')),
+  ERIN_STORE_WRITE_CONCERN: z
+    .string()
+    .regex(/^(majority|[1-9])$/, 'majority, or a number of members from 1 to 9')
+    .default(String(DEFAULT_STORE_SETTINGS.writeConcern)),
+  ERIN_STORE_JOURNAL: z.enum(['true', 'false']).default(DEFAULT_STORE_SETTINGS.journal ? 'true' : 'false'),
+  ERIN_STORE_WRITE_TIMEOUT: duration.default(DEFAULT_STORE_SETTINGS.writeTimeoutMs),
+  ERIN_STORE_READ_PREFERENCE: z.enum(['primary', 'primaryPreferred']).default(DEFAULT_STORE_SETTINGS.readPreference),
+  ERIN_STORE_FEED_READ_CONCERN: z.enum(['majority', 'local']).default(DEFAULT_STORE_SETTINGS.feedReadConcern),
+  ERIN_STORE_MAX_TIME: duration.default(DEFAULT_STORE_SETTINGS.maxTimeMs),
+  ERIN_STORE_INDEX_TIMEOUT: duration.default(DEFAULT_STORE_SETTINGS.indexBuildTimeoutMs),
   ERIN_MAX_QUERY_COST: z.coerce.number().int().positive().default(10_000),
   ERIN_MAX_QUERY_DEPTH: z.coerce.number().int().positive().default(12),
   ERIN_RATE_LIMIT: z.coerce.number().int().positive().default(600),
@@ -92,6 +107,8 @@ export type Config = {
   encryptionKey: Buffer | undefined;
   seedDemo: 'auto' | 'always' | 'never';
   storeTimeoutMs: number;
+  /** Write and read concerns, read preference and time limits asked of the store. */
+  store: StoreSettings;
   maxQueryCost: number;
   maxQueryDepth: number;
   rateLimitPerMinute: number;
@@ -170,6 +187,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     encryptionKey: e.ERIN_ENCRYPTION_KEY ? Buffer.from(e.ERIN_ENCRYPTION_KEY, 'base64') : undefined,
     seedDemo: e.ERIN_SEED_DEMO,
     storeTimeoutMs: e.ERIN_STORE_TIMEOUT,
+    store: {
+      writeConcern: e.ERIN_STORE_WRITE_CONCERN === 'majority' ? 'majority' : Number(e.ERIN_STORE_WRITE_CONCERN),
+      journal: e.ERIN_STORE_JOURNAL === 'true',
+      writeTimeoutMs: e.ERIN_STORE_WRITE_TIMEOUT,
+      readPreference: e.ERIN_STORE_READ_PREFERENCE,
+      feedReadConcern: e.ERIN_STORE_FEED_READ_CONCERN,
+      maxTimeMs: e.ERIN_STORE_MAX_TIME,
+      indexBuildTimeoutMs: e.ERIN_STORE_INDEX_TIMEOUT,
+    },
     maxQueryCost: e.ERIN_MAX_QUERY_COST,
     maxQueryDepth: e.ERIN_MAX_QUERY_DEPTH,
     rateLimitPerMinute: e.ERIN_RATE_LIMIT,
@@ -197,7 +223,5 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 
 /** The store's database name from a URI path, or the configured default. */
 export function databaseName(config: Pick<Config, 'mongodbUri' | 'dbName'>): string {
-  if (!config.mongodbUri) return config.dbName;
-  const match = /^mongodb(?:\+srv)?:\/\/[^/]+\/([^?]+)/.exec(config.mongodbUri);
-  return match?.[1] ? decodeURIComponent(match[1]) : config.dbName;
+  return (config.mongodbUri && databaseOfUri(config.mongodbUri)) || config.dbName;
 }

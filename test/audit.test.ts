@@ -7,6 +7,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { hashEvent } from '../src/events/log.ts';
+import { withDatabase } from '../src/store/uri.ts';
 import type { StoredEvent } from '../src/events/event.model.ts';
 import { codes, startGateway, type TestGateway } from './helpers/gateway.ts';
 import { workflow } from './helpers/factories.ts';
@@ -26,7 +27,7 @@ async function verify(target: TestGateway, args: string[] = []): Promise<{ code:
   const env = {
     ...process.env,
     LOG_LEVEL: 'silent',
-    MONGODB_URI: `${inject('mongoUri')}${target.dbName}`,
+    MONGODB_URI: withDatabase(inject('mongoUri'), target.dbName),
     ERIN_DATA_DIR: target.dataDir,
   };
   try {

@@ -4,6 +4,7 @@ import { mkdtempSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import jwt from 'jsonwebtoken';
+import { withDatabase } from '../src/store/uri.ts';
 import { describe, expect, inject, it } from 'vitest';
 import { uniqueDbName } from './helpers/gateway.ts';
 
@@ -56,7 +57,7 @@ describe('erin CLI', () => {
 
   it('seed --demo is idempotent: the second run creates nothing', async () => {
     const env = {
-      MONGODB_URI: `${inject('mongoUri')}${uniqueDbName('cli')}`,
+      MONGODB_URI: withDatabase(inject('mongoUri'), uniqueDbName('cli')),
       ERIN_DATA_DIR: mkdtempSync(path.join(inject('dataDir'), 'cli-')),
     };
     const first = await erin(['seed', '--demo'], env);

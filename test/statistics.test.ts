@@ -6,6 +6,7 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { withDatabase } from '../src/store/uri.ts';
 import { clockAt, codes, startGateway, type TestGateway } from './helpers/gateway.ts';
 import { caseInput, CREATE_CASE, trainingComponent, workflow } from './helpers/factories.ts';
 
@@ -271,7 +272,7 @@ describe('statistics', () => {
     const env = {
       ...process.env,
       LOG_LEVEL: 'silent',
-      MONGODB_URI: `${inject('mongoUri')}${gw.dbName}`,
+      MONGODB_URI: withDatabase(inject('mongoUri'), gw.dbName),
       ERIN_DATA_DIR: gw.dataDir,
     };
     const erin = path.resolve('bin/erin.js');

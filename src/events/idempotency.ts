@@ -52,9 +52,11 @@ export const keyReusedForAnotherRequest = () =>
 
 export class IdempotencyStore {
   readonly model: Model<IdempotencyRecord>;
+  private readonly queryOptions: { maxTimeMS: number };
 
   constructor(store: Store) {
     this.model = store.model<IdempotencyRecord>('Idempotency', idempotencySchema);
+    this.queryOptions = store.queryOptions;
   }
 
   /**
@@ -81,7 +83,7 @@ export class IdempotencyStore {
     }
     const started = Date.now();
     for (;;) {
-      const record = await this.model.collection.findOne({ _id: key as never });
+      const record = await this.model.collection.findOne({ _id: key as never }, this.queryOptions);
       if (!record) return this.claim(request, sameRequest, findCommitted); // released meanwhile
       if (!sameRequest(record.inputHash)) throw keyReusedForAnotherRequest();
       if (record.status === 'done' && typeof record.eventSeq === 'number') {

@@ -86,12 +86,12 @@ export class EventLog {
       insertOne: (event: StoredEvent) => raw.insertOne(toStored(event)),
       insertMany: (events: StoredEvent[], options: { ordered: boolean }) => raw.insertMany(events.map(toStored), options),
       findOne: async (filter: Filter, options?: FindOptions): Promise<StoredEvent | null> => {
-        const doc = await raw.findOne(storedFilter(filter) as never, options);
+        const doc = await raw.findOne(storedFilter(filter) as never, { ...this.store.queryOptions, ...options });
         return doc ? fromStored(doc) : null;
       },
       find: (filter: Filter, options?: FindOptions) => ({
         toArray: async (): Promise<StoredEvent[]> =>
-          (await raw.find(storedFilter(filter) as never, options).toArray()).map(fromStored),
+          (await raw.find(storedFilter(filter) as never, { ...this.store.queryOptions, ...options }).toArray()).map(fromStored),
       }),
     };
   }
@@ -210,8 +210,14 @@ export class EventLog {
    * gateway knew: usually one lookup (is there an event after it?) settles it.
    */
   private async readHead(): Promise<Head> {
-    const exists = async (seq: number) => (await this.events.findOne({ _id: seq }, { projection: { _id: 1 } })) !== null;
-    const known = this.lastKnown;
+    this.head = await this.searchHead(this.lastKnown, {});
+    this.lastKnown = this.head;
+    return this.head;
+  }
+
+  private async searchHead(known: Head | undefined, options: FindOptions): Promise<Head> {
+    const exists = async (seq: number) =>
+      (await this.events.findOne({ _id: seq }, { ...options, projection: { _id: 1 } })) !== null;
     let low = known && (await exists(known.seq)) ? known.seq : 0;
     let step = 1;
     let high = low + step;
@@ -229,11 +235,9 @@ export class EventLog {
       low > 0
         ? low === known?.seq
           ? known
-          : await this.events.findOne({ _id: low }, { projection: { _id: 1, hash: 1 } })
+          : await this.events.findOne({ _id: low }, { ...options, projection: { _id: 1, hash: 1 } })
         : null;
-    this.head = last ? { seq: 'seq' in last ? last.seq : last._id, hash: last.hash } : { seq: 0, hash: GENESIS_HASH };
-    this.lastKnown = this.head;
-    return this.head;
+    return last ? { seq: 'seq' in last ? last.seq : last._id, hash: last.hash } : { seq: 0, hash: GENESIS_HASH };
   }
 
   /** The head by a sorted query: authoritative, but a full scan on the embedded store. */
@@ -249,8 +253,23 @@ export class EventLog {
     return (await this.readHead()).seq;
   }
 
+  /** The newest sequence number the feed may hand out (read like getCommitted), searched from `from`. */
+  async lastCommittedSeq(from = 0): Promise<number> {
+    const known = from > 0 ? await this.getCommitted(from) : null;
+    const head = await this.searchHead(known ? { seq: known._id, hash: known.hash } : undefined, this.store.feedReadOptions);
+    return head.seq;
+  }
+
   async get(seq: number): Promise<StoredEvent | null> {
     return this.events.findOne({ _id: seq });
+  }
+
+  /**
+   * An event as the feed may hand it out: read with the feed's read concern (majority by
+   * default), so an event a failover could still roll back is not there yet.
+   */
+  async getCommitted(seq: number): Promise<StoredEvent | null> {
+    return this.events.findOne({ _id: seq }, this.store.feedReadOptions);
   }
 
   async findVersion(aggregateType: string, aggregateId: string, version: number): Promise<StoredEvent | null> {
@@ -343,7 +362,7 @@ export class EventLog {
         if (currentVersion === undefined) {
           const current = await this.store.connection
             .collection(change.collection)
-            .findOne({ _id: change.doc._id as never }, { projection: { version: 1 } });
+            .findOne({ _id: change.doc._id as never }, { ...this.store.queryOptions, projection: { version: 1 } });
           currentVersion = (current?.version as number | undefined) ?? 0;
         }
         if (currentVersion < change.doc.version) {

@@ -7,7 +7,7 @@ import { AppError, ErrorCode, queryTooComplex, storeUnavailable } from '../error
 import type { DocumentNode } from 'graphql';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
-import { isStoreUnavailable } from '../store/store.ts';
+import { isStoreUnavailable } from '../store/errors.ts';
 import type { Context } from './context.ts';
 
 // Codes other layers (Apollo, graphql-ws) may set that mean what ours mean. Never

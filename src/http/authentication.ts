@@ -8,7 +8,7 @@ import type { Config } from '../config.ts';
 import { AppError, storeUnavailable, unauthenticated } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { Services } from '../services.ts';
-import { isStoreUnavailable } from '../store/store.ts';
+import { isStoreUnavailable } from '../store/errors.ts';
 
 /** Establishes the caller from an Authorization header value (null: anonymous, outside production). */
 export type PrincipalFrom = (authorization: string | undefined, logger: Logger) => Promise<Principal | null>;

@@ -47,7 +47,14 @@ export async function openStore(
 ): Promise<OpenedStore> {
   const dbName = databaseName(config);
   const connect = (uri: string) =>
-    Store.connect({ uri, dbName, timeoutMs: config.storeTimeoutMs, logger, recordCommands: options.recordCommands ?? false });
+    Store.connect({
+      uri,
+      dbName,
+      timeoutMs: config.storeTimeoutMs,
+      logger,
+      recordCommands: options.recordCommands ?? false,
+      settings: config.store,
+    });
 
   if (config.mongodbUri) {
     const store = await connect(config.mongodbUri);

@@ -4,6 +4,7 @@
 import mongoose, { type Connection, type Model, type Schema } from 'mongoose';
 import type { Logger } from '../logger.ts';
 import { CommandRecorder } from './command-recorder.ts';
+import { DEFAULT_STORE_SETTINGS, type StoreSettings } from './settings.ts';
 
 // Applies to every connection: filters are sanitised (no operator injection through
 // input values) and a filter on an unknown path is an error, not a silent full scan.
@@ -19,6 +20,8 @@ export type StoreOptions = {
   logger?: Logger | undefined;
   /** Records every command's filter and sort (tests check index coverage and round trips). */
   recordCommands?: boolean;
+  /** Concerns, read preference and time limits; DEFAULT_STORE_SETTINGS for what is not given. */
+  settings?: Partial<StoreSettings> | undefined;
 };
 
 export type ModelDefinitions = Record<string, Schema>;
@@ -35,9 +38,11 @@ export class Store {
   private constructor(
     readonly connection: Connection,
     private readonly options: StoreOptions,
+    readonly settings: StoreSettings,
   ) {}
 
   static async connect(options: StoreOptions): Promise<Store> {
+    const settings: StoreSettings = { ...DEFAULT_STORE_SETTINGS, ...options.settings };
     const connection = mongoose.createConnection(options.uri, {
       dbName: options.dbName,
       bufferCommands: false,
@@ -47,9 +52,21 @@ export class Store {
       socketTimeoutMS: 60_000,
       maxPoolSize: 50,
       monitorCommands: true,
-      retryWrites: false,
+      // Every write acknowledged by the configured members and journaled; every read from
+      // the primary. These win over the URI's own options (see StoreSettings).
+      writeConcern: { w: settings.writeConcern, journal: settings.journal, wtimeoutMS: settings.writeTimeoutMs },
+      readPreference: settings.readPreference,
+      // A write interrupted by an election is retried once by the driver on the new primary,
+      // which recognises a write it already applied. Correctness does not rest on it (the
+      // log's unique claims make any retry safe): it spares clients a STORE_UNAVAILABLE at
+      // most elections. A standalone server, like the embedded store, never retries.
+      retryWrites: true,
+      retryReads: true,
     });
-    const store = new Store(connection, options);
+    // maxTimeMS on every mongoose query and aggregation of this connection; raw collection
+    // reads pass `store.queryOptions` themselves.
+    connection.set('maxTimeMS', settings.maxTimeMs);
+    const store = new Store(connection, options, settings);
     connection.on('error', (error: unknown) => options.logger?.warn({ err: error }, 'store connection error'));
     await connection.asPromise();
     const client = connection.getClient();
@@ -59,6 +76,16 @@ export class Store {
     });
     store.lastPingOk = true;
     return store;
+  }
+
+  /** Options every raw collection read passes (the time limit mongoose adds to its own queries). */
+  get queryOptions(): { maxTimeMS: number } {
+    return { maxTimeMS: this.settings.maxTimeMs };
+  }
+
+  /** Options of the reads that hand events out (feed, subscriptions, webhooks): only what no failover can roll back. */
+  get feedReadOptions(): { maxTimeMS: number; readConcern: { level: 'majority' | 'local' } } {
+    return { maxTimeMS: this.settings.maxTimeMs, readConcern: { level: this.settings.feedReadConcern } };
   }
 
   get dbName(): string {
@@ -155,27 +182,4 @@ export function isDuplicateKey(error: unknown): boolean {
   if (code === 11000 || code === 11001) return true;
   const writeErrors = (error as { writeErrors?: { code?: number }[] }).writeErrors;
   return Array.isArray(writeErrors) && writeErrors.some((w) => w.code === 11000);
-}
-
-const UNAVAILABLE_ERROR_NAMES = new Set([
-  'MongoServerSelectionError',
-  'MongoNetworkError',
-  'MongoNetworkTimeoutError',
-  'MongoNotConnectedError',
-  'MongoTopologyClosedError',
-  'MongoPoolClearedError',
-  'MongooseServerSelectionError',
-]);
-
-/** True when an error means the store could not be reached (not a bad request). */
-export function isStoreUnavailable(error: unknown): boolean {
-  for (let e: unknown = error, depth = 0; e && depth < 5; depth += 1) {
-    const err = e as { name?: string; message?: string; cause?: unknown };
-    if (err.name && UNAVAILABLE_ERROR_NAMES.has(err.name)) return true;
-    if (typeof err.message === 'string' && /Client must be connected|connection .* closed|ECONNREFUSED/.test(err.message)) {
-      return true;
-    }
-    e = err.cause;
-  }
-  return false;
 }

@@ -67,6 +67,7 @@ export async function startGateway(options: TestGatewayOptions = {}) {
     timeoutMs: config.storeTimeoutMs,
     logger,
     recordCommands: true,
+    settings: config.store,
   });
   const clock = options.clock ?? systemClock;
   const gateway: Gateway = await createGateway({

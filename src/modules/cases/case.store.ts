@@ -102,7 +102,7 @@ export function createCaseStore(deps: {
   /** The number of the newest reference claimed with this prefix (0 when none). */
   async function newestReference(prefix: string): Promise<number> {
     const [newest] = await References.collection
-      .find({ _id: { $gte: prefix, $lt: `${prefix}~` } as never }, { sort: { _id: -1 }, limit: 1 })
+      .find({ _id: { $gte: prefix, $lt: `${prefix}~` } as never }, { ...store.queryOptions, sort: { _id: -1 }, limit: 1 })
       .toArray();
     return newest ? Number(String(newest._id).slice(prefix.length)) : 0;
   }

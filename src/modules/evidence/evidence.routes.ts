@@ -7,7 +7,7 @@ import express, { type Request, type RequestHandler, type Response } from 'expre
 import type { Principal } from '../../auth/principal.ts';
 import { AppError, unauthenticated } from '../../errors.ts';
 import type { Logger } from '../../logger.ts';
-import { isStoreUnavailable } from '../../store/store.ts';
+import { isStoreUnavailable } from '../../store/errors.ts';
 import { idempotencyKey as idempotencyKeySchema, parseInput } from '../../validation.ts';
 import type { EvidenceDoc } from './evidence.model.ts';
 import { fileTooLarge, type EvidenceService, type Upload, type UploadRefusal } from './evidence.service.ts';

@@ -58,7 +58,7 @@ export class FeedHub {
   /** Reads up to the log's present head and returns it: every event up to it can be read. */
   async catchUp(): Promise<number> {
     await this.start();
-    const head = await this.log.lastSeq();
+    const head = await this.log.lastCommittedSeq(this.head);
     while (this.head < head || this.segments.lastOf(this.sealedBlocks) <= this.head) await this.poll();
     return head;
   }
@@ -179,7 +179,7 @@ export class FeedHub {
    */
   private start(): Promise<void> {
     this.started ??= (async () => {
-      const head = await this.log.lastSeq();
+      const head = await this.log.lastCommittedSeq();
       let frontier = this.segments.blockOf(head + 1);
       while (frontier > 0 && !(await this.segments.isSealed(frontier - 1))) frontier -= 1;
       this.sealedBlocks = frontier;
@@ -263,7 +263,7 @@ export class FeedHub {
     const found = await Promise.all(
       seqs.map((seq) => {
         const known = this.appended.get(seq);
-        return known ? Promise.resolve(known) : this.log.get(seq);
+        return known ? Promise.resolve(known) : this.log.getCommitted(seq);
       }),
     );
     const missing = found.findIndex((event) => event === null);

@@ -43,6 +43,7 @@ const segmentSchema = new Schema(
 
 export class FeedSegments {
   private readonly model: Model<SegmentDoc | SealDoc>;
+  private readonly queryOptions: { maxTimeMS: number };
 
   constructor(
     store: Store,
@@ -51,6 +52,7 @@ export class FeedSegments {
     private readonly markersOf: (event: StoredEvent) => string[],
   ) {
     this.model = store.model<SegmentDoc | SealDoc>('FeedSegment', segmentSchema);
+    this.queryOptions = store.queryOptions;
   }
 
   /** The block holding a sequence number: block k holds k·size + 1 … (k + 1)·size. */
@@ -76,7 +78,12 @@ export class FeedSegments {
   }
 
   async isSealed(block: number): Promise<boolean> {
-    return (await this.model.collection.findOne({ _id: this.sealId(block) as never }, { projection: { _id: 1 } })) !== null;
+    return (
+      (await this.model.collection.findOne(
+        { _id: this.sealId(block) as never },
+        { ...this.queryOptions, projection: { _id: 1 } },
+      )) !== null
+    );
   }
 
   /** Seals a block from all of its events, in log order. */
@@ -118,7 +125,10 @@ export class FeedSegments {
   /** The events of a sealed block that any of `markers` may read (all of them when null), in log order, each once. */
   async read(block: number, markers: readonly string[] | null): Promise<StoredEvent[]> {
     if (!markers) {
-      const seal = (await this.model.collection.findOne({ _id: this.sealId(block) as never })) as SealDoc | null;
+      const seal = (await this.model.collection.findOne(
+        { _id: this.sealId(block) as never },
+        this.queryOptions,
+      )) as SealDoc | null;
       if (!seal) throw new Error(`block ${block} is not sealed`);
       return this.read(block, seal.markers);
     }
@@ -142,7 +152,10 @@ export class FeedSegments {
   }
 
   private async part(block: number, marker: string, part: number): Promise<SegmentDoc | null> {
-    return (await this.model.collection.findOne({ _id: this.partId(block, marker, part) as never })) as SegmentDoc | null;
+    return (await this.model.collection.findOne(
+      { _id: this.partId(block, marker, part) as never },
+      this.queryOptions,
+    )) as SegmentDoc | null;
   }
 
   private async insertIgnoringDuplicates(docs: (SegmentDoc | SealDoc)[]): Promise<void> {

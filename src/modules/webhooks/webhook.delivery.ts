@@ -122,7 +122,7 @@ export function createWebhookDelivery(deps: {
     let cursor = state?.seq ?? 0;
     if (!state) {
       // Nothing to deliver before the first endpoint: start from the head when there is none yet.
-      const head = await log.lastSeq();
+      const head = await log.lastCommittedSeq();
       if (!(await log.firstOfType('webhook', head))) cursor = head;
       await State.collection.insertOne({ _id: STATE_ID as never, seq: cursor, at: clock.now() }).catch((error: unknown) => {
         if (!isDuplicateKey(error)) throw error;
