@@ -5,7 +5,7 @@
 import { can, type Permission } from '../../auth/policy.ts';
 import type { Principal } from '../../auth/principal.ts';
 import { EVIDENCE_STATUSES } from '../evidence/evidence.service.ts';
-import { MONITORING_STATUSES } from '../monitoring/monitoring.service.ts';
+import { MONITORING_STATUSES } from './case.state.ts';
 import { PROGRESS_KINDS, type ProgressKind } from '../progress/progress.model.ts';
 import { MEMBER_STATE_KINDS, STATUSES_FOR } from '../progress/progress.service.ts';
 import { IMPLEMENTATION_STATUSES } from '../progress/implementation.ts';

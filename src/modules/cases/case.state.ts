@@ -66,6 +66,18 @@ export const PLAN_DRAFTING_STATUSES: readonly CaseStatus[] = [
 ];
 /** Statuses in which an approved plan is being carried out (amendments possible). */
 export const PLAN_IN_FORCE_STATUSES: readonly CaseStatus[] = ['PLAN_APPROVED', 'IN_IMPLEMENTATION'];
+/** The person has arrived and no plan is approved yet. */
+export const ARRIVED_BEFORE_PLAN_STATUSES: readonly CaseStatus[] = ['ARRIVED', 'PLAN_SUBMITTED', 'CHANGES_REQUESTED'];
+/** From arrival to the final report: evidence can be uploaded. */
+export const SINCE_ARRIVAL_STATUSES: readonly CaseStatus[] = [
+  ...ARRIVED_BEFORE_PLAN_STATUSES,
+  ...PLAN_IN_FORCE_STATUSES,
+  'FINAL_REPORTED',
+];
+/** The assigned partner works the case: from its acceptance to the final report. */
+export const PARTNER_ENGAGED_STATUSES: readonly CaseStatus[] = ['ACCEPTED', ...SINCE_ARRIVAL_STATUSES];
+/** Monitoring visits are recorded once a plan is approved, up to closure. */
+export const MONITORING_STATUSES: readonly CaseStatus[] = [...PLAN_IN_FORCE_STATUSES, 'FINAL_REPORTED'];
 
 /** Statuses in which the partner's assignment has ended (it declined, or let the referral expire): reopen from here. */
 export const ASSIGNMENT_ENDED_STATUSES: readonly CaseStatus[] = ['DECLINED', 'EXPIRED'];

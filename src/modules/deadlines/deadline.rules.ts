@@ -4,7 +4,7 @@
 // stored as `nextDeadlineAt`, so "what is late" is one indexed range query.
 import type { ProgrammeDoc } from '../organisations/organisation.model.ts';
 import { withImplementationDefaults, type CaseDoc } from '../cases/case.model.ts';
-import type { CaseStatus } from '../cases/case.state.ts';
+import { PARTNER_ENGAGED_STATUSES, type CaseStatus } from '../cases/case.state.ts';
 import type { DeadlinePlanner } from '../cases/case.store.ts';
 import { todayIso } from '../../validation.ts';
 import { DAY_MS } from '../../clock.ts';
@@ -33,15 +33,7 @@ export type Deadline = {
 };
 
 /** Statuses in which the assigned partner works the case. */
-const ENGAGED: readonly CaseStatus[] = [
-  'ACCEPTED',
-  'ARRIVED',
-  'PLAN_SUBMITTED',
-  'CHANGES_REQUESTED',
-  'PLAN_APPROVED',
-  'IN_IMPLEMENTATION',
-  'FINAL_REPORTED',
-];
+const ENGAGED = PARTNER_ENGAGED_STATUSES;
 /** Statuses in which the set-up deadlines (arrival support, plan) can still be met. */
 const SETTING_UP: readonly CaseStatus[] = ENGAGED.filter((s) => s !== 'FINAL_REPORTED');
 

@@ -20,7 +20,7 @@ import { op, SYSTEM } from '../../store/tenant.ts';
 import { parseInput, text } from '../../validation.ts';
 import type { CaseDoc } from '../cases/case.model.ts';
 import type { CaseStore } from '../cases/case.store.ts';
-import { assertStatusAllows, type CaseStatus } from '../cases/case.state.ts';
+import { assertStatusAllows, SINCE_ARRIVAL_STATUSES } from '../cases/case.state.ts';
 import {
   CHUNK_SIZE,
   EVIDENCE_KINDS,
@@ -33,14 +33,7 @@ import {
 import { safeFilename, sniff, SNIFF_BYTES, type FileType } from './file-type.ts';
 
 /** From arrival on a case has things to prove; before it nobody has paid for anything. */
-export const EVIDENCE_STATUSES: readonly CaseStatus[] = [
-  'ARRIVED',
-  'PLAN_SUBMITTED',
-  'CHANGES_REQUESTED',
-  'PLAN_APPROVED',
-  'IN_IMPLEMENTATION',
-  'FINAL_REPORTED',
-];
+export const EVIDENCE_STATUSES = SINCE_ARRIVAL_STATUSES;
 
 const uploadMeta = z.object({
   kind: z.enum(EVIDENCE_KINDS),

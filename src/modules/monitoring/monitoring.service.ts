@@ -14,7 +14,7 @@ import { isoDate, parseInput, requiredText } from '../../validation.ts';
 import type { CasePayload } from '../cases/case.service.ts';
 import { recordsOfCases, writtenIn, type CaseStore } from '../cases/case.store.ts';
 import type { CaseDoc } from '../cases/case.model.ts';
-import { assertStatusAllows, type CaseStatus } from '../cases/case.state.ts';
+import { assertStatusAllows, MONITORING_STATUSES } from '../cases/case.state.ts';
 import { addDays } from '../deadlines/calendar.ts';
 import { assertDayOfSupport, languageTag, startImplementation } from '../progress/implementation.ts';
 import type { ProgressDoc } from '../progress/progress.model.ts';
@@ -25,7 +25,6 @@ import { scoreSurvey, type ScoredAnswer, type SurveyDefinition } from './survey.
 export const VISIT_WINDOW_DAYS = 60;
 
 /** Visits go on after the final report: the twelve-month visit may come after it. */
-export const MONITORING_STATUSES: readonly CaseStatus[] = ['PLAN_APPROVED', 'IN_IMPLEMENTATION', 'FINAL_REPORTED'];
 
 const visitInput = z.object({
   visitedOn: isoDate,

@@ -14,7 +14,7 @@ import { isoDate, money, pageSize, parseInput, requiredText } from '../../valida
 import type { CasePayload } from '../cases/case.service.ts';
 import { recordsOfCases, writtenIn, type CaseStore } from '../cases/case.store.ts';
 import type { PlanService } from '../plans/plan.service.ts';
-import { assertStatusAllows, type CaseStatus } from '../cases/case.state.ts';
+import { ARRIVED_BEFORE_PLAN_STATUSES, assertStatusAllows, type CaseStatus } from '../cases/case.state.ts';
 import type { EvidenceService } from '../evidence/evidence.service.ts';
 import { evidenceId } from '../evidence/evidence.service.ts';
 import type { RateService } from '../rates/rate.service.ts';
@@ -38,8 +38,8 @@ import {
 } from './progress.model.ts';
 import type { Sealer } from '../../crypto/sealed.ts';
 
-/** Between arrival and plan approval only these can be reported (no plan to spend against yet). */
-const BEFORE_PLAN: readonly CaseStatus[] = ['ARRIVED', 'PLAN_SUBMITTED', 'CHANGES_REQUESTED'];
+/** Between arrival and plan approval only some kinds can be reported (no plan to spend against yet). */
+const BEFORE_PLAN = ARRIVED_BEFORE_PLAN_STATUSES;
 
 /** The statuses in which each kind may be posted. */
 export const STATUSES_FOR: Record<Exclude<ProgressKind, 'MONITORING_VISIT'>, readonly CaseStatus[]> = {
