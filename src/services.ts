@@ -34,6 +34,7 @@ import { createMonitoringService } from './modules/monitoring/monitoring.service
 import { loadSurveyDefinition, type SurveyDefinition } from './modules/monitoring/survey.ts';
 import { createProgressService } from './modules/progress/progress.service.ts';
 import { createShipmentService } from './modules/shipments/shipment.service.ts';
+import { createReturnLegService } from './modules/return-leg/return-leg.service.ts';
 
 /** What the services take from the configuration (defaults for the CLI and tests). */
 export type ServiceSettings = {
@@ -102,6 +103,7 @@ export function createServices(deps: ServiceDeps) {
   const caseStore = createCaseStore({ store, executor, clock, planDeadlines });
   const sealing = createCaseSealing(sealer);
   const cases = createCaseService({ cases: caseStore, sealing, executor, clock, organisations });
+  const returnLeg = createReturnLegService({ cases: caseStore, organisations });
   const plans = createPlanService({ store, cases: caseStore, rates });
   const evidence = createEvidenceService({
     store,
@@ -173,6 +175,7 @@ export function createServices(deps: ServiceDeps) {
     caseStore,
     sealing,
     cases,
+    returnLeg,
     plans,
     hub,
     feed,

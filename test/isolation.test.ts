@@ -44,12 +44,15 @@ const CASE_OUTSIDERS: Outsider[] = [
   ...PARTNER_OUTSIDERS,
   { org: 'EMN-REG', role: 'reg-analyst' },
   { org: 'ERIN-NET', role: 'network-admin' },
+  // A member state's implementing organisation, of another state than the owner.
+  { org: 'IOM-NL', role: 'return-counsellor' },
 ];
 const CONTRACT_OUTSIDERS: Outsider[] = [
   ...STATE_OUTSIDERS,
   { org: 'P-IQ-TIGRIS', role: 'partner-officer' },
   { org: 'P-AF-HOPE', role: 'partner-officer' },
   { org: 'EMN-REG', role: 'reg-analyst' },
+  { org: 'IOM-NL', role: 'return-counsellor' },
 ];
 const NON_ADMINS: Outsider[] = [
   ...CONTRACT_OUTSIDERS,
@@ -384,6 +387,14 @@ const probes: Record<string, Probe> = {
     markers: caseMarkers,
     refusals: CASE_REFUSALS,
     attempt: onCase('mutation ($id: ID!, $v: Int!) { reopenCase(id: $id, partner: "P-IQ-TIGRIS", expectedVersion: $v) { id } }'),
+  },
+  'Mutation.assignImplementingOrganisation': {
+    outsiders: CASE_OUTSIDERS,
+    markers: caseMarkers,
+    refusals: CASE_REFUSALS,
+    attempt: onCase(
+      'mutation ($id: ID!, $v: Int!) { assignImplementingOrganisation(id: $id, organisation: "IOM-NL", expectedVersion: $v) { id reference } }',
+    ),
   },
   'Mutation.confirmArrival': {
     outsiders: CASE_OUTSIDERS,

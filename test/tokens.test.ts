@@ -25,6 +25,8 @@ const baseIssuers = () => [
   {
     issuer: NL_ISSUER,
     organisations: ['NL'],
+    // …and the Netherlands' own units (its implementing organisation), whatever their code.
+    unitsOf: ['NL'],
     algorithms: ['RS256'],
     keys: [
       { kid: 'nl-1', pem: nlKey1.publicPem },
@@ -97,6 +99,25 @@ describe('valid tokens (the control group)', () => {
   it('the network issuer’s token for a partner is accepted (one key, kid optional)', async () => {
     const r = await me(sign(partnerClaims(), networkKey.privateKey, { alg: 'ES256' }));
     expect(r.data?.me.organisation.code).toBe('P-AF-HOPE');
+  });
+});
+
+describe('units of a member state', () => {
+  const counsellor = (org: string) => nlClaims({ org, roles: ['return-counsellor'], sub: 'counsellor-1' });
+
+  it('the state’s issuer may assert its own units (unitsOf) and no other state’s', async () => {
+    const ok = await me(sign(counsellor('IOM-NL'), nlKey1.privateKey, { alg: 'RS256', kid: 'nl-1' }));
+    expect(ok.data?.me).toEqual({ subject: 'counsellor-1', organisation: { code: 'IOM-NL' }, roles: ['return-counsellor'] });
+    await expectRefused(sign(counsellor('IOM-BE'), nlKey1.privateKey, { alg: 'RS256', kid: 'nl-1' }));
+  });
+
+  it('an issuer of other kinds may not assert a unit, and a unit may not hold a member state’s role', async () => {
+    await expectRefused(
+      sign(partnerClaims({ org: 'IOM-NL', roles: ['return-counsellor'] }), networkKey.privateKey, { alg: 'ES256' }),
+    );
+    await expectRefused(
+      sign(nlClaims({ org: 'IOM-NL', roles: ['coordinator'] }), nlKey1.privateKey, { alg: 'RS256', kid: 'nl-1' }),
+    );
   });
 });
 

@@ -37,6 +37,7 @@ export function loadDevIssuer(dataDir: string): TrustedIssuer {
     issuer: DEV_ISSUER,
     organisations: [],
     organisationKinds: [...ORGANISATION_KINDS],
+    unitsOf: [],
     algorithms: ['ES256'],
     keys: new Map([[DEV_KID, publicKey]]),
     maxTokenAgeMs: undefined,

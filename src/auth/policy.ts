@@ -2,7 +2,7 @@
 // Services ask it for the scope of every query (`scopeFor`) and for permission before
 // every write (`authorize`). Another organisation's record is NOT_FOUND, as if missing.
 import { forbidden, unauthenticated } from '../errors.ts';
-import type { OrganisationKind, Principal, Role } from './principal.ts';
+import { isMemberStateUnit, type OrganisationKind, type Principal, type Role } from './principal.ts';
 import { SYSTEM, type TenantScope } from '../store/tenant.ts';
 
 export const PERMISSIONS = {
@@ -17,7 +17,8 @@ export const PERMISSIONS = {
   'case.refer': ['caseworker', 'coordinator'],
   'case.reopen': ['caseworker', 'coordinator'],
   'case.close': ['caseworker', 'coordinator'],
-  'case.read': ['caseworker', 'coordinator', 'partner-officer'],
+  'case.read': ['caseworker', 'coordinator', 'partner-officer', 'return-counsellor'],
+  'case.assignUnits': ['caseworker', 'coordinator'],
   'referral.respond': ['partner-officer'],
   'arrival.confirm': ['partner-officer'],
   'plan.draft': ['partner-officer'],
@@ -31,9 +32,9 @@ export const PERMISSIONS = {
   'monitoring.record': ['partner-officer'],
   'finalReport.submit': ['partner-officer'],
   // feed, integration, statistics
-  'feed.read': ['caseworker', 'coordinator', 'partner-officer', 'network-admin'],
-  'webhook.manage': ['caseworker', 'coordinator', 'partner-officer', 'network-admin'],
-  'audit.read': ['caseworker', 'coordinator', 'partner-officer'],
+  'feed.read': ['caseworker', 'coordinator', 'partner-officer', 'network-admin', 'return-counsellor'],
+  'webhook.manage': ['caseworker', 'coordinator', 'partner-officer', 'network-admin', 'return-counsellor'],
+  'audit.read': ['caseworker', 'coordinator', 'partner-officer', 'return-counsellor'],
   'statistics.read': ['reg-analyst', 'network-admin'],
 } as const satisfies Record<string, readonly Role[]>;
 
@@ -56,10 +57,20 @@ export function authorize(principal: Principal | null | undefined, permission: P
   return p;
 }
 
+/** Matches nothing: for those who see no record of a kind. */
+const NOTHING: TenantScope = { filter: { memberState: { $in: [] } } };
+
+/** The member state a unit belongs to; null for anyone else (and for a unit without one, which sees nothing). */
+export function unitMemberState(principal: Principal): string | null {
+  return isMemberStateUnit(principal.organisation.kind) ? (principal.organisation.memberState ?? null) : null;
+}
+
 /**
  * The filter that limits a tenant-owned collection to what a principal may see. A
  * member state sees the cases it referred (drafts included); a partner the cases
- * referred to it, once sent; nobody else sees case content.
+ * referred to it, once sent; a unit of a member state (an implementing organisation, …)
+ * the cases of its own state that list it in `units`; nobody else sees case content.
+ * A case's records (plans, progress, files…) carry no `units`, so units see none of them.
  */
 export function caseScope(principal: Principal): TenantScope {
   const code = principal.organisation.code;
@@ -68,9 +79,13 @@ export function caseScope(principal: Principal): TenantScope {
       return { filter: { memberState: code } };
     case 'PARTNER':
       return { filter: { partner: code, sharedWithPartner: true } };
+    case 'IMPLEMENTING_ORGANISATION': {
+      const state = unitMemberState(principal);
+      return state ? { filter: { memberState: state, units: code } } : NOTHING;
+    }
     case 'EXPERTS_GROUP':
     case 'NETWORK':
-      return { filter: { memberState: { $in: [] } } };
+      return NOTHING;
   }
 }
 
@@ -85,28 +100,34 @@ export function contractScope(principal: Principal): TenantScope {
     case 'NETWORK':
       return SYSTEM;
     case 'EXPERTS_GROUP':
-      return { filter: { memberState: { $in: [] } } };
+    case 'IMPLEMENTING_ORGANISATION':
+      return NOTHING;
   }
 }
 
-/** True when the principal is a party to a case (the referring state or the assigned partner). */
-export function isCaseParty(
-  principal: Principal,
-  kase: { memberState: string; partner: string | null; sharedWithPartner: boolean },
-): boolean {
+/** The case fields that decide who is a party to it. */
+export type CaseParties = { memberState: string; partner: string | null; sharedWithPartner: boolean; units?: readonly string[] };
+
+/**
+ * True when the principal is a party to a case: the referring state, the assigned partner,
+ * or a unit of the referring state that the case lists in `units`.
+ */
+export function isCaseParty(principal: Principal, kase: CaseParties): boolean {
   const code = principal.organisation.code;
   if (principal.organisation.kind === 'MEMBER_STATE') return kase.memberState === code;
   if (principal.organisation.kind === 'PARTNER') return kase.partner === code && kase.sharedWithPartner;
+  const state = unitMemberState(principal);
+  if (state) return kase.memberState === state && (kase.units ?? []).includes(code);
   return false;
 }
 
 /**
- * Whether a principal can stop being a party to a case it was a party to. Only a partner
- * can (the case is given to another partner); a case never changes its member state and
- * is never deleted.
+ * Whether a principal can stop being a party to a case it was a party to: a partner (the
+ * case is given to another partner) and a unit (its state takes the case from it). A case
+ * never changes its member state and is never deleted.
  */
 export function mayLoseCases(principal: Principal): boolean {
-  return principal.organisation.kind === 'PARTNER';
+  return principal.organisation.kind === 'PARTNER' || isMemberStateUnit(principal.organisation.kind);
 }
 
 // ---- the event log: who reads which event ------------------------------------------------
@@ -160,9 +181,13 @@ export function mayReadInAuditTrail(principal: Principal, event: EventVisibility
   return event.audience.includes(code) || event.audience.includes(Audience.auditOnly(code));
 }
 
-/** The parties to a case, as event audience: the referring state, and the partner once it was sent. */
-export function caseParties(kase: { memberState: string; partner: string | null; sharedWithPartner: boolean }): string[] {
-  return kase.sharedWithPartner && kase.partner ? [kase.memberState, kase.partner] : [kase.memberState];
+/** The parties to a case, as event audience: the referring state, the partner once it was sent, and its units. */
+export function caseParties(kase: CaseParties): string[] {
+  return [
+    kase.memberState,
+    ...(kase.sharedWithPartner && kase.partner ? [kase.partner] : []),
+    ...(kase.units ?? []).filter((u) => u !== kase.memberState),
+  ];
 }
 
 /**

@@ -1,8 +1,28 @@
 // Who is calling: an organisation plus roles, established from a verified token.
-export const ORGANISATION_KINDS = ['MEMBER_STATE', 'PARTNER', 'EXPERTS_GROUP', 'NETWORK'] as const;
+export const ORGANISATION_KINDS = ['MEMBER_STATE', 'PARTNER', 'EXPERTS_GROUP', 'NETWORK', 'IMPLEMENTING_ORGANISATION'] as const;
 export type OrganisationKind = (typeof ORGANISATION_KINDS)[number];
 
-export const ROLES = ['caseworker', 'coordinator', 'partner-officer', 'reg-analyst', 'network-admin'] as const;
+/**
+ * Kinds of organisation that belong to one member state (its units): they carry
+ * `memberState`, and see only the cases of that state that list them among the case's
+ * units (`Case.units`). An implementing organisation carries out return support for
+ * its state (IOM in the Netherlands).
+ */
+export const MEMBER_STATE_UNIT_KINDS = ['IMPLEMENTING_ORGANISATION'] as const satisfies readonly OrganisationKind[];
+export type MemberStateUnitKind = (typeof MEMBER_STATE_UNIT_KINDS)[number];
+
+export function isMemberStateUnit(kind: OrganisationKind): kind is MemberStateUnitKind {
+  return (MEMBER_STATE_UNIT_KINDS as readonly OrganisationKind[]).includes(kind);
+}
+
+export const ROLES = [
+  'caseworker',
+  'coordinator',
+  'partner-officer',
+  'reg-analyst',
+  'network-admin',
+  'return-counsellor',
+] as const;
 export type Role = (typeof ROLES)[number];
 
 /** The roles an organisation of each kind may hold. */
@@ -11,13 +31,20 @@ export const ROLES_BY_KIND: Record<OrganisationKind, readonly Role[]> = {
   PARTNER: ['partner-officer'],
   EXPERTS_GROUP: ['reg-analyst'],
   NETWORK: ['network-admin'],
+  IMPLEMENTING_ORGANISATION: ['return-counsellor'],
 };
 
 export type Principal = {
   /** The token's `sub`: a pseudonymous user id at the issuer. */
   subject: string;
   issuer: string;
-  organisation: { code: string; kind: OrganisationKind; name: string };
+  organisation: {
+    code: string;
+    kind: OrganisationKind;
+    name: string;
+    /** The member state a unit belongs to (MEMBER_STATE_UNIT_KINDS); absent for every other kind. */
+    memberState?: string | null;
+  };
   roles: Role[];
 };
 

@@ -20,6 +20,8 @@ export type TrustedIssuer = {
   organisations: string[];
   /** Organisation kinds this issuer may assert (any organisation of that kind). */
   organisationKinds: OrganisationKind[];
+  /** Member states whose units (MEMBER_STATE_UNIT_KINDS) this issuer may assert, whatever their code. */
+  unitsOf: string[];
   algorithms: Algorithm[];
   keys: Map<string, KeyObject>;
   maxTokenAgeMs: number | undefined;
@@ -54,6 +56,7 @@ const issuerSchema = z
     issuer: z.string().min(1),
     organisations: z.array(z.string().regex(/^[A-Z0-9-]{2,32}$/)).default([]),
     organisationKinds: z.array(z.enum(ORGANISATION_KINDS)).default([]),
+    unitsOf: z.array(z.string().regex(/^[A-Z]{2}$/)).default([]),
     algorithms: z.array(z.enum(SUPPORTED_ALGORITHMS)).min(1),
     keys: z.array(keySchema).default([]),
     jwksFile: z.string().optional(),
@@ -70,7 +73,10 @@ const issuerSchema = z
       .optional(),
   })
   .refine((i) => i.keys.length > 0 || i.jwksFile, 'an issuer needs keys or a jwksFile')
-  .refine((i) => i.organisations.length > 0 || i.organisationKinds.length > 0, 'an issuer must be allowed to assert something');
+  .refine(
+    (i) => i.organisations.length > 0 || i.organisationKinds.length > 0 || i.unitsOf.length > 0,
+    'an issuer must be allowed to assert something',
+  );
 
 const trustFileSchema = z.object({ issuers: z.array(issuerSchema) });
 
@@ -122,6 +128,7 @@ export function parseTrustFile(file: string): { issuers: TrustedIssuer[]; files:
       issuer: entry.issuer,
       organisations: entry.organisations,
       organisationKinds: entry.organisationKinds,
+      unitsOf: entry.unitsOf,
       algorithms: entry.algorithms,
       keys,
       maxTokenAgeMs: entry.maxTokenAge ? parseDuration(entry.maxTokenAge) : undefined,

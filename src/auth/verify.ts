@@ -4,7 +4,7 @@ import type { KeyObject } from 'node:crypto';
 import jwt, { type JwtPayload } from 'jsonwebtoken';
 import type { Logger } from '../logger.ts';
 import { unauthenticated } from '../errors.ts';
-import { ROLES, ROLES_BY_KIND, type OrganisationKind, type Principal, type Role } from './principal.ts';
+import { isMemberStateUnit, ROLES, ROLES_BY_KIND, type OrganisationKind, type Principal, type Role } from './principal.ts';
 import type { TrustSnapshot } from './trust.ts';
 
 /** Clock tolerance for exp, nbf and iat (the issue allows at most 60 s). */
@@ -24,7 +24,7 @@ export type VerifiedClaims = {
   organisation: string;
   roles: Role[];
   /** The issuer entry, to check what it may assert once the organisation is known. */
-  mayAssert: (code: string, kind: OrganisationKind) => boolean;
+  mayAssert: (organisation: { code: string; kind: OrganisationKind; memberState?: string | null }) => boolean;
 };
 
 export type VerifyOptions = {
@@ -88,13 +88,16 @@ export function verifyToken(token: string, trust: TrustSnapshot, options: Verify
     subject: payload.sub,
     organisation: org,
     roles: [...new Set(roles as Role[])],
-    mayAssert: (code, kind) => issuer.organisations.includes(code) || issuer.organisationKinds.includes(kind),
+    mayAssert: ({ code, kind, memberState }) =>
+      issuer.organisations.includes(code) ||
+      issuer.organisationKinds.includes(kind) ||
+      (isMemberStateUnit(kind) && !!memberState && issuer.unitsOf.includes(memberState)),
   };
 }
 
 export type OrganisationLookup = (
   code: string,
-) => Promise<{ code: string; kind: OrganisationKind; name: string; active: boolean } | null>;
+) => Promise<{ code: string; kind: OrganisationKind; name: string; active: boolean; memberState?: string | null } | null>;
 
 /**
  * From a bearer token to a principal: verifies the token, then checks that the issuer
@@ -111,14 +114,18 @@ export async function authenticate(
     const claims = verifyToken(token, trust, options);
     const organisation = await lookup(claims.organisation);
     if (!organisation || !organisation.active) throw new TokenRejected('unknown or inactive organisation');
-    if (!claims.mayAssert(organisation.code, organisation.kind))
-      throw new TokenRejected('issuer may not assert this organisation');
+    if (!claims.mayAssert(organisation)) throw new TokenRejected('issuer may not assert this organisation');
     const allowed = ROLES_BY_KIND[organisation.kind];
     if (!claims.roles.every((role) => allowed.includes(role))) throw new TokenRejected('role does not fit the organisation');
     return {
       subject: claims.subject,
       issuer: claims.issuer,
-      organisation: { code: organisation.code, kind: organisation.kind, name: organisation.name },
+      organisation: {
+        code: organisation.code,
+        kind: organisation.kind,
+        name: organisation.name,
+        ...(isMemberStateUnit(organisation.kind) ? { memberState: organisation.memberState ?? null } : {}),
+      },
       roles: claims.roles,
     };
   } catch (error) {

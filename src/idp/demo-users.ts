@@ -21,6 +21,7 @@ const SHORT: Record<Role, string> = {
   'partner-officer': 'officer',
   'reg-analyst': 'analyst',
   'network-admin': 'admin',
+  'return-counsellor': 'counsellor',
 };
 
 export function demoUsers(): DemoUser[] {

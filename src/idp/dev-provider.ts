@@ -213,6 +213,7 @@ export function createDevIdentityProvider(options: DevIdentityProviderOptions): 
       issuer,
       organisations: [],
       organisationKinds: [...ORGANISATION_KINDS],
+      unitsOf: [],
       algorithms: ['ES256'],
       keys: new Map([[KID, publicKey]]),
       maxTokenAgeMs: undefined,

@@ -231,6 +231,8 @@ function generateCase(
     memberState: contract.memberState,
     partner: contract.partner,
     sharedWithPartner: SHARED.has(status),
+    units: [],
+    implementingOrganisation: null,
     contract: SHARED.has(status) ? contract._id : null,
     programme: programme._id,
     originCountry,

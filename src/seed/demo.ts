@@ -45,7 +45,13 @@ const programmeFile = z.object({
 
 const networkFile = z.object({
   organisations: z.array(
-    z.object({ code: z.string(), kind: z.enum(ORGANISATION_KINDS), name: z.string(), countries: z.array(z.string()) }),
+    z.object({
+      code: z.string(),
+      kind: z.enum(ORGANISATION_KINDS),
+      name: z.string(),
+      countries: z.array(z.string()),
+      memberState: z.string().optional(),
+    }),
   ),
   contracts: z.array(
     z.object({

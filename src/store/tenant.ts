@@ -52,13 +52,19 @@ function isIdLookup(filter: Record<string, unknown>): boolean {
   return keys.length === 1 && keys[0] === '_id' && typeof filter._id === 'string';
 }
 
-/** Scope filters are equalities and `$in` lists; true when a document satisfies one. */
+/**
+ * Scope filters are equalities and `$in` lists; true when a document satisfies one. As in
+ * the store, a condition on an array field holds when one of its elements satisfies it.
+ */
 export function matchesScope(doc: Record<string, unknown>, filter: Record<string, unknown>): boolean {
   return Object.entries(filter).every(([key, condition]) => {
+    const value = doc[key];
+    const values: unknown[] = Array.isArray(value) ? value : [value];
     if (condition !== null && typeof condition === 'object' && '$in' in condition) {
-      return ((condition as { $in: unknown[] }).$in ?? []).includes(doc[key]);
+      const allowed = (condition as { $in: unknown[] }).$in ?? [];
+      return values.some((v) => allowed.includes(v));
     }
-    return doc[key] === condition;
+    return values.some((v) => v === condition);
   });
 }
 

@@ -153,6 +153,8 @@ export type Case = {
   finalReport: Maybe<FinalReport>;
   household: Array<HouseholdMember>;
   id: Scalars['ID']['output'];
+  /** The member state's implementing organisation that carries out the return leg (IOM in the Netherlands). */
+  implementingOrganisation: Maybe<Organisation>;
   memberState: Organisation;
   monitoring: Monitoring;
   /** Special category: null for anyone but the referring state and the assigned partner. */
@@ -183,6 +185,11 @@ export type Case = {
   /** Shipments, oldest first. */
   shipments: Array<Shipment>;
   status: CaseStatus;
+  /**
+   * The units of the member state working on the case (its implementing organisation, …). A unit
+   * sees the case only while it is listed here.
+   */
+  units: Array<Organisation>;
   updatedAt: Scalars['DateTime']['output'];
   /** The case's version: pass it as expectedVersion to change the case or its plan. */
   version: Scalars['Int']['output'];
@@ -393,6 +400,8 @@ export type CreateCaseInput = {
   arrivedOn?: InputMaybe<Scalars['Date']['input']>;
   consent: ConsentInput;
   household: Array<HouseholdMemberInput>;
+  /** One of your implementing organisations, to carry out the return leg (see assignImplementingOrganisation). */
+  implementingOrganisation?: InputMaybe<Scalars['ID']['input']>;
   needsAssessment?: InputMaybe<Scalars['String']['input']>;
   originCountry: Scalars['String']['input'];
   /** The partner to refer the case to (it needs an active contract for the country and programme). */
@@ -419,6 +428,8 @@ export type CreateOrganisationInput = {
   code: Scalars['ID']['input'];
   countries: Array<Scalars['String']['input']>;
   kind: OrganisationKind;
+  /** Required for a member state's units (IMPLEMENTING_ORGANISATION, …), refused for other kinds. */
+  memberState?: InputMaybe<Scalars['ID']['input']>;
   name: Scalars['String']['input'];
 };
 
@@ -696,6 +707,11 @@ export type MonitoringVisitPayload = {
 
 export type Mutation = {
   __typename?: 'Mutation';
+  /**
+   * caseworker or coordinator: give the case's return leg to one of your implementing organisations
+   * (its return counsellors then see the case), or take it back with organisation: null.
+   */
+  assignImplementingOrganisation: Case;
   /** caseworker or coordinator: close the case with a reason from the fixed list. */
   closeCase: Case;
   /** partner-officer: confirm the person arrived. */
@@ -755,6 +771,14 @@ export type Mutation = {
   updateCase: Case;
   /** network-admin: rename, change countries, or deactivate an organisation. */
   updateOrganisation: Organisation;
+};
+
+
+export type MutationAssignImplementingOrganisationArgs = {
+  expectedVersion: Scalars['Int']['input'];
+  id: Scalars['ID']['input'];
+  idempotencyKey?: InputMaybe<Scalars['String']['input']>;
+  organisation?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -946,6 +970,8 @@ export type Organisation = {
   /** Countries of operation (ISO 3166 alpha-2): a partner's countries of origin; a member state's own code. */
   countries: Array<Scalars['String']['output']>;
   kind: OrganisationKind;
+  /** The member state a unit of a member state (an implementing organisation, …) belongs to; null for other kinds. */
+  memberState: Maybe<Organisation>;
   name: Scalars['String']['output'];
   updatedAt: Scalars['DateTime']['output'];
   version: Scalars['Int']['output'];
@@ -954,6 +980,11 @@ export type Organisation = {
 export type OrganisationKind =
   /** The EMN Return Experts Group. */
   | 'EXPERTS_GROUP'
+  /**
+   * A member state's unit that carries out return support for it (IOM in the Netherlands): its
+   * return counsellors see only the cases its member state assigns to it.
+   */
+  | 'IMPLEMENTING_ORGANISATION'
   /** A sending state of the network (code: ISO 3166 alpha-2). */
   | 'MEMBER_STATE'
   /** The network's administrators. */
@@ -1287,6 +1318,7 @@ export type QueryOrganisationArgs = {
 
 export type QueryOrganisationsArgs = {
   kind?: InputMaybe<OrganisationKind>;
+  memberState?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -2228,6 +2260,7 @@ export type CaseResolvers<ContextType = Context, ParentType extends ResolversPar
   finalReport?: Resolver<Maybe<ResolversTypes['FinalReport']>, ParentType, ContextType>;
   household?: Resolver<Array<ResolversTypes['HouseholdMember']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  implementingOrganisation?: Resolver<Maybe<ResolversTypes['Organisation']>, ParentType, ContextType>;
   memberState?: Resolver<ResolversTypes['Organisation'], ParentType, ContextType>;
   monitoring?: Resolver<ResolversTypes['Monitoring'], ParentType, ContextType>;
   needsAssessment?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
@@ -2248,6 +2281,7 @@ export type CaseResolvers<ContextType = Context, ParentType extends ResolversPar
   returnType?: Resolver<ResolversTypes['ReturnType'], ParentType, ContextType>;
   shipments?: Resolver<Array<ResolversTypes['Shipment']>, ParentType, ContextType>;
   status?: Resolver<ResolversTypes['CaseStatus'], ParentType, ContextType>;
+  units?: Resolver<Array<ResolversTypes['Organisation']>, ParentType, ContextType>;
   updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   version?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   vulnerability?: Resolver<Maybe<ResolversTypes['Vulnerability']>, ParentType, ContextType>;
@@ -2458,6 +2492,7 @@ export type MonitoringVisitPayloadResolvers<ContextType = Context, ParentType ex
 };
 
 export type MutationResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
+  assignImplementingOrganisation?: Resolver<ResolversTypes['Case'], ParentType, ContextType, RequireFields<MutationAssignImplementingOrganisationArgs, 'expectedVersion' | 'id'>>;
   closeCase?: Resolver<ResolversTypes['Case'], ParentType, ContextType, RequireFields<MutationCloseCaseArgs, 'expectedVersion' | 'id' | 'reason'>>;
   confirmArrival?: Resolver<ResolversTypes['Case'], ParentType, ContextType, RequireFields<MutationConfirmArrivalArgs, 'arrivedOn' | 'expectedVersion' | 'id'>>;
   createCase?: Resolver<ResolversTypes['Case'], ParentType, ContextType, RequireFields<MutationCreateCaseArgs, 'input'>>;
@@ -2495,6 +2530,7 @@ export type OrganisationResolvers<ContextType = Context, ParentType extends Reso
   contracts?: Resolver<Array<ResolversTypes['Contract']>, ParentType, ContextType>;
   countries?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
   kind?: Resolver<ResolversTypes['OrganisationKind'], ParentType, ContextType>;
+  memberState?: Resolver<Maybe<ResolversTypes['Organisation']>, ParentType, ContextType>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   version?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;

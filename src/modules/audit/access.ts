@@ -23,7 +23,10 @@ export class AccessRecorder implements SpecialCategoryReads {
   ) {}
 
   /** Notes that the caller was given a special-category field of a case. */
-  read(kase: Pick<CaseDoc, '_id' | 'memberState' | 'partner' | 'sharedWithPartner'>, field: SpecialCategoryField): void {
+  read(
+    kase: Pick<CaseDoc, '_id' | 'memberState' | 'partner' | 'sharedWithPartner' | 'units'>,
+    field: SpecialCategoryField,
+  ): void {
     const entry = this.reads.get(kase._id) ?? {
       caseId: kase._id,
       audience: caseParties(kase).map(Audience.auditOnly),

@@ -31,6 +31,7 @@ export const createCaseInput = z.object({
   originCountry: countryCode,
   returnType: z.enum(['VOLUNTARY', 'NON_VOLUNTARY']),
   partner: organisationCode.nullish(),
+  implementingOrganisation: organisationCode.nullish(),
   plannedDepartureDate: isoDate.nullish(),
   plannedArrivalDate: isoDate.nullish(),
   arrivedOn: isoDate.nullish(),

@@ -62,6 +62,13 @@ export type CaseDoc = {
   partner: string | null;
   /** True from the first referral on: the partner's scope includes the case. */
   sharedWithPartner: boolean;
+  /**
+   * The units of the member state working on the case (its implementing organisation,
+   * and whoever else the state adds): a unit's scope is its state's cases that list it.
+   */
+  units: string[];
+  /** The unit that carries out the return leg (IOM in the Netherlands); also in `units`. */
+  implementingOrganisation: string | null;
   contract: string | null;
   programme: string;
   originCountry: string;
@@ -143,6 +150,8 @@ export function emptyImplementation(): Pick<
 export function withImplementationDefaults(c: CaseDoc): CaseDoc {
   return {
     ...c,
+    units: c.units ?? [],
+    implementingOrganisation: c.implementingOrganisation ?? null,
     actualEur: c.actualEur ?? 0,
     spend: c.spend ?? [],
     latestScores: c.latestScores ?? null,
@@ -162,6 +171,8 @@ export const caseSchema = new Schema<CaseDoc>(
     memberState: { type: String, required: true },
     partner: { type: String, default: null },
     sharedWithPartner: { type: Boolean, required: true },
+    units: { type: [String], default: [] },
+    implementingOrganisation: { type: String, default: null },
     contract: { type: String, default: null },
     programme: { type: String, required: true },
     originCountry: { type: String, required: true },
@@ -213,6 +224,10 @@ caseSchema.index({ partner: 1, sharedWithPartner: 1, updatedAt: -1, _id: -1 });
 caseSchema.index({ partner: 1, sharedWithPartner: 1, status: 1, updatedAt: -1 });
 caseSchema.index({ partner: 1, sharedWithPartner: 1, createdAt: -1, _id: -1 });
 caseSchema.index({ partner: 1, sharedWithPartner: 1, reference: 1 });
+// A member state's unit's lists (an implementing organisation's cases).
+caseSchema.index({ units: 1, memberState: 1, updatedAt: -1, _id: -1 });
+caseSchema.index({ units: 1, memberState: 1, status: 1, updatedAt: -1 });
+caseSchema.index({ units: 1, memberState: 1, nextDeadlineAt: 1 });
 // Background work (referral expiry, deadlines) across tenants.
 caseSchema.index({ status: 1, referralDeadline: 1 });
 // Deadlines: the overdue list of each organisation, and the escalation job.
@@ -230,6 +245,9 @@ export const caseRecordFields = {
   memberState: { type: String, required: true },
   partner: { type: String, required: true },
   sharedWithPartner: { type: Boolean, required: true },
+  // Declared so a unit's scope (`units` ∋ its code) may be asked of records, but never
+  // stored: a member state's units see no record of a case (plans, progress, files…).
+  units: { type: [String], default: undefined },
 } as const;
 
 /** Reference claims: inserting `NL-2026-000124` is what makes the number ours. */

@@ -2,7 +2,7 @@
 // under the case's context, opened only for a party to the case, and every opening noted
 // for the audit trail through `SpecialCategoryReads` (the audit module implements it).
 import { isCaseParty, requirePrincipal } from '../../auth/policy.ts';
-import type { Principal } from '../../auth/principal.ts';
+import { isMemberStateUnit, type Principal } from '../../auth/principal.ts';
 import type { Sealer } from '../../crypto/sealed.ts';
 import type { CaseDoc, Vulnerability } from './case.model.ts';
 import { ASSIGNMENT_ENDED_STATUSES } from './case.state.ts';
@@ -11,17 +11,19 @@ export type SpecialCategoryField = 'vulnerability' | 'needsAssessment';
 
 /** Where the openings of special-category fields are noted (a request's audit recorder). */
 export interface SpecialCategoryReads {
-  read(kase: Pick<CaseDoc, '_id' | 'memberState' | 'partner' | 'sharedWithPartner'>, field: SpecialCategoryField): void;
+  read(kase: Pick<CaseDoc, '_id' | 'memberState' | 'partner' | 'sharedWithPartner' | 'units'>, field: SpecialCategoryField): void;
 }
 
 const sealContext = (caseId: string, field: string) => `case:${caseId}:${field}`;
 
 /**
- * Special-category data is for the parties to the case, and for the partner only while the
- * case is assigned to it (not after it declined or let the referral expire).
+ * Special-category data is for the parties to the case: the partner only while the case is
+ * assigned to it (not after it declined or let the referral expire); of the member state's
+ * units, only the implementing organisation (it gives vulnerable people extra guidance).
  */
 export function maySeeSpecialCategory(p: Principal, c: CaseDoc): boolean {
   if (!isCaseParty(p, c)) return false;
+  if (isMemberStateUnit(p.organisation.kind)) return c.implementingOrganisation === p.organisation.code;
   return p.organisation.kind !== 'PARTNER' || !ASSIGNMENT_ENDED_STATUSES.includes(c.status);
 }
 

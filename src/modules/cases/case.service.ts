@@ -3,7 +3,7 @@
 // then (inside the case store's write) check the life cycle, decide, and return the event.
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { authorize } from '../../auth/policy.ts';
+import { authorize, caseParties } from '../../auth/policy.ts';
 import type { Principal } from '../../auth/principal.ts';
 import { DAY_MS, type Clock } from '../../clock.ts';
 import { AppError, badInput, invalidTransition, notFound } from '../../errors.ts';
@@ -161,6 +161,14 @@ export function createCaseService(deps: {
             ]);
           }
           if (input.partner) await checkPartner(input.partner);
+          if (input.implementingOrganisation) {
+            await organisations.unitOf(
+              p.organisation.code,
+              input.implementingOrganisation,
+              ['IMPLEMENTING_ORGANISATION'],
+              'implementingOrganisation',
+            );
+          }
           if (input.arrivedOn && input.arrivedOn > today) {
             throw badInput('arrivedOn is in the future; use plannedArrivalDate for a planned return.', [
               { path: 'arrivedOn', message: 'in the future' },
@@ -178,6 +186,8 @@ export function createCaseService(deps: {
             memberState: p.organisation.code,
             partner: input.partner ?? null,
             sharedWithPartner: false,
+            units: input.implementingOrganisation ? [input.implementingOrganisation] : [],
+            implementingOrganisation: input.implementingOrganisation ?? null,
             contract: null,
             programme: programme._id,
             originCountry: input.originCountry,
@@ -219,7 +229,7 @@ export function createCaseService(deps: {
             caseId: id,
             version: 1,
             type: 'CaseCreated',
-            audience: [doc.memberState],
+            audience: caseParties(doc),
             data: {},
             changes: [{ collection: 'cases', doc }],
           };

@@ -10,6 +10,8 @@ export type OrganisationDoc = {
   kind: OrganisationKind;
   name: string;
   countries: string[];
+  /** The member state a unit (MEMBER_STATE_UNIT_KINDS) belongs to; null for every other kind. */
+  memberState: string | null;
   active: boolean;
   version: number;
   createdAt: Date;
@@ -23,6 +25,7 @@ export const organisationSchema = new Schema<OrganisationDoc>(
     kind: { type: String, enum: ORGANISATION_KINDS, required: true },
     name: { type: String, required: true },
     countries: { type: [String], required: true },
+    memberState: { type: String, default: null },
     active: { type: Boolean, required: true },
     version: { type: Number, required: true },
     createdAt: { type: Date, required: true },
@@ -31,6 +34,7 @@ export const organisationSchema = new Schema<OrganisationDoc>(
   { collection: 'organisations', versionKey: false },
 );
 organisationSchema.index({ kind: 1, code: 1 });
+organisationSchema.index({ memberState: 1, kind: 1, code: 1 });
 
 /** Open-ended contracts store this as `validTo`, so "in force on a day" is one range query. */
 export const OPEN_END = '9999-12-31';

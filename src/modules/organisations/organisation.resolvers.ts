@@ -6,7 +6,7 @@ const money = (amount: number, currency: string) => ({ amount, currency });
 
 export const organisationResolvers: Resolvers = {
   Query: {
-    organisations: (_, { kind }, { services, principal }) => services.organisations.list(principal, kind),
+    organisations: (_, filter, { services, principal }) => services.organisations.list(principal, filter),
     organisation: (_, { code }, { services, principal }) => services.organisations.get(principal, code),
     contracts: (_, args, { services, principal }) => services.organisations.contracts(principal, args),
     programmes: (_, __, { services, principal }) => services.organisations.programmes(principal),
@@ -23,6 +23,7 @@ export const organisationResolvers: Resolvers = {
   },
   Organisation: {
     code: (o) => o._id,
+    memberState: (o, _, { loaders }) => (o.memberState ? loaders.organisation.load(o.memberState) : null),
     contracts: (o, _, { loaders }) => (o.kind === 'MEMBER_STATE' || o.kind === 'PARTNER' ? loaders.contractsOf.load(o._id) : []),
   },
   Contract: {

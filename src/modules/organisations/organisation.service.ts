@@ -21,13 +21,14 @@ import {
   type OrganisationDoc,
   type ProgrammeDoc,
 } from './organisation.model.ts';
-import { ORGANISATION_KINDS } from '../../auth/principal.ts';
+import { isMemberStateUnit, ORGANISATION_KINDS } from '../../auth/principal.ts';
 
 const createOrganisationInput = z.object({
   code: organisationCode,
   kind: z.enum(ORGANISATION_KINDS),
   name: requiredText(200),
   countries: z.array(countryCode).max(100),
+  memberState: organisationCode.optional().nullable(),
 });
 
 const updateOrganisationInput = z.object({
@@ -68,7 +69,8 @@ export function createOrganisationService(deps: { store: Store; executor: Comman
   const LOOKUP_TTL_MS = 10_000;
 
   async function getOrganisationDoc(code: string): Promise<OrganisationDoc | null> {
-    return Organisations.findById(code).lean<OrganisationDoc>();
+    const doc = await Organisations.findById(code).lean<OrganisationDoc>();
+    return doc ? { ...doc, memberState: doc.memberState ?? null } : null;
   }
 
   function contractAudience(contract: Pick<ContractDoc, 'memberState' | 'partner'>): string[] {
@@ -85,10 +87,30 @@ export function createOrganisationService(deps: { store: Store; executor: Comman
       return value;
     },
 
-    async list(principal: Principal | null, kind?: OrganisationKind | null): Promise<OrganisationDoc[]> {
+    /**
+     * An active unit of a member state, of one of the kinds given; otherwise BAD_USER_INPUT
+     * on `path` (a unit of another state is as unknown as a missing one).
+     */
+    async unitOf(memberState: string, code: string, kinds: readonly OrganisationKind[], path: string): Promise<OrganisationDoc> {
+      const unit = await getOrganisationDoc(code);
+      if (!unit || !unit.active || unit.memberState !== memberState || !kinds.includes(unit.kind)) {
+        throw badInput(`${code} is not an active ${kinds.join(' or ').toLowerCase().replaceAll('_', ' ')} of ${memberState}.`, [
+          { path, message: `not a unit of ${memberState}` },
+        ]);
+      }
+      return unit;
+    },
+
+    async list(
+      principal: Principal | null,
+      filter: { kind?: OrganisationKind | null; memberState?: string | null } = {},
+    ): Promise<OrganisationDoc[]> {
       requirePrincipal(principal);
-      const filter = kind ? { kind } : {};
-      return Organisations.find(filter).sort({ kind: 1, code: 1 }).lean<OrganisationDoc[]>();
+      const query: Record<string, unknown> = {};
+      if (filter.memberState) query.memberState = parseInput(organisationCode, filter.memberState, 'memberState');
+      if (filter.kind) query.kind = filter.kind;
+      const docs = await Organisations.find(query).sort({ kind: 1, code: 1 }).lean<OrganisationDoc[]>();
+      return docs.map((d) => ({ ...d, memberState: d.memberState ?? null }));
     },
 
     async get(principal: Principal | null, code: string): Promise<OrganisationDoc> {
@@ -111,6 +133,14 @@ export function createOrganisationService(deps: { store: Store; executor: Comman
       if (input.kind === 'MEMBER_STATE' && !/^[A-Z]{2}$/.test(input.code)) {
         throw badInput('A member state’s code is its ISO 3166 alpha-2 code.', [{ path: 'code', message: 'two capital letters' }]);
       }
+      if (isMemberStateUnit(input.kind) !== Boolean(input.memberState)) {
+        throw badInput(
+          isMemberStateUnit(input.kind)
+            ? `An organisation of kind ${input.kind} belongs to a member state: name it.`
+            : `Only a member state's units belong to a member state; ${input.kind} does not.`,
+          [{ path: 'memberState', message: isMemberStateUnit(input.kind) ? 'required' : 'not allowed' }],
+        );
+      }
       const { event } = await executor.execute({
         principal: p,
         command: 'createOrganisation',
@@ -120,8 +150,24 @@ export function createOrganisationService(deps: { store: Store; executor: Comman
           if (await getOrganisationDoc(input.code)) {
             throw badInput(`An organisation with code ${input.code} exists already.`, [{ path: 'code', message: 'taken' }]);
           }
+          if (input.memberState) {
+            const state = await getOrganisationDoc(input.memberState);
+            if (state?.kind !== 'MEMBER_STATE') {
+              throw badInput(`${input.memberState} is not a member state of the network.`, [
+                { path: 'memberState', message: 'not a member state' },
+              ]);
+            }
+          }
           const now = clock.now();
-          const doc: OrganisationDoc = { _id: input.code, ...input, active: true, version: 1, createdAt: now, updatedAt: now };
+          const doc: OrganisationDoc = {
+            _id: input.code,
+            ...input,
+            memberState: input.memberState ?? null,
+            active: true,
+            version: 1,
+            createdAt: now,
+            updatedAt: now,
+          };
           return documentWrite({
             aggregateType: 'organisation',
             collection: 'organisations',
