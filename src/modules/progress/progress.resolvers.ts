@@ -1,20 +1,11 @@
 import { narrativeContext } from './progress.model.ts';
 import type { Resolvers } from '../../graphql/generated/types.ts';
-import type { Loaders } from '../../graphql/loaders.ts';
-import { notFound } from '../../errors.ts';
 import { eur } from '../../money.ts';
 import { writtenAlongside } from '../cases/case.store.ts';
 import type { PlanComponent, PlanDoc } from '../plans/plan.model.ts';
-import type { EvidenceDoc } from '../evidence/evidence.model.ts';
+import { evidenceOf } from '../evidence/evidence.lookup.ts';
 import { budgetOf } from './budget.ts';
 import { pageOfProgress } from './progress.service.ts';
-
-/** A file of the case by id, from the case's evidence (loaded once per page of cases). */
-export async function evidenceOf(loaders: Loaders, caseId: string, id: string): Promise<EvidenceDoc> {
-  const found = (await loaders.evidenceOfCase.load(caseId)).find((e) => e._id === id);
-  if (!found) throw notFound('Evidence', id);
-  return found;
-}
 
 export const progressResolvers: Resolvers = {
   Case: {
@@ -38,7 +29,7 @@ export const progressResolvers: Resolvers = {
   Spend: {
     amount: (s) => ({ amount: s.amount, currency: s.currency }),
     amountEur: (s) => eur(s.amountEur),
-    proof: (s, _, { loaders }) => evidenceOf(loaders, s.caseId, s.proof),
+    proof: (s, _, { loaders }) => evidenceOf(loaders.evidenceOfCase, s.caseId, s.proof),
   },
   Budget: {
     entitlement: (b) => eur(b.entitlementEur),

@@ -1,5 +1,5 @@
 import type { Resolvers } from '../../graphql/generated/types.ts';
-import { evidenceOf } from '../progress/progress.resolvers.ts';
+import { evidenceOf } from '../evidence/evidence.lookup.ts';
 import { SHIPMENT_STEPS } from './shipment.state.ts';
 
 export const shipmentResolvers: Resolvers = {
@@ -11,10 +11,10 @@ export const shipmentResolvers: Resolvers = {
     allowedNext: (s) => [...SHIPMENT_STEPS[s.status]],
     events: (s) => s.events.map((e) => ({ ...e, caseId: s.caseId })),
     handoverCertificate: (s, _, { loaders }) =>
-      s.handoverCertificate ? evidenceOf(loaders, s.caseId, s.handoverCertificate) : null,
+      s.handoverCertificate ? evidenceOf(loaders.evidenceOfCase, s.caseId, s.handoverCertificate) : null,
   },
   ShipmentEvent: {
-    evidence: (e, _, { loaders }) => (e.evidence ? evidenceOf(loaders, e.caseId, e.evidence) : null),
+    evidence: (e, _, { loaders }) => (e.evidence ? evidenceOf(loaders.evidenceOfCase, e.caseId, e.evidence) : null),
   },
   Mutation: {
     recordShipmentEvent: (_, { idempotencyKey, ...args }, { services, principal }) =>
