@@ -20,6 +20,8 @@ export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
 const HTTP_STATUS: Partial<Record<ErrorCode, number>> = {
   UNAUTHENTICATED: 401,
+  // Refused before it runs, like a query that does not validate: a request error.
+  QUERY_TOO_COMPLEX: 400,
   RATE_LIMITED: 429,
   STORE_UNAVAILABLE: 503,
 };

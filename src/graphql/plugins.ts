@@ -1,8 +1,9 @@
 // Apollo Server plugins and error presentation: query cost and depth limits, metrics
 // and logging per operation, and the one place errors are turned into what clients see.
 import type { ApolloServerPlugin } from '@apollo/server';
-import { separateOperations, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
+import { getVariableValues, separateOperations, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
 import { fieldExtensionsEstimator, getComplexity, simpleEstimator } from 'graphql-query-complexity';
+import Negotiator from 'negotiator';
 import { AppError, ErrorCode, queryTooComplex, storeUnavailable } from '../errors.ts';
 import type { DocumentNode } from 'graphql';
 import type { Logger } from '../logger.ts';
@@ -131,8 +132,15 @@ export function costLimitPlugin(schema: GraphQLSchema, maxCost: number): ApolloS
   return {
     async requestDidStart() {
       return {
-        async didResolveOperation({ request, document }) {
-          assertCostWithin(costOf(document, request.operationName, request.variables ?? {}), maxCost);
+        async didResolveOperation({ request, document, operation }) {
+          const variables = request.variables ?? {};
+          // Variables that do not coerce run nothing: execution answers them (graphql-js's
+          // message naming the variable, a request error), where the estimator would throw.
+          const definitions = operation?.variableDefinitions;
+          if (definitions?.length && getVariableValues(schema, definitions, variables).errors) {
+            return;
+          }
+          assertCostWithin(costOf(document, request.operationName, variables), maxCost);
         },
       };
     },
@@ -203,20 +211,44 @@ export function observabilityPlugin(metrics: Metrics): ApolloServerPlugin<Contex
   };
 }
 
+/** Codes that are the server's failure; every other code is the client's. */
+const SERVER_ERROR_CODES = new Set<unknown>([ErrorCode.INTERNAL_SERVER_ERROR, ErrorCode.STORE_UNAVAILABLE]);
+
+/** The media types Apollo Server chooses among for a single result, in its order. */
+const RESPONSE_MEDIA_TYPES = [
+  'application/json; charset=utf-8',
+  'application/graphql-response+json; charset=utf-8',
+  'application/json; callbackSpec=1.0; charset=utf-8',
+];
+
+/** Whether Apollo Server will answer this Accept header with application/graphql-response+json. */
+export function answersGraphqlResponseJson(accept: string | undefined): boolean {
+  if (!accept) return false;
+  return (
+    new Negotiator({ headers: { accept } }).mediaType(RESPONSE_MEDIA_TYPES)?.startsWith('application/graphql-response+json') ??
+    false
+  );
+}
+
 /**
- * GraphQL over HTTP: a request error (the document does not parse or validate, or its
- * variables do not coerce) is a 400 for clients that accept application/graphql-response+json,
- * and a 200 for legacy application/json clients, which read the errors from the body.
+ * GraphQL over HTTP: a request error (the document does not parse or validate, its variables
+ * do not coerce, it costs too much) is a 400 for responses in application/graphql-response+json,
+ * and a 200 for legacy application/json clients, which read the errors from the body. A
+ * request error whose every code is the client's is never a 5xx, whichever stage refused it
+ * (Apollo answers 500 for an error thrown by a plugin that set no status).
  */
 export function httpStatusPlugin(): ApolloServerPlugin<Context> {
   return {
     async requestDidStart({ request }) {
-      const acceptsGraphqlResponse = (request.http?.headers.get('accept') ?? '').includes('application/graphql-response+json');
+      const graphqlResponseJson = answersGraphqlResponseJson(request.http?.headers.get('accept'));
       return {
         async willSendResponse({ response }) {
-          if (acceptsGraphqlResponse || response.http.status !== 400 || response.body.kind !== 'single') return;
-          const result = response.body.singleResult;
-          if (result.data === undefined && result.errors?.length) response.http.status = 200;
+          if (response.body.kind !== 'single') return;
+          const { data, errors } = response.body.singleResult;
+          if (data !== undefined || !errors?.length) return;
+          const clientsFault = errors.every((e) => !SERVER_ERROR_CODES.has(e.extensions?.code));
+          if (clientsFault && (response.http.status ?? 500) >= 500) response.http.status = 400;
+          if (response.http.status === 400 && !graphqlResponseJson) response.http.status = 200;
         },
       };
     },
