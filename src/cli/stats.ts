@@ -2,12 +2,8 @@ import { writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { Principal } from '../auth/principal.ts';
-import {
-  DIMENSIONS,
-  type Dimension,
-  type StatisticsCellView,
-  type StatisticsTable,
-} from '../modules/statistics/statistics.service.ts';
+import { DIMENSIONS, type Dimension, type StatisticsCellView } from '../modules/statistics/statistics.cells.ts';
+import type { StatisticsTable } from '../modules/statistics/statistics.service.ts';
 import { withServices } from './runtime.ts';
 
 const ALIASES: Record<string, Dimension> = {

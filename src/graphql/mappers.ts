@@ -22,7 +22,7 @@ export type { WebhookDeliveryDoc as WebhookDeliveryModel } from '../modules/webh
 export type { WebhookWithSecret as WebhookSecretModel } from '../modules/webhooks/webhook.service.ts';
 export type { DeliveryPage as WebhookDeliveryPageModel } from '../modules/webhooks/webhook.service.ts';
 export type { StatisticsTable as StatisticsTableModel } from '../modules/statistics/statistics.service.ts';
-export type { StatisticsCellView as StatisticsCellModel } from '../modules/statistics/statistics.service.ts';
+export type { StatisticsCellView as StatisticsCellModel } from '../modules/statistics/statistics.cells.ts';
 
 export type MoneyModel = { amount: number; currency: string };
 

@@ -20,36 +20,32 @@ import { badInput } from '../../errors.ts';
 import type { Store } from '../../store/store.ts';
 import { countryCode, organisationCode, parseInput } from '../../validation.ts';
 import type { AuditService } from '../audit/audit.service.ts';
-import type { CaseDoc } from '../cases/case.model.ts';
 import { CASE_STATUSES } from '../cases/case.state.ts';
 import type { CaseStore } from '../cases/case.store.ts';
-import type { PlanDoc } from '../plans/plan.model.ts';
 import type { PlanService } from '../plans/plan.service.ts';
 import { createStatisticsBudget, type BudgetSettings, type BudgetState } from './budget.ts';
-import { addKey, countNoise, magnitudeNoise, METHOD, position } from './perturbation.ts';
+import { addKey, METHOD } from './perturbation.ts';
+import {
+  addMagnitude,
+  ATTRIBUTES,
+  DIMENSIONS,
+  factsOf,
+  FINEST_CELL,
+  protect,
+  SCORE_KEYS,
+  tabulate,
+  view,
+  type CaseFacts,
+  type CaseRow,
+  type CellSums,
+  type Dimension,
+  type Finest,
+  type PlanRow,
+  type StatisticsCellView,
+} from './statistics.cells.ts';
 import { createRecordKeys } from './record-keys.ts';
 
-export const DIMENSIONS = [
-  'MEMBER_STATE',
-  'ORIGIN_COUNTRY',
-  'PROGRAMME',
-  'COMPONENT_KIND',
-  'STATUS',
-  'CLOSURE_REASON',
-  'QUARTER',
-] as const;
-export type Dimension = (typeof DIMENSIONS)[number];
-
-/** The single-valued attributes of a finest cell: every dimension but the kinds, and the return type (a filter). */
-const ATTRIBUTES = ['MEMBER_STATE', 'ORIGIN_COUNTRY', 'PROGRAMME', 'STATUS', 'CLOSURE_REASON', 'QUARTER', 'RETURN_TYPE'] as const;
-type Attribute = (typeof ATTRIBUTES)[number];
-
-/** What a finest cell is made of, as published in the method. */
-export const FINEST_CELL: readonly string[] = [...ATTRIBUTES, 'COMPONENT_KINDS'];
-
 export const MAX_DIMENSIONS = 4;
-/** Cells over the table and all its margins; beyond this a table identifies too little to be worth it. */
-export const MAX_CELLS = 20_000;
 /** Cases whose record key is claimed in one batch (the first table to count them). */
 const KEY_BATCH = 500;
 
@@ -76,75 +72,6 @@ const tableInput = z.object({
 
 export type TableRequest = z.input<typeof tableInput>;
 
-const SCORE_KEYS = ['economic', 'social', 'psychosocial', 'composite'] as const;
-type Scores = Record<(typeof SCORE_KEYS)[number], number>;
-
-/** The amount not attached to any component kind (a plan's rounding, spend outside its components). */
-const REST = 'REST';
-
-/** What one case contributes; read defensively, as progress fields may not exist yet. */
-type CaseFacts = {
-  attributes: Record<Attribute, string>;
-  /** Kinds of components in the plan in force or spent on, sorted ('NONE' without any). */
-  kinds: string[];
-  persons: number;
-  /** EUR minor units per kind, and REST. */
-  planned: Map<string, number>;
-  actual: Map<string, number>;
-  scores: Scores | null;
-};
-
-/** A sum and its largest single contribution (which scales its noise). */
-type Magnitude = { sum: number; top: number };
-
-/** The cases of one finest cell, before protection. */
-type Finest = {
-  attributes: Record<Attribute, string>;
-  kinds: string[];
-  key: number;
-  count: number;
-  persons: number;
-  planned: Map<string, Magnitude>;
-  actual: Map<string, Magnitude>;
-  scored: number;
-  scores: Record<keyof Scores, Magnitude>;
-};
-
-/** A finest cell's protected figures: the only figures tables are made of. */
-type ProtectedFinest = {
-  attributes: Record<Attribute, string>;
-  kinds: string[];
-  count: number;
-  persons: number;
-  planned: Map<string, number>;
-  plannedTotal: number;
-  actual: Map<string, number>;
-  actualTotal: number;
-  scored: number;
-  scoreSums: Scores;
-};
-
-type CellSums = {
-  coords: (string | null)[];
-  count: number;
-  persons: number;
-  plannedEur: number;
-  actualEur: number;
-  scored: number;
-  scoreSums: Scores;
-};
-
-export type Money = { amount: number; currency: 'EUR' };
-
-export type StatisticsCellView = {
-  coordinates: { dimension: Dimension; value: string }[];
-  caseCount: number;
-  persons: number;
-  plannedEur: Money;
-  actualEur: Money;
-  meanScores: Scores | null;
-};
-
 export type StatisticsMethod = typeof METHOD & { threshold: number; finestCell: readonly string[] };
 
 export type StatisticsTable = {
@@ -156,118 +83,6 @@ export type StatisticsTable = {
   cells: StatisticsCellView[];
   totals: StatisticsCellView[];
 };
-
-type CaseRow = Pick<
-  CaseDoc,
-  | '_id'
-  | 'memberState'
-  | 'originCountry'
-  | 'programme'
-  | 'status'
-  | 'closureReason'
-  | 'arrivedOn'
-  | 'createdAt'
-  | 'household'
-  | 'returnType'
-  | 'planInForce'
-> & {
-  actualEur?: unknown;
-  spend?: unknown;
-  latestScores?: unknown;
-};
-
-type PlanRow = Pick<PlanDoc, 'caseId' | 'planVersion' | 'totalEur' | 'components'>;
-
-export function quarterOf(c: Pick<CaseDoc, 'arrivedOn' | 'createdAt'>): string {
-  const [year, month] = c.arrivedOn
-    ? [Number(c.arrivedOn.slice(0, 4)), Number(c.arrivedOn.slice(5, 7))]
-    : [c.createdAt.getUTCFullYear(), c.createdAt.getUTCMonth() + 1];
-  return `${year}-Q${Math.floor((month - 1) / 3) + 1}`;
-}
-
-const finite = (value: unknown): number => (typeof value === 'number' && Number.isFinite(value) ? value : 0);
-
-function scoresOf(value: unknown): Scores | null {
-  if (!value || typeof value !== 'object') return null;
-  const s = value as Record<string, unknown>;
-  if (!SCORE_KEYS.every((k) => typeof s[k] === 'number' && Number.isFinite(s[k]))) return null;
-  return {
-    economic: s.economic as number,
-    social: s.social as number,
-    psychosocial: s.psychosocial as number,
-    composite: s.composite as number,
-  };
-}
-
-const zeroScores = (): Scores => ({ economic: 0, social: 0, psychosocial: 0, composite: 0 });
-
-function factsOf(c: CaseRow, plan: PlanRow | undefined): CaseFacts {
-  const planned = new Map<string, number>();
-  const actual = new Map<string, number>();
-  for (const component of plan?.components ?? []) {
-    planned.set(component.kind, (planned.get(component.kind) ?? 0) + finite(component.costEur));
-  }
-  for (const line of Array.isArray(c.spend) ? (c.spend as unknown[]) : []) {
-    const { kind, actualEur } = (line ?? {}) as { kind?: unknown; actualEur?: unknown };
-    if (typeof kind !== 'string') continue;
-    actual.set(kind, (actual.get(kind) ?? 0) + finite(actualEur));
-  }
-  const kinds = [...new Set([...planned.keys(), ...actual.keys()])].sort();
-  const rest = (total: number, parts: Map<string, number>) => total - [...parts.values()].reduce((a, b) => a + b, 0);
-  planned.set(REST, rest(finite(plan?.totalEur), planned));
-  actual.set(REST, rest(finite(c.actualEur), actual));
-  return {
-    attributes: {
-      MEMBER_STATE: c.memberState,
-      ORIGIN_COUNTRY: c.originCountry,
-      PROGRAMME: c.programme,
-      STATUS: c.status,
-      CLOSURE_REASON: c.closureReason ?? 'NONE',
-      QUARTER: quarterOf(c),
-      RETURN_TYPE: c.returnType,
-    },
-    kinds: kinds.length > 0 ? kinds : ['NONE'],
-    persons: Array.isArray(c.household) ? c.household.length : 0,
-    planned,
-    actual,
-    scores: scoresOf(c.latestScores),
-  };
-}
-
-function addMagnitude(into: Map<string, Magnitude>, kind: string, value: number) {
-  const m = into.get(kind) ?? { sum: 0, top: 0 };
-  m.sum += value;
-  m.top = Math.max(m.top, Math.abs(value));
-  into.set(kind, m);
-}
-
-/** The finest cell's figures with their noise, each measure keyed by the cell key. */
-export function protect(cell: Finest): ProtectedFinest {
-  const count = (n: number, measure: string) => n + countNoise(n, position(cell.key, measure));
-  const magnitude = (m: Magnitude, measure: string) => m.sum + magnitudeNoise(m.top, position(cell.key, measure));
-  const money = (sums: Map<string, Magnitude>, measure: string) => {
-    const out = new Map<string, number>();
-    for (const [kind, m] of sums) out.set(kind, magnitude(m, `${measure}:${kind}`));
-    return out;
-  };
-  const planned = money(cell.planned, 'planned');
-  const actual = money(cell.actual, 'actual');
-  const total = (values: Map<string, number>) => [...values.values()].reduce((a, b) => a + b, 0);
-  const scoreSums = zeroScores();
-  for (const k of SCORE_KEYS) scoreSums[k] = magnitude(cell.scores[k], `score:${k}`);
-  return {
-    attributes: cell.attributes,
-    kinds: cell.kinds,
-    count: count(cell.count, 'count'),
-    persons: count(cell.persons, 'persons'),
-    planned,
-    plannedTotal: total(planned),
-    actual,
-    actualTotal: total(actual),
-    scored: count(cell.scored, 'scored'),
-    scoreSums,
-  };
-}
 
 export type StatisticsService = ReturnType<typeof createStatisticsService>;
 
@@ -386,77 +201,6 @@ export function createStatisticsService(deps: {
     return cells;
   }
 
-  /** The table and all its margins, each cell the sum of its protected finest cells. */
-  function tabulate(groupBy: Dimension[], finest: Iterable<ProtectedFinest>): Map<string, CellSums> {
-    const cells = new Map<string, CellSums>();
-    const masks = Array.from({ length: 2 ** groupBy.length }, (_, m) => m);
-    const kindAt = groupBy.indexOf('COMPONENT_KIND');
-    const add = (coords: (string | null)[], f: ProtectedFinest, planned: number, actual: number) => {
-      const id = JSON.stringify(coords);
-      let cell = cells.get(id);
-      if (!cell) {
-        if (cells.size >= MAX_CELLS) {
-          throw badInput(`This table would have more than ${MAX_CELLS} cells; group by fewer dimensions or filter.`, [
-            { path: 'groupBy', message: 'too many cells' },
-          ]);
-        }
-        cell = { coords, count: 0, persons: 0, plannedEur: 0, actualEur: 0, scored: 0, scoreSums: zeroScores() };
-        cells.set(id, cell);
-      }
-      cell.count += f.count;
-      cell.persons += f.persons;
-      cell.plannedEur += planned;
-      cell.actualEur += actual;
-      cell.scored += f.scored;
-      for (const k of SCORE_KEYS) cell.scoreSums[k] += f.scoreSums[k];
-    };
-    for (const f of finest) {
-      for (const mask of masks) {
-        const coords = groupBy.map((d, i) => (mask & (1 << i) && d !== 'COMPONENT_KIND' ? f.attributes[d] : null));
-        if (kindAt >= 0 && mask & (1 << kindAt)) {
-          // A case counts once under each kind of component it has, with that kind's amounts.
-          for (const kind of f.kinds) {
-            add(
-              coords.map((v, i) => (i === kindAt ? kind : v)),
-              f,
-              f.planned.get(kind) ?? 0,
-              f.actual.get(kind) ?? 0,
-            );
-          }
-        } else {
-          add(coords, f, f.plannedTotal, f.actualTotal);
-        }
-      }
-    }
-    return cells;
-  }
-
-  function view(groupBy: Dimension[], cell: CellSums): StatisticsCellView {
-    const coordinates = groupBy.flatMap((dimension, i) => {
-      const value = cell.coords[i];
-      return value === null || value === undefined ? [] : [{ dimension, value }];
-    });
-    const mean = (k: keyof Scores) => Math.round(Math.min(1, Math.max(0, cell.scoreSums[k] / cell.scored)) * 100) / 100;
-    const euros = (amount: number): Money => ({ amount: Math.max(0, Math.round(amount)), currency: 'EUR' });
-    return {
-      coordinates,
-      caseCount: cell.count,
-      persons: cell.persons,
-      plannedEur: euros(cell.plannedEur),
-      actualEur: euros(cell.actualEur),
-      // A mean over fewer people than the threshold would describe them, not a group.
-      meanScores:
-        cell.scored >= threshold
-          ? {
-              economic: mean('economic'),
-              social: mean('social'),
-              psychosocial: mean('psychosocial'),
-              composite: mean('composite'),
-            }
-          : null,
-    };
-  }
-
   return {
     threshold,
     method,
@@ -496,8 +240,8 @@ export function createStatisticsService(deps: {
         generatedAt: clock.now(),
         method,
         budget: charged,
-        cells: listed.filter(([, c]) => full(c)).map(([, c]) => view(groupBy, c)),
-        totals: listed.filter(([, c]) => !full(c)).map(([, c]) => view(groupBy, c)),
+        cells: listed.filter(([, c]) => full(c)).map(([, c]) => view(groupBy, c, threshold)),
+        totals: listed.filter(([, c]) => !full(c)).map(([, c]) => view(groupBy, c, threshold)),
       };
       await audit.recordExport(principal, {
         channel: via.channel,
