@@ -32,6 +32,7 @@ describe('store settings', () => {
       feedReadConcern: 'majority',
       maxTimeMs: 30_000,
       indexBuildTimeoutMs: 120_000,
+      projectionGraceMs: 30_000,
     });
     expect(loadConfig({}).store).toEqual(DEFAULT_STORE_SETTINGS);
     expect(
@@ -43,6 +44,7 @@ describe('store settings', () => {
         ERIN_STORE_FEED_READ_CONCERN: 'local',
         ERIN_STORE_MAX_TIME: '2s',
         ERIN_STORE_INDEX_TIMEOUT: '10m',
+        ERIN_STORE_PROJECTION_GRACE: '5s',
       }).store,
     ).toEqual({
       writeConcern: 2,
@@ -52,6 +54,7 @@ describe('store settings', () => {
       feedReadConcern: 'local',
       maxTimeMs: 2000,
       indexBuildTimeoutMs: 600_000,
+      projectionGraceMs: 5000,
     });
     expect(() => loadConfig({ ERIN_STORE_WRITE_CONCERN: '0' })).toThrow(/ERIN_STORE_WRITE_CONCERN/);
     expect(() => loadConfig({ ERIN_STORE_FEED_READ_CONCERN: 'available' })).toThrow(/ERIN_STORE_FEED_READ_CONCERN/);

@@ -113,7 +113,7 @@ export class CommandExecutor {
     }
     this.onCommit?.(event);
     try {
-      await this.log.applyChanges(event.changes);
+      await this.log.project(event);
     } catch (error) {
       // The event is committed and the projection is finished by the next reconcile (at
       // start, on reconnect, or when a write meets this version). The client sees an

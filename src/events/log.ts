@@ -13,6 +13,32 @@ import { isDuplicateKey, type Store } from '../store/store.ts';
 import { canonicalJson, sha256Hex } from './canonical.ts';
 import { eventSchema, GENESIS_HASH, type DocumentChange, type EventDraft, type StoredEvent } from './event.model.ts';
 
+/**
+ * Documents per insert. FerretDB inserts 100 at a time and, after a duplicate in an ordered
+ * insert, still goes on with the next hundred, where MongoDB stops: batches of at most 100
+ * make an ordered insert stop at its first refusal on both.
+ */
+export const MAX_BATCH = 100;
+
+/** A post-image that could not be written: its document is held by another or not at the version before. */
+export class ProjectionRefused extends Error {
+  override name = 'ProjectionRefused';
+  constructor(change: DocumentChange, found: number) {
+    super(
+      `projection of ${change.collection}/${change.doc._id} at version ${change.doc.version} refused: ` +
+        (found === 0 ? 'another document holds one of its unique fields' : `the document is at version ${found}`),
+    );
+  }
+}
+
+/** The indexes of the documents a bulk write refused, if the error says. */
+function writeErrorIndexes(error: unknown): number[] | undefined {
+  const writeErrors = (error as { writeErrors?: { index?: number }[] | { index?: number } }).writeErrors;
+  const list = Array.isArray(writeErrors) ? writeErrors : writeErrors ? [writeErrors] : [];
+  const indexes = list.map((w) => w.index).filter((i): i is number => typeof i === 'number');
+  return indexes.length > 0 ? indexes : undefined;
+}
+
 export class VersionConflict extends Error {
   override name = 'VersionConflict';
 }
@@ -74,6 +100,12 @@ export class EventLog {
   private tail: Promise<unknown> = Promise.resolve();
   /** The clock; tests replace it to place events in time. */
   now: () => Date = () => new Date();
+  /** This gateway's projections under way, by event. */
+  private readonly projecting = new Map<number, Promise<void>>();
+  /** Events committed here whose projection failed: nothing of them is in flight. */
+  private readonly failedHere = new Set<number>();
+  /** The tail of this gateway's writes of each document. */
+  private readonly documentTails = new Map<string, Promise<unknown>>();
 
   constructor(private readonly store: Store) {
     this.model = store.model<StoredEvent>('Event', eventSchema);
@@ -314,56 +346,128 @@ export class EventLog {
   }
 
   /**
-   * Writes an event's post-images into their collections. Safe to repeat: a document
-   * is written only over its previous version, so a replay never moves one backwards.
+   * The committer's projection of the event it appended. Until it ends, a reconcile of the
+   * same event in this gateway waits for it instead of writing the same documents at once.
    */
-  async applyChanges(changes: DocumentChange[]): Promise<void> {
-    // Only new documents (a bulk import, say): order does not matter, one insert per collection.
-    if (changes.length > 1 && changes.every((c) => c.doc.version === 1)) {
-      const byCollection = new Map<string, DocumentChange['doc'][]>();
-      for (const { collection, doc } of changes) byCollection.set(collection, [...(byCollection.get(collection) ?? []), doc]);
-      for (const [name, docs] of byCollection) {
-        try {
-          await this.store.connection.collection(name).insertMany(docs as never[], { ordered: false });
-        } catch (error) {
-          if (!isDuplicateKey(error)) throw error; // projected before: the rest went in
-        }
-      }
-      return;
-    }
-    for (const change of changes) {
-      const collection = this.store.connection.collection(change.collection);
-      const { doc } = change;
-      if (doc.version === 1) {
-        try {
-          await collection.insertOne(doc as never);
-        } catch (error) {
-          if (!isDuplicateKey(error)) throw error;
-        }
-      } else {
-        await collection.replaceOne({ _id: doc._id as never, version: doc.version - 1 }, doc);
-      }
+  async project(event: StoredEvent): Promise<void> {
+    const run = this.applyChanges(event.changes);
+    this.projecting.set(event._id, run);
+    try {
+      await run;
+    } catch (error) {
+      // Nothing of it is in flight any more: a reconcile here may finish it at once.
+      this.failedHere.add(event._id);
+      throw error;
+    } finally {
+      this.projecting.delete(event._id);
     }
   }
 
   /**
-   * Re-applies the post-images of recent events whose documents are behind, so a write
-   * interrupted between its event and its projection is finished (at start, and when a
-   * write meets the version its predecessor claimed).
+   * Writes post-images into their collections, each document only over its previous version
+   * (a replay never moves one backwards), and one write of a document at a time in this
+   * gateway: on the embedded store a conditional write is a read and then a write by `_id`,
+   * so two writes of one document at once could land in the wrong order (see reconcile).
+   * A document that cannot be written because another one holds its unique field, or that is
+   * not at the version before, is an error: only a document already at this version or
+   * later counts as projected before.
    */
-  async reconcile(events: StoredEvent[]): Promise<number> {
+  async applyChanges(changes: DocumentChange[]): Promise<void> {
+    // Only new documents (a bulk import, say): order does not matter, one insert per collection.
+    if (changes.length > 1 && changes.every((c) => c.doc.version === 1)) {
+      const byCollection = new Map<string, DocumentChange[]>();
+      for (const change of changes) byCollection.set(change.collection, [...(byCollection.get(change.collection) ?? []), change]);
+      for (const [name, group] of byCollection) {
+        for (let from = 0; from < group.length; from += MAX_BATCH) {
+          const batch = group.slice(from, from + MAX_BATCH);
+          try {
+            await this.store.connection.collection(name).insertMany(
+              batch.map((c) => c.doc as never),
+              { ordered: false },
+            );
+          } catch (error) {
+            if (!isDuplicateKey(error)) throw error;
+            const refused = writeErrorIndexes(error);
+            for (const index of refused ?? batch.keys()) await this.mustBeProjected(batch[index]!);
+          }
+        }
+      }
+      return;
+    }
+    for (const change of changes) await this.oneAtATime(change, () => this.writeDocument(change));
+  }
+
+  private async writeDocument(change: DocumentChange): Promise<void> {
+    const collection = this.store.connection.collection(change.collection);
+    const { doc } = change;
+    if (doc.version === 1) {
+      try {
+        await collection.insertOne(doc as never);
+      } catch (error) {
+        if (!isDuplicateKey(error)) throw error;
+        await this.mustBeProjected(change);
+      }
+      return;
+    }
+    const { matchedCount } = await collection.replaceOne({ _id: doc._id as never, version: doc.version - 1 }, doc);
+    if (matchedCount === 0) await this.mustBeProjected(change);
+  }
+
+  /** After a write that changed nothing: fine when the document is at this version or later, an error otherwise. */
+  private async mustBeProjected(change: DocumentChange): Promise<void> {
+    const version = await this.documentVersion(change);
+    if (version >= change.doc.version) return;
+    throw new ProjectionRefused(change, version);
+  }
+
+  private async documentVersion(change: DocumentChange): Promise<number> {
+    const current = await this.store.connection
+      .collection(change.collection)
+      .findOne({ _id: change.doc._id as never }, { ...this.store.queryOptions, projection: { version: 1 } });
+    return (current?.version as number | undefined) ?? 0;
+  }
+
+  /** Runs the writes of one document in this gateway one after another. */
+  private oneAtATime<T>(change: DocumentChange, write: () => Promise<T>): Promise<T> {
+    const key = `${change.collection}/${change.doc._id}`;
+    const run = (this.documentTails.get(key) ?? Promise.resolve()).then(write);
+    const tail = run.catch(() => undefined);
+    this.documentTails.set(key, tail);
+    void tail.then(() => {
+      if (this.documentTails.get(key) === tail) this.documentTails.delete(key);
+    });
+    return run;
+  }
+
+  /**
+   * Re-applies the post-images of events whose documents are behind, so a write interrupted
+   * between its event and its projection is finished (at start, on reconnect, when a write
+   * meets the version its predecessor claimed, when a request is retried).
+   *
+   * It never writes a document its committer may still be writing: on the embedded store
+   * two writers of one version at once could leave the document behind a newer version
+   * written in between (the late one's read saw the version before both). So it waits for
+   * this gateway's own projection of the event, and for another gateway's for the
+   * projection grace after the event, polling the document; only an event whose committer
+   * failed here, or whose grace has passed, is written by the reconcile.
+   */
+  async reconcile(events: StoredEvent[], options: { fromHistory?: boolean } = {}): Promise<number> {
     let repaired = 0;
     // Each document's version is read once, however many of these events wrote it.
     const versions = new Map<string, number>();
     for (const event of events) {
+      const ownProjection = this.projecting.get(event._id);
+      if (ownProjection) await ownProjection.catch(() => undefined);
       for (const change of event.changes) {
         const key = `${change.collection}/${change.doc._id}`;
-        let currentVersion = versions.get(key);
-        if (currentVersion === undefined) {
-          const current = await this.store.connection
-            .collection(change.collection)
-            .findOne({ _id: change.doc._id as never }, { ...this.store.queryOptions, projection: { version: 1 } });
-          currentVersion = (current?.version as number | undefined) ?? 0;
+        let currentVersion = versions.get(key) ?? (await this.documentVersion(change));
+        if (currentVersion < change.doc.version && !this.failedHere.has(event._id)) {
+          currentVersion = await this.waitForCommitter(event, change, currentVersion);
+        }
+        if (currentVersion < change.doc.version - 1 && !options.fromHistory) {
+          // An earlier event of the aggregate is not projected either: finish its history in order first.
+          repaired += await this.reconcile(await this.history(event.aggregateId, 0, 10_000), { fromHistory: true });
+          currentVersion = await this.documentVersion(change);
         }
         if (currentVersion < change.doc.version) {
           await this.applyChanges([change]);
@@ -372,14 +476,41 @@ export class EventLog {
         }
         versions.set(key, currentVersion);
       }
+      this.failedHere.delete(event._id);
     }
     return repaired;
   }
 
+  /** Polls a document behind an event until it catches up or the event's projection grace has passed. */
+  private async waitForCommitter(event: StoredEvent, change: DocumentChange, seen: number): Promise<number> {
+    const age = Math.max(0, this.now().getTime() - event.at.getTime());
+    const deadline = Date.now() + Math.max(0, this.store.settings.projectionGraceMs - age);
+    let version = seen;
+    for (let pause = 10; version < change.doc.version && Date.now() < deadline; pause = Math.min(pause * 2, 250)) {
+      await new Promise((resolve) => setTimeout(resolve, Math.min(pause, Math.max(0, deadline - Date.now()))));
+      version = await this.documentVersion(change);
+    }
+    return version;
+  }
+
+  /**
+   * Finishes the projections of the newest events (at start, on reconnect). An event whose
+   * projection is refused is logged and left (the gateway still starts; the refusal needs an
+   * operator), the others are finished.
+   */
   async reconcileRecent(count = 500): Promise<number> {
     const last = await this.lastSeq();
     const events = await this.page(Math.max(0, last - count), count);
-    return this.reconcile(events);
+    let repaired = 0;
+    for (const event of events) {
+      try {
+        repaired += await this.reconcile([event]);
+      } catch (error) {
+        if (!(error instanceof ProjectionRefused)) throw error;
+        this.store.logger?.error({ err: error, seq: event._id }, 'projection refused');
+      }
+    }
+    return repaired;
   }
 }
 

@@ -26,6 +26,12 @@ export type StoreSettings = {
   maxTimeMs: number;
   /** How long a start waits for its index builds before failing with a clear error. */
   indexBuildTimeoutMs: number;
+  /**
+   * How long an event's projection belongs to the gateway that committed it: another
+   * gateway's reconcile writes the event's documents only after this (see EventLog.reconcile).
+   * Longer than any committer takes to get its projection into the store.
+   */
+  projectionGraceMs: number;
 };
 
 export const DEFAULT_STORE_SETTINGS: StoreSettings = {
@@ -36,4 +42,5 @@ export const DEFAULT_STORE_SETTINGS: StoreSettings = {
   feedReadConcern: 'majority',
   maxTimeMs: 30_000,
   indexBuildTimeoutMs: 120_000,
+  projectionGraceMs: 30_000,
 };

@@ -88,6 +88,10 @@ export class Store {
     return { maxTimeMS: this.settings.maxTimeMs, readConcern: { level: this.settings.feedReadConcern } };
   }
 
+  get logger(): Logger | undefined {
+    return this.options.logger;
+  }
+
   get dbName(): string {
     return this.options.dbName;
   }
