@@ -103,7 +103,7 @@ export function createServices(deps: ServiceDeps) {
   const caseStore = createCaseStore({ store, executor, clock, planDeadlines });
   const sealing = createCaseSealing(sealer);
   const cases = createCaseService({ cases: caseStore, sealing, executor, clock, organisations });
-  const returnLeg = createReturnLegService({ cases: caseStore, organisations });
+  const returnLeg = createReturnLegService({ cases: caseStore, organisations, sealer });
   const plans = createPlanService({ store, cases: caseStore, rates });
   const evidence = createEvidenceService({
     store,

@@ -396,6 +396,14 @@ const probes: Record<string, Probe> = {
       'mutation ($id: ID!, $v: Int!) { assignImplementingOrganisation(id: $id, organisation: "IOM-NL", expectedVersion: $v) { id reference } }',
     ),
   },
+  'Mutation.recordReturnStep': {
+    outsiders: CASE_OUTSIDERS,
+    markers: caseMarkers,
+    refusals: CASE_REFUSALS,
+    attempt: onCase(
+      'mutation ($id: ID!, $v: Int!) { recordReturnStep(caseId: $id, step: { kind: COUNSELLING, on: "2026-01-05" }, expectedVersion: $v) { id reference } }',
+    ),
+  },
   'Mutation.confirmArrival': {
     outsiders: CASE_OUTSIDERS,
     markers: caseMarkers,

@@ -140,3 +140,156 @@ describe('implementing organisations', () => {
     expect(codes(wrong)).toEqual(['BAD_USER_INPUT']);
   });
 });
+
+const STEP = `mutation ($id: ID!, $step: ReturnStepInput!, $v: Int!) {
+  recordReturnStep(caseId: $id, step: $step, expectedVersion: $v) { id version status arrivedOn }
+}`;
+const LEG = `query ($id: ID!) { case(id: $id) {
+  status version arrivedOn allowedActions
+  returnSupport {
+    counselling { heldOn decidedToReturn }
+    travelDocument { appliedOn obtainedOn reimbursedOn cost { amount } }
+    ticket { departureDate route finalDestination landTravelAllowance { amount } }
+    departure { on place } transit { on place } arrival { on place metOnArrival }
+    guidance { on group note } guidanceCount
+  }
+  arrivalHandover { arrivedOn place metOnArrival finalDestination landTravelAllowance { amount } }
+} }`;
+
+type Step = { recordReturnStep: { version: number; status: string; arrivedOn: string | null } };
+type Leg = {
+  case: {
+    status: string;
+    version: number;
+    arrivedOn: string | null;
+    allowedActions: string[];
+    returnSupport: {
+      counselling: unknown[];
+      travelDocument: { appliedOn: string; obtainedOn: string; reimbursedOn: string; cost: { amount: number } } | null;
+      ticket: { route: string[]; finalDestination: string } | null;
+      departure: { on: string; place: string } | null;
+      transit: unknown[];
+      arrival: unknown;
+      guidance: { group: string; note: string }[] | null;
+      guidanceCount: number;
+    } | null;
+    arrivalHandover: {
+      arrivedOn: string;
+      place: string;
+      metOnArrival: boolean;
+      finalDestination: string;
+      landTravelAllowance: { amount: number };
+    } | null;
+  };
+};
+
+describe('the return leg before departure', () => {
+  it('a REAN case from counselling to the arrival hand-over, the partner told what it needs and no more', async () => {
+    const nl = workflow(gw, 'NL', 'P-AF-HOPE');
+    const iom = gw.as('IOM-NL', 'return-counsellor');
+    const created = await nl.state.ok<{ createCase: { id: string; version: number; status: string } }>(
+      `mutation ($input: CreateCaseInput!) { createCase(input: $input) { id version status } }`,
+      {
+        input: {
+          programme: 'NL-REAN',
+          originCountry: 'AF',
+          returnType: 'VOLUNTARY',
+          partner: 'P-AF-HOPE',
+          implementingOrganisation: 'IOM-NL',
+          plannedDepartureDate: '2026-11-25',
+          household: [{ yearOfBirth: 1990, gender: 'MALE', relation: 'PRINCIPAL' }],
+          vulnerability: { unaccompaniedMinor: false, victimOfTrafficking: false, medicalNeeds: true, notes: 'diabetes' },
+          consent: { purpose: 'return and reintegration support', givenOn: '2026-01-10', expiresOn: '2028-01-10' },
+        },
+      },
+    );
+    const { id } = created.createCase;
+    let { version } = created.createCase;
+    const step = async (s: Record<string, unknown>, client = iom) => {
+      const r = (await client.ok<Step>(STEP, { id, step: s, v: version })).recordReturnStep;
+      version = r.version;
+      return r;
+    };
+    const attempt = (s: Record<string, unknown>, client = iom) => client.gql(STEP, { id, step: s, v: version });
+
+    expect((await iom.ok<Leg>(LEG, { id })).case.allowedActions).toContain('RECORD_RETURN_STEP');
+    await step({ kind: 'COUNSELLING', on: '2026-10-01' });
+    await step({ kind: 'COUNSELLING', on: '2026-10-08', decidedToReturn: true });
+    await step({ kind: 'TRAVEL_DOCUMENT', on: '2026-10-09', stage: 'APPLIED' });
+    await step({ kind: 'TRAVEL_DOCUMENT', on: '2026-10-30', stage: 'OBTAINED' });
+    expect(codes(await attempt({ kind: 'TRAVEL_DOCUMENT', on: '2026-10-31', stage: 'COST_REIMBURSED' }))).toEqual([
+      'BAD_USER_INPUT',
+    ]);
+    await step({
+      kind: 'TRAVEL_DOCUMENT',
+      on: '2026-10-31',
+      stage: 'COST_REIMBURSED',
+      amount: { amount: 6500, currency: 'EUR' },
+    });
+    expect(
+      codes(await attempt({ kind: 'TICKET', on: '2026-11-02', departureDate: '2026-11-25', finalDestination: 'Herat' })),
+    ).toEqual(['BAD_USER_INPUT']);
+    await step({
+      kind: 'TICKET',
+      on: '2026-11-02',
+      departureDate: '2026-11-25',
+      route: ['AMS', 'IST', 'KBL'],
+      finalDestination: 'Herat',
+      landTravelAllowance: { amount: 9000, currency: 'EUR' },
+    });
+    await step({
+      kind: 'INDIVIDUAL_GUIDANCE',
+      on: '2026-11-03',
+      group: 'HEALTH_PROBLEMS',
+      note: 'insulin for the journey arranged',
+    });
+
+    // Not before the partner accepted; a partner records no step; a transit needs a departure first.
+    expect(codes(await attempt({ kind: 'DEPARTURE', on: '2026-11-25', place: 'AMS' }))).toEqual(['INVALID_TRANSITION']);
+    version = (await nl.refer({ id, version } as never)).version;
+    version = (await nl.accept({ id, version } as never)).version;
+    expect(codes(await attempt({ kind: 'DEPARTURE', on: '2026-11-25', place: 'AMS' }, nl.officer))).toEqual(['FORBIDDEN']);
+    expect(codes(await attempt({ kind: 'TRANSIT', on: '2026-11-25', place: 'IST' }))).toEqual(['INVALID_TRANSITION']);
+    expect(codes(await attempt({ kind: 'DEPARTURE', on: '2099-01-01', place: 'AMS' }))).toEqual(['BAD_USER_INPUT']);
+
+    expect((await step({ kind: 'DEPARTURE', on: '2026-11-25', place: 'AMS' })).status).toBe('DEPARTED');
+    await step({ kind: 'TRANSIT', on: '2026-11-25', place: 'IST' });
+    expect(codes(await attempt({ kind: 'ARRIVAL', on: '2026-11-24', place: 'KBL', metOnArrival: true }))).toEqual([
+      'BAD_USER_INPUT',
+    ]);
+    const arrived = await step({ kind: 'ARRIVAL', on: '2026-11-26', place: 'Kabul airport (KBL)', metOnArrival: true });
+    expect(arrived).toMatchObject({ status: 'ARRIVED', arrivedOn: '2026-11-26' });
+
+    // The member state and IOM see the whole leg, guidance included (special category, audited).
+    const state = (await nl.state.ok<Leg>(LEG, { id })).case;
+    expect(state.returnSupport).toMatchObject({
+      counselling: [{}, {}],
+      travelDocument: { appliedOn: '2026-10-09', obtainedOn: '2026-10-30', reimbursedOn: '2026-10-31', cost: { amount: 6500 } },
+      ticket: { route: ['AMS', 'IST', 'KBL'], finalDestination: 'Herat' },
+      departure: { on: '2026-11-25', place: 'AMS' },
+      transit: [{ on: '2026-11-25', place: 'IST' }],
+      guidance: [{ group: 'HEALTH_PROBLEMS', note: 'insulin for the journey arranged' }],
+      guidanceCount: 1,
+    });
+    // The partner: the hand-over, not the return leg.
+    const partner = (await nl.officer.ok<Leg>(LEG, { id })).case;
+    expect(partner.status).toBe('ARRIVED');
+    expect(partner.returnSupport).toBeNull();
+    expect(partner.arrivalHandover).toEqual({
+      arrivedOn: '2026-11-26',
+      place: 'Kabul airport (KBL)',
+      metOnArrival: true,
+      finalDestination: 'Herat',
+      landTravelAllowance: { amount: 9000 },
+    });
+    expect(partner.allowedActions).toContain('SAVE_DRAFT_PLAN');
+    expect(partner.allowedActions).not.toContain('RECORD_RETURN_STEP');
+
+    // The guidance note is sealed at rest, in the case and in the event log.
+    const db = await gw.raw();
+    const raw = JSON.stringify(await db.collection('cases').findOne({ _id: id as never }));
+    expect(raw).not.toContain('insulin');
+    const events = JSON.stringify(await db.collection('events').find({ caseId: id }).toArray());
+    expect(events).not.toContain('insulin');
+  }, 60_000);
+});

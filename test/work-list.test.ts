@@ -24,10 +24,11 @@ describe('allowed actions', () => {
     const officer = (id: string) => flow.officer.ok<Actions>(ACTIONS, { id }).then((d) => d.case);
 
     const draft = await flow.create();
-    expect((await state(draft.id)).allowedActions).toEqual(['UPDATE_CASE', 'REFER', 'CLOSE']);
+    // A member state records the return leg itself where it has no implementing organisation.
+    expect((await state(draft.id)).allowedActions).toEqual(['UPDATE_CASE', 'REFER', 'RECORD_RETURN_STEP', 'CLOSE']);
     const referred = await flow.refer(draft);
     expect((await officer(referred.id)).allowedActions).toEqual(['RESPOND_TO_REFERRAL']);
-    expect((await state(referred.id)).allowedActions).toEqual(['UPDATE_CASE', 'CLOSE']);
+    expect((await state(referred.id)).allowedActions).toEqual(['UPDATE_CASE', 'RECORD_RETURN_STEP', 'CLOSE']);
     const accepted = await flow.accept(referred);
     expect((await officer(accepted.id)).allowedActions).toEqual(['CONFIRM_ARRIVAL', 'SAVE_DRAFT_PLAN']);
     const arrived = await flow.arrive(accepted);

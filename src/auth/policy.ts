@@ -21,6 +21,7 @@ export const PERMISSIONS = {
   'case.assignUnits': ['caseworker', 'coordinator'],
   'referral.respond': ['partner-officer'],
   'arrival.confirm': ['partner-officer'],
+  'returnStep.record': ['return-counsellor', 'caseworker', 'coordinator'],
   'plan.draft': ['partner-officer'],
   'plan.submit': ['partner-officer'],
   'plan.decide': ['coordinator'],

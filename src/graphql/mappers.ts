@@ -56,3 +56,12 @@ export type ScheduledVisitModel = import('../modules/cases/case.model.ts').Sched
 // The portal's support: the work list and a plan's costing before it is submitted.
 export type { WorkItem as WorkItemModel } from '../modules/worklist/worklist.service.ts';
 export type { PlanCosting as PlanCostingModel } from '../modules/plans/plan.costing.ts';
+
+// The return leg (src/modules/return-leg): the case carried along for sealed guidance.
+export type ReturnSupportModel = import('../modules/return-leg/return-leg.model.ts').ReturnSupport & {
+  case: import('../modules/cases/case.model.ts').CaseDoc;
+};
+export type { TravelDocument as TravelDocumentModel } from '../modules/return-leg/return-leg.model.ts';
+export type { Ticket as TicketModel } from '../modules/return-leg/return-leg.model.ts';
+export type { Contribution as FirstPeriodContributionModel } from '../modules/return-leg/return-leg.model.ts';
+export type { ArrivalHandover as ArrivalHandoverModel } from '../modules/return-leg/return-leg.model.ts';

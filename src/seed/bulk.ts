@@ -233,6 +233,7 @@ function generateCase(
     sharedWithPartner: SHARED.has(status),
     units: [],
     implementingOrganisation: null,
+    returnSupport: null,
     contract: SHARED.has(status) ? contract._id : null,
     programme: programme._id,
     originCountry,

@@ -11,6 +11,7 @@ import { MEMBER_STATE_KINDS, STATUSES_FOR } from '../progress/progress.service.t
 import { IMPLEMENTATION_STATUSES } from '../progress/implementation.ts';
 import type { PlanStatus } from '../plans/plan.model.ts';
 import type { CaseDoc } from './case.model.ts';
+import { RETURN_STEP_STATUSES } from '../return-leg/return-leg.service.ts';
 import { canTransition, PLAN_DRAFTING_STATUSES, PLAN_IN_FORCE_STATUSES, type CaseStatus } from './case.state.ts';
 
 export type ActionFacts = {
@@ -32,6 +33,7 @@ export const CASE_ACTION_RULES = {
   },
   REOPEN: { permission: 'case.reopen', allowed: (f) => f.status !== 'DRAFT' && canTransition(f.status, 'REFERRED') },
   CONFIRM_ARRIVAL: { permission: 'arrival.confirm', allowed: (f) => canTransition(f.status, 'ARRIVED') },
+  RECORD_RETURN_STEP: { permission: 'returnStep.record', allowed: (f) => RETURN_STEP_STATUSES.includes(f.status) },
   SAVE_DRAFT_PLAN: {
     permission: 'plan.draft',
     allowed: (f) => PLAN_DRAFTING_STATUSES.includes(f.status) && f.latestPlan !== 'SUBMITTED',

@@ -3,6 +3,7 @@
 import { Schema } from 'mongoose';
 import { tenantScoped } from '../../store/tenant.ts';
 import type { CaseStatus } from './case.state.ts';
+import type { ReturnSupport } from '../return-leg/return-leg.model.ts';
 
 export const GENDERS = ['FEMALE', 'MALE', 'OTHER', 'UNDISCLOSED'] as const;
 export const RELATIONS = ['PRINCIPAL', 'SPOUSE', 'CHILD', 'PARENT', 'SIBLING', 'OTHER'] as const;
@@ -69,6 +70,8 @@ export type CaseDoc = {
   units: string[];
   /** The unit that carries out the return leg (IOM in the Netherlands); also in `units`. */
   implementingOrganisation: string | null;
+  /** The return leg before departure, up to arrival (src/modules/return-leg); null until a step is recorded. */
+  returnSupport: ReturnSupport | null;
   contract: string | null;
   programme: string;
   originCountry: string;
@@ -152,6 +155,7 @@ export function withImplementationDefaults(c: CaseDoc): CaseDoc {
     ...c,
     units: c.units ?? [],
     implementingOrganisation: c.implementingOrganisation ?? null,
+    returnSupport: c.returnSupport ?? null,
     actualEur: c.actualEur ?? 0,
     spend: c.spend ?? [],
     latestScores: c.latestScores ?? null,
@@ -173,6 +177,7 @@ export const caseSchema = new Schema<CaseDoc>(
     sharedWithPartner: { type: Boolean, required: true },
     units: { type: [String], default: [] },
     implementingOrganisation: { type: String, default: null },
+    returnSupport: { type: Schema.Types.Mixed, default: null },
     contract: { type: String, default: null },
     programme: { type: String, required: true },
     originCountry: { type: String, required: true },

@@ -7,7 +7,7 @@ import type { Sealer } from '../../crypto/sealed.ts';
 import type { CaseDoc, Vulnerability } from './case.model.ts';
 import { ASSIGNMENT_ENDED_STATUSES } from './case.state.ts';
 
-export type SpecialCategoryField = 'vulnerability' | 'needsAssessment';
+export type SpecialCategoryField = 'vulnerability' | 'needsAssessment' | 'guidance';
 
 /** Where the openings of special-category fields are noted (a request's audit recorder). */
 export interface SpecialCategoryReads {

@@ -188,6 +188,7 @@ export function createCaseService(deps: {
             sharedWithPartner: false,
             units: input.implementingOrganisation ? [input.implementingOrganisation] : [],
             implementingOrganisation: input.implementingOrganisation ?? null,
+            returnSupport: null,
             contract: null,
             programme: programme._id,
             originCountry: input.originCountry,

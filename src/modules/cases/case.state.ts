@@ -10,6 +10,7 @@ export const CASE_STATUSES = [
   'ACCEPTED',
   'DECLINED',
   'EXPIRED',
+  'DEPARTED',
   'ARRIVED',
   'PLAN_SUBMITTED',
   'PLAN_APPROVED',
@@ -23,9 +24,12 @@ export type CaseStatus = (typeof CASE_STATUSES)[number];
 export const TRANSITIONS: Record<CaseStatus, readonly CaseStatus[]> = {
   DRAFT: ['REFERRED', 'CLOSED'],
   REFERRED: ['ACCEPTED', 'DECLINED', 'EXPIRED', 'CLOSED'],
-  ACCEPTED: ['ARRIVED', 'CLOSED'],
+  // With a return leg the implementing organisation sees the person off (DEPARTED); a case
+  // registered after the return (or without a return leg) goes straight to ARRIVED.
+  ACCEPTED: ['DEPARTED', 'ARRIVED', 'CLOSED'],
   DECLINED: ['REFERRED', 'CLOSED'],
   EXPIRED: ['REFERRED', 'CLOSED'],
+  DEPARTED: ['ARRIVED', 'CLOSED'],
   ARRIVED: ['PLAN_SUBMITTED', 'CLOSED'],
   PLAN_SUBMITTED: ['PLAN_APPROVED', 'CHANGES_REQUESTED', 'CLOSED'],
   CHANGES_REQUESTED: ['PLAN_SUBMITTED', 'CLOSED'],
@@ -59,6 +63,7 @@ export function assertStatusAllows(status: CaseStatus, action: string, allowedIn
 /** Statuses in which the partner may draft (or amend) the plan. */
 export const PLAN_DRAFTING_STATUSES: readonly CaseStatus[] = [
   'ACCEPTED',
+  'DEPARTED',
   'ARRIVED',
   'CHANGES_REQUESTED',
   'PLAN_APPROVED',
@@ -75,7 +80,11 @@ export const SINCE_ARRIVAL_STATUSES: readonly CaseStatus[] = [
   'FINAL_REPORTED',
 ];
 /** The assigned partner works the case: from its acceptance to the final report. */
-export const PARTNER_ENGAGED_STATUSES: readonly CaseStatus[] = ['ACCEPTED', ...SINCE_ARRIVAL_STATUSES];
+export const PARTNER_ENGAGED_STATUSES: readonly CaseStatus[] = ['ACCEPTED', 'DEPARTED', ...SINCE_ARRIVAL_STATUSES];
+/** Before departure: the return leg is prepared (counselling, travel document, ticket, guidance). */
+export const BEFORE_DEPARTURE_STATUSES: readonly CaseStatus[] = ['DRAFT', 'REFERRED', 'ACCEPTED', 'DECLINED', 'EXPIRED'];
+/** The first-period contribution is paid at departure or after arrival, until closure. */
+export const CONTRIBUTION_STATUSES: readonly CaseStatus[] = ['ACCEPTED', 'DEPARTED', ...SINCE_ARRIVAL_STATUSES];
 /** Monitoring visits are recorded once a plan is approved, up to closure. */
 export const MONITORING_STATUSES: readonly CaseStatus[] = [...PLAN_IN_FORCE_STATUSES, 'FINAL_REPORTED'];
 

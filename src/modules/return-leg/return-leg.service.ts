@@ -1,18 +1,83 @@
 // The return leg: what happens before the person arrives (counselling, travel document,
-// ticket, departure), carried out by the member state's implementing organisation (IOM in
-// the Netherlands). The member state assigns a case to it; from then on its return
-// counsellors see that case, and only while it stays assigned.
+// ticket, departure, transit, arrival), carried out by the member state's implementing
+// organisation (IOM in the Netherlands). The member state assigns a case to it; from then on
+// its return counsellors see that case, and only while it stays assigned. Arrival assistance
+// hands the case over to the partner.
 import { z } from 'zod';
 import { authorize } from '../../auth/policy.ts';
 import type { Principal } from '../../auth/principal.ts';
-import { badInput } from '../../errors.ts';
-import { organisationCode, parseInput } from '../../validation.ts';
+import type { Sealer } from '../../crypto/sealed.ts';
+import { badInput, invalidTransition } from '../../errors.ts';
+import { isoDate, minorUnits, organisationCode, parseInput, requiredText, todayIso } from '../../validation.ts';
 import type { CasePayload } from '../cases/case.service.ts';
 import type { CaseDoc } from '../cases/case.model.ts';
+import {
+  BEFORE_DEPARTURE_STATUSES,
+  CONTRIBUTION_STATUSES,
+  TRANSITIONS,
+  withStatus,
+  type CaseStatus,
+} from '../cases/case.state.ts';
 import type { CaseStore } from '../cases/case.store.ts';
 import type { OrganisationService } from '../organisations/organisation.service.ts';
+import {
+  emptyReturnSupport,
+  GUIDANCE_GROUPS,
+  TRAVEL_DOCUMENT_STAGES,
+  type Guidance,
+  type ReturnStepKind,
+  type ReturnSupport,
+} from './return-leg.model.ts';
 
 const assignInput = z.object({ organisation: organisationCode.nullish() });
+
+const eurAmount = z.object({
+  amount: minorUnits,
+  currency: z.literal('EUR', { message: 'amounts of the return leg are in EUR' }),
+});
+const place = requiredText(200);
+const airport = z.string().regex(/^[A-Z]{3}$/, 'an IATA airport code such as AMS');
+
+const stepInput = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('COUNSELLING'), on: isoDate, decidedToReturn: z.boolean().nullish() }),
+  z
+    .object({
+      kind: z.literal('TRAVEL_DOCUMENT'),
+      on: isoDate,
+      stage: z.enum(TRAVEL_DOCUMENT_STAGES),
+      amount: eurAmount.nullish(),
+    })
+    .refine((s) => s.stage !== 'COST_REIMBURSED' || s.amount, { message: 'the cost reimbursed', path: ['amount'] }),
+  z.object({
+    kind: z.literal('TICKET'),
+    on: isoDate,
+    departureDate: isoDate,
+    route: z.array(airport).min(2, 'from the airport of departure to the one of arrival').max(6),
+    finalDestination: requiredText(200),
+    landTravelAllowance: eurAmount.nullish(),
+  }),
+  z.object({ kind: z.literal('DEPARTURE'), on: isoDate, place }),
+  z.object({ kind: z.literal('TRANSIT'), on: isoDate, place }),
+  z.object({ kind: z.literal('ARRIVAL'), on: isoDate, place, metOnArrival: z.boolean() }),
+  z.object({ kind: z.literal('FIRST_PERIOD_CONTRIBUTION'), on: isoDate, amount: eurAmount }),
+  z.object({ kind: z.literal('INDIVIDUAL_GUIDANCE'), on: isoDate, group: z.enum(GUIDANCE_GROUPS), note: requiredText(2000) }),
+]);
+export type ReturnStepInput = z.infer<typeof stepInput>;
+
+/** The statuses in which each step may be recorded (DEPARTURE and ARRIVAL follow the state machine). */
+const STEP_STATUSES: Record<ReturnStepKind, readonly CaseStatus[]> = {
+  COUNSELLING: BEFORE_DEPARTURE_STATUSES,
+  TRAVEL_DOCUMENT: BEFORE_DEPARTURE_STATUSES,
+  TICKET: BEFORE_DEPARTURE_STATUSES,
+  INDIVIDUAL_GUIDANCE: [...BEFORE_DEPARTURE_STATUSES, 'DEPARTED'],
+  DEPARTURE: ['ACCEPTED'],
+  TRANSIT: ['DEPARTED'],
+  ARRIVAL: ['ACCEPTED', 'DEPARTED'],
+  FIRST_PERIOD_CONTRIBUTION: CONTRIBUTION_STATUSES,
+};
+
+/** Statuses in which some step of the return leg may be recorded (the case's allowed actions). */
+export const RETURN_STEP_STATUSES: readonly CaseStatus[] = [...new Set(Object.values(STEP_STATUSES).flat())];
 
 /** The case with its implementing organisation replaced (null: none); the units list follows. */
 export function withImplementingOrganisation(c: CaseDoc, organisation: string | null): CaseDoc {
@@ -20,12 +85,99 @@ export function withImplementingOrganisation(c: CaseDoc, organisation: string | 
   return { ...c, implementingOrganisation: organisation, units: organisation ? [...others, organisation] : others };
 }
 
+const guidanceContext = (caseId: string) => `case:${caseId}:guidance`;
+
 export type ReturnLegService = ReturnType<typeof createReturnLegService>;
 
-export function createReturnLegService(deps: { cases: CaseStore; organisations: OrganisationService }) {
-  const { cases, organisations } = deps;
+export function createReturnLegService(deps: { cases: CaseStore; organisations: OrganisationService; sealer: Sealer }) {
+  const { cases, organisations, sealer } = deps;
+
+  function openGuidance(c: CaseDoc): Guidance[] {
+    const sealed = c.returnSupport?.guidanceSealed;
+    return sealed ? (JSON.parse(sealer.openText(sealed, guidanceContext(c._id))) as Guidance[]) : [];
+  }
+
+  /** The case after one step: the return support changed and, for departure and arrival, the status. */
+  function applyStep(c: CaseDoc, step: ReturnStepInput, now: Date): CaseDoc {
+    const allowed = STEP_STATUSES[step.kind];
+    if (!allowed.includes(c.status)) {
+      const to = step.kind === 'DEPARTURE' ? 'DEPARTED' : step.kind === 'ARRIVAL' ? 'ARRIVED' : `record ${step.kind}`;
+      throw invalidTransition(
+        c.status,
+        to,
+        step.kind === 'DEPARTURE' || step.kind === 'ARRIVAL' ? TRANSITIONS[c.status] : allowed,
+      );
+    }
+    const today = todayIso(now);
+    if (step.on > today) throw badInput(`on (${step.on}) is in the future.`, [{ path: 'on', message: 'in the future' }]);
+    const rs: ReturnSupport = structuredClone(c.returnSupport ?? emptyReturnSupport());
+    let next: CaseDoc = c;
+    switch (step.kind) {
+      case 'COUNSELLING':
+        rs.counselling.push({ heldOn: step.on, decidedToReturn: step.decidedToReturn ?? false });
+        rs.counselling.sort((a, b) => a.heldOn.localeCompare(b.heldOn));
+        break;
+      case 'TRAVEL_DOCUMENT': {
+        const doc = rs.travelDocument ?? { appliedOn: null, obtainedOn: null, reimbursedOn: null, costEur: 0 };
+        if (step.stage === 'APPLIED') doc.appliedOn = step.on;
+        if (step.stage === 'OBTAINED') doc.obtainedOn = step.on;
+        if (step.stage === 'COST_REIMBURSED') {
+          doc.reimbursedOn = step.on;
+          doc.costEur = step.amount!.amount;
+        }
+        rs.travelDocument = doc;
+        break;
+      }
+      case 'TICKET':
+        if (step.departureDate < step.on) {
+          throw badInput('The departure is before the booking.', [{ path: 'departureDate', message: 'before the booking' }]);
+        }
+        rs.ticket = {
+          bookedOn: step.on,
+          departureDate: step.departureDate,
+          route: step.route,
+          finalDestination: step.finalDestination,
+          landTravelAllowanceEur: step.landTravelAllowance?.amount ?? 0,
+        };
+        next = { ...c, plannedDepartureDate: step.departureDate };
+        break;
+      case 'DEPARTURE':
+        if (!rs.ticket)
+          throw badInput('Record the ticket (flight details) before the departure.', [
+            { path: 'kind', message: 'no ticket yet' },
+          ]);
+        rs.departure = { on: step.on, place: step.place };
+        next = withStatus(c, 'DEPARTED', now);
+        break;
+      case 'TRANSIT':
+        rs.transit.push({ on: step.on, place: step.place });
+        break;
+      case 'ARRIVAL':
+        if (rs.departure && step.on < rs.departure.on) {
+          throw badInput('The arrival is before the departure.', [{ path: 'on', message: `before ${rs.departure.on}` }]);
+        }
+        rs.arrival = { on: step.on, place: step.place, metOnArrival: step.metOnArrival };
+        next = { ...withStatus(c, 'ARRIVED', now), arrivedOn: step.on };
+        break;
+      case 'FIRST_PERIOD_CONTRIBUTION':
+        if (rs.firstPeriodContribution) {
+          throw badInput('The first-period contribution has been paid already.', [{ path: 'kind', message: 'paid once' }]);
+        }
+        rs.firstPeriodContribution = { paidOn: step.on, amountEur: step.amount.amount };
+        break;
+      case 'INDIVIDUAL_GUIDANCE': {
+        const guidance = [...openGuidance(c), { on: step.on, group: step.group, note: step.note }];
+        rs.guidanceSealed = sealer.seal(JSON.stringify(guidance), guidanceContext(c._id));
+        rs.guidanceCount = guidance.length;
+        break;
+      }
+    }
+    return { ...next, returnSupport: rs };
+  }
 
   return {
+    openGuidance,
+
     /** Member state: give the case's return leg to one of its implementing organisations (or take it back). */
     async assignImplementingOrganisation(
       principal: Principal | null,
@@ -53,6 +205,30 @@ export function createReturnLegService(deps: { cases: CaseStore; organisations: 
             data: { organisation, previous: c.implementingOrganisation },
           };
         },
+      });
+      return { case: updated };
+    },
+
+    /** The implementing organisation (or the member state) records one step of the return leg. */
+    async recordStep(
+      principal: Principal | null,
+      args: { caseId: string; step: unknown; expectedVersion: number },
+      idempotencyKey?: string | null,
+    ): Promise<CasePayload> {
+      const p = authorize(principal, 'returnStep.record');
+      const step = parseInput(stepInput, args.step, 'step');
+      const updated = await cases.write({
+        principal: p,
+        command: 'recordReturnStep',
+        id: args.caseId,
+        expectedVersion: args.expectedVersion,
+        input: step,
+        idempotencyKey,
+        decide: (c, now) => ({
+          type: step.kind === 'DEPARTURE' ? 'Departed' : step.kind === 'ARRIVAL' ? 'ArrivedAndHandedOver' : 'ReturnStepRecorded',
+          next: applyStep(c, step, now),
+          data: { kind: step.kind, on: step.on },
+        }),
       });
       return { case: updated };
     },
