@@ -72,6 +72,13 @@ export const invalidTransition = (from: string, attempted: string, allowed: read
     { from, attempted, allowed },
   );
 
+/** A write on a case whose personal data was erased (its key destroyed): nothing personal can be added. */
+export const caseErased = (id: string) =>
+  new AppError('INVALID_TRANSITION', `Case ${JSON.stringify(id)} was erased; it takes no more personal data.`, {
+    reason: 'ERASED',
+    id,
+  });
+
 export const rateLimited = (retryAfterSeconds: number) =>
   new AppError('RATE_LIMITED', `Too many requests; retry in ${retryAfterSeconds} s.`, { retryAfterSeconds });
 

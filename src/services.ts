@@ -9,6 +9,7 @@ import type { Store } from './store/store.ts';
 import { createOrganisationService } from './modules/organisations/organisation.service.ts';
 import { createRateService } from './modules/rates/rate.service.ts';
 import { createCaseSealing } from './modules/cases/case.sealing.ts';
+import { createCaseKeys } from './crypto/case-keys.ts';
 import { createCaseService } from './modules/cases/case.service.ts';
 import { createCaseStore } from './modules/cases/case.store.ts';
 import { createPlanService } from './modules/plans/plan.service.ts';
@@ -101,24 +102,25 @@ export function createServices(deps: ServiceDeps) {
     calendars: deps.calendars ?? loadCalendars(),
   });
   const caseStore = createCaseStore({ store, executor, clock, planDeadlines });
-  const sealing = createCaseSealing(sealer);
+  const caseKeys = createCaseKeys({ store, sealer, clock });
+  const sealing = createCaseSealing(caseKeys);
   const cases = createCaseService({ cases: caseStore, sealing, executor, clock, organisations });
-  const returnLeg = createReturnLegService({ cases: caseStore, organisations, sealer });
+  const returnLeg = createReturnLegService({ cases: caseStore, organisations, sealing });
   const plans = createPlanService({ store, cases: caseStore, rates });
   const evidence = createEvidenceService({
     store,
     executor,
     clock,
-    sealer,
+    sealing,
     cases: caseStore,
     uploadLimitBytes: deps.uploadLimitBytes ?? 10 * 1024 * 1024,
   });
-  const progress = createProgressService({ store, cases: caseStore, plans, rates, evidence, sealer });
+  const progress = createProgressService({ store, cases: caseStore, plans, rates, evidence, sealing });
   const shipments = createShipmentService({ store, cases: caseStore, plans, evidence });
   const monitoring = createMonitoringService({
     store,
     cases: caseStore,
-    sealer,
+    sealing,
     survey: deps.survey ?? loadSurveyDefinition(),
   });
   const finalReports = createFinalReportService({ store, cases: caseStore, plans, progress, shipments, monitoring });
@@ -173,6 +175,7 @@ export function createServices(deps: ServiceDeps) {
     organisations,
     rates,
     caseStore,
+    caseKeys,
     sealing,
     cases,
     returnLeg,

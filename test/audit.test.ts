@@ -126,7 +126,7 @@ describe('special-category reads', () => {
     const small = await gw.store.recorder.countDuring(() => flow.state.ok(page, { n: 5 }));
     const large = await gw.store.recorder.countDuring(() => flow.state.ok(page, { n: 30 }));
     expect(large.commands).toBe(small.commands);
-    const logged = (await gw.services.log.page(before, 1000)).filter((e) => e.type === 'SpecialCategoryRead');
+    const logged = (await gw.services.log.page(before, 1000)).filter((e) => e.type === 'PersonalDataRead');
     expect(logged).toHaveLength(35);
     expect(logged.every((e) => JSON.stringify(e.data.fields) === '["needsAssessment","vulnerability"]')).toBe(true);
     expect(new Set(logged.slice(5).map((e) => e.caseId)).size).toBe(30);
@@ -141,11 +141,11 @@ describe('special-category reads', () => {
       ['CaseCreated', 'NL', 1, []],
       ['CaseReferred', 'NL', 2, []],
       ['ReferralAccepted', 'P-AF-HOPE', 3, []],
-      ['SpecialCategoryRead', 'P-AF-HOPE', null, ['vulnerability']],
+      ['PersonalDataRead', 'P-AF-HOPE', null, ['vulnerability']],
     ]);
     // The partner's trail starts where the case was shared with it.
     const partner = await flow.officer.ok<Trail>(TRAIL, { id: c.id });
-    expect(partner.auditTrail.entries.map((e) => e.type)).toEqual(['CaseReferred', 'ReferralAccepted', 'SpecialCategoryRead']);
+    expect(partner.auditTrail.entries.map((e) => e.type)).toEqual(['CaseReferred', 'ReferralAccepted', 'PersonalDataRead']);
     // Reading the trail is no special-category read.
     const again = await flow.state.ok<Trail>(TRAIL, { id: c.id });
     expect(again.auditTrail.entries).toHaveLength(4);

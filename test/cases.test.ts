@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SYSTEM_PRINCIPAL } from '../src/auth/principal.ts';
 import { clockAt, codes, startGateway, type TestGateway } from './helpers/gateway.ts';
-import { CASE_FIELDS, caseInput, CREATE_CASE, workflow, type CaseView } from './helpers/factories.ts';
+import { CASE_FIELDS, caseInput, CREATE_CASE, LINES, workflow, type CaseView, type Lines } from './helpers/factories.ts';
 
 let gw: TestGateway;
 beforeAll(async () => {
@@ -30,7 +30,7 @@ describe('registration', () => {
     // EURP voluntary: 2,000 per adult + 1,000 per minor; no cash.
     expect(c.entitlement.total.amount).toBe(2 * 200000 + 2 * 100000);
     expect(c.entitlement.cashCap.amount).toBe(0);
-    expect(c.entitlement.lines).toEqual([
+    expect((await flow.state.ok<Lines>(LINES, { id: c.id })).case.entitlement.lines).toEqual([
       { category: 'ADULT', persons: 2, each: { amount: 200000 } },
       { category: 'MINOR', persons: 2, each: { amount: 100000 } },
     ]);
@@ -53,7 +53,9 @@ describe('registration', () => {
       household: [{ yearOfBirth: 2011, gender: 'MALE', relation: 'PRINCIPAL' }],
       vulnerability: { unaccompaniedMinor: true, victimOfTrafficking: false, medicalNeeds: false },
     });
-    expect(minor.entitlement.lines).toEqual([{ category: 'UNACCOMPANIED_MINOR', persons: 1, each: { amount: 280000 } }]);
+    expect((await flow.state.ok<Lines>(LINES, { id: minor.id })).case.entitlement.lines).toEqual([
+      { category: 'UNACCOMPANIED_MINOR', persons: 1, each: { amount: 280000 } },
+    ]);
   });
 
   it('the entitlement is recomputed when the household changes', async () => {

@@ -37,7 +37,7 @@ describe('special-category data', () => {
       expect(raw).not.toMatch(/"victimOfTrafficking":true/);
     }
     const stored = await db.collection('cases').findOne({ _id: c.id as never });
-    expect(stored?.vulnerabilitySealed).toMatch(/^v1:[0-9a-f]{8}:/);
+    expect(stored?.vulnerabilitySealed).toMatch(/^k1:/);
   });
 
   it('a guess at it cannot be confirmed from the idempotency records or the log', async () => {

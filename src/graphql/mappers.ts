@@ -8,7 +8,7 @@ export type { CaseView as CaseModel } from '../modules/cases/case.store.ts';
 export type { PlanDoc as PlanModel } from '../modules/plans/plan.model.ts';
 export type { PlanComponent as PlanComponentModel } from '../modules/plans/plan.model.ts';
 export type { MaterialItem as MaterialItemModel } from '../modules/plans/plan.model.ts';
-export type { Entitlement as EntitlementModel } from '../modules/cases/case.model.ts';
+export type { EntitlementView as EntitlementModel } from '../modules/cases/case.model.ts';
 export type { EntitlementLine as EntitlementLineModel } from '../modules/cases/case.model.ts';
 export type { CaseConnection as CaseConnectionModel } from '../modules/cases/case.list.ts';
 export type { ExchangeRateDoc as ExchangeRateModel } from '../modules/rates/rate.model.ts';

@@ -13,6 +13,7 @@ import type { CaseDoc } from '../modules/cases/case.model.ts';
 import type { PlanComponent, PlanDoc } from '../modules/plans/plan.model.ts';
 import type { CaseStatus } from '../modules/cases/case.state.ts';
 import { computeEntitlement } from '../modules/cases/entitlement.ts';
+import type { CaseKey } from '../crypto/case-keys.ts';
 import { emptyImplementation } from '../modules/cases/case.model.ts';
 import { loadCalendars } from '../modules/deadlines/calendar.ts';
 import { createDeadlinePlanner } from '../modules/deadlines/deadline.rules.ts';
@@ -123,7 +124,8 @@ export async function seedBulkCases(
     const existing = new Set((await services.caseStore.existingIds(ids)).map(String));
     report.existing += existing.size;
     const fresh = numbers.filter((n) => !existing.has(bulkCaseId(n)));
-    const generated = fresh.map((n) => generateCase(services, n, usable, programmes, rates, now));
+    const keys = await services.caseKeys.createMany(fresh.map(bulkCaseId));
+    const generated = fresh.map((n) => generateCase(services, keys.get(bulkCaseId(n))!, n, usable, programmes, rates, now));
     // Deadlines and monitoring visits as the workflow would have set them, on the day of each step.
     for (const g of generated) g.case = await planner(g.case, g.case.statusChangedAt);
 
@@ -175,6 +177,7 @@ function rateOn(rates: ExchangeRateDoc[], currency: string, day: string): string
 
 function generateCase(
   services: Services,
+  key: CaseKey,
   n: number,
   contracts: ContractDoc[],
   programmes: Map<string, ProgrammeDoc>,
@@ -223,7 +226,8 @@ function generateCase(
   const id = bulkCaseId(n);
   const arrivedOn = ['ARRIVED', ...WITH_PLAN].includes(status) ? todayIso(new Date(createdAt.getTime() + 25 * DAY)) : null;
   const referredAt = SHARED.has(status) ? new Date(createdAt.getTime() + DAY) : null;
-  const entitlement = computeEntitlement(programme, household, false, year, createdAt);
+  const { lines, ...sums } = computeEntitlement(programme, household, false, year, createdAt);
+  const entitlement = { ...sums, linesSealed: services.sealing.sealEntitlementLines(key, lines) };
   const updatedAt = new Date(Math.min(now.getTime(), createdAt.getTime() + Math.floor(random() * 120) * DAY));
   const kase: CaseDoc = {
     _id: id,
@@ -243,8 +247,8 @@ function generateCase(
     arrivedOn,
     registeredAfterReturn: false,
     household,
-    needsAssessmentSealed: services.sealing.sealNeeds(id, `Bulk case ${n}: needs assessment recorded at intake.`),
-    vulnerabilitySealed: services.sealing.sealVulnerability(id, vulnerability),
+    needsAssessmentSealed: services.sealing.sealNeeds(key, `Bulk case ${n}: needs assessment recorded at intake.`),
+    vulnerabilitySealed: services.sealing.sealVulnerability(key, vulnerability),
     consent: {
       purpose: 'Sharing the case with the contracted reintegration partner',
       givenOn: todayIso(createdAt),

@@ -3,7 +3,7 @@ import type { Role } from '../../src/auth/principal.ts';
 import type { TestGateway } from './gateway.ts';
 
 export const CASE_FIELDS = `id reference status version memberState { code } partner { code } originCountry
-  entitlement { total { amount } cashCap { amount } lines { category persons each { amount } } }
+  entitlement { total { amount } cashCap { amount } }
   plan { planVersion status totalEur { amount } cashEur { amount } components { id kind cost { amount currency } costEur { amount } } ratesUsed { currency rate validFrom } amendmentOf decisionComment }
   planInForce { planVersion status }`;
 
@@ -18,7 +18,8 @@ export type CaseView = {
   entitlement: {
     total: { amount: number };
     cashCap: { amount: number };
-    lines: { category: string; persons: number; each: { amount: number } }[];
+    /** Not in CASE_FIELDS: reading them is an audited special-category read (ask with LINES). */
+    lines?: { category: string; persons: number; each: { amount: number } }[];
   };
   plan: {
     planVersion: number;
@@ -65,6 +66,10 @@ export function caseInput(spec: CaseSpec = {}) {
     },
   };
 }
+
+/** The entitlement's lines of a case (special category: every read is audited). */
+export const LINES = `query ($id: ID!) { case(id: $id) { entitlement { lines { category persons each { amount } } } } }`;
+export type Lines = { case: { entitlement: { lines: { category: string; persons: number; each: { amount: number } }[] } } };
 
 export const CREATE_CASE = `mutation ($input: CreateCaseInput!, $key: String) { createCase(input: $input, idempotencyKey: $key) { ${CASE_FIELDS} } }`;
 

@@ -94,8 +94,10 @@ export type AuditActor = {
 };
 
 /**
- * One entry of a case's audit trail: a write on the case or one of its records, or a read of
- * its special-category data (type SpecialCategoryRead).
+ * One entry of a case's audit trail: a write on the case or one of its records, a read of its
+ * personal content (type PersonalDataRead: special categories, the entitlement's lines,
+ * narratives, survey answers; SpecialCategoryRead in older entries), a download of its
+ * evidence (EvidenceDownloaded), an export of the whole case (CaseExported) or its erasure.
  */
 export type AuditEntry = {
   __typename?: 'AuditEntry';
@@ -104,7 +106,7 @@ export type AuditEntry = {
   /** The case's version after a write; null for a read. */
   caseVersion: Maybe<Scalars['Int']['output']>;
   cursor: Scalars['Cursor']['output'];
-  /** For a read: the special-category fields the reader was given. */
+  /** For a read: the personal fields the reader was given (e.g. vulnerability, progress.narrative). */
   fields: Array<Scalars['String']['output']>;
   /** The entry's link in the hash chain (`npx erin audit verify` checks the whole chain). */
   hash: Scalars['String']['output'];
@@ -522,6 +524,11 @@ export type Entitlement = {
   /** The most of it that may be paid in cash. */
   cashCap: Money;
   computedAt: Scalars['DateTime']['output'];
+  /**
+   * How the total is made up. Special category (an UNACCOMPANIED_MINOR line tells an unaccompanied
+   * minor): sealed at rest, empty for anyone but the referring state and the assigned partner, and
+   * every read is recorded in the case's audit trail.
+   */
   lines: Array<EntitlementLine>;
   programme: Programme;
   /** The most the reintegration plan may cost (all components, in EUR). */
@@ -1269,7 +1276,8 @@ export type ProgressUpdate = {
   kind: ProgressKind;
   /** BCP 47 language tag of the narrative, e.g. en, fr-BE, ps-AF. */
   language: Scalars['String']['output'];
-  narrative: Scalars['String']['output'];
+  /** Personal content (sealed under the case's key, every read audited): null once the case was erased. */
+  narrative: Maybe<Scalars['String']['output']>;
   occurredOn: Scalars['Date']['output'];
   postedAt: Scalars['DateTime']['output'];
   postedBy: Actor;
@@ -1298,7 +1306,7 @@ export type Query = {
   __typename?: 'Query';
   /**
    * caseworker, coordinator or partner-officer of a party to the case: what was done to it and
-   * who read its special-category data, oldest first. At most 500 per page (costed like `changes`).
+   * who read its personal content, oldest first. At most 500 per page (costed like `changes`).
    */
   auditTrail: AuditTrail;
   /** One case; NOT_FOUND when it does not exist or is not yours to see. */
@@ -2865,7 +2873,7 @@ export type ProgressUpdateResolvers<ContextType = Context, ParentType extends Re
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   kind?: Resolver<ResolversTypes['ProgressKind'], ParentType, ContextType>;
   language?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-  narrative?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  narrative?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   occurredOn?: Resolver<ResolversTypes['Date'], ParentType, ContextType>;
   postedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   postedBy?: Resolver<ResolversTypes['Actor'], ParentType, ContextType>;

@@ -1,7 +1,7 @@
 import type { Context } from '../../graphql/context.ts';
 import type { QueryAuditTrailArgs, Resolvers } from '../../graphql/generated/types.ts';
 import { logPageComplexity } from '../../graphql/plugins.ts';
-import { SPECIAL_CATEGORY_READ } from './access.ts';
+import { READ_TYPES } from './access.ts';
 
 export const auditResolvers: Resolvers = {
   Query: {
@@ -13,6 +13,6 @@ export const auditResolvers: Resolvers = {
   AuditEntry: {
     cursor: (e) => e._id,
     caseVersion: (e) => (e.aggregateType === 'case' ? e.version : null),
-    fields: (e) => (e.type === SPECIAL_CATEGORY_READ && Array.isArray(e.data.fields) ? (e.data.fields as string[]) : []),
+    fields: (e) => (READ_TYPES.includes(e.type) && Array.isArray(e.data.fields) ? (e.data.fields as string[]) : []),
   },
 };

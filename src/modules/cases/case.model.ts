@@ -24,7 +24,7 @@ export type Consent = { purpose: string; givenOn: string; expiresOn: string };
 export type EntitlementLine = { category: 'ADULT' | 'MINOR' | 'UNACCOMPANIED_MINOR'; persons: number; each: number };
 
 /** In EUR minor units, from the programme's rules at the time. */
-export type Entitlement = {
+export type ComputedEntitlement = {
   programme: string;
   currency: 'EUR';
   total: number;
@@ -33,6 +33,15 @@ export type Entitlement = {
   lines: EntitlementLine[];
   computedAt: Date;
 };
+
+/**
+ * The entitlement as stored: its lines sealed under the case's key (an UNACCOMPANIED_MINOR
+ * line is special-category data), the sums in clear for the plan and budget rules.
+ */
+export type Entitlement = Omit<ComputedEntitlement, 'lines'> & { linesSealed: string | null };
+
+/** The entitlement as the API presents it: with its case, whose parties decide who sees the lines. */
+export type EntitlementView = Entitlement & { readonly of: CaseDoc };
 
 /** Spend against one plan component, in EUR minor units at the rates of the days it was spent. */
 export type ComponentSpend = { componentId: string; kind: string; actualEur: number };

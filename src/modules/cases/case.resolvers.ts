@@ -14,6 +14,7 @@ const caseFields: CaseResolvers = {
   },
   needsAssessment: (c, _, { services, principal, access }) => services.sealing.needsAssessment(principal, c, access),
   vulnerability: (c, _, { services, principal, access }) => services.sealing.vulnerability(principal, c, access),
+  entitlement: (c) => ({ ...c.entitlement, of: c }),
   consent: (c, _, { services }) => ({ ...c.consent, valid: services.cases.consentValid(c) }),
   allowedTransitions: (c) => [...TRANSITIONS[c.status]],
 };
@@ -47,6 +48,7 @@ export const caseResolvers: Resolvers = {
     totalCount: (connection) => connection.totalCount(),
   },
   Entitlement: {
+    lines: (e, _, { services, principal, access }) => services.sealing.entitlementLines(principal, e.of, access),
     programme: async (e, _, { loaders }) => (await loaders.programme.load(e.programme))!,
     total: (e) => eur(e.total),
     cashCap: (e) => eur(e.cashCap),

@@ -1,20 +1,42 @@
-// Special-category data of a case (vulnerability, the needs assessment): sealed at rest
-// under the case's context, opened only for a party to the case, and every opening noted
-// for the audit trail through `SpecialCategoryReads` (the audit module implements it).
+// A case's personal content: sealed at rest under the case's own key (src/crypto/case-keys.ts),
+// opened only for whoever may see it, and every opening noted for the audit trail through
+// `PersonalDataReads` (the audit module implements it). Special categories (vulnerability,
+// the needs assessment, the entitlement's breakdown, which tells an unaccompanied minor) are
+// for the parties only; narratives and survey answers for whoever may read the record.
 import { isCaseParty, requirePrincipal } from '../../auth/policy.ts';
 import { isMemberStateUnit, type Principal } from '../../auth/principal.ts';
-import type { Sealer } from '../../crypto/sealed.ts';
-import type { CaseDoc, Vulnerability } from './case.model.ts';
+import { CaseErasedError, type CaseKey, type CaseKeys } from '../../crypto/case-keys.ts';
+import { caseErased } from '../../errors.ts';
+import type { CaseDoc, EntitlementLine, Vulnerability } from './case.model.ts';
 import { ASSIGNMENT_ENDED_STATUSES } from './case.state.ts';
 
-export type SpecialCategoryField = 'vulnerability' | 'needsAssessment' | 'guidance';
+/** The personal fields whose reads are audited (by name in the audit trail). */
+export type PersonalField =
+  'vulnerability' | 'needsAssessment' | 'guidance' | 'entitlement.lines' | 'progress.narrative' | 'survey.answers';
 
-/** Where the openings of special-category fields are noted (a request's audit recorder). */
-export interface SpecialCategoryReads {
-  read(kase: Pick<CaseDoc, '_id' | 'memberState' | 'partner' | 'sharedWithPartner' | 'units'>, field: SpecialCategoryField): void;
+/** The fields of a case that say who its parties are (enough to address an audit entry). */
+export type CaseParties = Pick<CaseDoc, '_id' | 'memberState' | 'partner' | 'sharedWithPartner'> & { units?: readonly string[] };
+
+/** The parties of a case's record (every record carries its case's tenant fields). */
+export const partiesOf = (r: {
+  caseId: string;
+  memberState: string;
+  partner: string | null;
+  sharedWithPartner: boolean;
+}): CaseParties => ({
+  _id: r.caseId,
+  memberState: r.memberState,
+  partner: r.partner,
+  sharedWithPartner: r.sharedWithPartner,
+});
+
+/** Where the openings of personal fields are noted (a request's audit recorder). */
+export interface PersonalDataReads {
+  read(kase: CaseParties, field: PersonalField): void;
 }
 
-const sealContext = (caseId: string, field: string) => `case:${caseId}:${field}`;
+/** What each sealed field of a case is bound to (so a ciphertext moved to another field does not open). */
+export const caseFieldContext = (caseId: string, field: string) => `case:${caseId}:${field}`;
 
 /**
  * Special-category data is for the parties to the case: the partner only while the case is
@@ -29,43 +51,93 @@ export function maySeeSpecialCategory(p: Principal, c: CaseDoc): boolean {
 
 /** The case without its sealed fields (for a caller who may not see them). */
 export function withoutSpecialCategory<T extends CaseDoc>(c: T): T {
-  return { ...c, vulnerabilitySealed: null, needsAssessmentSealed: null };
+  return {
+    ...c,
+    vulnerabilitySealed: null,
+    needsAssessmentSealed: null,
+    entitlement: { ...c.entitlement, linesSealed: null },
+  };
 }
 
 export type CaseSealing = ReturnType<typeof createCaseSealing>;
 
-export function createCaseSealing(sealer: Sealer) {
-  function openVulnerability(c: CaseDoc): Vulnerability | null {
-    return c.vulnerabilitySealed
-      ? (JSON.parse(sealer.openText(c.vulnerabilitySealed, sealContext(c._id, 'vulnerability'))) as Vulnerability)
-      : null;
+export function createCaseSealing(keys: CaseKeys) {
+  async function openVulnerability(c: CaseDoc): Promise<Vulnerability | null> {
+    if (!c.vulnerabilitySealed) return null;
+    const text = (await keys.forReading(c._id)).openText(caseFieldContext(c._id, 'vulnerability'), c.vulnerabilitySealed);
+    return text === null ? null : (JSON.parse(text) as Vulnerability);
   }
 
   return {
-    sealVulnerability(caseId: string, v: Vulnerability | null): string | null {
-      return v ? sealer.seal(JSON.stringify(v), sealContext(caseId, 'vulnerability')) : null;
+    keys,
+
+    /** The case's key to seal new values with (made on first use); INVALID_TRANSITION once the case was erased. */
+    async keyForWriting(caseId: string): Promise<CaseKey> {
+      try {
+        return await keys.forWriting(caseId);
+      } catch (error) {
+        if (error instanceof CaseErasedError) throw caseErased(caseId);
+        throw error;
+      }
     },
 
-    sealNeeds(caseId: string, needs: string | null | undefined): string | null {
-      return needs ? sealer.seal(needs, sealContext(caseId, 'needs')) : null;
+    sealVulnerability(key: CaseKey, v: Vulnerability | null): string | null {
+      return v ? key.seal(caseFieldContext(key.caseId, 'vulnerability'), JSON.stringify(v)) : null;
+    },
+
+    sealNeeds(key: CaseKey, needs: string | null | undefined): string | null {
+      return needs ? key.seal(caseFieldContext(key.caseId, 'needs'), needs) : null;
+    },
+
+    sealEntitlementLines(key: CaseKey, lines: EntitlementLine[]): string {
+      return key.seal(caseFieldContext(key.caseId, 'entitlement.lines'), JSON.stringify(lines));
     },
 
     /** For the rules (the entitlement counts an unaccompanied minor), not for presenting. */
     openVulnerability,
 
     /** Opened only for a party, and the read is noted. */
-    vulnerability(principal: Principal | null, c: CaseDoc, reads: SpecialCategoryReads): Vulnerability | null {
+    async vulnerability(principal: Principal | null, c: CaseDoc, reads: PersonalDataReads): Promise<Vulnerability | null> {
       const p = requirePrincipal(principal);
       if (!maySeeSpecialCategory(p, c) || !c.vulnerabilitySealed) return null;
-      reads.read(c, 'vulnerability');
-      return openVulnerability(c);
+      const v = await openVulnerability(c);
+      if (v) reads.read(c, 'vulnerability');
+      return v;
     },
 
-    needsAssessment(principal: Principal | null, c: CaseDoc, reads: SpecialCategoryReads): string | null {
+    async needsAssessment(principal: Principal | null, c: CaseDoc, reads: PersonalDataReads): Promise<string | null> {
       const p = requirePrincipal(principal);
       if (!maySeeSpecialCategory(p, c) || !c.needsAssessmentSealed) return null;
-      reads.read(c, 'needsAssessment');
-      return sealer.openText(c.needsAssessmentSealed, sealContext(c._id, 'needs'));
+      const text = (await keys.forReading(c._id)).openText(caseFieldContext(c._id, 'needs'), c.needsAssessmentSealed);
+      if (text !== null) reads.read(c, 'needsAssessment');
+      return text;
+    },
+
+    /** The entitlement's lines (an UNACCOMPANIED_MINOR line is special category): for a party only. */
+    async entitlementLines(principal: Principal | null, c: CaseDoc, reads: PersonalDataReads): Promise<EntitlementLine[]> {
+      const p = requirePrincipal(principal);
+      const sealed = c.entitlement.linesSealed;
+      if (!maySeeSpecialCategory(p, c) || !sealed) return [];
+      const text = (await keys.forReading(c._id)).openText(caseFieldContext(c._id, 'entitlement.lines'), sealed);
+      if (text === null) return [];
+      reads.read(c, 'entitlement.lines');
+      return JSON.parse(text) as EntitlementLine[];
+    },
+
+    /**
+     * A sealed record field (a narrative, survey answers) of a case, for a caller who loaded
+     * the record in their scope; null when the case was erased. The read is noted.
+     */
+    async recordField(
+      kase: CaseParties,
+      field: PersonalField,
+      context: string,
+      sealed: string,
+      reads: PersonalDataReads,
+    ): Promise<string | null> {
+      const text = (await keys.forReading(kase._id)).openText(context, sealed);
+      if (text !== null) reads.read(kase, field);
+      return text;
     },
   };
 }

@@ -13,7 +13,15 @@ import { isoDate, organisationCode, parseInput, requiredText, text, todayIso } f
 import type { OrganisationService } from '../organisations/organisation.service.ts';
 import { createCaseInput, updateCaseInput } from './case.inputs.ts';
 import { listCases, type CaseConnection, type CaseListArgs } from './case.list.ts';
-import { CLOSURE_REASONS, emptyImplementation, type CaseDoc, type ClosureReason } from './case.model.ts';
+import type { CaseKey } from '../../crypto/case-keys.ts';
+import {
+  CLOSURE_REASONS,
+  emptyImplementation,
+  type CaseDoc,
+  type ClosureReason,
+  type ComputedEntitlement,
+  type Entitlement,
+} from './case.model.ts';
 import type { CaseSealing } from './case.sealing.ts';
 import {
   ASSIGNMENT_ENDED_STATUSES,
@@ -97,10 +105,17 @@ export function createCaseService(deps: {
     return contract._id;
   }
 
+  /** The entitlement as stored: its lines (which tell an unaccompanied minor) sealed under the case's key. */
+  function sealedEntitlement(key: CaseKey, computed: ComputedEntitlement): Entitlement {
+    const { lines, ...sums } = computed;
+    return { ...sums, linesSealed: sealing.sealEntitlementLines(key, lines) };
+  }
+
   /** The entitlement again, from the programme's rules, for the household as it now is. */
-  async function entitlementOf(c: CaseDoc, unaccompaniedMinor: boolean, now: Date) {
+  async function entitlementOf(c: CaseDoc, unaccompaniedMinor: boolean, now: Date): Promise<Entitlement> {
     const programme = await organisations.programme(c.programme);
-    return computeEntitlement(programme!, c.household, unaccompaniedMinor, referenceYear(c), now);
+    const key = await sealing.keyForWriting(c._id);
+    return sealedEntitlement(key, computeEntitlement(programme!, c.household, unaccompaniedMinor, referenceYear(c), now));
   }
 
   /** A write on a case by a GraphQL caller, answered as `{ case }`. */
@@ -178,6 +193,7 @@ export function createCaseService(deps: {
           assertBornBy(input.household, thisYear);
           const id = randomUUID();
           const reference = await cases.claimReference(p.organisation.code, thisYear, id);
+          const key = await sealing.keyForWriting(id);
           const vulnerability = input.vulnerability ? { ...input.vulnerability, notes: input.vulnerability.notes ?? null } : null;
           const draft = { arrivedOn: input.arrivedOn ?? null, plannedArrivalDate: input.plannedArrivalDate ?? null };
           const doc: CaseDoc = {
@@ -198,15 +214,18 @@ export function createCaseService(deps: {
             arrivedOn: draft.arrivedOn,
             registeredAfterReturn: Boolean(input.arrivedOn),
             household: input.household,
-            needsAssessmentSealed: sealing.sealNeeds(id, input.needsAssessment),
-            vulnerabilitySealed: sealing.sealVulnerability(id, vulnerability),
+            needsAssessmentSealed: sealing.sealNeeds(key, input.needsAssessment),
+            vulnerabilitySealed: sealing.sealVulnerability(key, vulnerability),
             consent: input.consent,
-            entitlement: computeEntitlement(
-              programme,
-              input.household,
-              vulnerability?.unaccompaniedMinor ?? false,
-              referenceYear(draft),
-              now,
+            entitlement: sealedEntitlement(
+              key,
+              computeEntitlement(
+                programme,
+                input.household,
+                vulnerability?.unaccompaniedMinor ?? false,
+                referenceYear(draft),
+                now,
+              ),
             ),
             status: 'DRAFT',
             statusChangedAt: now,
@@ -261,11 +280,12 @@ export function createCaseService(deps: {
         if (input.plannedDepartureDate !== undefined) next.plannedDepartureDate = input.plannedDepartureDate;
         if (input.plannedArrivalDate !== undefined) next.plannedArrivalDate = input.plannedArrivalDate;
         if (input.consent) next.consent = input.consent;
-        if (input.needsAssessment !== undefined) next.needsAssessmentSealed = sealing.sealNeeds(id, input.needsAssessment);
-        let vulnerability = sealing.openVulnerability(c);
+        const key = await sealing.keyForWriting(id);
+        if (input.needsAssessment !== undefined) next.needsAssessmentSealed = sealing.sealNeeds(key, input.needsAssessment);
+        let vulnerability = await sealing.openVulnerability(c);
         if (input.vulnerability) {
           vulnerability = { ...input.vulnerability, notes: input.vulnerability.notes ?? null };
-          next.vulnerabilitySealed = sealing.sealVulnerability(id, vulnerability);
+          next.vulnerabilitySealed = sealing.sealVulnerability(key, vulnerability);
         }
         if (input.household) {
           assertBornBy(input.household, now.getUTCFullYear());
@@ -354,7 +374,7 @@ export function createCaseService(deps: {
         const withArrival = { ...next, arrivedOn };
         // Ages (and so the entitlement) are counted at arrival.
         if (referenceYear(withArrival) !== referenceYear(c)) {
-          const unaccompaniedMinor = sealing.openVulnerability(c)?.unaccompaniedMinor ?? false;
+          const unaccompaniedMinor = (await sealing.openVulnerability(c))?.unaccompaniedMinor ?? false;
           withArrival.entitlement = await entitlementOf(withArrival, unaccompaniedMinor, now);
         }
         return { type: 'ArrivalConfirmed', next: withArrival, data: { arrivedOn } };

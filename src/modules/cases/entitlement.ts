@@ -1,7 +1,7 @@
 // Entitlement from a programme's rules and the household: per adult, per accompanied
 // minor, or per unaccompanied minor (the principal), with the programme's cash cap.
 import type { ProgrammeDoc } from '../organisations/organisation.model.ts';
-import type { Entitlement, EntitlementLine, HouseholdMember } from './case.model.ts';
+import type { ComputedEntitlement, EntitlementLine, HouseholdMember } from './case.model.ts';
 
 export const ADULT_AGE = 18;
 
@@ -16,7 +16,7 @@ export function computeEntitlement(
   unaccompaniedMinor: boolean,
   referenceYear: number,
   now: Date,
-): Entitlement {
+): ComputedEntitlement {
   let adults = 0;
   let minors = 0;
   let unaccompanied = 0;

@@ -12,7 +12,7 @@ import { z } from 'zod';
 import { authorize, caseParties, caseScope, Audience } from '../../auth/policy.ts';
 import type { Principal } from '../../auth/principal.ts';
 import type { Clock } from '../../clock.ts';
-import type { Sealer } from '../../crypto/sealed.ts';
+import type { CaseSealing } from '../cases/case.sealing.ts';
 import { AppError, badInput, notFound } from '../../errors.ts';
 import { fact, writtenDocument, type CommandExecutor } from '../../events/executor.ts';
 import type { Store } from '../../store/store.ts';
@@ -81,11 +81,11 @@ export function createEvidenceService(deps: {
   store: Store;
   executor: CommandExecutor;
   clock: Clock;
-  sealer: Sealer;
+  sealing: CaseSealing;
   cases: CaseStore;
   uploadLimitBytes: number;
 }) {
-  const { store, executor, clock, sealer, cases, uploadLimitBytes } = deps;
+  const { store, executor, clock, sealing, cases, uploadLimitBytes } = deps;
   const Evidence: Model<EvidenceDoc> = store.model('Evidence', evidenceSchema);
   const Chunks: Model<EvidenceChunkDoc> = store.model('EvidenceChunk', evidenceChunkSchema);
   const chunkContext = (id: string, n: number) => `evidence:${id}:${n}`;
@@ -109,6 +109,7 @@ export function createEvidenceService(deps: {
       const p = authorize(principal, 'evidence.upload');
       const meta = parseInput(uploadMeta, rawMeta);
       const kase = await loadCaseForUpload(p, caseId);
+      const key = await sealing.keyForWriting(kase._id);
       const id = randomUUID();
       const hash = createHash('sha256');
       let pending: Buffer[] = [];
@@ -126,7 +127,7 @@ export function createEvidenceService(deps: {
           partner: kase.partner,
           sharedWithPartner: kase.sharedWithPartner,
           n,
-          data: sealer.sealBytes(plain, chunkContext(id, n)),
+          data: key.sealBytes(chunkContext(id, n), plain),
           createdAt: clock.now(),
         });
         n += 1;
@@ -255,6 +256,9 @@ export function createEvidenceService(deps: {
         : null;
       if (!found) throw notFound('Evidence', id);
       const evidence = found;
+      // An erased case's files are gone with its key.
+      const key = await sealing.keys.forReading(evidence.caseId);
+      if (key.erased) throw notFound('Evidence', id);
       await executor.recordFacts(p, [
         fact({
           aggregateType: 'evidence-download',
@@ -280,7 +284,8 @@ export function createEvidenceService(deps: {
           for (let n = first; n < first + ids.length; n += 1) {
             const chunk = byN.get(n);
             if (!chunk) throw new Error(`evidence ${evidence._id} is missing chunk ${n}`);
-            const plain = sealer.openBytes(asBuffer(chunk.data), chunkContext(evidence._id, n));
+            const plain = key.openBytes(chunkContext(evidence._id, n), asBuffer(chunk.data));
+            if (!plain) throw new Error(`evidence ${evidence._id}: its case was erased during the download`);
             digest.update(plain);
             yield plain;
           }

@@ -26,7 +26,7 @@ export const monitoringResolvers: Resolvers = {
   },
   Survey: {
     id: (s) => s._id,
-    answers: (s, _, { services, principal }) => services.monitoring.answersOf(principal, s),
+    answers: (s, _, { services, principal, access }) => services.monitoring.answersOf(principal, s, access),
     progressUpdate: async (s, _, { loaders }) =>
       (await loaders.progressOfCase.load(s.caseId)).find((u) => u._id === s.progressUpdateId) ?? null,
   },

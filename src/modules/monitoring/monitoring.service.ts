@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { narrativeContext } from '../progress/progress.model.ts';
 import { authorize, requirePrincipal } from '../../auth/policy.ts';
 import type { Principal } from '../../auth/principal.ts';
-import type { Sealer } from '../../crypto/sealed.ts';
+import { partiesOf, type CaseSealing, type PersonalDataReads } from '../cases/case.sealing.ts';
 import { badInput } from '../../errors.ts';
 import type { Store } from '../../store/store.ts';
 import { isoDate, parseInput, requiredText } from '../../validation.ts';
@@ -39,8 +39,13 @@ const visitInput = z.object({
 
 export type MonitoringService = ReturnType<typeof createMonitoringService>;
 
-export function createMonitoringService(deps: { store: Store; cases: CaseStore; sealer: Sealer; survey: SurveyDefinition }) {
-  const { store, cases, sealer, survey } = deps;
+export function createMonitoringService(deps: {
+  store: Store;
+  cases: CaseStore;
+  sealing: CaseSealing;
+  survey: SurveyDefinition;
+}) {
+  const { store, cases, sealing, survey } = deps;
   const Surveys: Model<SurveyDoc> = store.model('Survey', surveySchema);
   const answersContext = (id: string) => `survey:${id}:answers`;
 
@@ -62,7 +67,7 @@ export function createMonitoringService(deps: { store: Store; cases: CaseStore; 
         expectedVersion: args.expectedVersion,
         input: input,
         idempotencyKey: idempotencyKey,
-        decide: (c, now) => {
+        decide: async (c, now) => {
           assertStatusAllows(c.status, 'recordMonitoringVisit', MONITORING_STATUSES);
           assertDayOfSupport(input.visitedOn, 'visitedOn', c, now);
 
@@ -80,6 +85,7 @@ export function createMonitoringService(deps: { store: Store; cases: CaseStore; 
             ]);
           if (!scheduled) visit = null;
 
+          const key = await sealing.keyForWriting(c._id);
           const surveyId = randomUUID();
           const updateId = randomUUID();
           const actor = { organisation: p.organisation.code, subject: p.subject };
@@ -97,7 +103,7 @@ export function createMonitoringService(deps: { store: Store; cases: CaseStore; 
             progressUpdateId: updateId,
             surveyVersion: survey.version,
             scores: scored.scores,
-            answersSealed: sealer.seal(JSON.stringify(scored.answers), answersContext(surveyId)),
+            answersSealed: key.seal(answersContext(surveyId), JSON.stringify(scored.answers)),
             recordedBy: actor,
             recordedAt: now,
             version: 1,
@@ -110,7 +116,7 @@ export function createMonitoringService(deps: { store: Store; cases: CaseStore; 
             caseVersion: c.version + 1,
             kind: 'MONITORING_VISIT',
             component: null,
-            narrativeSealed: sealer.seal(input.narrative, narrativeContext(updateId)),
+            narrativeSealed: key.seal(narrativeContext(updateId), input.narrative),
             language: input.language,
             occurredOn: input.visitedOn,
             spend: null,
@@ -144,10 +150,14 @@ export function createMonitoringService(deps: { store: Store; cases: CaseStore; 
       return { case: saved, survey: written! };
     },
 
-    /** The survey's answers, for the parties to the case only (the survey was loaded in their scope). */
-    answersOf(principal: Principal | null, doc: SurveyDoc): ScoredAnswer[] {
+    /**
+     * The survey's answers, for the parties to the case only (the survey was loaded in their
+     * scope); none once the case was erased. The read is noted.
+     */
+    async answersOf(principal: Principal | null, doc: SurveyDoc, reads: PersonalDataReads): Promise<ScoredAnswer[]> {
       requirePrincipal(principal);
-      return JSON.parse(sealer.openText(doc.answersSealed, answersContext(doc._id))) as ScoredAnswer[];
+      const text = await sealing.recordField(partiesOf(doc), 'survey.answers', answersContext(doc._id), doc.answersSealed, reads);
+      return text === null ? [] : (JSON.parse(text) as ScoredAnswer[]);
     },
 
     /** Surveys of many cases, newest visit first, in one query within the principal's scope. */

@@ -1,6 +1,7 @@
 import { narrativeContext } from './progress.model.ts';
 import type { Resolvers } from '../../graphql/generated/types.ts';
 import { eur } from '../../money.ts';
+import { partiesOf } from '../cases/case.sealing.ts';
 import { writtenAlongside } from '../cases/case.store.ts';
 import type { PlanComponent, PlanDoc } from '../plans/plan.model.ts';
 import { evidenceOf } from '../evidence/evidence.lookup.ts';
@@ -19,7 +20,8 @@ export const progressResolvers: Resolvers = {
   },
   ProgressUpdate: {
     id: (u) => u._id,
-    narrative: (u, _, { services }) => services.sealer.openText(u.narrativeSealed, narrativeContext(u._id)),
+    narrative: (u, _, { services, access }) =>
+      services.sealing.recordField(partiesOf(u), 'progress.narrative', narrativeContext(u._id), u.narrativeSealed, access),
     spend: (u) => (u.spend ? { ...u.spend, caseId: u.caseId } : null),
     corrects: async (u, _, { loaders }) =>
       u.corrects ? ((await loaders.progressOfCase.load(u.caseId)).find((x) => x._id === u.corrects) ?? null) : null,

@@ -36,7 +36,7 @@ import {
   type ProgressKind,
   type SpendRecord,
 } from './progress.model.ts';
-import type { Sealer } from '../../crypto/sealed.ts';
+import type { CaseSealing } from '../cases/case.sealing.ts';
 
 /** Between arrival and plan approval only some kinds can be reported (no plan to spend against yet). */
 const BEFORE_PLAN = ARRIVED_BEFORE_PLAN_STATUSES;
@@ -140,9 +140,9 @@ export function createProgressService(deps: {
   plans: PlanService;
   rates: RateService;
   evidence: EvidenceService;
-  sealer: Sealer;
+  sealing: CaseSealing;
 }) {
-  const { store, cases, plans, rates, evidence, sealer } = deps;
+  const { store, cases, plans, rates, evidence, sealing } = deps;
   const Progress: Model<ProgressDoc> = store.model('ProgressUpdate', progressSchema);
 
   async function updatesOfCase(principal: Principal, caseId: string): Promise<ProgressDoc[]> {
@@ -176,6 +176,7 @@ export function createProgressService(deps: {
         input: input,
         idempotencyKey: idempotencyKey,
         decide: async (c, now) => {
+          const key = await sealing.keyForWriting(c._id);
           assertStatusAllows(c.status, `post a ${kind} update`, STATUSES_FOR[kind]);
           if (input.spend) assertStatusAllows(c.status, 'record spend', IMPLEMENTATION_STATUSES);
           assertDayOfSupport(input.occurredOn, 'occurredOn', c, now);
@@ -239,7 +240,7 @@ export function createProgressService(deps: {
             caseVersion: c.version + 1,
             kind,
             component: component ? refOf(component) : null,
-            narrativeSealed: sealer.seal(input.narrative, narrativeContext(id)),
+            narrativeSealed: key.seal(narrativeContext(id), input.narrative),
             language: input.language,
             occurredOn: input.occurredOn,
             spend,

@@ -22,10 +22,11 @@ export const returnLegResolvers: Resolvers = {
     arrivalHandover: (c) => arrivalHandover(c.returnSupport ?? null),
   },
   ReturnSupport: {
-    guidance: (rs, _, { services, principal, access }) => {
+    guidance: async (rs, _, { services, principal, access }) => {
       if (!principal || !maySeeSpecialCategory(principal, rs.case) || !rs.guidanceSealed) return rs.guidanceSealed ? null : [];
-      access.read(rs.case, 'guidance');
-      return services.returnLeg.openGuidance(rs.case);
+      const notes = await services.returnLeg.openGuidance(rs.case);
+      if (notes.length > 0) access.read(rs.case, 'guidance');
+      return notes;
     },
   },
   TravelDocument: { cost: (d) => eur(d.costEur) },

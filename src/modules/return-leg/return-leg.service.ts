@@ -6,7 +6,8 @@
 import { z } from 'zod';
 import { authorize } from '../../auth/policy.ts';
 import type { Principal } from '../../auth/principal.ts';
-import type { Sealer } from '../../crypto/sealed.ts';
+import type { CaseKey } from '../../crypto/case-keys.ts';
+import { caseFieldContext, type CaseSealing } from '../cases/case.sealing.ts';
 import { badInput, invalidTransition } from '../../errors.ts';
 import { isoDate, minorUnits, organisationCode, parseInput, requiredText, todayIso } from '../../validation.ts';
 import type { CasePayload } from '../cases/case.service.ts';
@@ -85,20 +86,22 @@ export function withImplementingOrganisation(c: CaseDoc, organisation: string | 
   return { ...c, implementingOrganisation: organisation, units: organisation ? [...others, organisation] : others };
 }
 
-const guidanceContext = (caseId: string) => `case:${caseId}:guidance`;
+const guidanceContext = (caseId: string) => caseFieldContext(caseId, 'guidance');
 
 export type ReturnLegService = ReturnType<typeof createReturnLegService>;
 
-export function createReturnLegService(deps: { cases: CaseStore; organisations: OrganisationService; sealer: Sealer }) {
-  const { cases, organisations, sealer } = deps;
+export function createReturnLegService(deps: { cases: CaseStore; organisations: OrganisationService; sealing: CaseSealing }) {
+  const { cases, organisations, sealing } = deps;
 
-  function openGuidance(c: CaseDoc): Guidance[] {
+  /** The guidance notes, sealed under the case's key (none once the case was erased). */
+  async function openGuidance(c: CaseDoc): Promise<Guidance[]> {
     const sealed = c.returnSupport?.guidanceSealed;
-    return sealed ? (JSON.parse(sealer.openText(sealed, guidanceContext(c._id))) as Guidance[]) : [];
+    const text = sealed ? (await sealing.keys.forReading(c._id)).openText(guidanceContext(c._id), sealed) : null;
+    return text ? (JSON.parse(text) as Guidance[]) : [];
   }
 
   /** The case after one step: the return support changed and, for departure and arrival, the status. */
-  function applyStep(c: CaseDoc, step: ReturnStepInput, now: Date): CaseDoc {
+  function applyStep(c: CaseDoc, step: ReturnStepInput, now: Date, guidanceSoFar?: { key: CaseKey; notes: Guidance[] }): CaseDoc {
     const allowed = STEP_STATUSES[step.kind];
     if (!allowed.includes(c.status)) {
       const to = step.kind === 'DEPARTURE' ? 'DEPARTED' : step.kind === 'ARRIVAL' ? 'ARRIVED' : `record ${step.kind}`;
@@ -166,8 +169,9 @@ export function createReturnLegService(deps: { cases: CaseStore; organisations: 
         rs.firstPeriodContribution = { paidOn: step.on, amountEur: step.amount.amount };
         break;
       case 'INDIVIDUAL_GUIDANCE': {
-        const guidance = [...openGuidance(c), { on: step.on, group: step.group, note: step.note }];
-        rs.guidanceSealed = sealer.seal(JSON.stringify(guidance), guidanceContext(c._id));
+        const { key, notes } = guidanceSoFar!;
+        const guidance = [...notes, { on: step.on, group: step.group, note: step.note }];
+        rs.guidanceSealed = key.seal(guidanceContext(c._id), JSON.stringify(guidance));
         rs.guidanceCount = guidance.length;
         break;
       }
@@ -224,11 +228,18 @@ export function createReturnLegService(deps: { cases: CaseStore; organisations: 
         expectedVersion: args.expectedVersion,
         input: step,
         idempotencyKey,
-        decide: (c, now) => ({
-          type: step.kind === 'DEPARTURE' ? 'Departed' : step.kind === 'ARRIVAL' ? 'ArrivedAndHandedOver' : 'ReturnStepRecorded',
-          next: applyStep(c, step, now),
-          data: { kind: step.kind, on: step.on },
-        }),
+        decide: async (c, now) => {
+          const guidance =
+            step.kind === 'INDIVIDUAL_GUIDANCE'
+              ? { key: await sealing.keyForWriting(c._id), notes: await openGuidance(c) }
+              : undefined;
+          return {
+            type:
+              step.kind === 'DEPARTURE' ? 'Departed' : step.kind === 'ARRIVAL' ? 'ArrivedAndHandedOver' : 'ReturnStepRecorded',
+            next: applyStep(c, step, now, guidance),
+            data: { kind: step.kind, on: step.on },
+          };
+        },
       });
       return { case: updated };
     },

@@ -1,0 +1,198 @@
+// A case's personal content at rest and in use: sealed under the case's own key everywhere
+// it is stored (the unaccompanied-minor status in the entitlement's lines included), and
+// every read of it (special categories, narratives, survey answers) in the case's audit trail.
+import { inflateRawSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BSON, type Db } from 'mongodb';
+import { clockAt, startGateway, type TestGateway } from './helpers/gateway.ts';
+import { LINES, trainingComponent, workflow, type Lines } from './helpers/factories.ts';
+import { implementation, surveyAnswers, uploadFile } from './helpers/implementation.ts';
+import { samplePdf } from '../src/seed/sample-files.ts';
+
+let gw: TestGateway;
+beforeAll(async () => {
+  // Small feed blocks, so the feed's sealed segments (copies of the log) are part of what is scanned.
+  gw = await startGateway({ clock: clockAt('2026-11-28T10:00:00Z'), env: { ERIN_FEED_BLOCK_SIZE: '8' } });
+});
+afterAll(async () => {
+  await gw?.close();
+});
+
+const NOTES = 'Trafficked through Libya; untreated hepatitis';
+const NEEDS = 'Lives with no adult relative; school dropout';
+const NARRATIVE = 'He told us about panic attacks at night';
+const INVOICE_TEXT = 'INVOICE-FOR-PSYCHIATRIC-CARE';
+
+/** An unaccompanied minor's case carried to monitoring, with a narrative, a survey and a file. */
+async function minorsCase() {
+  const flow = workflow(gw);
+  const impl = implementation(gw, flow);
+  const arrived = await flow.arrived(
+    {
+      household: [{ yearOfBirth: 2010, gender: 'MALE', relation: 'PRINCIPAL' }],
+      vulnerability: { unaccompaniedMinor: true, victimOfTrafficking: true, medicalNeeds: true, notes: NOTES },
+      needsAssessment: NEEDS,
+    },
+    '2026-11-20',
+  );
+  const c = await flow.approve(await flow.submit(await flow.draft(arrived, { components: [trainingComponent(80000)] })));
+  const upload = await uploadFile(
+    gw,
+    flow.officer.token,
+    { caseId: c.id, kind: 'INVOICE', filename: 'invoice.pdf' },
+    samplePdf(INVOICE_TEXT),
+  );
+  expect(upload.status).toBe(201);
+  const tracked = { id: c.id, version: c.version };
+  await impl.post(tracked, { kind: 'OTHER', narrative: NARRATIVE, language: 'en', occurredOn: '2026-11-25' });
+  await impl.visit(tracked, {
+    visitedOn: '2026-11-27',
+    narrative: `${NARRATIVE} (visit)`,
+    language: 'en',
+    answers: surveyAnswers({ PSY_DISTRESS: 'OFTEN' }),
+  });
+  return { flow, impl, c: tracked };
+}
+
+/** Every document of every collection, as text, with the feed's compressed segments opened. */
+async function dump(db: Db): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for (const { name } of await db.listCollections().toArray()) {
+    const docs = await db.collection(name).find({}).toArray();
+    const inflated = docs.flatMap((d) => {
+      const events = (d as { events?: { buffer?: Uint8Array } }).events;
+      if (!events?.buffer) return [];
+      // Concatenated BSON documents, raw-deflated (src/modules/feed/segments.ts).
+      const bytes = inflateRawSync(Buffer.from(events.buffer));
+      const decoded = [];
+      for (let at = 0; at < bytes.length; at += bytes.readInt32LE(at)) {
+        decoded.push(BSON.deserialize(bytes.subarray(at, at + bytes.readInt32LE(at))));
+      }
+      return [JSON.stringify(decoded)];
+    });
+    out.set(name, JSON.stringify(docs) + inflated.join('\n'));
+  }
+  return out;
+}
+
+describe('personal content at rest', () => {
+  it('a raw read of every collection finds no unaccompanied-minor status and no special-category value in clear', async () => {
+    const { flow, c } = await minorsCase();
+    // Both parties read everything (the reads are logged too), and the feed seals its blocks.
+    const FULL = `query ($id: ID!) { case(id: $id) { needsAssessment vulnerability { unaccompaniedMinor notes }
+      entitlement { lines { category } } progress(first: 10) { edges { node { narrative } } }
+      monitoring { surveys { answers { indicator answer } } } } }`;
+    const id = c.id;
+    for (const client of [flow.state, flow.officer]) {
+      const r = await client.ok<{
+        case: { vulnerability: { unaccompaniedMinor: boolean }; entitlement: { lines: { category: string }[] } };
+      }>(FULL, { id });
+      expect(r.case.vulnerability.unaccompaniedMinor).toBe(true);
+      expect(r.case.entitlement.lines).toEqual([{ category: 'UNACCOMPANIED_MINOR' }]);
+    }
+    await flow.state.ok(`{ changes(first: 500) { changes { cursor } } }`);
+    await flow.officer.ok(`{ changes(first: 500) { changes { cursor } } }`);
+
+    const collections = await dump(await gw.raw());
+    expect([...collections.keys()]).toEqual(
+      expect.arrayContaining([
+        'cases',
+        'events',
+        'feed_segments',
+        'progress_updates',
+        'surveys',
+        'evidence_chunks',
+        'idempotency',
+        'case_keys',
+      ]),
+    );
+    expect(collections.get('feed_segments')).toContain('"CaseCreated"'); // the segments were opened
+    for (const [name, text] of collections) {
+      for (const clear of [
+        NOTES,
+        NEEDS,
+        NARRATIVE,
+        INVOICE_TEXT,
+        'hepatitis',
+        'UNACCOMPANIED_MINOR',
+        '"unaccompaniedMinor"',
+        '"victimOfTrafficking"',
+        '"medicalNeeds"',
+        'PSY_DISTRESS',
+      ])
+        expect(text, `${name} holds ${clear}`).not.toContain(clear);
+    }
+  });
+
+  it('the entitlement’s lines are sealed under the case’s key, and a partner that declined reads none', async () => {
+    const flow = workflow(gw);
+    const c = await flow.refer(
+      await flow.create({
+        household: [{ yearOfBirth: 2011, gender: 'FEMALE', relation: 'PRINCIPAL' }],
+        vulnerability: { unaccompaniedMinor: true, victimOfTrafficking: false, medicalNeeds: false },
+      }),
+    );
+    const stored = await (await gw.raw()).collection('cases').findOne({ _id: c.id as never });
+    expect(stored?.entitlement).not.toHaveProperty('lines');
+    expect(stored?.entitlement.linesSealed).toMatch(/^k1:/);
+    expect(stored?.vulnerabilitySealed).toMatch(/^k1:/);
+    expect((await flow.officer.ok<Lines>(LINES, { id: c.id })).case.entitlement.lines).toEqual([
+      { category: 'UNACCOMPANIED_MINOR', persons: 1, each: { amount: 200000 } },
+    ]);
+    await flow.decline(c, 'no place for a minor');
+    expect((await flow.officer.ok<Lines>(LINES, { id: c.id })).case.entitlement.lines).toEqual([]);
+    // Nor through the feed: the case as each event left it follows who may see it now.
+    const feed = await flow.officer.ok<{
+      changes: { changes: { state: { id?: string; entitlement?: { lines: unknown[] } } | null }[] };
+    }>(`{ changes(first: 500) { changes { state { ... on Case { id entitlement { lines { category } } } } } } }`);
+    const mine = feed.changes.changes.filter((ch) => ch.state?.id === c.id);
+    expect(mine.length).toBeGreaterThan(0);
+    for (const ch of mine) expect(ch.state?.entitlement?.lines).toEqual([]);
+  });
+});
+
+type Trail = { auditTrail: { entries: { type: string; actor: { organisation: string }; fields: string[] }[] } };
+const TRAIL = `query ($id: ID!) { auditTrail(caseId: $id, first: 500) { entries { type actor { organisation } fields } } }`;
+
+describe('reads of personal content', () => {
+  it('every read of a narrative, survey answers, the lines or a special category is in the case’s trail: who, which fields', async () => {
+    const { flow, c } = await minorsCase();
+    const reads = async () =>
+      (await flow.state.ok<Trail>(TRAIL, { id: c.id })).auditTrail.entries.filter((e) => e.type === 'PersonalDataRead');
+    const before = (await reads()).length;
+    await flow.officer.ok(`query ($id: ID!) { case(id: $id) { progress(first: 10) { edges { node { narrative } } } } }`, {
+      id: c.id,
+    });
+    await flow.state.ok(
+      `query ($id: ID!) { case(id: $id) { monitoring { surveys { answers { answer } } } entitlement { lines { category } } } }`,
+      {
+        id: c.id,
+      },
+    );
+    await flow.state.ok(
+      `query ($id: ID!) { case(id: $id) { reference status progress(first: 10) { edges { node { kind } } } } }`,
+      { id: c.id },
+    );
+    const after = (await reads()).slice(before);
+    expect(after.map((e) => [e.actor.organisation, e.fields])).toEqual([
+      ['P-AF-HOPE', ['progress.narrative']],
+      ['NL', ['entitlement.lines', 'survey.answers']],
+    ]);
+    // The partner sees the same trail of its case.
+    const partner = (await flow.officer.ok<Trail>(TRAIL, { id: c.id })).auditTrail.entries.filter(
+      (e) => e.type === 'PersonalDataRead',
+    );
+    expect(partner.slice(-2).map((e) => e.fields)).toEqual([['progress.narrative'], ['entitlement.lines', 'survey.answers']]);
+  });
+
+  it('reads through the change feed are audited as well', async () => {
+    const { flow, c } = await minorsCase();
+    const count = async () =>
+      (await flow.state.ok<Trail>(TRAIL, { id: c.id })).auditTrail.entries.filter(
+        (e) => e.type === 'PersonalDataRead' && e.actor.organisation === 'P-AF-HOPE',
+      ).length;
+    const before = await count();
+    await flow.officer.ok(`{ changes(first: 500) { changes { state { ... on Case { id needsAssessment } } } } }`);
+    expect(await count()).toBe(before + 1);
+  });
+});
