@@ -43,7 +43,7 @@ const rates = new Map<string, AppliedRate>([
 ]);
 
 function entitlement(total: number, cashCap: number): Entitlement {
-  return { programme: 'NL-REAN', currency: 'EUR', total, cashCap, arrivalSupport: 0, lines: [], computedAt: new Date(0) };
+  return { programme: 'NL-REAN', currency: 'EUR', total, cashCap, arrivalSupport: 0, linesSealed: null, computedAt: new Date(0) };
 }
 
 function thrown(f: () => unknown): AppError {
