@@ -9,16 +9,9 @@
 import type { Collection, Model, mongo } from 'mongoose';
 
 type FindOptions = mongo.FindOptions;
-import { isDuplicateKey, type Store } from '../store/store.ts';
+import { isDuplicateKey, MAX_BATCH, type Store } from '../store/store.ts';
 import { canonicalJson, sha256Hex } from './canonical.ts';
 import { eventSchema, GENESIS_HASH, type DocumentChange, type EventDraft, type StoredEvent } from './event.model.ts';
-
-/**
- * Documents per insert. FerretDB inserts 100 at a time and, after a duplicate in an ordered
- * insert, still goes on with the next hundred, where MongoDB stops: batches of at most 100
- * make an ordered insert stop at its first refusal on both.
- */
-export const MAX_BATCH = 100;
 
 /** A post-image that could not be written: its document is held by another or not at the version before. */
 export class ProjectionRefused extends Error {
@@ -195,10 +188,11 @@ export class EventLog {
   private async appendManyNow(drafts: EventDraft[]): Promise<StoredEvent[]> {
     const appended: StoredEvent[] = [];
     let rest = drafts;
-    for (let attempt = 0; attempt < 1000 && rest.length > 0; attempt += 1) {
+    for (let refusals = 0; refusals < 1000 && rest.length > 0;) {
       let head = this.head ?? (await this.readHead());
       const batch: StoredEvent[] = [];
-      for (const draft of rest) {
+      // At most MAX_BATCH per insert, so the insert stops at its first refusal on both stores.
+      for (const draft of rest.slice(0, MAX_BATCH)) {
         const event = this.chained(draft, head);
         batch.push(event);
         head = { seq: event._id, hash: event.hash };
@@ -207,8 +201,10 @@ export class EventLog {
         await this.events.insertMany(batch, { ordered: true });
         this.head = head;
         this.lastKnown = head;
-        return [...appended, ...batch];
+        appended.push(...batch);
+        rest = rest.slice(batch.length);
       } catch (error) {
+        refusals += 1;
         this.head = undefined;
         if (!isDuplicateKey(error)) throw error;
         // An ordered insert stops at the first refusal: what went in is a prefix of the batch.

@@ -179,6 +179,44 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   });
 }
 
+/**
+ * Documents per insert command. FerretDB inserts 100 at a time and, after a duplicate in an
+ * ordered insert, still goes on with the next hundred, where MongoDB stops: with at most 100
+ * per command an ordered insert stops at its first refusal on both.
+ */
+export const MAX_BATCH = 100;
+
+/**
+ * Inserts documents in order, MAX_BATCH per command, stopping at the first refused one.
+ * Returns how many went in (always a prefix) and whether a duplicate stopped it; any other
+ * error is thrown.
+ */
+export async function insertInOrder(
+  collection: { insertMany(docs: never[], options: { ordered: true }): Promise<unknown> },
+  docs: readonly object[],
+): Promise<{ inserted: number; duplicate: boolean }> {
+  let inserted = 0;
+  while (inserted < docs.length) {
+    const batch = docs.slice(inserted, inserted + MAX_BATCH);
+    try {
+      await collection.insertMany(batch as never[], { ordered: true });
+      inserted += batch.length;
+    } catch (error) {
+      if (!isDuplicateKey(error)) throw error;
+      return { inserted: inserted + insertedBefore(error), duplicate: true };
+    }
+  }
+  return { inserted, duplicate: false };
+}
+
+/** How many documents of an ordered insert went in before it was refused. */
+function insertedBefore(error: unknown): number {
+  type WriteError = { index?: number };
+  const e = error as { insertedCount?: number; result?: { insertedCount?: number }; writeErrors?: WriteError[] | WriteError };
+  const firstRefused = Array.isArray(e.writeErrors) ? e.writeErrors[0]?.index : e.writeErrors?.index;
+  return firstRefused ?? e.insertedCount ?? e.result?.insertedCount ?? 0;
+}
+
 /** True for a duplicate-key error: the only reliable conflict signal on both stores. */
 export function isDuplicateKey(error: unknown): boolean {
   if (typeof error !== 'object' || error === null) return false;

@@ -245,9 +245,9 @@ caseSchema.index({ units: 1, memberState: 1, nextDeadlineAt: 1 });
 // Background work (referral expiry, deadlines) across tenants.
 caseSchema.index({ status: 1, referralDeadline: 1 });
 // Deadlines: the overdue list of each organisation, and the escalation job.
-caseSchema.index({ memberState: 1, nextDeadlineAt: 1 });
-caseSchema.index({ partner: 1, sharedWithPartner: 1, nextDeadlineAt: 1 });
-caseSchema.index({ nextDeadlineAt: 1 });
+caseSchema.index({ memberState: 1, nextDeadlineAt: 1, _id: 1 });
+caseSchema.index({ partner: 1, sharedWithPartner: 1, nextDeadlineAt: 1, _id: 1 });
+caseSchema.index({ nextDeadlineAt: 1, _id: 1 });
 
 /**
  * The fields every record of a case carries (plans, progress, shipments, evidence,

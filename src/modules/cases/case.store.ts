@@ -9,7 +9,7 @@ import type { Clock } from '../../clock.ts';
 import { notFound } from '../../errors.ts';
 import type { DocumentChange, StoredEvent } from '../../events/event.model.ts';
 import { expectVersion, type CommandExecutor } from '../../events/executor.ts';
-import { isDuplicateKey, type Store } from '../../store/store.ts';
+import { insertInOrder, isDuplicateKey, type Store } from '../../store/store.ts';
 import { idsFilter, op, SYSTEM, type TenantScope } from '../../store/tenant.ts';
 import {
   caseReferenceSchema,
@@ -168,15 +168,9 @@ export function createCaseStore(deps: {
         const docs = caseIds
           .slice(claimed.length)
           .map((caseId) => ({ _id: `${prefix}${String(++last).padStart(6, '0')}` as never, caseId, at: clock.now() }));
-        try {
-          await References.collection.insertMany(docs, { ordered: true });
-          claimed.push(...docs.map((d) => String(d._id)));
-        } catch (error) {
-          if (!isDuplicateKey(error)) throw error;
-          // Some were taken by a concurrent writer: keep what we got in order, retry the rest.
-          const inserted = (error as { insertedCount?: number; result?: { insertedCount?: number } }).result?.insertedCount ?? 0;
-          claimed.push(...docs.slice(0, inserted).map((d) => String(d._id)));
-        }
+        // Stops at the first number a concurrent writer took: keep what we got in order, retry the rest after it.
+        const { inserted } = await insertInOrder(References.collection, docs);
+        claimed.push(...docs.slice(0, inserted).map((d) => String(d._id)));
         lastReference.set(prefix, Number(claimed.at(-1)?.slice(prefix.length) ?? last));
       }
       return claimed;

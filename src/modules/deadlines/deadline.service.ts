@@ -93,7 +93,7 @@ export function createDeadlineService(deps: { cases: CaseStore; clock: Clock; ex
       const now = clock.now();
       const cases = await Cases.find({ nextDeadlineAt: op({ $lte: now }) })
         .setOptions({ scope: caseScope(p) })
-        .sort({ nextDeadlineAt: 1 })
+        .sort({ nextDeadlineAt: 1, _id: 1 })
         .limit(size)
         .lean<CaseDoc[]>();
       return overdueOf(cases, now).slice(0, size);
@@ -103,7 +103,7 @@ export function createDeadlineService(deps: { cases: CaseStore; clock: Clock; ex
     async casesDueBy(principal: Principal, until: Date, first: number): Promise<CaseDoc[]> {
       return Cases.find({ nextDeadlineAt: op({ $lte: until }) })
         .setOptions({ scope: caseScope(principal) })
-        .sort({ nextDeadlineAt: 1 })
+        .sort({ nextDeadlineAt: 1, _id: 1 })
         .limit(first)
         .lean<CaseDoc[]>();
     },

@@ -49,6 +49,6 @@ export const surveySchema = new Schema<SurveyDoc>(
   { collection: 'surveys', versionKey: false },
 );
 surveySchema.plugin(tenantScoped);
-surveySchema.index({ caseId: 1, visitedOn: -1 });
+surveySchema.index({ caseId: 1, visitedOn: -1, recordedAt: -1, _id: -1 });
 surveySchema.index({ memberState: 1, caseId: 1 });
 surveySchema.index({ partner: 1, sharedWithPartner: 1, caseId: 1 });

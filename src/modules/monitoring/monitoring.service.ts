@@ -162,6 +162,7 @@ export function createMonitoringService(deps: {
 
     /** Surveys of many cases, newest visit first, in one query within the principal's scope. */
     ofCases: (principal: Principal, caseIds: readonly string[]) =>
-      recordsOfCases(Surveys, principal, caseIds, { sort: { caseId: 1, visitedOn: -1 } }),
+      // Newest visit first; of two on one day the one recorded last (as the case's latest scores take it), then by id.
+      recordsOfCases(Surveys, principal, caseIds, { sort: { caseId: 1, visitedOn: -1, recordedAt: -1, _id: -1 } }),
   };
 }

@@ -271,16 +271,20 @@ export function createOrganisationService(deps: { store: Store; executor: Comman
       programme: string,
       day: string,
     ): Promise<ContractDoc | null> {
-      return Contracts.findOne({
-        memberState,
-        partner,
-        originCountries: originCountry,
-        programmes: programme,
-        validFrom: op({ $lte: day }),
-        validTo: op({ $gte: day }),
-      })
-        .setOptions({ scope: { filter: { memberState } } })
-        .lean<ContractDoc>();
+      return (
+        Contracts.findOne({
+          memberState,
+          partner,
+          originCountries: originCountry,
+          programmes: programme,
+          validFrom: op({ $lte: day }),
+          validTo: op({ $gte: day }),
+        })
+          .setOptions({ scope: { filter: { memberState } } })
+          // Of two overlapping contracts, the one that runs longest, then by id: never whichever the store finds first.
+          .sort({ validTo: -1, _id: 1 })
+          .lean<ContractDoc>()
+      );
     },
 
     async createContract(principal: Principal | null, rawInput: unknown, idempotencyKey?: string | null): Promise<ContractDoc> {
