@@ -140,8 +140,8 @@ export function createCaseKeys(deps: { store: Store; sealer: Sealer; clock: Cloc
     async (ids) => {
       const docs =
         ids.length === 1
-          ? [await Keys.collection.findOne({ _id: ids[0] as never })].filter((d) => d !== null)
-          : await Keys.collection.find({ _id: { $in: [...ids] } as never }).toArray();
+          ? [await Keys.collection.findOne({ _id: ids[0] as never }, store.queryOptions)].filter((d) => d !== null)
+          : await Keys.collection.find({ _id: { $in: [...ids] } as never }, store.queryOptions).toArray();
       const byId = new Map(docs.map((d) => [String(d._id), d as unknown as CaseKeyDoc]));
       return ids.map((id) => unwrap(byId.get(id), id));
     },

@@ -66,6 +66,12 @@ export class Store {
     // maxTimeMS on every mongoose query and aggregation of this connection; raw collection
     // reads pass `store.queryOptions` themselves.
     connection.set('maxTimeMS', settings.maxTimeMs);
+    // FerretDB 1.24 refuses maxTimeMS on distinct ("unknown field"): distinct goes without it.
+    connection.plugin((schema) => {
+      schema.pre('distinct', function () {
+        (this as unknown as { options: { maxTimeMS?: number } }).options.maxTimeMS = undefined;
+      });
+    });
     const store = new Store(connection, options, settings);
     connection.on('error', (error: unknown) => options.logger?.warn({ err: error }, 'store connection error'));
     await connection.asPromise();
