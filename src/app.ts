@@ -11,7 +11,7 @@ import { createErrorFormatter } from './graphql/plugins.ts';
 import { loadResolvers } from './graphql/resolvers.ts';
 import { buildSchema } from './graphql/schema.ts';
 import { attachSubscriptions } from './graphql/ws.ts';
-import { createAuthenticator, createTrust } from './http/authentication.ts';
+import { callerOfRequest, createAuthenticator, createTrust } from './http/authentication.ts';
 import { httpErrorHandler } from './http/errors.ts';
 import { healthRoutes } from './http/health.ts';
 import { requestLogging, requestMetrics } from './http/observability.ts';
@@ -52,7 +52,8 @@ export async function createGateway(options: GatewayOptions) {
   // Authentication and rate limiting.
   const trust = createTrust(config, logger, options.trustWatchIntervalMs);
   const principalFrom = createAuthenticator({ config, trust, clock, services });
-  const rateLimit = await createRateLimiter({ config, store, logger });
+  const callerOf = callerOfRequest(principalFrom);
+  const rateLimit = await createRateLimiter({ config, store, logger, callerOf });
 
   // GraphQL.
   const schema = buildSchema(await loadResolvers());
@@ -69,9 +70,9 @@ export async function createGateway(options: GatewayOptions) {
   // the evidence files (already compressed images and PDFs, streamed as they are decrypted).
   app.use(compression({ filter: (req, res) => !req.path.startsWith('/evidence') && compression.filter(req, res) }));
   app.use(healthRoutes({ store, metrics }));
-  app.use('/graphql', rateLimit.limiter, express.json({ limit: '1mb' }), graphqlHandler(apollo, { services, principalFrom }));
+  app.use('/graphql', rateLimit.limiter, express.json({ limit: '1mb' }), graphqlHandler(apollo, { services, callerOf }));
   // Evidence files: a raw-body upload endpoint (not GraphQL multipart), see schema/evidence.graphql.
-  app.use('/evidence', evidenceRouter({ evidence: services.evidence, principalFrom, limiter: rateLimit.limiter }));
+  app.use('/evidence', evidenceRouter({ evidence: services.evidence, callerOf, limiter: rateLimit.limiter }));
   const portal = await portalRoute({ trust, allowTokenPaste: config.env !== 'production' });
   if (portal) app.use('/portal', portal);
   // The development identity provider, once the gateway knows where it is reached (never in production).
@@ -116,6 +117,7 @@ export async function createGateway(options: GatewayOptions) {
         maxConnectionsPerUser: config.wsMaxConnections,
         maxDepth: config.maxQueryDepth,
         maxCost: config.maxQueryCost,
+        maxTokens: config.maxQueryTokens,
         principalFrom,
         formatError,
         now: () => clock.now().getTime(),

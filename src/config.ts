@@ -61,7 +61,8 @@ const envSchema = z.object({
   ERIN_STORE_MAX_TIME: duration.default(DEFAULT_STORE_SETTINGS.maxTimeMs),
   ERIN_STORE_INDEX_TIMEOUT: duration.default(DEFAULT_STORE_SETTINGS.indexBuildTimeoutMs),
   ERIN_STORE_PROJECTION_GRACE: duration.default(DEFAULT_STORE_SETTINGS.projectionGraceMs),
-  ERIN_MAX_QUERY_COST: z.coerce.number().int().positive().default(10_000),
+  ERIN_MAX_QUERY_COST: z.coerce.number().int().positive().default(150_000),
+  ERIN_MAX_QUERY_TOKENS: z.coerce.number().int().min(100).default(2_000),
   ERIN_MAX_QUERY_DEPTH: z.coerce.number().int().positive().default(12),
   ERIN_RATE_LIMIT: z.coerce.number().int().positive().default(600),
   ERIN_UPLOAD_LIMIT: z.coerce
@@ -110,7 +111,10 @@ export type Config = {
   storeTimeoutMs: number;
   /** Write and read concerns, read preference and time limits asked of the store. */
   store: StoreSettings;
+  /** Estimated cost above which an operation is refused (lists count by their page size or declared bound). */
   maxQueryCost: number;
+  /** Lexical tokens a document may have; the parser stops at the next one, before validation. */
+  maxQueryTokens: number;
   maxQueryDepth: number;
   rateLimitPerMinute: number;
   uploadLimitBytes: number;
@@ -199,6 +203,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       projectionGraceMs: e.ERIN_STORE_PROJECTION_GRACE,
     },
     maxQueryCost: e.ERIN_MAX_QUERY_COST,
+    maxQueryTokens: e.ERIN_MAX_QUERY_TOKENS,
     maxQueryDepth: e.ERIN_MAX_QUERY_DEPTH,
     rateLimitPerMinute: e.ERIN_RATE_LIMIT,
     uploadLimitBytes: e.ERIN_UPLOAD_LIMIT,

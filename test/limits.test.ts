@@ -1,7 +1,9 @@
 // Protection against expensive or abusive use: query cost, page size and request rate.
 import { connect } from 'node:net';
+import { getIntrospectionQuery, getNamedType, isCompositeType, isListType, isNonNullType, isObjectType } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { codes, startGateway, type TestGateway } from './helpers/gateway.ts';
+import { gatewaySchema } from './helpers/schema-inputs.ts';
 
 let gw: TestGateway;
 beforeAll(async () => {
@@ -41,6 +43,95 @@ describe('limits', () => {
     expect(limited?.headers.get('ratelimit')).toBeTruthy();
     const other = await gw.as('P-AF-HOPE', 'partner-officer', 'calm-user').gql('{ ping }');
     expect(other.status).toBe(200);
+  });
+});
+
+/** Sends `{ ping }` with this Authorization header and answers the status. */
+async function ping(authorization: string | undefined): Promise<number> {
+  const response = await fetch(`${gw.url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(authorization ? { authorization } : {}) },
+    body: JSON.stringify({ query: '{ ping }' }),
+  });
+  await response.arrayBuffer();
+  return response.status;
+}
+
+const tally = (statuses: number[]) => statuses.reduce<Record<number, number>>((t, s) => ({ ...t, [s]: (t[s] ?? 0) + 1 }), {});
+
+describe('limits that cannot be side-stepped', () => {
+  it('the rate limit is per verified caller: Bearer, bEaReR and extra spaces are one client', async () => {
+    const token = gw.token('P-AF-HOPE', 'partner-officer', { subject: 'spelling-user' });
+    const spellings = [`Bearer ${token}`, `bEaReR ${token}`, `Bearer    ${token}`, `BEARER ${token}  `];
+    const statuses: number[] = [];
+    for (let i = 0; i < 45; i += 1) statuses.push(await ping(spellings[i % spellings.length]));
+    expect(tally(statuses)).toEqual({ 200: 40, 429: 5 });
+  });
+
+  it('fresh tokens for the same organisation and subject share its limit', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 45; i += 1) {
+      const token = gw.token('NL', 'caseworker', { subject: 'token-minter', issuedAt: Math.floor(Date.now() / 1000) - i });
+      statuses.push(await ping(`Bearer ${token}`));
+    }
+    expect(tally(statuses)).toEqual({ 200: 40, 429: 5 });
+  });
+
+  it('unauthenticated requests are limited per address, whatever junk token each carries', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 45; i += 1) statuses.push(await ping(`Bearer junk.${i}.${Math.random().toString(36).slice(2)}`));
+    expect(tally(statuses)).toEqual({ 401: 40, 429: 5 });
+    // A verified caller from the same address keeps its own limit.
+    expect(await ping(`Bearer ${gw.token('NL', 'coordinator', { subject: 'after-junk' })}`)).toBe(200);
+  });
+
+  it('lists without a page size count by their bound, so nested lists multiply', async () => {
+    const client = gw.as('ERIN-NET', 'network-admin');
+    expect((await client.gql('{ organisations { code } }')).errors).toBeUndefined();
+    for (const query of [
+      '{ organisations { contracts { id } } }',
+      '{ contracts { memberState { contracts { partner { contracts { id } } } } } }',
+      '{ contracts { programmes { code } } }',
+    ]) {
+      const r = await client.gql(query);
+      expect(codes(r), query).toEqual(['QUERY_TOO_COMPLEX']);
+      expect(r.errors?.[0]?.extensions.cost).toBeGreaterThan(300);
+    }
+  });
+
+  it('every list of records declares its bound, unless it is a page whose size the caller asks for', async () => {
+    const schema = await gatewaySchema();
+    const objects = Object.values(schema.getTypeMap()).filter((t) => isObjectType(t) && !t.name.startsWith('__'));
+    const fields = objects.flatMap((t) => (isObjectType(t) ? Object.values(t.getFields()).map((f) => ({ on: t.name, f })) : []));
+    // The items of a page (CaseConnection.edges, ChangePage.changes, …) are sized by the field that returns the page.
+    const paged = new Set(
+      fields.filter(({ f }) => f.args.some((a) => a.name === 'first')).map(({ f }) => getNamedType(f.type).name),
+    );
+    const unbounded = fields
+      .filter(({ f }) => isListType(isNonNullType(f.type) ? f.type.ofType : f.type) && isCompositeType(getNamedType(f.type)))
+      .filter(({ on, f }) => !f.args.some((a) => a.name === 'first') && !paged.has(on))
+      .filter(({ f }) => !f.astNode?.directives?.some((d) => d.name.value === 'listSize'))
+      .map(({ on, f }) => `${on}.${f.name}`);
+    expect(unbounded).toEqual([]);
+  });
+
+  it('a document of too many tokens is refused by the parser, before validation', async () => {
+    // About 800 KB: 40,000 fields, each of them unknown, so validation would report every one.
+    const huge = `{ ${Array.from({ length: 40_000 }, (_, i) => `a${i}: unknownField`).join(' ')} }`;
+    const r = await gw.as('NL', 'caseworker').gql(huge);
+    expect(r.status).toBe(200);
+    expect(r.errors).toHaveLength(1);
+    expect(r.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', reason: 'GRAPHQL_PARSE_FAILED' });
+    expect(r.errors?.[0]?.message).toMatch(/Document contains more th[ae][nt] 2000 tokens/);
+  });
+
+  it('introspection is depth-limited too, while the standard introspection query is answered', async () => {
+    const client = gw.as('NL', 'caseworker');
+    const deep = await client.gql('{ __schema { types { fields { type { fields { type { fields { name } } } } } } } }');
+    expect(codes(deep)).toEqual(['BAD_USER_INPUT']);
+    expect(deep.errors?.[0]?.message).toMatch(/introspection depth/i);
+    const standard = await client.gql(getIntrospectionQuery({ descriptions: true, inputValueDeprecation: true }));
+    expect(standard.errors).toBeUndefined();
   });
 });
 

@@ -7,7 +7,7 @@ import type { Request, RequestHandler } from 'express';
 import depthLimit from 'graphql-depth-limit';
 import type { GraphQLSchema } from 'graphql';
 import type { Config } from '../config.ts';
-import type { PrincipalFrom } from '../http/authentication.ts';
+import type { CallerOf } from '../http/authentication.ts';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
 import { AccessRecorder } from '../modules/audit/access.ts';
@@ -39,6 +39,9 @@ export async function createApollo(deps: {
     // main.ts drains HTTP first and stops Apollo after; Apollo must not stop itself on SIGTERM.
     stopOnTerminationSignals: false,
     formatError,
+    // A document is refused by the parser at its token limit, before any validation runs.
+    parseOptions: { maxTokens: config.maxQueryTokens },
+    // graphql-js's own rules include MaxIntrospectionDepthRule (nested lists of __Type).
     validationRules: [depthLimit(config.maxQueryDepth)],
     plugins: [
       // No field sets cache hints: the plugin would only wrap every resolver for nothing.
@@ -54,15 +57,12 @@ export async function createApollo(deps: {
 }
 
 /** The Apollo middleware of /graphql (after the rate limit and the JSON body parser). */
-export function graphqlHandler(
-  apollo: ApolloServer<Context>,
-  deps: { services: Services; principalFrom: PrincipalFrom },
-): RequestHandler {
-  const { services, principalFrom } = deps;
+export function graphqlHandler(apollo: ApolloServer<Context>, deps: { services: Services; callerOf: CallerOf }): RequestHandler {
+  const { services, callerOf } = deps;
   return expressMiddleware(apollo, {
     context: async ({ req }) => {
       const requestLogger = (req as Request & { log: Logger }).log;
-      const principal = await principalFrom(req.headers.authorization, requestLogger);
+      const principal = await callerOf(req);
       const requestId = String((req as Request & { id: string | number }).id);
       return {
         principal,

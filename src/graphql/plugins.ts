@@ -1,7 +1,14 @@
 // Apollo Server plugins and error presentation: query cost and depth limits, metrics
 // and logging per operation, and the one place errors are turned into what clients see.
 import type { ApolloServerPlugin } from '@apollo/server';
-import { getVariableValues, separateOperations, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
+import {
+  getDirectiveValues,
+  getVariableValues,
+  separateOperations,
+  type GraphQLField,
+  type GraphQLFormattedError,
+  type GraphQLSchema,
+} from 'graphql';
 import { fieldExtensionsEstimator, getComplexity, simpleEstimator } from 'graphql-query-complexity';
 import Negotiator from 'negotiator';
 import { AppError, ErrorCode, queryTooComplex, storeUnavailable } from '../errors.ts';
@@ -71,6 +78,14 @@ export function createErrorFormatter(logger: Logger) {
   };
 }
 
+/** The `@listSize(assumedSize:)` of a list field (schema/base.graphql), if it has one. */
+function assumedSize(schema: GraphQLSchema, field: GraphQLField<unknown, unknown>): number | undefined {
+  const directive = schema.getDirective('listSize');
+  const node = field.astNode;
+  if (!directive || !node?.directives?.length) return undefined;
+  return getDirectiveValues(directive, node)?.assumedSize as number | undefined;
+}
+
 /** The estimated cost of an operation (shared by HTTP and WebSocket). */
 export function operationCost(
   schema: GraphQLSchema,
@@ -85,9 +100,15 @@ export function operationCost(
     variables,
     estimators: [
       fieldExtensionsEstimator(),
-      // A list field multiplies its children's cost by the page size it asks for.
-      ({ args, childComplexity }) => {
-        const size = typeof args.first === 'number' ? args.first : typeof args.last === 'number' ? args.last : undefined;
+      // A list field multiplies its children's cost by the page size it asks for, or by the
+      // size its schema declares when it takes no page size (nested lists multiply).
+      ({ args, field, childComplexity }) => {
+        const size =
+          typeof args.first === 'number'
+            ? args.first
+            : typeof args.last === 'number'
+              ? args.last
+              : assumedSize(schema, field as GraphQLField<unknown, unknown>);
         return size === undefined ? undefined : 1 + childComplexity * Math.max(1, size);
       },
       simpleEstimator({ defaultComplexity: 1 }),

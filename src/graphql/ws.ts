@@ -41,6 +41,7 @@ export type SubscriptionTransportOptions = {
   maxConnectionsPerUser: number;
   maxDepth: number;
   maxCost: number;
+  maxTokens: number;
   principalFrom: (authorization: string | undefined, logger: Logger) => Promise<Principal | null>;
   formatError: (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
   /** Milliseconds since the epoch (the gateway's clock). */
@@ -108,7 +109,7 @@ export function attachSubscriptions(server: Server, options: SubscriptionTranspo
         if (!connection) return [clientError('Not connected.', 'UNAUTHENTICATED')];
         let document: DocumentNode;
         try {
-          document = parse(payload.query);
+          document = parse(payload.query, { maxTokens: options.maxTokens });
         } catch (error) {
           return [clientError(error instanceof Error ? error.message : 'The query does not parse.')];
         }

@@ -1,5 +1,6 @@
 // Who is calling: the trusted token issuers (reloaded when the trust file changes) and the one
 // function that turns an Authorization header into a principal, shared by HTTP and WebSocket.
+import type { Request } from 'express';
 import { authenticate, bearerToken } from '../auth/verify.ts';
 import { TrustStore } from '../auth/trust.ts';
 import type { Principal } from '../auth/principal.ts';
@@ -52,5 +53,26 @@ export function createAuthenticator(deps: {
       if (isStoreUnavailable(error)) throw storeUnavailable();
       throw error;
     }
+  };
+}
+
+/** The caller of an HTTP request (null: anonymous); rejects as `PrincipalFrom` does. */
+export type CallerOf = (req: Request) => Promise<Principal | null>;
+
+/**
+ * Establishes each HTTP request's caller once: the rate limit (which keys on it) and the
+ * handler after it read the same verification of the same token.
+ */
+export function callerOfRequest(principalFrom: PrincipalFrom): CallerOf {
+  const established = new WeakMap<Request, Promise<Principal | null>>();
+  return (req) => {
+    let caller = established.get(req);
+    if (!caller) {
+      caller = principalFrom(req.headers.authorization, (req as Request & { log: Logger }).log);
+      // Read by whoever needs it; a refusal is theirs to report, not an unhandled rejection.
+      caller.catch(() => undefined);
+      established.set(req, caller);
+    }
+    return caller;
   };
 }

@@ -14,7 +14,8 @@ import { fileTooLarge, type EvidenceService, type Upload, type UploadRefusal } f
 
 type Deps = {
   evidence: EvidenceService;
-  principalFrom: (authorization: string | undefined, logger: Logger) => Promise<Principal | null>;
+  /** The request's caller, as the rate limit established it. */
+  callerOf: (req: Request) => Promise<Principal | null>;
   limiter: RequestHandler;
 };
 
@@ -140,13 +141,13 @@ function sendError(req: Request, res: Response, error: unknown, limitBytes: numb
 }
 
 export function evidenceRouter(deps: Deps): express.Router {
-  const { evidence, principalFrom, limiter } = deps;
+  const { evidence, callerOf, limiter } = deps;
   const limit = evidence.uploadLimitBytes;
   const router = express.Router();
 
   router.post('/', limiter, async (req, res) => {
     try {
-      const principal = await principalFrom(req.headers.authorization, logOf(req));
+      const principal = await callerOf(req);
       if (!principal) throw unauthenticated();
       const declared = Number(req.headers['content-length']);
       if (Number.isFinite(declared) && declared > limit) throw fileTooLarge(limit);
@@ -171,7 +172,7 @@ export function evidenceRouter(deps: Deps): express.Router {
 
   router.get('/:id', limiter, async (req, res) => {
     try {
-      const principal = await principalFrom(req.headers.authorization, logOf(req));
+      const principal = await callerOf(req);
       if (!principal) throw unauthenticated();
       const { evidence: doc, body } = await evidence.download(principal, String(req.params.id));
       // The first chunk is read before the headers, so a file that does not open is a 500, not a broken 200.
