@@ -25,6 +25,8 @@ async function main(): Promise<void> {
   const gateway = await createGateway({ config, store: opened.store, logger });
   await opened.store.ensureIndexes();
   await gateway.services.log.reconcileRecent();
+  const entries = await gateway.services.caseStore.backfillEntries();
+  if (entries > 0) logger.info({ entries }, 'list entries written for cases stored before lists had them');
 
   const empty =
     (await gateway.services.organisations.lookup('ERIN-NET')) === null && (await gateway.services.log.lastSeq()) === 0;

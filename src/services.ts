@@ -11,6 +11,7 @@ import { createRateService } from './modules/rates/rate.service.ts';
 import { createCaseSealing } from './modules/cases/case.sealing.ts';
 import { createCaseKeys } from './crypto/case-keys.ts';
 import { createCaseService } from './modules/cases/case.service.ts';
+import { listEntryChange } from './modules/cases/case.list-entry.ts';
 import { createCaseStore } from './modules/cases/case.store.ts';
 import { createPlanService } from './modules/plans/plan.service.ts';
 import { feedMarkersOf } from './auth/policy.ts';
@@ -93,6 +94,8 @@ export function createServices(deps: ServiceDeps) {
   const settings = deps.settings ?? DEFAULT_SETTINGS;
   const log = new EventLog(store);
   log.now = () => clock.now();
+  // Every case's list entry is written with it (what lists filter and sort on).
+  log.derive('cases', listEntryChange);
   const idempotency = new IdempotencyStore(store);
   const executor = new CommandExecutor(log, idempotency, sealer, logger.child({ module: 'executor' }));
   const organisations = createOrganisationService({ store, executor, clock });
@@ -159,8 +162,12 @@ export function createServices(deps: ServiceDeps) {
     threshold: settings.statsMinCell,
     budget: settings.statsBudget,
   });
-  // Subscribers on this gateway hear of its own writes at once; the others poll the log.
-  executor.onCommit = (event) => hub.observe([event]);
+  // Subscribers on this gateway hear of its own writes at once (the others poll the log),
+  // and list pages find the cases (and plans) it wrote at their new versions without a read.
+  executor.onCommit = (event) => {
+    hub.observe([event]);
+    caseStore.versions.observe(event);
+  };
   const jobs = new JobRunner(store, clock, logger.child({ module: 'jobs' }));
   return {
     store,

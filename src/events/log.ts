@@ -85,6 +85,9 @@ export function hashEvent(event: Omit<StoredEvent, 'hash'>): string {
   return sha256Hex(`${_id}|${prevHash}|${canonicalJson(rest)}`);
 }
 
+/** A change to project: an event's, or one derived from it (see EventLog.derive). */
+type Projected = DocumentChange & { derived?: boolean };
+
 export class EventLog {
   readonly model: Model<StoredEvent>;
   private head: Head | undefined;
@@ -99,6 +102,8 @@ export class EventLog {
   private readonly failedHere = new Set<number>();
   /** The tail of this gateway's writes of each document. */
   private readonly documentTails = new Map<string, Promise<unknown>>();
+  /** Derivations of documents from others' post-images, by source collection (see derive). */
+  private readonly derivations = new Map<string, ((doc: DocumentChange['doc']) => DocumentChange)[]>();
 
   constructor(private readonly store: Store) {
     this.model = store.model<StoredEvent>('Event', eventSchema);
@@ -369,6 +374,29 @@ export class EventLog {
    * later counts as projected before.
    */
   async applyChanges(changes: DocumentChange[]): Promise<void> {
+    await this.write(this.withDerived(changes));
+  }
+
+  /**
+   * Documents derived from another collection's documents (a case's list entry): written
+   * right after their source, with the source's `_id` and `version`, and repaired with it.
+   * Derived documents are not in events: a missing or stale one is brought to its source's
+   * version (catchUpDerived) rather than replayed through the source's history.
+   */
+  derive(collection: string, derivation: (doc: DocumentChange['doc']) => DocumentChange): void {
+    this.derivations.set(collection, [...(this.derivations.get(collection) ?? []), derivation]);
+  }
+
+  /** The changes with the documents derived from each, each right after its source. */
+  private withDerived(changes: readonly DocumentChange[]): Projected[] {
+    if (this.derivations.size === 0) return [...changes];
+    return changes.flatMap((change) => [
+      change,
+      ...(this.derivations.get(change.collection) ?? []).map((derive) => ({ ...derive(change.doc), derived: true })),
+    ]);
+  }
+
+  private async write(changes: Projected[]): Promise<void> {
     // Only new documents (a bulk import, say): order does not matter, one insert per collection.
     if (changes.length > 1 && changes.every((c) => c.doc.version === 1)) {
       const byCollection = new Map<string, DocumentChange[]>();
@@ -393,7 +421,7 @@ export class EventLog {
     for (const change of changes) await this.oneAtATime(change, () => this.writeDocument(change));
   }
 
-  private async writeDocument(change: DocumentChange): Promise<void> {
+  private async writeDocument(change: Projected): Promise<void> {
     const collection = this.store.connection.collection(change.collection);
     const { doc } = change;
     if (doc.version === 1) {
@@ -406,6 +434,34 @@ export class EventLog {
       return;
     }
     const { matchedCount } = await collection.replaceOne({ _id: doc._id as never, version: doc.version - 1 }, doc);
+    if (matchedCount === 0) await (change.derived ? this.catchUpDerived(change) : this.mustBeProjected(change));
+  }
+
+  /**
+   * A derived document that was not at the version before: missing (a store written before
+   * it was derived, or a projection cut short between source and derived) or further behind.
+   * Brought to this version unless it is there already: its source is, so it is as current
+   * as it gets.
+   */
+  private async catchUpDerived(change: DocumentChange): Promise<void> {
+    const { doc } = change;
+    const collection = this.store.connection.collection(change.collection);
+    const current = await collection.findOne(
+      { _id: doc._id as never },
+      { ...this.store.queryOptions, projection: { version: 1 } },
+    );
+    if (!current) {
+      try {
+        await collection.insertOne(doc as never);
+      } catch (error) {
+        if (!isDuplicateKey(error)) throw error;
+        await this.mustBeProjected(change);
+      }
+      return;
+    }
+    const version = current.version as number;
+    if (version >= doc.version) return;
+    const { matchedCount } = await collection.replaceOne({ _id: doc._id as never, version }, doc);
     if (matchedCount === 0) await this.mustBeProjected(change);
   }
 
@@ -454,19 +510,19 @@ export class EventLog {
     for (const event of events) {
       const ownProjection = this.projecting.get(event._id);
       if (ownProjection) await ownProjection.catch(() => undefined);
-      for (const change of event.changes) {
+      for (const change of this.withDerived(event.changes)) {
         const key = `${change.collection}/${change.doc._id}`;
         let currentVersion = versions.get(key) ?? (await this.documentVersion(change));
         if (currentVersion < change.doc.version && !this.failedHere.has(event._id)) {
           currentVersion = await this.waitForCommitter(event, change, currentVersion);
         }
-        if (currentVersion < change.doc.version - 1 && !options.fromHistory) {
+        if (currentVersion < change.doc.version - 1 && !options.fromHistory && !change.derived) {
           // An earlier event of the aggregate is not projected either: finish its history in order first.
           repaired += await this.reconcile(await this.history(event.aggregateId, 0, 10_000), { fromHistory: true });
           currentVersion = await this.documentVersion(change);
         }
         if (currentVersion < change.doc.version) {
-          await this.applyChanges([change]);
+          await this.write([change]);
           repaired += 1;
           currentVersion = change.doc.version;
         }

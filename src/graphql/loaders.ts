@@ -6,6 +6,7 @@ import type { Principal } from '../auth/principal.ts';
 import type { EvidenceDoc } from '../modules/evidence/evidence.model.ts';
 import type { SurveyDoc } from '../modules/monitoring/monitoring.model.ts';
 import type { PlanDoc } from '../modules/plans/plan.model.ts';
+import type { PlanAtCase } from '../modules/plans/plan.service.ts';
 import type { ProgressDoc } from '../modules/progress/progress.model.ts';
 import type { ShipmentDoc } from '../modules/shipments/shipment.model.ts';
 import type { Services } from '../services.ts';
@@ -23,6 +24,10 @@ export function createLoaders(services: Services, principal: Principal | null) {
     case: new DataLoader((ids: readonly string[]) => services.cases.getMany(needPrincipal(), ids)),
     /** A plan version by `<caseId>:<planVersion>`. */
     plan: new DataLoader((ids: readonly string[]) => services.plans.byIds(needPrincipal(), ids)),
+    /** A plan version of a case as the case is at its version (see CaseVersions). */
+    planAt: new DataLoader<PlanAtCase, PlanDoc | null, string>((keys) => services.plans.atCaseVersions(needPrincipal(), keys), {
+      cacheKeyFn: (key) => `${key.ref}@${key.caseVersion}`,
+    }),
     /** Every plan version of a case, oldest first. */
     plansOfCase: new DataLoader<string, PlanDoc[]>((caseIds) => services.plans.plansOf(needPrincipal(), caseIds)),
     // A case's child records, each kind in one query for a whole page of cases. Resolvers

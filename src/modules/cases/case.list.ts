@@ -1,14 +1,17 @@
 // Lists of cases: filters, orders and cursors, within the caller's scope. A page is one
-// query (and one batch), served by the list indexes declared on the Case model.
-import type { Model } from 'mongoose';
+// query on the list entries (case.list-entry.ts; one batch, served by the list indexes
+// declared there), then the page's cases by id: from the gateway's memory of case versions
+// where it holds the entry's version, the rest in one query.
 import { z } from 'zod';
 import { caseScope } from '../../auth/policy.ts';
 import type { Principal } from '../../auth/principal.ts';
 import { op } from '../../store/tenant.ts';
 import { decodeCursor, encodeCursor } from '../../cursor.ts';
 import { countryCode, isoInstant, organisationCode, pageSize, parseInput } from '../../validation.ts';
-import { withImplementationDefaults, type CaseDoc } from './case.model.ts';
+import type { CaseListEntry } from './case.list-entry.ts';
+import type { CaseDoc } from './case.model.ts';
 import type { CaseStatus } from './case.state.ts';
+import type { CaseStore } from './case.store.ts';
 
 export type CaseListArgs = {
   filter?: {
@@ -40,7 +43,7 @@ const ORDERS = {
   REFERENCE_ASC: { field: 'reference', direction: 1 },
 } as const;
 
-function encodeCaseCursor(order: keyof typeof ORDERS, doc: CaseDoc): string {
+function encodeCaseCursor(order: keyof typeof ORDERS, doc: CaseListEntry): string {
   const value = doc[ORDERS[order].field];
   return encodeCursor(order, [value instanceof Date ? value.toISOString() : value, doc._id]);
 }
@@ -68,7 +71,7 @@ const referenceSearch = z
   .regex(/^[A-Za-z0-9-]+$/, 'letters, digits and -');
 
 /** One page of the cases the principal may see (authorisation is the caller's). */
-export async function listCases(Cases: Model<CaseDoc>, p: Principal, args: CaseListArgs): Promise<CaseConnection> {
+export async function listCases(cases: CaseStore, p: Principal, args: CaseListArgs): Promise<CaseConnection> {
   const first = pageSize(args.first, 20, MAX_PAGE);
   const order = args.orderBy ?? 'UPDATED_DESC';
   const { field, direction } = ORDERS[order];
@@ -97,23 +100,27 @@ export async function listCases(Cases: Model<CaseDoc>, p: Principal, args: CaseL
   }
   const scope = caseScope(p);
   const sort: Record<string, 1 | -1> = field === 'reference' ? { reference: direction } : { [field]: direction, _id: direction };
-  const docs = await Cases.find(query)
+  const entries = await cases.entries
+    .find(query)
     .setOptions({ scope })
     .sort(sort)
     .limit(first + 1)
     // One batch: the page never costs a getMore or killCursors round trip.
     .batchSize(first + 1)
-    .lean<CaseDoc[]>();
-  const page = docs.slice(0, first).map(withImplementationDefaults);
-  const edges = page.map((node) => ({ cursor: encodeCaseCursor(order, node), node }));
+    .lean<CaseListEntry[]>();
+  const page = entries.slice(0, first);
+  // Cursors come from the entries: the positions this query saw.
+  const cursors = new Map(page.map((entry) => [entry._id, encodeCaseCursor(order, entry)]));
+  const nodes = await cases.ofEntries(p, page);
+  const edges = nodes.map((node) => ({ cursor: cursors.get(node._id)!, node }));
   return {
     edges,
     pageInfo: {
-      hasNextPage: docs.length > first,
+      hasNextPage: entries.length > first,
       hasPreviousPage: Boolean(args.after),
       startCursor: edges[0]?.cursor ?? null,
-      endCursor: edges.at(-1)?.cursor ?? null,
+      endCursor: page.length > 0 ? encodeCaseCursor(order, page.at(-1)!) : null,
     },
-    totalCount: () => Cases.countDocuments(filter).setOptions({ scope }).exec(),
+    totalCount: () => cases.entries.countDocuments(filter).setOptions({ scope }).exec(),
   };
 }

@@ -228,25 +228,13 @@ export const caseSchema = new Schema<CaseDoc>(
 );
 caseSchema.plugin(tenantScoped);
 caseSchema.index({ reference: 1 }, { unique: true });
-// A member state's lists (scope first, then filters, then the sort).
-caseSchema.index({ memberState: 1, updatedAt: -1, _id: -1 });
-caseSchema.index({ memberState: 1, status: 1, updatedAt: -1 });
-caseSchema.index({ memberState: 1, createdAt: -1, _id: -1 });
-caseSchema.index({ memberState: 1, reference: 1 });
-// A partner's lists.
-caseSchema.index({ partner: 1, sharedWithPartner: 1, updatedAt: -1, _id: -1 });
-caseSchema.index({ partner: 1, sharedWithPartner: 1, status: 1, updatedAt: -1 });
-caseSchema.index({ partner: 1, sharedWithPartner: 1, createdAt: -1, _id: -1 });
-caseSchema.index({ partner: 1, sharedWithPartner: 1, reference: 1 });
-// A member state's unit's lists (an implementing organisation's cases).
-caseSchema.index({ units: 1, memberState: 1, updatedAt: -1, _id: -1 });
-caseSchema.index({ units: 1, memberState: 1, status: 1, updatedAt: -1 });
-caseSchema.index({ units: 1, memberState: 1, nextDeadlineAt: 1 });
+// Lists filter and sort on the cases' list entries (case.list-entry.ts), indexed there.
 // Background work (referral expiry, deadlines) across tenants.
 caseSchema.index({ status: 1, referralDeadline: 1 });
 // Deadlines: the overdue list of each organisation, and the escalation job.
 caseSchema.index({ memberState: 1, nextDeadlineAt: 1, _id: 1 });
 caseSchema.index({ partner: 1, sharedWithPartner: 1, nextDeadlineAt: 1, _id: 1 });
+caseSchema.index({ units: 1, memberState: 1, nextDeadlineAt: 1 });
 caseSchema.index({ nextDeadlineAt: 1, _id: 1 });
 
 /**

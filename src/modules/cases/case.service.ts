@@ -145,7 +145,7 @@ export function createCaseService(deps: {
     getMany: (principal: Principal, ids: readonly string[]) => cases.getMany(principal, ids),
 
     async list(principal: Principal | null, args: CaseListArgs): Promise<CaseConnection> {
-      return listCases(cases.model, authorize(principal, 'case.read'), args);
+      return listCases(cases, authorize(principal, 'case.read'), args);
     },
 
     referenceYear,

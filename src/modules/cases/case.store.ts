@@ -10,7 +10,9 @@ import { notFound } from '../../errors.ts';
 import type { DocumentChange, StoredEvent } from '../../events/event.model.ts';
 import { expectVersion, type CommandExecutor } from '../../events/executor.ts';
 import { insertInOrder, isDuplicateKey, type Store } from '../../store/store.ts';
-import { idsFilter, op, SYSTEM, type TenantScope } from '../../store/tenant.ts';
+import { idsFilter, matchesScope, op, SYSTEM, type TenantScope } from '../../store/tenant.ts';
+import { CaseVersions } from './case.cache.ts';
+import { caseListEntrySchema, LIST_ENTRY_PROJECTION, listEntryOf, type CaseListEntry } from './case.list-entry.ts';
 import {
   caseReferenceSchema,
   caseSchema,
@@ -82,6 +84,9 @@ export type WriteCaseRequest = {
 
 export type CaseStore = ReturnType<typeof createCaseStore>;
 
+/** The marker of the list entries' backfill (see backfillEntries). */
+const ENTRIES_MIGRATION = 'case-list-entries';
+
 export function createCaseStore(deps: {
   store: Store;
   executor: CommandExecutor;
@@ -92,6 +97,8 @@ export function createCaseStore(deps: {
   const planDeadlines: DeadlinePlanner = deps.planDeadlines ?? (async (c) => c);
   const Cases: Model<CaseDoc> = store.model('Case', caseSchema);
   const References: Model<CaseReferenceDoc> = store.model('CaseReference', caseReferenceSchema);
+  const Entries: Model<CaseListEntry> = store.model('CaseListEntry', caseListEntrySchema);
+  const versions = new CaseVersions();
   const lastReference = new Map<string, number>();
 
   async function load(scope: TenantScope, id: string): Promise<CaseDoc | null> {
@@ -114,7 +121,11 @@ export function createCaseStore(deps: {
     load,
 
     /** A case as the principal may see it, or null. */
-    loadFor: (principal: Principal, id: string) => load(caseScope(principal), id),
+    async loadFor(principal: Principal, id: string): Promise<CaseDoc | null> {
+      const doc = await load(caseScope(principal), id);
+      if (doc) versions.put(doc);
+      return doc;
+    },
 
     /** Batch load for DataLoaders, within the principal's scope. */
     async getMany(principal: Principal, ids: readonly string[]): Promise<(CaseDoc | null)[]> {
@@ -123,6 +134,73 @@ export function createCaseStore(deps: {
         .lean<CaseDoc[]>();
       const byId = new Map(docs.map((d) => [d._id, withImplementationDefaults(d)]));
       return ids.map((id) => byId.get(id) ?? null);
+    },
+
+    /** The list entries (what lists filter and sort on), for list queries. */
+    entries: Entries,
+
+    /** Cases remembered by version (list pages); this gateway's writes are observed into it. */
+    versions,
+
+    /**
+     * The cases of a page of list entries, in their order: those remembered at the entry's
+     * version from memory, the others in one query within the principal's scope. A case no
+     * longer in scope is left out; one changed since its entry was read is given as it is now.
+     */
+    async ofEntries(principal: Principal, entries: readonly CaseListEntry[]): Promise<CaseDoc[]> {
+      const scope = caseScope(principal);
+      const inScope = (doc: CaseDoc) => scope === SYSTEM || matchesScope(doc, scope.filter);
+      const found = new Map<string, CaseDoc>();
+      for (const entry of entries) {
+        const doc = versions.get(entry._id, entry.version);
+        if (doc && inScope(doc)) found.set(entry._id, doc);
+      }
+      const missing = entries.filter((e) => !found.has(e._id)).map((e) => e._id);
+      if (missing.length > 0) {
+        const docs = await Cases.find(idsFilter(missing)).setOptions({ scope }).lean<CaseDoc[]>();
+        for (const raw of docs) {
+          const doc = withImplementationDefaults(raw);
+          versions.put(doc);
+          found.set(doc._id, doc);
+        }
+      }
+      return entries.flatMap((e) => found.get(e._id) ?? []);
+    },
+
+    /**
+     * Writes the list entries of cases stored before lists had entries, once per store (a
+     * marker records that it ran); entries written since are the projection's. Answers how
+     * many it wrote.
+     */
+    async backfillEntries(): Promise<number> {
+      const markers = store.connection.collection<{ _id: string; at: Date }>('migrations');
+      if (await markers.findOne({ _id: ENTRIES_MIGRATION }, store.queryOptions)) return 0;
+      const [docs, existing] = await Promise.all([
+        // Whole collections, once: in `_id` order, which every store walks by its primary key.
+        Cases.find({}, LIST_ENTRY_PROJECTION).setOptions({ scope: SYSTEM }).sort({ _id: 1 }).lean<CaseListEntry[]>(),
+        Entries.find({}, { _id: 1, version: 1 })
+          .setOptions({ scope: SYSTEM })
+          .sort({ _id: 1 })
+          .lean<{ _id: string; version: number }[]>(),
+      ]);
+      const versionOf = new Map(existing.map((e) => [e._id, e.version]));
+      const missing = docs.filter((d) => !versionOf.has(d._id)).map(listEntryOf);
+      if (missing.length > 0) {
+        await Entries.collection.insertMany(missing as never[], { ordered: false }).catch((error: unknown) => {
+          if (!isDuplicateKey(error)) throw error; // written meanwhile by the projection
+        });
+      }
+      let written = missing.length;
+      for (const doc of docs) {
+        const version = versionOf.get(doc._id);
+        if (version === undefined || version >= doc.version) continue;
+        await Entries.collection.replaceOne({ _id: doc._id as never, version }, listEntryOf(doc));
+        written += 1;
+      }
+      await markers.insertOne({ _id: ENTRIES_MIGRATION, at: clock.now() }).catch((error: unknown) => {
+        if (!isDuplicateKey(error)) throw error;
+      });
+      return written;
     },
 
     /** Which of these case ids exist (bulk imports skip them). */

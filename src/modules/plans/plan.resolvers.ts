@@ -10,12 +10,12 @@ export const planResolvers: Resolvers = {
     plan: async (c, _, { loaders }) => {
       if (c.latestPlan === null) return null;
       const ref = planRef(c._id, c.latestPlan);
-      return writtenAlongside<PlanDoc>(c, ref) ?? loaders.plan.load(ref);
+      return writtenAlongside<PlanDoc>(c, ref) ?? loaders.planAt.load({ caseId: c._id, caseVersion: c.version, ref });
     },
     planInForce: async (c, _, { loaders }) => {
       if (c.planInForce === null) return null;
       const ref = planRef(c._id, c.planInForce);
-      return writtenAlongside<PlanDoc>(c, ref) ?? loaders.plan.load(ref);
+      return writtenAlongside<PlanDoc>(c, ref) ?? loaders.planAt.load({ caseId: c._id, caseVersion: c.version, ref });
     },
     plans: (c, _, { loaders }) => loaders.plansOfCase.load(c._id),
   },

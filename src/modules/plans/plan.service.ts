@@ -7,7 +7,7 @@ import type { Principal } from '../../auth/principal.ts';
 import { invalidTransition } from '../../errors.ts';
 import type { DocumentChange } from '../../events/event.model.ts';
 import type { Store } from '../../store/store.ts';
-import { idsFilter, type TenantScope } from '../../store/tenant.ts';
+import { idsFilter, matchesScope, SYSTEM, type TenantScope } from '../../store/tenant.ts';
 import { parseInput, requiredText, text, todayIso } from '../../validation.ts';
 import type { CaseDoc } from '../cases/case.model.ts';
 import type { CasePayload } from '../cases/case.service.ts';
@@ -19,6 +19,9 @@ import { checkBudget, costInEur, currenciesOf, normaliseComponents, planInput } 
 
 /** The id of a case's plan version. */
 export const planRef = (caseId: string, planVersion: number) => `${caseId}:${planVersion}`;
+
+/** A plan version of a case at a version of the case. */
+export type PlanAtCase = { caseId: string; caseVersion: number; ref: string };
 
 /** What a plan step answers: the case and the plan version it wrote. */
 export type PlanPayload = CasePayload & { plan: PlanDoc };
@@ -45,6 +48,30 @@ export function createPlanService(deps: { store: Store; cases: CaseStore; rates:
     return ids.map((id) => byId.get(id) ?? null);
   }
 
+  /**
+   * Plan versions of cases as the cases are at their versions (a page's `plan` and
+   * `planInForce`): remembered with the case version where they are, the others in one
+   * query within the principal's scope, then remembered with it.
+   */
+  async function atCaseVersions(principal: Principal, keys: readonly PlanAtCase[]): Promise<(PlanDoc | null)[]> {
+    const scope = caseScope(principal);
+    const inScope = (doc: PlanDoc) => scope === SYSTEM || matchesScope(doc, scope.filter);
+    const found = new Map<string, PlanDoc>();
+    for (const key of keys) {
+      const doc = cases.versions.record<PlanDoc>(key.caseId, key.caseVersion, key.ref);
+      if (doc && inScope(doc)) found.set(key.ref, doc);
+    }
+    const missing = [...new Set(keys.filter((k) => !found.has(k.ref)).map((k) => k.ref))];
+    if (missing.length > 0) {
+      for (const doc of await byIds(principal, missing)) if (doc) found.set(doc._id, doc);
+      for (const key of keys) {
+        const doc = found.get(key.ref);
+        if (doc && missing.includes(key.ref)) cases.versions.putRecord(key.caseId, key.caseVersion, doc);
+      }
+    }
+    return keys.map((k) => found.get(k.ref) ?? null);
+  }
+
   /** One plan step on the case; answers the case and the plan version of the case's `latestPlan`. */
   async function planWrite(
     p: Principal,
@@ -64,6 +91,8 @@ export function createPlanService(deps: { store: Store; cases: CaseStore; rates:
     model: Plans,
 
     byIds,
+
+    atCaseVersions,
 
     /** Every plan version of many cases, oldest first, in one query within the principal's scope. */
     plansOf: (principal: Principal, caseIds: readonly string[]) =>
