@@ -21,6 +21,7 @@ import { createRateLimiter } from './http/rate-limit.ts';
 import type { Logger } from './logger.ts';
 import { createMetrics } from './metrics.ts';
 import { evidenceRouter } from './modules/evidence/evidence.routes.ts';
+import { extractRouter } from './modules/extracts/extract.routes.ts';
 import { createServices, settingsFrom } from './services.ts';
 import { startStorePinger } from './store/pinger.ts';
 import type { Store } from './store/store.ts';
@@ -73,6 +74,8 @@ export async function createGateway(options: GatewayOptions) {
   app.use('/graphql', rateLimit.limiter, express.json({ limit: '1mb' }), graphqlHandler(apollo, { services, callerOf }));
   // Evidence files: a raw-body upload endpoint (not GraphQL multipart), see schema/evidence.graphql.
   app.use('/evidence', evidenceRouter({ evidence: services.evidence, callerOf, limiter: rateLimit.limiter }));
+  // Evaluation extracts: the CSV of a built extract (schema/extracts.graphql).
+  app.use('/extracts', extractRouter({ extracts: services.extracts, callerOf, limiter: rateLimit.limiter }));
   const portal = await portalRoute({ trust, allowTokenPaste: config.env !== 'production' });
   if (portal) app.use('/portal', portal);
   // The development identity provider, once the gateway knows where it is reached (never in production).

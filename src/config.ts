@@ -90,6 +90,8 @@ const envSchema = z.object({
   ERIN_STATS_MIN_CELL: z.coerce.number().int().min(3, 'at least 3').max(1000).default(5),
   ERIN_STATS_BUDGET: z.coerce.number().int().min(1).max(100_000).default(100),
   ERIN_STATS_BUDGET_PERIOD: duration.default(parseDuration('30d')),
+  ERIN_EXTRACT_K: z.coerce.number().int().min(2, 'at least 2').max(1000).default(5),
+  ERIN_EXTRACT_TTL: duration.default(parseDuration('7d')),
 });
 
 export type Config = {
@@ -135,6 +137,8 @@ export type Config = {
   statsMinCell: number;
   /** Statistics tables one analyst may draw per period. */
   statsBudget: { limit: number; periodMs: number };
+  /** Evaluation extracts: k of k-anonymity, and how long a built extract can be downloaded. */
+  extracts: { k: number; ttlMs: number };
 };
 
 export type WebhookSettings = {
@@ -225,6 +229,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     statsMinCell: e.ERIN_STATS_MIN_CELL,
     statsBudget: { limit: e.ERIN_STATS_BUDGET, periodMs: e.ERIN_STATS_BUDGET_PERIOD },
+    extracts: { k: e.ERIN_EXTRACT_K, ttlMs: e.ERIN_EXTRACT_TTL },
   };
 }
 

@@ -20,6 +20,7 @@ import { FeedHub } from './modules/feed/feed.hub.ts';
 import { FeedSegments } from './modules/feed/segments.ts';
 import { createFeedService } from './modules/feed/feed.service.ts';
 import { createStatisticsService } from './modules/statistics/statistics.service.ts';
+import { createExtractService, type ExtractSettings } from './modules/extracts/extract.service.ts';
 import { createWebhookDelivery } from './modules/webhooks/webhook.delivery.ts';
 import { createWebhookService } from './modules/webhooks/webhook.service.ts';
 import type { Sealer } from './crypto/sealed.ts';
@@ -46,6 +47,7 @@ export type ServiceSettings = {
   webhooks: WebhookSettings;
   statsMinCell: number;
   statsBudget: { limit: number; periodMs: number };
+  extracts: ExtractSettings;
 };
 
 export const DEFAULT_SETTINGS: ServiceSettings = {
@@ -62,6 +64,7 @@ export const DEFAULT_SETTINGS: ServiceSettings = {
   },
   statsMinCell: 5,
   statsBudget: { limit: 100, periodMs: 30 * DAY_MS },
+  extracts: { k: 5, ttlMs: 7 * DAY_MS },
 };
 
 export function settingsFrom(config: Config): ServiceSettings {
@@ -72,6 +75,7 @@ export function settingsFrom(config: Config): ServiceSettings {
     webhooks: config.webhooks,
     statsMinCell: config.statsMinCell,
     statsBudget: config.statsBudget,
+    extracts: config.extracts,
   };
 }
 
@@ -162,6 +166,17 @@ export function createServices(deps: ServiceDeps) {
     threshold: settings.statsMinCell,
     budget: settings.statsBudget,
   });
+  const extracts = createExtractService({
+    store,
+    executor,
+    log,
+    clock,
+    sealer,
+    cases: caseStore,
+    plans,
+    organisations,
+    settings: settings.extracts,
+  });
   // Subscribers on this gateway hear of its own writes at once (the others poll the log),
   // and list pages find the cases (and plans) it wrote at their new versions without a read.
   executor.onCommit = (event) => {
@@ -193,6 +208,7 @@ export function createServices(deps: ServiceDeps) {
     webhooks,
     webhookDelivery,
     statistics,
+    extracts,
     evidence,
     progress,
     shipments,
@@ -223,6 +239,7 @@ export function backgroundJobs(services: Services): Job[] {
         await services.webhookDelivery.purge(new Date(now - DAY_MS), new Date(now - 30 * DAY_MS));
         await services.evidence.purgeAbandonedChunks();
         await services.statistics.purgeBudgetClaims();
+        await services.extracts.purge();
       },
     },
   ];

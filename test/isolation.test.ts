@@ -13,7 +13,14 @@ import { samplePdf } from '../src/seed/sample-files.ts';
 
 type Outsider = { org: string; role: Role };
 type Client = ReturnType<TestGateway['as']>;
-type Fixture = { case: CaseView; contract: string; webhook: { id: string; version: number }; delivery: string; evidence: string };
+type Fixture = {
+  case: CaseView;
+  contract: string;
+  webhook: { id: string; version: number };
+  delivery: string;
+  evidence: string;
+  extract: { id: string; version: number };
+};
 type Probe = {
   /** Who may not see the owner's data through this field. */
   outsiders: Outsider[];
@@ -46,9 +53,23 @@ const CASE_OUTSIDERS: Outsider[] = [
   { org: 'ERIN-NET', role: 'network-admin' },
   // A member state's implementing organisation, of another state than the owner.
   { org: 'IOM-NL', role: 'return-counsellor' },
+  // A researcher receives approved extracts, never a case; Sweden's own data-protection
+  // officer decides extracts of its cases but reads none.
+  { org: 'R-EVAL', role: 'researcher' },
+  { org: 'SE', role: 'data-protection-officer' },
 ];
+// Sweden's extract request by R-EVAL: another research body and another state's officer get nothing of it.
+const SECRET_PURPOSE = 'owner-only: evaluation of the Swedish country approach';
+const EXTRACT_OUTSIDERS: Outsider[] = [
+  ...CASE_OUTSIDERS.filter((o) => o.org !== 'R-EVAL' && o.role !== 'data-protection-officer'),
+  { org: 'R-OTHER', role: 'researcher' },
+  { org: 'NL', role: 'data-protection-officer' },
+];
+const extractMarkers = (f: Fixture) => [...caseMarkers(f), f.extract.id, SECRET_PURPOSE];
 const CONTRACT_OUTSIDERS: Outsider[] = [
   ...STATE_OUTSIDERS,
+  { org: 'R-EVAL', role: 'researcher' },
+  { org: 'SE', role: 'data-protection-officer' },
   { org: 'P-IQ-TIGRIS', role: 'partner-officer' },
   { org: 'P-AF-HOPE', role: 'partner-officer' },
   { org: 'EMN-REG', role: 'reg-analyst' },
@@ -65,7 +86,7 @@ const contractMarkers = (f: Fixture) => [f.contract];
 // Sweden's integration settings: its endpoint, its URL, a delivery to it.
 const SECRET_HOOK = 'http://127.0.0.1:9/sweden-only-receiver';
 const webhookMarkers = (f: Fixture) => [f.webhook.id, f.delivery, SECRET_HOOK];
-const allMarkers = (f: Fixture) => [...caseMarkers(f), ...contractMarkers(f), ...webhookMarkers(f)];
+const allMarkers = (f: Fixture) => [...caseMarkers(f), ...contractMarkers(f), ...webhookMarkers(f), f.extract.id, SECRET_PURPOSE];
 const WEBHOOK_OUTSIDERS: Outsider[] = [...CASE_OUTSIDERS, { org: 'P-ET-HORN', role: 'partner-officer' }];
 const CASE_REFUSALS = ['NOT_FOUND', 'FORBIDDEN'];
 const onCase = (mutation: string) => (c: Client, f: Fixture) => c.gql(mutation, { id: f.case.id, v: f.case.version });
@@ -306,6 +327,54 @@ const probes: Record<string, Probe> = {
     attempt: (c, f) => c.gql('mutation ($id: ID!) { redeliver(id: $id) { id aggregateId endpointId } }', { id: f.delivery }),
   },
   'Mutation.ping': { outsiders: CASE_OUTSIDERS, markers: allMarkers, attempt: (c) => c.gql('mutation { ping }') },
+  'Query.extractVariables': {
+    outsiders: EXTRACT_OUTSIDERS,
+    markers: extractMarkers,
+    attempt: (c) => c.gql('{ extractVariables { variable columns } }'),
+  },
+  'Query.extractRequests': {
+    outsiders: EXTRACT_OUTSIDERS,
+    markers: extractMarkers,
+    refusals: ['FORBIDDEN'],
+    attempt: (c) => c.gql('{ extractRequests(first: 200) { id purpose auditTrail { type } file { downloadUrl } } }'),
+  },
+  'Query.extractRequest': {
+    outsiders: EXTRACT_OUTSIDERS,
+    markers: extractMarkers,
+    refusals: CASE_REFUSALS,
+    attempt: (c, f) =>
+      c.gql('query ($id: ID!) { extractRequest(id: $id) { id purpose auditTrail { type } file { downloadUrl rows } } }', {
+        id: f.extract.id,
+      }),
+  },
+  'Mutation.requestExtract': {
+    outsiders: EXTRACT_OUTSIDERS,
+    markers: extractMarkers,
+    refusals: ['FORBIDDEN'],
+    attempt: (c) =>
+      c.gql(`mutation { requestExtract(input: { purpose: "x", variables: [STATUS], periodFrom: "2026-01", periodTo: "2026-12",
+        memberStates: ["SE"] }) { id file { downloadUrl } } }`),
+  },
+  'Mutation.decideExtract': {
+    outsiders: EXTRACT_OUTSIDERS,
+    markers: extractMarkers,
+    refusals: CASE_REFUSALS,
+    attempt: (c, f) =>
+      c.gql('mutation ($id: ID!, $v: Int!) { decideExtract(id: $id, decision: APPROVE, expectedVersion: $v) { id purpose } }', {
+        id: f.extract.id,
+        v: f.extract.version,
+      }),
+  },
+  'Mutation.buildExtract': {
+    outsiders: EXTRACT_OUTSIDERS,
+    markers: extractMarkers,
+    refusals: CASE_REFUSALS,
+    attempt: (c, f) =>
+      c.gql('mutation ($id: ID!, $v: Int!) { buildExtract(id: $id, expectedVersion: $v) { id purpose file { rows } } }', {
+        id: f.extract.id,
+        v: f.extract.version,
+      }),
+  },
   'Mutation.createOrganisation': {
     outsiders: NON_ADMINS,
     markers: allMarkers,
@@ -484,7 +553,25 @@ beforeAll(async () => {
   const { webhookDeliveries } = await gw
     .as('SE', 'coordinator')
     .ok<{ webhookDeliveries: { deliveries: { id: string }[] } }>('{ webhookDeliveries(first: 1) { deliveries { id } } }');
+  // An extract of Sweden's cases for R-EVAL, approved by Sweden's officer and not yet built.
+  await gw
+    .as('ERIN-NET', 'network-admin')
+    .ok(
+      'mutation { createOrganisation(input: { code: "R-OTHER", kind: RESEARCH_BODY, name: "Other institute", countries: [] }) { code } }',
+    );
+  const { requestExtract } = await gw.as('R-EVAL', 'researcher').ok<{ requestExtract: { id: string; version: number } }>(
+    `mutation ($purpose: String!) { requestExtract(input: { purpose: $purpose, variables: [MEMBER_STATE, STATUS],
+      periodFrom: "2026-01", periodTo: "2026-12", memberStates: ["SE"] }) { id version } }`,
+    { purpose: SECRET_PURPOSE },
+  );
+  const { decideExtract } = await gw
+    .as('SE', 'data-protection-officer')
+    .ok<{ decideExtract: { id: string; version: number } }>(
+      'mutation ($id: ID!, $v: Int!) { decideExtract(id: $id, decision: APPROVE, expectedVersion: $v) { id version } }',
+      { id: requestExtract.id, v: requestExtract.version },
+    );
   fixture = {
+    extract: decideExtract,
     case: { ...submitted, version: postProgressUpdate.case.version },
     contract: 'SE-ET-2026',
     webhook: registerWebhook.endpoint,
@@ -583,6 +670,14 @@ describe('isolation between organisations', () => {
       const { overdue } = await gw.as(org, role).ok<{ overdue: { case: { id: string } }[] }>('{ overdue { case { id } } }');
       expect(overdue.map((o) => o.case.id)).toContain(fixture.case.id);
     }
+    // The extract is as it was: approved by Sweden, not built by any outsider.
+    const { extractRequest } = await gw
+      .as('R-EVAL', 'researcher')
+      .ok<{ extractRequest: { version: number; status: string; purpose: string } }>(
+        'query ($id: ID!) { extractRequest(id: $id) { version status purpose } }',
+        { id: fixture.extract.id },
+      );
+    expect(extractRequest).toEqual({ version: fixture.extract.version, status: 'APPROVED', purpose: SECRET_PURPOSE });
     // So had the work list probe: the plan waits for Sweden's coordinator.
     const { workList } = await gw
       .as('SE', 'coordinator')

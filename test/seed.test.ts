@@ -16,7 +16,7 @@ afterAll(async () => {
 describe('demo seed', () => {
   it('loads the network, the rates and cases in every workflow status; a second run adds nothing', async () => {
     const first = await seedDemo(gw.services);
-    expect(first.created).toMatchObject({ organisations: 18, contracts: 18, programmes: 5 });
+    expect(first.created).toMatchObject({ organisations: 19, contracts: 18, programmes: 5 });
     expect(first.created.cases).toBeGreaterThanOrEqual(11);
     const seqAfterFirst = await gw.services.log.lastSeq();
 
@@ -54,6 +54,14 @@ describe('demo seed', () => {
     ]) {
       expect(statuses, s).toContain(s);
     }
+
+    // The research body has one extract, approved by both officers and built.
+    const { extractRequests } = await gw.as('R-EVAL', 'researcher').ok<{
+      extractRequests: { status: string; parts: { status: string }[]; file: { rows: number; casesConsidered: number } }[];
+    }>('{ extractRequests { status parts { status } file { rows casesConsidered } } }');
+    expect(extractRequests).toHaveLength(1);
+    expect(extractRequests[0]).toMatchObject({ status: 'AVAILABLE', parts: [{ status: 'APPROVED' }, { status: 'APPROVED' }] });
+    expect(extractRequests[0]!.file.casesConsidered).toBeGreaterThan(0);
   }, 120_000);
 });
 

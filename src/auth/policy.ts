@@ -37,6 +37,11 @@ export const PERMISSIONS = {
   'webhook.manage': ['caseworker', 'coordinator', 'partner-officer', 'network-admin', 'return-counsellor'],
   'audit.read': ['caseworker', 'coordinator', 'partner-officer', 'return-counsellor'],
   'statistics.read': ['reg-analyst', 'network-admin'],
+  // evaluation extracts (src/modules/extracts)
+  'extract.request': ['researcher'],
+  'extract.decide': ['data-protection-officer'],
+  'extract.read': ['researcher', 'data-protection-officer'],
+  'extract.download': ['researcher'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Permission = keyof typeof PERMISSIONS;
@@ -86,6 +91,7 @@ export function caseScope(principal: Principal): TenantScope {
     }
     case 'EXPERTS_GROUP':
     case 'NETWORK':
+    case 'RESEARCH_BODY':
       return NOTHING;
   }
 }
@@ -102,6 +108,7 @@ export function contractScope(principal: Principal): TenantScope {
       return SYSTEM;
     case 'EXPERTS_GROUP':
     case 'IMPLEMENTING_ORGANISATION':
+    case 'RESEARCH_BODY':
       return NOTHING;
   }
 }
@@ -160,7 +167,7 @@ export function feedMarkersOf(event: { audience: string[] }): string[] {
 }
 
 /** Organisation kinds that never see anything case-level, whatever an event's audience says. */
-const NO_CASE_CONTENT: readonly OrganisationKind[] = ['EXPERTS_GROUP', 'NETWORK'];
+const NO_CASE_CONTENT: readonly OrganisationKind[] = ['EXPERTS_GROUP', 'NETWORK', 'RESEARCH_BODY'];
 
 type EventVisibility = { audience: string[]; caseId?: string | null | undefined };
 
@@ -216,4 +223,41 @@ export function webhookScope(principal: Principal): TenantScope {
 export function statisticsScope(principal: Principal): TenantScope {
   authorize(principal, 'statistics.read');
   return SYSTEM;
+}
+
+// ---- evaluation extracts -----------------------------------------------------------------
+
+/**
+ * Extract requests: a research body sees its own; a member state's data-protection officer
+ * those that ask for its cases (to decide its part). Nobody else sees them.
+ */
+export function extractScope(principal: Principal): TenantScope {
+  authorize(principal, 'extract.read');
+  const code = principal.organisation.code;
+  switch (principal.organisation.kind) {
+    case 'RESEARCH_BODY':
+      return { filter: { researchBody: code } };
+    case 'MEMBER_STATE':
+      return { filter: { memberStates: code } };
+    case 'PARTNER':
+    case 'EXPERTS_GROUP':
+    case 'NETWORK':
+    case 'IMPLEMENTING_ORGANISATION':
+      return NOTHING;
+  }
+}
+
+/**
+ * The cases an extract is built from: those of the member states whose data-protection
+ * officer approved their part, and never a draft (a case not yet sent is its state's alone).
+ * Only the extract builder reads through this scope; nothing case-level leaves it but the
+ * pseudonymised, generalised rows.
+ */
+export function extractSourceScope(approvedMemberStates: readonly string[]): TenantScope {
+  return { filter: { memberState: { $in: [...approvedMemberStates] } } };
+}
+
+/** The audience of an extract's events: audit-only, for the research body and each member state asked. */
+export function extractAudience(extract: { researchBody: string; memberStates: readonly string[] }): string[] {
+  return [extract.researchBody, ...extract.memberStates].map(Audience.auditOnly);
 }

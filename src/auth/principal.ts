@@ -1,5 +1,12 @@
 // Who is calling: an organisation plus roles, established from a verified token.
-export const ORGANISATION_KINDS = ['MEMBER_STATE', 'PARTNER', 'EXPERTS_GROUP', 'NETWORK', 'IMPLEMENTING_ORGANISATION'] as const;
+export const ORGANISATION_KINDS = [
+  'MEMBER_STATE',
+  'PARTNER',
+  'EXPERTS_GROUP',
+  'NETWORK',
+  'IMPLEMENTING_ORGANISATION',
+  'RESEARCH_BODY',
+] as const;
 export type OrganisationKind = (typeof ORGANISATION_KINDS)[number];
 
 /**
@@ -22,16 +29,19 @@ export const ROLES = [
   'reg-analyst',
   'network-admin',
   'return-counsellor',
+  'data-protection-officer',
+  'researcher',
 ] as const;
 export type Role = (typeof ROLES)[number];
 
 /** The roles an organisation of each kind may hold. */
 export const ROLES_BY_KIND: Record<OrganisationKind, readonly Role[]> = {
-  MEMBER_STATE: ['caseworker', 'coordinator'],
+  MEMBER_STATE: ['caseworker', 'coordinator', 'data-protection-officer'],
   PARTNER: ['partner-officer'],
   EXPERTS_GROUP: ['reg-analyst'],
   NETWORK: ['network-admin'],
   IMPLEMENTING_ORGANISATION: ['return-counsellor'],
+  RESEARCH_BODY: ['researcher'],
 };
 
 export type Principal = {

@@ -23,6 +23,11 @@ export type { WebhookWithSecret as WebhookSecretModel } from '../modules/webhook
 export type { DeliveryPage as WebhookDeliveryPageModel } from '../modules/webhooks/webhook.service.ts';
 export type { StatisticsTable as StatisticsTableModel } from '../modules/statistics/statistics.service.ts';
 export type { StatisticsCellView as StatisticsCellModel } from '../modules/statistics/statistics.cells.ts';
+export type { ExtractDoc as ExtractRequestModel, ExtractPart as ExtractPartModel } from '../modules/extracts/extract.model.ts';
+export type ExtractFileModel = import('../modules/extracts/extract.model.ts').ExtractBuild & {
+  extractId: string;
+  downloads: number;
+};
 
 export type MoneyModel = { amount: number; currency: string };
 

@@ -7,7 +7,7 @@ import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
 
 /** Route labels of the metrics: the first path segment when it is one of ours, else `other`. */
-const KNOWN_ROUTES = new Set(['/graphql', '/healthz', '/readyz', '/metrics', '/portal', '/evidence', '/idp']);
+const KNOWN_ROUTES = new Set(['/graphql', '/healthz', '/readyz', '/metrics', '/portal', '/evidence', '/extracts', '/idp']);
 
 export function requestLogging(logger: Logger): RequestHandler {
   return pinoHttp({

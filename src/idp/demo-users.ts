@@ -22,6 +22,8 @@ const SHORT: Record<Role, string> = {
   'reg-analyst': 'analyst',
   'network-admin': 'admin',
   'return-counsellor': 'counsellor',
+  'data-protection-officer': 'dpo',
+  researcher: 'researcher',
 };
 
 export function demoUsers(): DemoUser[] {

@@ -10,6 +10,7 @@ import type { Services } from '../services.ts';
 import type { ProgrammeDoc } from '../modules/organisations/organisation.model.ts';
 import { ORGANISATION_KINDS } from '../auth/principal.ts';
 import { seedDemoCases } from './demo-cases.ts';
+import { seedDemoExtracts } from './demo-extracts.ts';
 import { seedDemoProgress } from './demo-progress.ts';
 
 export const CONFIG_DIR = fileURLToPath(new URL('../../config/', import.meta.url));
@@ -140,5 +141,6 @@ export async function seedDemo(services: Services): Promise<SeedReport> {
   if (cases.created) report.created.cases = cases.created;
   if (cases.existing) report.existing.cases = cases.existing;
   await seedDemoProgress(services, report);
+  await seedDemoExtracts(services, report);
   return report;
 }

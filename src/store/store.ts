@@ -223,6 +223,14 @@ function insertedBefore(error: unknown): number {
   return firstRefused ?? e.insertedCount ?? e.result?.insertedCount ?? 0;
 }
 
+/** Binary data as a lean read returns it (a driver Binary, or a Buffer) as a Buffer. */
+export function asBuffer(data: unknown): Buffer {
+  if (Buffer.isBuffer(data)) return data;
+  const binary = data as { buffer?: Uint8Array };
+  if (binary.buffer instanceof Uint8Array) return Buffer.from(binary.buffer);
+  throw new Error('stored data is not binary');
+}
+
 /** True for a duplicate-key error: the only reliable conflict signal on both stores. */
 export function isDuplicateKey(error: unknown): boolean {
   if (typeof error !== 'object' || error === null) return false;

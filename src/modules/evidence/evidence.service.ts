@@ -15,7 +15,7 @@ import type { Clock } from '../../clock.ts';
 import type { CaseSealing } from '../cases/case.sealing.ts';
 import { AppError, badInput, notFound } from '../../errors.ts';
 import { fact, writtenDocument, type CommandExecutor } from '../../events/executor.ts';
-import type { Store } from '../../store/store.ts';
+import { asBuffer, type Store } from '../../store/store.ts';
 import { op, SYSTEM } from '../../store/tenant.ts';
 import { parseInput, text } from '../../validation.ts';
 import type { CaseDoc } from '../cases/case.model.ts';
@@ -67,13 +67,6 @@ export type Upload = {
   /** Removes whatever was stored of it. */
   abort(): Promise<void>;
 };
-
-function asBuffer(data: unknown): Buffer {
-  if (Buffer.isBuffer(data)) return data;
-  const binary = data as { buffer?: Uint8Array; value?: () => Uint8Array };
-  if (binary.buffer instanceof Uint8Array) return Buffer.from(binary.buffer);
-  throw new Error('a stored chunk is not binary');
-}
 
 export type EvidenceService = ReturnType<typeof createEvidenceService>;
 

@@ -1,0 +1,74 @@
+// k-anonymity by global recoding and suppression (Sweeney's Datafly): while more rows than
+// the suppression allowance sit in combinations of quasi-identifiers shared by fewer than
+// k rows, the quasi-identifier with the most distinct values is generalised one level (for
+// every row alike). Datafly overshoots, so each quasi-identifier is then taken back down as
+// far as the allowance still holds. The rows still in small combinations are left out: every
+// combination of quasi-identifier values in the result covers at least k rows.
+
+/** Share of the rows that may be left out instead of generalising further (at least k rows). */
+export const SUPPRESSION_SHARE = 0.05;
+
+export type QuasiRow = {
+  /** Per quasi-identifier, its value at each level (the last level is the suppressed value). */
+  levels: string[][];
+};
+
+export type Anonymised = {
+  /** The level chosen for each quasi-identifier. */
+  chosen: number[];
+  /** Indices of the rows kept, in the order given. */
+  kept: number[];
+  suppressed: number;
+};
+
+const SEP = '\u0001';
+
+export function anonymise(rows: readonly QuasiRow[], quasiIdentifiers: number, k: number): Anonymised {
+  const chosen = new Array<number>(quasiIdentifiers).fill(0);
+  const top = (q: number) => (rows[0]?.levels[q]?.length ?? 1) - 1;
+  const keyOf = (row: QuasiRow, levels: number[]) => row.levels.map((values, q) => values[levels[q]!]).join(SEP);
+  const allowance = Math.max(k, Math.floor(rows.length * SUPPRESSION_SHARE));
+  const sizesAt = (levels: number[]) => {
+    const sizes = new Map<string, number>();
+    for (const row of rows) {
+      const key = keyOf(row, levels);
+      sizes.set(key, (sizes.get(key) ?? 0) + 1);
+    }
+    return sizes;
+  };
+  const outliersAt = (levels: number[]) => {
+    let outliers = 0;
+    for (const size of sizesAt(levels).values()) if (size < k) outliers += size;
+    return outliers;
+  };
+
+  while (outliersAt(chosen) > allowance) {
+    let pick = -1;
+    let mostDistinct = 1; // generalising a column with one value changes no combination
+    for (let q = 0; q < quasiIdentifiers; q += 1) {
+      if (chosen[q]! >= top(q)) continue;
+      const distinct = new Set(rows.map((r) => r.levels[q]![chosen[q]!])).size;
+      if (distinct > mostDistinct) {
+        mostDistinct = distinct;
+        pick = q;
+      }
+    }
+    if (pick < 0) break; // one combination left: kept only if it has k rows
+    chosen[pick]! += 1;
+  }
+  // Take back what was generalised more than needed, first quasi-identifier first.
+  const limit = Math.max(allowance, outliersAt(chosen));
+  for (let q = 0; q < quasiIdentifiers; q += 1) {
+    while (chosen[q]! > 0) {
+      const finer = chosen.map((level, i) => (i === q ? level - 1 : level));
+      if (outliersAt(finer) > limit) break;
+      chosen[q] = finer[q]!;
+    }
+  }
+  const sizes = sizesAt(chosen);
+  const kept: number[] = [];
+  rows.forEach((row, i) => {
+    if ((sizes.get(keyOf(row, chosen)) ?? 0) >= k) kept.push(i);
+  });
+  return { chosen, kept, suppressed: rows.length - kept.length };
+}

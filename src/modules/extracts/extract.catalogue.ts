@@ -1,0 +1,225 @@
+// The fixed catalogue of variables a researcher may ask for in an evaluation extract. Each
+// variable says how it is read from a case and, for a quasi-identifier (something an
+// outsider might know about a person: where from, age, household, when), how it is
+// generalised level by level until it says nothing (`*`). Dates are months at best.
+// Special-category data (needs, vulnerability) and free text are not in the catalogue.
+import { countries } from 'countries-list';
+import type { CaseDoc, HouseholdMember, SustainabilityScores } from '../cases/case.model.ts';
+
+export const EXTRACT_VARIABLES = [
+  'MEMBER_STATE',
+  'ORIGIN_COUNTRY',
+  'GENDER',
+  'AGE_GROUP',
+  'HOUSEHOLD_SIZE',
+  'RETURN_MONTH',
+  'REGISTRATION_MONTH',
+  'RETURN_TYPE',
+  'PROGRAMME',
+  'STATUS',
+  'CLOSURE_REASON',
+  'COMPONENT_KINDS',
+  'PLANNED_EUR',
+  'ACTUAL_EUR',
+  'SUSTAINABILITY_SCORES',
+] as const;
+export type ExtractVariable = (typeof EXTRACT_VARIABLES)[number];
+
+/** What the builder knows of one case: the case and its plan in force, if any. */
+export type SourceCase = Pick<
+  CaseDoc,
+  | 'memberState'
+  | 'originCountry'
+  | 'programme'
+  | 'returnType'
+  | 'status'
+  | 'closureReason'
+  | 'household'
+  | 'arrivedOn'
+  | 'createdAt'
+  | 'actualEur'
+  | 'spend'
+  | 'latestScores'
+> & { plan: { totalEur: number | null; kinds: string[] } | null };
+
+/** The value that says nothing: the top of every generalisation. */
+export const SUPPRESSED = '*';
+
+type Definition = {
+  description: string;
+  columns: string[];
+} & (
+  | {
+      quasiIdentifier: true;
+      /** What each level keeps, from the finest (0) to `suppressed`. */
+      levels: string[];
+      /** The value at each level but the last (which is always `*`). */
+      values: (c: SourceCase) => string[];
+    }
+  | { quasiIdentifier: false; values: (c: SourceCase) => string[] }
+);
+
+const month = (iso: string) => iso.slice(0, 7);
+const quarterOfMonth = (m: string) => `${m.slice(0, 4)}-Q${Math.floor((Number(m.slice(5, 7)) - 1) / 3) + 1}`;
+/** A month, its quarter, its year ('' stays '' at every level: not returned yet). */
+const monthLevels = (m: string | null): string[] => (m ? [m, quarterOfMonth(m), m.slice(0, 4)] : ['', '', '']);
+
+function principalOf(household: HouseholdMember[]): HouseholdMember | undefined {
+  return household.find((h) => h.relation === 'PRINCIPAL') ?? household[0];
+}
+
+/** The principal's age in the year of return (or of registration, before return). */
+function ageOf(c: SourceCase): number | null {
+  const person = principalOf(c.household ?? []);
+  if (!person || !Number.isInteger(person.yearOfBirth)) return null;
+  const year = c.arrivedOn ? Number(c.arrivedOn.slice(0, 4)) : c.createdAt.getUTCFullYear();
+  const age = year - person.yearOfBirth;
+  return age >= 0 && age < 130 ? age : null;
+}
+
+function band(age: number, width: number, top: number): string {
+  if (age >= top) return `${top}+`;
+  const low = Math.floor(age / width) * width;
+  return `${low}-${low + width - 1}`;
+}
+
+/** Whole euros, to the nearest ten: an exact amount could be matched against other records. */
+const euros = (minorUnits: number | null | undefined): string =>
+  typeof minorUnits === 'number' && Number.isFinite(minorUnits) ? String(Math.round(minorUnits / 1000) * 10) : '';
+
+const score = (scores: SustainabilityScores | null, key: keyof SustainabilityScores): string => {
+  const value = scores?.[key];
+  return typeof value === 'number' && Number.isFinite(value) ? value.toFixed(2) : '';
+};
+
+export const CATALOGUE: Record<ExtractVariable, Definition> = {
+  MEMBER_STATE: {
+    description: 'The member state that referred the case.',
+    columns: ['member_state'],
+    quasiIdentifier: true,
+    levels: ['member state', 'suppressed'],
+    values: (c) => [c.memberState],
+  },
+  ORIGIN_COUNTRY: {
+    description: 'The country of return (ISO 3166 alpha-2), generalised to its continent when needed.',
+    columns: ['origin_country'],
+    quasiIdentifier: true,
+    levels: ['country', 'continent', 'suppressed'],
+    values: (c) => [c.originCountry, countries[c.originCountry as keyof typeof countries]?.continent ?? 'unknown'],
+  },
+  GENDER: {
+    description: 'The gender of the principal returnee.',
+    columns: ['gender'],
+    quasiIdentifier: true,
+    levels: ['gender', 'suppressed'],
+    values: (c) => [principalOf(c.household ?? [])?.gender ?? 'UNDISCLOSED'],
+  },
+  AGE_GROUP: {
+    description: 'The principal returnee’s age in the year of return (of registration before return), in bands.',
+    columns: ['age_group'],
+    quasiIdentifier: true,
+    levels: ['5-year band', '10-year band', '20-year band', 'suppressed'],
+    values: (c) => {
+      const age = ageOf(c);
+      return age === null ? ['unknown', 'unknown', 'unknown'] : [band(age, 5, 80), band(age, 10, 80), band(age, 20, 60)];
+    },
+  },
+  HOUSEHOLD_SIZE: {
+    description: 'People in the household that returned together.',
+    columns: ['household_size'],
+    quasiIdentifier: true,
+    levels: ['1 to 6+', '1, 2-3, 4+', 'suppressed'],
+    values: (c) => {
+      const n = c.household?.length ?? 0;
+      return [n >= 6 ? '6+' : String(n), n <= 1 ? String(n) : n <= 3 ? '2-3' : '4+'];
+    },
+  },
+  RETURN_MONTH: {
+    description: 'The month of return (arrival); empty when the person has not returned yet.',
+    columns: ['return_month'],
+    quasiIdentifier: true,
+    levels: ['month', 'quarter', 'year', 'suppressed'],
+    values: (c) => monthLevels(c.arrivedOn ? month(c.arrivedOn) : null),
+  },
+  REGISTRATION_MONTH: {
+    description: 'The month the case was registered.',
+    columns: ['registration_month'],
+    quasiIdentifier: true,
+    levels: ['month', 'quarter', 'year', 'suppressed'],
+    values: (c) => monthLevels(month(c.createdAt.toISOString())),
+  },
+  RETURN_TYPE: {
+    description: 'Voluntary or non-voluntary return.',
+    columns: ['return_type'],
+    quasiIdentifier: true,
+    levels: ['return type', 'suppressed'],
+    values: (c) => [c.returnType],
+  },
+  PROGRAMME: {
+    description: 'The reintegration programme.',
+    columns: ['programme'],
+    quasiIdentifier: true,
+    levels: ['programme', 'suppressed'],
+    values: (c) => [c.programme],
+  },
+  STATUS: {
+    description: 'Where the case stands in the workflow.',
+    columns: ['status'],
+    quasiIdentifier: false,
+    values: (c) => [c.status],
+  },
+  CLOSURE_REASON: {
+    description: 'Why the case was closed; empty while open.',
+    columns: ['closure_reason'],
+    quasiIdentifier: false,
+    values: (c) => [c.closureReason ?? ''],
+  },
+  COMPONENT_KINDS: {
+    description: 'Kinds of support in the plan in force or spent on, joined with +; empty without any.',
+    columns: ['component_kinds'],
+    quasiIdentifier: false,
+    values: (c) => [[...new Set([...(c.plan?.kinds ?? []), ...(c.spend ?? []).map((s) => s.kind)])].sort().join('+')],
+  },
+  PLANNED_EUR: {
+    description: 'The plan in force, in whole euros rounded to ten; empty without an approved plan.',
+    columns: ['planned_eur'],
+    quasiIdentifier: false,
+    values: (c) => [euros(c.plan?.totalEur)],
+  },
+  ACTUAL_EUR: {
+    description: 'Spent so far as reported in progress updates, in whole euros rounded to ten.',
+    columns: ['actual_eur'],
+    quasiIdentifier: false,
+    values: (c) => [euros(c.actualEur ?? 0)],
+  },
+  SUSTAINABILITY_SCORES: {
+    description: 'The latest Reintegration Sustainability Survey scores (0 to 1, two decimals); empty before a survey.',
+    columns: ['score_economic', 'score_social', 'score_psychosocial', 'score_composite'],
+    quasiIdentifier: false,
+    values: (c) => [
+      score(c.latestScores, 'economic'),
+      score(c.latestScores, 'social'),
+      score(c.latestScores, 'psychosocial'),
+      score(c.latestScores, 'composite'),
+    ],
+  },
+};
+
+/** The catalogue as the API presents it. */
+export function catalogueEntries() {
+  return EXTRACT_VARIABLES.map((variable) => {
+    const d = CATALOGUE[variable];
+    return {
+      variable,
+      description: d.description,
+      columns: d.columns,
+      quasiIdentifier: d.quasiIdentifier,
+      generalisations: d.quasiIdentifier ? d.levels : [],
+    };
+  });
+}
+
+/** The month a case counts in for an extract's period: of return, or of registration before it. */
+export function periodMonthOf(c: Pick<CaseDoc, 'arrivedOn' | 'createdAt'>): string {
+  return c.arrivedOn ? month(c.arrivedOn) : month(c.createdAt.toISOString());
+}

@@ -1,0 +1,480 @@
+// Evaluation extracts for researchers. A researcher (of a research body the network
+// registered) asks for variables from a fixed catalogue, a period and member states; each
+// member state's data-protection officer approves or refuses its part; the researcher then
+// has the extract built from the approved parts: fresh random pseudonyms (nothing that
+// links to the exchange or to another extract), months at best, quasi-identifiers
+// generalised until every combination covers at least k cases (the rest suppressed and
+// reported). The CSV is kept sealed until it expires; every step, each download included,
+// is an event in the extract's audit trail.
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import type { Model } from 'mongoose';
+import { z } from 'zod';
+import { authorize, extractAudience, extractScope, extractSourceScope } from '../../auth/policy.ts';
+import type { Principal } from '../../auth/principal.ts';
+import type { Clock } from '../../clock.ts';
+import type { Sealer } from '../../crypto/sealed.ts';
+import { AppError, badInput, invalidTransition, notFound } from '../../errors.ts';
+import type { StoredEvent } from '../../events/event.model.ts';
+import { documentWrite, expectVersion, writtenDocument, type CommandExecutor } from '../../events/executor.ts';
+import type { EventLog } from '../../events/log.ts';
+import { asBuffer, type Store } from '../../store/store.ts';
+import { op, SYSTEM } from '../../store/tenant.ts';
+import { organisationCode, pageSize, parseInput, requiredText, text } from '../../validation.ts';
+import type { CaseDoc } from '../cases/case.model.ts';
+import type { CaseStore } from '../cases/case.store.ts';
+import type { OrganisationService } from '../organisations/organisation.service.ts';
+import type { PlanDoc } from '../plans/plan.model.ts';
+import type { PlanService } from '../plans/plan.service.ts';
+import { anonymise } from './extract.anonymise.ts';
+import {
+  CATALOGUE,
+  catalogueEntries,
+  EXTRACT_VARIABLES,
+  periodMonthOf,
+  SUPPRESSED,
+  type SourceCase,
+} from './extract.catalogue.ts';
+import {
+  extractFileSchema,
+  extractSchema,
+  type ExtractBuild,
+  type ExtractDoc,
+  type ExtractFileDoc,
+  type ExtractGeneralisation,
+} from './extract.model.ts';
+
+export const EXTRACT_STATUSES = ['PENDING', 'REFUSED', 'APPROVED', 'AVAILABLE', 'EXPIRED'] as const;
+export type ExtractStatus = (typeof EXTRACT_STATUSES)[number];
+
+export type ExtractSettings = {
+  /** Every combination of quasi-identifiers covers at least this many cases (ERIN_EXTRACT_K). */
+  k: number;
+  /** How long a built extract can be downloaded (ERIN_EXTRACT_TTL). */
+  ttlMs: number;
+};
+
+export const MAX_EXTRACT_PAGE = 200;
+/** A build that never committed leaves a file nobody points at; it is removed after this long. */
+const ORPHAN_AGE_MS = 3_600_000;
+/** Concurrent downloads each record an event on the extract; a lost race is retried. */
+const DOWNLOAD_ATTEMPTS = 5;
+
+const yearMonth = z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'a month YYYY-MM');
+
+const requestInput = z
+  .object({
+    purpose: requiredText(2000),
+    variables: z
+      .array(z.enum(EXTRACT_VARIABLES))
+      .min(1, 'at least one variable')
+      .refine((v) => new Set(v).size === v.length, 'each variable once'),
+    periodFrom: yearMonth,
+    periodTo: yearMonth,
+    memberStates: z
+      .array(organisationCode)
+      .min(1, 'at least one member state')
+      .max(50)
+      .refine((m) => new Set(m).size === m.length, 'each member state once'),
+  })
+  .refine((r) => r.periodFrom <= r.periodTo, { message: 'periodTo is before periodFrom', path: ['periodTo'] });
+
+const decisionInput = z
+  .object({ decision: z.enum(['APPROVE', 'REFUSE']), comment: text(2000).nullish() })
+  .refine((d) => d.decision === 'APPROVE' || (d.comment ?? '').length > 0, {
+    message: 'a refusal gives its reason',
+    path: ['comment'],
+  });
+
+export function extractStatus(doc: Pick<ExtractDoc, 'build' | 'parts'>, now: Date): ExtractStatus {
+  if (doc.build) return new Date(doc.build.expiresAt) > now ? 'AVAILABLE' : 'EXPIRED';
+  if (doc.parts.some((p) => p.status === 'PENDING')) return 'PENDING';
+  return doc.parts.some((p) => p.status === 'APPROVED') ? 'APPROVED' : 'REFUSED';
+}
+
+const extractExpired = (id: string, expiresAt: Date) =>
+  new AppError('NOT_FOUND', `Extract ${JSON.stringify(id)} expired at ${expiresAt.toISOString()}; request a new one.`, {
+    kind: 'Extract',
+    id,
+    reason: 'EXPIRED',
+  });
+
+/** A CSV field: quoted when it holds a separator, and never read as a formula by a spreadsheet. */
+function csvField(value: string): string {
+  const safe = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
+  return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
+}
+
+const csvLine = (fields: string[]) => `${fields.map(csvField).join(',')}\r\n`;
+
+type CaseRow = SourceCase & Pick<CaseDoc, '_id' | 'planInForce'>;
+type PlanRow = Pick<PlanDoc, 'caseId' | 'planVersion' | 'totalEur' | 'components'>;
+
+export type BuiltExtract = {
+  csv: string;
+  rows: number;
+  casesConsidered: number;
+  suppressedRows: number;
+  generalisations: ExtractGeneralisation[];
+};
+
+export type ExtractService = ReturnType<typeof createExtractService>;
+
+export function createExtractService(deps: {
+  store: Store;
+  executor: CommandExecutor;
+  log: EventLog;
+  clock: Clock;
+  sealer: Sealer;
+  cases: CaseStore;
+  plans: PlanService;
+  organisations: OrganisationService;
+  settings: ExtractSettings;
+}) {
+  const { store, executor, log, clock, sealer, organisations, settings } = deps;
+  const Extracts: Model<ExtractDoc> = store.model('Extract', extractSchema);
+  const Files: Model<ExtractFileDoc> = store.model('ExtractFile', extractFileSchema);
+  const Cases = deps.cases.model;
+  const Plans = deps.plans.model;
+
+  const fileContext = (extractId: string, fileId: string) => `extract:${extractId}:${fileId}`;
+
+  async function load(principal: Principal, id: string): Promise<ExtractDoc> {
+    const doc = await Extracts.findOne({ _id: id })
+      .setOptions({ scope: extractScope(principal) })
+      .lean<ExtractDoc>();
+    if (!doc) throw notFound('Extract', id);
+    return doc;
+  }
+
+  /** The approved parts' cases in the period, with their plans in force when a variable needs them. */
+  async function sourceCases(extract: ExtractDoc, approved: string[]): Promise<SourceCase[]> {
+    const scope = extractSourceScope(approved);
+    const rows = await Cases.find({ status: op({ $ne: 'DRAFT' as const }) })
+      .setOptions({ scope })
+      .select(
+        'memberState originCountry programme returnType status closureReason household arrivedOn createdAt actualEur spend latestScores planInForce',
+      )
+      .lean<CaseRow[]>();
+    const inPeriod = rows.filter((c) => {
+      const m = periodMonthOf(c);
+      return extract.periodFrom <= m && m <= extract.periodTo;
+    });
+    const needsPlans = extract.variables.some((v) => v === 'PLANNED_EUR' || v === 'COMPONENT_KINDS');
+    const plans = new Map<string, PlanRow>();
+    if (needsPlans && inPeriod.some((c) => c.planInForce !== null)) {
+      const inForce = new Map(inPeriod.map((c) => [c._id, c.planInForce]));
+      const all = await Plans.find({})
+        .setOptions({ scope })
+        .select('caseId planVersion totalEur components.kind')
+        .lean<PlanRow[]>();
+      for (const plan of all) if (inForce.get(plan.caseId) === plan.planVersion) plans.set(plan.caseId, plan);
+    }
+    return inPeriod.map((c) => {
+      const plan = plans.get(c._id);
+      return {
+        ...c,
+        plan: plan ? { totalEur: plan.totalEur ?? null, kinds: (plan.components ?? []).map((k) => k.kind) } : null,
+      };
+    });
+  }
+
+  /** Pseudonymised, generalised and suppressed rows as CSV, with what was done to them. */
+  function tabulate(extract: ExtractDoc, source: SourceCase[]): BuiltExtract {
+    const variables = EXTRACT_VARIABLES.filter((v) => extract.variables.includes(v)); // catalogue order
+    const quasi = variables.filter((v) => CATALOGUE[v].quasiIdentifier);
+    const plain = variables.filter((v) => !CATALOGUE[v].quasiIdentifier);
+    const rows = source.map((c) => ({
+      levels: quasi.map((v) => [...CATALOGUE[v].values(c), SUPPRESSED]),
+      plain: plain.flatMap((v) => CATALOGUE[v].values(c)),
+    }));
+    const { chosen, kept, suppressed } = anonymise(rows, quasi.length, extract.k);
+    // Fresh pseudonyms: random, unique in this extract, nothing derived from the case.
+    const pseudonyms = new Set<string>();
+    while (pseudonyms.size < kept.length) pseudonyms.add(randomBytes(8).toString('hex'));
+    const lines = kept.map((index, i) => {
+      const row = rows[index]!;
+      return [[...pseudonyms][i]!, ...row.levels.map((values, q) => values[chosen[q]!]!), ...row.plain];
+    });
+    // The order says nothing either: by pseudonym, which is random.
+    lines.sort((a, b) => (a[0]! < b[0]! ? -1 : 1));
+    const header = ['pseudonym', ...quasi.flatMap((v) => CATALOGUE[v].columns), ...plain.flatMap((v) => CATALOGUE[v].columns)];
+    const generalisations = quasi.map((variable, q) => {
+      const definition = CATALOGUE[variable];
+      const level = chosen[q]!;
+      return { variable, level, label: definition.quasiIdentifier ? definition.levels[level]! : '' };
+    });
+    return {
+      csv: csvLine(header) + lines.map(csvLine).join(''),
+      rows: lines.length,
+      casesConsidered: source.length,
+      suppressedRows: suppressed,
+      generalisations,
+    };
+  }
+
+  return {
+    model: Extracts,
+    settings,
+
+    catalogue: catalogueEntries,
+
+    status: (doc: ExtractDoc) => extractStatus(doc, clock.now()),
+
+    async list(principal: Principal | null, args: { first?: number | null }): Promise<ExtractDoc[]> {
+      const p = authorize(principal, 'extract.read');
+      const first = pageSize(args.first, 50, MAX_EXTRACT_PAGE);
+      return Extracts.find({})
+        .setOptions({ scope: extractScope(p) })
+        .sort({ createdAt: -1, _id: -1 })
+        .limit(first)
+        .lean<ExtractDoc[]>();
+    },
+
+    async get(principal: Principal | null, id: string): Promise<ExtractDoc> {
+      return load(authorize(principal, 'extract.read'), id);
+    },
+
+    async request(principal: Principal | null, rawInput: unknown, idempotencyKey?: string | null): Promise<ExtractDoc> {
+      const p = authorize(principal, 'extract.request');
+      const input = parseInput(requestInput, rawInput);
+      const { event } = await executor.execute({
+        principal: p,
+        command: 'requestExtract',
+        input,
+        idempotencyKey,
+        decide: async () => {
+          const states = await organisations.getMany(input.memberStates);
+          const problems = input.memberStates.flatMap((code, i) =>
+            states[i]?.kind === 'MEMBER_STATE' && states[i]?.active
+              ? []
+              : [{ path: `memberStates.${i}`, message: `${code} is not a member state of the network` }],
+          );
+          if (problems.length > 0) throw badInput('An extract is asked of member states only.', problems);
+          const now = clock.now();
+          const doc: ExtractDoc = {
+            _id: randomUUID(),
+            researchBody: p.organisation.code,
+            purpose: input.purpose,
+            variables: input.variables,
+            periodFrom: input.periodFrom,
+            periodTo: input.periodTo,
+            memberStates: input.memberStates,
+            k: settings.k,
+            parts: input.memberStates.map((memberState) => ({ memberState, status: 'PENDING', decidedAt: null, comment: null })),
+            build: null,
+            downloads: 0,
+            lastDownloadedAt: null,
+            version: 1,
+            createdAt: now,
+            updatedAt: now,
+          };
+          return documentWrite({
+            aggregateType: 'extract',
+            collection: 'extracts',
+            doc,
+            type: 'ExtractRequested',
+            audience: extractAudience(doc),
+            data: {},
+          });
+        },
+      });
+      return writtenDocument<ExtractDoc>(event);
+    },
+
+    /** A data-protection officer approves or refuses the part of the extract that is its member state's. */
+    async decide(
+      principal: Principal | null,
+      args: { id: string; decision: string; comment?: string | null; expectedVersion: number },
+      idempotencyKey?: string | null,
+    ): Promise<ExtractDoc> {
+      const p = authorize(principal, 'extract.decide');
+      const { decision, comment } = parseInput(decisionInput, { decision: args.decision, comment: args.comment });
+      const { event } = await executor.execute({
+        principal: p,
+        command: 'decideExtract',
+        input: { id: args.id, decision, comment, expectedVersion: args.expectedVersion },
+        idempotencyKey,
+        decide: async () => {
+          const current = await load(p, args.id);
+          expectVersion('Extract', args.id, current.version, args.expectedVersion);
+          const part = current.parts.find((x) => x.memberState === p.organisation.code);
+          if (!part) throw notFound('Extract', args.id);
+          const attempted = decision === 'APPROVE' ? 'APPROVED' : 'REFUSED';
+          if (part.status !== 'PENDING') throw invalidTransition(part.status, attempted, []);
+          const now = clock.now();
+          const doc: ExtractDoc = {
+            ...current,
+            parts: current.parts.map((x) =>
+              x === part ? { ...x, status: attempted, decidedAt: now, comment: comment || null } : x,
+            ),
+            version: current.version + 1,
+            updatedAt: now,
+          };
+          return documentWrite({
+            aggregateType: 'extract',
+            collection: 'extracts',
+            doc,
+            type: 'ExtractPartDecided',
+            audience: extractAudience(doc),
+            data: { memberState: part.memberState, decision: attempted, comment: comment || null },
+          });
+        },
+      });
+      return writtenDocument<ExtractDoc>(event);
+    },
+
+    /** Builds the extract from the approved parts, once every part is decided. One build per request. */
+    async build(
+      principal: Principal | null,
+      args: { id: string; expectedVersion: number },
+      idempotencyKey?: string | null,
+    ): Promise<ExtractDoc> {
+      const p = authorize(principal, 'extract.request');
+      let written: string | null = null;
+      try {
+        const { event } = await executor.execute({
+          principal: p,
+          command: 'buildExtract',
+          input: args,
+          idempotencyKey,
+          decide: async () => {
+            const current = await load(p, args.id);
+            expectVersion('Extract', args.id, current.version, args.expectedVersion);
+            const status = extractStatus(current, clock.now());
+            if (status !== 'APPROVED') {
+              throw invalidTransition(status, 'AVAILABLE', status === 'PENDING' ? ['REFUSED', 'APPROVED'] : []);
+            }
+            const approved = current.parts.filter((x) => x.status === 'APPROVED').map((x) => x.memberState);
+            const built = tabulate(current, await sourceCases(current, approved));
+            const now = clock.now();
+            const fileId = randomUUID();
+            const expiresAt = new Date(now.getTime() + settings.ttlMs);
+            // The file first, the event after: a build that loses its race (or crashes)
+            // leaves a file nobody points at, which is deleted (below, or by housekeeping).
+            await Files.create({
+              _id: fileId,
+              extractId: current._id,
+              researchBody: current.researchBody,
+              sealed: sealer.sealBytes(gzipSync(Buffer.from(built.csv, 'utf8')), fileContext(current._id, fileId)),
+              expiresAt,
+              createdAt: now,
+            });
+            written = fileId;
+            const build: ExtractBuild = {
+              fileId,
+              builtAt: now,
+              expiresAt,
+              rows: built.rows,
+              casesConsidered: built.casesConsidered,
+              suppressedRows: built.suppressedRows,
+              generalisations: built.generalisations,
+              sha256: createHash('sha256').update(built.csv, 'utf8').digest('hex'),
+            };
+            const doc: ExtractDoc = { ...current, build, version: current.version + 1, updatedAt: now };
+            return documentWrite({
+              aggregateType: 'extract',
+              collection: 'extracts',
+              doc,
+              type: 'ExtractBuilt',
+              audience: extractAudience(doc),
+              data: {
+                approved,
+                rows: build.rows,
+                casesConsidered: build.casesConsidered,
+                suppressedRows: build.suppressedRows,
+                generalisations: build.generalisations,
+                sha256: build.sha256,
+                expiresAt,
+              },
+            });
+          },
+        });
+        const doc = writtenDocument<ExtractDoc>(event);
+        if (written && doc.build?.fileId !== written) await dropFile(written);
+        return doc;
+      } catch (error) {
+        if (written) await dropFile(written);
+        throw error;
+      }
+    },
+
+    /**
+     * The CSV of an available extract, for its research body's researchers. The download is
+     * recorded on the extract (an event) before the file is handed over.
+     */
+    async download(principal: Principal | null, id: string): Promise<{ extract: ExtractDoc; csv: Buffer; filename: string }> {
+      const p = authorize(principal, 'extract.download');
+      for (let attempt = 1; ; attempt += 1) {
+        const current = await load(p, id);
+        const build = current.build;
+        if (!build) throw invalidTransition(extractStatus(current, clock.now()), 'DOWNLOADED', []);
+        if (new Date(build.expiresAt) <= clock.now()) throw extractExpired(id, new Date(build.expiresAt));
+        const file = await Files.findOne({ _id: build.fileId })
+          .setOptions({ scope: { filter: { researchBody: p.organisation.code } } })
+          .lean<ExtractFileDoc>();
+        if (!file) throw extractExpired(id, new Date(build.expiresAt));
+        const csv = gunzipSync(sealer.openBytes(asBuffer(file.sealed), fileContext(id, file._id)));
+        try {
+          const { event } = await executor.execute({
+            principal: p,
+            command: 'downloadExtract',
+            input: { id },
+            decide: async () => {
+              const now = clock.now();
+              const doc: ExtractDoc = {
+                ...current,
+                downloads: current.downloads + 1,
+                lastDownloadedAt: now,
+                version: current.version + 1,
+                updatedAt: now,
+              };
+              return documentWrite({
+                aggregateType: 'extract',
+                collection: 'extracts',
+                doc,
+                type: 'ExtractDownloaded',
+                audience: extractAudience(doc),
+                data: { sha256: build.sha256, rows: build.rows },
+              });
+            },
+          });
+          return { extract: writtenDocument<ExtractDoc>(event), csv, filename: `erin-extract-${id}.csv` };
+        } catch (error) {
+          if (error instanceof AppError && error.code === 'CONFLICT' && attempt < DOWNLOAD_ATTEMPTS) continue;
+          throw error;
+        }
+      }
+    },
+
+    /** Every step of an extract (request, decisions, build, downloads), oldest first. */
+    async trail(principal: Principal | null, extract: ExtractDoc): Promise<StoredEvent[]> {
+      await load(authorize(principal, 'extract.read'), extract._id);
+      return log.history(extract._id);
+    },
+
+    /** Housekeeping: expired files, and files of builds that never committed. */
+    async purge(): Promise<number> {
+      const now = clock.now();
+      const expired = await Files.deleteMany({ expiresAt: op({ $lte: now }) }).setOptions({ scope: SYSTEM });
+      const old = await Files.find({ createdAt: op({ $lt: new Date(now.getTime() - ORPHAN_AGE_MS) }) }, { _id: 1, extractId: 1 })
+        .setOptions({ scope: SYSTEM })
+        .lean<Pick<ExtractFileDoc, '_id' | 'extractId'>[]>();
+      let orphans = 0;
+      for (const file of old) {
+        const extract = await Extracts.findOne({ _id: file.extractId }).setOptions({ scope: SYSTEM }).lean<ExtractDoc>();
+        if (extract?.build?.fileId !== file._id) {
+          await dropFile(file._id);
+          orphans += 1;
+        }
+      }
+      return expired.deletedCount + orphans;
+    },
+  };
+
+  async function dropFile(fileId: string): Promise<void> {
+    await Files.deleteOne({ _id: fileId })
+      .setOptions({ scope: SYSTEM })
+      .catch(() => undefined);
+  }
+}
