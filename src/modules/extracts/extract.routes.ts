@@ -5,7 +5,7 @@ import express, { type Request, type RequestHandler, type Response } from 'expre
 import type { Principal } from '../../auth/principal.ts';
 import { AppError, unauthenticated } from '../../errors.ts';
 import type { Logger } from '../../logger.ts';
-import { isStoreUnavailable } from '../../store/store.ts';
+import { isStoreUnavailable } from '../../store/errors.ts';
 import type { ExtractService } from './extract.service.ts';
 
 type Deps = {
