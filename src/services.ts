@@ -38,6 +38,7 @@ import { loadSurveyDefinition, type SurveyDefinition } from './modules/monitorin
 import { createProgressService } from './modules/progress/progress.service.ts';
 import { createShipmentService } from './modules/shipments/shipment.service.ts';
 import { createReturnLegService } from './modules/return-leg/return-leg.service.ts';
+import { createEligibilityService } from './modules/eligibility/eligibility.service.ts';
 
 /** What the services take from the configuration (defaults for the CLI and tests). */
 export type ServiceSettings = {
@@ -111,8 +112,14 @@ export function createServices(deps: ServiceDeps) {
   const caseStore = createCaseStore({ store, executor, clock, planDeadlines });
   const caseKeys = createCaseKeys({ store, sealer, clock });
   const sealing = createCaseSealing(caseKeys);
-  const cases = createCaseService({ cases: caseStore, sealing, executor, clock, organisations });
-  const returnLeg = createReturnLegService({ cases: caseStore, organisations, sealing });
+  const eligibility = createEligibilityService({ store, sealer });
+  const cases = createCaseService({ cases: caseStore, sealing, executor, clock, organisations, eligibility });
+  const returnLeg = createReturnLegService({
+    cases: caseStore,
+    organisations,
+    sealing,
+    entitlementAfterMove: cases.entitlementAfterMove,
+  });
   const plans = createPlanService({ store, cases: caseStore, rates });
   const evidence = createEvidenceService({
     store,
@@ -200,6 +207,7 @@ export function createServices(deps: ServiceDeps) {
     caseKeys,
     sealing,
     cases,
+    eligibility,
     returnLeg,
     plans,
     hub,

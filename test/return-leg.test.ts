@@ -197,6 +197,8 @@ describe('the return leg before departure', () => {
           partner: 'P-AF-HOPE',
           implementingOrganisation: 'IOM-NL',
           plannedDepartureDate: '2026-11-25',
+          residenceApplication: 'ASYLUM_REJECTED',
+          person: { familyName: 'Ahmadzai', givenNames: 'Jawad', dateOfBirth: '1990-02-03', nationality: 'AF' },
           household: [{ yearOfBirth: 1990, gender: 'MALE', relation: 'PRINCIPAL' }],
           vulnerability: { unaccompaniedMinor: false, victimOfTrafficking: false, medicalNeeds: true, notes: 'diabetes' },
           consent: { purpose: 'return and reintegration support', givenOn: '2026-01-10', expiresOn: '2028-01-10' },

@@ -26,6 +26,11 @@ export type Sealer = {
    * of the store; this one cannot without the key.
    */
   fingerprint(data: string): string;
+  /**
+   * A keyed hash of `data` under a key derived for `scope` (e.g. a member state) from the
+   * current encryption key: the same data gives the same value in that scope only.
+   */
+  scopedDigest(scope: string, data: string): string;
   /** Whether `data` has this fingerprint, under whichever key made it. */
   fingerprintMatches(fingerprint: string, data: string): boolean;
 };
@@ -100,6 +105,10 @@ export function createSealer(keys: Buffer[]): Sealer {
     },
     fingerprint(data) {
       return `${currentId}:${digest(currentId, data)!.toString('hex')}`;
+    },
+    scopedDigest(scope, data) {
+      const scoped = createHmac('sha256', current).update(`erin scoped digest v1:${scope}`).digest();
+      return createHmac('sha256', scoped).update(data).digest('hex');
     },
     fingerprintMatches(fingerprint, data) {
       const [keyId, hex] = fingerprint.split(':');

@@ -226,7 +226,17 @@ function generateCase(
   const id = bulkCaseId(n);
   const arrivedOn = ['ARRIVED', ...WITH_PLAN].includes(status) ? todayIso(new Date(createdAt.getTime() + 25 * DAY)) : null;
   const referredAt = SHARED.has(status) ? new Date(createdAt.getTime() + DAY) : null;
-  const { lines, ...sums } = computeEntitlement(programme, household, false, year, createdAt);
+  const { lines, ...sums } = computeEntitlement(
+    programme,
+    {
+      household,
+      birthMonths: household.map(() => null),
+      unaccompaniedMinor: false,
+      referenceDay: `${year}-07-01`,
+      firstPeriodContribution: false,
+    },
+    createdAt,
+  );
   const entitlement = { ...sums, linesSealed: services.sealing.sealEntitlementLines(key, lines) };
   const updatedAt = new Date(Math.min(now.getTime(), createdAt.getTime() + Math.floor(random() * 120) * DAY));
   const kase: CaseDoc = {
@@ -238,6 +248,10 @@ function generateCase(
     units: [],
     implementingOrganisation: null,
     returnSupport: null,
+    nationality: null,
+    residenceApplication: null,
+    eligibility: null,
+    birthMonthsSealed: null,
     contract: SHARED.has(status) ? contract._id : null,
     programme: programme._id,
     originCountry,

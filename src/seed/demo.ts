@@ -40,6 +40,23 @@ const programmeFile = z.object({
       spendWithinMonths: z.number().int(),
       monitoringMonths: z.array(z.number().int()),
       active: z.boolean(),
+      validFrom: z.string().nullable().default(null),
+      validTo: z.string().nullable().default(null),
+      firstPeriodContributionPerAdult: z.number().int().default(0),
+      firstPeriodContributionPerMinor: z.number().int().default(0),
+      eligibility: z
+        .object({
+          excludedNationalities: z.array(z.string().regex(/^[A-Z]{2}$/)).default([]),
+          requiresRejectedAsylum: z.boolean().default(false),
+          contributionNeedsResidenceApplication: z.boolean().default(false),
+          noRepeatWithinYears: z.number().int().min(0).default(0),
+        })
+        .default({
+          excludedNationalities: [],
+          requiresRejectedAsylum: false,
+          contributionNeedsResidenceApplication: false,
+          noRepeatWithinYears: 0,
+        }),
     }),
   ),
 });

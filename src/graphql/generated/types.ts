@@ -179,6 +179,8 @@ export type Case = {
   /** Every deadline of the case, earliest first. */
   deadlines: Array<Deadline>;
   declineReason: Maybe<Scalars['String']['output']>;
+  /** Null for cases registered before eligibility was checked. */
+  eligibility: Maybe<Eligibility>;
   entitlement: Entitlement;
   /** Every file uploaded to the case, oldest first. */
   evidence: Array<Evidence>;
@@ -189,6 +191,8 @@ export type Case = {
   implementingOrganisation: Maybe<Organisation>;
   memberState: Organisation;
   monitoring: Monitoring;
+  /** The principal's nationality (ISO 3166 alpha-2), when given. */
+  nationality: Maybe<Scalars['String']['output']>;
   /** Special category: null for anyone but the referring state and the assigned partner. */
   needsAssessment: Maybe<Scalars['String']['output']>;
   originCountry: Scalars['String']['output'];
@@ -212,6 +216,7 @@ export type Case = {
   referredAt: Maybe<Scalars['DateTime']['output']>;
   /** The case was registered after the person had already returned. */
   registeredAfterReturn: Scalars['Boolean']['output'];
+  residenceApplication: Maybe<ResidenceApplication>;
   respondedAt: Maybe<Scalars['DateTime']['output']>;
   /**
    * The return leg before departure, up to arrival: for the member state and its implementing
@@ -450,13 +455,18 @@ export type CreateCaseInput = {
   household: Array<HouseholdMemberInput>;
   /** One of your implementing organisations, to carry out the return leg (see assignImplementingOrganisation). */
   implementingOrganisation?: InputMaybe<Scalars['ID']['input']>;
+  /** The principal's nationality (ISO 3166 alpha-2); taken from person when not given. */
+  nationality?: InputMaybe<Scalars['String']['input']>;
   needsAssessment?: InputMaybe<Scalars['String']['input']>;
   originCountry: Scalars['String']['input'];
   /** The partner to refer the case to (it needs an active contract for the country and programme). */
   partner?: InputMaybe<Scalars['ID']['input']>;
+  /** Needed by programmes with the five-year rule (REAN, HRT); used for the person key only, never stored. */
+  person?: InputMaybe<PersonIdentityInput>;
   plannedArrivalDate?: InputMaybe<Scalars['Date']['input']>;
   plannedDepartureDate?: InputMaybe<Scalars['Date']['input']>;
   programme: Scalars['ID']['input'];
+  residenceApplication?: InputMaybe<ResidenceApplication>;
   returnType: ReturnType;
   vulnerability?: InputMaybe<VulnerabilityInput>;
 };
@@ -516,6 +526,36 @@ export type DeadlineStatus =
   | 'OVERDUE'
   | 'UPCOMING';
 
+/** What the programme's eligibility rules found at registration. */
+export type Eligibility = {
+  __typename?: 'Eligibility';
+  checkedOn: Scalars['Date']['output'];
+  eligible: Scalars['Boolean']['output'];
+  /** Whether the first-period contribution may be paid. */
+  firstPeriodContribution: Scalars['Boolean']['output'];
+  reasons: Array<EligibilityReason>;
+};
+
+export type EligibilityReason = {
+  __typename?: 'EligibilityReason';
+  code: EligibilityReasonCode;
+  message: Scalars['String']['output'];
+  /** True when it makes the person ineligible (registration is refused with it). */
+  refusal: Scalars['Boolean']['output'];
+};
+
+export type EligibilityReasonCode =
+  /** The same person had assisted departure from this member state within the programme's years (five). */
+  | 'ASSISTED_DEPARTURE_WITHIN_YEARS'
+  /** The programme is for rejected asylum seekers (HRT). */
+  | 'ASYLUM_NOT_REJECTED'
+  /** The programme excludes nationals of this country (REAN: Western countries). */
+  | 'NATIONALITY_EXCLUDED'
+  /** Not a refusal: no first-period contribution for someone who never applied for residence. */
+  | 'NO_FIRST_PERIOD_CONTRIBUTION'
+  /** The departure falls outside the programme's period of validity. */
+  | 'OUTSIDE_PROGRAMME_PERIOD';
+
 /** What the programme's rules give this household, recomputed when the household changes. */
 export type Entitlement = {
   __typename?: 'Entitlement';
@@ -524,6 +564,8 @@ export type Entitlement = {
   /** The most of it that may be paid in cash. */
   cashCap: Money;
   computedAt: Scalars['DateTime']['output'];
+  /** The most the first-period contribution may be (paid as money; 0 when none). */
+  firstPeriodContribution: Money;
   /**
    * How the total is made up. Special category (an UNACCOMPANIED_MINOR line tells an unaccompanied
    * minor): sealed at rest, empty for anyone but the referring state and the assigned partner, and
@@ -531,6 +573,8 @@ export type Entitlement = {
    */
   lines: Array<EntitlementLine>;
   programme: Programme;
+  /** The day ages were counted on (the departure). */
+  referenceDay: Maybe<Scalars['Date']['output']>;
   /** The most the reintegration plan may cost (all components, in EUR). */
   total: Money;
 };
@@ -784,7 +828,7 @@ export type GuidanceGroup =
 /** A household member: no names, only what entitlement and statistics need. */
 export type HouseholdMember = {
   __typename?: 'HouseholdMember';
-  /** Age in whole years at the case's reference date (arrival, or today), from the year of birth. */
+  /** Age in whole years on the departure day (else the arrival, else today), by month of birth where it was given. */
   age: Scalars['Int']['output'];
   gender: Gender;
   relation: HouseholdRelation;
@@ -792,6 +836,8 @@ export type HouseholdMember = {
 };
 
 export type HouseholdMemberInput = {
+  /** Month of birth (YYYY-MM, within yearOfBirth): ages then count on the departure day by month. Sealed, never shown. */
+  birthMonth?: InputMaybe<Scalars['String']['input']>;
   gender: Gender;
   relation: HouseholdRelation;
   yearOfBirth: Scalars['Int']['input'];
@@ -1253,6 +1299,18 @@ export type PageInfo = {
   startCursor: Maybe<Scalars['String']['output']>;
 };
 
+/**
+ * Identity attributes, used only to compute the pseudonymous person key (a keyed hash under the
+ * member state's own key) that finds an earlier assisted departure of the same person: never stored.
+ */
+export type PersonIdentityInput = {
+  dateOfBirth: Scalars['Date']['input'];
+  familyName: Scalars['String']['input'];
+  givenNames: Scalars['String']['input'];
+  /** ISO 3166 alpha-2. */
+  nationality: Scalars['String']['input'];
+};
+
 /** A true value's row of the perturbation table: the noise a finest cell's count gets, with its probability. */
 export type PerturbationRow = {
   __typename?: 'PerturbationRow';
@@ -1379,6 +1437,9 @@ export type Programme = {
   code: Scalars['ID']['output'];
   currency: Scalars['String']['output'];
   description: Scalars['String']['output'];
+  /** The first-period contribution per adult and per minor, paid as money (0: none). */
+  firstPeriodContributionPerAdult: Money;
+  firstPeriodContributionPerMinor: Money;
   /** Monitoring visits, in months after arrival. */
   monitoringMonths: Array<Scalars['Int']['output']>;
   name: Scalars['String']['output'];
@@ -1392,6 +1453,10 @@ export type Programme = {
   returnType: Maybe<ReturnType>;
   /** Support must be spent within this many months of arrival. */
   spendWithinMonths: Scalars['Int']['output'];
+  /** Departures from (inclusive) this day fall under the programme; null: no start. */
+  validFrom: Maybe<Scalars['Date']['output']>;
+  /** Departures until (inclusive) this day fall under the programme; null: open-ended. */
+  validTo: Maybe<Scalars['Date']['output']>;
 };
 
 export type ProgressConnection = {
@@ -1619,6 +1684,14 @@ export type QueryWorkListArgs = {
 export type ReferralDecision =
   | 'ACCEPT'
   | 'DECLINE';
+
+/** The principal's residence history in the member state, as eligibility needs it. */
+export type ResidenceApplication =
+  | 'ASYLUM_PENDING'
+  | 'ASYLUM_REJECTED'
+  | 'LAWFUL_STAY_ENDED'
+  | 'NEVER_APPLIED'
+  | 'REGULAR_APPLICATION';
 
 /** One step of the return leg: `kind` and the fields that kind needs. */
 export type ReturnStepInput = {
@@ -2324,6 +2397,9 @@ export type ResolversTypes = {
   Deadline: ResolverTypeWrapper<DeadlineModel>;
   DeadlineKind: DeadlineKind;
   DeadlineStatus: DeadlineStatus;
+  Eligibility: ResolverTypeWrapper<Eligibility>;
+  EligibilityReason: ResolverTypeWrapper<EligibilityReason>;
+  EligibilityReasonCode: EligibilityReasonCode;
   Entitlement: ResolverTypeWrapper<EntitlementModel>;
   EntitlementCategory: EntitlementCategory;
   EntitlementLine: ResolverTypeWrapper<EntitlementLineModel>;
@@ -2371,6 +2447,7 @@ export type ResolversTypes = {
   OrganisationKind: OrganisationKind;
   OverdueItem: ResolverTypeWrapper<OverdueItemModel>;
   PageInfo: ResolverTypeWrapper<PageInfo>;
+  PersonIdentityInput: PersonIdentityInput;
   PerturbationRow: ResolverTypeWrapper<PerturbationRow>;
   Plan: ResolverTypeWrapper<PlanModel>;
   PlanComponent: ResolverTypeWrapper<PlanComponentModel>;
@@ -2390,6 +2467,7 @@ export type ResolversTypes = {
   ProgressUpdatePayload: ResolverTypeWrapper<Omit<ProgressUpdatePayload, 'case' | 'update'> & { case: ResolversTypes['Case'], update: ResolversTypes['ProgressUpdate'] }>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   ReferralDecision: ReferralDecision;
+  ResidenceApplication: ResidenceApplication;
   ReturnStepInput: ReturnStepInput;
   ReturnStepKind: ReturnStepKind;
   ReturnSupport: ResolverTypeWrapper<ReturnSupportModel>;
@@ -2480,6 +2558,8 @@ export type ResolversParentTypes = {
   Date: Scalars['Date']['output'];
   DateTime: Scalars['DateTime']['output'];
   Deadline: DeadlineModel;
+  Eligibility: Eligibility;
+  EligibilityReason: EligibilityReason;
   Entitlement: EntitlementModel;
   EntitlementLine: EntitlementLineModel;
   Evidence: EvidenceModel;
@@ -2517,6 +2597,7 @@ export type ResolversParentTypes = {
   Organisation: OrganisationModel;
   OverdueItem: OverdueItemModel;
   PageInfo: PageInfo;
+  PersonIdentityInput: PersonIdentityInput;
   PerturbationRow: PerturbationRow;
   Plan: PlanModel;
   PlanComponent: PlanComponentModel;
@@ -2675,6 +2756,7 @@ export type CaseResolvers<ContextType = Context, ParentType extends ResolversPar
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   deadlines?: Resolver<Array<ResolversTypes['Deadline']>, ParentType, ContextType>;
   declineReason?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  eligibility?: Resolver<Maybe<ResolversTypes['Eligibility']>, ParentType, ContextType>;
   entitlement?: Resolver<ResolversTypes['Entitlement'], ParentType, ContextType>;
   evidence?: Resolver<Array<ResolversTypes['Evidence']>, ParentType, ContextType>;
   finalReport?: Resolver<Maybe<ResolversTypes['FinalReport']>, ParentType, ContextType>;
@@ -2683,6 +2765,7 @@ export type CaseResolvers<ContextType = Context, ParentType extends ResolversPar
   implementingOrganisation?: Resolver<Maybe<ResolversTypes['Organisation']>, ParentType, ContextType>;
   memberState?: Resolver<ResolversTypes['Organisation'], ParentType, ContextType>;
   monitoring?: Resolver<ResolversTypes['Monitoring'], ParentType, ContextType>;
+  nationality?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   needsAssessment?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   originCountry?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   partner?: Resolver<Maybe<ResolversTypes['Organisation']>, ParentType, ContextType>;
@@ -2697,6 +2780,7 @@ export type CaseResolvers<ContextType = Context, ParentType extends ResolversPar
   referralDeadline?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   referredAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   registeredAfterReturn?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  residenceApplication?: Resolver<Maybe<ResolversTypes['ResidenceApplication']>, ParentType, ContextType>;
   respondedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   returnSupport?: Resolver<Maybe<ResolversTypes['ReturnSupport']>, ParentType, ContextType>;
   returnType?: Resolver<ResolversTypes['ReturnType'], ParentType, ContextType>;
@@ -2808,12 +2892,27 @@ export type DeadlineResolvers<ContextType = Context, ParentType extends Resolver
   waitingOn?: Resolver<ResolversTypes['Organisation'], ParentType, ContextType>;
 };
 
+export type EligibilityResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Eligibility'] = ResolversParentTypes['Eligibility']> = {
+  checkedOn?: Resolver<ResolversTypes['Date'], ParentType, ContextType>;
+  eligible?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  firstPeriodContribution?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  reasons?: Resolver<Array<ResolversTypes['EligibilityReason']>, ParentType, ContextType>;
+};
+
+export type EligibilityReasonResolvers<ContextType = Context, ParentType extends ResolversParentTypes['EligibilityReason'] = ResolversParentTypes['EligibilityReason']> = {
+  code?: Resolver<ResolversTypes['EligibilityReasonCode'], ParentType, ContextType>;
+  message?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  refusal?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+};
+
 export type EntitlementResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Entitlement'] = ResolversParentTypes['Entitlement']> = {
   arrivalSupport?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
   cashCap?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
   computedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  firstPeriodContribution?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
   lines?: Resolver<Array<ResolversTypes['EntitlementLine']>, ParentType, ContextType>;
   programme?: Resolver<ResolversTypes['Programme'], ParentType, ContextType>;
+  referenceDay?: Resolver<Maybe<ResolversTypes['Date']>, ParentType, ContextType>;
   total?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
 };
 
@@ -3100,6 +3199,8 @@ export type ProgrammeResolvers<ContextType = Context, ParentType extends Resolve
   code?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   currency?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   description?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  firstPeriodContributionPerAdult?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+  firstPeriodContributionPerMinor?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
   monitoringMonths?: Resolver<Array<ResolversTypes['Int']>, ParentType, ContextType>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   perAdult?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
@@ -3107,6 +3208,8 @@ export type ProgrammeResolvers<ContextType = Context, ParentType extends Resolve
   perUnaccompaniedMinor?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
   returnType?: Resolver<Maybe<ResolversTypes['ReturnType']>, ParentType, ContextType>;
   spendWithinMonths?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  validFrom?: Resolver<Maybe<ResolversTypes['Date']>, ParentType, ContextType>;
+  validTo?: Resolver<Maybe<ResolversTypes['Date']>, ParentType, ContextType>;
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 };
 
@@ -3445,6 +3548,8 @@ export type Resolvers<ContextType = Context> = {
   Date?: GraphQLScalarType;
   DateTime?: GraphQLScalarType;
   Deadline?: DeadlineResolvers<ContextType>;
+  Eligibility?: EligibilityResolvers<ContextType>;
+  EligibilityReason?: EligibilityReasonResolvers<ContextType>;
   Entitlement?: EntitlementResolvers<ContextType>;
   EntitlementLine?: EntitlementLineResolvers<ContextType>;
   Evidence?: EvidenceResolvers<ContextType>;

@@ -2,18 +2,29 @@
 import { z } from 'zod';
 import { countryCode, isoDate, organisationCode, requiredText, text } from '../../validation.ts';
 import { GENDERS, RELATIONS } from './case.model.ts';
+import { RESIDENCE_APPLICATIONS } from '../eligibility/eligibility.rules.ts';
+import { personIdentityInput } from '../eligibility/person-key.ts';
 
 const householdInput = z
   .array(
     z.object({
       yearOfBirth: z.number().int().min(1900, 'after 1900'),
+      /** Month precision, sealed; must fall in yearOfBirth. */
+      birthMonth: z
+        .string()
+        .regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'a month YYYY-MM')
+        .nullish(),
       gender: z.enum(GENDERS),
       relation: z.enum(RELATIONS),
     }),
   )
   .min(1, 'at least the principal')
   .max(30)
-  .refine((members) => members.filter((m) => m.relation === 'PRINCIPAL').length === 1, 'exactly one PRINCIPAL');
+  .refine((members) => members.filter((m) => m.relation === 'PRINCIPAL').length === 1, 'exactly one PRINCIPAL')
+  .refine(
+    (members) => members.every((m) => !m.birthMonth || Number(m.birthMonth.slice(0, 4)) === m.yearOfBirth),
+    'birthMonth must fall in yearOfBirth',
+  );
 
 const vulnerabilityInput = z.object({
   unaccompaniedMinor: z.boolean(),
@@ -32,6 +43,10 @@ export const createCaseInput = z.object({
   returnType: z.enum(['VOLUNTARY', 'NON_VOLUNTARY']),
   partner: organisationCode.nullish(),
   implementingOrganisation: organisationCode.nullish(),
+  nationality: countryCode.nullish(),
+  residenceApplication: z.enum(RESIDENCE_APPLICATIONS).nullish(),
+  /** Identity attributes for the person key only: never stored. */
+  person: personIdentityInput.nullish(),
   plannedDepartureDate: isoDate.nullish(),
   plannedArrivalDate: isoDate.nullish(),
   arrivedOn: isoDate.nullish(),

@@ -4,6 +4,7 @@ import { Schema } from 'mongoose';
 import { tenantScoped } from '../../store/tenant.ts';
 import type { CaseStatus } from './case.state.ts';
 import type { ReturnSupport } from '../return-leg/return-leg.model.ts';
+import type { Eligibility, ResidenceApplication } from '../eligibility/eligibility.rules.ts';
 
 export const GENDERS = ['FEMALE', 'MALE', 'OTHER', 'UNDISCLOSED'] as const;
 export const RELATIONS = ['PRINCIPAL', 'SPOUSE', 'CHILD', 'PARENT', 'SIBLING', 'OTHER'] as const;
@@ -18,6 +19,8 @@ export const CLOSURE_REASONS = [
 export type ClosureReason = (typeof CLOSURE_REASONS)[number];
 
 export type HouseholdMember = { yearOfBirth: number; gender: (typeof GENDERS)[number]; relation: (typeof RELATIONS)[number] };
+/** A household member as registered: the month of birth (YYYY-MM) is sealed apart, never stored in the clear. */
+export type HouseholdMemberInput = HouseholdMember & { birthMonth?: string | null | undefined };
 
 export type Consent = { purpose: string; givenOn: string; expiresOn: string };
 
@@ -30,6 +33,10 @@ export type ComputedEntitlement = {
   total: number;
   cashCap: number;
   arrivalSupport: number;
+  /** The most that may be paid as the first-period contribution (0: none); absent on older cases. */
+  firstPeriodContribution?: number;
+  /** The day ages were counted on (the departure); absent on older cases. */
+  referenceDay?: string;
   lines: EntitlementLine[];
   computedAt: Date;
 };
@@ -90,6 +97,13 @@ export type CaseDoc = {
   arrivedOn: string | null;
   registeredAfterReturn: boolean;
   household: HouseholdMember[];
+  /** Principal's nationality (ISO alpha-2) and residence history, for eligibility; null when not given. */
+  nationality: string | null;
+  residenceApplication: ResidenceApplication | null;
+  /** What the programme's eligibility rules found at registration; null for older cases. */
+  eligibility: Eligibility | null;
+  /** Sealed JSON of the household's months of birth (YYYY-MM or null, in household order). */
+  birthMonthsSealed: string | null;
   /** Sealed (AES-256-GCM) special-category fields; see src/crypto/sealed.ts. */
   needsAssessmentSealed: string | null;
   vulnerabilitySealed: string | null;
@@ -165,6 +179,10 @@ export function withImplementationDefaults(c: CaseDoc): CaseDoc {
     units: c.units ?? [],
     implementingOrganisation: c.implementingOrganisation ?? null,
     returnSupport: c.returnSupport ?? null,
+    nationality: c.nationality ?? null,
+    residenceApplication: c.residenceApplication ?? null,
+    eligibility: c.eligibility ?? null,
+    birthMonthsSealed: c.birthMonthsSealed ?? null,
     actualEur: c.actualEur ?? 0,
     spend: c.spend ?? [],
     latestScores: c.latestScores ?? null,
@@ -196,6 +214,10 @@ export const caseSchema = new Schema<CaseDoc>(
     arrivedOn: { type: String, default: null },
     registeredAfterReturn: { type: Boolean, required: true },
     household: [{ _id: false, yearOfBirth: Number, gender: String, relation: String }],
+    nationality: { type: String, default: null },
+    residenceApplication: { type: String, default: null },
+    eligibility: { type: Schema.Types.Mixed, default: null },
+    birthMonthsSealed: { type: String, default: null },
     needsAssessmentSealed: { type: String, default: null },
     vulnerabilitySealed: { type: String, default: null },
     consent: { purpose: String, givenOn: String, expiresOn: String },

@@ -1,16 +1,17 @@
 import type { CaseResolvers, Resolvers } from '../../graphql/generated/types.ts';
 import { eur } from '../../money.ts';
 import { TRANSITIONS } from './case.state.ts';
-import { ageIn } from './entitlement.ts';
+import { ageOn } from './entitlement.ts';
 
 const caseFields: CaseResolvers = {
   id: (c) => c._id,
   memberState: async (c, _, { loaders }) => (await loaders.organisation.load(c.memberState))!,
   partner: async (c, _, { loaders }) => (c.partner ? loaders.organisation.load(c.partner) : null),
   programme: async (c, _, { loaders }) => (await loaders.programme.load(c.programme))!,
-  household: (c, _, { services }) => {
-    const year = services.cases.referenceYear(c);
-    return c.household.map((m) => ({ ...m, age: ageIn(year, m.yearOfBirth) }));
+  household: async (c, _, { services }) => {
+    const day = services.cases.referenceDay(c);
+    const months = await services.sealing.openBirthMonths(c);
+    return c.household.map((m, i) => ({ ...m, age: ageOn(day, m.yearOfBirth, months[i]) }));
   },
   needsAssessment: (c, _, { services, principal, access }) => services.sealing.needsAssessment(principal, c, access),
   vulnerability: (c, _, { services, principal, access }) => services.sealing.vulnerability(principal, c, access),
@@ -53,6 +54,8 @@ export const caseResolvers: Resolvers = {
     total: (e) => eur(e.total),
     cashCap: (e) => eur(e.cashCap),
     arrivalSupport: (e) => eur(e.arrivalSupport),
+    firstPeriodContribution: (e) => eur(e.firstPeriodContribution ?? 0),
+    referenceDay: (e) => e.referenceDay ?? null,
   },
   EntitlementLine: {
     each: (l) => eur(l.each),

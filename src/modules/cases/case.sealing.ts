@@ -89,6 +89,21 @@ export function createCaseSealing(keys: CaseKeys) {
       return needs ? key.seal(caseFieldContext(key.caseId, 'needs'), needs) : null;
     },
 
+    /** The household's months of birth, sealed (null when none is known). */
+    sealBirthMonths(key: CaseKey, months: readonly (string | null | undefined)[]): string | null {
+      return months.some(Boolean)
+        ? key.seal(caseFieldContext(key.caseId, 'birthMonths'), JSON.stringify(months.map((m) => m ?? null)))
+        : null;
+    },
+
+    /** For the rules (ages on the departure day), not for presenting; unknown once the case was erased. */
+    async openBirthMonths(c: Pick<CaseDoc, '_id' | 'birthMonthsSealed' | 'household'>): Promise<(string | null)[]> {
+      const text = c.birthMonthsSealed
+        ? (await keys.forReading(c._id)).openText(caseFieldContext(c._id, 'birthMonths'), c.birthMonthsSealed)
+        : null;
+      return text ? (JSON.parse(text) as (string | null)[]) : c.household.map(() => null);
+    },
+
     sealEntitlementLines(key: CaseKey, lines: EntitlementLine[]): string {
       return key.seal(caseFieldContext(key.caseId, 'entitlement.lines'), JSON.stringify(lines));
     },

@@ -31,7 +31,9 @@ import {
   type CaseStatus,
 } from './case.state.ts';
 import { writtenCase, type CaseStore, type CaseView } from './case.store.ts';
-import { computeEntitlement } from './entitlement.ts';
+import { computeEntitlement, referenceDay } from './entitlement.ts';
+import { checkEligibility } from '../eligibility/eligibility.rules.ts';
+import type { EligibilityService } from '../eligibility/eligibility.service.ts';
 
 export const REFERRAL_ANSWER_DAYS = 7;
 
@@ -69,13 +71,13 @@ export function createCaseService(deps: {
   executor: CommandExecutor;
   clock: Clock;
   organisations: OrganisationService;
+  eligibility: EligibilityService;
 }) {
   const { cases, sealing, executor, clock, organisations } = deps;
 
-  /** The year ages are counted in: the arrival's (or the planned arrival's), else this year. */
-  function referenceYear(c: Pick<CaseDoc, 'arrivedOn' | 'plannedArrivalDate'>): number {
-    const day = c.arrivedOn ?? c.plannedArrivalDate ?? todayIso(clock.now());
-    return Number(day.slice(0, 4));
+  /** The day ages are counted on: the departure (see entitlement.ts). */
+  function referenceDayOf(c: Parameters<typeof referenceDay>[0]): string {
+    return referenceDay(c, todayIso(clock.now()));
   }
 
   async function checkPartner(code: string, path = 'partner'): Promise<void> {
@@ -115,7 +117,20 @@ export function createCaseService(deps: {
   async function entitlementOf(c: CaseDoc, unaccompaniedMinor: boolean, now: Date): Promise<Entitlement> {
     const programme = await organisations.programme(c.programme);
     const key = await sealing.keyForWriting(c._id);
-    return sealedEntitlement(key, computeEntitlement(programme!, c.household, unaccompaniedMinor, referenceYear(c), now));
+    const facts = {
+      household: c.household,
+      birthMonths: await sealing.openBirthMonths(c),
+      unaccompaniedMinor,
+      referenceDay: referenceDayOf(c),
+      firstPeriodContribution: c.eligibility?.firstPeriodContribution ?? false,
+    };
+    return sealedEntitlement(key, computeEntitlement(programme!, facts, now));
+  }
+
+  /** The entitlement again if the day ages are counted on moved (a departure, an arrival). */
+  async function entitlementAfterMove(before: CaseDoc, after: CaseDoc, now: Date): Promise<Entitlement> {
+    if (referenceDayOf(before) === referenceDayOf(after)) return after.entitlement;
+    return entitlementOf(after, (await sealing.openVulnerability(after))?.unaccompaniedMinor ?? false, now);
   }
 
   /** A write on a case by a GraphQL caller, answered as `{ case }`. */
@@ -148,7 +163,9 @@ export function createCaseService(deps: {
       return listCases(cases, authorize(principal, 'case.read'), args);
     },
 
-    referenceYear,
+    referenceDay: referenceDayOf,
+    openBirthMonths: (c: CaseDoc) => sealing.openBirthMonths(c),
+    entitlementAfterMove,
     consentValid: (c: CaseDoc) => consentValid(c, todayIso(clock.now())),
 
     // ---- the life cycle ------------------------------------------------------------------
@@ -191,11 +208,52 @@ export function createCaseService(deps: {
           }
           const thisYear = now.getUTCFullYear();
           assertBornBy(input.household, thisYear);
+          const memberState = p.organisation.code;
+          const draft = {
+            returnSupport: null,
+            plannedDepartureDate: input.plannedDepartureDate ?? null,
+            arrivedOn: input.arrivedOn ?? null,
+            plannedArrivalDate: input.plannedArrivalDate ?? null,
+          };
+          const departureDay = referenceDayOf(draft);
+          // The five-year rule recognises the person by a keyed pseudonym, never by who they are.
+          const years = programme.eligibility.noRepeatWithinYears;
+          if (years > 0 && !input.person) {
+            throw badInput(`${programme._id} needs the person's identity attributes to check earlier assisted departures.`, [
+              { path: 'person', message: 'required for this programme' },
+            ]);
+          }
+          const personKey = input.person ? deps.eligibility.personKey(memberState, input.person) : null;
+          const nationality = input.nationality ?? input.person?.nationality ?? null;
+          const eligibility = checkEligibility(
+            programme,
+            {
+              nationality,
+              residenceApplication: input.residenceApplication ?? null,
+              departureDay,
+              earlierDeparture: personKey
+                ? await deps.eligibility.earlierDeparture(memberState, personKey, departureDay, years)
+                : null,
+            },
+            today,
+          );
+          if (!eligibility.eligible) {
+            const refusals = eligibility.reasons.filter((r) => r.refusal);
+            throw new AppError(
+              'BAD_USER_INPUT',
+              `Not eligible for ${programme._id}: ${refusals.map((r) => r.message).join(' ')}`,
+              {
+                problems: refusals.map((r) => ({ path: 'programme', message: r.code })),
+                reasons: refusals.map(({ code, message }) => ({ code, message })),
+              },
+            );
+          }
           const id = randomUUID();
-          const reference = await cases.claimReference(p.organisation.code, thisYear, id);
+          const reference = await cases.claimReference(memberState, thisYear, id);
           const key = await sealing.keyForWriting(id);
           const vulnerability = input.vulnerability ? { ...input.vulnerability, notes: input.vulnerability.notes ?? null } : null;
-          const draft = { arrivedOn: input.arrivedOn ?? null, plannedArrivalDate: input.plannedArrivalDate ?? null };
+          const household = input.household.map(({ birthMonth: _month, ...member }) => member);
+          const birthMonths = input.household.map((m) => m.birthMonth ?? null);
           const doc: CaseDoc = {
             _id: id,
             reference,
@@ -213,7 +271,11 @@ export function createCaseService(deps: {
             plannedArrivalDate: draft.plannedArrivalDate,
             arrivedOn: draft.arrivedOn,
             registeredAfterReturn: Boolean(input.arrivedOn),
-            household: input.household,
+            household,
+            nationality,
+            residenceApplication: input.residenceApplication ?? null,
+            eligibility,
+            birthMonthsSealed: sealing.sealBirthMonths(key, birthMonths),
             needsAssessmentSealed: sealing.sealNeeds(key, input.needsAssessment),
             vulnerabilitySealed: sealing.sealVulnerability(key, vulnerability),
             consent: input.consent,
@@ -221,9 +283,13 @@ export function createCaseService(deps: {
               key,
               computeEntitlement(
                 programme,
-                input.household,
-                vulnerability?.unaccompaniedMinor ?? false,
-                referenceYear(draft),
+                {
+                  household,
+                  birthMonths,
+                  unaccompaniedMinor: vulnerability?.unaccompaniedMinor ?? false,
+                  referenceDay: departureDay,
+                  firstPeriodContribution: eligibility.firstPeriodContribution,
+                },
                 now,
               ),
             ),
@@ -251,7 +317,10 @@ export function createCaseService(deps: {
             type: 'CaseCreated',
             audience: caseParties(doc),
             data: {},
-            changes: [{ collection: 'cases', doc }],
+            changes: [
+              ...(personKey ? [deps.eligibility.keyDocument(id, memberState, personKey, now)] : []),
+              { collection: 'cases', doc },
+            ],
           };
         },
       });
@@ -289,9 +358,18 @@ export function createCaseService(deps: {
         }
         if (input.household) {
           assertBornBy(input.household, now.getUTCFullYear());
-          next.household = input.household;
+          next.household = input.household.map(({ birthMonth: _month, ...member }) => member);
+          next.birthMonthsSealed = sealing.sealBirthMonths(
+            key,
+            input.household.map((m) => m.birthMonth ?? null),
+          );
         }
-        if (input.household || input.vulnerability || input.plannedArrivalDate !== undefined) {
+        if (
+          input.household ||
+          input.vulnerability ||
+          input.plannedArrivalDate !== undefined ||
+          input.plannedDepartureDate !== undefined
+        ) {
           next.entitlement = await entitlementOf(next, vulnerability?.unaccompaniedMinor ?? false, now);
         }
         const fields = Object.keys(input).filter((k) => input[k as keyof typeof input] !== undefined);
@@ -372,11 +450,7 @@ export function createCaseService(deps: {
         if (arrivedOn > todayIso(now))
           throw badInput('arrivedOn is in the future.', [{ path: 'arrivedOn', message: 'in the future' }]);
         const withArrival = { ...next, arrivedOn };
-        // Ages (and so the entitlement) are counted at arrival.
-        if (referenceYear(withArrival) !== referenceYear(c)) {
-          const unaccompaniedMinor = (await sealing.openVulnerability(c))?.unaccompaniedMinor ?? false;
-          withArrival.entitlement = await entitlementOf(withArrival, unaccompaniedMinor, now);
-        }
+        withArrival.entitlement = await entitlementAfterMove(c, withArrival, now);
         return { type: 'ArrivalConfirmed', next: withArrival, data: { arrivedOn } };
       });
     },

@@ -95,10 +95,48 @@ export type ProgrammeDoc = {
   spendWithinMonths: number;
   monitoringMonths: number[];
   active: boolean;
+  /** The days (ISO, inclusive) a departure may fall on to be under this programme; null: open. */
+  validFrom: string | null;
+  validTo: string | null;
+  /** The first-period contribution paid as money (per adult, per minor), in minor units; 0: none. */
+  firstPeriodContributionPerAdult: number;
+  firstPeriodContributionPerMinor: number;
+  eligibility: ProgrammeEligibility;
   version: number;
   createdAt: Date;
   updatedAt: Date;
 };
+
+/** Who a programme is for (configuration; src/modules/eligibility applies it). */
+export type ProgrammeEligibility = {
+  /** Nationals of these countries (ISO alpha-2) are not eligible (REAN: Western countries). */
+  excludedNationalities: string[];
+  /** Only for people whose asylum application was rejected (HRT). */
+  requiresRejectedAsylum: boolean;
+  /** No first-period contribution for people who never applied for residence (REAN). */
+  contributionNeedsResidenceApplication: boolean;
+  /** Not again for a person who had assisted departure within so many years (0: no such rule). */
+  noRepeatWithinYears: number;
+};
+
+export const NO_ELIGIBILITY_RULES: ProgrammeEligibility = {
+  excludedNationalities: [],
+  requiresRejectedAsylum: false,
+  contributionNeedsResidenceApplication: false,
+  noRepeatWithinYears: 0,
+};
+
+/** The programme with the fields added since it was stored filled in (a lean read applies no defaults). */
+export function withProgrammeDefaults(p: ProgrammeDoc): ProgrammeDoc {
+  return {
+    ...p,
+    validFrom: p.validFrom ?? null,
+    validTo: p.validTo ?? null,
+    firstPeriodContributionPerAdult: p.firstPeriodContributionPerAdult ?? 0,
+    firstPeriodContributionPerMinor: p.firstPeriodContributionPerMinor ?? 0,
+    eligibility: { ...NO_ELIGIBILITY_RULES, ...(p.eligibility ?? {}) },
+  };
+}
 
 export const programmeSchema = new Schema<ProgrammeDoc>(
   {
@@ -117,6 +155,11 @@ export const programmeSchema = new Schema<ProgrammeDoc>(
     spendWithinMonths: { type: Number, required: true },
     monitoringMonths: { type: [Number], required: true },
     active: { type: Boolean, required: true },
+    validFrom: { type: String, default: null },
+    validTo: { type: String, default: null },
+    firstPeriodContributionPerAdult: { type: Number, default: 0 },
+    firstPeriodContributionPerMinor: { type: Number, default: 0 },
+    eligibility: { type: Schema.Types.Mixed, default: () => ({ ...NO_ELIGIBILITY_RULES }) },
     version: { type: Number, required: true },
     createdAt: { type: Date, required: true },
     updatedAt: { type: Date, required: true },

@@ -42,5 +42,7 @@ export const organisationResolvers: Resolvers = {
     perMinor: (p) => money(p.perMinor, p.currency),
     perUnaccompaniedMinor: (p) => money(p.perUnaccompaniedMinor, p.currency),
     cashCap: (p) => money(p.cashCap, p.currency),
+    firstPeriodContributionPerAdult: (p) => money(p.firstPeriodContributionPerAdult ?? 0, p.currency),
+    firstPeriodContributionPerMinor: (p) => money(p.firstPeriodContributionPerMinor ?? 0, p.currency),
   },
 };

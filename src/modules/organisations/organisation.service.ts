@@ -17,6 +17,7 @@ import {
   OPEN_END,
   organisationSchema,
   programmeSchema,
+  withProgrammeDefaults,
   type ContractDoc,
   type OrganisationDoc,
   type ProgrammeDoc,
@@ -396,16 +397,17 @@ export function createOrganisationService(deps: { store: Store; executor: Comman
 
     async programmes(principal: Principal | null): Promise<ProgrammeDoc[]> {
       requirePrincipal(principal);
-      return Programmes.find({}).sort({ code: 1 }).lean<ProgrammeDoc[]>();
+      return (await Programmes.find({}).sort({ code: 1 }).lean<ProgrammeDoc[]>()).map(withProgrammeDefaults);
     },
 
     async programme(code: string): Promise<ProgrammeDoc | null> {
-      return Programmes.findById(code).lean<ProgrammeDoc>();
+      const doc = await Programmes.findById(code).lean<ProgrammeDoc>();
+      return doc ? withProgrammeDefaults(doc) : null;
     },
 
     async getProgrammes(codes: readonly string[]): Promise<(ProgrammeDoc | null)[]> {
       const docs = await Programmes.find(idsFilter(codes)).lean<ProgrammeDoc[]>();
-      const byCode = new Map(docs.map((d) => [d._id, d]));
+      const byCode = new Map(docs.map((d) => [d._id, withProgrammeDefaults(d)]));
       return codes.map((c) => byCode.get(c) ?? null);
     },
 
@@ -421,7 +423,8 @@ export function createOrganisationService(deps: { store: Store; executor: Comman
         input: rules,
         idempotencyKey,
         decide: async () => {
-          const current = await Programmes.findById(rules.code).lean<ProgrammeDoc>();
+          const stored = await Programmes.findById(rules.code).lean<ProgrammeDoc>();
+          const current = stored ? withProgrammeDefaults(stored) : null;
           const now = clock.now();
           const doc: ProgrammeDoc = {
             _id: rules.code,

@@ -8,10 +8,11 @@ import { authorize } from '../../auth/policy.ts';
 import type { Principal } from '../../auth/principal.ts';
 import type { CaseKey } from '../../crypto/case-keys.ts';
 import { caseFieldContext, type CaseSealing } from '../cases/case.sealing.ts';
-import { badInput, invalidTransition } from '../../errors.ts';
+import { badInput, budgetExceeded, invalidTransition } from '../../errors.ts';
+import { formatMoney } from '../../money.ts';
 import { isoDate, minorUnits, organisationCode, parseInput, requiredText, todayIso } from '../../validation.ts';
 import type { CasePayload } from '../cases/case.service.ts';
-import type { CaseDoc } from '../cases/case.model.ts';
+import type { CaseDoc, Entitlement } from '../cases/case.model.ts';
 import {
   BEFORE_DEPARTURE_STATUSES,
   CONTRIBUTION_STATUSES,
@@ -90,7 +91,13 @@ const guidanceContext = (caseId: string) => caseFieldContext(caseId, 'guidance')
 
 export type ReturnLegService = ReturnType<typeof createReturnLegService>;
 
-export function createReturnLegService(deps: { cases: CaseStore; organisations: OrganisationService; sealing: CaseSealing }) {
+export function createReturnLegService(deps: {
+  cases: CaseStore;
+  organisations: OrganisationService;
+  sealing: CaseSealing;
+  /** Ages count on the departure day: the entitlement follows when a departure or arrival moves it. */
+  entitlementAfterMove: (before: CaseDoc, after: CaseDoc, now: Date) => Promise<Entitlement>;
+}) {
   const { cases, organisations, sealing } = deps;
 
   /** The guidance notes, sealed under the case's key (none once the case was erased). */
@@ -162,12 +169,27 @@ export function createReturnLegService(deps: { cases: CaseStore; organisations: 
         rs.arrival = { on: step.on, place: step.place, metOnArrival: step.metOnArrival };
         next = { ...withStatus(c, 'ARRIVED', now), arrivedOn: step.on };
         break;
-      case 'FIRST_PERIOD_CONTRIBUTION':
+      case 'FIRST_PERIOD_CONTRIBUTION': {
         if (rs.firstPeriodContribution) {
           throw badInput('The first-period contribution has been paid already.', [{ path: 'kind', message: 'paid once' }]);
         }
+        // Counted against the entitlement: at most what the programme gives this household.
+        const most = c.entitlement.firstPeriodContribution ?? 0;
+        if (most === 0) {
+          const reason = c.eligibility?.reasons.find((r) => r.code === 'NO_FIRST_PERIOD_CONTRIBUTION');
+          throw badInput(reason?.message ?? `${c.programme} pays no first-period contribution.`, [
+            { path: 'kind', message: 'no first-period contribution' },
+          ]);
+        }
+        if (step.amount.amount > most) {
+          throw budgetExceeded(`The contribution is more than the ${formatMoney(most, 'EUR')} this household is entitled to.`, {
+            entitlementEur: most,
+            requestedEur: step.amount.amount,
+          });
+        }
         rs.firstPeriodContribution = { paidOn: step.on, amountEur: step.amount.amount };
         break;
+      }
       case 'INDIVIDUAL_GUIDANCE': {
         const { key, notes } = guidanceSoFar!;
         const guidance = [...notes, { on: step.on, group: step.group, note: step.note }];
@@ -233,10 +255,12 @@ export function createReturnLegService(deps: { cases: CaseStore; organisations: 
             step.kind === 'INDIVIDUAL_GUIDANCE'
               ? { key: await sealing.keyForWriting(c._id), notes: await openGuidance(c) }
               : undefined;
+          const next = applyStep(c, step, now, guidance);
+          next.entitlement = await deps.entitlementAfterMove(c, next, now);
           return {
             type:
               step.kind === 'DEPARTURE' ? 'Departed' : step.kind === 'ARRIVAL' ? 'ArrivedAndHandedOver' : 'ReturnStepRecorded',
-            next: applyStep(c, step, now, guidance),
+            next,
             data: { kind: step.kind, on: step.on },
           };
         },

@@ -1,0 +1,64 @@
+// Eligibility at registration: the programme's rules (eligibility.rules.ts) with the one fact
+// that needs the store, an earlier assisted departure of the same person from the same
+// member state, found through the pseudonymous person key (person-key.ts).
+import type { Model } from 'mongoose';
+import type { Sealer } from '../../crypto/sealed.ts';
+import type { DocumentChange } from '../../events/event.model.ts';
+import type { Store } from '../../store/store.ts';
+import { op } from '../../store/tenant.ts';
+import type { CaseDoc } from '../cases/case.model.ts';
+import { caseSchema } from '../cases/case.model.ts';
+import { identityText, personKeySchema, type PersonIdentity, type PersonKeyDoc } from './person-key.ts';
+
+/** The same day so many years earlier (29 February becomes 28 February). */
+function yearsBefore(day: string, years: number): string {
+  const year = Number(day.slice(0, 4)) - years;
+  const rest = day.slice(4) === '-02-29' ? '-02-28' : day.slice(4);
+  return `${String(year).padStart(4, '0')}${rest}`;
+}
+
+/** The day a case's person left with assistance, if they did: departure assistance, else the arrival. */
+export function assistedDepartureOn(c: Pick<CaseDoc, 'returnSupport' | 'arrivedOn'>): string | null {
+  return c.returnSupport?.departure?.on ?? c.arrivedOn ?? null;
+}
+
+export type EligibilityService = ReturnType<typeof createEligibilityService>;
+
+export function createEligibilityService(deps: { store: Store; sealer: Sealer }) {
+  const { store, sealer } = deps;
+  const PersonKeys: Model<PersonKeyDoc> = store.model('PersonKey', personKeySchema);
+  const Cases: Model<CaseDoc> = store.model('Case', caseSchema);
+
+  return {
+    /** The person's key under the member state's own key (the attributes themselves are never kept). */
+    personKey(memberState: string, identity: PersonIdentity): string {
+      return sealer.scopedDigest(`person-key:${memberState}`, identityText(identity));
+    },
+
+    /**
+     * The latest day this person (by key) left with assistance from this member state within
+     * `years` before `day`, if any. Only the state's own keys and cases are read.
+     */
+    async earlierDeparture(memberState: string, personKey: string, day: string, years: number): Promise<string | null> {
+      if (years <= 0) return null;
+      const scope = { filter: { memberState } };
+      const keys = await PersonKeys.find({ personKey }).setOptions({ scope }).lean<PersonKeyDoc[]>();
+      if (keys.length === 0) return null;
+      const earlier = await Cases.find({ _id: op({ $in: keys.map((k) => k._id) }) })
+        .setOptions({ scope })
+        .lean<CaseDoc[]>();
+      const since = yearsBefore(day, years);
+      const days = earlier
+        .map(assistedDepartureOn)
+        .filter((d): d is string => d !== null && d > since && d <= day)
+        .sort();
+      return days.at(-1) ?? null;
+    },
+
+    /** The key document written with the case it belongs to (in the same event). */
+    keyDocument(caseId: string, memberState: string, personKey: string, now: Date): DocumentChange {
+      const doc: PersonKeyDoc = { _id: caseId, memberState, personKey, version: 1, createdAt: now };
+      return { collection: 'person_keys', doc };
+    },
+  };
+}
