@@ -11,6 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadTypeDefs } from '../src/graphql/schema.ts';
 import { buildPortalAssets, operationsOf } from '../src/portal/portal.assets.ts';
 import { startGateway, type TestGateway } from './helpers/gateway.ts';
+import { PERSONAL_DATA_READ, SPECIAL_CATEGORY_READ } from '../src/modules/audit/access.ts';
+import { PERSONAL_FIELDS } from '../src/modules/cases/case.sealing.ts';
 import { catalogue, keysOf, type Language } from './helpers/portal.ts';
 
 const LANGUAGES: Language[] = ['en', 'fr', 'ar'];
@@ -107,6 +109,15 @@ describe('the catalogues', () => {
         for (const value of type.getValues())
           expect(keys[language].has(`${group}.${value.name}`), `${language}: ${group}.${value.name}`).toBe(true);
     }
+  });
+
+  it('every personal field an audit entry can name, and the entry itself, has words in every language', () => {
+    for (const language of LANGUAGES)
+      for (const field of PERSONAL_FIELDS) expect(keys[language].has(`field.${field}`), `${language}: field.${field}`).toBe(true);
+    // The audit entries of those reads, current and older.
+    for (const language of LANGUAGES)
+      for (const type of [PERSONAL_DATA_READ, SPECIAL_CATEGORY_READ])
+        expect(keys[language].has(`event.${type}`), `${language}: ${type}`).toBe(true);
   });
 
   it('every question and answer of the configured survey has words in every language', () => {

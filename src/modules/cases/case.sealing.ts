@@ -11,8 +11,16 @@ import type { CaseDoc, EntitlementLine, Vulnerability } from './case.model.ts';
 import { ASSIGNMENT_ENDED_STATUSES } from './case.state.ts';
 
 /** The personal fields whose reads are audited (by name in the audit trail). */
-export type PersonalField =
-  'vulnerability' | 'needsAssessment' | 'guidance' | 'entitlement.lines' | 'progress.narrative' | 'survey.answers';
+/** The personal fields whose reads are audited (the audit trail and the portal's history name them). */
+export const PERSONAL_FIELDS = [
+  'vulnerability',
+  'needsAssessment',
+  'guidance',
+  'entitlement.lines',
+  'progress.narrative',
+  'survey.answers',
+] as const;
+export type PersonalField = (typeof PERSONAL_FIELDS)[number];
 
 /** The fields of a case that say who its parties are (enough to address an audit entry). */
 export type CaseParties = Pick<CaseDoc, '_id' | 'memberState' | 'partner' | 'sharedWithPartner'> & { units?: readonly string[] };
