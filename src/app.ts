@@ -70,7 +70,7 @@ export async function createGateway(options: GatewayOptions) {
   // Partners often work on slow links: compress what compresses (JSON, the portal), never
   // the evidence files (already compressed images and PDFs, streamed as they are decrypted).
   app.use(compression({ filter: (req, res) => !req.path.startsWith('/evidence') && compression.filter(req, res) }));
-  app.use(healthRoutes({ store, metrics }));
+  app.use(healthRoutes({ store, metrics, metricsToken: config.metricsToken }));
   app.use('/graphql', rateLimit.limiter, express.json({ limit: '1mb' }), graphqlHandler(apollo, { services, callerOf }));
   // Evidence files: a raw-body upload endpoint (not GraphQL multipart), see schema/evidence.graphql.
   app.use('/evidence', evidenceRouter({ evidence: services.evidence, callerOf, limiter: rateLimit.limiter }));

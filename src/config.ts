@@ -63,6 +63,7 @@ const envSchema = z.object({
   ERIN_STORE_PROJECTION_GRACE: duration.default(DEFAULT_STORE_SETTINGS.projectionGraceMs),
   ERIN_MAX_QUERY_COST: z.coerce.number().int().positive().default(150_000),
   ERIN_MAX_QUERY_TOKENS: z.coerce.number().int().min(100).default(2_000),
+  ERIN_METRICS_TOKEN: z.string().min(16, 'at least 16 characters').optional(),
   ERIN_MAX_QUERY_DEPTH: z.coerce.number().int().positive().default(12),
   ERIN_RATE_LIMIT: z.coerce.number().int().positive().default(600),
   ERIN_UPLOAD_LIMIT: z.coerce
@@ -117,6 +118,8 @@ export type Config = {
   maxQueryCost: number;
   /** Lexical tokens a document may have; the parser stops at the next one, before validation. */
   maxQueryTokens: number;
+  /** When set, /metrics answers only to `Authorization: Bearer <this>`. */
+  metricsToken: string | undefined;
   maxQueryDepth: number;
   rateLimitPerMinute: number;
   uploadLimitBytes: number;
@@ -208,6 +211,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     maxQueryCost: e.ERIN_MAX_QUERY_COST,
     maxQueryTokens: e.ERIN_MAX_QUERY_TOKENS,
+    metricsToken: e.ERIN_METRICS_TOKEN,
     maxQueryDepth: e.ERIN_MAX_QUERY_DEPTH,
     rateLimitPerMinute: e.ERIN_RATE_LIMIT,
     uploadLimitBytes: e.ERIN_UPLOAD_LIMIT,

@@ -46,6 +46,29 @@ describe('open endpoints', () => {
   });
 });
 
+describe('metrics behind a token', () => {
+  it('with ERIN_METRICS_TOKEN set, /metrics answers only to that bearer token', async () => {
+    const secret = 'metrics-scraper-token-0123456789';
+    const guarded = await startGateway({ seed: false, env: { ERIN_METRICS_TOKEN: secret } });
+    try {
+      const scrape = (authorization?: string) =>
+        fetch(`${guarded.url}/metrics`, { headers: authorization ? { authorization } : {} });
+      for (const wrong of [undefined, 'Bearer wrong', `Bearer ${secret}x`, `Basic ${secret}`, `Bearer ${secret.slice(0, 8)}`]) {
+        const refused = await scrape(wrong);
+        expect(refused.status, String(wrong)).toBe(401);
+        expect(await refused.text()).not.toContain('erin_');
+      }
+      const allowed = await scrape(`Bearer ${secret}`);
+      expect(allowed.status).toBe(200);
+      expect(await allowed.text()).toContain('erin_');
+      // Liveness and readiness stay open (load balancers and orchestrators have no token).
+      expect((await fetch(`${guarded.url}/healthz`)).status).toBe(200);
+    } finally {
+      await guarded.close();
+    }
+  });
+});
+
 describe('persisted queries', () => {
   it('GET /graphql runs a query by its hash once it is known (automatic persisted queries)', async () => {
     const { createHash } = await import('node:crypto');

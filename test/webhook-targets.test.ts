@@ -18,6 +18,27 @@ describe('webhook targets', () => {
     expect(classifyAddress('93.184.216.34')).toBe('public');
   });
 
+  it('judges IPv6 transition forms (NAT64, 6to4, IPv4-compatible, SIIT, Teredo, mapped in hex) by the IPv4 address they carry', () => {
+    expect(classifyAddress('::ffff:a00:1')).toBe('private'); // ::ffff:10.0.0.1 as URLs write it
+    expect(classifyAddress('::ffff:7f00:1')).toBe('loopback');
+    expect(classifyAddress('64:ff9b::a00:1')).toBe('private'); // NAT64 of 10.0.0.1
+    expect(classifyAddress('64:ff9b::a9fe:a9fe')).toBe('forbidden'); // NAT64 of the metadata address
+    expect(classifyAddress('64:ff9b::7f00:1')).toBe('loopback');
+    expect(classifyAddress('64:ff9b:1::a00:1')).not.toBe('public'); // local-use NAT64 prefix
+    expect(classifyAddress('2002:a00:1::1')).toBe('private'); // 6to4 of 10.0.0.1
+    expect(classifyAddress('2002:a9fe:a9fe::')).toBe('forbidden');
+    expect(classifyAddress('2002:7f00:1::')).toBe('loopback');
+    expect(classifyAddress('::a00:1')).toBe('private'); // IPv4-compatible ::10.0.0.1
+    expect(classifyAddress('::7f00:1')).toBe('loopback');
+    expect(classifyAddress('::ffff:0:a00:1')).toBe('private'); // IPv4-translated (SIIT)
+    expect(classifyAddress('2001:0:4136:e378:8000:63bf:f5ff:fffe')).toBe('private'); // Teredo, client 10.0.0.1
+    expect(classifyAddress('64:ff9b::5db8:d822')).toBe('public'); // NAT64 of a public address
+    expect(classifyAddress('2606:4700::1111')).toBe('public');
+    for (const host of ['[64:ff9b::a00:1]', '[2002:a9fe:a9fe::1]', '[::ffff:10.0.0.1]', '[::a00:1]']) {
+      expect(urlProblem(`https://${host}/hook`, production), host).toMatch(/private|link-local|loopback/);
+    }
+  });
+
   it('loopback receivers only outside production; private ones only when allowed; link-local never', () => {
     expect(urlProblem('http://127.0.0.1:8080/hook', development)).toBeUndefined();
     expect(urlProblem('http://localhost:8080/hook', development)).toBeUndefined();

@@ -42,6 +42,8 @@ function keyIdOf(key: Buffer): string {
 /**
  * `keys[0]` encrypts; every key decrypts what it sealed (rotation: put the new key first).
  */
+const TAG_BYTES = 16;
+
 export function createSealer(keys: Buffer[]): Sealer {
   if (keys.length === 0 || keys.some((k) => k.length !== 32)) throw new SealError('encryption keys must be 32 bytes');
   const byId = new Map(keys.map((k) => [keyIdOf(k), k]));
@@ -68,8 +70,10 @@ export function createSealer(keys: Buffer[]): Sealer {
   function decrypt(keyId: string, iv: Buffer, tag: Buffer, body: Buffer, context: string): Buffer {
     const key = byId.get(keyId);
     if (!key) throw new SealError(`no key ${keyId} to open this value`);
+    // GCM accepts tags down to 4 bytes, and a short tag can be forged: ours are always 16.
+    if (tag.length !== TAG_BYTES) throw new SealError('sealed value does not open (tampered, or not from here)');
     try {
-      const decipher = createDecipheriv('aes-256-gcm', key, iv);
+      const decipher = createDecipheriv('aes-256-gcm', key, iv, { authTagLength: TAG_BYTES });
       decipher.setAAD(Buffer.from(context, 'utf8'));
       decipher.setAuthTag(tag);
       return Buffer.concat([decipher.update(body), decipher.final()]);

@@ -1,10 +1,22 @@
-// The operator's endpoints: liveness, readiness (store reachable, indexes built) and metrics.
+// The operator's endpoints: liveness, readiness (store reachable, indexes built) and metrics
+// (behind a bearer token when one is configured: its labels name operations and outcomes).
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { Router } from 'express';
+import { bearerToken } from '../auth/verify.ts';
+import { unauthenticated } from '../errors.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Store } from '../store/store.ts';
 
-export function healthRoutes(deps: { store: Store; metrics: Metrics }): Router {
-  const { store, metrics } = deps;
+const digest = (text: string) => createHash('sha256').update(text).digest();
+
+export function healthRoutes(deps: { store: Store; metrics: Metrics; metricsToken?: string | undefined }): Router {
+  const { store, metrics, metricsToken } = deps;
+  const expected = metricsToken ? digest(metricsToken) : undefined;
+  // Compared as digests, so neither the length nor a prefix of the token shows in the timing.
+  const mayScrape = (authorization: string | undefined) => {
+    const given = bearerToken(authorization);
+    return !expected || (given !== undefined && timingSafeEqual(digest(given), expected));
+  };
   const router = Router();
 
   router.get('/healthz', (_req, res) => {
@@ -17,7 +29,11 @@ export function healthRoutes(deps: { store: Store; metrics: Metrics }): Router {
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'unavailable', store: store.up ? 'up' : 'down' });
   });
 
-  router.get('/metrics', async (_req, res) => {
+  router.get('/metrics', async (req, res) => {
+    if (!mayScrape(req.headers.authorization)) {
+      res.status(401).set('www-authenticate', 'Bearer').json({ errors: [unauthenticated().toJSON()] });
+      return;
+    }
     metrics.storeUp.set(store.up ? 1 : 0);
     res.setHeader('content-type', metrics.registry.contentType);
     res.send(await metrics.registry.metrics());

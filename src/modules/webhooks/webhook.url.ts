@@ -4,6 +4,7 @@
 // resolves to a private address at send time is refused, whatever it resolved to before).
 import { lookup as dnsLookup, type LookupAddress, type LookupOptions } from 'node:dns';
 import { BlockList, isIP } from 'node:net';
+import ipaddr from 'ipaddr.js';
 
 export type TargetPolicy = {
   production: boolean;
@@ -35,11 +36,38 @@ FORBIDDEN.addSubnet('ff00::', 8, 'ipv6');
 
 type AddressClass = 'loopback' | 'private' | 'forbidden' | 'public';
 
+/** A local-use NAT64 prefix (RFC 8215): its translator is on someone's own network. */
+const LOCAL_NAT64 = ipaddr.parseCIDR('64:ff9b:1::/48');
+
+/**
+ * The IPv4 address an IPv6 transition form carries (IPv4-mapped, IPv4-translated, NAT64,
+ * 6to4, Teredo's client, IPv4-compatible): packets to it end up there, so it is judged by it.
+ */
+function embeddedIPv4(address: string): string | undefined {
+  if (!ipaddr.IPv6.isValid(address)) return undefined;
+  const v6 = ipaddr.IPv6.parse(address);
+  const p = v6.parts;
+  const v4 = (high: number, low: number) => ipaddr.fromByteArray([high >> 8, high & 0xff, low >> 8, low & 0xff]).toString();
+  switch (v6.range()) {
+    case 'ipv4Mapped':
+    case 'rfc6145':
+    case 'rfc6052':
+      return v4(p[6]!, p[7]!);
+    case '6to4':
+      return v4(p[1]!, p[2]!);
+    case 'teredo':
+      return v4(p[6]! ^ 0xffff, p[7]! ^ 0xffff);
+    default:
+      // IPv4-compatible (::a.b.c.d, deprecated), other than :: and ::1.
+      return p.slice(0, 6).every((x) => x === 0) && (p[6] !== 0 || p[7]! > 1) ? v4(p[6]!, p[7]!) : undefined;
+  }
+}
+
 export function classifyAddress(address: string): AddressClass {
+  const embedded = embeddedIPv4(address);
+  if (embedded) return classifyAddress(embedded);
+  if (ipaddr.IPv6.isValid(address) && ipaddr.IPv6.parse(address).match(LOCAL_NAT64)) return 'private';
   const family = isIP(address) === 6 ? 'ipv6' : 'ipv4';
-  // An IPv4-mapped IPv6 address is judged as the IPv4 address it carries.
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
-  if (mapped) return classifyAddress(mapped[1]!);
   if (LOOPBACK.check(address, family)) return 'loopback';
   if (FORBIDDEN.check(address, family)) return 'forbidden';
   if (PRIVATE.check(address, family)) return 'private';
