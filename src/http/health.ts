@@ -31,7 +31,10 @@ export function healthRoutes(deps: { store: Store; metrics: Metrics; metricsToke
 
   router.get('/metrics', async (req, res) => {
     if (!mayScrape(req.headers.authorization)) {
-      res.status(401).set('www-authenticate', 'Bearer').json({ errors: [unauthenticated().toJSON()] });
+      res
+        .status(401)
+        .set('www-authenticate', 'Bearer')
+        .json({ errors: [unauthenticated().toJSON()] });
       return;
     }
     metrics.storeUp.set(store.up ? 1 : 0);
