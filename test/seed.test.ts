@@ -46,6 +46,7 @@ describe('demo seed', () => {
       'ACCEPTED',
       'DECLINED',
       'EXPIRED',
+      'DEPARTED',
       'ARRIVED',
       'PLAN_SUBMITTED',
       'CHANGES_REQUESTED',

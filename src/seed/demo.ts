@@ -12,6 +12,7 @@ import { ORGANISATION_KINDS } from '../auth/principal.ts';
 import { seedDemoCases } from './demo-cases.ts';
 import { seedDemoExtracts } from './demo-extracts.ts';
 import { seedDemoProgress } from './demo-progress.ts';
+import { seedDemoReturnLeg } from './demo-return-leg.ts';
 
 export const CONFIG_DIR = fileURLToPath(new URL('../../config/', import.meta.url));
 
@@ -159,5 +160,8 @@ export async function seedDemo(services: Services): Promise<SeedReport> {
   if (cases.existing) report.existing.cases = cases.existing;
   await seedDemoProgress(services, report);
   await seedDemoExtracts(services, report);
+  const returnLeg = await seedDemoReturnLeg(services);
+  if (returnLeg.created) report.created['cases in the return leg'] = returnLeg.created;
+  if (returnLeg.existing) report.existing['cases in the return leg'] = returnLeg.existing;
   return report;
 }

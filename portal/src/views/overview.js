@@ -134,6 +134,24 @@ export async function renderOverview(c) {
           t('overview.arrival'),
           c.arrivedOn ? formatDate(c.arrivedOn) : t('overview.plannedArrival', { date: formatDate(c.plannedArrivalDate) }),
         ],
+        // What the implementing organisation hands over at arrival (REAN and the like).
+        c.arrivalHandover
+          ? [
+              t('overview.handover'),
+              h(
+                'span',
+                { class: 'handover' },
+                tx('overview.handoverValue', {
+                  date: formatDate(c.arrivalHandover.arrivedOn),
+                  place: data(c.arrivalHandover.place),
+                  destination: data(c.arrivalHandover.finalDestination),
+                  allowance: money(c.arrivalHandover.landTravelAllowance),
+                }),
+                ' — ',
+                t(c.arrivalHandover.metOnArrival ? 'overview.handoverMet' : 'overview.handoverNotMet'),
+              ),
+            ]
+          : null,
         [
           t('overview.consent'),
           h(
