@@ -37,7 +37,7 @@ FORBIDDEN.addSubnet('ff00::', 8, 'ipv6');
 type AddressClass = 'loopback' | 'private' | 'forbidden' | 'public';
 
 /** A local-use NAT64 prefix (RFC 8215): its translator is on someone's own network. */
-const LOCAL_NAT64 = ipaddr.parseCIDR('64:ff9b:1::/48');
+const LOCAL_NAT64 = ipaddr.IPv6.parseCIDR('64:ff9b:1::/48');
 
 /**
  * The IPv4 address an IPv6 transition form carries (IPv4-mapped, IPv4-translated, NAT64,
@@ -48,19 +48,12 @@ function embeddedIPv4(address: string): string | undefined {
   const v6 = ipaddr.IPv6.parse(address);
   const p = v6.parts;
   const v4 = (high: number, low: number) => ipaddr.fromByteArray([high >> 8, high & 0xff, low >> 8, low & 0xff]).toString();
-  switch (v6.range()) {
-    case 'ipv4Mapped':
-    case 'rfc6145':
-    case 'rfc6052':
-      return v4(p[6]!, p[7]!);
-    case '6to4':
-      return v4(p[1]!, p[2]!);
-    case 'teredo':
-      return v4(p[6]! ^ 0xffff, p[7]! ^ 0xffff);
-    default:
-      // IPv4-compatible (::a.b.c.d, deprecated), other than :: and ::1.
-      return p.slice(0, 6).every((x) => x === 0) && (p[6] !== 0 || p[7]! > 1) ? v4(p[6]!, p[7]!) : undefined;
-  }
+  const range = v6.range();
+  if (range === 'ipv4Mapped' || range === 'rfc6145' || range === 'rfc6052') return v4(p[6]!, p[7]!);
+  if (range === '6to4') return v4(p[1]!, p[2]!);
+  if (range === 'teredo') return v4(p[6]! ^ 0xffff, p[7]! ^ 0xffff);
+  // IPv4-compatible (::a.b.c.d, deprecated), other than :: and ::1.
+  return p.slice(0, 6).every((x) => x === 0) && (p[6] !== 0 || p[7]! > 1) ? v4(p[6]!, p[7]!) : undefined;
 }
 
 export function classifyAddress(address: string): AddressClass {
