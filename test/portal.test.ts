@@ -61,6 +61,8 @@ describe.each(['en', 'fr', 'ar'] as Language[])('the portal in %s', (language) =
     const page = officer.page;
     await page.goto(`${gw.url}/portal/`);
     await page.locator('#language').selectOption(language);
+    // The English page is on screen until the chosen language is applied: wait for it.
+    await expect.poll(() => page.evaluate('document.documentElement.lang')).toBe(language);
     await page.locator('.providers button').waitFor();
     await checkView(page, language, 'sign-in');
     await signIn(page, gw.url, 'p-af-hope-officer', language);
