@@ -4,6 +4,7 @@
 // pseudonyms, no identifier of the exchange in the file, expiry and the audit trail.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DAY_MS } from '../src/clock.ts';
+import { EXTRACT_VARIABLES } from '../src/modules/extracts/extract.catalogue.ts';
 import { clockAt, codes, startGateway, type TestGateway } from './helpers/gateway.ts';
 import { workflow, type CaseSpec } from './helpers/factories.ts';
 
@@ -38,23 +39,7 @@ const DECIDE = `mutation ($id: ID!, $d: ExtractDecision!, $c: String, $v: Int!) 
 const BUILD = `mutation ($id: ID!, $v: Int!) { buildExtract(id: $id, expectedVersion: $v) { ${EXTRACT} } }`;
 const GET = `query ($id: ID!) { extractRequest(id: $id) { ${EXTRACT} } }`;
 
-const ALL_VARIABLES = [
-  'MEMBER_STATE',
-  'ORIGIN_COUNTRY',
-  'GENDER',
-  'AGE_GROUP',
-  'HOUSEHOLD_SIZE',
-  'RETURN_MONTH',
-  'REGISTRATION_MONTH',
-  'RETURN_TYPE',
-  'PROGRAMME',
-  'STATUS',
-  'CLOSURE_REASON',
-  'COMPONENT_KINDS',
-  'PLANNED_EUR',
-  'ACTUAL_EUR',
-  'SUSTAINABILITY_SCORES',
-];
+const ALL_VARIABLES = [...EXTRACT_VARIABLES];
 const requestInput = (memberStates: string[]) => ({
   purpose: 'Evaluation of the in-kind reintegration programmes 2026 (WODC)',
   variables: ALL_VARIABLES,

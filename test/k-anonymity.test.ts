@@ -3,21 +3,10 @@
 // is counted.
 import { describe, expect, it } from 'vitest';
 import { anonymise, type QuasiRow } from '../src/modules/extracts/extract.anonymise.ts';
-
-/** A small deterministic generator (mulberry32), so a failure can be replayed. */
-function random(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../src/seed/random.ts';
 
 function rowsOf(seed: number, count: number): QuasiRow[] {
-  const next = random(seed);
+  const next = mulberry32(seed);
   return Array.from({ length: count }, () => {
     const age = Math.floor(next() * 70);
     const month = 1 + Math.floor(next() * 12);

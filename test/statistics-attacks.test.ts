@@ -16,6 +16,7 @@
 // attribute the test chose, and statistics read nothing else of a case.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGateway, type TestGateway } from './helpers/gateway.ts';
+import { mulberry32 } from '../src/seed/random.ts';
 
 const N = 800;
 const MEMBER_STATES = ['NL', 'BE', 'DE', 'FR', 'SE', 'NO', 'AT'];
@@ -30,18 +31,7 @@ const CLOSURES = ['SUPPORT_PERIOD_ENDED', 'OPTED_OUT', 'RE_MIGRATED', 'DECEASED'
 const QUARTERS = ['2025-Q1', '2025-Q2', '2025-Q3', '2025-Q4', '2026-Q1', '2026-Q2', '2026-Q3', '2026-Q4'];
 const KINDS = ['TRAINING', 'MATERIALS', 'BUSINESS_PLAN', 'SERVICE'];
 
-/** mulberry32: the network is the same on every run; only the record keys are random. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const random = rng(20261128);
+const random = mulberry32(20261128);
 /** Skewed choice: early values common, late ones rare (so there are small cells to attack). */
 const skewed = <T>(values: readonly T[]): T => values[Math.min(values.length - 1, Math.floor(values.length * random() ** 1.8))]!;
 
@@ -453,7 +443,7 @@ describe('attacks on the statistics', () => {
     // nothing more); the control, computed here, averages 64.
     const PAIRS = 8;
     const CONTROL_PAIRS = 64;
-    const pairRandom = rng(7);
+    const pairRandom = mulberry32(7);
     const draw = (n: number) => Array.from({ length: n }, () => MEMBER_STATES.filter(() => pairRandom() < 0.5));
     const subsets = draw(PAIRS);
     const controlSubsets = draw(CONTROL_PAIRS);

@@ -20,6 +20,7 @@ import { createDeadlinePlanner } from '../modules/deadlines/deadline.rules.ts';
 import type { ContractDoc, ProgrammeDoc } from '../modules/organisations/organisation.model.ts';
 import type { ExchangeRateDoc } from '../modules/rates/rate.model.ts';
 import { todayIso } from '../validation.ts';
+import { mulberry32 } from './random.ts';
 
 const DAY = 86_400_000;
 const CURRENCY: Record<string, string> = {
@@ -48,18 +49,6 @@ const STATUS_WEIGHTS: [CaseStatus, number][] = [
 ];
 const WITH_PLAN = new Set<CaseStatus>(['PLAN_SUBMITTED', 'CHANGES_REQUESTED', 'PLAN_APPROVED', 'CLOSED']);
 const SHARED = new Set<CaseStatus>(STATUS_WEIGHTS.map(([s]) => s).filter((s) => s !== 'DRAFT'));
-
-/** mulberry32: a small deterministic PRNG, so case n is the same case on every run. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function pick<T>(random: () => number, items: readonly T[]): T {
   return items[Math.floor(random() * items.length)]!;
@@ -184,7 +173,7 @@ function generateCase(
   rates: ExchangeRateDoc[],
   now: Date,
 ): { case: CaseDoc; plans: PlanDoc[] } {
-  const random = rng(n * 7919 + 17);
+  const random = mulberry32(n * 7919 + 17);
   const contract = pick(random, contracts);
   const programme = programmes.get(
     pick(

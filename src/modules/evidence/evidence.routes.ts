@@ -5,9 +5,9 @@
 import { once } from 'node:events';
 import express, { type Request, type RequestHandler, type Response } from 'express';
 import type { Principal } from '../../auth/principal.ts';
-import { AppError, unauthenticated } from '../../errors.ts';
+import { unauthenticated } from '../../errors.ts';
+import { errorAnswer } from '../../http/errors.ts';
 import type { Logger } from '../../logger.ts';
-import { isStoreUnavailable } from '../../store/errors.ts';
 import { idempotencyKey as idempotencyKeySchema, parseInput } from '../../validation.ts';
 import type { EvidenceDoc } from './evidence.model.ts';
 import { fileTooLarge, type EvidenceService, type Upload, type UploadRefusal } from './evidence.service.ts';
@@ -23,16 +23,6 @@ type Deps = {
 const LINGER_MS = 10_000;
 const LINGER_EXTRA_BYTES = 1024 * 1024;
 
-const HTTP_STATUS: Record<string, number> = {
-  UNAUTHENTICATED: 401,
-  FORBIDDEN: 403,
-  NOT_FOUND: 404,
-  BAD_USER_INPUT: 400,
-  CONFLICT: 409,
-  INVALID_TRANSITION: 409,
-  RATE_LIMITED: 429,
-  STORE_UNAVAILABLE: 503,
-};
 const REFUSAL_STATUS: Record<UploadRefusal, number> = { TOO_LARGE: 413, UNSUPPORTED_TYPE: 415, EMPTY: 400 };
 
 export function presentEvidence(doc: EvidenceDoc) {
@@ -121,20 +111,9 @@ function sendError(req: Request, res: Response, error: unknown, limitBytes: numb
     res.destroy();
     return;
   }
-  let status = 500;
-  let body: { message: string; extensions: Record<string, unknown> };
-  if (error instanceof AppError) {
-    const { http: _http, ...extensions } = error.extensions as Record<string, unknown>;
-    const reason = extensions.reason as UploadRefusal | undefined;
-    status = (reason && REFUSAL_STATUS[reason]) ?? HTTP_STATUS[error.code] ?? 400;
-    body = { message: error.message, extensions };
-  } else if (isStoreUnavailable(error)) {
-    status = 503;
-    body = { message: 'The data store is unavailable; retry shortly.', extensions: { code: 'STORE_UNAVAILABLE' } };
-  } else {
-    logOf(req).error({ err: error }, 'evidence request failed');
-    body = { message: 'Internal server error; it has been logged.', extensions: { code: 'INTERNAL_SERVER_ERROR' } };
-  }
+  const { status, body } = errorAnswer(error, logOf(req), 'evidence request failed', (reason) =>
+    typeof reason === 'string' ? REFUSAL_STATUS[reason as UploadRefusal] : undefined,
+  );
   if (!res.headersSent) res.status(status).json({ errors: [body] });
   else res.destroy();
   lingerAndDrop(req, limitBytes);

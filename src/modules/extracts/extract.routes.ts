@@ -3,9 +3,9 @@
 // errors answer in the GraphQL shape (`errors[].extensions.code`).
 import express, { type Request, type RequestHandler, type Response } from 'express';
 import type { Principal } from '../../auth/principal.ts';
-import { AppError, unauthenticated } from '../../errors.ts';
+import { unauthenticated } from '../../errors.ts';
+import { errorAnswer } from '../../http/errors.ts';
 import type { Logger } from '../../logger.ts';
-import { isStoreUnavailable } from '../../store/errors.ts';
 import type { ExtractService } from './extract.service.ts';
 
 type Deps = {
@@ -15,33 +15,13 @@ type Deps = {
   limiter: RequestHandler;
 };
 
-const HTTP_STATUS: Record<string, number> = {
-  UNAUTHENTICATED: 401,
-  FORBIDDEN: 403,
-  NOT_FOUND: 404,
-  BAD_USER_INPUT: 400,
-  CONFLICT: 409,
-  INVALID_TRANSITION: 409,
-  RATE_LIMITED: 429,
-  STORE_UNAVAILABLE: 503,
-};
-
 const logOf = (req: Request): Logger => (req as Request & { log: Logger }).log;
 
 function sendError(req: Request, res: Response, error: unknown): void {
-  let status = 500;
-  let body: { message: string; extensions: Record<string, unknown> };
-  if (error instanceof AppError) {
-    const { http: _http, ...extensions } = error.extensions as Record<string, unknown>;
-    status = extensions.reason === 'EXPIRED' ? 410 : (HTTP_STATUS[error.code] ?? 400);
-    body = { message: error.message, extensions };
-  } else if (isStoreUnavailable(error)) {
-    status = 503;
-    body = { message: 'The data store is unavailable; retry shortly.', extensions: { code: 'STORE_UNAVAILABLE' } };
-  } else {
-    logOf(req).error({ err: error }, 'extract download failed');
-    body = { message: 'Internal server error; it has been logged.', extensions: { code: 'INTERNAL_SERVER_ERROR' } };
-  }
+  // An expired extract is gone for good: 410.
+  const { status, body } = errorAnswer(error, logOf(req), 'extract download failed', (reason) =>
+    reason === 'EXPIRED' ? 410 : undefined,
+  );
   res.status(status).json({ errors: [body] });
 }
 

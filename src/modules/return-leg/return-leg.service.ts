@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { authorize } from '../../auth/policy.ts';
 import type { Principal } from '../../auth/principal.ts';
 import type { CaseKey } from '../../crypto/case-keys.ts';
-import { caseFieldContext, type CaseSealing } from '../cases/case.sealing.ts';
+import { caseFieldContext, maySeeSpecialCategory, type CaseSealing, type PersonalDataReads } from '../cases/case.sealing.ts';
 import { badInput, budgetExceeded, invalidTransition } from '../../errors.ts';
 import { formatMoney } from '../../money.ts';
 import { isoDate, minorUnits, organisationCode, parseInput, requiredText, todayIso } from '../../validation.ts';
@@ -202,7 +202,19 @@ export function createReturnLegService(deps: {
   }
 
   return {
-    openGuidance,
+    /** The return leg is the member state's and its implementing organisation's; the partner gets the hand-over. */
+    supportFor(principal: Principal | null, c: CaseDoc): ReturnSupport | null {
+      return c.returnSupport && principal?.organisation.kind !== 'PARTNER' ? c.returnSupport : null;
+    },
+
+    /** The guidance notes, opened only for a party allowed special categories, and the read noted. */
+    async guidance(principal: Principal | null, c: CaseDoc, reads: PersonalDataReads): Promise<Guidance[] | null> {
+      const sealed = c.returnSupport?.guidanceSealed;
+      if (!principal || !maySeeSpecialCategory(principal, c) || !sealed) return sealed ? null : [];
+      const notes = await openGuidance(c);
+      if (notes.length > 0) reads.read(c, 'guidance');
+      return notes;
+    },
 
     /** Member state: give the case's return leg to one of its implementing organisations (or take it back). */
     async assignImplementingOrganisation(
