@@ -1,9 +1,8 @@
-// The case life cycle: reads, registration, referral and its answer, arrival, closure and
-// the expiry of unanswered referrals. Every write reads top to bottom: authorise, validate,
-// then (inside the case store's write) check the life cycle, decide, and return the event.
-import { randomUUID } from 'node:crypto';
+// The case life cycle: reads, referral and its answer, arrival, closure and the expiry of
+// unanswered referrals (registration is case.registration.ts). Every write reads top to bottom:
+// authorise, validate, then (inside the case store's write) check the life cycle, decide, and return the event.
 import { z } from 'zod';
-import { authorize, caseParties } from '../../auth/policy.ts';
+import { authorize } from '../../auth/policy.ts';
 import type { Principal } from '../../auth/principal.ts';
 import { DAY_MS, type Clock } from '../../clock.ts';
 import { AppError, badInput, invalidTransition, notFound } from '../../errors.ts';
@@ -11,17 +10,9 @@ import type { CommandExecutor } from '../../events/executor.ts';
 import { SYSTEM } from '../../store/tenant.ts';
 import { isoDate, organisationCode, parseInput, requiredText, text, todayIso } from '../../validation.ts';
 import type { OrganisationService } from '../organisations/organisation.service.ts';
-import { createCaseInput, updateCaseInput } from './case.inputs.ts';
+import { updateCaseInput } from './case.inputs.ts';
 import { listCases, type CaseConnection, type CaseListArgs } from './case.list.ts';
-import type { CaseKey } from '../../crypto/case-keys.ts';
-import {
-  CLOSURE_REASONS,
-  emptyImplementation,
-  type CaseDoc,
-  type ClosureReason,
-  type ComputedEntitlement,
-  type Entitlement,
-} from './case.model.ts';
+import { CLOSURE_REASONS, type CaseDoc, type ClosureReason } from './case.model.ts';
 import type { CaseSealing } from './case.sealing.ts';
 import {
   ASSIGNMENT_ENDED_STATUSES,
@@ -30,15 +21,12 @@ import {
   withStatus,
   type CaseStatus,
 } from './case.state.ts';
-import { writtenCase, type CaseStore, type CaseView } from './case.store.ts';
-import { computeEntitlement, referenceDay } from './entitlement.ts';
-import { checkEligibility } from '../eligibility/eligibility.rules.ts';
+import { type CasePayload, type CaseStore } from './case.store.ts';
+import { createCaseEntitlements } from './case.entitlement.ts';
+import { assertActivePartner, assertBornBy, createCaseRegistration } from './case.registration.ts';
 import type { EligibilityService } from '../eligibility/eligibility.service.ts';
 
 export const REFERRAL_ANSWER_DAYS = 7;
-
-/** What every write on a case answers (modules add the document they wrote: `{ case, plan }`, `{ case, update }`…). */
-export type CasePayload = { case: CaseView };
 
 /** A referral (first or reopened): shared with the partner, who has 7 days to answer. */
 function referralStarting(
@@ -51,12 +39,6 @@ function referralStarting(
     respondedAt: null,
     declineReason: null,
   };
-}
-
-function assertBornBy(household: readonly { yearOfBirth: number }[], year: number): void {
-  if (household.some((m) => m.yearOfBirth > year)) {
-    throw badInput('A year of birth is in the future.', [{ path: 'household', message: 'year of birth in the future' }]);
-  }
 }
 
 function consentValid(c: Pick<CaseDoc, 'consent'>, day: string): boolean {
@@ -73,19 +55,9 @@ export function createCaseService(deps: {
   organisations: OrganisationService;
   eligibility: EligibilityService;
 }) {
-  const { cases, sealing, executor, clock, organisations } = deps;
-
-  /** The day ages are counted on: the departure (see entitlement.ts). */
-  function referenceDayOf(c: Parameters<typeof referenceDay>[0]): string {
-    return referenceDay(c, todayIso(clock.now()));
-  }
-
-  async function checkPartner(code: string, path = 'partner'): Promise<void> {
-    const partner = await organisations.lookup(code);
-    if (partner?.kind !== 'PARTNER' || !partner.active) {
-      throw badInput(`${code} is not an active partner of the network.`, [{ path, message: 'not a partner' }]);
-    }
-  }
+  const { cases, sealing, clock, organisations } = deps;
+  const entitlements = createCaseEntitlements(deps);
+  const registration = createCaseRegistration({ ...deps, entitlements });
 
   /** What referral needs: valid consent and an active contract for the partner, country and programme. */
   async function referralContract(c: CaseDoc, partner: string | null, day: string): Promise<string> {
@@ -105,32 +77,6 @@ export function createCaseService(deps: {
       );
     }
     return contract._id;
-  }
-
-  /** The entitlement as stored: its lines (which tell an unaccompanied minor) sealed under the case's key. */
-  function sealedEntitlement(key: CaseKey, computed: ComputedEntitlement): Entitlement {
-    const { lines, ...sums } = computed;
-    return { ...sums, linesSealed: sealing.sealEntitlementLines(key, lines) };
-  }
-
-  /** The entitlement again, from the programme's rules, for the household as it now is. */
-  async function entitlementOf(c: CaseDoc, unaccompaniedMinor: boolean, now: Date): Promise<Entitlement> {
-    const programme = await organisations.programme(c.programme);
-    const key = await sealing.keyForWriting(c._id);
-    const facts = {
-      household: c.household,
-      birthMonths: await sealing.openBirthMonths(c),
-      unaccompaniedMinor,
-      referenceDay: referenceDayOf(c),
-      firstPeriodContribution: c.eligibility?.firstPeriodContribution ?? false,
-    };
-    return sealedEntitlement(key, computeEntitlement(programme!, facts, now));
-  }
-
-  /** The entitlement again if the day ages are counted on moved (a departure, an arrival). */
-  async function entitlementAfterMove(before: CaseDoc, after: CaseDoc, now: Date): Promise<Entitlement> {
-    if (referenceDayOf(before) === referenceDayOf(after)) return after.entitlement;
-    return entitlementOf(after, (await sealing.openVulnerability(after))?.unaccompaniedMinor ?? false, now);
   }
 
   /** A write on a case by a GraphQL caller, answered as `{ case }`. */
@@ -163,169 +109,14 @@ export function createCaseService(deps: {
       return listCases(cases, authorize(principal, 'case.read'), args);
     },
 
-    referenceDay: referenceDayOf,
+    referenceDay: entitlements.referenceDayOf,
     openBirthMonths: (c: CaseDoc) => sealing.openBirthMonths(c),
-    entitlementAfterMove,
+    entitlementAfterMove: entitlements.afterMove,
     consentValid: (c: CaseDoc) => consentValid(c, todayIso(clock.now())),
 
     // ---- the life cycle ------------------------------------------------------------------
 
-    async create(principal: Principal | null, rawInput: unknown, idempotencyKey?: string | null): Promise<CasePayload> {
-      const p = authorize(principal, 'case.create');
-      if (p.organisation.kind !== 'MEMBER_STATE') throw badInput('Only a member state registers cases.');
-      const input = parseInput(createCaseInput, rawInput);
-      const { event } = await executor.execute({
-        principal: p,
-        command: 'createCase',
-        input,
-        idempotencyKey,
-        decide: async () => {
-          const now = clock.now();
-          const today = todayIso(now);
-          const programme = await organisations.programme(input.programme);
-          if (!programme?.active)
-            throw badInput(`${input.programme} is not an active programme.`, [
-              { path: 'programme', message: 'unknown or inactive' },
-            ]);
-          if (programme.returnType && programme.returnType !== input.returnType) {
-            throw badInput(`${programme.code} is for ${programme.returnType} return.`, [
-              { path: 'returnType', message: `must be ${programme.returnType}` },
-            ]);
-          }
-          if (input.partner) await checkPartner(input.partner);
-          if (input.implementingOrganisation) {
-            await organisations.unitOf(
-              p.organisation.code,
-              input.implementingOrganisation,
-              ['IMPLEMENTING_ORGANISATION'],
-              'implementingOrganisation',
-            );
-          }
-          if (input.arrivedOn && input.arrivedOn > today) {
-            throw badInput('arrivedOn is in the future; use plannedArrivalDate for a planned return.', [
-              { path: 'arrivedOn', message: 'in the future' },
-            ]);
-          }
-          const thisYear = now.getUTCFullYear();
-          assertBornBy(input.household, thisYear);
-          const memberState = p.organisation.code;
-          const draft = {
-            returnSupport: null,
-            plannedDepartureDate: input.plannedDepartureDate ?? null,
-            arrivedOn: input.arrivedOn ?? null,
-            plannedArrivalDate: input.plannedArrivalDate ?? null,
-          };
-          const departureDay = referenceDayOf(draft);
-          // The five-year rule recognises the person by a keyed pseudonym, never by who they are.
-          const years = programme.eligibility.noRepeatWithinYears;
-          if (years > 0 && !input.person) {
-            throw badInput(`${programme._id} needs the person's identity attributes to check earlier assisted departures.`, [
-              { path: 'person', message: 'required for this programme' },
-            ]);
-          }
-          const personKey = input.person ? deps.eligibility.personKey(memberState, input.person) : null;
-          const nationality = input.nationality ?? input.person?.nationality ?? null;
-          const eligibility = checkEligibility(
-            programme,
-            {
-              nationality,
-              residenceApplication: input.residenceApplication ?? null,
-              departureDay,
-              earlierDeparture: personKey
-                ? await deps.eligibility.earlierDeparture(memberState, personKey, departureDay, years)
-                : null,
-            },
-            today,
-          );
-          if (!eligibility.eligible) {
-            const refusals = eligibility.reasons.filter((r) => r.refusal);
-            throw new AppError(
-              'BAD_USER_INPUT',
-              `Not eligible for ${programme._id}: ${refusals.map((r) => r.message).join(' ')}`,
-              {
-                problems: refusals.map((r) => ({ path: 'programme', message: r.code })),
-                reasons: refusals.map(({ code, message }) => ({ code, message })),
-              },
-            );
-          }
-          const id = randomUUID();
-          const reference = await cases.claimReference(memberState, thisYear, id);
-          const key = await sealing.keyForWriting(id);
-          const vulnerability = input.vulnerability ? { ...input.vulnerability, notes: input.vulnerability.notes ?? null } : null;
-          const household = input.household.map(({ birthMonth: _month, ...member }) => member);
-          const birthMonths = input.household.map((m) => m.birthMonth ?? null);
-          const doc: CaseDoc = {
-            _id: id,
-            reference,
-            memberState: p.organisation.code,
-            partner: input.partner ?? null,
-            sharedWithPartner: false,
-            units: input.implementingOrganisation ? [input.implementingOrganisation] : [],
-            implementingOrganisation: input.implementingOrganisation ?? null,
-            returnSupport: null,
-            contract: null,
-            programme: programme._id,
-            originCountry: input.originCountry,
-            returnType: input.returnType,
-            plannedDepartureDate: input.plannedDepartureDate ?? null,
-            plannedArrivalDate: draft.plannedArrivalDate,
-            arrivedOn: draft.arrivedOn,
-            registeredAfterReturn: Boolean(input.arrivedOn),
-            household,
-            nationality,
-            residenceApplication: input.residenceApplication ?? null,
-            eligibility,
-            birthMonthsSealed: sealing.sealBirthMonths(key, birthMonths),
-            needsAssessmentSealed: sealing.sealNeeds(key, input.needsAssessment),
-            vulnerabilitySealed: sealing.sealVulnerability(key, vulnerability),
-            consent: input.consent,
-            entitlement: sealedEntitlement(
-              key,
-              computeEntitlement(
-                programme,
-                {
-                  household,
-                  birthMonths,
-                  unaccompaniedMinor: vulnerability?.unaccompaniedMinor ?? false,
-                  referenceDay: departureDay,
-                  firstPeriodContribution: eligibility.firstPeriodContribution,
-                },
-                now,
-              ),
-            ),
-            status: 'DRAFT',
-            statusChangedAt: now,
-            referredAt: null,
-            referralDeadline: null,
-            respondedAt: null,
-            declineReason: null,
-            closedAt: null,
-            closureReason: null,
-            closureComment: null,
-            latestPlan: null,
-            planInForce: null,
-            ...emptyImplementation(),
-            version: 1,
-            createdAt: now,
-            updatedAt: now,
-          };
-          return {
-            aggregateType: 'case',
-            aggregateId: id,
-            caseId: id,
-            version: 1,
-            type: 'CaseCreated',
-            audience: caseParties(doc),
-            data: {},
-            changes: [
-              ...(personKey ? [deps.eligibility.keyDocument(id, memberState, personKey, now)] : []),
-              { collection: 'cases', doc },
-            ],
-          };
-        },
-      });
-      return { case: writtenCase(event, event.aggregateId) };
-    },
+    create: registration,
 
     async update(
       principal: Principal | null,
@@ -340,7 +131,7 @@ export function createCaseService(deps: {
         if (c.status === 'CLOSED') throw invalidTransition(c.status, 'updateCase', []);
         if (input.partner && input.partner !== c.partner) {
           assertStatusAllows(c.status, 'change the partner', PARTNER_CHANGE_STATUSES);
-          await checkPartner(input.partner);
+          await assertActivePartner(organisations, input.partner);
         }
         const next: CaseDoc = { ...c };
         // A new partner sees the case only once it is referred to it (reopenCase).
@@ -370,7 +161,7 @@ export function createCaseService(deps: {
           input.plannedArrivalDate !== undefined ||
           input.plannedDepartureDate !== undefined
         ) {
-          next.entitlement = await entitlementOf(next, vulnerability?.unaccompaniedMinor ?? false, now);
+          next.entitlement = await entitlements.recompute(next, vulnerability?.unaccompaniedMinor ?? false, now);
         }
         const fields = Object.keys(input).filter((k) => input[k as keyof typeof input] !== undefined);
         return { type: 'CaseUpdated', next, data: { fields } };
@@ -428,7 +219,7 @@ export function createCaseService(deps: {
         assertStatusAllows(c.status, 'REFERRED', ASSIGNMENT_ENDED_STATUSES);
         const next = withStatus(c, 'REFERRED', now);
         const newPartner = partner ?? c.partner;
-        if (partner) await checkPartner(partner);
+        if (partner) await assertActivePartner(organisations, partner);
         const contract = await referralContract(c, newPartner, todayIso(now));
         return {
           type: 'CaseReopened',
@@ -450,7 +241,7 @@ export function createCaseService(deps: {
         if (arrivedOn > todayIso(now))
           throw badInput('arrivedOn is in the future.', [{ path: 'arrivedOn', message: 'in the future' }]);
         const withArrival = { ...next, arrivedOn };
-        withArrival.entitlement = await entitlementAfterMove(c, withArrival, now);
+        withArrival.entitlement = await entitlements.afterMove(c, withArrival, now);
         return { type: 'ArrivalConfirmed', next: withArrival, data: { arrivedOn } };
       });
     },

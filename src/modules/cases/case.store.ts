@@ -35,6 +35,9 @@ export type CaseDecision = { type: string; next: CaseDoc; data?: Record<string, 
  */
 export type CaseView = CaseDoc & { readonly alongside?: ReadonlyMap<string, DocumentChange> };
 
+/** What every write on a case answers (modules add the document they wrote: `{ case, plan }`, `{ case, update }`…). */
+export type CasePayload = { case: CaseView };
+
 /** The case of an event's changes, carrying the event's other documents; undefined when it wrote no such case. */
 export function caseFromChanges(changes: readonly DocumentChange[], id: string): CaseView | undefined {
   const written = changes.find((ch) => ch.collection === 'cases' && ch.doc._id === id)?.doc as CaseDoc | undefined;

@@ -6,7 +6,7 @@
 // generalised until every combination covers at least k cases (the rest suppressed and
 // reported). The CSV is kept sealed until it expires; every step, each download included,
 // is an event in the extract's audit trail.
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import type { Model } from 'mongoose';
 import { z } from 'zod';
@@ -26,23 +26,9 @@ import type { CaseStore } from '../cases/case.store.ts';
 import type { OrganisationService } from '../organisations/organisation.service.ts';
 import type { PlanDoc } from '../plans/plan.model.ts';
 import type { PlanService } from '../plans/plan.service.ts';
-import { anonymise } from './extract.anonymise.ts';
-import {
-  CATALOGUE,
-  catalogueEntries,
-  EXTRACT_VARIABLES,
-  periodMonthOf,
-  SUPPRESSED,
-  type SourceCase,
-} from './extract.catalogue.ts';
-import {
-  extractFileSchema,
-  extractSchema,
-  type ExtractBuild,
-  type ExtractDoc,
-  type ExtractFileDoc,
-  type ExtractGeneralisation,
-} from './extract.model.ts';
+import { tabulate } from './extract.table.ts';
+import { catalogueEntries, EXTRACT_VARIABLES, periodMonthOf, type SourceCase } from './extract.catalogue.ts';
+import { extractFileSchema, extractSchema, type ExtractBuild, type ExtractDoc, type ExtractFileDoc } from './extract.model.ts';
 
 export const EXTRACT_STATUSES = ['PENDING', 'REFUSED', 'APPROVED', 'AVAILABLE', 'EXPIRED'] as const;
 export type ExtractStatus = (typeof EXTRACT_STATUSES)[number];
@@ -99,24 +85,8 @@ const extractExpired = (id: string, expiresAt: Date) =>
     reason: 'EXPIRED',
   });
 
-/** A CSV field: quoted when it holds a separator, and never read as a formula by a spreadsheet. */
-function csvField(value: string): string {
-  const safe = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
-  return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
-}
-
-const csvLine = (fields: string[]) => `${fields.map(csvField).join(',')}\r\n`;
-
 type CaseRow = SourceCase & Pick<CaseDoc, '_id' | 'planInForce'>;
 type PlanRow = Pick<PlanDoc, 'caseId' | 'planVersion' | 'totalEur' | 'components'>;
-
-export type BuiltExtract = {
-  csv: string;
-  rows: number;
-  casesConsidered: number;
-  suppressedRows: number;
-  generalisations: ExtractGeneralisation[];
-};
 
 export type ExtractService = ReturnType<typeof createExtractService>;
 
@@ -177,40 +147,6 @@ export function createExtractService(deps: {
         plan: plan ? { totalEur: plan.totalEur ?? null, kinds: (plan.components ?? []).map((k) => k.kind) } : null,
       };
     });
-  }
-
-  /** Pseudonymised, generalised and suppressed rows as CSV, with what was done to them. */
-  function tabulate(extract: ExtractDoc, source: SourceCase[]): BuiltExtract {
-    const variables = EXTRACT_VARIABLES.filter((v) => extract.variables.includes(v)); // catalogue order
-    const quasi = variables.filter((v) => CATALOGUE[v].quasiIdentifier);
-    const plain = variables.filter((v) => !CATALOGUE[v].quasiIdentifier);
-    const rows = source.map((c) => ({
-      levels: quasi.map((v) => [...CATALOGUE[v].values(c), SUPPRESSED]),
-      plain: plain.flatMap((v) => CATALOGUE[v].values(c)),
-    }));
-    const { chosen, kept, suppressed } = anonymise(rows, quasi.length, extract.k);
-    // Fresh pseudonyms: random, unique in this extract, nothing derived from the case.
-    const pseudonyms = new Set<string>();
-    while (pseudonyms.size < kept.length) pseudonyms.add(randomBytes(8).toString('hex'));
-    const lines = kept.map((index, i) => {
-      const row = rows[index]!;
-      return [[...pseudonyms][i]!, ...row.levels.map((values, q) => values[chosen[q]!]!), ...row.plain];
-    });
-    // The order says nothing either: by pseudonym, which is random.
-    lines.sort((a, b) => (a[0]! < b[0]! ? -1 : 1));
-    const header = ['pseudonym', ...quasi.flatMap((v) => CATALOGUE[v].columns), ...plain.flatMap((v) => CATALOGUE[v].columns)];
-    const generalisations = quasi.map((variable, q) => {
-      const definition = CATALOGUE[variable];
-      const level = chosen[q]!;
-      return { variable, level, label: definition.quasiIdentifier ? definition.levels[level]! : '' };
-    });
-    return {
-      csv: csvLine(header) + lines.map(csvLine).join(''),
-      rows: lines.length,
-      casesConsidered: source.length,
-      suppressedRows: suppressed,
-      generalisations,
-    };
   }
 
   return {

@@ -8,7 +8,7 @@ import type { Principal } from '../../auth/principal.ts';
 import { badInput } from '../../errors.ts';
 import type { Store } from '../../store/store.ts';
 import { isoDate, parseInput, requiredText } from '../../validation.ts';
-import type { CasePayload } from '../cases/case.service.ts';
+import type { CasePayload } from '../cases/case.store.ts';
 import { withStatus } from '../cases/case.state.ts';
 import { recordsOfCases, writtenIn, type CaseStore } from '../cases/case.store.ts';
 import type { PlanService } from '../plans/plan.service.ts';

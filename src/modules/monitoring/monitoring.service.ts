@@ -11,7 +11,7 @@ import { partiesOf, type CaseSealing, type PersonalDataReads } from '../cases/ca
 import { badInput } from '../../errors.ts';
 import type { Store } from '../../store/store.ts';
 import { isoDate, parseInput, requiredText } from '../../validation.ts';
-import type { CasePayload } from '../cases/case.service.ts';
+import type { CasePayload } from '../cases/case.store.ts';
 import { recordsOfCases, writtenIn, type CaseStore } from '../cases/case.store.ts';
 import type { CaseDoc } from '../cases/case.model.ts';
 import { assertStatusAllows, MONITORING_STATUSES } from '../cases/case.state.ts';

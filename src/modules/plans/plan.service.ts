@@ -10,7 +10,7 @@ import type { Store } from '../../store/store.ts';
 import { idsFilter, matchesScope, SYSTEM, type TenantScope } from '../../store/tenant.ts';
 import { parseInput, requiredText, text, todayIso } from '../../validation.ts';
 import type { CaseDoc } from '../cases/case.model.ts';
-import type { CasePayload } from '../cases/case.service.ts';
+import type { CasePayload } from '../cases/case.store.ts';
 import { assertStatusAllows, PLAN_DRAFTING_STATUSES, PLAN_IN_FORCE_STATUSES, withStatus } from '../cases/case.state.ts';
 import { recordsOfCases, writtenAlongside, type CaseDecision, type CaseStore } from '../cases/case.store.ts';
 import type { RateService } from '../rates/rate.service.ts';

@@ -11,7 +11,7 @@ import { badInput, forbidden } from '../../errors.ts';
 import { toEur } from '../../money.ts';
 import type { Store } from '../../store/store.ts';
 import { isoDate, money, pageSize, parseInput, requiredText } from '../../validation.ts';
-import type { CasePayload } from '../cases/case.service.ts';
+import type { CasePayload } from '../cases/case.store.ts';
 import { recordsOfCases, writtenIn, type CaseStore } from '../cases/case.store.ts';
 import type { PlanService } from '../plans/plan.service.ts';
 import { ARRIVED_BEFORE_PLAN_STATUSES, assertStatusAllows, type CaseStatus } from '../cases/case.state.ts';

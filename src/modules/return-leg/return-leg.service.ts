@@ -11,7 +11,7 @@ import { caseFieldContext, maySeeSpecialCategory, type CaseSealing, type Persona
 import { badInput, budgetExceeded, invalidTransition } from '../../errors.ts';
 import { formatMoney } from '../../money.ts';
 import { isoDate, minorUnits, organisationCode, parseInput, requiredText, todayIso } from '../../validation.ts';
-import type { CasePayload } from '../cases/case.service.ts';
+import type { CasePayload } from '../cases/case.store.ts';
 import type { CaseDoc, Entitlement } from '../cases/case.model.ts';
 import {
   BEFORE_DEPARTURE_STATUSES,

@@ -8,7 +8,7 @@ import type { Principal } from '../../auth/principal.ts';
 import { badInput, notFound } from '../../errors.ts';
 import type { Store } from '../../store/store.ts';
 import { parseInput, requiredText, text } from '../../validation.ts';
-import type { CasePayload } from '../cases/case.service.ts';
+import type { CasePayload } from '../cases/case.store.ts';
 import { recordsOfCases, writtenIn, type CaseStore } from '../cases/case.store.ts';
 import { assertStatusAllows } from '../cases/case.state.ts';
 import type { EvidenceService } from '../evidence/evidence.service.ts';
