@@ -25,11 +25,10 @@ import { createGateway, type Gateway } from '../src/app.ts';
 import { mintDevToken } from '../src/auth/dev-issuer.ts';
 import { canonicalJson, sha256Hex } from '../src/events/canonical.ts';
 import { loadConfig } from '../src/config.ts';
-import { createLoaders } from '../src/graphql/loaders.ts';
+import { createContext } from '../src/graphql/context.ts';
 import { loadResolvers } from '../src/graphql/resolvers.ts';
 import { buildSchema } from '../src/graphql/schema.ts';
 import { createLogger } from '../src/logger.ts';
-import { AccessRecorder } from '../src/modules/audit/access.ts';
 import type { CaseConnection } from '../src/modules/cases/case.list.ts';
 import { seedBulkCases } from '../src/seed/bulk.ts';
 import { seedNetwork } from '../src/seed/demo.ts';
@@ -528,14 +527,8 @@ async function inMemoryServers(
   await fastify.register(mercurius, {
     schema,
     jit: 1,
-    context: () => ({
-      principal,
-      requestId: 'bench',
-      logger: deps.logger,
-      services: gateway.services,
-      loaders: createLoaders(gateway.services, principal),
-      access: new AccessRecorder(gateway.services.executor, principal, 'bench'),
-    }),
+    context: () =>
+      createContext({ principal, requestId: 'bench', logger: deps.logger, services: gateway.services, source: 'bench' }),
   });
   await fastify.listen({ port: 0, host: '127.0.0.1' });
   const address = fastify.server.address() as AddressInfo;

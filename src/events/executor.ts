@@ -3,6 +3,7 @@
 // exactly one event and a retried request is applied once.
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../logger.ts';
+import { Audience } from '../auth/policy.ts';
 import type { Principal } from '../auth/principal.ts';
 import { conflict } from '../errors.ts';
 import type { Sealer } from '../crypto/sealed.ts';
@@ -154,6 +155,36 @@ export function documentWrite(write: {
 }): Decision {
   const { collection, doc, ...rest } = write;
   return { ...rest, aggregateId: doc._id, version: doc.version, changes: [{ collection, doc }] };
+}
+
+/**
+ * The next revision of a piece of reference data that everyone sees (a programme, an
+ * exchange rate): one document, its version one past the stored one, created when first written.
+ */
+export function revisionWrite<T extends { _id: string }>(write: {
+  aggregateType: string;
+  collection: string;
+  current: { version: number; createdAt: Date } | null;
+  fields: T;
+  now: Date;
+  /** The event's type when the document is new, and when it is replaced. */
+  types: readonly [created: string, replaced: string];
+}): Decision {
+  const { current, fields, now } = write;
+  const doc = {
+    ...fields,
+    version: (current?.version ?? 0) + 1,
+    createdAt: current?.createdAt ?? now,
+    updatedAt: now,
+  };
+  return documentWrite({
+    aggregateType: write.aggregateType,
+    collection: write.collection,
+    doc,
+    type: current ? write.types[1] : write.types[0],
+    audience: [Audience.everyone],
+    data: {},
+  });
 }
 
 /** An audited fact (a read, an export): its own fresh aggregate, so facts never conflict. */

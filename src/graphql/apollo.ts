@@ -10,11 +10,9 @@ import type { Config } from '../config.ts';
 import type { CallerOf } from '../http/authentication.ts';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
-import { AccessRecorder } from '../modules/audit/access.ts';
 import type { Services } from '../services.ts';
-import type { Context } from './context.ts';
+import { createContext, type Context } from './context.ts';
 import { compiledGateway } from './executor.ts';
-import { createLoaders } from './loaders.ts';
 import {
   accessAuditPlugin,
   costLimitPlugin,
@@ -64,14 +62,7 @@ export function graphqlHandler(apollo: ApolloServer<Context>, deps: { services: 
       const requestLogger = (req as Request & { log: Logger }).log;
       const principal = await callerOf(req);
       const requestId = String((req as Request & { id: string | number }).id);
-      return {
-        principal,
-        requestId,
-        logger: requestLogger,
-        services,
-        loaders: createLoaders(services, principal),
-        access: new AccessRecorder(services.executor, principal, `graphql:${requestId}`),
-      };
+      return createContext({ principal, requestId, logger: requestLogger, services, source: `graphql:${requestId}` });
     },
   });
 }

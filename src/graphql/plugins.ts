@@ -9,7 +9,7 @@ import {
   type GraphQLFormattedError,
   type GraphQLSchema,
 } from 'graphql';
-import { fieldExtensionsEstimator, getComplexity, simpleEstimator } from 'graphql-query-complexity';
+import { getComplexity, simpleEstimator } from 'graphql-query-complexity';
 import Negotiator from 'negotiator';
 import { AppError, ErrorCode, queryTooComplex, storeUnavailable } from '../errors.ts';
 import type { DocumentNode } from 'graphql';
@@ -78,13 +78,21 @@ export function createErrorFormatter(logger: Logger) {
   };
 }
 
-/** The `@listSize(assumedSize:)` of a list field (schema/base.graphql), if it has one. */
-function assumedSize(schema: GraphQLSchema, field: GraphQLField<unknown, unknown>): number | undefined {
-  const directive = schema.getDirective('listSize');
+/** The arguments of a directive (schema/base.graphql) on a field, if the field has it. */
+function directiveOn(
+  schema: GraphQLSchema,
+  name: string,
+  field: GraphQLField<unknown, unknown>,
+): Record<string, unknown> | undefined {
+  const directive = schema.getDirective(name);
   const node = field.astNode;
   if (!directive || !node?.directives?.length) return undefined;
-  return getDirectiveValues(directive, node)?.assumedSize as number | undefined;
+  return getDirectiveValues(directive, node);
 }
+
+/** Cost of a `@logPage` field: one query whatever its size, an item a tenth of a listed record. */
+const logPageComplexity = (first: number | null | undefined, childComplexity: number) =>
+  10 + childComplexity * Math.ceil(Math.max(1, first ?? 100) / 10);
 
 /** The estimated cost of an operation (shared by HTTP and WebSocket). */
 export function operationCost(
@@ -99,7 +107,10 @@ export function operationCost(
     query: query ?? document,
     variables,
     estimators: [
-      fieldExtensionsEstimator(),
+      ({ args, field, childComplexity }) =>
+        directiveOn(schema, 'logPage', field as GraphQLField<unknown, unknown>)
+          ? logPageComplexity(args.first as number | null | undefined, childComplexity)
+          : undefined,
       // A list field multiplies its children's cost by the page size it asks for, or by the
       // size its schema declares when it takes no page size (nested lists multiply).
       ({ args, field, childComplexity }) => {
@@ -108,20 +119,13 @@ export function operationCost(
             ? args.first
             : typeof args.last === 'number'
               ? args.last
-              : assumedSize(schema, field as GraphQLField<unknown, unknown>);
+              : (directiveOn(schema, 'listSize', field as GraphQLField<unknown, unknown>)?.assumedSize as number | undefined);
         return size === undefined ? undefined : 1 + childComplexity * Math.max(1, size);
       },
       simpleEstimator({ defaultComplexity: 1 }),
     ],
   });
 }
-
-/**
- * Cost of a page read from the event log (feed, audit trail): one query whatever its
- * size, its items resolved from the events themselves, so an item costs a tenth of a listed record.
- */
-export const logPageComplexity = ({ args, childComplexity }: { args: { first?: number | null }; childComplexity: number }) =>
-  10 + childComplexity * Math.ceil(Math.max(1, args.first ?? 100) / 10);
 
 export function assertCostWithin(cost: number, maxCost: number): void {
   if (cost > maxCost) {

@@ -26,10 +26,8 @@ import { bearerToken } from '../auth/verify.ts';
 import type { Principal } from '../auth/principal.ts';
 import { AppError, storeUnavailable } from '../errors.ts';
 import type { Logger } from '../logger.ts';
-import { AccessRecorder } from '../modules/audit/access.ts';
 import type { Services } from '../services.ts';
-import type { Context } from './context.ts';
-import { createLoaders } from './loaders.ts';
+import { createContext, type Context } from './context.ts';
 import { assertCostWithin, operationCost } from './plugins.ts';
 
 export type SubscriptionTransportOptions = {
@@ -131,14 +129,13 @@ export function attachSubscriptions(server: Server, options: SubscriptionTranspo
           return [error as GraphQLError];
         }
         const { principal } = connection;
-        const contextValue: Context = {
+        const contextValue = createContext({
           principal,
           requestId: `ws:${connection.id}:${id}`,
           logger: logger.child({ ws: connection.id, operation: id }),
           services,
-          loaders: createLoaders(services, principal),
-          access: new AccessRecorder(services.executor, principal, `subscription:${connection.id}:${id}`),
-        };
+          source: `subscription:${connection.id}:${id}`,
+        });
         return { schema, document, variableValues: variables, operationName: payload.operationName, contextValue };
       },
       onNext: async (_ctx, _id, _payload, args, result) => {

@@ -1,14 +1,9 @@
-import type { Context } from '../../graphql/context.ts';
-import type { QueryAuditTrailArgs, Resolvers } from '../../graphql/generated/types.ts';
-import { logPageComplexity } from '../../graphql/plugins.ts';
+import type { Resolvers } from '../../graphql/generated/types.ts';
 import { READ_TYPES } from './access.ts';
 
 export const auditResolvers: Resolvers = {
   Query: {
-    auditTrail: {
-      resolve: (_: unknown, args: QueryAuditTrailArgs, { services, principal }: Context) => services.audit.trail(principal, args),
-      extensions: { complexity: logPageComplexity },
-    } as never,
+    auditTrail: (_, args, { services, principal }) => services.audit.trail(principal, args),
   },
   AuditEntry: {
     cursor: (e) => e._id,

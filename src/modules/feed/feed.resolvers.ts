@@ -1,7 +1,4 @@
-import type { Context } from '../../graphql/context.ts';
-import type { QueryChangesArgs, Resolvers } from '../../graphql/generated/types.ts';
-import { createLoaders } from '../../graphql/loaders.ts';
-import { logPageComplexity } from '../../graphql/plugins.ts';
+import type { Resolvers } from '../../graphql/generated/types.ts';
 import { CursorScalar } from './cursor.ts';
 import type { FeedChange, FeedState } from './feed.service.ts';
 
@@ -9,14 +6,17 @@ import type { FeedChange, FeedState } from './feed.service.ts';
  * A subscription lives long; its DataLoaders must not serve one event the records
  * cached for an earlier one. Each event gets fresh loaders, bound to the same caller.
  */
-function withFreshLoaders(context: Context, source: AsyncIterableIterator<FeedChange>): AsyncIterableIterator<FeedChange> {
+function withFreshLoaders(
+  context: { renewLoaders(): void },
+  source: AsyncIterableIterator<FeedChange>,
+): AsyncIterableIterator<FeedChange> {
   return {
     [Symbol.asyncIterator]() {
       return this;
     },
     async next() {
       const result = await source.next();
-      if (!result.done) context.loaders = createLoaders(context.services, context.principal);
+      if (!result.done) context.renewLoaders();
       return result;
     },
     return: () => source.return?.() ?? Promise.resolve({ value: undefined, done: true }),
@@ -28,10 +28,7 @@ function withFreshLoaders(context: Context, source: AsyncIterableIterator<FeedCh
 export const feedResolvers: Resolvers = {
   Cursor: CursorScalar,
   Query: {
-    changes: {
-      resolve: (_: unknown, args: QueryChangesArgs, { services, principal }: Context) => services.feed.changes(principal, args),
-      extensions: { complexity: logPageComplexity },
-    } as never,
+    changes: (_, args, { services, principal }) => services.feed.changes(principal, args),
   },
   Subscription: {
     myFeed: {

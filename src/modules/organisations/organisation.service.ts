@@ -8,7 +8,7 @@ import { Audience, authorize, can, contractScope, requirePrincipal } from '../..
 import type { OrganisationKind, Principal } from '../../auth/principal.ts';
 import type { Clock } from '../../clock.ts';
 import { badInput, notFound } from '../../errors.ts';
-import { documentWrite, expectVersion, writtenDocument, type CommandExecutor } from '../../events/executor.ts';
+import { documentWrite, expectVersion, revisionWrite, writtenDocument, type CommandExecutor } from '../../events/executor.ts';
 import type { Store } from '../../store/store.ts';
 import { idsFilter, op } from '../../store/tenant.ts';
 import { countryCode, isoDate, organisationCode, parseInput, requiredText, todayIso } from '../../validation.ts';
@@ -425,21 +425,13 @@ export function createOrganisationService(deps: { store: Store; executor: Comman
         decide: async () => {
           const stored = await Programmes.findById(rules.code).lean<ProgrammeDoc>();
           const current = stored ? withProgrammeDefaults(stored) : null;
-          const now = clock.now();
-          const doc: ProgrammeDoc = {
-            _id: rules.code,
-            ...rules,
-            version: (current?.version ?? 0) + 1,
-            createdAt: current?.createdAt ?? now,
-            updatedAt: now,
-          };
-          return documentWrite({
+          return revisionWrite({
             aggregateType: 'programme',
             collection: 'programmes',
-            doc,
-            type: current ? 'ProgrammeUpdated' : 'ProgrammeCreated',
-            audience: [Audience.everyone],
-            data: {},
+            current,
+            fields: { _id: rules.code, ...rules },
+            now: clock.now(),
+            types: ['ProgrammeCreated', 'ProgrammeUpdated'],
           });
         },
       });

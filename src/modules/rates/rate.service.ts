@@ -2,11 +2,11 @@
 // the rate valid on its submission day (the newest rate whose validFrom is not later).
 import { z } from 'zod';
 import type { Model } from 'mongoose';
-import { Audience, authorize, requirePrincipal } from '../../auth/policy.ts';
+import { authorize, requirePrincipal } from '../../auth/policy.ts';
 import type { Principal } from '../../auth/principal.ts';
 import type { Clock } from '../../clock.ts';
 import { badInput } from '../../errors.ts';
-import { documentWrite, expectVersion, writtenDocument, type CommandExecutor } from '../../events/executor.ts';
+import { expectVersion, revisionWrite, writtenDocument, type CommandExecutor } from '../../events/executor.ts';
 import { parseRate, RATE_PATTERN } from '../../money.ts';
 import type { Store } from '../../store/store.ts';
 import { op } from '../../store/tenant.ts';
@@ -65,21 +65,13 @@ export function createRateService(deps: { store: Store; executor: CommandExecuto
           } else if (expectedVersion != null && expectedVersion !== 0) {
             expectVersion('ExchangeRate', id, 0, expectedVersion);
           }
-          const now = clock.now();
-          const doc: ExchangeRateDoc = {
-            _id: id,
-            ...input,
-            version: (current?.version ?? 0) + 1,
-            createdAt: current?.createdAt ?? now,
-            updatedAt: now,
-          };
-          return documentWrite({
+          return revisionWrite({
             aggregateType: 'exchangeRate',
             collection: 'exchange_rates',
-            doc,
-            type: current ? 'ExchangeRateCorrected' : 'ExchangeRateSet',
-            audience: [Audience.everyone],
-            data: {},
+            current,
+            fields: { _id: id, ...input },
+            now: clock.now(),
+            types: ['ExchangeRateSet', 'ExchangeRateCorrected'],
           });
         },
       });
