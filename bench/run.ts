@@ -158,6 +158,7 @@ async function main(): Promise<void> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'erin-bench-'));
   const config = loadConfig({
     NODE_ENV: 'test',
+    ERIN_DEV_MODE: 'true',
     ERIN_DATA_DIR: dataDir,
     LOG_LEVEL: 'warn',
     ERIN_RATE_LIMIT: '100000000',

@@ -4,7 +4,7 @@ import type { Server } from 'node:http';
 import compression from 'compression';
 import express from 'express';
 import { systemClock, type Clock } from './clock.ts';
-import type { Config } from './config.ts';
+import { assertServable, type Config } from './config.ts';
 import { createSealer, resolveEncryptionKey } from './crypto/sealed.ts';
 import { createApollo, graphqlHandler } from './graphql/apollo.ts';
 import { createErrorFormatter } from './graphql/plugins.ts';
@@ -37,6 +37,7 @@ export type GatewayOptions = {
 
 export async function createGateway(options: GatewayOptions) {
   const { config, store, logger } = options;
+  assertServable(config);
   const clock = options.clock ?? systemClock;
   const metrics = createMetrics();
   const sealer = createSealer([resolveEncryptionKey(config.encryptionKey, config.dataDir)]);
@@ -76,9 +77,9 @@ export async function createGateway(options: GatewayOptions) {
   app.use('/evidence', evidenceRouter({ evidence: services.evidence, callerOf, limiter: rateLimit.limiter }));
   // Evaluation extracts: the CSV of a built extract (schema/extracts.graphql).
   app.use('/extracts', extractRouter({ extracts: services.extracts, callerOf, limiter: rateLimit.limiter }));
-  const portal = await portalRoute({ trust, allowTokenPaste: config.env !== 'production' });
+  const portal = await portalRoute({ trust, allowTokenPaste: config.devMode });
   if (portal) app.use('/portal', portal);
-  // The development identity provider, once the gateway knows where it is reached (never in production).
+  // The development identity provider, once the gateway knows where it is reached (development mode only).
   let devIdp: DevIdentityProvider | undefined;
   app.use('/idp', (req, res, next) => (devIdp ? devIdp.router(req, res, next) : next()));
   app.use(httpErrorHandler());
@@ -96,10 +97,12 @@ export async function createGateway(options: GatewayOptions) {
     principalFrom,
     /**
      * Starts the development identity provider at `<publicUrl>/idp` with the demo users, and
-     * trusts its tokens. Refused in production, where people sign in at their organisation's provider.
+     * trusts its tokens. Development mode only: elsewhere people sign in at their organisation's provider.
      */
     startDevIdentityProvider(publicUrl: string, options: { accessTokenTtl?: number } = {}): DevIdentityProvider {
-      if (config.env === 'production') throw new Error('the development identity provider never runs in production');
+      if (!config.devMode) {
+        throw new Error('the development identity provider never runs in production, only in development mode');
+      }
       devIdp = createDevIdentityProvider({
         publicUrl,
         dataDir: config.dataDir,
@@ -118,6 +121,7 @@ export async function createGateway(options: GatewayOptions) {
         logger,
         maxSubscriptions: config.wsMaxSubscriptions,
         maxConnectionsPerUser: config.wsMaxConnections,
+        recheckIntervalMs: config.wsRecheckMs,
         maxDepth: config.maxQueryDepth,
         maxCost: config.maxQueryCost,
         maxTokens: config.maxQueryTokens,

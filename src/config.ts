@@ -23,6 +23,7 @@ const duration = z
 
 const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  ERIN_DEV_MODE: z.enum(['true', 'false']).default('false'),
   PORT: z.coerce.number().int().min(0).max(65535).default(4000),
   HOST: z.string().min(1).default('0.0.0.0'),
   MONGODB_URI: z
@@ -82,6 +83,7 @@ const envSchema = z.object({
   ERIN_FEED_BLOCK_SIZE: z.coerce.number().int().min(2).max(100_000).default(1000),
   ERIN_WS_MAX_SUBSCRIPTIONS: z.coerce.number().int().positive().max(1000).default(10),
   ERIN_WS_MAX_CONNECTIONS: z.coerce.number().int().positive().max(10_000).default(10),
+  ERIN_WS_RECHECK_INTERVAL: duration.default(parseDuration('3s')),
   ERIN_WEBHOOK_INTERVAL: duration.default(parseDuration('1s')),
   ERIN_WEBHOOK_TIMEOUT: duration.default(parseDuration('10s')),
   ERIN_WEBHOOK_RETRY_BASE: duration.default(parseDuration('10s')),
@@ -97,6 +99,11 @@ const envSchema = z.object({
 
 export type Config = {
   env: 'development' | 'test' | 'production';
+  /**
+   * Development mode, only when asked for (ERIN_DEV_MODE=true, or `--dev` as `npm start` passes):
+   * the development issuer and identity provider, anonymous introspection, loopback webhooks.
+   */
+  devMode: boolean;
   port: number;
   host: string;
   /** A MongoDB URI; undefined means: start the embedded store. */
@@ -135,6 +142,8 @@ export type Config = {
   wsMaxSubscriptions: number;
   /** Open WebSocket connections one user (organisation and subject) may hold at once. */
   wsMaxConnections: number;
+  /** How often open WebSocket connections have their token and organisation checked again. */
+  wsRecheckMs: number;
   webhooks: WebhookSettings;
   /** Statistics cells whose protected count is under this are not listed. */
   statsMinCell: number;
@@ -165,8 +174,16 @@ export class ConfigError extends Error {
   }
 }
 
+/** Switches given on the command line (`--dev`), over the environment. */
+export type ConfigFlags = { dev?: boolean };
+
+/** The command line's switches: `--dev` asks for development mode. */
+export function flagsOf(argv: readonly string[]): ConfigFlags {
+  return argv.includes('--dev') ? { dev: true } : {};
+}
+
 /** Validates the environment, reporting every problem at once. */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: ConfigFlags = {}): Config {
   // An empty variable means unset (compose files pass `${VAR:-}` through as "").
   const given = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value.trim() !== ''));
   const parsed = envSchema.safeParse(given);
@@ -175,6 +192,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const e = parsed.data;
   const problems: string[] = [];
+  const devMode = flags.dev === true || e.ERIN_DEV_MODE === 'true';
+  if (e.NODE_ENV === 'production' && devMode) {
+    problems.push('ERIN_DEV_MODE: development mode (or --dev) never runs with NODE_ENV=production');
+  }
   if (e.NODE_ENV === 'production' && !e.ERIN_ENCRYPTION_KEY) {
     problems.push('ERIN_ENCRYPTION_KEY: required in production (32 bytes, base64-encoded)');
   }
@@ -187,6 +208,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     env: e.NODE_ENV,
+    devMode,
     port: e.PORT,
     host: e.HOST,
     mongodbUri: e.MONGODB_URI,
@@ -223,6 +245,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     feedBlockSize: e.ERIN_FEED_BLOCK_SIZE,
     wsMaxSubscriptions: e.ERIN_WS_MAX_SUBSCRIPTIONS,
     wsMaxConnections: e.ERIN_WS_MAX_CONNECTIONS,
+    wsRecheckMs: e.ERIN_WS_RECHECK_INTERVAL,
     webhooks: {
       intervalMs: e.ERIN_WEBHOOK_INTERVAL,
       timeoutMs: e.ERIN_WEBHOOK_TIMEOUT,
@@ -235,6 +258,44 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     statsBudget: { limit: e.ERIN_STATS_BUDGET, periodMs: e.ERIN_STATS_BUDGET_PERIOD },
     extracts: { k: e.ERIN_EXTRACT_K, ttlMs: e.ERIN_EXTRACT_TTL },
   };
+}
+
+/** A gateway on a real store (MONGODB_URI) or in production: what it refuses to run without. */
+export function guardsProduction(config: Pick<Config, 'env' | 'mongodbUri'>): boolean {
+  return config.env === 'production' || config.mongodbUri !== undefined;
+}
+
+/**
+ * Why this configuration may not serve, if it may not: a gateway against MONGODB_URI or in
+ * production needs its own encryption key and trusted issuers, and never trusts the
+ * development issuer (development mode) — those are for the embedded store on a laptop.
+ */
+export function servingProblems(
+  config: Pick<Config, 'env' | 'mongodbUri' | 'encryptionKey' | 'devMode' | 'trustFile'>,
+): string[] {
+  if (!guardsProduction(config)) return [];
+  const where = config.env === 'production' ? 'in production' : 'with MONGODB_URI';
+  const problems: string[] = [];
+  if (!config.encryptionKey) {
+    problems.push(
+      `ERIN_ENCRYPTION_KEY: required ${where} (32 bytes, base64-encoded); the development key is for the embedded store only`,
+    );
+  }
+  if (config.devMode) {
+    problems.push(
+      `ERIN_DEV_MODE: development mode (the development issuer, anonymous introspection, loopback webhooks) is refused ${where}`,
+    );
+  }
+  if (!config.trustFile && config.env !== 'production') {
+    problems.push(`ERIN_TRUST: required ${where} (file of trusted token issuers)`);
+  }
+  return problems;
+}
+
+/** Throws a ConfigError listing every reason this configuration may not serve. */
+export function assertServable(config: Parameters<typeof servingProblems>[0]): void {
+  const problems = servingProblems(config);
+  if (problems.length > 0) throw new ConfigError(problems);
 }
 
 /** The store's database name from a URI path, or the configured default. */

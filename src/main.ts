@@ -1,6 +1,6 @@
 // config → store → gateway → listen; SIGTERM drains in-flight requests, then closes the store.
 import { createServer } from 'node:http';
-import { ConfigError, loadConfig } from './config.ts';
+import { assertServable, ConfigError, flagsOf, loadConfig } from './config.ts';
 import { createGateway } from './app.ts';
 import { createLogger } from './logger.ts';
 import { seedDemo } from './seed/demo.ts';
@@ -12,7 +12,8 @@ const DRAIN_TIMEOUT_MS = 10_000;
 async function main(): Promise<void> {
   let config;
   try {
-    config = loadConfig();
+    config = loadConfig(process.env, flagsOf(process.argv.slice(2)));
+    assertServable(config);
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`${error.message}\n`);
@@ -42,7 +43,7 @@ async function main(): Promise<void> {
   await new Promise<void>((resolve) => server.listen(config.port, config.host, resolve));
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
-  if (config.env !== 'production') {
+  if (config.devMode) {
     const idp = gateway.startDevIdentityProvider(config.publicUrl ?? `http://localhost:${port}`);
     logger.info({ issuer: idp.issuer }, `development sign-in at ${idp.issuer} (demo users listed on its login page)`);
   }

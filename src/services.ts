@@ -42,7 +42,8 @@ import { createEligibilityService } from './modules/eligibility/eligibility.serv
 
 /** What the services take from the configuration (defaults for the CLI and tests). */
 export type ServiceSettings = {
-  production: boolean;
+  /** Development mode (ERIN_DEV_MODE, `--dev`): loopback webhook receivers. */
+  developmentMode: boolean;
   feedPollIntervalMs: number;
   feedBlockSize: number;
   webhooks: WebhookSettings;
@@ -52,7 +53,7 @@ export type ServiceSettings = {
 };
 
 export const DEFAULT_SETTINGS: ServiceSettings = {
-  production: false,
+  developmentMode: false,
   feedPollIntervalMs: 250,
   feedBlockSize: 1000,
   webhooks: {
@@ -70,7 +71,7 @@ export const DEFAULT_SETTINGS: ServiceSettings = {
 
 export function settingsFrom(config: Config): ServiceSettings {
   return {
-    production: config.env === 'production',
+    developmentMode: config.devMode,
     feedPollIntervalMs: config.feedPollIntervalMs,
     feedBlockSize: config.feedBlockSize,
     webhooks: config.webhooks,
@@ -152,7 +153,7 @@ export function createServices(deps: ServiceDeps) {
     clock,
     sealer,
     settings: settings.webhooks,
-    production: settings.production,
+    developmentMode: settings.developmentMode,
   });
   const webhookDelivery = createWebhookDelivery({
     store,

@@ -15,7 +15,7 @@ afterAll(() => {
 });
 
 function start(dataDir: string): Promise<{ port: number; child: ChildProcess; logs: string[] }> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  const proc = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', '--dev'], {
     env: { ...process.env, PORT: '0', ERIN_DATA_DIR: dataDir, LOG_LEVEL: 'info', MONGODB_URI: '', NODE_ENV: 'development' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

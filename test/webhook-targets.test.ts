@@ -2,8 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { classifyAddress, guardedLookup, urlProblem } from '../src/modules/webhooks/webhook.url.ts';
 
-const production = { production: true, allowPrivateNetworks: false };
-const development = { production: false, allowPrivateNetworks: false };
+const production = { allowLoopback: false, allowPrivateNetworks: false };
+const development = { allowLoopback: true, allowPrivateNetworks: false };
 
 describe('webhook targets', () => {
   it('classifies loopback, private, link-local and public addresses, IPv4-mapped ones by their IPv4 address', () => {
@@ -39,7 +39,7 @@ describe('webhook targets', () => {
     }
   });
 
-  it('loopback receivers only outside production; private ones only when allowed; link-local never', () => {
+  it('loopback receivers only in development mode; private ones only when allowed; link-local never', () => {
     expect(urlProblem('http://127.0.0.1:8080/hook', development)).toBeUndefined();
     expect(urlProblem('http://localhost:8080/hook', development)).toBeUndefined();
     expect(urlProblem('http://127.0.0.1:8080/hook', production)).toMatch(/https/);

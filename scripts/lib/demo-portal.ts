@@ -31,7 +31,13 @@ export type DemoPortal = { url: string; gateway: Gateway; browser: Browser; addC
 
 export async function startDemoPortal(): Promise<DemoPortal> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'erin-portal-'));
-  const config = loadConfig({ NODE_ENV: 'development', ERIN_DATA_DIR: dataDir, LOG_LEVEL: 'warn', ERIN_RATE_LIMIT: '100000' });
+  const config = loadConfig({
+    NODE_ENV: 'development',
+    ERIN_DEV_MODE: 'true',
+    ERIN_DATA_DIR: dataDir,
+    LOG_LEVEL: 'warn',
+    ERIN_RATE_LIMIT: '100000',
+  });
   const logger = createLogger('warn');
   const embedded = await EmbeddedStore.start({ dataDir, handler: 'sqlite', logger });
   const store = await Store.connect({ uri: embedded.uri, dbName: 'erin', timeoutMs: 10_000, logger, recordCommands: false });

@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { parseDuration } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import { ORGANISATION_KINDS, type OrganisationKind } from './principal.ts';
-import { loadDevIssuer } from './dev-issuer.ts';
+import { DEV_ISSUER, loadDevIssuer } from './dev-issuer.ts';
 
 export const SUPPORTED_ALGORITHMS = ['RS256', 'ES256'] as const;
 export type Algorithm = (typeof SUPPORTED_ALGORITHMS)[number];
@@ -145,8 +145,10 @@ export function parseTrustFile(file: string): { issuers: TrustedIssuer[]; files:
 
 export type TrustStoreOptions = {
   file: string | undefined;
-  /** Include the local development issuer (never in production unless listed). */
+  /** Include the local development issuer (development mode only). */
   includeDevIssuer: boolean;
+  /** Refuse a trust file that lists the development issuer (against MONGODB_URI, in production). */
+  refuseDevIssuer?: boolean;
   dataDir: string;
   logger: Logger;
   /** Poll interval for file changes (ms). */
@@ -173,6 +175,9 @@ export class TrustStore {
       if (file) {
         const parsed = parseTrustFile(file);
         files = parsed.files;
+        if (this.options.refuseDevIssuer && parsed.issuers.some((i) => i.issuer === DEV_ISSUER)) {
+          throw new Error(`the development issuer ${DEV_ISSUER} is never trusted with MONGODB_URI or in production`);
+        }
         for (const issuer of parsed.issuers) issuers.set(issuer.issuer, issuer);
       }
       if (includeDevIssuer) {
@@ -192,7 +197,7 @@ export class TrustStore {
     }
   }
 
-  /** Adds issuers run by this gateway outside production (the development identity provider). */
+  /** Adds issuers run by this gateway in development mode (the development identity provider). */
   addLocalIssuer(issuer: TrustedIssuer): void {
     this.local = [...this.local.filter((i) => i.issuer !== issuer.issuer), issuer];
     this.reload();

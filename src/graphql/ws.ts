@@ -1,6 +1,8 @@
 // GraphQL subscriptions over WebSocket (the graphql-ws protocol) on /graphql. The token
 // travels in `connection_init` ({ authorization: 'Bearer …' }) and is verified by the same
-// function as HTTP; the connection closes when the token expires. Only subscriptions are
+// function as HTTP; the connection closes when the token expires, and when a periodic check
+// of every open connection (the same verification again) refuses it: the organisation was
+// deactivated, the issuer is no longer trusted. Only subscriptions are
 // served here (queries and mutations go over HTTP, with its rate limits), each one checked
 // for depth and cost, and a connection holds a limited number of them.
 import type { Server } from 'node:http';
@@ -37,6 +39,8 @@ export type SubscriptionTransportOptions = {
   maxSubscriptions: number;
   /** Open connections one user (organisation and subject) may hold; more are refused. */
   maxConnectionsPerUser: number;
+  /** How often every open connection's token and organisation are checked again. */
+  recheckIntervalMs: number;
   maxDepth: number;
   maxCost: number;
   maxTokens: number;
@@ -46,7 +50,15 @@ export type SubscriptionTransportOptions = {
   now: () => number;
 };
 
-type Connection = { id: string; principal: Principal | null; expiry: NodeJS.Timeout | undefined; user: string | undefined };
+type Socket = { close(code: number, reason: string): void };
+type Connection = {
+  id: string;
+  principal: Principal | null;
+  expiry: NodeJS.Timeout | undefined;
+  user: string | undefined;
+  authorization: string | undefined;
+  socket: Socket;
+};
 
 const clientError = (message: string, code = 'BAD_USER_INPUT') => new GraphQLError(message, { extensions: { code } });
 
@@ -56,6 +68,8 @@ export function attachSubscriptions(server: Server, options: SubscriptionTranspo
   const connections = new WeakMap<object, Connection>();
   // Open connections per user: one token must not hold the gateway's sockets hostage.
   const perUser = new Map<string, number>();
+  // Every open connection with a caller, for the periodic check.
+  const open = new Set<Connection>();
 
   const format = (result: ExecutionResult) => ({
     ...result,
@@ -91,15 +105,17 @@ export function attachSubscriptions(server: Server, options: SubscriptionTranspo
         let expiry: NodeJS.Timeout | undefined;
         const token = bearerToken(authorization);
         const exp = token ? (jwt.decode(token) as { exp?: unknown } | null)?.exp : undefined;
+        const socket = (ctx.extra as { socket: Socket }).socket;
         if (typeof exp === 'number') {
-          const socket = (ctx.extra as { socket: { close(code: number, reason: string): void } }).socket;
           expiry = setTimeout(
             () => socket.close(CloseCode.Unauthorized, 'Token expired'),
             Math.max(0, exp * 1000 - options.now()),
           );
           expiry.unref();
         }
-        connections.set(ctx, { id, principal, expiry, user });
+        const connection: Connection = { id, principal, expiry, user, authorization, socket };
+        connections.set(ctx, connection);
+        if (principal) open.add(connection);
         return true;
       },
       onSubscribe: (ctx, id, payload) => {
@@ -152,6 +168,7 @@ export function attachSubscriptions(server: Server, options: SubscriptionTranspo
       onError: (_ctx, _id, _payload, errors) => errors.map((e) => formatError(e.toJSON(), e)),
       onClose: (ctx) => {
         const connection = connections.get(ctx);
+        if (connection) open.delete(connection);
         if (connection?.expiry) clearTimeout(connection.expiry);
         if (connection?.user) {
           const open = (perUser.get(connection.user) ?? 1) - 1;
@@ -164,9 +181,46 @@ export function attachSubscriptions(server: Server, options: SubscriptionTranspo
     wss,
   );
 
+  // Sessions end when access ends: each connection's token is verified again, as for a new
+  // connection (organisation active, issuer trusted, roles allowed). One check per token.
+  let checking = false;
+  const recheck = async () => {
+    if (checking || open.size === 0) return;
+    checking = true;
+    try {
+      const verdicts = new Map<string, Promise<boolean | undefined>>();
+      const verdictOf = (authorization: string) => {
+        let verdict = verdicts.get(authorization);
+        if (!verdict) {
+          verdict = options.principalFrom(authorization, logger).then(
+            () => true,
+            // Refused: access ended. Anything else (the store is away): decide next time.
+            (error: unknown) => (error instanceof AppError && error.code === 'UNAUTHENTICATED' ? false : undefined),
+          );
+          verdicts.set(authorization, verdict);
+        }
+        return verdict;
+      };
+      for (const connection of [...open]) {
+        if (connection.authorization === undefined || (await verdictOf(connection.authorization)) !== false) continue;
+        open.delete(connection);
+        const organisation = connection.principal!.organisation.code;
+        const now = await services.organisations.lookup(organisation).catch(() => undefined);
+        const reason = now && !now.active ? 'Organisation deactivated' : 'Access token no longer accepted';
+        logger.info({ ws: connection.id, organisation, reason }, 'websocket closed: access ended');
+        connection.socket.close(CloseCode.Forbidden, reason);
+      }
+    } finally {
+      checking = false;
+    }
+  };
+  const rechecks = setInterval(() => void recheck(), options.recheckIntervalMs);
+  rechecks.unref();
+
   return {
     /** Closes every connection (1001, going away) and stops accepting new ones. */
     async close() {
+      clearInterval(rechecks);
       await disposable.dispose();
     },
   };

@@ -5,19 +5,20 @@ import { authenticate, bearerToken } from '../auth/verify.ts';
 import { TrustStore } from '../auth/trust.ts';
 import type { Principal } from '../auth/principal.ts';
 import type { Clock } from '../clock.ts';
-import type { Config } from '../config.ts';
+import { guardsProduction, type Config } from '../config.ts';
 import { AppError, storeUnavailable, unauthenticated } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { Services } from '../services.ts';
 import { isStoreUnavailable } from '../store/errors.ts';
 
-/** Establishes the caller from an Authorization header value (null: anonymous, outside production). */
+/** Establishes the caller from an Authorization header value (null: anonymous, in development mode only). */
 export type PrincipalFrom = (authorization: string | undefined, logger: Logger) => Promise<Principal | null>;
 
 export function createTrust(config: Config, logger: Logger, watchIntervalMs?: number): TrustStore {
   const trust = new TrustStore({
     file: config.trustFile,
-    includeDevIssuer: config.env !== 'production',
+    includeDevIssuer: config.devMode,
+    refuseDevIssuer: guardsProduction(config),
     dataDir: config.dataDir,
     logger,
     ...(watchIntervalMs ? { watchIntervalMs } : {}),
@@ -37,7 +38,8 @@ export function createAuthenticator(deps: {
   return async function principalFrom(authorization, requestLogger) {
     const token = bearerToken(authorization);
     if (token === undefined) {
-      if (config.env === 'production') throw unauthenticated();
+      // Anonymous callers (introspection without a token) only when development mode is asked for.
+      if (!config.devMode) throw unauthenticated();
       return null;
     }
     try {

@@ -52,6 +52,9 @@ export async function startGateway(options: TestGatewayOptions = {}) {
   const dataDir = options.dataDir ?? mkdtempSync(path.join(inject('dataDir'), 'gw-'));
   const config: Config = loadConfig({
     NODE_ENV: 'test',
+    // Tests sign their tokens with the development issuer: development mode, asked for
+    // explicitly (a test of production's refusals sets NODE_ENV=production or ERIN_DEV_MODE=false).
+    ERIN_DEV_MODE: options.env?.NODE_ENV === 'production' ? 'false' : 'true',
     ERIN_DATA_DIR: dataDir,
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     ERIN_STORE_TIMEOUT: '2s',

@@ -7,6 +7,12 @@ import { tenantScoped } from '../../store/tenant.ts';
 export type WebhookEndpointDoc = {
   _id: string;
   organisation: string;
+  /**
+   * Which of the organisation's endpoint slots it holds, and the how-manieth registration into
+   * that slot it is (its id is made of both; see freeSlot). Absent on endpoints registered before slots.
+   */
+  slot?: number;
+  generation?: number;
   url: string;
   /** Event types, or `*`. */
   events: string[];
@@ -25,6 +31,8 @@ export const webhookEndpointSchema = new Schema<WebhookEndpointDoc>(
   {
     _id: { type: String, required: true },
     organisation: { type: String, required: true },
+    slot: { type: Number },
+    generation: { type: Number },
     url: { type: String, required: true },
     events: { type: [String], required: true },
     status: { type: String, enum: ['ACTIVE', 'DISABLED'], required: true },

@@ -1,7 +1,6 @@
 // Webhook endpoints: registration, secret rotation and disabling are writes like any
 // other (an event with the endpoint's post-image); deliveries are listed and redelivered
 // here and sent by webhook.delivery.ts.
-import { randomUUID } from 'node:crypto';
 import type { Model } from 'mongoose';
 import { z } from 'zod';
 import { Audience, authorize, webhookScope } from '../../auth/policy.ts';
@@ -10,7 +9,7 @@ import type { Clock } from '../../clock.ts';
 import type { WebhookSettings } from '../../config.ts';
 import type { Sealer } from '../../crypto/sealed.ts';
 import { decodeCursor, encodeCursor } from '../../cursor.ts';
-import { badInput, notFound } from '../../errors.ts';
+import { AppError, badInput, notFound } from '../../errors.ts';
 import { documentWrite, expectVersion, writtenDocument, type CommandExecutor } from '../../events/executor.ts';
 import type { EventLog } from '../../events/log.ts';
 import type { Store } from '../../store/store.ts';
@@ -38,6 +37,43 @@ const registerInput = z.object({
     .max(100),
 });
 
+/**
+ * A free slot for a new endpoint, if the organisation has one: each active endpoint holds
+ * one of MAX_ENDPOINTS_PER_ORGANISATION slots, and a slot is free when the newest
+ * generation registered into it is disabled (disabling is final). Endpoints registered
+ * before slots (no `slot`) keep as many slots from the top while they are active.
+ */
+export function freeSlot(existing: readonly WebhookEndpointDoc[]): { slot: number; generation: number } | undefined {
+  const unslotted = existing.filter((e) => e.slot == null && e.status === 'ACTIVE').length;
+  const newest = new Map<number, WebhookEndpointDoc>();
+  for (const e of existing) {
+    if (e.slot == null) continue;
+    const held = newest.get(e.slot);
+    if (!held || (held.generation ?? 0) < (e.generation ?? 0)) newest.set(e.slot, e);
+  }
+  for (let slot = 0; slot < MAX_ENDPOINTS_PER_ORGANISATION - unslotted; slot += 1) {
+    const held = newest.get(slot);
+    if (!held || held.status === 'DISABLED') return { slot, generation: (held?.generation ?? 0) + 1 };
+  }
+  return undefined;
+}
+
+/**
+ * Runs a registration again when another one took its slot first (a version conflict on
+ * the slot's generation): the next attempt sees that endpoint and takes another slot, or
+ * finds none free. Bounded by the number of slots.
+ */
+async function claimingSlot<T>(register: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await register();
+    } catch (error) {
+      const lostSlot = error instanceof AppError && error.code === 'CONFLICT' && error.extensions.reason === undefined;
+      if (!lostSlot || attempt > MAX_ENDPOINTS_PER_ORGANISATION) throw error;
+    }
+  }
+}
+
 export type WebhookWithSecret = { endpoint: WebhookEndpointDoc; secret: string };
 export type DeliveryPage = { deliveries: WebhookDeliveryDoc[]; endCursor: string | null; hasMore: boolean };
 
@@ -50,12 +86,13 @@ export function createWebhookService(deps: {
   clock: Clock;
   sealer: Sealer;
   settings: WebhookSettings;
-  production: boolean;
+  /** Development mode: loopback receivers are allowed. */
+  developmentMode: boolean;
 }) {
   const { store, executor, log, clock, sealer, settings } = deps;
   const Endpoints: Model<WebhookEndpointDoc> = store.model('WebhookEndpoint', webhookEndpointSchema);
   const Deliveries: Model<WebhookDeliveryDoc> = store.model('WebhookDelivery', webhookDeliverySchema);
-  const targets: TargetPolicy = { production: deps.production, allowPrivateNetworks: settings.allowPrivateNetworks };
+  const targets: TargetPolicy = { allowLoopback: deps.developmentMode, allowPrivateNetworks: settings.allowPrivateNetworks };
 
   const secretContext = (id: string) => `webhook:${id}`;
 
@@ -133,43 +170,52 @@ export function createWebhookService(deps: {
       const problem = urlProblem(input.url, targets);
       if (problem) throw badInput(`This URL cannot receive webhooks: ${problem}.`, [{ path: 'url', message: problem }]);
       const events = input.events.includes('*') ? ['*'] : [...new Set(input.events)].sort();
-      const { event } = await executor.execute({
-        principal: p,
-        command: 'registerWebhook',
-        input: { url: input.url, events },
-        idempotencyKey,
-        decide: async () => {
-          const active = await Endpoints.countDocuments({ status: 'ACTIVE' }).setOptions({ scope: webhookScope(p) });
-          if (active >= MAX_ENDPOINTS_PER_ORGANISATION) {
-            throw badInput(`An organisation may have at most ${MAX_ENDPOINTS_PER_ORGANISATION} active endpoints.`, [
-              { path: 'url', message: 'too many endpoints; disable one first' },
-            ]);
-          }
-          const id = randomUUID();
-          const now = clock.now();
-          const doc: WebhookEndpointDoc = {
-            _id: id,
-            organisation: p.organisation.code,
-            url: input.url,
-            events,
-            status: 'ACTIVE',
-            secretSealed: sealer.seal(newWebhookSecret(), secretContext(id)),
-            previousSecretSealed: null,
-            previousSecretValidUntil: null,
-            version: 1,
-            createdAt: now,
-            updatedAt: now,
-          };
-          return documentWrite({
-            aggregateType: 'webhook',
-            collection: 'webhook_endpoints',
-            doc,
-            type: 'WebhookRegistered',
-            audience: [Audience.auditOnly(p.organisation.code)],
-            data: { url: doc.url, events },
-          });
-        },
-      });
+      const { event } = await claimingSlot(() =>
+        executor.execute({
+          principal: p,
+          command: 'registerWebhook',
+          input: { url: input.url, events },
+          idempotencyKey,
+          decide: async () => {
+            const existing = await Endpoints.find({})
+              .setOptions({ scope: webhookScope(p) })
+              .lean<WebhookEndpointDoc[]>();
+            const free = freeSlot(existing);
+            if (!free) {
+              throw badInput(`An organisation may have at most ${MAX_ENDPOINTS_PER_ORGANISATION} active endpoints.`, [
+                { path: 'url', message: 'too many endpoints; disable one first' },
+              ]);
+            }
+            // The id names the slot and its generation: a second registration into the same
+            // free slot claims the same event version, and the log's unique index refuses it.
+            const id = `${p.organisation.code}:webhook:${free.slot}:${free.generation}`;
+            const now = clock.now();
+            const doc: WebhookEndpointDoc = {
+              _id: id,
+              organisation: p.organisation.code,
+              slot: free.slot,
+              generation: free.generation,
+              url: input.url,
+              events,
+              status: 'ACTIVE',
+              secretSealed: sealer.seal(newWebhookSecret(), secretContext(id)),
+              previousSecretSealed: null,
+              previousSecretValidUntil: null,
+              version: 1,
+              createdAt: now,
+              updatedAt: now,
+            };
+            return documentWrite({
+              aggregateType: 'webhook',
+              collection: 'webhook_endpoints',
+              doc,
+              type: 'WebhookRegistered',
+              audience: [Audience.auditOnly(p.organisation.code)],
+              data: { url: doc.url, events },
+            });
+          },
+        }),
+      );
       // A retried request gets the same secret back: it is in the post-image, sealed.
       return withSecret(writtenDocument<WebhookEndpointDoc>(event));
     },

@@ -7,7 +7,8 @@ import { BlockList, isIP } from 'node:net';
 import ipaddr from 'ipaddr.js';
 
 export type TargetPolicy = {
-  production: boolean;
+  /** Loopback receivers (and plain http to them): development mode only. */
+  allowLoopback: boolean;
   /** Private (RFC 1918, unique-local, CGNAT) receivers, e.g. behind a VPN; never link-local or metadata. */
   allowPrivateNetworks: boolean;
 };
@@ -73,7 +74,7 @@ export function refusalFor(address: string, policy: TargetPolicy): string | unde
     case 'public':
       return undefined;
     case 'loopback':
-      return policy.production ? 'a loopback address' : undefined;
+      return policy.allowLoopback ? undefined : 'a loopback address';
     case 'private':
       return policy.allowPrivateNetworks ? undefined : 'a private network address';
     case 'forbidden':
@@ -100,11 +101,13 @@ export function urlProblem(raw: string, policy: TargetPolicy): string | undefine
   if (url.protocol !== 'https:' && url.protocol !== 'http:') return 'only https URLs receive webhooks';
   if (url.username || url.password) return 'credentials in the URL are refused; authenticate the gateway by the signature';
   if (url.hash) return 'a URL fragment is never sent; leave it out';
-  if (url.protocol === 'http:' && (policy.production || !isLoopbackHost(url))) {
-    return policy.production ? 'only https URLs receive webhooks' : 'plain http only to a loopback address (outside production)';
+  if (url.protocol === 'http:' && !(policy.allowLoopback && isLoopbackHost(url))) {
+    return policy.allowLoopback
+      ? 'plain http only to a loopback address (in development mode)'
+      : 'only https URLs receive webhooks';
   }
   const host = hostOf(url);
-  if (host === 'localhost') return policy.production ? 'a loopback address' : undefined;
+  if (host === 'localhost') return policy.allowLoopback ? undefined : 'a loopback address';
   if (isIP(host) !== 0) {
     const refusal = refusalFor(host, policy);
     if (refusal) return `${host} is ${refusal}`;
