@@ -69,7 +69,7 @@ export function attachSubscriptions(server: Server, options: SubscriptionTranspo
   // Open connections per user: one token must not hold the gateway's sockets hostage.
   const perUser = new Map<string, number>();
   // Every open connection with a caller, for the periodic check.
-  const open = new Set<Connection>();
+  const live = new Set<Connection>();
 
   const format = (result: ExecutionResult) => ({
     ...result,
@@ -90,6 +90,10 @@ export function attachSubscriptions(server: Server, options: SubscriptionTranspo
           if (error instanceof AppError && error.code === 'UNAUTHENTICATED') return false;
           throw new Error(error instanceof AppError ? error.message : 'The gateway cannot take connections now; retry shortly.');
         }
+        const token = bearerToken(authorization);
+        const exp = token ? (jwt.decode(token) as { exp?: unknown } | null)?.exp : undefined;
+        // Within the clock tolerance a token past its expiry still verifies; a session would end at once.
+        if (typeof exp === 'number' && exp * 1000 <= options.now()) return false;
         const user = principal ? `${principal.organisation.code}:${principal.subject}` : undefined;
         if (user) {
           const open = perUser.get(user) ?? 0;
@@ -103,8 +107,6 @@ export function attachSubscriptions(server: Server, options: SubscriptionTranspo
           perUser.set(user, open + 1);
         }
         let expiry: NodeJS.Timeout | undefined;
-        const token = bearerToken(authorization);
-        const exp = token ? (jwt.decode(token) as { exp?: unknown } | null)?.exp : undefined;
         const socket = (ctx.extra as { socket: Socket }).socket;
         if (typeof exp === 'number') {
           expiry = setTimeout(
@@ -115,7 +117,7 @@ export function attachSubscriptions(server: Server, options: SubscriptionTranspo
         }
         const connection: Connection = { id, principal, expiry, user, authorization, socket };
         connections.set(ctx, connection);
-        if (principal) open.add(connection);
+        if (principal) live.add(connection);
         return true;
       },
       onSubscribe: (ctx, id, payload) => {
@@ -168,7 +170,7 @@ export function attachSubscriptions(server: Server, options: SubscriptionTranspo
       onError: (_ctx, _id, _payload, errors) => errors.map((e) => formatError(e.toJSON(), e)),
       onClose: (ctx) => {
         const connection = connections.get(ctx);
-        if (connection) open.delete(connection);
+        if (connection) live.delete(connection);
         if (connection?.expiry) clearTimeout(connection.expiry);
         if (connection?.user) {
           const open = (perUser.get(connection.user) ?? 1) - 1;
@@ -185,7 +187,7 @@ export function attachSubscriptions(server: Server, options: SubscriptionTranspo
   // connection (organisation active, issuer trusted, roles allowed). One check per token.
   let checking = false;
   const recheck = async () => {
-    if (checking || open.size === 0) return;
+    if (checking || live.size === 0) return;
     checking = true;
     try {
       const verdicts = new Map<string, Promise<boolean | undefined>>();
@@ -201,9 +203,9 @@ export function attachSubscriptions(server: Server, options: SubscriptionTranspo
         }
         return verdict;
       };
-      for (const connection of [...open]) {
+      for (const connection of [...live]) {
         if (connection.authorization === undefined || (await verdictOf(connection.authorization)) !== false) continue;
-        open.delete(connection);
+        live.delete(connection);
         const organisation = connection.principal!.organisation.code;
         const now = await services.organisations.lookup(organisation).catch(() => undefined);
         const reason = now && !now.active ? 'Organisation deactivated' : 'Access token no longer accepted';
