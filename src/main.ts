@@ -12,7 +12,7 @@ const DRAIN_TIMEOUT_MS = 10_000;
 async function main(): Promise<void> {
   let config;
   try {
-    config = loadConfig(process.env, flagsOf(process.argv.slice(2)));
+    config = loadConfig(undefined, flagsOf(process.argv.slice(2)));
     assertServable(config);
   } catch (error) {
     if (error instanceof ConfigError) {
