@@ -1,11 +1,6 @@
 // config → store → gateway → listen; SIGTERM drains in-flight requests, then closes the store.
 import { createServer } from 'node:http';
 import { assertServable, ConfigError, flagsOf, loadConfig } from './config.ts';
-import { createGateway } from './app.ts';
-import { createLogger } from './logger.ts';
-import { seedDemo } from './seed/demo.ts';
-import { openStore } from './store/open.ts';
-import { backgroundJobs } from './services.ts';
 
 const DRAIN_TIMEOUT_MS = 10_000;
 
@@ -21,6 +16,14 @@ async function main(): Promise<void> {
     }
     throw error;
   }
+  // The rest is loaded once the configuration may serve: a refusal answers at once.
+  const [{ createGateway }, { createLogger }, { seedDemo }, { openStore }, { backgroundJobs }] = await Promise.all([
+    import('./app.ts'),
+    import('./logger.ts'),
+    import('./seed/demo.ts'),
+    import('./store/open.ts'),
+    import('./services.ts'),
+  ]);
   const logger = createLogger(config.logLevel);
   const opened = await openStore(config, logger);
   const gateway = await createGateway({ config, store: opened.store, logger });

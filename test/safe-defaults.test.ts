@@ -129,7 +129,7 @@ describe('a gateway against MONGODB_URI or in production refuses to start unsafe
     expect((await fetch(`${gateway.url}/idp/.well-known/openid-configuration`)).status).toBe(404);
     gateway.child.kill('SIGTERM');
     expect(await gateway.exited).toBe(0);
-  }, 120_000);
+  }, 300_000);
 });
 
 describe('the limit of webhook endpoints per organisation', () => {

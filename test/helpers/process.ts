@@ -28,7 +28,7 @@ export function killAll(): void {
 }
 
 /** Starts `src/main.ts` with this environment; resolves when it listens or when it exits first. */
-export function runGateway(env: Record<string, string>, args: string[] = [], timeoutMs = 90_000): Promise<Outcome> {
+export function runGateway(env: Record<string, string>, args: string[] = [], timeoutMs = 150_000): Promise<Outcome> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], {
     env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', MONGODB_URI: '', NODE_ENV: 'development', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
