@@ -137,7 +137,7 @@ describe('the limit of webhook endpoints per organisation', () => {
     const gw = await startGateway();
     gateways.push(gw);
     const nl = gw.as('NL', 'coordinator');
-    const attempts = 3 * MAX_ENDPOINTS_PER_ORGANISATION;
+    const attempts = 2 * MAX_ENDPOINTS_PER_ORGANISATION;
     const results = await Promise.all(
       Array.from({ length: attempts }, (_, i) =>
         nl.gql<Registered>(REGISTER, { url: `https://hooks.example.org/nl/${i}`, events: ['*'] }),
