@@ -2,7 +2,19 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { databaseOfUri, parsesAsStoreUri } from './store/uri.ts';
-import { DEFAULT_STORE_SETTINGS, type StoreSettings } from './store/settings.ts';
+import type { StoreSettings } from './store/settings.ts';
+
+/** What the gateway asks of the store unless configured (see StoreSettings for what each guarantees). */
+export const DEFAULT_STORE_SETTINGS: StoreSettings = {
+  writeConcern: 'majority',
+  journal: true,
+  writeTimeoutMs: 10_000,
+  readPreference: 'primary',
+  feedReadConcern: 'majority',
+  maxTimeMs: 30_000,
+  indexBuildTimeoutMs: 120_000,
+  projectionGraceMs: 30_000,
+};
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 

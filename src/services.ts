@@ -1,6 +1,6 @@
 // Wires the domain services together: factory functions, no container.
 import { DAY_MS, type Clock } from './clock.ts';
-import type { Config, WebhookSettings } from './config.ts';
+import { loadConfig, type Config, type WebhookSettings } from './config.ts';
 import type { Logger } from './logger.ts';
 import { CommandExecutor } from './events/executor.ts';
 import { IdempotencyStore } from './events/idempotency.ts';
@@ -40,7 +40,7 @@ import { createShipmentService } from './modules/shipments/shipment.service.ts';
 import { createReturnLegService } from './modules/return-leg/return-leg.service.ts';
 import { createEligibilityService } from './modules/eligibility/eligibility.service.ts';
 
-/** What the services take from the configuration (defaults for the CLI and tests). */
+/** What the services take from the configuration (without one, its defaults: config.ts). */
 export type ServiceSettings = {
   /** Development mode (ERIN_DEV_MODE, `--dev`): loopback webhook receivers. */
   developmentMode: boolean;
@@ -50,23 +50,6 @@ export type ServiceSettings = {
   statsMinCell: number;
   statsBudget: { limit: number; periodMs: number };
   extracts: ExtractSettings;
-};
-
-export const DEFAULT_SETTINGS: ServiceSettings = {
-  developmentMode: false,
-  feedPollIntervalMs: 250,
-  feedBlockSize: 1000,
-  webhooks: {
-    intervalMs: 1000,
-    timeoutMs: 10_000,
-    retryBaseMs: 10_000,
-    retryMaxMs: 3_600_000,
-    maxAttempts: 10,
-    allowPrivateNetworks: false,
-  },
-  statsMinCell: 5,
-  statsBudget: { limit: 100, periodMs: 30 * DAY_MS },
-  extracts: { k: 5, ttlMs: 7 * DAY_MS },
 };
 
 export function settingsFrom(config: Config): ServiceSettings {
@@ -97,7 +80,7 @@ export type ServiceDeps = {
 
 export function createServices(deps: ServiceDeps) {
   const { store, clock, logger, sealer } = deps;
-  const settings = deps.settings ?? DEFAULT_SETTINGS;
+  const settings = deps.settings ?? settingsFrom(loadConfig({}));
   const log = new EventLog(store);
   log.now = () => clock.now();
   // Every case's list entry is written with it (what lists filter and sort on).

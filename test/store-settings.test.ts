@@ -4,7 +4,7 @@
 // at majority read concern, a time limit on every query.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.ts';
-import { DEFAULT_STORE_SETTINGS } from '../src/store/settings.ts';
+import { DEFAULT_STORE_SETTINGS } from '../src/config.ts';
 import { startGateway, type TestGateway } from './helpers/gateway.ts';
 import { workflow } from './helpers/factories.ts';
 

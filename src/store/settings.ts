@@ -1,5 +1,5 @@
-// What the gateway asks of the store for every write and read. The defaults are for a
-// MongoDB 7 replica set (production); the embedded store accepts and ignores them.
+// What the gateway asks of the store for every write and read. The defaults (config.ts) are for
+// a MongoDB 7 replica set (production); the embedded store accepts and ignores them.
 
 export type StoreSettings = {
   /**
@@ -32,15 +32,4 @@ export type StoreSettings = {
    * Longer than any committer takes to get its projection into the store.
    */
   projectionGraceMs: number;
-};
-
-export const DEFAULT_STORE_SETTINGS: StoreSettings = {
-  writeConcern: 'majority',
-  journal: true,
-  writeTimeoutMs: 10_000,
-  readPreference: 'primary',
-  feedReadConcern: 'majority',
-  maxTimeMs: 30_000,
-  indexBuildTimeoutMs: 120_000,
-  projectionGraceMs: 30_000,
 };

@@ -4,7 +4,8 @@
 import mongoose, { type Connection, type Model, type Schema } from 'mongoose';
 import type { Logger } from '../logger.ts';
 import { CommandRecorder } from './command-recorder.ts';
-import { DEFAULT_STORE_SETTINGS, type StoreSettings } from './settings.ts';
+import { DEFAULT_STORE_SETTINGS } from '../config.ts';
+import type { StoreSettings } from './settings.ts';
 
 // Applies to every connection: filters are sanitised (no operator injection through
 // input values) and a filter on an unknown path is an error, not a silent full scan.
