@@ -424,15 +424,7 @@ export class EventLog {
   private async writeDocument(change: Projected): Promise<void> {
     const collection = this.store.connection.collection(change.collection);
     const { doc } = change;
-    if (doc.version === 1) {
-      try {
-        await collection.insertOne(doc as never);
-      } catch (error) {
-        if (!isDuplicateKey(error)) throw error;
-        await this.mustBeProjected(change);
-      }
-      return;
-    }
+    if (doc.version === 1) return this.insertDocument(change);
     const { matchedCount } = await collection.replaceOne({ _id: doc._id as never, version: doc.version - 1 }, doc);
     if (matchedCount === 0) await (change.derived ? this.catchUpDerived(change) : this.mustBeProjected(change));
   }
@@ -450,15 +442,7 @@ export class EventLog {
       { _id: doc._id as never },
       { ...this.store.queryOptions, projection: { version: 1 } },
     );
-    if (!current) {
-      try {
-        await collection.insertOne(doc as never);
-      } catch (error) {
-        if (!isDuplicateKey(error)) throw error;
-        await this.mustBeProjected(change);
-      }
-      return;
-    }
+    if (!current) return this.insertDocument(change);
     const version = current.version as number;
     if (version >= doc.version) return;
     const { matchedCount } = await collection.replaceOne({ _id: doc._id as never, version }, doc);
@@ -466,6 +450,16 @@ export class EventLog {
   }
 
   /** After a write that changed nothing: fine when the document is at this version or later, an error otherwise. */
+  /** A document's first write; if it is there already, it must be at this version or later. */
+  private async insertDocument(change: DocumentChange): Promise<void> {
+    try {
+      await this.store.connection.collection(change.collection).insertOne(change.doc as never);
+    } catch (error) {
+      if (!isDuplicateKey(error)) throw error;
+      await this.mustBeProjected(change);
+    }
+  }
+
   private async mustBeProjected(change: DocumentChange): Promise<void> {
     const version = await this.documentVersion(change);
     if (version >= change.doc.version) return;

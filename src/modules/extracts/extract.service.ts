@@ -85,6 +85,18 @@ const extractExpired = (id: string, expiresAt: Date) =>
     reason: 'EXPIRED',
   });
 
+/** The event of a write on an extract, seen by its parties. */
+const extractEvent = (doc: ExtractDoc, type: string, data: Record<string, unknown>) =>
+  documentWrite({ aggregateType: 'extract', collection: 'extracts', doc, type, audience: extractAudience(doc), data });
+
+/** The extract's next version, with what the write changed. */
+const nextVersion = (current: ExtractDoc, changed: Partial<ExtractDoc>, now: Date): ExtractDoc => ({
+  ...current,
+  ...changed,
+  version: current.version + 1,
+  updatedAt: now,
+});
+
 type CaseRow = SourceCase & Pick<CaseDoc, '_id' | 'planInForce'>;
 type PlanRow = Pick<PlanDoc, 'caseId' | 'planVersion' | 'totalEur' | 'components'>;
 
@@ -205,14 +217,7 @@ export function createExtractService(deps: {
             createdAt: now,
             updatedAt: now,
           };
-          return documentWrite({
-            aggregateType: 'extract',
-            collection: 'extracts',
-            doc,
-            type: 'ExtractRequested',
-            audience: extractAudience(doc),
-            data: {},
-          });
+          return extractEvent(doc, 'ExtractRequested', {});
         },
       });
       return writtenDocument<ExtractDoc>(event);
@@ -236,24 +241,16 @@ export function createExtractService(deps: {
           expectVersion('Extract', args.id, current.version, args.expectedVersion);
           const part = current.parts.find((x) => x.memberState === p.organisation.code);
           if (!part) throw notFound('Extract', args.id);
-          const attempted = decision === 'APPROVE' ? 'APPROVED' : 'REFUSED';
+          const attempted = decision === 'APPROVE' ? ('APPROVED' as const) : ('REFUSED' as const);
           if (part.status !== 'PENDING') throw invalidTransition(part.status, attempted, []);
           const now = clock.now();
-          const doc: ExtractDoc = {
-            ...current,
-            parts: current.parts.map((x) =>
-              x === part ? { ...x, status: attempted, decidedAt: now, comment: comment || null } : x,
-            ),
-            version: current.version + 1,
-            updatedAt: now,
-          };
-          return documentWrite({
-            aggregateType: 'extract',
-            collection: 'extracts',
-            doc,
-            type: 'ExtractPartDecided',
-            audience: extractAudience(doc),
-            data: { memberState: part.memberState, decision: attempted, comment: comment || null },
+          const parts = current.parts.map((x) =>
+            x === part ? { ...x, status: attempted, decidedAt: now, comment: comment || null } : x,
+          );
+          return extractEvent(nextVersion(current, { parts }, now), 'ExtractPartDecided', {
+            memberState: part.memberState,
+            decision: attempted,
+            comment: comment || null,
           });
         },
       });
@@ -307,22 +304,14 @@ export function createExtractService(deps: {
               generalisations: built.generalisations,
               sha256: createHash('sha256').update(built.csv, 'utf8').digest('hex'),
             };
-            const doc: ExtractDoc = { ...current, build, version: current.version + 1, updatedAt: now };
-            return documentWrite({
-              aggregateType: 'extract',
-              collection: 'extracts',
-              doc,
-              type: 'ExtractBuilt',
-              audience: extractAudience(doc),
-              data: {
-                approved,
-                rows: build.rows,
-                casesConsidered: build.casesConsidered,
-                suppressedRows: build.suppressedRows,
-                generalisations: build.generalisations,
-                sha256: build.sha256,
-                expiresAt,
-              },
+            return extractEvent(nextVersion(current, { build }, now), 'ExtractBuilt', {
+              approved,
+              rows: build.rows,
+              casesConsidered: build.casesConsidered,
+              suppressedRows: build.suppressedRows,
+              generalisations: build.generalisations,
+              sha256: build.sha256,
+              expiresAt,
             });
           },
         });
@@ -358,21 +347,8 @@ export function createExtractService(deps: {
             input: { id },
             decide: async () => {
               const now = clock.now();
-              const doc: ExtractDoc = {
-                ...current,
-                downloads: current.downloads + 1,
-                lastDownloadedAt: now,
-                version: current.version + 1,
-                updatedAt: now,
-              };
-              return documentWrite({
-                aggregateType: 'extract',
-                collection: 'extracts',
-                doc,
-                type: 'ExtractDownloaded',
-                audience: extractAudience(doc),
-                data: { sha256: build.sha256, rows: build.rows },
-              });
+              const next = nextVersion(current, { downloads: current.downloads + 1, lastDownloadedAt: now }, now);
+              return extractEvent(next, 'ExtractDownloaded', { sha256: build.sha256, rows: build.rows });
             },
           });
           return { extract: writtenDocument<ExtractDoc>(event), csv, filename: `erin-extract-${id}.csv` };
