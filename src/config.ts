@@ -33,6 +33,11 @@ const duration = z
   .regex(durationPattern, 'a duration such as 90s, 15m, 1h or 7d')
   .transform((value) => parseDuration(value));
 
+/** Years after closure a case's personal data is kept before the retention job erases it. */
+export const DEFAULT_RETENTION_YEARS = 10;
+/** How long a gateway keeps an unwrapped case key in memory: an erasure on another gateway reaches it within this. */
+export const DEFAULT_CASE_KEY_CACHE_MS = 10_000;
+
 const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   ERIN_DEV_MODE: z.enum(['true', 'false']).default('false'),
@@ -107,6 +112,10 @@ const envSchema = z.object({
   ERIN_STATS_BUDGET_PERIOD: duration.default(parseDuration('30d')),
   ERIN_EXTRACT_K: z.coerce.number().int().min(2, 'at least 2').max(1000).default(5),
   ERIN_EXTRACT_TTL: duration.default(parseDuration('7d')),
+  ERIN_RETENTION_YEARS: z.coerce.number().int().min(1, 'at least 1').max(100).default(DEFAULT_RETENTION_YEARS),
+  ERIN_CASE_KEY_CACHE: duration
+    .default(DEFAULT_CASE_KEY_CACHE_MS)
+    .refine((ms) => ms <= 300_000, 'at most 5m (an erasure elsewhere must reach this gateway soon)'),
 });
 
 export type Config = {
@@ -163,6 +172,18 @@ export type Config = {
   statsBudget: { limit: number; periodMs: number };
   /** Evaluation extracts: k of k-anonymity, and how long a built extract can be downloaded. */
   extracts: { k: number; ttlMs: number };
+  /** Erasure: years after closure before the retention job erases a case, and the case-key cache's lifetime. */
+  erasure: ErasureSettings;
+};
+
+export type ErasureSettings = {
+  /** A case closed more than this many years ago is erased by the retention job (its data key destroyed). */
+  retentionYears: number;
+  /**
+   * How long an unwrapped case key stays in a gateway's memory. An erasure takes effect at once on
+   * the gateway that made it; every other gateway stops opening the case's values within this time.
+   */
+  caseKeyCacheMs: number;
 };
 
 export type WebhookSettings = {
@@ -269,6 +290,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: ConfigFl
     statsMinCell: e.ERIN_STATS_MIN_CELL,
     statsBudget: { limit: e.ERIN_STATS_BUDGET, periodMs: e.ERIN_STATS_BUDGET_PERIOD },
     extracts: { k: e.ERIN_EXTRACT_K, ttlMs: e.ERIN_EXTRACT_TTL },
+    erasure: { retentionYears: e.ERIN_RETENTION_YEARS, caseKeyCacheMs: e.ERIN_CASE_KEY_CACHE },
   };
 }
 

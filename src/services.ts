@@ -1,6 +1,6 @@
 // Wires the domain services together: factory functions, no container.
 import { DAY_MS, type Clock } from './clock.ts';
-import { loadConfig, type Config, type WebhookSettings } from './config.ts';
+import { loadConfig, type Config, type ErasureSettings, type WebhookSettings } from './config.ts';
 import type { Logger } from './logger.ts';
 import { CommandExecutor } from './events/executor.ts';
 import { IdempotencyStore } from './events/idempotency.ts';
@@ -39,6 +39,8 @@ import { createProgressService } from './modules/progress/progress.service.ts';
 import { createShipmentService } from './modules/shipments/shipment.service.ts';
 import { createReturnLegService } from './modules/return-leg/return-leg.service.ts';
 import { createEligibilityService } from './modules/eligibility/eligibility.service.ts';
+import { createErasureService } from './modules/erasure/erasure.service.ts';
+import { createSubjectAccess } from './modules/erasure/subject-access.ts';
 
 /** What the services take from the configuration (without one, its defaults: config.ts). */
 export type ServiceSettings = {
@@ -50,6 +52,7 @@ export type ServiceSettings = {
   statsMinCell: number;
   statsBudget: { limit: number; periodMs: number };
   extracts: ExtractSettings;
+  erasure: ErasureSettings;
 };
 
 export function settingsFrom(config: Config): ServiceSettings {
@@ -61,6 +64,7 @@ export function settingsFrom(config: Config): ServiceSettings {
     statsMinCell: config.statsMinCell,
     statsBudget: config.statsBudget,
     extracts: config.extracts,
+    erasure: config.erasure,
   };
 }
 
@@ -94,7 +98,7 @@ export function createServices(deps: ServiceDeps) {
     calendars: deps.calendars ?? loadCalendars(),
   });
   const caseStore = createCaseStore({ store, executor, clock, planDeadlines });
-  const caseKeys = createCaseKeys({ store, sealer, clock });
+  const caseKeys = createCaseKeys({ store, sealer, clock, cacheMs: settings.erasure.caseKeyCacheMs });
   const sealing = createCaseSealing(caseKeys);
   const eligibility = createEligibilityService({ store, sealer });
   const cases = createCaseService({ cases: caseStore, sealing, executor, clock, organisations, eligibility });
@@ -168,6 +172,13 @@ export function createServices(deps: ServiceDeps) {
     organisations,
     settings: settings.extracts,
   });
+  const erasure = createErasureService({
+    cases: caseStore,
+    keys: caseKeys,
+    clock,
+    retentionYears: settings.erasure.retentionYears,
+  });
+  const subjectAccess = createSubjectAccess({ store, executor, log, cases: caseStore, sealing, evidence, clock });
   // Subscribers on this gateway hear of its own writes at once (the others poll the log),
   // and list pages find the cases (and plans) it wrote at their new versions without a read.
   executor.onCommit = (event) => {
@@ -201,6 +212,8 @@ export function createServices(deps: ServiceDeps) {
     webhookDelivery,
     statistics,
     extracts,
+    erasure,
+    subjectAccess,
     evidence,
     progress,
     shipments,
@@ -220,6 +233,8 @@ export function backgroundJobs(services: Services): Job[] {
     { name: 'referral-expiry', everyMs: 60_000, run: () => services.cases.expireReferrals(SYSTEM_PRINCIPAL) },
     // Every instance: deliveries and attempts are claimed one by one (see webhook.delivery.ts).
     { name: 'webhooks', everyMs: services.settings.webhooks.intervalMs, lease: false, run: () => services.webhookDelivery.run() },
+    // Erases cases closed longer ago than the retention period (ERIN_RETENTION_YEARS).
+    { name: 'retention', everyMs: 3_600_000, run: () => services.erasure.eraseExpired(SYSTEM_PRINCIPAL) },
     { name: 'missed-deadlines', everyMs: 3_600_000, run: () => services.deadlines.recordMissed(SYSTEM_PRINCIPAL) },
     {
       name: 'housekeeping',

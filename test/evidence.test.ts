@@ -191,9 +191,12 @@ describe('uploads', () => {
     expect(raw).not.toContain('SECRET-INVOICE-TEXT');
     expect(raw).not.toContain(Buffer.from('SECRET-INVOICE-TEXT').toString('base64').slice(0, 16));
     const meta = await db.collection('evidence').findOne({ _id: id as never });
-    expect(meta).toMatchObject({ chunkCount: 2, size: pdf.length, sha256: createHash('sha256').update(pdf).digest('hex') });
+    // The name and the digest (which would confirm a guessed file) are sealed under the case's key too.
+    expect(meta).toMatchObject({ chunkCount: 2, size: pdf.length, sha256Sealed: expect.stringMatching(/^k1:/) });
+    expect(meta).not.toHaveProperty('sha256');
+    expect(meta).not.toHaveProperty('filename');
     const got = await download(id, flow.officer.token);
-    expect(got.headers.get('x-evidence-sha256')).toBe(meta?.sha256);
+    expect(got.headers.get('x-evidence-sha256')).toBe(createHash('sha256').update(pdf).digest('hex'));
     expect(Buffer.from(await got.arrayBuffer()).equals(pdf)).toBe(true);
   });
 

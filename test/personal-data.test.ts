@@ -1,13 +1,10 @@
 // A case's personal content at rest and in use: sealed under the case's own key everywhere
 // it is stored (the unaccompanied-minor status in the entitlement's lines included), and
 // every read of it (special categories, narratives, survey answers) in the case's audit trail.
-import { inflateRawSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BSON, type Db } from 'mongodb';
 import { clockAt, startGateway, type TestGateway } from './helpers/gateway.ts';
-import { LINES, trainingComponent, workflow, type Lines } from './helpers/factories.ts';
-import { implementation, surveyAnswers, uploadFile } from './helpers/implementation.ts';
-import { samplePdf } from '../src/seed/sample-files.ts';
+import { LINES, workflow, type Lines } from './helpers/factories.ts';
+import { dump, minorsCase as personalCase, personalValues } from './helpers/personal-case.ts';
 
 let gw: TestGateway;
 beforeAll(async () => {
@@ -18,62 +15,8 @@ afterAll(async () => {
   await gw?.close();
 });
 
-const NOTES = 'Trafficked through Libya; untreated hepatitis';
-const NEEDS = 'Lives with no adult relative; school dropout';
-const NARRATIVE = 'He told us about panic attacks at night';
-const INVOICE_TEXT = 'INVOICE-FOR-PSYCHIATRIC-CARE';
-
-/** An unaccompanied minor's case carried to monitoring, with a narrative, a survey and a file. */
-async function minorsCase() {
-  const flow = workflow(gw);
-  const impl = implementation(gw, flow);
-  const arrived = await flow.arrived(
-    {
-      household: [{ yearOfBirth: 2010, gender: 'MALE', relation: 'PRINCIPAL' }],
-      vulnerability: { unaccompaniedMinor: true, victimOfTrafficking: true, medicalNeeds: true, notes: NOTES },
-      needsAssessment: NEEDS,
-    },
-    '2026-11-20',
-  );
-  const c = await flow.approve(await flow.submit(await flow.draft(arrived, { components: [trainingComponent(80000)] })));
-  const upload = await uploadFile(
-    gw,
-    flow.officer.token,
-    { caseId: c.id, kind: 'INVOICE', filename: 'invoice.pdf' },
-    samplePdf(INVOICE_TEXT),
-  );
-  expect(upload.status).toBe(201);
-  const tracked = { id: c.id, version: c.version };
-  await impl.post(tracked, { kind: 'OTHER', narrative: NARRATIVE, language: 'en', occurredOn: '2026-11-25' });
-  await impl.visit(tracked, {
-    visitedOn: '2026-11-27',
-    narrative: `${NARRATIVE} (visit)`,
-    language: 'en',
-    answers: surveyAnswers({ PSY_DISTRESS: 'OFTEN' }),
-  });
-  return { flow, impl, c: tracked };
-}
-
-/** Every document of every collection, as text, with the feed's compressed segments opened. */
-async function dump(db: Db): Promise<Map<string, string>> {
-  const out = new Map<string, string>();
-  for (const { name } of await db.listCollections().toArray()) {
-    const docs = await db.collection(name).find({}).toArray();
-    const inflated = docs.flatMap((d) => {
-      const events = (d as { events?: { buffer?: Uint8Array } }).events;
-      if (!events?.buffer) return [];
-      // Concatenated BSON documents, raw-deflated (src/modules/feed/segments.ts).
-      const bytes = inflateRawSync(Buffer.from(events.buffer));
-      const decoded = [];
-      for (let at = 0; at < bytes.length; at += bytes.readInt32LE(at)) {
-        decoded.push(BSON.deserialize(bytes.subarray(at, at + bytes.readInt32LE(at))));
-      }
-      return [JSON.stringify(decoded)];
-    });
-    out.set(name, JSON.stringify(docs) + inflated.join('\n'));
-  }
-  return out;
-}
+const { notes: NOTES, needs: NEEDS, narrative: NARRATIVE, invoiceText: INVOICE_TEXT } = personalValues();
+const minorsCase = () => personalCase(gw);
 
 describe('personal content at rest', () => {
   it('a raw read of every collection finds no unaccompanied-minor status and no special-category value in clear', async () => {

@@ -17,6 +17,8 @@ export const PERMISSIONS = {
   'case.refer': ['caseworker', 'coordinator'],
   'case.reopen': ['caseworker', 'coordinator'],
   'case.close': ['caseworker', 'coordinator'],
+  // erasure (src/modules/erasure): the member state's coordinator only
+  'case.erase': ['coordinator'],
   'case.read': ['caseworker', 'coordinator', 'partner-officer', 'return-counsellor'],
   'case.assignUnits': ['caseworker', 'coordinator'],
   'referral.respond': ['partner-officer'],

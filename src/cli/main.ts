@@ -1,19 +1,21 @@
-// `npx erin …`: token, seed, stats, audit. Each command prints --help.
+// `npx erin …`: token, seed, stats, audit, export-case. Each command prints --help.
 import { Command } from 'commander';
 import { registerAuditCommand } from './audit.ts';
+import { registerExportCaseCommand } from './export-case.ts';
 import { registerSeedCommand } from './seed.ts';
 import { registerStatsCommand } from './stats.ts';
 import { registerTokenCommand } from './token.ts';
 
 export function buildProgram(): Command {
   const program = new Command('erin')
-    .description('ERIN Exchange command line: tokens for development, demo and bulk data, statistics, audit.')
+    .description('ERIN Exchange command line: tokens for development, demo and bulk data, statistics, audit, subject access.')
     .showHelpAfterError('(run with --help for usage)')
     .configureHelp({ sortSubcommands: true });
   registerTokenCommand(program);
   registerSeedCommand(program);
   registerAuditCommand(program);
   registerStatsCommand(program);
+  registerExportCaseCommand(program);
   return program;
 }
 

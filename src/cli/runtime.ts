@@ -1,5 +1,7 @@
 // What CLI commands share: configuration, a quiet logger, the store (the running
 // gateway's embedded store when there is one) and the services.
+import { userInfo } from 'node:os';
+import type { Principal } from '../auth/principal.ts';
 import { ConfigError, loadConfig, type Config } from '../config.ts';
 import { createLogger } from '../logger.ts';
 import { createServices, settingsFrom, type Services } from '../services.ts';
@@ -32,4 +34,14 @@ export async function withServices<T>(action: (services: Services, config: Confi
   } finally {
     await opened.close();
   }
+}
+
+/** Whoever runs the CLI with access to the store, recorded (exports) by their login name. */
+export function cliPrincipal(): Principal {
+  return {
+    subject: `cli:${userInfo().username}`,
+    issuer: 'erin-cli',
+    organisation: { code: 'SYSTEM', kind: 'NETWORK', name: 'ERIN Exchange (command line)' },
+    roles: ['network-admin'],
+  };
 }

@@ -1,10 +1,8 @@
 import { writeFileSync } from 'node:fs';
-import { userInfo } from 'node:os';
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import type { Principal } from '../auth/principal.ts';
 import { DIMENSIONS, type Dimension, type StatisticsCellView } from '../modules/statistics/statistics.cells.ts';
 import type { StatisticsTable } from '../modules/statistics/statistics.service.ts';
-import { withServices } from './runtime.ts';
+import { cliPrincipal, withServices } from './runtime.ts';
 
 const ALIASES: Record<string, Dimension> = {
   'member-state': 'MEMBER_STATE',
@@ -34,16 +32,6 @@ const list = (value: string) =>
     .split(',')
     .map((v) => v.trim())
     .filter(Boolean);
-
-/** The exporter: whoever runs the CLI with access to the store, recorded by their login name. */
-function cliPrincipal(): Principal {
-  return {
-    subject: `cli:${userInfo().username}`,
-    issuer: 'erin-cli',
-    organisation: { code: 'SYSTEM', kind: 'NETWORK', name: 'ERIN Exchange (command line)' },
-    roles: ['network-admin'],
-  };
-}
 
 const columnOf = (d: Dimension) => d.toLowerCase();
 const euros = (minor: number) => (minor / 100).toFixed(2);

@@ -113,20 +113,23 @@ function keyOf(caseId: string, dataKey: Buffer | null, gateway: Sealer): CaseKey
   };
 }
 
-/** Unwrapped keys kept in memory this long (an erasure on another gateway reaches this one within it). */
-const CACHE_MS = 60_000;
 const CACHE_MAX = 10_000;
 
 export type CaseKeys = ReturnType<typeof createCaseKeys>;
 
-export function createCaseKeys(deps: { store: Store; sealer: Sealer; clock: Clock }) {
-  const { store, sealer, clock } = deps;
+/**
+ * `cacheMs`: how long an unwrapped key is kept in memory (ERIN_CASE_KEY_CACHE). An erasure
+ * drops the key from this gateway's cache at once; another gateway's cache holds it at most
+ * this long, and a write there is refused anyway once the case's erasure is committed.
+ */
+export function createCaseKeys(deps: { store: Store; sealer: Sealer; clock: Clock; cacheMs: number }) {
+  const { store, sealer, clock, cacheMs } = deps;
   const Keys: Model<CaseKeyDoc> = store.model('CaseKey', caseKeySchema);
   const cache = new Map<string, { key: CaseKey; until: number }>();
 
   function remember(key: CaseKey): CaseKey {
     if (cache.size >= CACHE_MAX) cache.delete(cache.keys().next().value!);
-    cache.set(key.caseId, { key, until: Date.now() + CACHE_MS });
+    cache.set(key.caseId, { key, until: Date.now() + cacheMs });
     return key;
   }
 
@@ -222,6 +225,11 @@ export function createCaseKeys(deps: { store: Store; sealer: Sealer; clock: Cloc
         if (!isDuplicateKey(error)) throw error;
         await Keys.collection.updateOne({ _id: caseId as never }, { $set: { wrapped: null, erasedAt: now } });
       }
+      cache.delete(caseId);
+    },
+
+    /** Forgets a case's key (another gateway erased the case: this one hears of it from the log). */
+    evict(caseId: string): void {
       cache.delete(caseId);
     },
 

@@ -182,6 +182,14 @@ export type Case = {
   /** Null for cases registered before eligibility was checked. */
   eligibility: Maybe<Eligibility>;
   entitlement: Entitlement;
+  /**
+   * When the case was erased: its data key was destroyed, so every personal value of it
+   * (special categories, the entitlement's lines, narratives, survey answers, guidance, evidence
+   * files) reads as null or empty everywhere, also in the change feed. Null while it is not erased.
+   * The case itself stays, without personal content, and the statistics still count it.
+   */
+  erasedAt: Maybe<Scalars['DateTime']['output']>;
+  erasureReason: Maybe<ErasureReason>;
   /** Every file uploaded to the case, oldest first. */
   evidence: Array<Evidence>;
   finalReport: Maybe<FinalReport>;
@@ -592,6 +600,17 @@ export type EntitlementLine = {
   subtotal: Money;
 };
 
+/** Why a case was erased (recorded in its CaseErased event; nothing personal). */
+export type ErasureReason =
+  | 'CONSENT_WITHDRAWN'
+  /** The member state is bound by law to erase. */
+  | 'LEGAL_OBLIGATION'
+  /** The retention period after closure ended (ERIN_RETENTION_YEARS); set by the retention job. */
+  | 'RETENTION_PERIOD_ENDED'
+  /** The returnee asked for erasure (GDPR art. 17). */
+  | 'SUBJECT_REQUEST'
+  | 'UNLAWFUL_PROCESSING';
+
 /**
  * A file that proves something on a case (a receipt, an invoice, a photo, a certificate).
  * Upload it with `POST /evidence?caseId=…&kind=…&filename=…` and the file as the raw request
@@ -606,12 +625,15 @@ export type Evidence = {
   contentType: Scalars['String']['output'];
   /** Path to download it from (same bearer token). */
   downloadUrl: Scalars['String']['output'];
-  /** As given at upload (sanitised), with the extension of the type the content really is. */
+  /**
+   * As given at upload (sanitised), with the extension of the type the content really is. Sealed
+   * under the case's key; once the case was erased, a name made from the kind and type (e.g. invoice.pdf).
+   */
   filename: Scalars['String']['output'];
   id: Scalars['ID']['output'];
   kind: EvidenceKind;
-  /** SHA-256 of the content, hex: the downloaded file must match it. */
-  sha256: Scalars['String']['output'];
+  /** SHA-256 of the content, hex: the downloaded file must match it. Sealed; null once the case was erased. */
+  sha256: Maybe<Scalars['String']['output']>;
   /** Bytes. */
   size: Scalars['Int']['output'];
   uploadedAt: Scalars['DateTime']['output'];
@@ -980,6 +1002,12 @@ export type Mutation = {
   disableWebhook: WebhookEndpoint;
   /** network-admin: end a contract on a date (no new referrals after it). */
   endContract: Contract;
+  /**
+   * coordinator of the member state that registered the case: erase it by destroying its data
+   * key (see Case.erasedAt). Cannot be undone; the case takes no more writes afterwards. Erasing
+   * an erased case answers it as it is.
+   */
+  eraseCase: Case;
   /** Always true; lets a client check that its token may call mutations. */
   ping: Scalars['Boolean']['output'];
   /**
@@ -1114,6 +1142,12 @@ export type MutationEndContractArgs = {
   id: Scalars['ID']['input'];
   idempotencyKey?: InputMaybe<Scalars['String']['input']>;
   reason: Scalars['String']['input'];
+};
+
+
+export type MutationEraseCaseArgs = {
+  caseId: Scalars['ID']['input'];
+  reason: ErasureReason;
 };
 
 
@@ -2403,6 +2437,7 @@ export type ResolversTypes = {
   Entitlement: ResolverTypeWrapper<EntitlementModel>;
   EntitlementCategory: EntitlementCategory;
   EntitlementLine: ResolverTypeWrapper<EntitlementLineModel>;
+  ErasureReason: ErasureReason;
   Evidence: ResolverTypeWrapper<EvidenceModel>;
   EvidenceKind: EvidenceKind;
   ExchangeRate: ResolverTypeWrapper<ExchangeRateModel>;
@@ -2762,6 +2797,8 @@ export type CaseResolvers<ContextType = Context, ParentType extends ResolversPar
   declineReason?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   eligibility?: Resolver<Maybe<ResolversTypes['Eligibility']>, ParentType, ContextType>;
   entitlement?: Resolver<ResolversTypes['Entitlement'], ParentType, ContextType>;
+  erasedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  erasureReason?: Resolver<Maybe<ResolversTypes['ErasureReason']>, ParentType, ContextType>;
   evidence?: Resolver<Array<ResolversTypes['Evidence']>, ParentType, ContextType>;
   finalReport?: Resolver<Maybe<ResolversTypes['FinalReport']>, ParentType, ContextType>;
   household?: Resolver<Array<ResolversTypes['HouseholdMember']>, ParentType, ContextType>;
@@ -2933,7 +2970,7 @@ export type EvidenceResolvers<ContextType = Context, ParentType extends Resolver
   filename?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   kind?: Resolver<ResolversTypes['EvidenceKind'], ParentType, ContextType>;
-  sha256?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  sha256?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   size?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   uploadedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   uploadedBy?: Resolver<ResolversTypes['Actor'], ParentType, ContextType>;
@@ -3094,6 +3131,7 @@ export type MutationResolvers<ContextType = Context, ParentType extends Resolver
   decidePlan?: Resolver<ResolversTypes['Case'], ParentType, ContextType, RequireFields<MutationDecidePlanArgs, 'caseId' | 'decision' | 'expectedVersion'>>;
   disableWebhook?: Resolver<ResolversTypes['WebhookEndpoint'], ParentType, ContextType, RequireFields<MutationDisableWebhookArgs, 'expectedVersion' | 'id'>>;
   endContract?: Resolver<ResolversTypes['Contract'], ParentType, ContextType, RequireFields<MutationEndContractArgs, 'endDate' | 'expectedVersion' | 'id' | 'reason'>>;
+  eraseCase?: Resolver<ResolversTypes['Case'], ParentType, ContextType, RequireFields<MutationEraseCaseArgs, 'caseId' | 'reason'>>;
   ping?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   postProgressUpdate?: Resolver<ResolversTypes['ProgressUpdatePayload'], ParentType, ContextType, RequireFields<MutationPostProgressUpdateArgs, 'caseId' | 'expectedVersion' | 'input'>>;
   recordMonitoringVisit?: Resolver<ResolversTypes['MonitoringVisitPayload'], ParentType, ContextType, RequireFields<MutationRecordMonitoringVisitArgs, 'caseId' | 'expectedVersion' | 'input'>>;

@@ -118,6 +118,9 @@ export type CaseDoc = {
   closedAt: Date | null;
   closureReason: ClosureReason | null;
   closureComment: string | null;
+  /** When the case was erased (its data key destroyed, src/modules/erasure), and why; null while it is not. */
+  erasedAt?: Date | null;
+  erasureReason?: string | null;
   /** The newest plan version and the approved one in force. */
   latestPlan: number | null;
   planInForce: number | null;
@@ -183,6 +186,8 @@ export function withImplementationDefaults(c: CaseDoc): CaseDoc {
     residenceApplication: c.residenceApplication ?? null,
     eligibility: c.eligibility ?? null,
     birthMonthsSealed: c.birthMonthsSealed ?? null,
+    erasedAt: c.erasedAt ?? null,
+    erasureReason: c.erasureReason ?? null,
     actualEur: c.actualEur ?? 0,
     spend: c.spend ?? [],
     latestScores: c.latestScores ?? null,
@@ -231,6 +236,8 @@ export const caseSchema = new Schema<CaseDoc>(
     closedAt: { type: Date, default: null },
     closureReason: { type: String, default: null },
     closureComment: { type: String, default: null },
+    erasedAt: { type: Date, default: null },
+    erasureReason: { type: String, default: null },
     latestPlan: { type: Number, default: null },
     planInForce: { type: Number, default: null },
     actualEur: { type: Number, default: 0 },
@@ -258,6 +265,8 @@ caseSchema.index({ memberState: 1, nextDeadlineAt: 1, _id: 1 });
 caseSchema.index({ partner: 1, sharedWithPartner: 1, nextDeadlineAt: 1, _id: 1 });
 caseSchema.index({ units: 1, memberState: 1, nextDeadlineAt: 1 });
 caseSchema.index({ nextDeadlineAt: 1, _id: 1 });
+// The retention job: cases closed before a cutoff.
+caseSchema.index({ status: 1, erasedAt: 1, closedAt: 1 });
 
 /**
  * The fields every record of a case carries (plans, progress, shipments, evidence,

@@ -6,7 +6,7 @@ import type { Model } from 'mongoose';
 import { caseScope, caseWriteAudience } from '../../auth/policy.ts';
 import type { Principal } from '../../auth/principal.ts';
 import type { Clock } from '../../clock.ts';
-import { notFound } from '../../errors.ts';
+import { caseErased, notFound } from '../../errors.ts';
 import type { DocumentChange, StoredEvent } from '../../events/event.model.ts';
 import { expectVersion, type CommandExecutor } from '../../events/executor.ts';
 import { insertInOrder, isDuplicateKey, type Store } from '../../store/store.ts';
@@ -272,6 +272,8 @@ export function createCaseStore(deps: {
         decide: async () => {
           const current = await load(request.scope ?? caseScope(principal), id);
           if (!current) throw notFound('Case', id);
+          // An erased case takes no more writes (another gateway may still hold its key for a moment).
+          if (current.erasedAt) throw caseErased(id);
           expectVersion('Case', id, current.version, expectedVersion);
           const now = clock.now();
           const decision = await request.decide(current, now);

@@ -28,12 +28,18 @@ export type EvidenceDoc = {
   partner: string;
   sharedWithPartner: boolean;
   kind: EvidenceKind;
-  /** As given by the uploader (display only, sanitised); the type comes from the content. */
-  filename: string;
+  /**
+   * As given by the uploader (display only, sanitised; the type comes from the content), sealed
+   * under the case's key (a name can say what the file is about). `filename` in clear on files
+   * uploaded before; open with EvidenceService.opened.
+   */
+  filenameSealed?: string | null;
+  filename?: string;
   contentType: string;
   size: number;
-  /** SHA-256 of the plaintext, hex. */
-  sha256: string;
+  /** SHA-256 of the plaintext, hex, sealed under the case's key (a digest in clear confirms a guessed file); `sha256` in clear on older files. */
+  sha256Sealed?: string | null;
+  sha256?: string;
   chunkSize: number;
   chunkCount: number;
   uploadedBy: Actor;
@@ -48,10 +54,12 @@ export const evidenceSchema = new Schema<EvidenceDoc>(
     _id: { type: String, required: true },
     ...caseRecordFields,
     kind: { type: String, enum: EVIDENCE_KINDS, required: true },
-    filename: { type: String, required: true },
+    filenameSealed: { type: String, default: null },
+    filename: { type: String },
     contentType: { type: String, required: true },
     size: { type: Number, required: true },
-    sha256: { type: String, required: true },
+    sha256Sealed: { type: String, default: null },
+    sha256: { type: String },
     chunkSize: { type: Number, required: true },
     chunkCount: { type: Number, required: true },
     uploadedBy: { organisation: String, subject: String },

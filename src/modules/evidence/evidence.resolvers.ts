@@ -7,6 +7,9 @@ export const evidenceResolvers: Resolvers = {
   Evidence: {
     id: (e) => e._id,
     downloadUrl: (e) => `/evidence/${e._id}`,
+    // Sealed under the case's key: a generic name and no digest once the case was erased.
+    filename: async (e, _, { services }) => (await services.evidence.opened(e)).filename,
+    sha256: async (e, _, { services }) => (await services.evidence.opened(e)).sha256,
   },
   Actor: {
     organisation: async (a, _, { loaders }) => (await loaders.organisation.load(a.organisation))!,

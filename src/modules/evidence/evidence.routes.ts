@@ -9,8 +9,7 @@ import { unauthenticated } from '../../errors.ts';
 import { errorAnswer } from '../../http/errors.ts';
 import type { Logger } from '../../logger.ts';
 import { idempotencyKey as idempotencyKeySchema, parseInput } from '../../validation.ts';
-import type { EvidenceDoc } from './evidence.model.ts';
-import { fileTooLarge, type EvidenceService, type Upload, type UploadRefusal } from './evidence.service.ts';
+import { fileTooLarge, type EvidenceService, type OpenedEvidence, type Upload, type UploadRefusal } from './evidence.service.ts';
 
 type Deps = {
   evidence: EvidenceService;
@@ -25,7 +24,7 @@ const LINGER_EXTRA_BYTES = 1024 * 1024;
 
 const REFUSAL_STATUS: Record<UploadRefusal, number> = { TOO_LARGE: 413, UNSUPPORTED_TYPE: 415, EMPTY: 400 };
 
-export function presentEvidence(doc: EvidenceDoc) {
+export function presentEvidence(doc: OpenedEvidence) {
   return {
     id: doc._id,
     caseId: doc.caseId,
@@ -162,7 +161,7 @@ export function evidenceRouter(deps: Deps): express.Router {
         'content-disposition': `attachment; filename="${doc.filename.replace(/[^\x20-\x7e]|"/g, '_')}"; filename*=UTF-8''${encodeURIComponent(doc.filename)}`,
         'x-content-type-options': 'nosniff',
         'cache-control': 'private, no-store',
-        'x-evidence-sha256': doc.sha256,
+        'x-evidence-sha256': doc.sha256 ?? '',
       });
       if (!first.done && !res.write(first.value)) await once(res, 'drain');
       for await (const piece of body) {

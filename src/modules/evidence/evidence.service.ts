@@ -13,7 +13,7 @@ import { authorize, caseParties, caseScope, Audience } from '../../auth/policy.t
 import type { Principal } from '../../auth/principal.ts';
 import type { Clock } from '../../clock.ts';
 import type { CaseSealing } from '../cases/case.sealing.ts';
-import { AppError, badInput, notFound } from '../../errors.ts';
+import { AppError, badInput, caseErased, notFound } from '../../errors.ts';
 import { fact, writtenDocument, type CommandExecutor } from '../../events/executor.ts';
 import { asBuffer, type Store } from '../../store/store.ts';
 import { op, SYSTEM } from '../../store/tenant.ts';
@@ -30,7 +30,7 @@ import {
   type EvidenceDoc,
   type EvidenceKind,
 } from './evidence.model.ts';
-import { safeFilename, sniff, SNIFF_BYTES, type FileType } from './file-type.ts';
+import { fileTypeOf, safeFilename, sniff, SNIFF_BYTES, type FileType } from './file-type.ts';
 
 /** From arrival on a case has things to prove; before it nobody has paid for anything. */
 export const EVIDENCE_STATUSES = SINCE_ARRIVAL_STATUSES;
@@ -58,12 +58,17 @@ const unsupportedType = () =>
 
 const emptyFile = () => new AppError('BAD_USER_INPUT', 'The file is empty.', { reason: 'EMPTY' satisfies UploadRefusal });
 
+/** An evidence document with its name and digest opened (the digest is null once its case was erased). */
+export type OpenedEvidence = Omit<EvidenceDoc, 'filename' | 'sha256'> & { filename: string; sha256: string | null };
+
+const kindName = (kind: EvidenceKind) => kind.toLowerCase().replace(/_/g, '-');
+
 export type Upload = {
   readonly id: string;
   /** Takes the next bytes; throws (and the caller aborts) past the limit or on a refused type. */
   write(piece: Buffer): Promise<void>;
   /** Commits the upload; a retry with the same idempotency key answers with the first upload. */
-  finish(idempotencyKey?: string | null): Promise<{ evidence: EvidenceDoc; replayed: boolean }>;
+  finish(idempotencyKey?: string | null): Promise<{ evidence: OpenedEvidence; replayed: boolean }>;
   /** Removes whatever was stored of it. */
   abort(): Promise<void>;
 };
@@ -82,6 +87,20 @@ export function createEvidenceService(deps: {
   const Evidence: Model<EvidenceDoc> = store.model('Evidence', evidenceSchema);
   const Chunks: Model<EvidenceChunkDoc> = store.model('EvidenceChunk', evidenceChunkSchema);
   const chunkContext = (id: string, n: number) => `evidence:${id}:${n}`;
+  const metaContext = (id: string, field: 'filename' | 'sha256') => `evidence:${id}:${field}`;
+
+  /** The file's name and digest, opened; once its case was erased a name made from its kind and type, and no digest. */
+  async function opened(doc: EvidenceDoc): Promise<OpenedEvidence> {
+    const key = await sealing.keys.forReading(doc.caseId);
+    const open = (field: 'filename' | 'sha256', sealed: string | null | undefined, clear: string | undefined) =>
+      sealed ? key.openText(metaContext(doc._id, field), sealed) : (clear ?? null);
+    const type = fileTypeOf(doc.contentType);
+    return {
+      ...doc,
+      filename: open('filename', doc.filenameSealed, doc.filename) ?? safeFilename(null, type, kindName(doc.kind)),
+      sha256: open('sha256', doc.sha256Sealed, doc.sha256),
+    };
+  }
 
   async function deleteChunks(id: string): Promise<void> {
     await Chunks.collection.deleteMany({ evidenceId: id });
@@ -90,12 +109,14 @@ export function createEvidenceService(deps: {
   async function loadCaseForUpload(p: Principal, caseId: string): Promise<CaseDoc & { partner: string }> {
     const c = await cases.loadFor(p, caseId);
     if (!c) throw notFound('Case', caseId);
+    if (c.erasedAt) throw caseErased(caseId);
     assertStatusAllows(c.status, 'uploadEvidence', EVIDENCE_STATUSES);
     return c as CaseDoc & { partner: string };
   }
 
   return {
     uploadLimitBytes,
+    opened,
 
     /** Starts an upload on a case: authorised, the case loaded through the tenant policy. */
     async begin(principal: Principal | null, caseId: string, rawMeta: unknown): Promise<Upload> {
@@ -178,10 +199,10 @@ export function createEvidenceService(deps: {
                   partner: c.partner,
                   sharedWithPartner: c.sharedWithPartner,
                   kind: meta.kind,
-                  filename: safeFilename(meta.filename, fileType, meta.kind.toLowerCase().replace(/_/g, '-')),
+                  filenameSealed: key.seal(metaContext(id, 'filename'), safeFilename(meta.filename, fileType, kindName(meta.kind))),
                   contentType: fileType.contentType,
                   size,
-                  sha256,
+                  sha256Sealed: key.seal(metaContext(id, 'sha256'), sha256),
                   chunkSize: CHUNK_SIZE,
                   chunkCount: n,
                   uploadedBy: { organisation: p.organisation.code, subject: p.subject },
@@ -197,7 +218,7 @@ export function createEvidenceService(deps: {
                   version: 1,
                   type: 'EvidenceUploaded',
                   audience: caseParties(c),
-                  data: { kind: doc.kind, contentType: doc.contentType, size, sha256 },
+                  data: { kind: doc.kind, contentType: doc.contentType, size },
                   changes: [{ collection: 'evidence', doc }],
                 };
               },
@@ -205,7 +226,7 @@ export function createEvidenceService(deps: {
             const evidence = writtenDocument<EvidenceDoc>(event);
             // A retry of an upload that already committed: keep the first copy only.
             if (evidence._id !== id) await deleteChunks(id);
-            return { evidence, replayed };
+            return { evidence: await opened(evidence), replayed };
           } catch (error) {
             await deleteChunks(id).catch(() => undefined);
             throw error;
@@ -224,7 +245,7 @@ export function createEvidenceService(deps: {
       meta: { kind: EvidenceKind; filename?: string | null },
       bytes: Buffer,
       idempotencyKey?: string | null,
-    ): Promise<EvidenceDoc> {
+    ): Promise<OpenedEvidence> {
       const upload = await this.begin(principal, caseId, meta);
       try {
         for (let at = 0; at < bytes.length; at += 64 * 1024) await upload.write(bytes.subarray(at, at + 64 * 1024));
@@ -240,7 +261,7 @@ export function createEvidenceService(deps: {
      * event log (with the case id, so it is part of the case's audit trail) before any
      * content is read; the content is checked against its chunk count and digest.
      */
-    async download(principal: Principal | null, id: string): Promise<{ evidence: EvidenceDoc; body: AsyncGenerator<Buffer> }> {
+    async download(principal: Principal | null, id: string): Promise<{ evidence: OpenedEvidence; body: AsyncGenerator<Buffer> }> {
       const p = authorize(principal, 'evidence.read');
       const scope = caseScope(p);
       const parsed = evidenceId.safeParse(id);
@@ -248,10 +269,10 @@ export function createEvidenceService(deps: {
         ? await Evidence.findOne({ _id: parsed.data }).setOptions({ scope }).lean<EvidenceDoc>()
         : null;
       if (!found) throw notFound('Evidence', id);
-      const evidence = found;
       // An erased case's files are gone with its key.
-      const key = await sealing.keys.forReading(evidence.caseId);
+      const key = await sealing.keys.forReading(found.caseId);
       if (key.erased) throw notFound('Evidence', id);
+      const evidence = await opened(found);
       await executor.recordFacts(p, [
         fact({
           aggregateType: 'evidence-download',
@@ -259,7 +280,7 @@ export function createEvidenceService(deps: {
           type: 'EvidenceDownloaded',
           // An audited read: in the case's audit trail, never in a feed or webhook.
           audience: [Audience.auditOnly(evidence.memberState), Audience.auditOnly(evidence.partner)],
-          data: { evidenceId: evidence._id, kind: evidence.kind, size: evidence.size, sha256: evidence.sha256 },
+          data: { evidenceId: evidence._id, kind: evidence.kind, size: evidence.size },
         }),
       ]);
       async function* body(): AsyncGenerator<Buffer> {
@@ -286,6 +307,21 @@ export function createEvidenceService(deps: {
         if (digest.digest('hex') !== evidence.sha256) throw new Error(`evidence ${evidence._id} does not match its digest`);
       }
       return { evidence, body: body() };
+    },
+
+    /**
+     * A file's whole content for its case's subject-access export (which is audited as a
+     * whole); null once the case was erased.
+     */
+    async contentOf(doc: Pick<EvidenceDoc, '_id' | 'caseId'>): Promise<Buffer | null> {
+      const key = await sealing.keys.forReading(doc.caseId);
+      if (key.erased) return null;
+      const chunks = await Chunks.find({ evidenceId: doc._id })
+        .setOptions({ scope: SYSTEM })
+        .sort({ evidenceId: 1, n: 1 })
+        .lean<EvidenceChunkDoc[]>();
+      const parts = chunks.map((c) => key.openBytes(chunkContext(doc._id, c.n), asBuffer(c.data)));
+      return parts.every((part) => part !== null) ? Buffer.concat(parts) : null;
     },
 
     /**

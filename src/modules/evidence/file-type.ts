@@ -20,6 +20,11 @@ export function sniff(head: Buffer): FileType | null {
   return null;
 }
 
+/** The accepted type of a stored content type (PDF for anything unknown, which the upload never stores). */
+export function fileTypeOf(contentType: string): FileType {
+  return SIGNATURES.find((s) => s.type.contentType === contentType)?.type ?? SIGNATURES[0]!.type;
+}
+
 /**
  * A file name safe to show and to put in a Content-Disposition header: no path, no
  * control or quoting characters, at most 120 characters, with the extension of the type

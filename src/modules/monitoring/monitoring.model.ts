@@ -7,6 +7,9 @@ import { caseRecordFields } from '../cases/case.model.ts';
 import type { SustainabilityScores } from '../cases/case.model.ts';
 import type { Actor } from '../evidence/evidence.model.ts';
 
+/** What a survey's sealed answers are bound to. */
+export const answersContext = (surveyId: string) => `survey:${surveyId}:answers`;
+
 export type SurveyDoc = {
   _id: string;
   caseId: string;

@@ -18,7 +18,7 @@ import { assertStatusAllows, MONITORING_STATUSES } from '../cases/case.state.ts'
 import { addDays } from '../deadlines/calendar.ts';
 import { assertDayOfSupport, languageTag, startImplementation } from '../progress/implementation.ts';
 import type { ProgressDoc } from '../progress/progress.model.ts';
-import { surveySchema, type SurveyDoc } from './monitoring.model.ts';
+import { answersContext, surveySchema, type SurveyDoc } from './monitoring.model.ts';
 import { scoreSurvey, type ScoredAnswer, type SurveyDefinition } from './survey.ts';
 
 /** A visit this many days before the next scheduled one's due date or later counts as that visit by default. */
@@ -47,7 +47,6 @@ export function createMonitoringService(deps: {
 }) {
   const { store, cases, sealing, survey } = deps;
   const Surveys: Model<SurveyDoc> = store.model('Survey', surveySchema);
-  const answersContext = (id: string) => `survey:${id}:answers`;
 
   return {
     definition: survey,

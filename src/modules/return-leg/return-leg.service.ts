@@ -87,7 +87,7 @@ export function withImplementingOrganisation(c: CaseDoc, organisation: string | 
   return { ...c, implementingOrganisation: organisation, units: organisation ? [...others, organisation] : others };
 }
 
-const guidanceContext = (caseId: string) => caseFieldContext(caseId, 'guidance');
+export const guidanceContext = (caseId: string) => caseFieldContext(caseId, 'guidance');
 
 export type ReturnLegService = ReturnType<typeof createReturnLegService>;
 
