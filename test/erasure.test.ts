@@ -45,7 +45,13 @@ function erin(args: string[]) {
 const ERASE = `mutation ($id: ID!, $r: ErasureReason!) {
   eraseCase(caseId: $id, reason: $r) { id status erasedAt erasureReason needsAssessment vulnerability { notes } } }`;
 type Erased = {
-  eraseCase: { id: string; status: string; erasedAt: string | null; erasureReason: string | null; needsAssessment: string | null };
+  eraseCase: {
+    id: string;
+    status: string;
+    erasedAt: string | null;
+    erasureReason: string | null;
+    needsAssessment: string | null;
+  };
 };
 
 const FULL = `query ($id: ID!) { case(id: $id) { id status erasedAt erasureReason needsAssessment
@@ -159,7 +165,9 @@ describe('eraseCase', () => {
       );
       expect(list.cases.edges.find((e) => e.node.id === c.id)?.node.erasedAt).toBe('2026-11-28T10:00:00.000Z');
       const feed = await client.ok<{
-        changes: { changes: { type: string; caseId: string | null; state: { id?: string; needsAssessment?: string | null } | null }[] };
+        changes: {
+          changes: { type: string; caseId: string | null; state: { id?: string; needsAssessment?: string | null } | null }[];
+        };
       }>(`{ changes(first: 1000) { changes { type caseId state { ... on Case { id needsAssessment } } } } }`);
       const mine = feed.changes.changes.filter((ch) => ch.caseId === c.id);
       expect(mine.map((ch) => ch.type)).toContain('CaseErased');
@@ -168,7 +176,9 @@ describe('eraseCase', () => {
       expect(trail.auditTrail.entries.filter((e) => e.type === 'CaseErased').map((e) => e.actor.organisation)).toEqual(['NL']);
     }
     // The file is gone with the key.
-    const download = await fetch(`${gw.url}/evidence/${evidenceId}`, { headers: { authorization: `Bearer ${flow.state.token}` } });
+    const download = await fetch(`${gw.url}/evidence/${evidenceId}`, {
+      headers: { authorization: `Bearer ${flow.state.token}` },
+    });
     expect(download.status).toBe(404);
     // And the case takes no more personal data, nor any other write.
     const update = await flow.state.gql(
@@ -278,11 +288,15 @@ describe('erin export-case', () => {
     const [file] = exported.evidence;
     expect(file?._id).toBe(evidenceId);
     expect(Buffer.from(file!.contentBase64, 'base64').equals(samplePdf(v.invoiceText))).toBe(true);
-    expect(exported.events.map((e) => e.type)).toEqual(expect.arrayContaining(['CaseCreated', 'CaseReferred', 'EvidenceUploaded']));
+    expect(exported.events.map((e) => e.type)).toEqual(
+      expect.arrayContaining(['CaseCreated', 'CaseReferred', 'EvidenceUploaded']),
+    );
     // Audited: who exported which case, in the case's trail for its parties.
     const trail = await flow.state.ok<Trail>(TRAIL, { id: c.id });
     const exports = trail.auditTrail.entries.filter((e) => e.type === 'CaseExported');
-    expect(exports).toEqual([{ type: 'CaseExported', actor: { subject: expect.stringMatching(/^cli:/), organisation: 'SYSTEM' } }]);
+    expect(exports).toEqual([
+      { type: 'CaseExported', actor: { subject: expect.stringMatching(/^cli:/), organisation: 'SYSTEM' } },
+    ]);
   }, 120_000);
 
   it('fails cleanly for an unknown reference, and records nothing', async () => {

@@ -112,7 +112,7 @@ export function createSubjectAccess(deps: {
   /** What was done to the case, by whom and when (the log's entries of it, without their post-images). */
   async function history(caseId: string) {
     const entries = [];
-    for (let after = 0; ; ) {
+    for (let after = 0; ;) {
       const page = await log.ofCase(caseId, after, EVENT_PAGE);
       entries.push(...page.map((e) => ({ seq: e._id, at: e.at, type: e.type, actor: e.actor, data: e.data })));
       if (page.length < EVENT_PAGE) return entries;

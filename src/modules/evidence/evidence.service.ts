@@ -199,7 +199,10 @@ export function createEvidenceService(deps: {
                   partner: c.partner,
                   sharedWithPartner: c.sharedWithPartner,
                   kind: meta.kind,
-                  filenameSealed: key.seal(metaContext(id, 'filename'), safeFilename(meta.filename, fileType, kindName(meta.kind))),
+                  filenameSealed: key.seal(
+                    metaContext(id, 'filename'),
+                    safeFilename(meta.filename, fileType, kindName(meta.kind)),
+                  ),
                   contentType: fileType.contentType,
                   size,
                   sha256Sealed: key.seal(metaContext(id, 'sha256'), sha256),
