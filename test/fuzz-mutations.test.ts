@@ -36,7 +36,10 @@ const RUNS_PER_MUTATION = Number(process.env.FUZZ_RUNS ?? 20);
 let gw: TestGateway;
 let pools: Pools;
 let caseId: string;
-const mutations = rootFields(await gatewaySchema(), ['mutation']).filter(({ field }) => field.args.length > 0);
+// Erasure last: once the shared case is erased, every other write on it is refused.
+const mutations = rootFields(await gatewaySchema(), ['mutation'])
+  .filter(({ field }) => field.args.length > 0)
+  .sort((a, b) => Number(a.field.name === 'eraseCase') - Number(b.field.name === 'eraseCase'));
 
 /** A digest of every written collection, as an attacker with the database would read it. */
 async function snapshot(): Promise<{ digest: string; caseVersion: number }> {

@@ -487,6 +487,12 @@ const probes: Record<string, Probe> = {
     refusals: CASE_REFUSALS,
     attempt: onCase('mutation ($id: ID!, $v: Int!) { closeCase(id: $id, reason: DECEASED, expectedVersion: $v) { id } }'),
   },
+  'Mutation.eraseCase': {
+    outsiders: CASE_OUTSIDERS,
+    markers: caseMarkers,
+    refusals: CASE_REFUSALS,
+    attempt: onCase('mutation ($id: ID!) { eraseCase(caseId: $id, reason: SUBJECT_REQUEST) { id reference erasedAt } }'),
+  },
   'Mutation.saveDraftPlan': {
     outsiders: CASE_OUTSIDERS,
     markers: caseMarkers,
