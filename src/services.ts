@@ -100,7 +100,7 @@ export function createServices(deps: ServiceDeps) {
   const caseStore = createCaseStore({ store, executor, clock, planDeadlines });
   const caseKeys = createCaseKeys({ store, sealer, clock, cacheMs: settings.erasure.caseKeyCacheMs });
   const sealing = createCaseSealing(caseKeys);
-  const eligibility = createEligibilityService({ store, sealer });
+  const eligibility = createEligibilityService({ store, sealer, cases: caseStore });
   const cases = createCaseService({ cases: caseStore, sealing, executor, clock, organisations, eligibility });
   const returnLeg = createReturnLegService({
     cases: caseStore,

@@ -7,7 +7,7 @@ import type { DocumentChange } from '../../events/event.model.ts';
 import type { Store } from '../../store/store.ts';
 import { op } from '../../store/tenant.ts';
 import type { CaseDoc } from '../cases/case.model.ts';
-import { caseSchema } from '../cases/case.model.ts';
+import type { CaseStore } from '../cases/case.store.ts';
 import { identityText, personKeySchema, type PersonIdentity, type PersonKeyDoc } from './person-key.ts';
 
 /** The same day so many years earlier (29 February becomes 28 February). */
@@ -24,10 +24,10 @@ export function assistedDepartureOn(c: Pick<CaseDoc, 'returnSupport' | 'arrivedO
 
 export type EligibilityService = ReturnType<typeof createEligibilityService>;
 
-export function createEligibilityService(deps: { store: Store; sealer: Sealer }) {
+export function createEligibilityService(deps: { store: Store; sealer: Sealer; cases: CaseStore }) {
   const { store, sealer } = deps;
   const PersonKeys: Model<PersonKeyDoc> = store.model('PersonKey', personKeySchema);
-  const Cases: Model<CaseDoc> = store.model('Case', caseSchema);
+  const Cases = deps.cases.model;
 
   return {
     /** The person's key under the member state's own key (the attributes themselves are never kept). */
