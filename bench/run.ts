@@ -35,6 +35,7 @@ import { seedNetwork } from '../src/seed/demo.ts';
 import { EmbeddedStore } from '../src/store/embedded.ts';
 import { Store } from '../src/store/store.ts';
 import type { LoadFigures, LoadSpec } from './load.ts';
+import { benchConfig, memory } from './setup.ts';
 
 const run = promisify(execFile);
 
@@ -136,13 +137,6 @@ async function listen(server: Server): Promise<string> {
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
-const mib = (bytes: number) => Math.round(bytes / 1024 / 1024);
-function memory(): { rssMiB: number; heapMiB: number } {
-  (globalThis as { gc?: () => void }).gc?.();
-  const m = process.memoryUsage();
-  return { rssMiB: mib(m.rss), heapMiB: mib(m.heapUsed) };
-}
-
 type Row = {
   size: number;
   operation: string;
@@ -156,14 +150,7 @@ type Row = {
 async function main(): Promise<void> {
   const args = parseArgs();
   const dataDir = mkdtempSync(path.join(tmpdir(), 'erin-bench-'));
-  const config = loadConfig({
-    NODE_ENV: 'test',
-    ERIN_DEV_MODE: 'true',
-    ERIN_DATA_DIR: dataDir,
-    LOG_LEVEL: 'warn',
-    ERIN_RATE_LIMIT: '100000000',
-    ERIN_STORE_TIMEOUT: '10s',
-  });
+  const config = benchConfig(dataDir);
   const logger = createLogger('warn');
   const uri = process.env.MONGODB_URI;
   const embedded = uri

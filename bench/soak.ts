@@ -12,12 +12,12 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { createGateway } from '../src/app.ts';
 import { mintDevToken } from '../src/auth/dev-issuer.ts';
-import { loadConfig } from '../src/config.ts';
 import { createLogger } from '../src/logger.ts';
 import { seedBulkCases } from '../src/seed/bulk.ts';
 import { seedNetwork } from '../src/seed/demo.ts';
 import { EmbeddedStore } from '../src/store/embedded.ts';
 import { Store } from '../src/store/store.ts';
+import { benchConfig, memory } from './setup.ts';
 import type { SoakFigures, SoakSpec } from './soak-load.ts';
 
 const run = promisify(execFile);
@@ -35,25 +35,13 @@ function parseArgs(): { duration: number; connections: number; cases: number } {
   return args;
 }
 
-const mib = (bytes: number) => Math.round(bytes / 1024 / 1024);
 type Memory = { at: string; heapMiB: number; rssMiB: number };
-function memory(label: string): Memory {
-  (globalThis as { gc?: () => void }).gc?.();
-  const m = process.memoryUsage();
-  return { at: label, heapMiB: mib(m.heapUsed), rssMiB: mib(m.rss) };
-}
+const sample = (at: string): Memory => ({ at, ...memory() });
 
 async function main(): Promise<void> {
   const args = parseArgs();
   const dataDir = mkdtempSync(path.join(tmpdir(), 'erin-soak-'));
-  const config = loadConfig({
-    NODE_ENV: 'test',
-    ERIN_DEV_MODE: 'true',
-    ERIN_DATA_DIR: dataDir,
-    LOG_LEVEL: 'warn',
-    ERIN_RATE_LIMIT: '100000000',
-    ERIN_STORE_TIMEOUT: '10s',
-  });
+  const config = benchConfig(dataDir);
   const logger = createLogger('warn');
   const embedded = await EmbeddedStore.start({ dataDir, logger });
   const store = await Store.connect({ uri: embedded.uri, dbName: `soak_${Date.now()}`, timeoutMs: 10_000, logger });
@@ -78,12 +66,12 @@ async function main(): Promise<void> {
   const loadBefore = loadavg().map((l) => Number(l.toFixed(2)));
   const header = `${args.duration} s, ${args.connections} connections, ${args.cases} bulk cases on the embedded store; node ${process.version}; ${cpus().length} CPUs, load average ${loadBefore.join(' / ')} at start`;
   console.log(`ERIN Exchange soak — ${header}`);
-  const samples: Memory[] = [memory('start')];
+  const samples: Memory[] = [sample('start')];
   console.log(JSON.stringify(samples[0]));
   const minute = setInterval(() => {
-    const sample = memory(`${Math.round((Date.now() - started) / 60_000)} min`);
-    samples.push(sample);
-    console.log(JSON.stringify(sample));
+    const taken = sample(`${Math.round((Date.now() - started) / 60_000)} min`);
+    samples.push(taken);
+    console.log(JSON.stringify(taken));
   }, 60_000);
   const started = Date.now();
   const spec: SoakSpec = {
@@ -98,7 +86,7 @@ async function main(): Promise<void> {
   });
   clearInterval(minute);
   const figures = JSON.parse(stdout.trim().split('\n').at(-1)!) as SoakFigures;
-  samples.push(memory('end'));
+  samples.push(sample('end'));
   const loadAfter = loadavg().map((l) => Number(l.toFixed(2)));
   console.log(JSON.stringify({ ...figures, memory: samples, loadAfter }, null, 2));
 
