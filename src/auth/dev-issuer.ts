@@ -1,5 +1,5 @@
 // The local development issuer: an ES256 key pair generated on first use into the data
-// folder (never committed). Outside production it is trusted automatically and may
+// folder (never committed). In development mode (ERIN_DEV_MODE, `--dev`) it is trusted and may
 // assert any organisation, which is what `npx erin token` and the tests rely on.
 import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
