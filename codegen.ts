@@ -32,6 +32,8 @@ const config: CodegenConfig = {
           Money: '../mappers.ts#MoneyModel',
           Me: '../mappers.ts#MeModel',
           Case: '../mappers.ts#CaseModel',
+          CaseTeam: '../mappers.ts#CaseTeamModel',
+          CaseTeamMember: '../mappers.ts#CaseTeamMemberModel',
           CaseConnection: '../mappers.ts#CaseConnectionModel',
           Plan: '../mappers.ts#PlanModel',
           PlanComponent: '../mappers.ts#PlanComponentModel',

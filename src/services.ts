@@ -38,6 +38,7 @@ import { loadSurveyDefinition, type SurveyDefinition } from './modules/monitorin
 import { createProgressService } from './modules/progress/progress.service.ts';
 import { createShipmentService } from './modules/shipments/shipment.service.ts';
 import { createReturnLegService } from './modules/return-leg/return-leg.service.ts';
+import { createTeamService } from './modules/teams/team.service.ts';
 import { createEligibilityService } from './modules/eligibility/eligibility.service.ts';
 import { createErasureService } from './modules/erasure/erasure.service.ts';
 import { createSubjectAccess } from './modules/erasure/subject-access.ts';
@@ -108,6 +109,7 @@ export function createServices(deps: ServiceDeps) {
     sealing,
     entitlementAfterMove: cases.entitlementAfterMove,
   });
+  const teams = createTeamService({ cases: caseStore, organisations });
   const plans = createPlanService({ store, cases: caseStore, rates });
   const evidence = createEvidenceService({
     store,
@@ -204,6 +206,7 @@ export function createServices(deps: ServiceDeps) {
     cases,
     eligibility,
     returnLeg,
+    teams,
     plans,
     hub,
     feed,

@@ -11,7 +11,8 @@ import { trainingComponent, workflow, type CaseView } from './helpers/factories.
 import { surveyAnswers, uploadFile } from './helpers/implementation.ts';
 import { samplePdf } from '../src/seed/sample-files.ts';
 
-type Outsider = { org: string; role: Role };
+/** `onTeam`: a unit on the case's team, whose role excludes the owner's secrets (it may know the case's id and reference). */
+type Outsider = { org: string; role: Role; onTeam?: true };
 type Client = ReturnType<TestGateway['as']>;
 type Fixture = {
   case: CaseView;
@@ -53,6 +54,14 @@ const CASE_OUTSIDERS: Outsider[] = [
   { org: 'ERIN-NET', role: 'network-admin' },
   // A member state's implementing organisation, of another state than the owner.
   { org: 'IOM-NL', role: 'return-counsellor' },
+  // Units of another state (a municipality, the police, an NGO); Sweden's own municipality,
+  // not on the case's team; and Sweden's police, on the team, whose role sees no needs,
+  // vulnerability, progress or files.
+  { org: 'NL-GEM-UTRECHT', role: 'municipal-officer' },
+  { org: 'NL-POLITIE', role: 'agency-officer' },
+  { org: 'NL-NGO-HAVEN', role: 'ngo-worker' },
+  { org: 'SE-KOMMUN', role: 'municipal-officer' },
+  { org: 'SE-POLIS', role: 'agency-officer', onTeam: true },
   // A researcher receives approved extracts, never a case; Sweden's own data-protection
   // officer decides extracts of its cases but reads none.
   { org: 'R-EVAL', role: 'researcher' },
@@ -465,6 +474,30 @@ const probes: Record<string, Probe> = {
       'mutation ($id: ID!, $v: Int!) { assignImplementingOrganisation(id: $id, organisation: "IOM-NL", expectedVersion: $v) { id reference } }',
     ),
   },
+  'Mutation.formCaseTeam': {
+    outsiders: CASE_OUTSIDERS,
+    markers: caseMarkers,
+    refusals: CASE_REFUSALS,
+    attempt: onCase(
+      'mutation ($id: ID!, $v: Int!) { formCaseTeam(caseId: $id, lead: "SE-KOMMUN", expectedVersion: $v) { id reference needsAssessment } }',
+    ),
+  },
+  'Mutation.inviteToCaseTeam': {
+    outsiders: CASE_OUTSIDERS,
+    markers: caseMarkers,
+    refusals: CASE_REFUSALS,
+    attempt: onCase(
+      'mutation ($id: ID!, $v: Int!) { inviteToCaseTeam(caseId: $id, unit: "SE-KOMMUN", expectedVersion: $v) { id reference needsAssessment } }',
+    ),
+  },
+  'Mutation.removeFromCaseTeam': {
+    outsiders: CASE_OUTSIDERS,
+    markers: caseMarkers,
+    refusals: CASE_REFUSALS,
+    attempt: onCase(
+      'mutation ($id: ID!, $v: Int!) { removeFromCaseTeam(caseId: $id, unit: "SE-POLIS", expectedVersion: $v) { id reference } }',
+    ),
+  },
   'Mutation.recordReturnStep': {
     outsiders: CASE_OUTSIDERS,
     markers: caseMarkers,
@@ -554,6 +587,18 @@ beforeAll(async () => {
       input: { kind: 'COUNSELLING', narrative: SECRET_NOTE, language: 'sv', occurredOn: '2026-10-02' },
     },
   );
+  // Sweden's units: a municipality (not on the case) and the police, which Sweden puts on the case's team.
+  const admin = gw.as('ERIN-NET', 'network-admin');
+  await admin.ok(
+    'mutation { createOrganisation(input: { code: "SE-KOMMUN", kind: MUNICIPALITY, name: "Malmö stad", countries: ["SE"], memberState: "SE" }) { code } }',
+  );
+  await admin.ok(
+    'mutation { createOrganisation(input: { code: "SE-POLIS", kind: AGENCY, agency: POLICE, name: "Polisen", countries: ["SE"], memberState: "SE" }) { code } }',
+  );
+  const { inviteToCaseTeam } = await flow.state.ok<{ inviteToCaseTeam: { version: number } }>(
+    'mutation ($id: ID!, $v: Int!) { inviteToCaseTeam(caseId: $id, unit: "SE-POLIS", expectedVersion: $v) { version } }',
+    { id: submitted.id, v: postProgressUpdate.case.version },
+  );
   // Turn the log into deliveries for Sweden's endpoint (nothing is sent: no job runs here).
   while ((await gw.services.webhookDelivery.dispatch()) > 0);
   const { webhookDeliveries } = await gw
@@ -578,7 +623,7 @@ beforeAll(async () => {
     );
   fixture = {
     extract: decideExtract,
-    case: { ...submitted, version: postProgressUpdate.case.version },
+    case: { ...submitted, version: inviteToCaseTeam.version },
     contract: 'SE-ET-2026',
     webhook: registerWebhook.endpoint,
     delivery: webhookDeliveries.deliveries[0]!.id,
@@ -618,7 +663,9 @@ describe('isolation between organisations', () => {
     };
     const response = await probe.attempt(recording, fixture);
     const text = JSON.stringify({ data: response.data, errors: response.errors });
-    for (const marker of probe.markers(fixture, outsider).filter((m) => !sent.includes(m)))
+    // A unit on the case's team knows which case it is; its secrets are what it must not get.
+    const known = outsider.onTeam ? [fixture.case.id, fixture.case.reference] : [];
+    for (const marker of probe.markers(fixture, outsider).filter((m) => !sent.includes(m) && !known.includes(m)))
       expect(text, `leaked ${marker}`).not.toContain(marker);
     const errorCodes = codes(response);
     if (errorCodes.length > 0)
@@ -651,10 +698,12 @@ describe('isolation between organisations', () => {
         shipments: unknown[];
         monitoring: { surveys: unknown[] };
         finalReport: unknown;
+        team: unknown;
       };
     }>(
       `query ($id: ID!) { case(id: $id) { version status needsAssessment plan { status } progress { edges { node { narrative } } }
-        evidence { id } shipments { id } monitoring { surveys { id } } finalReport { feedback } } }`,
+        evidence { id } shipments { id } monitoring { surveys { id } } finalReport { feedback }
+        team { lead { code } members { organisation { code } role } } } }`,
       { id: fixture.case.id },
     );
     expect(c).toEqual({
@@ -667,6 +716,7 @@ describe('isolation between organisations', () => {
       shipments: [],
       monitoring: { surveys: [] },
       finalReport: null,
+      team: { lead: null, members: [{ organisation: { code: 'SE-POLIS' }, role: 'POLICE' }] },
     });
     // The overdue probe had something to find: the owner and its partner see the case there.
     for (const [org, role] of [

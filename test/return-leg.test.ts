@@ -29,7 +29,7 @@ describe('implementing organisations', () => {
     const nl = gw.as('NL', 'caseworker');
     const { organisations } = await nl.ok<{
       organisations: { code: string; kind: string; memberState: { code: string } | null }[];
-    }>('{ organisations(memberState: "NL") { code kind memberState { code } } }');
+    }>('{ organisations(memberState: "NL", kind: IMPLEMENTING_ORGANISATION) { code kind memberState { code } } }');
     expect(organisations).toEqual([{ code: 'IOM-NL', kind: 'IMPLEMENTING_ORGANISATION', memberState: { code: 'NL' } }]);
     const { organisation } = await nl.ok<{ organisation: { memberState: null } }>(
       '{ organisation(code: "P-AF-HOPE") { memberState { code } } }',

@@ -16,7 +16,7 @@ afterAll(async () => {
 describe('demo seed', () => {
   it('loads the network, the rates and cases in every workflow status; a second run adds nothing', async () => {
     const first = await seedDemo(gw.services);
-    expect(first.created).toMatchObject({ organisations: 19, contracts: 18, programmes: 5 });
+    expect(first.created).toMatchObject({ organisations: 25, contracts: 18, programmes: 5 });
     expect(first.created.cases).toBeGreaterThanOrEqual(11);
     const seqAfterFirst = await gw.services.log.lastSeq();
 

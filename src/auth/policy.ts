@@ -19,11 +19,23 @@ export const PERMISSIONS = {
   'case.close': ['caseworker', 'coordinator'],
   // erasure (src/modules/erasure): the member state's coordinator only
   'case.erase': ['coordinator'],
-  'case.read': ['caseworker', 'coordinator', 'partner-officer', 'return-counsellor'],
+  'case.read': [
+    'caseworker',
+    'coordinator',
+    'partner-officer',
+    'return-counsellor',
+    'municipal-officer',
+    'agency-officer',
+    'ngo-worker',
+  ],
   'case.assignUnits': ['caseworker', 'coordinator'],
+  // case teams: the state forms one; the state or the team's lead (src/auth/case-team.ts) manages it
+  'team.form': ['caseworker', 'coordinator'],
+  'team.manage': ['caseworker', 'coordinator', 'municipal-officer', 'agency-officer'],
   'referral.respond': ['partner-officer'],
   'arrival.confirm': ['partner-officer'],
-  'returnStep.record': ['return-counsellor', 'caseworker', 'coordinator'],
+  // a unit records the steps its role on the case's team allows (src/auth/case-team.ts)
+  'returnStep.record': ['return-counsellor', 'caseworker', 'coordinator', 'municipal-officer', 'agency-officer', 'ngo-worker'],
   'plan.draft': ['partner-officer'],
   'plan.submit': ['partner-officer'],
   'plan.decide': ['coordinator'],
@@ -35,8 +47,26 @@ export const PERMISSIONS = {
   'monitoring.record': ['partner-officer'],
   'finalReport.submit': ['partner-officer'],
   // feed, integration, statistics
-  'feed.read': ['caseworker', 'coordinator', 'partner-officer', 'network-admin', 'return-counsellor'],
-  'webhook.manage': ['caseworker', 'coordinator', 'partner-officer', 'network-admin', 'return-counsellor'],
+  'feed.read': [
+    'caseworker',
+    'coordinator',
+    'partner-officer',
+    'network-admin',
+    'return-counsellor',
+    'municipal-officer',
+    'agency-officer',
+    'ngo-worker',
+  ],
+  'webhook.manage': [
+    'caseworker',
+    'coordinator',
+    'partner-officer',
+    'network-admin',
+    'return-counsellor',
+    'municipal-officer',
+    'agency-officer',
+    'ngo-worker',
+  ],
   'audit.read': ['caseworker', 'coordinator', 'partner-officer', 'return-counsellor'],
   'statistics.read': ['reg-analyst', 'network-admin'],
   // evaluation extracts (src/modules/extracts)
@@ -87,7 +117,10 @@ export function caseScope(principal: Principal): TenantScope {
       return { filter: { memberState: code } };
     case 'PARTNER':
       return { filter: { partner: code, sharedWithPartner: true } };
-    case 'IMPLEMENTING_ORGANISATION': {
+    case 'IMPLEMENTING_ORGANISATION':
+    case 'MUNICIPALITY':
+    case 'AGENCY':
+    case 'NGO': {
       const state = unitMemberState(principal);
       return state ? { filter: { memberState: state, units: code } } : NOTHING;
     }
@@ -110,6 +143,9 @@ export function contractScope(principal: Principal): TenantScope {
       return SYSTEM;
     case 'EXPERTS_GROUP':
     case 'IMPLEMENTING_ORGANISATION':
+    case 'MUNICIPALITY':
+    case 'AGENCY':
+    case 'NGO':
     case 'RESEARCH_BODY':
       return NOTHING;
   }
@@ -245,6 +281,9 @@ export function extractScope(principal: Principal): TenantScope {
     case 'EXPERTS_GROUP':
     case 'NETWORK':
     case 'IMPLEMENTING_ORGANISATION':
+    case 'MUNICIPALITY':
+    case 'AGENCY':
+    case 'NGO':
       return NOTHING;
   }
 }

@@ -6,17 +6,37 @@ export const ORGANISATION_KINDS = [
   'NETWORK',
   'IMPLEMENTING_ORGANISATION',
   'RESEARCH_BODY',
+  'MUNICIPALITY',
+  'AGENCY',
+  'NGO',
 ] as const;
 export type OrganisationKind = (typeof ORGANISATION_KINDS)[number];
 
 /**
  * Kinds of organisation that belong to one member state (its units): they carry
  * `memberState`, and see only the cases of that state that list them among the case's
- * units (`Case.units`). An implementing organisation carries out return support for
- * its state (IOM in the Netherlands).
+ * units (`Case.units`), each only the fields and actions of its role on the case's team
+ * (src/auth/case-team.ts). An implementing organisation carries out return support for
+ * its state (IOM in the Netherlands); a municipality leads local cooperation on a case;
+ * an agency is one of the state's services (its `agency` says which); an NGO is a
+ * civil-society organisation working with the person.
  */
-export const MEMBER_STATE_UNIT_KINDS = ['IMPLEMENTING_ORGANISATION'] as const satisfies readonly OrganisationKind[];
+export const MEMBER_STATE_UNIT_KINDS = [
+  'IMPLEMENTING_ORGANISATION',
+  'MUNICIPALITY',
+  'AGENCY',
+  'NGO',
+] as const satisfies readonly OrganisationKind[];
 export type MemberStateUnitKind = (typeof MEMBER_STATE_UNIT_KINDS)[number];
+
+/**
+ * What an organisation of kind AGENCY is: the immigration service (IND in the Netherlands),
+ * the police (its aliens police), the return service (DT&V) or the reception agency (COA).
+ * One kind with a sub-type rather than four kinds: they share every rule but their role on
+ * a case's team, which follows from the sub-type.
+ */
+export const AGENCY_TYPES = ['IMMIGRATION_SERVICE', 'POLICE', 'RETURN_SERVICE', 'RECEPTION'] as const;
+export type AgencyType = (typeof AGENCY_TYPES)[number];
 
 export function isMemberStateUnit(kind: OrganisationKind): kind is MemberStateUnitKind {
   return (MEMBER_STATE_UNIT_KINDS as readonly OrganisationKind[]).includes(kind);
@@ -31,6 +51,9 @@ export const ROLES = [
   'return-counsellor',
   'data-protection-officer',
   'researcher',
+  'municipal-officer',
+  'agency-officer',
+  'ngo-worker',
 ] as const;
 export type Role = (typeof ROLES)[number];
 
@@ -42,6 +65,9 @@ export const ROLES_BY_KIND: Record<OrganisationKind, readonly Role[]> = {
   NETWORK: ['network-admin'],
   IMPLEMENTING_ORGANISATION: ['return-counsellor'],
   RESEARCH_BODY: ['researcher'],
+  MUNICIPALITY: ['municipal-officer'],
+  AGENCY: ['agency-officer'],
+  NGO: ['ngo-worker'],
 };
 
 export type Principal = {

@@ -70,3 +70,6 @@ export type { TravelDocument as TravelDocumentModel } from '../modules/return-le
 export type { Ticket as TicketModel } from '../modules/return-leg/return-leg.model.ts';
 export type { Contribution as FirstPeriodContributionModel } from '../modules/return-leg/return-leg.model.ts';
 export type { ArrivalHandover as ArrivalHandoverModel } from '../modules/return-leg/return-leg.model.ts';
+
+// Case teams (src/modules/teams): the team as the case stores it.
+export type { CaseTeam as CaseTeamModel, TeamMember as CaseTeamMemberModel } from '../auth/case-team.ts';

@@ -1,6 +1,7 @@
 // The executable schema: SDL from schema/*.graphql, resolvers from the modules. Every
-// root field (query, mutation, subscription) requires an authenticated caller; the
-// check is applied here to the schema itself, so a field added later is covered too.
+// root field (query, mutation, subscription) requires an authenticated caller, and every
+// field of a case asks the case-team table (case-fields.ts); both are applied here to the
+// schema itself, so a field added later is covered too.
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -8,6 +9,7 @@ import { makeExecutableSchema } from '@graphql-tools/schema';
 import { MapperKind, mapSchema } from '@graphql-tools/utils';
 import { defaultFieldResolver, type GraphQLSchema } from 'graphql';
 import { requirePrincipal } from '../auth/policy.ts';
+import { gateCaseField } from './case-fields.ts';
 import type { Context } from './context.ts';
 import type { Resolvers } from './generated/types.ts';
 
@@ -23,6 +25,7 @@ export function loadTypeDefs(dir = SCHEMA_DIR): string[] {
 export function buildSchema(resolvers: Resolvers[]): GraphQLSchema {
   const schema = makeExecutableSchema({ typeDefs: loadTypeDefs(), resolvers: resolvers as never });
   return mapSchema(schema, {
+    [MapperKind.COMPOSITE_FIELD]: (field, fieldName, typeName) => gateCaseField(typeName, fieldName, field),
     [MapperKind.ROOT_FIELD]: (field) => {
       const resolve = field.resolve ?? defaultFieldResolver;
       const subscribe = field.subscribe;

@@ -24,6 +24,9 @@ const SHORT: Record<Role, string> = {
   'return-counsellor': 'counsellor',
   'data-protection-officer': 'dpo',
   researcher: 'researcher',
+  'municipal-officer': 'officer',
+  'agency-officer': 'officer',
+  'ngo-worker': 'worker',
 };
 
 export function demoUsers(): DemoUser[] {

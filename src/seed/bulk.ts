@@ -236,6 +236,7 @@ function generateCase(
     sharedWithPartner: SHARED.has(status),
     units: [],
     implementingOrganisation: null,
+    team: null,
     returnSupport: null,
     nationality: null,
     residenceApplication: null,

@@ -8,7 +8,7 @@ import { z } from 'zod';
 import type { Principal } from '../auth/principal.ts';
 import type { Services } from '../services.ts';
 import type { ProgrammeDoc } from '../modules/organisations/organisation.model.ts';
-import { ORGANISATION_KINDS } from '../auth/principal.ts';
+import { AGENCY_TYPES, ORGANISATION_KINDS } from '../auth/principal.ts';
 import { seedDemoCases } from './demo-cases.ts';
 import { seedDemoExtracts } from './demo-extracts.ts';
 import { seedDemoProgress } from './demo-progress.ts';
@@ -70,6 +70,7 @@ const networkFile = z.object({
       name: z.string(),
       countries: z.array(z.string()),
       memberState: z.string().optional(),
+      agency: z.enum(AGENCY_TYPES).optional(),
     }),
   ),
   contracts: z.array(

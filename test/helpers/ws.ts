@@ -12,6 +12,8 @@ export type Subscription = {
   failed: { message: string; extensions?: { code?: string } }[];
   /** Resolves once the predicate holds for what was received (the test's timeout bounds the wait). */
   until(predicate: (received: Received[]) => boolean): Promise<void>;
+  /** Resolves once the server completed the subscription (the test's timeout bounds the wait). */
+  ended(): Promise<void>;
   stop(): void;
 };
 
@@ -79,6 +81,9 @@ export function wsClient(gw: TestGateway, token: string | undefined) {
             if (completed) throw new Error('subscription completed before the expected events arrived');
             await new Promise<void>((resolve) => waiters.push(resolve));
           }
+        },
+        async ended() {
+          while (!completed) await new Promise<void>((resolve) => waiters.push(resolve));
         },
         stop,
       };

@@ -5,6 +5,7 @@ import { tenantScoped } from '../../store/tenant.ts';
 import type { CaseStatus } from './case.state.ts';
 import type { ReturnSupport } from '../return-leg/return-leg.model.ts';
 import type { Eligibility, ResidenceApplication } from '../eligibility/eligibility.rules.ts';
+import type { CaseTeam } from '../../auth/case-team.ts';
 
 export const GENDERS = ['FEMALE', 'MALE', 'OTHER', 'UNDISCLOSED'] as const;
 export const RELATIONS = ['PRINCIPAL', 'SPOUSE', 'CHILD', 'PARENT', 'SIBLING', 'OTHER'] as const;
@@ -86,6 +87,8 @@ export type CaseDoc = {
   units: string[];
   /** The unit that carries out the return leg (IOM in the Netherlands); also in `units`. */
   implementingOrganisation: string | null;
+  /** The case's team of units (src/modules/teams); its members are also in `units`. Null: none formed. */
+  team: CaseTeam | null;
   /** The return leg before departure, up to arrival (src/modules/return-leg); null until a step is recorded. */
   returnSupport: ReturnSupport | null;
   contract: string | null;
@@ -181,6 +184,7 @@ export function withImplementationDefaults(c: CaseDoc): CaseDoc {
     ...c,
     units: c.units ?? [],
     implementingOrganisation: c.implementingOrganisation ?? null,
+    team: c.team ?? null,
     returnSupport: c.returnSupport ?? null,
     nationality: c.nationality ?? null,
     residenceApplication: c.residenceApplication ?? null,
@@ -209,6 +213,7 @@ export const caseSchema = new Schema<CaseDoc>(
     sharedWithPartner: { type: Boolean, required: true },
     units: { type: [String], default: [] },
     implementingOrganisation: { type: String, default: null },
+    team: { type: Schema.Types.Mixed, default: null },
     returnSupport: { type: Schema.Types.Mixed, default: null },
     contract: { type: String, default: null },
     programme: { type: String, required: true },

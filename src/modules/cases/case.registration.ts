@@ -135,6 +135,7 @@ export function createCaseRegistration(deps: {
           sharedWithPartner: false,
           units: input.implementingOrganisation ? [input.implementingOrganisation] : [],
           implementingOrganisation: input.implementingOrganisation ?? null,
+          team: null,
           returnSupport: null,
           contract: null,
           programme: programme._id,

@@ -3,6 +3,7 @@
 // `PersonalDataReads` (the audit module implements it). Special categories (vulnerability,
 // the needs assessment, the entitlement's breakdown, which tells an unaccompanied minor) are
 // for the parties only; narratives and survey answers for whoever may read the record.
+import { maySeeCaseField } from '../../auth/case-team.ts';
 import { isCaseParty, requirePrincipal } from '../../auth/policy.ts';
 import { isMemberStateUnit, type Principal } from '../../auth/principal.ts';
 import { CaseErasedError, type CaseKey, type CaseKeys } from '../../crypto/case-keys.ts';
@@ -49,11 +50,12 @@ export const caseFieldContext = (caseId: string, field: string) => `case:${caseI
 /**
  * Special-category data is for the parties to the case: the partner only while the case is
  * assigned to it (not after it declined or let the referral expire); of the member state's
- * units, only the implementing organisation (it gives vulnerable people extra guidance).
+ * units, those whose role on the case's team sees `vulnerability` (src/auth/case-team.ts:
+ * the implementing organisation, which gives vulnerable people extra guidance, and the lead).
  */
 export function maySeeSpecialCategory(p: Principal, c: CaseDoc): boolean {
   if (!isCaseParty(p, c)) return false;
-  if (isMemberStateUnit(p.organisation.kind)) return c.implementingOrganisation === p.organisation.code;
+  if (isMemberStateUnit(p.organisation.kind)) return maySeeCaseField(p, c, 'vulnerability');
   return p.organisation.kind !== 'PARTNER' || !ASSIGNMENT_ENDED_STATUSES.includes(c.status);
 }
 

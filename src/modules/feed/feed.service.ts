@@ -8,7 +8,7 @@
 // Events are read through the hub (feed.hub.ts): sealed segments of the caller's audience
 // markers and the newest events in memory, so a page costs what it holds.
 import { authorize, feedAudience, isCaseParty, mayLoseCases, mayReadInFeed } from '../../auth/policy.ts';
-import type { Principal } from '../../auth/principal.ts';
+import { isMemberStateUnit, type Principal } from '../../auth/principal.ts';
 import type { StoredEvent } from '../../events/event.model.ts';
 import { pageSize } from '../../validation.ts';
 import { maySeeSpecialCategory, withoutSpecialCategory } from '../cases/case.sealing.ts';
@@ -57,23 +57,27 @@ export function createFeedService(deps: { cases: CaseService; hub: FeedHub }) {
     // case they were party to when it was written is theirs still.
     const current = mayLoseCases(p) && caseIds.length > 0 ? await cases.getMany(p, caseIds) : undefined;
     const now = current && new Map(caseIds.map((id, i) => [id, current[i] ?? null]));
-    return visible.map((event): FeedChange => {
+    const unit = isMemberStateUnit(p.organisation.kind);
+    return visible.flatMap((event): FeedChange[] => {
       const aggregate = AGGREGATES[event.aggregateType];
-      if (!aggregate) return { event, kind: 'OTHER', state: null, removed: false };
+      if (!aggregate) return [{ event, kind: 'OTHER', state: null, removed: false }];
       if (aggregate.kind === 'CASE') {
         const written = caseFromChanges(event.changes, event.aggregateId);
         const live = now ? (now.get(event.aggregateId) ?? null) : (written ?? null);
         // A case the caller is no longer a party to (reassigned) is gone, history included.
+        // A unit taken off a case hears only of the change that took it off, none of the
+        // case's other events; a partner is told of each (its copy may hold any of them).
         if (!live || !written || !isCaseParty(p, written)) {
-          return { event, kind: 'CASE', state: null, removed: true };
+          if (unit && !live && written && isCaseParty(p, written)) return [];
+          return [{ event, kind: 'CASE', state: null, removed: true }];
         }
         // Special category follows who may see it now, not who might then (a partner that declined).
         const doc = maySeeSpecialCategory(p, live) ? written : withoutSpecialCategory(written);
-        return { event, kind: 'CASE', state: { ...doc, __typename: 'Case' }, removed: false };
+        return [{ event, kind: 'CASE', state: { ...doc, __typename: 'Case' }, removed: false }];
       }
       const doc = event.changes.find((ch) => ch.doc._id === event.aggregateId)?.doc;
-      if (!doc) return { event, kind: aggregate.kind, state: null, removed: false };
-      return { event, kind: aggregate.kind, state: { ...doc, __typename: aggregate.type }, removed: false };
+      if (!doc) return [{ event, kind: aggregate.kind, state: null, removed: false }];
+      return [{ event, kind: aggregate.kind, state: { ...doc, __typename: aggregate.type }, removed: false }];
     });
   }
 
@@ -117,6 +121,8 @@ const BATCH = 500;
 
 class FeedSubscription implements AsyncIterableIterator<FeedChange> {
   private queue: FeedChange[] = [];
+  /** No more changes will come (the caller lost the case it follows); ends once the queue is empty. */
+  private ended = false;
   private readonly abort = new AbortController();
   private readonly release: () => void;
 
@@ -141,8 +147,10 @@ class FeedSubscription implements AsyncIterableIterator<FeedChange> {
       while (!this.abort.signal.aborted) {
         const change = this.queue.shift();
         if (change) return { value: change, done: false };
+        if (this.ended) break;
         await this.fill();
       }
+      if (this.ended) await this.return();
     } catch (error) {
       // The subscription ends with the error (the client resumes from its cursor); nobody
       // calls return() after a failed next(), so let go of the hub here.
@@ -177,6 +185,13 @@ class FeedSubscription implements AsyncIterableIterator<FeedChange> {
     const changes = await present(this.principal, mine);
     if (this.abort.signal.aborted) return;
     this.cursor = reached;
+    // A unit taken off the case it follows: it is told, then the subscription ends.
+    const removal = this.caseId && isMemberStateUnit(this.principal.organisation.kind) ? changes.findIndex((c) => c.removed) : -1;
+    if (removal >= 0) {
+      this.queue.push(...changes.slice(0, removal + 1));
+      this.ended = true;
+      return;
+    }
     this.queue.push(...changes);
   }
 }

@@ -1,7 +1,7 @@
 // Organisations, contracts and programmes: the network's shape. Organisations and
 // programmes are a directory every member may read; contracts are tenant-owned.
 import { Schema } from 'mongoose';
-import { ORGANISATION_KINDS, type OrganisationKind } from '../../auth/principal.ts';
+import { AGENCY_TYPES, ORGANISATION_KINDS, type AgencyType, type OrganisationKind } from '../../auth/principal.ts';
 import { tenantScoped } from '../../store/tenant.ts';
 
 export type OrganisationDoc = {
@@ -12,6 +12,8 @@ export type OrganisationDoc = {
   countries: string[];
   /** The member state a unit (MEMBER_STATE_UNIT_KINDS) belongs to; null for every other kind. */
   memberState: string | null;
+  /** What an AGENCY is; null for every other kind. */
+  agency: AgencyType | null;
   active: boolean;
   version: number;
   createdAt: Date;
@@ -26,6 +28,7 @@ export const organisationSchema = new Schema<OrganisationDoc>(
     name: { type: String, required: true },
     countries: { type: [String], required: true },
     memberState: { type: String, default: null },
+    agency: { type: String, enum: [...AGENCY_TYPES, null], default: null },
     active: { type: Boolean, required: true },
     version: { type: Number, required: true },
     createdAt: { type: Date, required: true },

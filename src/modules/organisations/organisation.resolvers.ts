@@ -24,6 +24,7 @@ export const organisationResolvers: Resolvers = {
   Organisation: {
     code: (o) => o._id,
     memberState: (o, _, { loaders }) => (o.memberState ? loaders.organisation.load(o.memberState) : null),
+    agency: (o) => o.agency ?? null,
     contracts: (o, _, { loaders }) => (o.kind === 'MEMBER_STATE' || o.kind === 'PARTNER' ? loaders.contractsOf.load(o._id) : []),
   },
   Contract: {

@@ -22,7 +22,7 @@ import {
   type OrganisationDoc,
   type ProgrammeDoc,
 } from './organisation.model.ts';
-import { isMemberStateUnit, ORGANISATION_KINDS } from '../../auth/principal.ts';
+import { AGENCY_TYPES, isMemberStateUnit, ORGANISATION_KINDS } from '../../auth/principal.ts';
 
 const createOrganisationInput = z.object({
   code: organisationCode,
@@ -30,6 +30,7 @@ const createOrganisationInput = z.object({
   name: requiredText(200),
   countries: z.array(countryCode).max(100),
   memberState: organisationCode.optional().nullable(),
+  agency: z.enum(AGENCY_TYPES).optional().nullable(),
 });
 
 const updateOrganisationInput = z.object({
@@ -57,6 +58,13 @@ export type ContractFilter = {
   activeOn?: string | null;
 };
 
+/** The organisation with the fields added since it was stored filled in (a lean read applies no defaults). */
+const withOrganisationDefaults = (d: OrganisationDoc): OrganisationDoc => ({
+  ...d,
+  memberState: d.memberState ?? null,
+  agency: d.agency ?? null,
+});
+
 export type OrganisationService = ReturnType<typeof createOrganisationService>;
 
 export function createOrganisationService(deps: { store: Store; executor: CommandExecutor; clock: Clock }) {
@@ -71,7 +79,7 @@ export function createOrganisationService(deps: { store: Store; executor: Comman
 
   async function getOrganisationDoc(code: string): Promise<OrganisationDoc | null> {
     const doc = await Organisations.findById(code).lean<OrganisationDoc>();
-    return doc ? { ...doc, memberState: doc.memberState ?? null } : null;
+    return doc ? withOrganisationDefaults(doc) : null;
   }
 
   function contractAudience(contract: Pick<ContractDoc, 'memberState' | 'partner'>): string[] {
@@ -111,7 +119,7 @@ export function createOrganisationService(deps: { store: Store; executor: Comman
       if (filter.memberState) query.memberState = parseInput(organisationCode, filter.memberState, 'memberState');
       if (filter.kind) query.kind = filter.kind;
       const docs = await Organisations.find(query).sort({ kind: 1, code: 1 }).lean<OrganisationDoc[]>();
-      return docs.map((d) => ({ ...d, memberState: d.memberState ?? null }));
+      return docs.map(withOrganisationDefaults);
     },
 
     async get(principal: Principal | null, code: string): Promise<OrganisationDoc> {
@@ -124,7 +132,7 @@ export function createOrganisationService(deps: { store: Store; executor: Comman
     /** Batch load for DataLoaders: one query for many codes, in the order asked. */
     async getMany(codes: readonly string[]): Promise<(OrganisationDoc | null)[]> {
       const docs = await Organisations.find(idsFilter(codes)).lean<OrganisationDoc[]>();
-      const byCode = new Map(docs.map((d) => [d._id, d]));
+      const byCode = new Map(docs.map((d) => [d._id, withOrganisationDefaults(d)]));
       return codes.map((c) => byCode.get(c) ?? null);
     },
 
@@ -140,6 +148,14 @@ export function createOrganisationService(deps: { store: Store; executor: Comman
             ? `An organisation of kind ${input.kind} belongs to a member state: name it.`
             : `Only a member state's units belong to a member state; ${input.kind} does not.`,
           [{ path: 'memberState', message: isMemberStateUnit(input.kind) ? 'required' : 'not allowed' }],
+        );
+      }
+      if ((input.kind === 'AGENCY') !== Boolean(input.agency)) {
+        throw badInput(
+          input.kind === 'AGENCY'
+            ? 'An agency says what it is (agency: IMMIGRATION_SERVICE, POLICE, RETURN_SERVICE or RECEPTION).'
+            : `Only an agency has an agency type; ${input.kind} does not.`,
+          [{ path: 'agency', message: input.kind === 'AGENCY' ? 'required' : 'not allowed' }],
         );
       }
       const { event } = await executor.execute({
@@ -164,6 +180,7 @@ export function createOrganisationService(deps: { store: Store; executor: Comman
             _id: input.code,
             ...input,
             memberState: input.memberState ?? null,
+            agency: input.agency ?? null,
             active: true,
             version: 1,
             createdAt: now,

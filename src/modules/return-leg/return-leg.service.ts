@@ -5,10 +5,11 @@
 // hands the case over to the partner.
 import { z } from 'zod';
 import { authorize } from '../../auth/policy.ts';
+import { mayTakeTeamAction, unitsOnCase } from '../../auth/case-team.ts';
 import type { Principal } from '../../auth/principal.ts';
 import type { CaseKey } from '../../crypto/case-keys.ts';
 import { caseFieldContext, maySeeSpecialCategory, type CaseSealing, type PersonalDataReads } from '../cases/case.sealing.ts';
-import { badInput, budgetExceeded, invalidTransition } from '../../errors.ts';
+import { badInput, budgetExceeded, forbidden, invalidTransition } from '../../errors.ts';
 import { formatMoney } from '../../money.ts';
 import { isoDate, minorUnits, organisationCode, parseInput, requiredText, todayIso } from '../../validation.ts';
 import type { CasePayload } from '../cases/case.store.ts';
@@ -83,8 +84,8 @@ export const RETURN_STEP_STATUSES: readonly CaseStatus[] = [...new Set(Object.va
 
 /** The case with its implementing organisation replaced (null: none); the units list follows. */
 export function withImplementingOrganisation(c: CaseDoc, organisation: string | null): CaseDoc {
-  const others = c.units.filter((u) => u !== c.implementingOrganisation);
-  return { ...c, implementingOrganisation: organisation, units: organisation ? [...others, organisation] : others };
+  const next = { ...c, implementingOrganisation: organisation };
+  return { ...next, units: unitsOnCase(next) };
 }
 
 export const guidanceContext = (caseId: string) => caseFieldContext(caseId, 'guidance');
@@ -263,6 +264,8 @@ export function createReturnLegService(deps: {
         input: step,
         idempotencyKey,
         decide: async (c, now) => {
+          // A unit records only the steps its role on the case's team allows.
+          if (!mayTakeTeamAction(p, c, `returnStep.${step.kind}`)) throw forbidden(`record ${step.kind}`);
           const guidance =
             step.kind === 'INDIVIDUAL_GUIDANCE'
               ? { key: await sealing.keyForWriting(c._id), notes: await openGuidance(c) }

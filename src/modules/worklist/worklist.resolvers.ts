@@ -1,4 +1,5 @@
 import type { Resolvers } from '../../graphql/generated/types.ts';
+import { recordsReturnSteps } from '../../auth/case-team.ts';
 import { eur } from '../../money.ts';
 import { actionFacts, allowedActions, allowedProgressKinds } from '../cases/case.actions.ts';
 
@@ -10,7 +11,10 @@ export const workListResolvers: Resolvers = {
   Case: {
     allowedActions: async (c, _, { services, principal, loaders }) => {
       const plan = c.latestPlan === null ? null : await loaders.plan.load(`${c._id}:${c.latestPlan}`);
-      return principal ? allowedActions(principal, actionFacts(c, plan?.status ?? null), services.clock.now()) : [];
+      if (!principal) return [];
+      const actions = allowedActions(principal, actionFacts(c, plan?.status ?? null), services.clock.now());
+      // A unit records a step of the return leg only if its role on the case's team grants one.
+      return actions.filter((a) => a !== 'RECORD_RETURN_STEP' || recordsReturnSteps(principal, c));
     },
     allowedProgressKinds: (c, _, { principal }) => (principal ? allowedProgressKinds(principal, c.status) : []),
   },

@@ -1,0 +1,247 @@
+// Case teams, part of the tenant policy: what a member state's unit (municipality, agency,
+// NGO, implementing organisation) may see of a case and do on it, by its role on the case's
+// team. ONE table below decides both, field by field and action by action; the GraphQL
+// layer applies it to every field of Case and ReturnSupport (src/graphql/case-fields.ts),
+// the services to every write. A field or action the table does not list is refused, so a
+// field added to the schema later is closed to units until someone decides who needs it.
+// The member state and the partner are not team members: their rules live in policy.ts.
+import type { AgencyType, OrganisationKind, Principal } from './principal.ts';
+import { isMemberStateUnit } from './principal.ts';
+
+export const TEAM_ROLES = [
+  /** Leads the team (the municipality, or the state's return service): invites and removes units. */
+  'LEAD',
+  'MUNICIPALITY',
+  /** The implementing organisation (IOM in the Netherlands): the return leg. */
+  'RETURN_SUPPORT',
+  'IMMIGRATION_SERVICE',
+  'POLICE',
+  'RETURN_SERVICE',
+  'RECEPTION',
+  /** An NGO: counselling. */
+  'CIVIL_SOCIETY',
+] as const;
+export type TeamRole = (typeof TEAM_ROLES)[number];
+
+/** What a unit may do on a case (`returnStep.<KIND>` for each step of the return leg). */
+export type TeamAction =
+  | 'team.manage'
+  | 'returnStep.COUNSELLING'
+  | 'returnStep.TRAVEL_DOCUMENT'
+  | 'returnStep.TICKET'
+  | 'returnStep.DEPARTURE'
+  | 'returnStep.TRANSIT'
+  | 'returnStep.ARRIVAL'
+  | 'returnStep.FIRST_PERIOD_CONTRIBUTION'
+  | 'returnStep.INDIVIDUAL_GUIDANCE';
+
+/** Every field a team member sees: who and what the case is, where it stands, who works on it. */
+const BASICS = [
+  'id',
+  'reference',
+  'version',
+  'status',
+  'memberState',
+  'originCountry',
+  'returnType',
+  'implementingOrganisation',
+  'units',
+  'team',
+  'myTeamRoles',
+  'allowedActions',
+  'createdAt',
+  'updatedAt',
+] as const;
+const DEPARTURE = ['plannedDepartureDate', 'plannedArrivalDate', 'arrivedOn', 'closedAt', 'closureReason'] as const;
+
+type Grant = {
+  /** Case fields (`returnSupport.<field>` for the parts of the return leg); `*`: every field. */
+  fields: readonly string[];
+  actions: readonly TeamAction[];
+};
+
+/**
+ * THE TABLE: role × field/action. Special categories (needsAssessment, vulnerability, the
+ * entitlement's lines, individual guidance) go with the `vulnerability` field.
+ */
+export const TEAM_GRANTS: Record<TeamRole, Grant> = {
+  // The lead coordinates the team: it sees the whole case and manages the team.
+  LEAD: { fields: ['*'], actions: ['team.manage'] },
+  // "De gemeente heeft de regie": the municipality sees all of its cases and counsels.
+  MUNICIPALITY: { fields: ['*'], actions: ['returnStep.COUNSELLING'] },
+  RETURN_SUPPORT: {
+    fields: [
+      ...BASICS,
+      ...DEPARTURE,
+      'partner',
+      'programme',
+      'registeredAfterReturn',
+      'household',
+      'needsAssessment',
+      'vulnerability',
+      'consent',
+      'entitlement',
+      'nationality',
+      'residenceApplication',
+      'eligibility',
+      'referredAt',
+      'respondedAt',
+      'allowedTransitions',
+      'deadlines',
+      'returnSupport',
+      'returnSupport.*',
+      'arrivalHandover',
+    ],
+    actions: [
+      'returnStep.COUNSELLING',
+      'returnStep.TRAVEL_DOCUMENT',
+      'returnStep.TICKET',
+      'returnStep.DEPARTURE',
+      'returnStep.TRANSIT',
+      'returnStep.ARRIVAL',
+      'returnStep.FIRST_PERIOD_CONTRIBUTION',
+      'returnStep.INDIVIDUAL_GUIDANCE',
+    ],
+  },
+  // The immigration service: residence and identity, the travel document, whether the person left.
+  IMMIGRATION_SERVICE: {
+    fields: [
+      ...BASICS,
+      ...DEPARTURE,
+      'programme',
+      'nationality',
+      'residenceApplication',
+      'eligibility',
+      'household',
+      'returnSupport',
+      'returnSupport.travelDocument',
+      'returnSupport.departure',
+    ],
+    actions: [],
+  },
+  // The police: departure status and dates, nothing about needs, vulnerability or money.
+  POLICE: {
+    fields: [
+      ...BASICS,
+      ...DEPARTURE,
+      'returnSupport',
+      'returnSupport.ticket',
+      'returnSupport.departure',
+      'returnSupport.transit',
+    ],
+    actions: [],
+  },
+  // The return service (DT&V): the journey up to departure.
+  RETURN_SERVICE: {
+    fields: [
+      ...BASICS,
+      ...DEPARTURE,
+      'programme',
+      'nationality',
+      'residenceApplication',
+      'household',
+      'returnSupport',
+      'returnSupport.counselling',
+      'returnSupport.travelDocument',
+      'returnSupport.ticket',
+      'returnSupport.departure',
+      'returnSupport.transit',
+    ],
+    actions: [
+      'returnStep.COUNSELLING',
+      'returnStep.TRAVEL_DOCUMENT',
+      'returnStep.TICKET',
+      'returnStep.DEPARTURE',
+      'returnStep.TRANSIT',
+    ],
+  },
+  // The reception agency (COA): who is housed and until when.
+  RECEPTION: {
+    fields: [...BASICS, ...DEPARTURE, 'household', 'returnSupport', 'returnSupport.departure'],
+    actions: [],
+  },
+  // An NGO records counselling; it sees no entitlement, needs or vulnerability.
+  CIVIL_SOCIETY: {
+    fields: [...BASICS, 'plannedDepartureDate', 'household', 'returnSupport', 'returnSupport.counselling'],
+    actions: ['returnStep.COUNSELLING'],
+  },
+};
+
+/** The role a unit has on every team it joins, from what it is. */
+export function memberRoleFor(unit: { kind: OrganisationKind; agency?: AgencyType | null }): TeamRole | null {
+  switch (unit.kind) {
+    case 'MUNICIPALITY':
+      return 'MUNICIPALITY';
+    case 'AGENCY':
+      return unit.agency ?? null;
+    case 'NGO':
+      return 'CIVIL_SOCIETY';
+    case 'IMPLEMENTING_ORGANISATION':
+      return 'RETURN_SUPPORT';
+    case 'MEMBER_STATE':
+    case 'PARTNER':
+    case 'EXPERTS_GROUP':
+    case 'NETWORK':
+    case 'RESEARCH_BODY':
+      return null;
+  }
+}
+
+/** Who may lead a case's team: a municipality or the state's return service (else the state itself). */
+export function mayLead(unit: { kind: OrganisationKind; agency?: AgencyType | null }): boolean {
+  return unit.kind === 'MUNICIPALITY' || (unit.kind === 'AGENCY' && unit.agency === 'RETURN_SERVICE');
+}
+
+export type TeamMember = { unit: string; role: TeamRole; since: Date };
+export type CaseTeam = { lead: string | null; members: TeamMember[] };
+export type TeamFacts = { team?: CaseTeam | null; implementingOrganisation?: string | null };
+
+/** A unit's roles on a case: its member role, LEAD when it leads, RETURN_SUPPORT as the implementing organisation. */
+export function teamRolesOf(principal: Principal, c: TeamFacts): TeamRole[] {
+  const code = principal.organisation.code;
+  const roles = new Set<TeamRole>();
+  const member = c.team?.members.find((m) => m.unit === code);
+  if (member) roles.add(member.role);
+  if (c.team?.lead === code) roles.add('LEAD');
+  if (c.implementingOrganisation === code) roles.add('RETURN_SUPPORT');
+  return [...roles];
+}
+
+/** Whether a role may see a field of a case (`returnSupport.ticket` for a part of the return leg). */
+export function roleSeesField(role: TeamRole, field: string): boolean {
+  const { fields } = TEAM_GRANTS[role];
+  if (fields.includes('*') || fields.includes(field)) return true;
+  const dot = field.indexOf('.');
+  return dot > 0 && fields.includes(`${field.slice(0, dot)}.*`);
+}
+
+/**
+ * Whether the principal may see a field of a case it can read: everything for anyone but a
+ * member state's unit (their own rules apply), for a unit what its roles on the team grant.
+ */
+export function maySeeCaseField(principal: Principal, c: TeamFacts, field: string): boolean {
+  if (!isMemberStateUnit(principal.organisation.kind)) return true;
+  return teamRolesOf(principal, c).some((role) => roleSeesField(role, field));
+}
+
+/** Whether the principal may take a team action on a case it can read (a unit by its roles; others by their permissions). */
+export function mayTakeTeamAction(principal: Principal, c: TeamFacts, action: TeamAction): boolean {
+  if (!isMemberStateUnit(principal.organisation.kind)) return true;
+  return teamRolesOf(principal, c).some((role) => TEAM_GRANTS[role].actions.includes(action));
+}
+
+/** The units a case lists (its scope for units): the implementing organisation and the team's members. */
+export function unitsOnCase(c: TeamFacts): string[] {
+  return [
+    ...new Set([
+      ...(c.implementingOrganisation ? [c.implementingOrganisation] : []),
+      ...(c.team?.members ?? []).map((m) => m.unit),
+    ]),
+  ];
+}
+
+/** Whether the principal may record some step of a case's return leg (a unit: by its roles on the team). */
+export function recordsReturnSteps(principal: Principal, c: TeamFacts): boolean {
+  if (!isMemberStateUnit(principal.organisation.kind)) return true;
+  return teamRolesOf(principal, c).some((role) => TEAM_GRANTS[role].actions.some((a) => a.startsWith('returnStep.')));
+}
