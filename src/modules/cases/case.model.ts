@@ -288,6 +288,12 @@ export const caseRecordFields = {
   units: { type: [String], default: undefined },
 } as const;
 
+/** The fields of `caseRecordFields` a new record of the case carries, as the case has them now. */
+export function recordFieldsOf(c: Pick<CaseDoc, '_id' | 'memberState' | 'partner' | 'sharedWithPartner'>) {
+  // Records are written once a partner carries out the case: it has one.
+  return { caseId: c._id, memberState: c.memberState, partner: c.partner!, sharedWithPartner: c.sharedWithPartner };
+}
+
 /** Reference claims: inserting `NL-2026-000124` is what makes the number ours. */
 export type CaseReferenceDoc = { _id: string; caseId: string; at: Date };
 export const caseReferenceSchema = new Schema<CaseReferenceDoc>(

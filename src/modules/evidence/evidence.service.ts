@@ -18,7 +18,7 @@ import { fact, writtenDocument, type CommandExecutor } from '../../events/execut
 import { asBuffer, type Store } from '../../store/store.ts';
 import { op, SYSTEM } from '../../store/tenant.ts';
 import { parseInput, text } from '../../validation.ts';
-import type { CaseDoc } from '../cases/case.model.ts';
+import { recordFieldsOf, type CaseDoc } from '../cases/case.model.ts';
 import type { CaseStore } from '../cases/case.store.ts';
 import { assertStatusAllows, SINCE_ARRIVAL_STATUSES } from '../cases/case.state.ts';
 import {
@@ -194,10 +194,7 @@ export function createEvidenceService(deps: {
                 const now = clock.now();
                 const doc: EvidenceDoc = {
                   _id: id,
-                  caseId: c._id,
-                  memberState: c.memberState,
-                  partner: c.partner,
-                  sharedWithPartner: c.sharedWithPartner,
+                  ...recordFieldsOf(c),
                   kind: meta.kind,
                   filenameSealed: key.seal(
                     metaContext(id, 'filename'),

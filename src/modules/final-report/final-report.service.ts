@@ -19,6 +19,7 @@ import { effectiveUpdates, type ProgressService } from '../progress/progress.ser
 import type { ShipmentService } from '../shipments/shipment.service.ts';
 import { isFinished } from '../shipments/shipment.state.ts';
 import { finalReportSchema, type FinalReportDoc, type FinalReportLine } from './final-report.model.ts';
+import { recordFieldsOf } from '../cases/case.model.ts';
 
 const reportInput = z.object({
   finalMeetingOn: isoDate,
@@ -77,10 +78,7 @@ export function createFinalReportService(deps: {
           const last = surveys?.[0];
           const report: FinalReportDoc = {
             _id: c._id,
-            caseId: c._id,
-            memberState: c.memberState,
-            partner: c.partner!,
-            sharedWithPartner: c.sharedWithPartner,
+            ...recordFieldsOf(c),
             planVersion: plan?.planVersion ?? 0,
             lines,
             entitlementEur: budget.entitlementEur,

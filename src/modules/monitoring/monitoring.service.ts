@@ -13,7 +13,7 @@ import type { Store } from '../../store/store.ts';
 import { isoDate, parseInput, requiredText } from '../../validation.ts';
 import type { CasePayload } from '../cases/case.store.ts';
 import { recordsOfCases, writtenIn, type CaseStore } from '../cases/case.store.ts';
-import type { CaseDoc } from '../cases/case.model.ts';
+import { recordFieldsOf, type CaseDoc } from '../cases/case.model.ts';
 import { assertStatusAllows, MONITORING_STATUSES } from '../cases/case.state.ts';
 import { addDays } from '../deadlines/calendar.ts';
 import { assertDayOfSupport, languageTag, startImplementation } from '../progress/implementation.ts';
@@ -89,10 +89,7 @@ export function createMonitoringService(deps: {
           const updateId = randomUUID();
           const actor = { organisation: p.organisation.code, subject: p.subject };
           const tenant = {
-            caseId: c._id,
-            memberState: c.memberState,
-            partner: c.partner!,
-            sharedWithPartner: c.sharedWithPartner,
+            ...recordFieldsOf(c),
           };
           const doc: SurveyDoc = {
             _id: surveyId,

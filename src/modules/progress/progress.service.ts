@@ -37,6 +37,7 @@ import {
   type SpendRecord,
 } from './progress.model.ts';
 import type { CaseSealing } from '../cases/case.sealing.ts';
+import { recordFieldsOf } from '../cases/case.model.ts';
 
 /** Between arrival and plan approval only some kinds can be reported (no plan to spend against yet). */
 const BEFORE_PLAN = ARRIVED_BEFORE_PLAN_STATUSES;
@@ -233,10 +234,7 @@ export function createProgressService(deps: {
 
           const update: ProgressDoc = {
             _id: id,
-            caseId: c._id,
-            memberState: c.memberState,
-            partner: c.partner!,
-            sharedWithPartner: c.sharedWithPartner,
+            ...recordFieldsOf(c),
             caseVersion: c.version + 1,
             kind,
             component: component ? refOf(component) : null,

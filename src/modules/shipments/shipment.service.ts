@@ -17,6 +17,7 @@ import { componentId, componentOf, IMPLEMENTATION_STATUSES, refOf, startImplemen
 import type { PlanService } from '../plans/plan.service.ts';
 import { shipmentSchema, type ShipmentDoc, type ShipmentEvent } from './shipment.model.ts';
 import { assertShipmentStep, isFinished, SHIPMENT_STATUSES, type ShipmentStatus } from './shipment.state.ts';
+import { recordFieldsOf } from '../cases/case.model.ts';
 
 /** Reported times may run a little ahead of the gateway's clock. */
 const CLOCK_SKEW_MS = 5 * 60_000;
@@ -137,10 +138,7 @@ export function createShipmentService(deps: { store: Store; cases: CaseStore; pl
             const details = input.shipment!;
             shipment = {
               _id: randomUUID(),
-              caseId: c._id,
-              memberState: c.memberState,
-              partner: c.partner!,
-              sharedWithPartner: c.sharedWithPartner,
+              ...recordFieldsOf(c),
               component: refOf(component),
               items: component.materials.items.map((i) => ({ description: i.description, quantity: i.quantity })),
               supplier: details.supplier ?? component.materials.supplier,
