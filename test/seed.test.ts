@@ -63,6 +63,18 @@ describe('demo seed', () => {
     expect(extractRequests).toHaveLength(1);
     expect(extractRequests[0]).toMatchObject({ status: 'AVAILABLE', parts: [{ status: 'APPROVED' }, { status: 'APPROVED' }] });
     expect(extractRequests[0]!.file.casesConsidered).toBeGreaterThan(0);
+
+    // Utrecht leads a case team with the police, the immigration service and an NGO; the police sees that one case.
+    const team = `{ cases { edges { node { myTeamRoles team { lead { code } members { organisation { code } role } } } } } }`;
+    type Teams = { cases: { edges: { node: { myTeamRoles: string[]; team: { lead: { code: string } } } }[] } };
+    const { cases: led } = await gw.as('NL-GEM-UTRECHT', 'municipal-officer').ok<Teams>(team);
+    expect(led.edges).toHaveLength(1);
+    expect(led.edges[0]!.node.team.lead.code).toBe('NL-GEM-UTRECHT');
+    expect(led.edges[0]!.node.myTeamRoles.sort()).toEqual(['LEAD', 'MUNICIPALITY']);
+    const { cases: policed } = await gw
+      .as('NL-POLITIE', 'agency-officer')
+      .ok<Teams>('{ cases { edges { node { myTeamRoles } } } }');
+    expect(policed.edges.map((e) => e.node.myTeamRoles)).toEqual([['POLICE']]);
   }, 120_000);
 });
 

@@ -12,6 +12,7 @@ import { AGENCY_TYPES, ORGANISATION_KINDS } from '../auth/principal.ts';
 import { seedDemoCases } from './demo-cases.ts';
 import { seedDemoExtracts } from './demo-extracts.ts';
 import { seedDemoProgress } from './demo-progress.ts';
+import { seedDemoTeams } from './demo-teams.ts';
 import { seedDemoReturnLeg } from './demo-return-leg.ts';
 
 export const CONFIG_DIR = fileURLToPath(new URL('../../config/', import.meta.url));
@@ -164,5 +165,8 @@ export async function seedDemo(services: Services): Promise<SeedReport> {
   const returnLeg = await seedDemoReturnLeg(services);
   if (returnLeg.created) report.created['cases in the return leg'] = returnLeg.created;
   if (returnLeg.existing) report.existing['cases in the return leg'] = returnLeg.existing;
+  const teams = await seedDemoTeams(services);
+  if (teams.created) report.created['cases with a team'] = teams.created;
+  if (teams.existing) report.existing['cases with a team'] = teams.existing;
   return report;
 }
