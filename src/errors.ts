@@ -65,6 +65,14 @@ export const requestInProgress = () =>
 export const budgetExceeded = (message: string, figures: Record<string, unknown>) =>
   new AppError('BUDGET_EXCEEDED', message, { figures });
 
+/** Spending dated after the programme's window (and any extension the member state gave). */
+export const spendingWindowClosed = (programme: string, day: string, lastDay: string, field: string) =>
+  new AppError(
+    'BAD_USER_INPUT',
+    `${field} (${day}) is after the spending window of ${programme}, which ended on ${lastDay}; the member state can extend it (extendSpendingWindow).`,
+    { reason: 'SPENDING_WINDOW_CLOSED', lastDay, problems: [{ path: field, message: `after the spending window (${lastDay})` }] },
+  );
+
 export const invalidTransition = (from: string, attempted: string, allowed: readonly string[]) =>
   new AppError(
     'INVALID_TRANSITION',

@@ -27,6 +27,7 @@ import type { Sealer } from './crypto/sealed.ts';
 import { JobRunner, type Job } from './jobs/leases.ts';
 import { SYSTEM_PRINCIPAL } from './auth/principal.ts';
 import { loadCalendars, type Calendars } from './modules/deadlines/calendar.ts';
+import { createSpendingWindowService } from './modules/cases/spending-window.ts';
 import { createDeadlinePlanner } from './modules/deadlines/deadline.rules.ts';
 import { createDeadlineService } from './modules/deadlines/deadline.service.ts';
 import { createWorkListService } from './modules/worklist/worklist.service.ts';
@@ -111,6 +112,7 @@ export function createServices(deps: ServiceDeps) {
   });
   const teams = createTeamService({ cases: caseStore, organisations });
   const plans = createPlanService({ store, cases: caseStore, rates });
+  const spendingWindow = createSpendingWindowService({ cases: caseStore });
   const evidence = createEvidenceService({
     store,
     executor,
@@ -207,6 +209,7 @@ export function createServices(deps: ServiceDeps) {
     eligibility,
     returnLeg,
     teams,
+    spendingWindow,
     plans,
     hub,
     feed,

@@ -7,7 +7,7 @@ import { SYSTEM_PRINCIPAL } from '../src/auth/principal.ts';
 import type { ManualClock } from '../src/clock.ts';
 import { addWorkingDays, calendarsFrom } from '../src/modules/deadlines/calendar.ts';
 import { clockAt, codes, startGateway, type TestGateway } from './helpers/gateway.ts';
-import { trainingComponent, workflow, type CaseView } from './helpers/factories.ts';
+import { caseInput, CREATE_CASE, trainingComponent, workflow, type CaseView } from './helpers/factories.ts';
 import { implementation } from './helpers/implementation.ts';
 
 let gw: TestGateway;
@@ -73,10 +73,11 @@ async function overdueFor(
 describe('the overdue list', () => {
   it('lists, for each organisation, what is late on its cases, by how much and who must act, most late first', async () => {
     on('2026-03-25');
-    // Arrival on Friday 20 Feb: the 14th working day is Thursday 12 March; the plan was due on 20 March.
+    // Arrival on Friday 20 Feb. Afghanistan rests on Fridays only: the 14th working day is Sunday
+    // 8 March. Iraq rests on Fridays and Saturdays: Wednesday 11 March. The plan was due on 20 March.
     expect(await overdueFor('NL', 'caseworker')).toEqual([
-      ['late', 'ARRIVAL_SUPPORT', '2026-03-12', 13, 'P-AF-HOPE'],
-      ['iraq', 'ARRIVAL_SUPPORT', '2026-03-12', 13, 'P-IQ-TIGRIS'],
+      ['late', 'ARRIVAL_SUPPORT', '2026-03-08', 17, 'P-AF-HOPE'],
+      ['iraq', 'ARRIVAL_SUPPORT', '2026-03-11', 14, 'P-IQ-TIGRIS'],
       ['late', 'PLAN_APPROVAL', '2026-03-20', 5, 'P-AF-HOPE'],
       // NL-AVRR has no arrival support; its submitted plan waits on the member state.
       ['submitted', 'PLAN_APPROVAL', '2026-03-20', 5, 'NL'],
@@ -84,8 +85,8 @@ describe('the overdue list', () => {
       ['referred', 'REFERRAL_ANSWER', '2026-03-23', 2, 'P-AF-HOPE'],
     ]);
     expect(await overdueFor('P-AF-HOPE', 'partner-officer')).toEqual([
-      ['late', 'ARRIVAL_SUPPORT', '2026-03-12', 13, 'P-AF-HOPE'],
-      ['sweden', 'ARRIVAL_SUPPORT', '2026-03-12', 13, 'P-AF-HOPE'],
+      ['late', 'ARRIVAL_SUPPORT', '2026-03-08', 17, 'P-AF-HOPE'],
+      ['sweden', 'ARRIVAL_SUPPORT', '2026-03-08', 17, 'P-AF-HOPE'],
       ['late', 'PLAN_APPROVAL', '2026-03-20', 5, 'P-AF-HOPE'],
       ['submitted', 'PLAN_APPROVAL', '2026-03-20', 5, 'NL'],
       ['sweden', 'PLAN_APPROVAL', '2026-03-20', 5, 'P-AF-HOPE'],
@@ -110,8 +111,10 @@ describe('the overdue list', () => {
     }>('query ($id: ID!) { case(id: $id) { deadlines { kind status daysLate metOn } } }', { id: cases.late.id });
     expect(view.deadlines).toEqual([
       { kind: 'REFERRAL_ANSWER', status: 'MET', daysLate: null, metOn: '2026-02-20' },
-      { kind: 'ARRIVAL_SUPPORT', status: 'MET_LATE', daysLate: 14, metOn: '2026-03-26' },
+      { kind: 'ARRIVAL_SUPPORT', status: 'MET_LATE', daysLate: 18, metOn: '2026-03-26' },
       { kind: 'PLAN_APPROVAL', status: 'OVERDUE', daysLate: 6, metOn: null },
+      // Registered on 20 February for a departure planned on 20 December: in time.
+      { kind: 'REGISTRATION', status: 'MET', daysLate: null, metOn: '2026-02-20' },
     ]);
     expect((await overdueFor('NL', 'caseworker')).filter((i) => i[0] === 'late').map((i) => i[1])).toEqual(['PLAN_APPROVAL']);
   });
@@ -155,5 +158,79 @@ describe('working days', () => {
     expect(addWorkingDays('2026-02-20', 14, calendars.of('IQ'))).toBe('2026-03-12');
     expect(addWorkingDays('2026-02-20', 1, calendars.of('IQ'))).toBe('2026-02-22');
     expect(addWorkingDays('2026-03-04', 1, calendars.of('IQ'))).toBe('2026-03-08');
+  });
+});
+
+describe('deadlines before departure (member-state side)', () => {
+  const DEADLINES = `query ($id: ID!) { case(id: $id) { version deadlines { kind dueOn status daysLate metOn waitingOn { code } } } }`;
+  type Listed = { case: { version: number; deadlines: Record<string, unknown>[] } };
+  const STEP = `mutation ($id: ID!, $step: ReturnStepInput!, $v: Int!) { recordReturnStep(caseId: $id, step: $step, expectedVersion: $v) { version } }`;
+
+  async function registerOn(day: string, originCountry: string, partner: string, departure: string) {
+    const { flow } = on(day, 'NL', partner);
+    const input = { ...caseInput({ originCountry, partner }), plannedDepartureDate: departure, plannedArrivalDate: departure };
+    const { createCase } = await flow.state.ok<{ createCase: CaseView }>(CREATE_CASE, { input });
+    return { flow, created: createCase };
+  }
+
+  it('flight details are due 5 working days before departure in Afghanistan, where Fridays and public holidays do not count', async () => {
+    // Departure on Saturday 22 August 2026, registered on Friday 14 August. Counting back in
+    // Afghanistan (weekend: Friday): Fri 21 (weekend), Thu 20 (1), Wed 19 (Independence Day),
+    // Tue 18 (2), Mon 17 (3), Sun 16 (4), Sat 15 (Victory Day), Fri 14 (weekend), Thu 13 (5).
+    const { flow, created } = await registerOn('2026-08-14', 'AF', 'P-AF-HOPE', '2026-08-22');
+    const listed = await flow.state.ok<Listed>(DEADLINES, { id: created.id });
+    expect(listed.case.deadlines).toEqual([
+      // 19 days before the departure was 3 August: registered 11 days late.
+      {
+        kind: 'REGISTRATION',
+        dueOn: '2026-08-03',
+        status: 'MET_LATE',
+        daysLate: 11,
+        metOn: '2026-08-14',
+        waitingOn: { code: 'NL' },
+      },
+      { kind: 'FLIGHT_DETAILS', dueOn: '2026-08-13', status: 'OVERDUE', daysLate: 1, metOn: null, waitingOn: { code: 'NL' } },
+    ]);
+    expect((await overdueFor('NL', 'caseworker')).filter((i) => i[1] === 'FLIGHT_DETAILS')).toEqual([
+      [created.reference, 'FLIGHT_DETAILS', '2026-08-13', 1, 'NL'],
+    ]);
+    // The partner is not the one to act, and does not see the draft.
+    expect((await overdueFor('P-AF-HOPE', 'partner-officer')).filter((i) => i[1] === 'FLIGHT_DETAILS')).toEqual([]);
+
+    // The ticket is the flight details: recorded a day late.
+    const ticket = {
+      kind: 'TICKET',
+      on: '2026-08-14',
+      departureDate: '2026-08-22',
+      route: ['AMS', 'IST', 'KBL'],
+      finalDestination: 'Herat',
+    };
+    await flow.state.ok(STEP, { id: created.id, step: ticket, v: listed.case.version });
+    const after = await flow.state.ok<Listed>(DEADLINES, { id: created.id });
+    expect(after.case.deadlines[1]).toMatchObject({
+      kind: 'FLIGHT_DETAILS',
+      status: 'MET_LATE',
+      daysLate: 1,
+      metOn: '2026-08-14',
+    });
+    expect((await overdueFor('NL', 'caseworker')).filter((i) => i[1] === 'FLIGHT_DETAILS')).toEqual([]);
+  });
+
+  it('a country the holiday library knows takes its public holidays from it (Morocco: Saturday–Sunday weekend)', async () => {
+    // Fri 21 (Youth Day) and Thu 20 (Revolution of the King and the People) are off, Wed 19 (1),
+    // Tue 18 (2), Mon 17 (3), the weekend, Fri 14 (Oued Ed-Dahab Day) off, Thu 13 (4), Wed 12 (5).
+    const { flow, created } = await registerOn('2026-07-01', 'MA', 'P-MA-ATLAS', '2026-08-22');
+    const listed = await flow.state.ok<Listed>(DEADLINES, { id: created.id });
+    expect(listed.case.deadlines).toEqual([
+      {
+        kind: 'REGISTRATION',
+        dueOn: '2026-08-03',
+        status: 'MET',
+        daysLate: null,
+        metOn: '2026-07-01',
+        waitingOn: { code: 'NL' },
+      },
+      { kind: 'FLIGHT_DETAILS', dueOn: '2026-08-12', status: 'UPCOMING', daysLate: null, metOn: null, waitingOn: { code: 'NL' } },
+    ]);
   });
 });

@@ -117,6 +117,7 @@ describe('a case from referral to closure', () => {
       { kind: 'REFERRAL_ANSWER', status: 'MET' },
       { kind: 'ARRIVAL_SUPPORT', status: 'MET' },
       { kind: 'PLAN_APPROVAL', status: 'MET' },
+      { kind: 'REGISTRATION', status: 'MET' },
     ]);
 
     // ---- training: the first update after approval starts the implementation ------------------

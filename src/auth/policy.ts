@@ -39,6 +39,7 @@ export const PERMISSIONS = {
   'plan.draft': ['partner-officer'],
   'plan.submit': ['partner-officer'],
   'plan.decide': ['coordinator'],
+  'spendingWindow.extend': ['coordinator'],
   // implementation
   'progress.post': ['partner-officer', 'caseworker', 'coordinator'],
   'shipment.record': ['partner-officer'],

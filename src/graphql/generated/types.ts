@@ -247,6 +247,8 @@ export type Case = {
   returnType: ReturnType;
   /** Shipments, oldest first. */
   shipments: Array<Shipment>;
+  /** Null until the arrival. */
+  spendingWindow: Maybe<SpendingWindow>;
   status: CaseStatus;
   /** The case's team of units; null until one is formed. */
   team: Maybe<CaseTeam>;
@@ -576,12 +578,16 @@ export type Deadline = {
 export type DeadlineKind =
   /** Arrival support within the programme's working days of arrival (EURP: 14). */
   | 'ARRIVAL_SUPPORT'
+  /** Flight details (the ticket) at least 5 working days, in the country of return, before the departure. */
+  | 'FLIGHT_DETAILS'
   /** A monitoring visit on its scheduled day. */
   | 'MONITORING_VISIT'
   /** The plan agreed (approved) within a month of arrival. */
   | 'PLAN_APPROVAL'
   /** The partner answers a referral within 7 days. */
-  | 'REFERRAL_ANSWER';
+  | 'REFERRAL_ANSWER'
+  /** The member state registers the case at least 19 days before the departure (met on the day it was registered). */
+  | 'REGISTRATION';
 
 export type DeadlineStatus =
   /** Not met, and no longer expected (the case expired or closed, or moved past it). */
@@ -1066,6 +1072,12 @@ export type Mutation = {
    */
   eraseCase: Case;
   /**
+   * coordinator of the case's member state: let spending on the case be dated until a later
+   * day than the programme's window (arrival plus spendWithinMonths). Recorded as a
+   * SpendingWindowExtended event with its reason.
+   */
+  extendSpendingWindow: Case;
+  /**
    * caseworker or coordinator: form the case's team, led by one of your municipalities or your
    * return service (lead), or by yourself (lead: null). Forming it again hands the lead over.
    */
@@ -1220,6 +1232,15 @@ export type MutationEndContractArgs = {
 export type MutationEraseCaseArgs = {
   caseId: Scalars['ID']['input'];
   reason: ErasureReason;
+};
+
+
+export type MutationExtendSpendingWindowArgs = {
+  caseId: Scalars['ID']['input'];
+  expectedVersion: Scalars['Int']['input'];
+  idempotencyKey?: InputMaybe<Scalars['String']['input']>;
+  reason: Scalars['String']['input'];
+  until: Scalars['Date']['input'];
 };
 
 
@@ -2036,6 +2057,20 @@ export type SpendInput = {
   proof: Scalars['ID']['input'];
 };
 
+/**
+ * Spending is dated within the programme's spendWithinMonths of arrival (from \`arrivedOn\` to
+ * \`until\`) unless the member state extended the window (\`extendedTo\`).
+ */
+export type SpendingWindow = {
+  __typename?: 'SpendingWindow';
+  arrivedOn: Scalars['Date']['output'];
+  extendedTo: Maybe<Scalars['Date']['output']>;
+  /** The last day spending may be dated: extendedTo, else until. */
+  lastDay: Scalars['Date']['output'];
+  months: Scalars['Int']['output'];
+  until: Scalars['Date']['output'];
+};
+
 /** The analyst's statistics budget: tables per period (ERIN_STATS_BUDGET per ERIN_STATS_BUDGET_PERIOD). */
 export type StatisticsBudget = {
   __typename?: 'StatisticsBudget';
@@ -2628,6 +2663,7 @@ export type ResolversTypes = {
   ShipmentStatus: ShipmentStatus;
   Spend: ResolverTypeWrapper<SpendModel>;
   SpendInput: SpendInput;
+  SpendingWindow: ResolverTypeWrapper<SpendingWindow>;
   StatisticsBudget: ResolverTypeWrapper<StatisticsBudget>;
   StatisticsCell: ResolverTypeWrapper<StatisticsCellModel>;
   StatisticsCoordinate: ResolverTypeWrapper<StatisticsCoordinate>;
@@ -2770,6 +2806,7 @@ export type ResolversParentTypes = {
   ShipmentItem: ShipmentItem;
   Spend: SpendModel;
   SpendInput: SpendInput;
+  SpendingWindow: SpendingWindow;
   StatisticsBudget: StatisticsBudget;
   StatisticsCell: StatisticsCellModel;
   StatisticsCoordinate: StatisticsCoordinate;
@@ -2937,6 +2974,7 @@ export type CaseResolvers<ContextType = Context, ParentType extends ResolversPar
   returnSupport?: Resolver<Maybe<ResolversTypes['ReturnSupport']>, ParentType, ContextType>;
   returnType?: Resolver<ResolversTypes['ReturnType'], ParentType, ContextType>;
   shipments?: Resolver<Array<ResolversTypes['Shipment']>, ParentType, ContextType>;
+  spendingWindow?: Resolver<Maybe<ResolversTypes['SpendingWindow']>, ParentType, ContextType>;
   status?: Resolver<ResolversTypes['CaseStatus'], ParentType, ContextType>;
   team?: Resolver<Maybe<ResolversTypes['CaseTeam']>, ParentType, ContextType>;
   units?: Resolver<Array<ResolversTypes['Organisation']>, ParentType, ContextType>;
@@ -3255,6 +3293,7 @@ export type MutationResolvers<ContextType = Context, ParentType extends Resolver
   disableWebhook?: Resolver<ResolversTypes['WebhookEndpoint'], ParentType, ContextType, RequireFields<MutationDisableWebhookArgs, 'expectedVersion' | 'id'>>;
   endContract?: Resolver<ResolversTypes['Contract'], ParentType, ContextType, RequireFields<MutationEndContractArgs, 'endDate' | 'expectedVersion' | 'id' | 'reason'>>;
   eraseCase?: Resolver<ResolversTypes['Case'], ParentType, ContextType, RequireFields<MutationEraseCaseArgs, 'caseId' | 'reason'>>;
+  extendSpendingWindow?: Resolver<ResolversTypes['Case'], ParentType, ContextType, RequireFields<MutationExtendSpendingWindowArgs, 'caseId' | 'expectedVersion' | 'reason' | 'until'>>;
   formCaseTeam?: Resolver<ResolversTypes['Case'], ParentType, ContextType, RequireFields<MutationFormCaseTeamArgs, 'caseId' | 'expectedVersion'>>;
   inviteToCaseTeam?: Resolver<ResolversTypes['Case'], ParentType, ContextType, RequireFields<MutationInviteToCaseTeamArgs, 'caseId' | 'expectedVersion' | 'unit'>>;
   ping?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
@@ -3508,6 +3547,14 @@ export type SpendResolvers<ContextType = Context, ParentType extends ResolversPa
   amountEur?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
   proof?: Resolver<ResolversTypes['Evidence'], ParentType, ContextType>;
   rate?: Resolver<ResolversTypes['AppliedRate'], ParentType, ContextType>;
+};
+
+export type SpendingWindowResolvers<ContextType = Context, ParentType extends ResolversParentTypes['SpendingWindow'] = ResolversParentTypes['SpendingWindow']> = {
+  arrivedOn?: Resolver<ResolversTypes['Date'], ParentType, ContextType>;
+  extendedTo?: Resolver<Maybe<ResolversTypes['Date']>, ParentType, ContextType>;
+  lastDay?: Resolver<ResolversTypes['Date'], ParentType, ContextType>;
+  months?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  until?: Resolver<ResolversTypes['Date'], ParentType, ContextType>;
 };
 
 export type StatisticsBudgetResolvers<ContextType = Context, ParentType extends ResolversParentTypes['StatisticsBudget'] = ResolversParentTypes['StatisticsBudget']> = {
@@ -3766,6 +3813,7 @@ export type Resolvers<ContextType = Context> = {
   ShipmentEventPayload?: ShipmentEventPayloadResolvers<ContextType>;
   ShipmentItem?: ShipmentItemResolvers<ContextType>;
   Spend?: SpendResolvers<ContextType>;
+  SpendingWindow?: SpendingWindowResolvers<ContextType>;
   StatisticsBudget?: StatisticsBudgetResolvers<ContextType>;
   StatisticsCell?: StatisticsCellResolvers<ContextType>;
   StatisticsCoordinate?: StatisticsCoordinateResolvers<ContextType>;

@@ -58,6 +58,14 @@ export type ComponentSpend = { componentId: string; kind: string; actualEur: num
 export type SustainabilityScores = { economic: number; social: number; psychosocial: number; composite: number };
 
 /** A monitoring visit scheduled at plan approval, so many months after arrival. */
+export type SpendingWindow = {
+  arrivedOn: string;
+  months: number;
+  until: string;
+  /** The member state's extension (extendSpendingWindow), later than `until`. */
+  extendedTo: string | null;
+};
+
 export type ScheduledVisit = {
   visit: number;
   monthsAfterArrival: number;
@@ -137,6 +145,10 @@ export type CaseDoc = {
   latestSurveyOn: string | null;
   /** Arrival support is due within so many working days of this arrival date. */
   arrivalSupportDue: { arrivedOn: string; workingDays: number; dueOn: string } | null;
+  /** Flight details are due so many working days (in the country of return) before this departure. */
+  flightDetailsDue: { departureDate: string; workingDays: number; dueOn: string } | null;
+  /** Spending counts until `until` (arrival plus the programme's spendWithinMonths) or the member state's extension. */
+  spendingWindow: SpendingWindow | null;
   /** The day arrival support was given (the earliest effective ARRIVAL_SUPPORT update). */
   arrivalSupportOn: string | null;
   /** The day a plan was first approved. */
@@ -157,6 +169,8 @@ export function emptyImplementation(): Pick<
   | 'latestScores'
   | 'latestSurveyOn'
   | 'arrivalSupportDue'
+  | 'flightDetailsDue'
+  | 'spendingWindow'
   | 'arrivalSupportOn'
   | 'planApprovedOn'
   | 'monitoringSchedule'
@@ -168,6 +182,8 @@ export function emptyImplementation(): Pick<
     latestScores: null,
     latestSurveyOn: null,
     arrivalSupportDue: null,
+    flightDetailsDue: null,
+    spendingWindow: null,
     arrivalSupportOn: null,
     planApprovedOn: null,
     monitoringSchedule: [],
@@ -197,6 +213,8 @@ export function withImplementationDefaults(c: CaseDoc): CaseDoc {
     latestScores: c.latestScores ?? null,
     latestSurveyOn: c.latestSurveyOn ?? null,
     arrivalSupportDue: c.arrivalSupportDue ?? null,
+    flightDetailsDue: c.flightDetailsDue ?? null,
+    spendingWindow: c.spendingWindow ?? null,
     arrivalSupportOn: c.arrivalSupportOn ?? null,
     planApprovedOn: c.planApprovedOn ?? null,
     monitoringSchedule: c.monitoringSchedule ?? [],
@@ -250,6 +268,8 @@ export const caseSchema = new Schema<CaseDoc>(
     latestScores: { type: Schema.Types.Mixed, default: null },
     latestSurveyOn: { type: String, default: null },
     arrivalSupportDue: { type: Schema.Types.Mixed, default: null },
+    flightDetailsDue: { type: Schema.Types.Mixed, default: null },
+    spendingWindow: { type: Schema.Types.Mixed, default: null },
     arrivalSupportOn: { type: String, default: null },
     planApprovedOn: { type: String, default: null },
     monitoringSchedule: { type: Schema.Types.Mixed, default: [] },

@@ -127,7 +127,7 @@ export function createCaseRegistration(deps: {
         const vulnerability = input.vulnerability ? { ...input.vulnerability, notes: input.vulnerability.notes ?? null } : null;
         const household = input.household.map(({ birthMonth: _month, ...member }) => member);
         const birthMonths = input.household.map((m) => m.birthMonth ?? null);
-        const doc: CaseDoc = {
+        const registered: CaseDoc = {
           _id: id,
           reference,
           memberState: p.organisation.code,
@@ -183,6 +183,8 @@ export function createCaseRegistration(deps: {
           createdAt: now,
           updatedAt: now,
         };
+        // Deadlines before departure (flight details in working days) from the registration on.
+        const doc = await cases.planDeadlines(registered, now);
         return {
           aggregateType: 'case',
           aggregateId: id,

@@ -123,6 +123,9 @@ export function createCaseStore(deps: {
 
     load,
 
+    /** The case's deadline data brought up to date (every write does it; registration too). */
+    planDeadlines,
+
     /** A case as the principal may see it, or null. */
     async loadFor(principal: Principal, id: string): Promise<CaseDoc | null> {
       const doc = await load(caseScope(principal), id);

@@ -1,20 +1,35 @@
-// Deadlines as data. DOMAIN.md's timers (referral answer within 7 days, arrival support
-// within so many working days of arrival, the plan within a month, monitoring visits on
-// their dates) are derived from fields kept on the case, and the earliest open one is
+// Deadlines as data. DOMAIN.md's timers (registration at least 19 days before departure,
+// flight details at least 5 working days before it, referral answer within 7 days, arrival
+// support within so many working days of arrival, the plan within a month, monitoring visits
+// on their dates) are derived from fields kept on the case, and the earliest open one is
 // stored as `nextDeadlineAt`, so "what is late" is one indexed range query.
 import type { ProgrammeDoc } from '../organisations/organisation.model.ts';
 import { withImplementationDefaults, type CaseDoc } from '../cases/case.model.ts';
 import { PARTNER_ENGAGED_STATUSES, type CaseStatus } from '../cases/case.state.ts';
 import type { DeadlinePlanner } from '../cases/case.store.ts';
+import { spendingWindowFrom } from '../cases/spending-window.ts';
 import { todayIso } from '../../validation.ts';
 import { DAY_MS } from '../../clock.ts';
-import { addMonths, addWorkingDays, daysBetween, endOfDay, type Calendars } from './calendar.ts';
+import { addDays, addMonths, addWorkingDays, daysBetween, endOfDay, workingDaysBefore, type Calendars } from './calendar.ts';
 
-export const DEADLINE_KINDS = ['REFERRAL_ANSWER', 'ARRIVAL_SUPPORT', 'PLAN_APPROVAL', 'MONITORING_VISIT'] as const;
+export const DEADLINE_KINDS = [
+  'REGISTRATION',
+  'FLIGHT_DETAILS',
+  'REFERRAL_ANSWER',
+  'ARRIVAL_SUPPORT',
+  'PLAN_APPROVAL',
+  'MONITORING_VISIT',
+] as const;
 export type DeadlineKind = (typeof DEADLINE_KINDS)[number];
 export type DeadlineStatus = 'UPCOMING' | 'OVERDUE' | 'MET' | 'MET_LATE' | 'LAPSED';
 
 export const PLAN_WITHIN_MONTHS = 1;
+/** The member state registers a case at least so many days before the departure. */
+export const REGISTRATION_DAYS_BEFORE_DEPARTURE = 19;
+/** …and gives the flight details at least so many working days (in the country of return) before it. */
+export const FLIGHT_DETAILS_WORKING_DAYS = 5;
+/** Statuses in which the flight details are still awaited. */
+const AWAITING_FLIGHT: readonly CaseStatus[] = ['DRAFT', 'REFERRED', 'ACCEPTED'];
 
 export type Deadline = {
   caseId: string;
@@ -43,6 +58,36 @@ export function deadlinesOf(raw: CaseDoc): Deadline[] {
   const partner = c.partner ?? c.memberState;
   const list: Deadline[] = [];
   const base = { caseId: c._id, visit: null };
+
+  // Before departure (member-state side): not for a case registered after the return.
+  const departure = c.registeredAfterReturn ? null : c.plannedDepartureDate;
+  if (departure) {
+    const registrationDue = addDays(departure, -REGISTRATION_DAYS_BEFORE_DEPARTURE);
+    list.push({
+      ...base,
+      kind: 'REGISTRATION',
+      description: `Registered at least ${REGISTRATION_DAYS_BEFORE_DEPARTURE} days before the departure`,
+      dueOn: registrationDue,
+      dueAt: endOfDay(registrationDue),
+      metOn: todayIso(c.createdAt),
+      open: false,
+      waitingOn: c.memberState,
+    });
+    const ticket = c.returnSupport?.ticket ?? null;
+    // A case that arrived without a ticket on record (the partner confirmed it) no longer expects one.
+    if (c.flightDetailsDue?.departureDate === departure && (ticket || c.arrivedOn === null)) {
+      list.push({
+        ...base,
+        kind: 'FLIGHT_DETAILS',
+        description: `Flight details at least ${c.flightDetailsDue.workingDays} working days before the departure`,
+        dueOn: c.flightDetailsDue.dueOn,
+        dueAt: endOfDay(c.flightDetailsDue.dueOn),
+        metOn: ticket?.bookedOn ?? null,
+        open: ticket === null && c.arrivedOn === null && AWAITING_FLIGHT.includes(c.status),
+        waitingOn: c.implementingOrganisation ?? c.memberState,
+      });
+    }
+  }
 
   if (c.referredAt && c.referralDeadline) {
     const answered = c.respondedAt && c.respondedAt >= c.referredAt ? todayIso(c.respondedAt) : null;
@@ -132,9 +177,24 @@ export function createDeadlinePlanner(deps: {
     const arrivalDueStale =
       c.arrivedOn !== null && c.entitlement.arrivalSupport > 0 && c.arrivalSupportDue?.arrivedOn !== c.arrivedOn;
     const firstApproval = c.planInForce !== null && c.planApprovedOn === null;
-    const programme = arrivalDueStale || (firstApproval && c.arrivedOn) ? await deps.programme(c.programme) : null;
+    const windowStale = c.arrivedOn !== null && c.spendingWindow?.arrivedOn !== c.arrivedOn;
+    const programme = arrivalDueStale || windowStale || (firstApproval && c.arrivedOn) ? await deps.programme(c.programme) : null;
+
+    if (c.arrivedOn === null) c.spendingWindow = null;
+    if (windowStale && programme)
+      c.spendingWindow = spendingWindowFrom(c.arrivedOn!, programme.spendWithinMonths, c.spendingWindow);
 
     if (c.arrivedOn === null) c.arrivalSupportDue = null;
+    const departure = c.registeredAfterReturn ? null : c.plannedDepartureDate;
+    if (!departure) c.flightDetailsDue = null;
+    else if (c.flightDetailsDue?.departureDate !== departure) {
+      const calendar = deps.calendars.of(c.originCountry);
+      c.flightDetailsDue = {
+        departureDate: departure,
+        workingDays: FLIGHT_DETAILS_WORKING_DAYS,
+        dueOn: workingDaysBefore(departure, FLIGHT_DETAILS_WORKING_DAYS, calendar),
+      };
+    }
     if (arrivalDueStale && programme) {
       c.arrivalSupportDue = {
         arrivedOn: c.arrivedOn!,

@@ -7,8 +7,10 @@ import type { PlanComponent, PlanDoc } from '../plans/plan.model.ts';
 import { evidenceOf } from '../evidence/evidence.lookup.ts';
 import { budgetOf } from './budget.ts';
 import { pageOfProgress } from './progress.service.ts';
+import { lastSpendingDay } from '../cases/spending-window.ts';
 
 export const progressResolvers: Resolvers = {
+  SpendingWindow: { lastDay: (w) => lastSpendingDay(w)! },
   Case: {
     progress: async (c, { first, after }, { loaders }) => pageOfProgress(await loaders.progressOfCase.load(c._id), first, after),
     budget: async (c, _, { loaders }) => {
@@ -46,6 +48,8 @@ export const progressResolvers: Resolvers = {
     remaining: (l) => eur(l.plannedEur - l.actualEur),
   },
   Mutation: {
+    extendSpendingWindow: async (_, { idempotencyKey, ...args }, { services, principal }) =>
+      (await services.spendingWindow.extend(principal, args, idempotencyKey)).case,
     postProgressUpdate: (_, { idempotencyKey, ...args }, { services, principal }) =>
       services.progress.post(principal, args, idempotencyKey),
   },

@@ -38,6 +38,7 @@ import {
 } from './progress.model.ts';
 import type { CaseSealing } from '../cases/case.sealing.ts';
 import { recordFieldsOf } from '../cases/case.model.ts';
+import { assertWithinSpendingWindow } from '../cases/spending-window.ts';
 
 /** Between arrival and plan approval only some kinds can be reported (no plan to spend against yet). */
 const BEFORE_PLAN = ARRIVED_BEFORE_PLAN_STATUSES;
@@ -181,6 +182,7 @@ export function createProgressService(deps: {
           assertStatusAllows(c.status, `post a ${kind} update`, STATUSES_FOR[kind]);
           if (input.spend) assertStatusAllows(c.status, 'record spend', IMPLEMENTATION_STATUSES);
           assertDayOfSupport(input.occurredOn, 'occurredOn', c, now);
+          if (input.spend || kind === 'PURCHASE') assertWithinSpendingWindow(c, input.occurredOn, 'occurredOn');
 
           const plan = input.componentId ? await plans.inForce(p, c) : null;
           const component = input.componentId ? componentOf(plan, input.componentId, 'componentId') : null;

@@ -7,10 +7,11 @@ import { authorize, caseScope } from '../../auth/policy.ts';
 import type { Principal } from '../../auth/principal.ts';
 import { badInput, notFound } from '../../errors.ts';
 import type { Store } from '../../store/store.ts';
-import { parseInput, requiredText, text } from '../../validation.ts';
+import { parseInput, requiredText, text, todayIso } from '../../validation.ts';
 import type { CasePayload } from '../cases/case.store.ts';
 import { recordsOfCases, writtenIn, type CaseStore } from '../cases/case.store.ts';
 import { assertStatusAllows } from '../cases/case.state.ts';
+import { assertWithinSpendingWindow } from '../cases/spending-window.ts';
 import type { EvidenceService } from '../evidence/evidence.service.ts';
 import { evidenceId } from '../evidence/evidence.service.ts';
 import { componentId, componentOf, IMPLEMENTATION_STATUSES, refOf, startImplementation } from '../progress/implementation.ts';
@@ -117,6 +118,8 @@ export function createShipmentService(deps: { store: Store; cases: CaseStore; pl
 
           let shipment: ShipmentDoc;
           if (!input.shipmentId) {
+            // Ordering is spending: within the programme's window.
+            assertWithinSpendingWindow(c, todayIso(input.at), 'at');
             const component = componentOf(await plans.inForce(p, c), input.componentId!, 'componentId');
             if (component.kind !== 'MATERIALS' || component.materials?.procurement !== 'SHIPPED') {
               throw badInput(`Component ${component.id} is not a MATERIALS component procured SHIPPED.`, [

@@ -21,6 +21,8 @@ const CANDIDATES = 100;
 
 /** The action that meets a deadline of each kind, when it is not simply the case's next step. */
 const MEETS: Record<DeadlineKind, CaseAction[]> = {
+  REGISTRATION: [],
+  FLIGHT_DETAILS: ['RECORD_RETURN_STEP'],
   REFERRAL_ANSWER: ['RESPOND_TO_REFERRAL'],
   ARRIVAL_SUPPORT: ['POST_PROGRESS'],
   PLAN_APPROVAL: ['DECIDE_PLAN', 'SUBMIT_PLAN', 'SAVE_DRAFT_PLAN'],
