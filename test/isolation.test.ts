@@ -506,6 +506,14 @@ const probes: Record<string, Probe> = {
       'mutation ($id: ID!, $v: Int!) { recordReturnStep(caseId: $id, step: { kind: COUNSELLING, on: "2026-01-05" }, expectedVersion: $v) { id reference } }',
     ),
   },
+  'Mutation.extendSpendingWindow': {
+    outsiders: CASE_OUTSIDERS,
+    markers: caseMarkers,
+    refusals: CASE_REFUSALS,
+    attempt: onCase(
+      'mutation ($id: ID!, $v: Int!) { extendSpendingWindow(caseId: $id, until: "2030-01-01", reason: "x", expectedVersion: $v) { id reference } }',
+    ),
+  },
   'Mutation.confirmArrival': {
     outsiders: CASE_OUTSIDERS,
     markers: caseMarkers,
