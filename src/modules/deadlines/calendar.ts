@@ -5,7 +5,9 @@
 // declare a library holiday a working day.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import Holidays, { type HolidaysTypes } from 'date-holidays';
+import { createRequire } from 'node:module';
+import type Holidays from 'date-holidays';
+import type { HolidaysTypes } from 'date-holidays';
 import YAML from 'yaml';
 import { z } from 'zod';
 import { DAY_MS } from '../../clock.ts';
@@ -41,14 +43,19 @@ export type Calendars = { of(country: string): CountryCalendar };
 type CountryConfig = z.infer<typeof countryCalendar>;
 
 let countries: Record<string, string> | null = null;
-const libraryCountries = () => (countries ??= new Holidays().getCountries());
+// The library's data takes a second or more to load: only when a working day is first asked
+// for, so commands and starts that never count one do not pay for it.
+let library: typeof Holidays | null = null;
+// The CommonJS build exports the class itself.
+const holidaysLibrary = () => (library ??= createRequire(import.meta.url)('date-holidays') as typeof Holidays);
+const libraryCountries = () => (countries ??= new (holidaysLibrary())().getCountries());
 
 /** The library for one country: its own public holidays, the configured rules, or both. */
 function libraryFor(country: string, config: CountryConfig): Holidays | null {
   const known = config.library && country in libraryCountries();
   const rules = Object.entries(config.rules);
   if (!known && rules.length === 0) return null;
-  const hd = new Holidays();
+  const hd = new (holidaysLibrary())();
   // A country the library lacks starts from an empty entry of the library's own data format.
   const data = { holidays: { [country]: { names: { en: country }, langs: ['en'], days: {} } } };
   hd.init(country, { types: ['public'], ...(known ? {} : { data }) } as HolidaysTypes.Options);
@@ -92,16 +99,24 @@ export function calendarsFrom(config: z.input<typeof calendarFile>): Calendars {
   const parsed = calendarFile.parse(config);
   const defaults = countryCalendar.parse({ ...parsed.default, library: false });
   const byCountry = new Map<string, CountryCalendar>();
-  for (const [code, c] of Object.entries(parsed.countries)) {
-    byCountry.set(code, compile(code, { ...c, holidays: [...parsed.default.holidays, ...c.holidays] }, parsed.default.weekend));
-  }
-  // A country not configured: the default weekend and days, and the library's holidays when it knows the country.
-  const unconfigured = (code: string) => {
-    const calendar = compile(/^[A-Z]{2}$/.test(code) ? code : null, { ...defaults, library: true }, parsed.default.weekend);
-    byCountry.set(code, calendar);
-    return calendar;
+  // Compiled on first use (see holidaysLibrary). A country not configured: the default weekend
+  // and days, and the library's holidays when it knows the country.
+  const compileFor = (code: string) => {
+    const configured = parsed.countries[code];
+    return configured
+      ? compile(code, { ...configured, holidays: [...parsed.default.holidays, ...configured.holidays] }, parsed.default.weekend)
+      : compile(/^[A-Z]{2}$/.test(code) ? code : null, { ...defaults, library: true }, parsed.default.weekend);
   };
-  return { of: (country) => byCountry.get(country) ?? unconfigured(country) };
+  return {
+    of: (country) => {
+      let calendar = byCountry.get(country);
+      if (!calendar) {
+        calendar = compileFor(country);
+        byCountry.set(country, calendar);
+      }
+      return calendar;
+    },
+  };
 }
 
 export const CALENDARS_FILE = fileURLToPath(new URL('../../../config/calendars.yaml', import.meta.url));
