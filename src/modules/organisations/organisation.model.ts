@@ -20,6 +20,13 @@ export type OrganisationDoc = {
   updatedAt: Date;
 };
 
+/** The organisation with the fields added since it was stored filled in (a lean read applies no defaults). */
+export const withOrganisationDefaults = (d: OrganisationDoc): OrganisationDoc => ({
+  ...d,
+  memberState: d.memberState ?? null,
+  agency: d.agency ?? null,
+});
+
 export const organisationSchema = new Schema<OrganisationDoc>(
   {
     _id: { type: String, required: true },

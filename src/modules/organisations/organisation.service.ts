@@ -17,6 +17,7 @@ import {
   OPEN_END,
   organisationSchema,
   programmeSchema,
+  withOrganisationDefaults,
   withProgrammeDefaults,
   type ContractDoc,
   type OrganisationDoc,
@@ -57,13 +58,6 @@ export type ContractFilter = {
   originCountry?: string | null;
   activeOn?: string | null;
 };
-
-/** The organisation with the fields added since it was stored filled in (a lean read applies no defaults). */
-const withOrganisationDefaults = (d: OrganisationDoc): OrganisationDoc => ({
-  ...d,
-  memberState: d.memberState ?? null,
-  agency: d.agency ?? null,
-});
 
 export type OrganisationService = ReturnType<typeof createOrganisationService>;
 
@@ -151,12 +145,10 @@ export function createOrganisationService(deps: { store: Store; executor: Comman
         );
       }
       if ((input.kind === 'AGENCY') !== Boolean(input.agency)) {
-        throw badInput(
-          input.kind === 'AGENCY'
-            ? 'An agency says what it is (agency: IMMIGRATION_SERVICE, POLICE, RETURN_SERVICE or RECEPTION).'
-            : `Only an agency has an agency type; ${input.kind} does not.`,
-          [{ path: 'agency', message: input.kind === 'AGENCY' ? 'required' : 'not allowed' }],
-        );
+        const needed = input.kind === 'AGENCY';
+        throw badInput(needed ? 'An agency says what it is (agency).' : `Only an agency has an agency type, not ${input.kind}.`, [
+          { path: 'agency', message: needed ? 'required' : 'not allowed' },
+        ]);
       }
       const { event } = await executor.execute({
         principal: p,
