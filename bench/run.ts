@@ -90,7 +90,7 @@ const caseInput = {
   returnType: 'VOLUNTARY',
   partner: PARTNER,
   household: [{ yearOfBirth: 1990, gender: 'MALE', relation: 'PRINCIPAL' }],
-  consent: { purpose: 'benchmark', givenOn: '2026-01-01', expiresOn: '2027-12-31' },
+  consent: { purposes: ['REINTEGRATION_SUPPORT'], givenOn: '2026-01-01', expiresOn: '2027-12-31' },
 };
 
 /** Drives a server from a load generator in its own process (bench/load.ts). */

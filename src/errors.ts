@@ -11,6 +11,7 @@ export const ErrorCode = {
   CONFLICT: 'CONFLICT',
   BUDGET_EXCEEDED: 'BUDGET_EXCEEDED',
   INVALID_TRANSITION: 'INVALID_TRANSITION',
+  CONSENT_REQUIRED: 'CONSENT_REQUIRED',
   RATE_LIMITED: 'RATE_LIMITED',
   QUERY_TOO_COMPLEX: 'QUERY_TOO_COMPLEX',
   STORE_UNAVAILABLE: 'STORE_UNAVAILABLE',
@@ -86,6 +87,14 @@ export const caseErased = (id: string) =>
     reason: 'ERASED',
     id,
   });
+
+/** Personal content would be shared (referral, plan, progress, survey) while the returnee's consent is not active. */
+export const consentRequired = (id: string, action: string, status: string, expiresOn: string) =>
+  new AppError(
+    'CONSENT_REQUIRED',
+    `Case ${JSON.stringify(id)}: ${action} shares personal data, but the returnee's consent is ${status.toLowerCase()} (it ran to ${expiresOn}); the member state must renew it first (renewConsent).`,
+    { id, action, consentStatus: status },
+  );
 
 export const rateLimited = (retryAfterSeconds: number) =>
   new AppError('RATE_LIMITED', `Too many requests; retry in ${retryAfterSeconds} s.`, { retryAfterSeconds });

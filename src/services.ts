@@ -11,6 +11,7 @@ import { createRateService } from './modules/rates/rate.service.ts';
 import { createCaseSealing } from './modules/cases/case.sealing.ts';
 import { createCaseKeys } from './crypto/case-keys.ts';
 import { createCaseService } from './modules/cases/case.service.ts';
+import { createConsentService } from './modules/cases/case.consent.ts';
 import { listEntryChange } from './modules/cases/case.list-entry.ts';
 import { createCaseStore } from './modules/cases/case.store.ts';
 import { createPlanService } from './modules/plans/plan.service.ts';
@@ -101,9 +102,10 @@ export function createServices(deps: ServiceDeps) {
   });
   const caseStore = createCaseStore({ store, executor, clock, planDeadlines });
   const caseKeys = createCaseKeys({ store, sealer, clock, cacheMs: settings.erasure.caseKeyCacheMs });
-  const sealing = createCaseSealing(caseKeys);
+  const sealing = createCaseSealing(caseKeys, clock);
   const eligibility = createEligibilityService({ store, sealer, cases: caseStore });
   const cases = createCaseService({ cases: caseStore, sealing, executor, clock, organisations, eligibility });
+  const consent = createConsentService({ cases: caseStore, clock, programme: (code) => organisations.programme(code) });
   const returnLeg = createReturnLegService({
     cases: caseStore,
     organisations,
@@ -135,7 +137,7 @@ export function createServices(deps: ServiceDeps) {
   const planCosting = createPlanCosting({ cases, rates, clock });
   const segments = new FeedSegments(store, settings.feedBlockSize, feedMarkersOf);
   const hub = new FeedHub(log, segments, logger.child({ module: 'feed' }), { intervalMs: settings.feedPollIntervalMs });
-  const feed = createFeedService({ cases, hub });
+  const feed = createFeedService({ cases, hub, clock });
   const audit = createAuditService({ log, executor, cases });
   const webhooks = createWebhookService({
     store,
@@ -206,6 +208,7 @@ export function createServices(deps: ServiceDeps) {
     caseKeys,
     sealing,
     cases,
+    consent,
     eligibility,
     returnLeg,
     teams,
@@ -241,6 +244,7 @@ export function backgroundJobs(services: Services): Job[] {
     { name: 'webhooks', everyMs: services.settings.webhooks.intervalMs, lease: false, run: () => services.webhookDelivery.run() },
     // Erases cases closed longer ago than the retention period (ERIN_RETENTION_YEARS).
     { name: 'retention', everyMs: 3_600_000, run: () => services.erasure.eraseExpired(SYSTEM_PRINCIPAL) },
+    { name: 'consent-expiry', everyMs: 3_600_000, run: () => services.consent.expire(SYSTEM_PRINCIPAL) },
     { name: 'missed-deadlines', everyMs: 3_600_000, run: () => services.deadlines.recordMissed(SYSTEM_PRINCIPAL) },
     {
       name: 'housekeeping',

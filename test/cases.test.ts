@@ -85,7 +85,7 @@ describe('registration', () => {
         ...caseInput(),
         originCountry: 'Afghanistan',
         household: [{ yearOfBirth: 1990, gender: 'MALE', relation: 'SPOUSE' }],
-        consent: { purpose: 'x', givenOn: '2026-05-01', expiresOn: '2026-04-01' },
+        consent: { purposes: ['REINTEGRATION_SUPPORT'], givenOn: '2026-05-01', expiresOn: '2026-04-01' },
       },
     });
     expect(codes(r)).toEqual(['BAD_USER_INPUT']);
@@ -128,15 +128,15 @@ describe('referral', () => {
     expect(seen.case.status).toBe('REFERRED');
   });
 
-  it('referral needs valid consent', async () => {
+  it('referral needs active consent: CONSENT_REQUIRED once it expired', async () => {
     const flow = workflow(gw);
-    const c = await flow.create({ consent: { purpose: 'old consent', givenOn: '2020-01-01', expiresOn: '2021-01-01' } });
+    const c = await flow.create({ consent: { purposes: ['REINTEGRATION_SUPPORT'], givenOn: '2020-01-01', expiresOn: '2021-01-01' } });
     const r = await flow.state.gql(`mutation ($id: ID!, $v: Int!) { referCase(id: $id, expectedVersion: $v) { id } }`, {
       id: c.id,
       v: c.version,
     });
-    expect(codes(r)).toEqual(['BAD_USER_INPUT']);
-    expect(r.errors?.[0]?.message).toMatch(/consent/);
+    expect(codes(r)).toEqual(['CONSENT_REQUIRED']);
+    expect(r.errors?.[0]?.extensions).toMatchObject({ action: 'referral', consentStatus: 'EXPIRED' });
   });
 
   it('referral needs an active contract with the partner for the country and programme', async () => {

@@ -435,7 +435,7 @@ const probes: Record<string, Probe> = {
       c.gql(
         `mutation { createCase(input: { programme: "EURP-VOL", originCountry: "ET", returnType: VOLUNTARY, partner: "P-ET-HORN",
           household: [{ yearOfBirth: 1990, gender: MALE, relation: PRINCIPAL }],
-          consent: { purpose: "x", givenOn: "2026-01-01", expiresOn: "2027-01-01" } }) { id reference partner { code } } }`,
+          consent: { purposes: [REINTEGRATION_SUPPORT], givenOn: "2026-01-01", expiresOn: "2027-01-01" } }) { id reference partner { code } } }`,
       ),
   },
   'Mutation.updateCase': {

@@ -122,7 +122,7 @@ describe('exchange rates', () => {
       const flow = workflow(timed);
       // 76.5 AFN per EUR from 2024-01-01; 79.2 from 2026-07-01.
       const arrived = await flow.arrived(
-        { consent: { purpose: 'support', givenOn: '2026-01-01', expiresOn: '2027-12-31' } },
+        { consent: { purposes: ['REINTEGRATION_SUPPORT'], givenOn: '2026-01-01', expiresOn: '2027-12-31' } },
         '2026-06-10',
       );
       const plan = { components: [trainingComponent(76_500, 'AFN')] };

@@ -101,6 +101,8 @@ describe('the catalogues', () => {
       HouseholdRelation: 'relation',
       ReturnType: 'returnType',
       SurveyDimension: 'dimension',
+      ConsentPurpose: 'consentPurpose',
+      ConsentStatus: 'consentStatus',
     };
     for (const [enumName, group] of Object.entries(groups)) {
       const type = schema.getType(enumName);

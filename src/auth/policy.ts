@@ -32,6 +32,8 @@ export const PERMISSIONS = {
   // case teams: the state forms one; the state or the team's lead (src/auth/case-team.ts) manages it
   'team.form': ['caseworker', 'coordinator'],
   'team.manage': ['caseworker', 'coordinator', 'municipal-officer', 'agency-officer'],
+  // withdrawal and renewal of the returnee's consent: the owning member state only (see case.consent.ts)
+  'consent.manage': ['caseworker', 'coordinator'],
   'referral.respond': ['partner-officer'],
   'arrival.confirm': ['partner-officer'],
   // a unit records the steps its role on the case's team allows (src/auth/case-team.ts)

@@ -254,9 +254,11 @@ function generateCase(
     needsAssessmentSealed: services.sealing.sealNeeds(key, `Bulk case ${n}: needs assessment recorded at intake.`),
     vulnerabilitySealed: services.sealing.sealVulnerability(key, vulnerability),
     consent: {
-      purpose: 'Sharing the case with the contracted reintegration partner',
+      purposes: ['REINTEGRATION_SUPPORT', 'SPECIAL_CATEGORY_DATA'],
       givenOn: todayIso(createdAt),
       expiresOn: todayIso(new Date(createdAt.getTime() + 730 * DAY)),
+      status: 'ACTIVE',
+      withdrawnOn: null,
     },
     entitlement,
     status,

@@ -301,7 +301,7 @@ export async function seedDemoCases(services: Services): Promise<{ created: numb
           needsAssessment: s.needs,
           vulnerability: s.vulnerability ?? null,
           consent: {
-            purpose: 'Sharing the case with the contracted reintegration partner',
+            purposes: ['REINTEGRATION_SUPPORT', 'SPECIAL_CATEGORY_DATA', 'MONITORING'],
             givenOn: daysAgo(60),
             expiresOn: daysAgo(-700),
           },

@@ -55,7 +55,7 @@ export async function seedDemoReturnLeg(services: Services): Promise<{ created: 
           residenceApplication: 'ASYLUM_REJECTED',
           person: { familyName: s.familyName, givenNames: 'Demo', dateOfBirth: `${s.born}-05-01`, nationality: s.origin },
           household: [{ yearOfBirth: s.born, birthMonth: `${s.born}-05`, gender: 'MALE', relation: 'PRINCIPAL' }],
-          consent: { purpose: 'Return and reintegration support', givenOn: daysAgo(60), expiresOn: daysAgo(-700) },
+          consent: { purposes: ['RETURN_ASSISTANCE', 'REINTEGRATION_SUPPORT'], givenOn: daysAgo(60), expiresOn: daysAgo(-700) },
         },
         k('create'),
       )

@@ -9,6 +9,7 @@ import type { Principal } from '../auth/principal.ts';
 import type { Services } from '../services.ts';
 import type { ProgrammeDoc } from '../modules/organisations/organisation.model.ts';
 import { AGENCY_TYPES, ORGANISATION_KINDS } from '../auth/principal.ts';
+import { CONSENT_PURPOSES } from '../modules/cases/case.consent.ts';
 import { seedDemoCases } from './demo-cases.ts';
 import { seedDemoExtracts } from './demo-extracts.ts';
 import { seedDemoProgress } from './demo-progress.ts';
@@ -59,7 +60,17 @@ const programmeFile = z.object({
           contributionNeedsResidenceApplication: false,
           noRepeatWithinYears: 0,
         }),
-    }),
+      // What the programme asks the returnee's consent for (from the fixed list), and what it cannot do without.
+      consentPurposes: z
+        .array(z.enum(CONSENT_PURPOSES))
+        .min(1)
+        .refine((p) => new Set(p).size === p.length, 'a purpose is listed twice'),
+      requiredConsentPurposes: z.array(z.enum(CONSENT_PURPOSES)),
+    })
+      .refine((p) => p.requiredConsentPurposes.every((r) => p.consentPurposes.includes(r)), {
+        message: 'a required consent purpose is not among consentPurposes',
+        path: ['requiredConsentPurposes'],
+      }),
   ),
 });
 

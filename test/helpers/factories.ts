@@ -43,7 +43,7 @@ export type CaseSpec = {
   household?: { yearOfBirth: number; gender: string; relation: string }[];
   vulnerability?: { unaccompaniedMinor: boolean; victimOfTrafficking: boolean; medicalNeeds: boolean; notes?: string } | null;
   needsAssessment?: string;
-  consent?: { purpose: string; givenOn: string; expiresOn: string };
+  consent?: { purposes: string[]; givenOn: string; expiresOn: string };
   arrivedOn?: string;
 };
 
@@ -60,7 +60,7 @@ export function caseInput(spec: CaseSpec = {}) {
     needsAssessment: spec.needsAssessment ?? 'Wants to restart a tailoring business; owns no tools.',
     vulnerability: spec.vulnerability === undefined ? null : spec.vulnerability,
     consent: spec.consent ?? {
-      purpose: 'reintegration support by the contracted partner',
+      purposes: ['REINTEGRATION_SUPPORT', 'SPECIAL_CATEGORY_DATA'],
       givenOn: '2026-01-10',
       expiresOn: '2028-01-10',
     },

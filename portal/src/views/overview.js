@@ -7,6 +7,34 @@ import { CloseCase, ConfirmArrival, ReferCase, ReopenCase, RespondToReferral } f
 import { act, onSubmit } from './act.js';
 import { facts, money, today } from './parts.js';
 
+/** The returnee's consent as both sides see it; without it the partner's view of personal data is empty. */
+function consentFacts(consent) {
+  const status =
+    consent.status === 'WITHDRAWN'
+      ? t('overview.consentWithdrawn', { date: formatDate(consent.withdrawnOn) })
+      : consent.status === 'EXPIRED'
+        ? t('overview.consentExpired', { date: formatDate(consent.expiresOn) })
+        : t('overview.consentUntil', { date: formatDate(consent.expiresOn) });
+  return h(
+    'span',
+    { id: 'consent', 'data-status': consent.status },
+    h('strong', {}, t(`consentStatus.${consent.status}`)),
+    ' — ',
+    status,
+    ', ',
+    t('overview.consentGiven', { date: formatDate(consent.givenOn) }),
+    consent.purposes.length > 0
+      ? h(
+          'span',
+          {},
+          ' — ',
+          t('overview.consentPurposes', { purposes: consent.purposes.map((p) => t(`consentPurpose.${p}`)).join(', ') }),
+        )
+      : null,
+    consent.status === 'ACTIVE' ? null : h('span', { class: 'hint' }, ' — ', t('overview.consentHidden')),
+  );
+}
+
 function actions(c) {
   const can = (a) => c.allowedActions.includes(a);
   const parts = [];
@@ -152,16 +180,7 @@ export async function renderOverview(c) {
               ),
             ]
           : null,
-        [
-          t('overview.consent'),
-          h(
-            'span',
-            {},
-            data(c.consent.purpose),
-            ' — ',
-            t(c.consent.valid ? 'overview.consentUntil' : 'overview.consentInvalid', { date: formatDate(c.consent.expiresOn) }),
-          ),
-        ],
+        [t('overview.consent'), consentFacts(c.consent)],
         c.declineReason ? [t('overview.declineReasonShown'), data(c.declineReason)] : null,
         c.closureReason
           ? [

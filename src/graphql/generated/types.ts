@@ -455,21 +455,58 @@ export type ComponentRef = {
   title: Scalars['String']['output'];
 };
 
-/** The returnee's consent to share the case, with its purpose and expiry. */
+/**
+ * The returnee's consent to share the case, shown to the member state and the partner alike.
+ * While it is not ACTIVE the partner sees no special-category data (needs assessment,
+ * vulnerability, entitlement lines) and no narratives or survey answers, and nothing personal
+ * is shared any more: referCase, reopenCase, submitPlan, and the partner's progress updates
+ * and monitoring visits answer CONSENT_REQUIRED. renewConsent makes it ACTIVE again.
+ */
 export type Consent = {
   __typename?: 'Consent';
+  /** The last day consent holds (inclusive). */
   expiresOn: Scalars['Date']['output'];
   givenOn: Scalars['Date']['output'];
-  purpose: Scalars['String']['output'];
-  /** True when today lies between givenOn and expiresOn. */
+  purposes: Array<ConsentPurpose>;
+  status: ConsentStatus;
+  /** True when status is ACTIVE. */
   valid: Scalars['Boolean']['output'];
+  /** The day the returnee withdrew consent; null unless WITHDRAWN. */
+  withdrawnOn: Maybe<Scalars['Date']['output']>;
 };
 
+/** Consent as the returnee gave it: purposes from the programme's list (its required ones included), given on or before today. */
 export type ConsentInput = {
   expiresOn: Scalars['Date']['input'];
   givenOn: Scalars['Date']['input'];
-  purpose: Scalars['String']['input'];
+  purposes: Array<ConsentPurpose>;
 };
+
+/**
+ * What a returnee may consent to: one fixed list for the network. Each programme names the
+ * purposes it asks for and those it cannot do without (`Programme.consentPurposes`,
+ * `Programme.requiredConsentPurposes`; configured in config/programmes.yaml).
+ */
+export type ConsentPurpose =
+  /** Pseudonymised case-level extracts for approved evaluation research. */
+  | 'EVALUATION_RESEARCH'
+  /** Monitoring visits and the reintegration sustainability survey after return. */
+  | 'MONITORING'
+  /** Sharing the case with the contracted partner to plan and deliver reintegration support. */
+  | 'REINTEGRATION_SUPPORT'
+  /** Return counselling and assistance at departure, in transit and on arrival by the implementing organisation. */
+  | 'RETURN_ASSISTANCE'
+  /** Sharing special-category data (health, trafficking, minors) with the assigned partner (GDPR art. 9(2)(a)). */
+  | 'SPECIAL_CATEGORY_DATA';
+
+/** Where the returnee's consent stands today. */
+export type ConsentStatus =
+  /** Given, not withdrawn, and today is on or before expiresOn. */
+  | 'ACTIVE'
+  /** Past expiresOn (recorded by the expiry job as a ConsentExpired event; in force from the day after expiresOn). */
+  | 'EXPIRED'
+  /** Withdrawn by the returnee, as recorded by the member state (withdrawConsent). */
+  | 'WITHDRAWN';
 
 /** A member state's contract with a partner for some countries of origin and programmes. */
 export type Contract = {
@@ -1106,7 +1143,7 @@ export type Mutation = {
   recordShipmentEvent: ShipmentEventPayload;
   /** webhook.manage: send a delivery again (a parked one, or a delivered one the receiver lost). */
   redeliver: WebhookDelivery;
-  /** caseworker: send the case to its partner (needs valid consent and an active contract). */
+  /** caseworker: send the case to its partner (needs ACTIVE consent, else CONSENT_REQUIRED, and an active contract). */
   referCase: Case;
   /**
    * webhook.manage: register an endpoint for the changes your organisation may see. https only
@@ -1119,6 +1156,13 @@ export type Mutation = {
    * once: the case, its feed and its subscriptions to the case.
    */
   removeFromCaseTeam: Case;
+  /**
+   * caseworker or coordinator of the member state that owns the case: record a new consent
+   * (after a withdrawal or expiry, or to extend or change the purposes of the one in force).
+   * It must last at least until today and cover the programme's required purposes. The case's
+   * consent is ACTIVE again; the change reaches both sides' feeds as ConsentRenewed.
+   */
+  renewConsent: Case;
   /** caseworker: refer an expired or declined case again, optionally to another partner. */
   reopenCase: Case;
   /** researcher: ask for an extract; every member state named must approve its part. */
@@ -1142,6 +1186,15 @@ export type Mutation = {
   updateCase: Case;
   /** network-admin: rename, change countries, or deactivate an organisation. */
   updateOrganisation: Organisation;
+  /**
+   * caseworker or coordinator of the member state that owns the case (the controller the
+   * returnee tells; a partner or another unit gets FORBIDDEN, another state NOT_FOUND): record
+   * that the returnee withdrew consent, on withdrawnOn (default today; not before givenOn, not
+   * in the future). From then on the partner sees no special-category data or narratives and
+   * nothing personal can be shared (CONSENT_REQUIRED) until renewConsent. INVALID_TRANSITION
+   * when it is already withdrawn. The change reaches both sides' feeds as ConsentWithdrawn.
+   */
+  withdrawConsent: Case;
 };
 
 
@@ -1320,6 +1373,14 @@ export type MutationRemoveFromCaseTeamArgs = {
 };
 
 
+export type MutationRenewConsentArgs = {
+  consent: ConsentInput;
+  expectedVersion: Scalars['Int']['input'];
+  id: Scalars['ID']['input'];
+  idempotencyKey?: InputMaybe<Scalars['String']['input']>;
+};
+
+
 export type MutationReopenCaseArgs = {
   expectedVersion: Scalars['Int']['input'];
   id: Scalars['ID']['input'];
@@ -1393,6 +1454,14 @@ export type MutationUpdateOrganisationArgs = {
   expectedVersion: Scalars['Int']['input'];
   idempotencyKey?: InputMaybe<Scalars['String']['input']>;
   input: UpdateOrganisationInput;
+};
+
+
+export type MutationWithdrawConsentArgs = {
+  expectedVersion: Scalars['Int']['input'];
+  id: Scalars['ID']['input'];
+  idempotencyKey?: InputMaybe<Scalars['String']['input']>;
+  withdrawnOn?: InputMaybe<Scalars['Date']['input']>;
 };
 
 export type NoiseProbability = {
@@ -1594,6 +1663,8 @@ export type Programme = {
   /** The most of the support that may be paid in cash, per case. */
   cashCap: Money;
   code: Scalars['ID']['output'];
+  /** The purposes this programme asks the returnee's consent for (config/programmes.yaml). */
+  consentPurposes: Array<ConsentPurpose>;
   currency: Scalars['String']['output'];
   description: Scalars['String']['output'];
   /** The first-period contribution per adult and per minor, paid as money (0: none). */
@@ -1608,6 +1679,8 @@ export type Programme = {
   perMinor: Money;
   /** Per unaccompanied minor (the principal). */
   perUnaccompaniedMinor: Money;
+  /** The purposes without which a case cannot be registered under this programme. */
+  requiredConsentPurposes: Array<ConsentPurpose>;
   /** Which return type it serves; null means both. */
   returnType: Maybe<ReturnType>;
   /** Support must be spent within this many months of arrival. */
@@ -2331,7 +2404,6 @@ export type TravelDocumentStage =
   | 'OBTAINED';
 
 export type UpdateCaseInput = {
-  consent?: InputMaybe<ConsentInput>;
   household?: InputMaybe<Array<HouseholdMemberInput>>;
   needsAssessment?: InputMaybe<Scalars['String']['input']>;
   partner?: InputMaybe<Scalars['ID']['input']>;
@@ -2562,6 +2634,8 @@ export type ResolversTypes = {
   ComponentRef: ResolverTypeWrapper<ComponentRefModel>;
   Consent: ResolverTypeWrapper<Consent>;
   ConsentInput: ConsentInput;
+  ConsentPurpose: ConsentPurpose;
+  ConsentStatus: ConsentStatus;
   Contract: ResolverTypeWrapper<ContractModel>;
   CostedComponent: ResolverTypeWrapper<PlanComponentModel>;
   CounsellingSession: ResolverTypeWrapper<CounsellingSession>;
@@ -3038,8 +3112,10 @@ export type ComponentRefResolvers<ContextType = Context, ParentType extends Reso
 export type ConsentResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Consent'] = ResolversParentTypes['Consent']> = {
   expiresOn?: Resolver<ResolversTypes['Date'], ParentType, ContextType>;
   givenOn?: Resolver<ResolversTypes['Date'], ParentType, ContextType>;
-  purpose?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  purposes?: Resolver<Array<ResolversTypes['ConsentPurpose']>, ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['ConsentStatus'], ParentType, ContextType>;
   valid?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  withdrawnOn?: Resolver<Maybe<ResolversTypes['Date']>, ParentType, ContextType>;
 };
 
 export type ContractResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Contract'] = ResolversParentTypes['Contract']> = {
@@ -3305,6 +3381,7 @@ export type MutationResolvers<ContextType = Context, ParentType extends Resolver
   referCase?: Resolver<ResolversTypes['Case'], ParentType, ContextType, RequireFields<MutationReferCaseArgs, 'expectedVersion' | 'id'>>;
   registerWebhook?: Resolver<ResolversTypes['WebhookSecret'], ParentType, ContextType, RequireFields<MutationRegisterWebhookArgs, 'events' | 'url'>>;
   removeFromCaseTeam?: Resolver<ResolversTypes['Case'], ParentType, ContextType, RequireFields<MutationRemoveFromCaseTeamArgs, 'caseId' | 'expectedVersion' | 'unit'>>;
+  renewConsent?: Resolver<ResolversTypes['Case'], ParentType, ContextType, RequireFields<MutationRenewConsentArgs, 'consent' | 'expectedVersion' | 'id'>>;
   reopenCase?: Resolver<ResolversTypes['Case'], ParentType, ContextType, RequireFields<MutationReopenCaseArgs, 'expectedVersion' | 'id'>>;
   requestExtract?: Resolver<ResolversTypes['ExtractRequest'], ParentType, ContextType, RequireFields<MutationRequestExtractArgs, 'input'>>;
   respondToReferral?: Resolver<ResolversTypes['Case'], ParentType, ContextType, RequireFields<MutationRespondToReferralArgs, 'decision' | 'expectedVersion' | 'id'>>;
@@ -3315,6 +3392,7 @@ export type MutationResolvers<ContextType = Context, ParentType extends Resolver
   submitPlan?: Resolver<ResolversTypes['Case'], ParentType, ContextType, RequireFields<MutationSubmitPlanArgs, 'caseId' | 'expectedVersion'>>;
   updateCase?: Resolver<ResolversTypes['Case'], ParentType, ContextType, RequireFields<MutationUpdateCaseArgs, 'expectedVersion' | 'id' | 'input'>>;
   updateOrganisation?: Resolver<ResolversTypes['Organisation'], ParentType, ContextType, RequireFields<MutationUpdateOrganisationArgs, 'code' | 'expectedVersion' | 'input'>>;
+  withdrawConsent?: Resolver<ResolversTypes['Case'], ParentType, ContextType, RequireFields<MutationWithdrawConsentArgs, 'expectedVersion' | 'id'>>;
 };
 
 export type NoiseProbabilityResolvers<ContextType = Context, ParentType extends ResolversParentTypes['NoiseProbability'] = ResolversParentTypes['NoiseProbability']> = {
@@ -3405,6 +3483,7 @@ export type ProgrammeResolvers<ContextType = Context, ParentType extends Resolve
   arrivalSupportWorkingDays?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   cashCap?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
   code?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  consentPurposes?: Resolver<Array<ResolversTypes['ConsentPurpose']>, ParentType, ContextType>;
   currency?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   description?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   firstPeriodContributionPerAdult?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
@@ -3414,6 +3493,7 @@ export type ProgrammeResolvers<ContextType = Context, ParentType extends Resolve
   perAdult?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
   perMinor?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
   perUnaccompaniedMinor?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+  requiredConsentPurposes?: Resolver<Array<ResolversTypes['ConsentPurpose']>, ParentType, ContextType>;
   returnType?: Resolver<Maybe<ResolversTypes['ReturnType']>, ParentType, ContextType>;
   spendWithinMonths?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   validFrom?: Resolver<Maybe<ResolversTypes['Date']>, ParentType, ContextType>;

@@ -4,6 +4,7 @@ import { countryCode, isoDate, organisationCode, requiredText, text } from '../.
 import { GENDERS, RELATIONS } from './case.model.ts';
 import { RESIDENCE_APPLICATIONS } from '../eligibility/eligibility.rules.ts';
 import { personIdentityInput } from '../eligibility/person-key.ts';
+import { consentInput } from './case.consent.ts';
 
 const householdInput = z
   .array(
@@ -33,10 +34,6 @@ const vulnerabilityInput = z.object({
   notes: text(2000).nullish(),
 });
 
-const consentInput = z
-  .object({ purpose: requiredText(500), givenOn: isoDate, expiresOn: isoDate })
-  .refine((c) => c.expiresOn >= c.givenOn, { message: 'expires before it was given', path: ['expiresOn'] });
-
 export const createCaseInput = z.object({
   programme: organisationCode,
   originCountry: countryCode,
@@ -63,5 +60,4 @@ export const updateCaseInput = z.object({
   household: householdInput.nullish(),
   needsAssessment: text(10_000).nullish(),
   vulnerability: vulnerabilityInput.nullish(),
-  consent: consentInput.nullish(),
 });

@@ -3,6 +3,7 @@
 import { Schema } from 'mongoose';
 import { tenantScoped } from '../../store/tenant.ts';
 import type { CaseStatus } from './case.state.ts';
+import type { ConsentPurpose, ConsentStatus } from './case.consent.ts';
 import type { ReturnSupport } from '../return-leg/return-leg.model.ts';
 import type { Eligibility, ResidenceApplication } from '../eligibility/eligibility.rules.ts';
 import type { CaseTeam } from '../../auth/case-team.ts';
@@ -23,7 +24,17 @@ export type HouseholdMember = { yearOfBirth: number; gender: (typeof GENDERS)[nu
 /** A household member as registered: the month of birth (YYYY-MM) is sealed apart, never stored in the clear. */
 export type HouseholdMemberInput = HouseholdMember & { birthMonth?: string | null | undefined };
 
-export type Consent = { purpose: string; givenOn: string; expiresOn: string };
+/**
+ * The returnee's consent (src/modules/cases/case.consent.ts). `status` is what was last
+ * recorded (ACTIVE until a withdrawal or the expiry job); read it through `consentStatus`.
+ */
+export type Consent = {
+  purposes: ConsentPurpose[];
+  givenOn: string;
+  expiresOn: string;
+  status: ConsentStatus;
+  withdrawnOn: string | null;
+};
 
 export type EntitlementLine = { category: 'ADULT' | 'MINOR' | 'UNACCOMPANIED_MINOR'; persons: number; each: number };
 
@@ -208,6 +219,13 @@ export function withImplementationDefaults(c: CaseDoc): CaseDoc {
     birthMonthsSealed: c.birthMonthsSealed ?? null,
     erasedAt: c.erasedAt ?? null,
     erasureReason: c.erasureReason ?? null,
+    // Consent recorded before purposes and withdrawal (a free-text purpose): no listed purposes.
+    consent: {
+      ...c.consent,
+      purposes: c.consent.purposes ?? [],
+      status: c.consent.status ?? 'ACTIVE',
+      withdrawnOn: c.consent.withdrawnOn ?? null,
+    },
     actualEur: c.actualEur ?? 0,
     spend: c.spend ?? [],
     latestScores: c.latestScores ?? null,
@@ -248,7 +266,7 @@ export const caseSchema = new Schema<CaseDoc>(
     birthMonthsSealed: { type: String, default: null },
     needsAssessmentSealed: { type: String, default: null },
     vulnerabilitySealed: { type: String, default: null },
-    consent: { purpose: String, givenOn: String, expiresOn: String },
+    consent: { type: Schema.Types.Mixed, required: true },
     entitlement: { type: Schema.Types.Mixed, required: true },
     status: { type: String, required: true },
     statusChangedAt: { type: Date, required: true },
@@ -285,6 +303,8 @@ caseSchema.index({ reference: 1 }, { unique: true });
 // Lists filter and sort on the cases' list entries (case.list-entry.ts), indexed there.
 // Background work (referral expiry, deadlines) across tenants.
 caseSchema.index({ status: 1, referralDeadline: 1 });
+// The consent expiry job, across tenants.
+caseSchema.index({ 'consent.status': 1, 'consent.expiresOn': 1 });
 // Deadlines: the overdue list of each organisation, and the escalation job.
 caseSchema.index({ memberState: 1, nextDeadlineAt: 1, _id: 1 });
 caseSchema.index({ partner: 1, sharedWithPartner: 1, nextDeadlineAt: 1, _id: 1 });

@@ -13,6 +13,7 @@ import type { EligibilityService } from '../eligibility/eligibility.service.ts';
 import type { OrganisationService } from '../organisations/organisation.service.ts';
 import type { CaseEntitlements } from './case.entitlement.ts';
 import { createCaseInput } from './case.inputs.ts';
+import { recordedConsent } from './case.consent.ts';
 import { emptyImplementation, type CaseDoc } from './case.model.ts';
 import type { CaseSealing } from './case.sealing.ts';
 import { writtenCase, type CasePayload, type CaseStore } from './case.store.ts';
@@ -152,7 +153,7 @@ export function createCaseRegistration(deps: {
           birthMonthsSealed: sealing.sealBirthMonths(key, birthMonths),
           needsAssessmentSealed: sealing.sealNeeds(key, input.needsAssessment),
           vulnerabilitySealed: sealing.sealVulnerability(key, vulnerability),
-          consent: input.consent,
+          consent: recordedConsent(programme, input.consent, today),
           entitlement: entitlements.sealed(
             key,
             computeEntitlement(

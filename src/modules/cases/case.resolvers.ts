@@ -16,7 +16,10 @@ const caseFields: CaseResolvers = {
   needsAssessment: (c, _, { services, principal, access }) => services.sealing.needsAssessment(principal, c, access),
   vulnerability: (c, _, { services, principal, access }) => services.sealing.vulnerability(principal, c, access),
   entitlement: (c) => ({ ...c.entitlement, of: c }),
-  consent: (c, _, { services }) => ({ ...c.consent, valid: services.cases.consentValid(c) }),
+  consent: (c, _, { services }) => {
+    const status = services.consent.status(c);
+    return { ...c.consent, status, valid: status === 'ACTIVE' };
+  },
   allowedTransitions: (c) => [...TRANSITIONS[c.status]],
 };
 
@@ -43,6 +46,10 @@ export const caseResolvers: Resolvers = {
       (await services.cases.confirmArrival(principal, args, idempotencyKey)).case,
     closeCase: async (_, { idempotencyKey, ...args }, { services, principal }) =>
       (await services.cases.close(principal, args, idempotencyKey)).case,
+    withdrawConsent: (_, { idempotencyKey, ...args }, { services, principal }) =>
+      services.consent.withdraw(principal, args, idempotencyKey),
+    renewConsent: (_, { idempotencyKey, ...args }, { services, principal }) =>
+      services.consent.renew(principal, args, idempotencyKey),
   },
   Case: caseFields,
   CaseConnection: {

@@ -2,7 +2,8 @@
 // opened only for whoever may see it, and every opening noted for the audit trail through
 // `PersonalDataReads` (the audit module implements it). Special categories (vulnerability,
 // the needs assessment, the entitlement's breakdown, which tells an unaccompanied minor) are
-// for the parties only; narratives and survey answers for whoever may read the record.
+// for the parties only; narratives and survey answers for whoever may read the record. The
+// partner sees neither while the returnee's consent is not active (case.consent.ts).
 import { maySeeCaseField } from '../../auth/case-team.ts';
 import { isCaseParty, requirePrincipal } from '../../auth/policy.ts';
 import { isMemberStateUnit, type Principal } from '../../auth/principal.ts';
@@ -10,6 +11,9 @@ import { CaseErasedError, type CaseKey, type CaseKeys } from '../../crypto/case-
 import { caseErased } from '../../errors.ts';
 import type { CaseDoc, EntitlementLine, Vulnerability } from './case.model.ts';
 import { ASSIGNMENT_ENDED_STATUSES } from './case.state.ts';
+import type { Clock } from '../../clock.ts';
+import { todayIso } from '../../validation.ts';
+import { consentActive } from './case.consent.ts';
 
 /** The personal fields whose reads are audited (by name in the audit trail). */
 /** The personal fields whose reads are audited (the audit trail and the portal's history name them). */
@@ -49,14 +53,21 @@ export const caseFieldContext = (caseId: string, field: string) => `case:${caseI
 
 /**
  * Special-category data is for the parties to the case: the partner only while the case is
- * assigned to it (not after it declined or let the referral expire); of the member state's
- * units, those whose role on the case's team sees `vulnerability` (src/auth/case-team.ts:
- * the implementing organisation, which gives vulnerable people extra guidance, and the lead).
+ * assigned to it (not after it declined or let the referral expire) and the returnee's
+ * consent is active on `today`; of the member state's units, those whose role on the case's
+ * team sees `vulnerability` (src/auth/case-team.ts: the implementing organisation, which
+ * gives vulnerable people extra guidance, and the lead).
  */
-export function maySeeSpecialCategory(p: Principal, c: CaseDoc): boolean {
+export function maySeeSpecialCategory(p: Principal, c: CaseDoc, today: string): boolean {
   if (!isCaseParty(p, c)) return false;
   if (isMemberStateUnit(p.organisation.kind)) return maySeeCaseField(p, c, 'vulnerability');
-  return p.organisation.kind !== 'PARTNER' || !ASSIGNMENT_ENDED_STATUSES.includes(c.status);
+  if (p.organisation.kind !== 'PARTNER') return true;
+  return !ASSIGNMENT_ENDED_STATUSES.includes(c.status) && consentActive(c, today);
+}
+
+/** Narratives and survey answers: for whoever loaded the record, but for the partner only while consent is active. */
+export function mayReadPersonalContent(p: Principal, c: CaseDoc, today: string): boolean {
+  return p.organisation.kind !== 'PARTNER' || consentActive(c, today);
 }
 
 /** The case without its sealed fields (for a caller who may not see them). */
@@ -71,7 +82,9 @@ export function withoutSpecialCategory<T extends CaseDoc>(c: T): T {
 
 export type CaseSealing = ReturnType<typeof createCaseSealing>;
 
-export function createCaseSealing(keys: CaseKeys) {
+export function createCaseSealing(keys: CaseKeys, clock: Clock) {
+  const today = () => todayIso(clock.now());
+
   async function openVulnerability(c: CaseDoc): Promise<Vulnerability | null> {
     if (!c.vulnerabilitySealed) return null;
     const text = (await keys.forReading(c._id)).openText(caseFieldContext(c._id, 'vulnerability'), c.vulnerabilitySealed);
@@ -80,6 +93,9 @@ export function createCaseSealing(keys: CaseKeys) {
 
   return {
     keys,
+
+    /** maySeeSpecialCategory today. */
+    maySeeSpecialCategory: (p: Principal, c: CaseDoc): boolean => maySeeSpecialCategory(p, c, today()),
 
     /** The case's key to seal new values with (made on first use); INVALID_TRANSITION once the case was erased. */
     async keyForWriting(caseId: string): Promise<CaseKey> {
@@ -124,7 +140,7 @@ export function createCaseSealing(keys: CaseKeys) {
     /** Opened only for a party, and the read is noted. */
     async vulnerability(principal: Principal | null, c: CaseDoc, reads: PersonalDataReads): Promise<Vulnerability | null> {
       const p = requirePrincipal(principal);
-      if (!maySeeSpecialCategory(p, c) || !c.vulnerabilitySealed) return null;
+      if (!maySeeSpecialCategory(p, c, today()) || !c.vulnerabilitySealed) return null;
       const v = await openVulnerability(c);
       if (v) reads.read(c, 'vulnerability');
       return v;
@@ -132,7 +148,7 @@ export function createCaseSealing(keys: CaseKeys) {
 
     async needsAssessment(principal: Principal | null, c: CaseDoc, reads: PersonalDataReads): Promise<string | null> {
       const p = requirePrincipal(principal);
-      if (!maySeeSpecialCategory(p, c) || !c.needsAssessmentSealed) return null;
+      if (!maySeeSpecialCategory(p, c, today()) || !c.needsAssessmentSealed) return null;
       const text = (await keys.forReading(c._id)).openText(caseFieldContext(c._id, 'needs'), c.needsAssessmentSealed);
       if (text !== null) reads.read(c, 'needsAssessment');
       return text;
@@ -142,7 +158,7 @@ export function createCaseSealing(keys: CaseKeys) {
     async entitlementLines(principal: Principal | null, c: CaseDoc, reads: PersonalDataReads): Promise<EntitlementLine[]> {
       const p = requirePrincipal(principal);
       const sealed = c.entitlement.linesSealed;
-      if (!maySeeSpecialCategory(p, c) || !sealed) return [];
+      if (!maySeeSpecialCategory(p, c, today()) || !sealed) return [];
       const text = (await keys.forReading(c._id)).openText(caseFieldContext(c._id, 'entitlement.lines'), sealed);
       if (text === null) return [];
       reads.read(c, 'entitlement.lines');
@@ -151,15 +167,19 @@ export function createCaseSealing(keys: CaseKeys) {
 
     /**
      * A sealed record field (a narrative, survey answers) of a case, for a caller who loaded
-     * the record in their scope; null when the case was erased. The read is noted.
+     * the record in their scope (`kase`: its case as they may see it; null when they may not);
+     * null when the case was erased, or for the partner while consent is not active. The read is noted.
      */
     async recordField(
-      kase: CaseParties,
+      principal: Principal | null,
+      kase: CaseDoc | null,
       field: PersonalField,
       context: string,
       sealed: string,
       reads: PersonalDataReads,
     ): Promise<string | null> {
+      const p = requirePrincipal(principal);
+      if (!kase || !mayReadPersonalContent(p, kase, today())) return null;
       const text = (await keys.forReading(kase._id)).openText(context, sealed);
       if (text !== null) reads.read(kase, field);
       return text;

@@ -23,6 +23,7 @@ import {
 } from './case.state.ts';
 import { type CasePayload, type CaseStore } from './case.store.ts';
 import { createCaseEntitlements } from './case.entitlement.ts';
+import { assertConsentForSharing } from './case.consent.ts';
 import { assertActivePartner, assertBornBy, createCaseRegistration } from './case.registration.ts';
 import type { EligibilityService } from '../eligibility/eligibility.service.ts';
 
@@ -41,10 +42,6 @@ function referralStarting(
   };
 }
 
-function consentValid(c: Pick<CaseDoc, 'consent'>, day: string): boolean {
-  return c.consent.givenOn <= day && day <= c.consent.expiresOn;
-}
-
 export type CaseService = ReturnType<typeof createCaseService>;
 
 export function createCaseService(deps: {
@@ -59,16 +56,11 @@ export function createCaseService(deps: {
   const entitlements = createCaseEntitlements(deps);
   const registration = createCaseRegistration({ ...deps, entitlements });
 
-  /** What referral needs: valid consent and an active contract for the partner, country and programme. */
+  /** What referral needs: active consent and an active contract for the partner, country and programme. */
   async function referralContract(c: CaseDoc, partner: string | null, day: string): Promise<string> {
     if (!partner)
       throw badInput('Choose the partner to refer the case to first.', [{ path: 'partner', message: 'required to refer' }]);
-    if (!consentValid(c, day)) {
-      throw badInput(
-        `The returnee's consent is not valid on ${day} (given ${c.consent.givenOn}, expires ${c.consent.expiresOn}); record a new consent first.`,
-        [{ path: 'consent', message: 'not valid today' }],
-      );
-    }
+    assertConsentForSharing(c, day, 'referral');
     const contract = await organisations.activeContract(c.memberState, partner, c.originCountry, c.programme, day);
     if (!contract) {
       throw badInput(
@@ -112,7 +104,6 @@ export function createCaseService(deps: {
     referenceDay: entitlements.referenceDayOf,
     openBirthMonths: (c: CaseDoc) => sealing.openBirthMonths(c),
     entitlementAfterMove: entitlements.afterMove,
-    consentValid: (c: CaseDoc) => consentValid(c, todayIso(clock.now())),
 
     // ---- the life cycle ------------------------------------------------------------------
 
@@ -139,7 +130,6 @@ export function createCaseService(deps: {
         if (input.partner) next.partner = input.partner;
         if (input.plannedDepartureDate !== undefined) next.plannedDepartureDate = input.plannedDepartureDate;
         if (input.plannedArrivalDate !== undefined) next.plannedArrivalDate = input.plannedArrivalDate;
-        if (input.consent) next.consent = input.consent;
         const key = await sealing.keyForWriting(id);
         if (input.needsAssessment !== undefined) next.needsAssessmentSealed = sealing.sealNeeds(key, input.needsAssessment);
         let vulnerability = await sealing.openVulnerability(c);

@@ -12,6 +12,7 @@ import { expectVersion, type CommandExecutor } from '../../events/executor.ts';
 import { insertInOrder, isDuplicateKey, type Store } from '../../store/store.ts';
 import { idsFilter, matchesScope, op, SYSTEM, type TenantScope } from '../../store/tenant.ts';
 import { CaseVersions } from './case.cache.ts';
+import type { ConsentStatus } from './case.consent.ts';
 import { caseListEntrySchema, LIST_ENTRY_PROJECTION, listEntryOf, type CaseListEntry } from './case.list-entry.ts';
 import {
   caseReferenceSchema,
@@ -223,6 +224,18 @@ export function createCaseStore(deps: {
         .setOptions({ scope: SYSTEM })
         .limit(limit)
         .lean<CaseDoc[]>();
+    },
+
+    /** Cases whose consent ran out before `today` but is not recorded as ended, across tenants (the consent expiry job). */
+    async consentsDue(today: string, limit: number): Promise<CaseDoc[]> {
+      const docs = await Cases.find({
+        'consent.status': op({ $nin: ['EXPIRED', 'WITHDRAWN'] as ConsentStatus[] }),
+        'consent.expiresOn': op({ $lt: today }),
+      })
+        .setOptions({ scope: SYSTEM })
+        .limit(limit)
+        .lean<CaseDoc[]>();
+      return docs.map(withImplementationDefaults);
     },
 
     /** Claims the next reference of a member state and year (`NL-2026-000124`) by inserting it. */

@@ -10,7 +10,8 @@
 import { authorize, feedAudience, isCaseParty, mayLoseCases, mayReadInFeed } from '../../auth/policy.ts';
 import { isMemberStateUnit, type Principal } from '../../auth/principal.ts';
 import type { StoredEvent } from '../../events/event.model.ts';
-import { pageSize } from '../../validation.ts';
+import type { Clock } from '../../clock.ts';
+import { pageSize, todayIso } from '../../validation.ts';
 import { maySeeSpecialCategory, withoutSpecialCategory } from '../cases/case.sealing.ts';
 import type { CaseService } from '../cases/case.service.ts';
 import { caseFromChanges } from '../cases/case.store.ts';
@@ -46,8 +47,8 @@ export type ChangePage = { changes: FeedChange[]; endCursor: number; hasMore: bo
 
 export type FeedService = ReturnType<typeof createFeedService>;
 
-export function createFeedService(deps: { cases: CaseService; hub: FeedHub }) {
-  const { cases, hub } = deps;
+export function createFeedService(deps: { cases: CaseService; hub: FeedHub; clock: Clock }) {
+  const { cases, hub, clock } = deps;
 
   /** Events as a principal may see them: the feed rule, then each case against its parties now. */
   async function present(p: Principal, events: StoredEvent[]): Promise<FeedChange[]> {
@@ -72,7 +73,7 @@ export function createFeedService(deps: { cases: CaseService; hub: FeedHub }) {
           return [{ event, kind: 'CASE', state: null, removed: true }];
         }
         // Special category follows who may see it now, not who might then (a partner that declined).
-        const doc = maySeeSpecialCategory(p, live) ? written : withoutSpecialCategory(written);
+        const doc = maySeeSpecialCategory(p, live, todayIso(clock.now())) ? written : withoutSpecialCategory(written);
         return [{ event, kind: 'CASE', state: { ...doc, __typename: 'Case' }, removed: false }];
       }
       const doc = event.changes.find((ch) => ch.doc._id === event.aggregateId)?.doc;

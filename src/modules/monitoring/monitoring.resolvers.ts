@@ -17,7 +17,10 @@ export const monitoringResolvers: Resolvers = {
         return { ...v, caseId: c._id, status: deadline ? deadlineStatus(deadline, now).status : 'LAPSED' };
       });
     },
-    surveys: (c, _, { loaders }) => loaders.surveysOfCase.load(c._id),
+    surveys: (c, _, { loaders }) => {
+      loaders.case.prime(c._id, c); // the answers' consent check finds the case without a query
+      return loaders.surveysOfCase.load(c._id);
+    },
     latestScores: (c) => c.latestScores,
   },
   ScheduledVisit: {
@@ -26,7 +29,8 @@ export const monitoringResolvers: Resolvers = {
   },
   Survey: {
     id: (s) => s._id,
-    answers: (s, _, { services, principal, access }) => services.monitoring.answersOf(principal, s, access),
+    answers: async (s, _, { services, principal, access, loaders }) =>
+      services.monitoring.answersOf(principal, await loaders.case.load(s.caseId), s, access),
     progressUpdate: async (s, _, { loaders }) =>
       (await loaders.progressOfCase.load(s.caseId)).find((u) => u._id === s.progressUpdateId) ?? null,
   },

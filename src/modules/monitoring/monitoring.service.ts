@@ -7,10 +7,11 @@ import { z } from 'zod';
 import { narrativeContext } from '../progress/progress.model.ts';
 import { authorize, requirePrincipal } from '../../auth/policy.ts';
 import type { Principal } from '../../auth/principal.ts';
-import { partiesOf, type CaseSealing, type PersonalDataReads } from '../cases/case.sealing.ts';
+import { type CaseSealing, type PersonalDataReads } from '../cases/case.sealing.ts';
 import { badInput } from '../../errors.ts';
 import type { Store } from '../../store/store.ts';
-import { isoDate, parseInput, requiredText } from '../../validation.ts';
+import { isoDate, parseInput, requiredText, todayIso } from '../../validation.ts';
+import { assertConsentForSharing } from '../cases/case.consent.ts';
 import type { CasePayload } from '../cases/case.store.ts';
 import { recordsOfCases, writtenIn, type CaseStore } from '../cases/case.store.ts';
 import { recordFieldsOf, type CaseDoc } from '../cases/case.model.ts';
@@ -69,6 +70,7 @@ export function createMonitoringService(deps: {
         decide: async (c, now) => {
           assertStatusAllows(c.status, 'recordMonitoringVisit', MONITORING_STATUSES);
           assertDayOfSupport(input.visitedOn, 'visitedOn', c, now);
+          assertConsentForSharing(c, todayIso(now), 'recordMonitoringVisit');
 
           // The visit named, or else the earliest scheduled one still to do unless it is still far off
           // (then, like a visit beyond the schedule, it is an extra visit).
@@ -150,9 +152,13 @@ export function createMonitoringService(deps: {
      * The survey's answers, for the parties to the case only (the survey was loaded in their
      * scope); none once the case was erased. The read is noted.
      */
-    async answersOf(principal: Principal | null, doc: SurveyDoc, reads: PersonalDataReads): Promise<ScoredAnswer[]> {
-      requirePrincipal(principal);
-      const text = await sealing.recordField(partiesOf(doc), 'survey.answers', answersContext(doc._id), doc.answersSealed, reads);
+    async answersOf(
+      principal: Principal | null,
+      kase: CaseDoc | null,
+      doc: SurveyDoc,
+      reads: PersonalDataReads,
+    ): Promise<ScoredAnswer[]> {
+      const text = await sealing.recordField(principal, kase, 'survey.answers', answersContext(doc._id), doc.answersSealed, reads);
       return text === null ? [] : (JSON.parse(text) as ScoredAnswer[]);
     },
 

@@ -3,6 +3,7 @@
 import { Schema } from 'mongoose';
 import { AGENCY_TYPES, ORGANISATION_KINDS, type AgencyType, type OrganisationKind } from '../../auth/principal.ts';
 import { tenantScoped } from '../../store/tenant.ts';
+import { CONSENT_PURPOSES, type ConsentPurpose } from '../cases/case.consent.ts';
 
 export type OrganisationDoc = {
   _id: string;
@@ -112,6 +113,9 @@ export type ProgrammeDoc = {
   firstPeriodContributionPerAdult: number;
   firstPeriodContributionPerMinor: number;
   eligibility: ProgrammeEligibility;
+  /** The purposes the programme asks the returnee's consent for, and those without which a case cannot be registered. */
+  consentPurposes: ConsentPurpose[];
+  requiredConsentPurposes: ConsentPurpose[];
   version: number;
   createdAt: Date;
   updatedAt: Date;
@@ -145,6 +149,9 @@ export function withProgrammeDefaults(p: ProgrammeDoc): ProgrammeDoc {
     firstPeriodContributionPerAdult: p.firstPeriodContributionPerAdult ?? 0,
     firstPeriodContributionPerMinor: p.firstPeriodContributionPerMinor ?? 0,
     eligibility: { ...NO_ELIGIBILITY_RULES, ...(p.eligibility ?? {}) },
+    // Programmes stored before consent purposes were configured: every purpose, sharing required.
+    consentPurposes: p.consentPurposes ?? [...CONSENT_PURPOSES],
+    requiredConsentPurposes: p.requiredConsentPurposes ?? ['REINTEGRATION_SUPPORT'],
   };
 }
 
@@ -170,6 +177,8 @@ export const programmeSchema = new Schema<ProgrammeDoc>(
     firstPeriodContributionPerAdult: { type: Number, default: 0 },
     firstPeriodContributionPerMinor: { type: Number, default: 0 },
     eligibility: { type: Schema.Types.Mixed, default: () => ({ ...NO_ELIGIBILITY_RULES }) },
+    consentPurposes: { type: [String], default: undefined },
+    requiredConsentPurposes: { type: [String], default: undefined },
     version: { type: Number, required: true },
     createdAt: { type: Date, required: true },
     updatedAt: { type: Date, required: true },

@@ -9,6 +9,7 @@ import type { DocumentChange } from '../../events/event.model.ts';
 import type { Store } from '../../store/store.ts';
 import { idsFilter, matchesScope, SYSTEM, type TenantScope } from '../../store/tenant.ts';
 import { parseInput, requiredText, text, todayIso } from '../../validation.ts';
+import { assertConsentForSharing } from '../cases/case.consent.ts';
 import type { CaseDoc } from '../cases/case.model.ts';
 import type { CasePayload } from '../cases/case.store.ts';
 import { assertStatusAllows, PLAN_DRAFTING_STATUSES, PLAN_IN_FORCE_STATUSES, withStatus } from '../cases/case.state.ts';
@@ -169,6 +170,7 @@ export function createPlanService(deps: { store: Store; cases: CaseStore; rates:
         if (draft?.status !== 'DRAFT')
           throw invalidTransition(c.status, 'submitPlan (there is no draft plan to submit)', ['saveDraftPlan']);
         const day = todayIso(now);
+        assertConsentForSharing(c, day, 'submitPlan');
         const applied = await rates.ratesOn(currenciesOf(draft.components), day);
         const costed = costInEur(draft.components, applied);
         checkBudget(costed, c.entitlement);

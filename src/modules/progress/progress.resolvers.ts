@@ -1,7 +1,6 @@
 import { narrativeContext } from './progress.model.ts';
 import type { Resolvers } from '../../graphql/generated/types.ts';
 import { eur } from '../../money.ts';
-import { partiesOf } from '../cases/case.sealing.ts';
 import { writtenAlongside } from '../cases/case.store.ts';
 import type { PlanComponent, PlanDoc } from '../plans/plan.model.ts';
 import { evidenceOf } from '../evidence/evidence.lookup.ts';
@@ -12,7 +11,10 @@ import { lastSpendingDay } from '../cases/spending-window.ts';
 export const progressResolvers: Resolvers = {
   SpendingWindow: { lastDay: (w) => lastSpendingDay(w)! },
   Case: {
-    progress: async (c, { first, after }, { loaders }) => pageOfProgress(await loaders.progressOfCase.load(c._id), first, after),
+    progress: async (c, { first, after }, { loaders }) => {
+      loaders.case.prime(c._id, c); // the narratives' consent check finds the case without a query
+      return pageOfProgress(await loaders.progressOfCase.load(c._id), first, after);
+    },
     budget: async (c, _, { loaders }) => {
       if (c.planInForce === null) return null;
       const ref = `${c._id}:${c.planInForce}`;
@@ -22,8 +24,15 @@ export const progressResolvers: Resolvers = {
   },
   ProgressUpdate: {
     id: (u) => u._id,
-    narrative: (u, _, { services, access }) =>
-      services.sealing.recordField(partiesOf(u), 'progress.narrative', narrativeContext(u._id), u.narrativeSealed, access),
+    narrative: async (u, _, { services, principal, access, loaders }) =>
+      services.sealing.recordField(
+        principal,
+        await loaders.case.load(u.caseId),
+        'progress.narrative',
+        narrativeContext(u._id),
+        u.narrativeSealed,
+        access,
+      ),
     spend: (u) => (u.spend ? { ...u.spend, caseId: u.caseId } : null),
     corrects: async (u, _, { loaders }) =>
       u.corrects ? ((await loaders.progressOfCase.load(u.caseId)).find((x) => x._id === u.corrects) ?? null) : null,

@@ -10,7 +10,8 @@ import { decodeCursor, encodeCursor } from '../../cursor.ts';
 import { badInput, forbidden } from '../../errors.ts';
 import { toEur } from '../../money.ts';
 import type { Store } from '../../store/store.ts';
-import { isoDate, money, pageSize, parseInput, requiredText } from '../../validation.ts';
+import { isoDate, money, pageSize, parseInput, requiredText, todayIso } from '../../validation.ts';
+import { assertConsentForSharing } from '../cases/case.consent.ts';
 import type { CasePayload } from '../cases/case.store.ts';
 import { recordsOfCases, writtenIn, type CaseStore } from '../cases/case.store.ts';
 import type { PlanService } from '../plans/plan.service.ts';
@@ -183,6 +184,8 @@ export function createProgressService(deps: {
           if (input.spend) assertStatusAllows(c.status, 'record spend', IMPLEMENTATION_STATUSES);
           assertDayOfSupport(input.occurredOn, 'occurredOn', c, now);
           if (input.spend || kind === 'PURCHASE') assertWithinSpendingWindow(c, input.occurredOn, 'occurredOn');
+          // The partner's narrative is personal content shared with the state: not without consent.
+          if (p.organisation.kind === 'PARTNER') assertConsentForSharing(c, todayIso(now), 'postProgressUpdate');
 
           const plan = input.componentId ? await plans.inForce(p, c) : null;
           const component = input.componentId ? componentOf(plan, input.componentId, 'componentId') : null;

@@ -8,7 +8,7 @@ import { authorize } from '../../auth/policy.ts';
 import { mayTakeTeamAction, unitsOnCase } from '../../auth/case-team.ts';
 import type { Principal } from '../../auth/principal.ts';
 import type { CaseKey } from '../../crypto/case-keys.ts';
-import { caseFieldContext, maySeeSpecialCategory, type CaseSealing, type PersonalDataReads } from '../cases/case.sealing.ts';
+import { caseFieldContext, type CaseSealing, type PersonalDataReads } from '../cases/case.sealing.ts';
 import { badInput, budgetExceeded, forbidden, invalidTransition } from '../../errors.ts';
 import { formatMoney } from '../../money.ts';
 import { isoDate, minorUnits, organisationCode, parseInput, requiredText, todayIso } from '../../validation.ts';
@@ -211,7 +211,7 @@ export function createReturnLegService(deps: {
     /** The guidance notes, opened only for a party allowed special categories, and the read noted. */
     async guidance(principal: Principal | null, c: CaseDoc, reads: PersonalDataReads): Promise<Guidance[] | null> {
       const sealed = c.returnSupport?.guidanceSealed;
-      if (!principal || !maySeeSpecialCategory(principal, c) || !sealed) return sealed ? null : [];
+      if (!principal || !sealing.maySeeSpecialCategory(principal, c) || !sealed) return sealed ? null : [];
       const notes = await openGuidance(c);
       if (notes.length > 0) reads.read(c, 'guidance');
       return notes;
