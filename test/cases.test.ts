@@ -130,7 +130,9 @@ describe('referral', () => {
 
   it('referral needs active consent: CONSENT_REQUIRED once it expired', async () => {
     const flow = workflow(gw);
-    const c = await flow.create({ consent: { purposes: ['REINTEGRATION_SUPPORT'], givenOn: '2020-01-01', expiresOn: '2021-01-01' } });
+    const c = await flow.create({
+      consent: { purposes: ['REINTEGRATION_SUPPORT'], givenOn: '2020-01-01', expiresOn: '2021-01-01' },
+    });
     const r = await flow.state.gql(`mutation ($id: ID!, $v: Int!) { referCase(id: $id, expectedVersion: $v) { id } }`, {
       id: c.id,
       v: c.version,

@@ -121,7 +121,7 @@ describe('purposes', () => {
 
     // A programme that asks for fewer purposes refuses the others.
     const rules = (await gw.services.organisations.programme('EURP-NONVOL'))!;
-    const { _id, version, createdAt, updatedAt, ...rest } = rules;
+    const { _id, version: _v, createdAt: _c, updatedAt: _u, ...rest } = rules;
     await gw.services.organisations.putProgramme(
       SEED_PRINCIPAL,
       { ...rest, consentPurposes: ['REINTEGRATION_SUPPORT'], requiredConsentPurposes: ['REINTEGRATION_SUPPORT'] },

@@ -28,45 +28,46 @@ export const SEED_PRINCIPAL: Principal = {
 
 const programmeFile = z.object({
   programmes: z.array(
-    z.object({
-      code: z.string(),
-      name: z.string(),
-      description: z.string(),
-      returnType: z.enum(['VOLUNTARY', 'NON_VOLUNTARY']).nullable().default(null),
-      currency: z.string(),
-      arrivalSupport: z.number().int(),
-      arrivalSupportWorkingDays: z.number().int(),
-      perAdult: z.number().int(),
-      perMinor: z.number().int(),
-      perUnaccompaniedMinor: z.number().int(),
-      cashCap: z.number().int(),
-      spendWithinMonths: z.number().int(),
-      monitoringMonths: z.array(z.number().int()),
-      active: z.boolean(),
-      validFrom: z.string().nullable().default(null),
-      validTo: z.string().nullable().default(null),
-      firstPeriodContributionPerAdult: z.number().int().default(0),
-      firstPeriodContributionPerMinor: z.number().int().default(0),
-      eligibility: z
-        .object({
-          excludedNationalities: z.array(z.string().regex(/^[A-Z]{2}$/)).default([]),
-          requiresRejectedAsylum: z.boolean().default(false),
-          contributionNeedsResidenceApplication: z.boolean().default(false),
-          noRepeatWithinYears: z.number().int().min(0).default(0),
-        })
-        .default({
-          excludedNationalities: [],
-          requiresRejectedAsylum: false,
-          contributionNeedsResidenceApplication: false,
-          noRepeatWithinYears: 0,
-        }),
-      // What the programme asks the returnee's consent for (from the fixed list), and what it cannot do without.
-      consentPurposes: z
-        .array(z.enum(CONSENT_PURPOSES))
-        .min(1)
-        .refine((p) => new Set(p).size === p.length, 'a purpose is listed twice'),
-      requiredConsentPurposes: z.array(z.enum(CONSENT_PURPOSES)),
-    })
+    z
+      .object({
+        code: z.string(),
+        name: z.string(),
+        description: z.string(),
+        returnType: z.enum(['VOLUNTARY', 'NON_VOLUNTARY']).nullable().default(null),
+        currency: z.string(),
+        arrivalSupport: z.number().int(),
+        arrivalSupportWorkingDays: z.number().int(),
+        perAdult: z.number().int(),
+        perMinor: z.number().int(),
+        perUnaccompaniedMinor: z.number().int(),
+        cashCap: z.number().int(),
+        spendWithinMonths: z.number().int(),
+        monitoringMonths: z.array(z.number().int()),
+        active: z.boolean(),
+        validFrom: z.string().nullable().default(null),
+        validTo: z.string().nullable().default(null),
+        firstPeriodContributionPerAdult: z.number().int().default(0),
+        firstPeriodContributionPerMinor: z.number().int().default(0),
+        eligibility: z
+          .object({
+            excludedNationalities: z.array(z.string().regex(/^[A-Z]{2}$/)).default([]),
+            requiresRejectedAsylum: z.boolean().default(false),
+            contributionNeedsResidenceApplication: z.boolean().default(false),
+            noRepeatWithinYears: z.number().int().min(0).default(0),
+          })
+          .default({
+            excludedNationalities: [],
+            requiresRejectedAsylum: false,
+            contributionNeedsResidenceApplication: false,
+            noRepeatWithinYears: 0,
+          }),
+        // What the programme asks the returnee's consent for (from the fixed list), and what it cannot do without.
+        consentPurposes: z
+          .array(z.enum(CONSENT_PURPOSES))
+          .min(1)
+          .refine((p) => new Set(p).size === p.length, 'a purpose is listed twice'),
+        requiredConsentPurposes: z.array(z.enum(CONSENT_PURPOSES)),
+      })
       .refine((p) => p.requiredConsentPurposes.every((r) => p.consentPurposes.includes(r)), {
         message: 'a required consent purpose is not among consentPurposes',
         path: ['requiredConsentPurposes'],

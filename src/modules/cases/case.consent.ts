@@ -51,7 +51,8 @@ export function consentStatus(consent: Consent, today: string): ConsentStatus {
   return 'ACTIVE';
 }
 
-export const consentActive = (c: Pick<CaseDoc, 'consent'>, today: string): boolean => consentStatus(c.consent, today) === 'ACTIVE';
+export const consentActive = (c: Pick<CaseDoc, 'consent'>, today: string): boolean =>
+  consentStatus(c.consent, today) === 'ACTIVE';
 
 /** Refuses a write that would share personal content when consent is not active. */
 export function assertConsentForSharing(c: Pick<CaseDoc, '_id' | 'consent'>, today: string, action: string): void {

@@ -1,6 +1,6 @@
 // What clients may send to register and change a case, validated before any rule runs.
 import { z } from 'zod';
-import { countryCode, isoDate, organisationCode, requiredText, text } from '../../validation.ts';
+import { countryCode, isoDate, organisationCode, text } from '../../validation.ts';
 import { GENDERS, RELATIONS } from './case.model.ts';
 import { RESIDENCE_APPLICATIONS } from '../eligibility/eligibility.rules.ts';
 import { personIdentityInput } from '../eligibility/person-key.ts';

@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import type { Model } from 'mongoose';
 import { z } from 'zod';
 import { narrativeContext } from '../progress/progress.model.ts';
-import { authorize, requirePrincipal } from '../../auth/policy.ts';
+import { authorize } from '../../auth/policy.ts';
 import type { Principal } from '../../auth/principal.ts';
 import { type CaseSealing, type PersonalDataReads } from '../cases/case.sealing.ts';
 import { badInput } from '../../errors.ts';
@@ -158,7 +158,14 @@ export function createMonitoringService(deps: {
       doc: SurveyDoc,
       reads: PersonalDataReads,
     ): Promise<ScoredAnswer[]> {
-      const text = await sealing.recordField(principal, kase, 'survey.answers', answersContext(doc._id), doc.answersSealed, reads);
+      const text = await sealing.recordField(
+        principal,
+        kase,
+        'survey.answers',
+        answersContext(doc._id),
+        doc.answersSealed,
+        reads,
+      );
       return text === null ? [] : (JSON.parse(text) as ScoredAnswer[]);
     },
 
