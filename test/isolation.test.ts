@@ -534,6 +534,26 @@ const probes: Record<string, Probe> = {
     refusals: CASE_REFUSALS,
     attempt: onCase('mutation ($id: ID!) { eraseCase(caseId: $id, reason: SUBJECT_REQUEST) { id reference erasedAt } }'),
   },
+  'Mutation.withdrawConsent': {
+    outsiders: CASE_OUTSIDERS,
+    markers: caseMarkers,
+    refusals: CASE_REFUSALS,
+    attempt: onCase('mutation ($id: ID!, $v: Int!) { withdrawConsent(id: $id, expectedVersion: $v) { id reference } }'),
+  },
+  'Mutation.renewConsent': {
+    outsiders: CASE_OUTSIDERS,
+    markers: caseMarkers,
+    refusals: CASE_REFUSALS,
+    attempt: (c, f) =>
+      c.gql(
+        'mutation ($id: ID!, $v: Int!, $c: ConsentInput!) { renewConsent(id: $id, consent: $c, expectedVersion: $v) { id reference } }',
+        {
+          id: f.case.id,
+          v: f.case.version,
+          c: { purposes: ['REINTEGRATION_SUPPORT'], givenOn: '2026-01-01', expiresOn: '2099-01-01' },
+        },
+      ),
+  },
   'Mutation.saveDraftPlan': {
     outsiders: CASE_OUTSIDERS,
     markers: caseMarkers,
