@@ -54,6 +54,18 @@ const BASICS = [
 ] as const;
 const DEPARTURE = ['plannedDepartureDate', 'plannedArrivalDate', 'arrivedOn', 'closedAt', 'closureReason'] as const;
 
+/** Under which programme, of which nationality, with which application for residence. */
+const STATUS_OF_STAY = ['programme', 'nationality', 'residenceApplication'] as const;
+
+/** The return leg's steps up to and through the departure. */
+const STEPS_TO_DEPARTURE = [
+  'returnStep.COUNSELLING',
+  'returnStep.TRAVEL_DOCUMENT',
+  'returnStep.TICKET',
+  'returnStep.DEPARTURE',
+  'returnStep.TRANSIT',
+] as const satisfies readonly TeamAction[];
+
 type Grant = {
   /** Case fields (`returnSupport.<field>` for the parts of the return leg); `*`: every field. */
   fields: readonly string[];
@@ -93,11 +105,7 @@ export const TEAM_GRANTS: Record<TeamRole, Grant> = {
       'arrivalHandover',
     ],
     actions: [
-      'returnStep.COUNSELLING',
-      'returnStep.TRAVEL_DOCUMENT',
-      'returnStep.TICKET',
-      'returnStep.DEPARTURE',
-      'returnStep.TRANSIT',
+      ...STEPS_TO_DEPARTURE,
       'returnStep.ARRIVAL',
       'returnStep.FIRST_PERIOD_CONTRIBUTION',
       'returnStep.INDIVIDUAL_GUIDANCE',
@@ -108,9 +116,7 @@ export const TEAM_GRANTS: Record<TeamRole, Grant> = {
     fields: [
       ...BASICS,
       ...DEPARTURE,
-      'programme',
-      'nationality',
-      'residenceApplication',
+      ...STATUS_OF_STAY,
       'eligibility',
       'household',
       'returnSupport',
@@ -136,9 +142,7 @@ export const TEAM_GRANTS: Record<TeamRole, Grant> = {
     fields: [
       ...BASICS,
       ...DEPARTURE,
-      'programme',
-      'nationality',
-      'residenceApplication',
+      ...STATUS_OF_STAY,
       'household',
       'returnSupport',
       'returnSupport.counselling',
@@ -147,13 +151,7 @@ export const TEAM_GRANTS: Record<TeamRole, Grant> = {
       'returnSupport.departure',
       'returnSupport.transit',
     ],
-    actions: [
-      'returnStep.COUNSELLING',
-      'returnStep.TRAVEL_DOCUMENT',
-      'returnStep.TICKET',
-      'returnStep.DEPARTURE',
-      'returnStep.TRANSIT',
-    ],
+    actions: STEPS_TO_DEPARTURE,
   },
   // The reception agency (COA): who is housed and until when.
   RECEPTION: {

@@ -5,6 +5,18 @@ import { forbidden, unauthenticated } from '../errors.ts';
 import { isMemberStateUnit, type OrganisationKind, type Principal, type Role } from './principal.ts';
 import { SYSTEM, type TenantScope } from '../store/tenant.ts';
 
+/** Everyone whose system keeps a copy of its cases: they read the feed and register webhooks. */
+const SYNCING_ROLES = [
+  'caseworker',
+  'coordinator',
+  'partner-officer',
+  'network-admin',
+  'return-counsellor',
+  'municipal-officer',
+  'agency-officer',
+  'ngo-worker',
+] as const;
+
 export const PERMISSIONS = {
   // organisations and contracts
   'organisation.manage': ['network-admin'],
@@ -50,26 +62,8 @@ export const PERMISSIONS = {
   'monitoring.record': ['partner-officer'],
   'finalReport.submit': ['partner-officer'],
   // feed, integration, statistics
-  'feed.read': [
-    'caseworker',
-    'coordinator',
-    'partner-officer',
-    'network-admin',
-    'return-counsellor',
-    'municipal-officer',
-    'agency-officer',
-    'ngo-worker',
-  ],
-  'webhook.manage': [
-    'caseworker',
-    'coordinator',
-    'partner-officer',
-    'network-admin',
-    'return-counsellor',
-    'municipal-officer',
-    'agency-officer',
-    'ngo-worker',
-  ],
+  'feed.read': SYNCING_ROLES,
+  'webhook.manage': SYNCING_ROLES,
   'audit.read': ['caseworker', 'coordinator', 'partner-officer', 'return-counsellor'],
   'statistics.read': ['reg-analyst', 'network-admin'],
   // evaluation extracts (src/modules/extracts)

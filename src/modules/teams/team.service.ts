@@ -11,7 +11,7 @@ import type { Principal } from '../../auth/principal.ts';
 import { badInput, forbidden } from '../../errors.ts';
 import { organisationCode, parseInput } from '../../validation.ts';
 import type { CaseDoc } from '../cases/case.model.ts';
-import type { CaseStore, CaseView } from '../cases/case.store.ts';
+import type { CaseDecision, CaseStore, CaseView } from '../cases/case.store.ts';
 import type { OrganisationService } from '../organisations/organisation.service.ts';
 
 const leadInput = z.object({ lead: organisationCode.nullish() });
@@ -34,6 +34,30 @@ export function createTeamService(deps: { cases: CaseStore; organisations: Organ
   function requireManager(p: Principal, c: CaseDoc): void {
     if (p.organisation.kind === 'MEMBER_STATE') return;
     if (!mayTakeTeamAction(p, c, 'team.manage') || p.organisation.kind === 'PARTNER') throw forbidden('team.manage');
+  }
+
+  /** A write on one unit of the team (invite, remove) by the member state or the team's lead. */
+  function memberWrite(
+    principal: Principal | null,
+    command: string,
+    args: TeamWrite & { unit: string },
+    idempotencyKey: string | null | undefined,
+    decide: (p: Principal, c: CaseDoc, code: string, now: Date) => Promise<CaseDecision> | CaseDecision,
+  ): Promise<CaseView> {
+    const p = authorize(principal, 'team.manage');
+    const { unit: code } = parseInput(unitInput, { unit: args.unit });
+    return cases.write({
+      principal: p,
+      command,
+      id: args.caseId,
+      expectedVersion: args.expectedVersion,
+      input: { unit: code },
+      idempotencyKey,
+      decide: (c, now) => {
+        requireManager(p, c);
+        return decide(p, c, code, now);
+      },
+    });
   }
 
   return {
@@ -80,30 +104,19 @@ export function createTeamService(deps: { cases: CaseStore; organisations: Organ
       args: TeamWrite & { unit: string },
       idempotencyKey?: string | null,
     ): Promise<CaseView> {
-      const p = authorize(principal, 'team.manage');
-      const { unit: code } = parseInput(unitInput, { unit: args.unit });
-      return cases.write({
-        principal: p,
-        command: 'inviteToCaseTeam',
-        id: args.caseId,
-        expectedVersion: args.expectedVersion,
-        input: { unit: code },
-        idempotencyKey,
-        decide: async (c, now) => {
-          requireManager(p, c);
-          const unit = await organisations.unitOf(c.memberState, code, ['MUNICIPALITY', 'AGENCY', 'NGO'], 'unit');
-          const role = memberRoleFor(unit);
-          if (!role) throw badInput(`${code} has no role on a case's team.`, [{ path: 'unit', message: 'no team role' }]);
-          const members = c.team?.members ?? [];
-          if (members.some((m) => m.unit === code)) {
-            throw badInput(`${code} is on the case's team already.`, [{ path: 'unit', message: 'already on the team' }]);
-          }
-          return {
-            type: 'CaseTeamMemberInvited',
-            next: withTeam(c, { lead: c.team?.lead ?? null, members: [...members, { unit: code, role, since: now }] }),
-            data: { unit: code, role },
-          };
-        },
+      return memberWrite(principal, 'inviteToCaseTeam', args, idempotencyKey, async (_p, c, code, now) => {
+        const unit = await organisations.unitOf(c.memberState, code, ['MUNICIPALITY', 'AGENCY', 'NGO'], 'unit');
+        const role = memberRoleFor(unit);
+        if (!role) throw badInput(`${code} has no role on a case's team.`, [{ path: 'unit', message: 'no team role' }]);
+        const members = c.team?.members ?? [];
+        if (members.some((m) => m.unit === code)) {
+          throw badInput(`${code} is on the case's team already.`, [{ path: 'unit', message: 'already on the team' }]);
+        }
+        return {
+          type: 'CaseTeamMemberInvited',
+          next: withTeam(c, { lead: c.team?.lead ?? null, members: [...members, { unit: code, role, since: now }] }),
+          data: { unit: code, role },
+        };
       });
     },
 
@@ -112,36 +125,25 @@ export function createTeamService(deps: { cases: CaseStore; organisations: Organ
       args: TeamWrite & { unit: string },
       idempotencyKey?: string | null,
     ): Promise<CaseView> {
-      const p = authorize(principal, 'team.manage');
-      const { unit: code } = parseInput(unitInput, { unit: args.unit });
-      return cases.write({
-        principal: p,
-        command: 'removeFromCaseTeam',
-        id: args.caseId,
-        expectedVersion: args.expectedVersion,
-        input: { unit: code },
-        idempotencyKey,
-        decide: async (c) => {
-          requireManager(p, c);
-          const team = c.team;
-          const member = team?.members.find((m) => m.unit === code);
-          if (!team || !member) {
-            throw badInput(`${code} is not on the case's team.`, [{ path: 'unit', message: 'not on the team' }]);
-          }
-          if (team.lead === code && p.organisation.kind !== 'MEMBER_STATE') {
-            throw badInput('The lead does not leave its own team; the member state hands the lead over (formCaseTeam).', [
-              { path: 'unit', message: 'the lead' },
-            ]);
-          }
-          return {
-            type: 'CaseTeamMemberRemoved',
-            next: withTeam(c, {
-              lead: team.lead === code ? null : team.lead,
-              members: team.members.filter((m) => m.unit !== code),
-            }),
-            data: { unit: code, role: member.role },
-          };
-        },
+      return memberWrite(principal, 'removeFromCaseTeam', args, idempotencyKey, (p, c, code) => {
+        const team = c.team;
+        const member = team?.members.find((m) => m.unit === code);
+        if (!team || !member) {
+          throw badInput(`${code} is not on the case's team.`, [{ path: 'unit', message: 'not on the team' }]);
+        }
+        if (team.lead === code && p.organisation.kind !== 'MEMBER_STATE') {
+          throw badInput('The lead does not leave its own team; the member state hands the lead over (formCaseTeam).', [
+            { path: 'unit', message: 'the lead' },
+          ]);
+        }
+        return {
+          type: 'CaseTeamMemberRemoved',
+          next: withTeam(c, {
+            lead: team.lead === code ? null : team.lead,
+            members: team.members.filter((m) => m.unit !== code),
+          }),
+          data: { unit: code, role: member.role },
+        };
       });
     },
   };
