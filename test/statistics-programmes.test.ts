@@ -7,7 +7,11 @@ import { CREATE_CASE } from './helpers/factories.ts';
 
 let gw: TestGateway;
 
-const consent = { purpose: 'return and reintegration support', givenOn: '2016-01-10', expiresOn: '2028-01-10' };
+const consent = {
+  purposes: ['REINTEGRATION_SUPPORT', 'RETURN_ASSISTANCE', 'SPECIAL_CATEGORY_DATA', 'MONITORING', 'EVALUATION_RESEARCH'],
+  givenOn: '2016-01-10',
+  expiresOn: '2028-01-10',
+};
 const base = {
   originCountry: 'AF',
   returnType: 'VOLUNTARY',

@@ -41,7 +41,11 @@ export async function seedDemoTeams(services: Services): Promise<{ created: numb
         residenceApplication: 'ASYLUM_REJECTED',
         needsAssessment: 'Demo: no stable housing; wants to restart as a tailor in Tangier.',
         household: [{ yearOfBirth: 1989, gender: 'MALE', relation: 'PRINCIPAL' }],
-        consent: { purpose: 'Return and reintegration support', givenOn: daysAgo(20), expiresOn: daysAgo(-700) },
+        consent: {
+          purposes: ['REINTEGRATION_SUPPORT', 'RETURN_ASSISTANCE', 'SPECIAL_CATEGORY_DATA'],
+          givenOn: daysAgo(20),
+          expiresOn: daysAgo(-700),
+        },
       },
       k('create'),
     )
