@@ -21,8 +21,8 @@ import type { ContractDoc, ProgrammeDoc } from '../modules/organisations/organis
 import type { ExchangeRateDoc } from '../modules/rates/rate.model.ts';
 import { todayIso } from '../validation.ts';
 import { mulberry32 } from './random.ts';
+import { DAY_MS } from '../clock.ts';
 
-const DAY = 86_400_000;
 const CURRENCY: Record<string, string> = {
   AF: 'AFN',
   IQ: 'IQD',
@@ -183,7 +183,7 @@ function generateCase(
   )!;
   const originCountry = pick(random, contract.originCountries);
   const status = weighted(random, STATUS_WEIGHTS);
-  const createdAt = new Date(now.getTime() - Math.floor(random() * 700 + 20) * DAY);
+  const createdAt = new Date(now.getTime() - Math.floor(random() * 700 + 20) * DAY_MS);
   const year = createdAt.getUTCFullYear();
   const size = weighted(random, [
     [1, 55],
@@ -213,8 +213,8 @@ function generateCase(
     ? { unaccompaniedMinor: false, victimOfTrafficking: random() < 0.3, medicalNeeds: random() < 0.7, notes: null }
     : null;
   const id = bulkCaseId(n);
-  const arrivedOn = ['ARRIVED', ...WITH_PLAN].includes(status) ? todayIso(new Date(createdAt.getTime() + 25 * DAY)) : null;
-  const referredAt = SHARED.has(status) ? new Date(createdAt.getTime() + DAY) : null;
+  const arrivedOn = ['ARRIVED', ...WITH_PLAN].includes(status) ? todayIso(new Date(createdAt.getTime() + 25 * DAY_MS)) : null;
+  const referredAt = SHARED.has(status) ? new Date(createdAt.getTime() + DAY_MS) : null;
   const { lines, ...sums } = computeEntitlement(
     programme,
     {
@@ -227,7 +227,7 @@ function generateCase(
     createdAt,
   );
   const entitlement = { ...sums, linesSealed: services.sealing.sealEntitlementLines(key, lines) };
-  const updatedAt = new Date(Math.min(now.getTime(), createdAt.getTime() + Math.floor(random() * 120) * DAY));
+  const updatedAt = new Date(Math.min(now.getTime(), createdAt.getTime() + Math.floor(random() * 120) * DAY_MS));
   const kase: CaseDoc = {
     _id: id,
     reference: '',
@@ -246,8 +246,8 @@ function generateCase(
     programme: programme._id,
     originCountry,
     returnType: programme.returnType ?? 'VOLUNTARY',
-    plannedDepartureDate: todayIso(new Date(createdAt.getTime() + 20 * DAY)),
-    plannedArrivalDate: todayIso(new Date(createdAt.getTime() + 21 * DAY)),
+    plannedDepartureDate: todayIso(new Date(createdAt.getTime() + 20 * DAY_MS)),
+    plannedArrivalDate: todayIso(new Date(createdAt.getTime() + 21 * DAY_MS)),
     arrivedOn,
     registeredAfterReturn: false,
     household,
@@ -256,7 +256,7 @@ function generateCase(
     consent: {
       purposes: ['REINTEGRATION_SUPPORT', 'SPECIAL_CATEGORY_DATA'],
       givenOn: todayIso(createdAt),
-      expiresOn: todayIso(new Date(createdAt.getTime() + 730 * DAY)),
+      expiresOn: todayIso(new Date(createdAt.getTime() + 730 * DAY_MS)),
       status: 'ACTIVE',
       withdrawnOn: null,
     },
@@ -264,8 +264,8 @@ function generateCase(
     status,
     statusChangedAt: updatedAt,
     referredAt,
-    referralDeadline: referredAt ? new Date(referredAt.getTime() + 7 * DAY) : null,
-    respondedAt: referredAt && status !== 'REFERRED' && status !== 'EXPIRED' ? new Date(referredAt.getTime() + 2 * DAY) : null,
+    referralDeadline: referredAt ? new Date(referredAt.getTime() + 7 * DAY_MS) : null,
+    respondedAt: referredAt && status !== 'REFERRED' && status !== 'EXPIRED' ? new Date(referredAt.getTime() + 2 * DAY_MS) : null,
     declineReason: status === 'DECLINED' ? 'No capacity in the region this month.' : null,
     closedAt: status === 'CLOSED' ? updatedAt : null,
     closureReason:
@@ -290,7 +290,7 @@ function generateCase(
   const plans: PlanDoc[] = [];
   if (WITH_PLAN.has(status) && arrivedOn) {
     const currency = random() < 0.6 ? (CURRENCY[originCountry] ?? 'EUR') : 'EUR';
-    const day = todayIso(new Date(createdAt.getTime() + 35 * DAY));
+    const day = todayIso(new Date(createdAt.getTime() + 35 * DAY_MS));
     const rate = rateOn(rates, currency, day);
     const useCurrency = rate ? currency : 'EUR';
     const useRate = rate ?? '1';
@@ -345,7 +345,7 @@ function generateCase(
     const totalEur = components.reduce((s, c) => s + (c.costEur ?? 0), 0);
     const planStatus =
       status === 'PLAN_SUBMITTED' ? 'SUBMITTED' : status === 'CHANGES_REQUESTED' ? 'CHANGES_REQUESTED' : 'APPROVED';
-    const submittedAt = new Date(createdAt.getTime() + 35 * DAY);
+    const submittedAt = new Date(createdAt.getTime() + 35 * DAY_MS);
     plans.push({
       _id: `${id}:1`,
       caseId: id,
@@ -370,7 +370,7 @@ function generateCase(
         },
       ],
       submittedAt,
-      decidedAt: planStatus === 'SUBMITTED' ? null : new Date(submittedAt.getTime() + 3 * DAY),
+      decidedAt: planStatus === 'SUBMITTED' ? null : new Date(submittedAt.getTime() + 3 * DAY_MS),
       decisionComment: planStatus === 'CHANGES_REQUESTED' ? 'Please add a second quote.' : null,
       version: 1,
       createdAt: submittedAt,

@@ -8,8 +8,7 @@ import { todayIso } from '../validation.ts';
 import { minorDigits } from '../money.ts';
 import { SYSTEM_PRINCIPAL } from '../auth/principal.ts';
 import { readDemoRates } from './demo.ts';
-
-const DAY = 86_400_000;
+import { DAY_MS } from '../clock.ts';
 
 function principal(code: string, kind: Principal['organisation']['kind'], roles: Principal['roles']): Principal {
   return { subject: `demo-${roles[0]}@${code}`, issuer: 'erin-exchange', organisation: { code, kind, name: code }, roles };
@@ -40,7 +39,7 @@ type Scenario = {
   household: { yearOfBirth: number; gender: 'FEMALE' | 'MALE'; relation: 'PRINCIPAL' | 'SPOUSE' | 'CHILD' }[];
   needs: string;
   vulnerability?: { unaccompaniedMinor: boolean; victimOfTrafficking: boolean; medicalNeeds: boolean; notes: string | null };
-  plan?: (currency: string) => unknown[];
+  plan?: (currency: string, scale: number) => unknown[];
   currency?: string;
 };
 
@@ -107,143 +106,91 @@ function scaleFor(currency: string): number {
 }
 const CURRENCY: Record<string, string> = { AF: 'AFN', IQ: 'IQD', MA: 'MAD', NG: 'NGN', PK: 'PKR', GE: 'GEL', ET: 'ETB' };
 
+type Person = Scenario['household'][number];
+const person =
+  (gender: Person['gender']) =>
+  (yearOfBirth: number, relation: Person['relation'] = 'PRINCIPAL'): Person => ({ yearOfBirth, gender, relation });
+const man = person('MALE');
+const woman = person('FEMALE');
+
+/**
+ * A scenario under EURP-VOL unless `more` says otherwise: its key begins with the member
+ * state's code, and the partner's code (`P-AF-HOPE`) names the country of origin.
+ */
+function scenario(
+  key: string,
+  partner: string,
+  until: Scenario['until'],
+  household: Person[],
+  needs: string,
+  more: Partial<Scenario> = {},
+): Scenario {
+  const memberState = key.slice(0, 2).toUpperCase();
+  return {
+    key,
+    memberState,
+    partner,
+    originCountry: partner.slice(2, 4),
+    programme: 'EURP-VOL',
+    until,
+    household,
+    needs,
+    ...more,
+  };
+}
+
 const SCENARIOS: Scenario[] = [
-  {
-    key: 'nl-draft',
-    memberState: 'NL',
-    partner: 'P-AF-HOPE',
-    originCountry: 'AF',
-    programme: 'NL-AVRR',
-    until: 'DRAFT',
-    household: [{ yearOfBirth: 1994, gender: 'MALE', relation: 'PRINCIPAL' }],
-    needs: 'Carpenter; wants his own workshop.',
-  },
-  {
-    key: 'nl-referred',
-    memberState: 'NL',
-    partner: 'P-IQ-TIGRIS',
-    originCountry: 'IQ',
-    programme: 'EURP-VOL',
-    until: 'REFERRED',
-    household: [
-      { yearOfBirth: 1987, gender: 'FEMALE', relation: 'PRINCIPAL' },
-      { yearOfBirth: 2016, gender: 'MALE', relation: 'CHILD' },
-    ],
-    needs: 'Single mother; experience in hairdressing.',
-  },
-  {
-    key: 'de-accepted',
-    memberState: 'DE',
-    partner: 'P-PK-INDUS',
-    originCountry: 'PK',
-    programme: 'EURP-VOL',
-    until: 'ACCEPTED',
-    household: [{ yearOfBirth: 1990, gender: 'MALE', relation: 'PRINCIPAL' }],
-    needs: 'Motorbike mechanic.',
-  },
-  {
-    key: 'be-declined',
-    memberState: 'BE',
-    partner: 'P-MA-ATLAS',
-    originCountry: 'MA',
-    programme: 'EURP-VOL',
-    until: 'DECLINED',
-    household: [{ yearOfBirth: 1999, gender: 'MALE', relation: 'PRINCIPAL' }],
-    needs: 'Wants to study; no vocational plan yet.',
-  },
-  {
-    key: 'se-expired',
-    memberState: 'SE',
-    partner: 'P-ET-HORN',
-    originCountry: 'ET',
-    programme: 'EURP-VOL',
-    until: 'EXPIRED',
-    household: [{ yearOfBirth: 1985, gender: 'FEMALE', relation: 'PRINCIPAL' }],
-    needs: 'Coffee trader before leaving.',
-  },
-  {
-    key: 'nl-arrived',
-    memberState: 'NL',
-    partner: 'P-AF-HOPE',
-    originCountry: 'AF',
-    programme: 'EURP-VOL',
-    until: 'ARRIVED',
-    household: [{ yearOfBirth: 2009, gender: 'MALE', relation: 'PRINCIPAL' }],
-    needs: 'Unaccompanied minor returning to his uncle; wants to finish school.',
-    vulnerability: {
-      unaccompaniedMinor: true,
-      victimOfTrafficking: false,
-      medicalNeeds: false,
-      notes: 'Guardian: uncle in Kabul, verified by the partner.',
+  scenario('nl-draft', 'P-AF-HOPE', 'DRAFT', [man(1994)], 'Carpenter; wants his own workshop.', { programme: 'NL-AVRR' }),
+  scenario(
+    'nl-referred',
+    'P-IQ-TIGRIS',
+    'REFERRED',
+    [woman(1987), man(2016, 'CHILD')],
+    'Single mother; experience in hairdressing.',
+  ),
+  scenario('de-accepted', 'P-PK-INDUS', 'ACCEPTED', [man(1990)], 'Motorbike mechanic.'),
+  scenario('be-declined', 'P-MA-ATLAS', 'DECLINED', [man(1999)], 'Wants to study; no vocational plan yet.'),
+  scenario('se-expired', 'P-ET-HORN', 'EXPIRED', [woman(1985)], 'Coffee trader before leaving.'),
+  scenario(
+    'nl-arrived',
+    'P-AF-HOPE',
+    'ARRIVED',
+    [man(2009)],
+    'Unaccompanied minor returning to his uncle; wants to finish school.',
+    {
+      vulnerability: {
+        unaccompaniedMinor: true,
+        victimOfTrafficking: false,
+        medicalNeeds: false,
+        notes: 'Guardian: uncle in Kabul, verified by the partner.',
+      },
     },
-  },
-  {
-    key: 'de-submitted',
-    memberState: 'DE',
-    partner: 'P-IQ-TIGRIS',
-    originCountry: 'IQ',
-    programme: 'EURP-VOL',
-    until: 'PLAN_SUBMITTED',
-    household: [
-      { yearOfBirth: 1983, gender: 'MALE', relation: 'PRINCIPAL' },
-      { yearOfBirth: 1986, gender: 'FEMALE', relation: 'SPOUSE' },
-    ],
-    needs: 'Tailor; his wife sews too.',
-    plan: (c) => tailoring(c, scaleFor(c)),
-  },
-  {
-    key: 'no-changes',
-    memberState: 'NO',
-    partner: 'P-ET-HORN',
-    originCountry: 'ET',
-    programme: 'EURP-VOL',
-    until: 'CHANGES_REQUESTED',
-    household: [{ yearOfBirth: 1991, gender: 'FEMALE', relation: 'PRINCIPAL' }],
-    needs: 'Farming background.',
-    plan: (c) => farming(c, scaleFor(c)),
-  },
-  {
-    key: 'nl-approved',
-    memberState: 'NL',
-    partner: 'P-IQ-TIGRIS',
-    originCountry: 'IQ',
-    programme: 'NL-AVRR',
-    until: 'PLAN_APPROVED',
-    household: [
-      { yearOfBirth: 1980, gender: 'MALE', relation: 'PRINCIPAL' },
-      { yearOfBirth: 1982, gender: 'FEMALE', relation: 'SPOUSE' },
-      { yearOfBirth: 2012, gender: 'FEMALE', relation: 'CHILD' },
-    ],
-    needs: 'Family returning to Erbil; father was a poultry farmer.',
-    vulnerability: {
-      unaccompaniedMinor: false,
-      victimOfTrafficking: false,
-      medicalNeeds: true,
-      notes: 'Daughter needs insulin; partner to arrange a clinic.',
+  ),
+  scenario('de-submitted', 'P-IQ-TIGRIS', 'PLAN_SUBMITTED', [man(1983), woman(1986, 'SPOUSE')], 'Tailor; his wife sews too.', {
+    plan: tailoring,
+  }),
+  scenario('no-changes', 'P-ET-HORN', 'CHANGES_REQUESTED', [woman(1991)], 'Farming background.', {
+    plan: farming,
+  }),
+  scenario(
+    'nl-approved',
+    'P-IQ-TIGRIS',
+    'PLAN_APPROVED',
+    [man(1980), woman(1982, 'SPOUSE'), woman(2012, 'CHILD')],
+    'Family returning to Erbil; father was a poultry farmer.',
+    {
+      programme: 'NL-AVRR',
+      vulnerability: {
+        unaccompaniedMinor: false,
+        victimOfTrafficking: false,
+        medicalNeeds: true,
+        notes: 'Daughter needs insulin; partner to arrange a clinic.',
+      },
+      plan: farming,
     },
-    plan: (c) => farming(c, scaleFor(c)),
-  },
-  {
-    key: 'at-amendment',
-    memberState: 'AT',
-    partner: 'P-PK-INDUS',
-    originCountry: 'PK',
-    programme: 'EURP-VOL',
-    until: 'AMENDMENT_PENDING',
-    household: [{ yearOfBirth: 1995, gender: 'MALE', relation: 'PRINCIPAL' }],
-    needs: 'Tailor.',
-    plan: (c) => tailoring(c, scaleFor(c)),
-  },
-  {
-    key: 'fr-closed',
-    memberState: 'FR',
-    partner: 'P-NG-DELTA',
-    originCountry: 'NG',
-    programme: 'EURP-VOL',
-    until: 'CLOSED',
-    household: [{ yearOfBirth: 1993, gender: 'FEMALE', relation: 'PRINCIPAL' }],
-    needs: 'Opted out after arrival; moved to Lagos.',
-  },
+  ),
+  scenario('at-amendment', 'P-PK-INDUS', 'AMENDMENT_PENDING', [man(1995)], 'Tailor.', { plan: tailoring }),
+  scenario('fr-closed', 'P-NG-DELTA', 'CLOSED', [woman(1993)], 'Opted out after arrival; moved to Lagos.'),
 ];
 
 const ORDER: Scenario['until'][] = [
@@ -270,11 +217,11 @@ const reaches = (s: Scenario, step: Scenario['until']) => {
 /** Writes the demo cases; returns how many scenarios it wrote and how many were there already. */
 export async function seedDemoCases(services: Services): Promise<{ created: number; existing: number; cases: CaseDoc[] }> {
   const now = services.clock.now();
-  const daysAgo = (n: number) => todayIso(new Date(now.getTime() - n * DAY));
+  const daysAgo = (n: number) => todayIso(new Date(now.getTime() - n * DAY_MS));
   // The expired referral happened eight days ago: those steps run on a clock set back.
   const past = createServices({
     store: services.store,
-    clock: { now: () => new Date(now.getTime() - 8 * DAY) },
+    clock: { now: () => new Date(now.getTime() - 8 * DAY_MS) },
     logger: services.logger,
     sealer: services.sealer,
   });
@@ -332,56 +279,29 @@ export async function seedDemoCases(services: Services): Promise<{ created: numb
     if (reaches(s, 'ARRIVED'))
       c = (await svc.cases.confirmArrival(po, { id: c._id, arrivedOn: daysAgo(25), expectedVersion: c.version }, k('arrive')))
         .case;
+    const draftAndSubmit = async (summary: string, components: unknown[], draftStep: string, submitStep: string) => {
+      const plan = { summary, components };
+      c = (await svc.plans.saveDraft(po, { caseId: c._id, plan, expectedVersion: c.version }, k(draftStep))).case;
+      c = (await svc.plans.submit(po, { caseId: c._id, expectedVersion: c.version }, k(submitStep))).case;
+    };
+    const decide = async (decision: 'APPROVE' | 'REQUEST_CHANGES', comment: string, step: string) => {
+      c = (await svc.plans.decide(ms, { caseId: c._id, decision, comment, expectedVersion: c.version }, k(step))).case;
+    };
     if (reaches(s, 'PLAN_SUBMITTED') && s.plan) {
       const currency = CURRENCY[s.originCountry] ?? 'EUR';
-      const components = s.plan(currency);
-      c = (
-        await svc.plans.saveDraft(
-          po,
-          { caseId: c._id, plan: { summary: 'Agreed at the counselling meeting.', components }, expectedVersion: c.version },
-          k('draft'),
-        )
-      ).case;
-      c = (await svc.plans.submit(po, { caseId: c._id, expectedVersion: c.version }, k('submit'))).case;
-      if (s.until === 'CHANGES_REQUESTED') {
-        c = (
-          await svc.plans.decide(
-            ms,
-            {
-              caseId: c._id,
-              decision: 'REQUEST_CHANGES',
-              comment: 'Please get a second quote for the incubator.',
-              expectedVersion: c.version,
-            },
-            k('changes'),
-          )
-        ).case;
-      }
-      if (reaches(s, 'PLAN_APPROVED'))
-        c = (
-          await svc.plans.decide(
-            ms,
-            { caseId: c._id, decision: 'APPROVE', comment: 'Approved.', expectedVersion: c.version },
-            k('approve'),
-          )
-        ).case;
+      const components = s.plan(currency, scaleFor(currency));
+      await draftAndSubmit('Agreed at the counselling meeting.', components, 'draft', 'submit');
+      if (s.until === 'CHANGES_REQUESTED')
+        await decide('REQUEST_CHANGES', 'Please get a second quote for the incubator.', 'changes');
+      if (reaches(s, 'PLAN_APPROVED')) await decide('APPROVE', 'Approved.', 'approve');
       if (s.until === 'AMENDMENT_PENDING') {
-        const amended = components.concat([
-          {
-            kind: 'SERVICE',
-            title: 'Bookkeeping course',
-            cost: { amount: 5_000, currency: 'EUR' },
-            service: { category: 'OTHER', provider: 'Chamber of commerce', description: 'Evening course' },
-          },
-        ]);
-        c = (
-          await svc.plans.saveDraft(
-            po,
-            { caseId: c._id, plan: { summary: 'Adds a bookkeeping course.', components: amended }, expectedVersion: c.version },
-            k('amend'),
-          )
-        ).case;
-        c = (await svc.plans.submit(po, { caseId: c._id, expectedVersion: c.version }, k('amend-submit'))).case;
+        const bookkeeping = {
+          kind: 'SERVICE',
+          title: 'Bookkeeping course',
+          cost: { amount: 5_000, currency: 'EUR' },
+          service: { category: 'OTHER', provider: 'Chamber of commerce', description: 'Evening course' },
+        };
+        await draftAndSubmit('Adds a bookkeeping course.', [...components, bookkeeping], 'amend', 'amend-submit');
       }
     }
     if (s.until === 'CLOSED')

@@ -5,8 +5,7 @@ import type { Principal } from '../auth/principal.ts';
 import type { Services } from '../services.ts';
 import type { CaseView } from '../modules/cases/case.store.ts';
 import { todayIso } from '../validation.ts';
-
-const DAY = 86_400_000;
+import { DAY_MS } from '../clock.ts';
 
 const who = (
   code: string,
@@ -31,7 +30,7 @@ const ORDER: Stage[] = ['COUNSELLED', 'TICKETED', 'DEPARTED', 'ARRIVED'];
 
 export async function seedDemoReturnLeg(services: Services): Promise<{ created: number; existing: number }> {
   const now = services.clock.now();
-  const daysAgo = (n: number) => todayIso(new Date(now.getTime() - n * DAY));
+  const daysAgo = (n: number) => todayIso(new Date(now.getTime() - n * DAY_MS));
   const nl = who('NL', 'MEMBER_STATE', ['caseworker', 'coordinator']);
   const iom = who('IOM-NL', 'IMPLEMENTING_ORGANISATION', ['return-counsellor'], 'NL');
   let created = 0;

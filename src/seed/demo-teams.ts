@@ -6,8 +6,7 @@ import type { Principal } from '../auth/principal.ts';
 import type { CaseView } from '../modules/cases/case.store.ts';
 import type { Services } from '../services.ts';
 import { todayIso } from '../validation.ts';
-
-const DAY = 86_400_000;
+import { DAY_MS } from '../clock.ts';
 
 const unit = (code: string, kind: Principal['organisation']['kind'], role: Principal['roles'][number]): Principal => ({
   subject: `demo-${role}@${code}`,
@@ -18,7 +17,7 @@ const unit = (code: string, kind: Principal['organisation']['kind'], role: Princ
 
 export async function seedDemoTeams(services: Services): Promise<{ created: number; existing: number }> {
   const now = services.clock.now();
-  const daysAgo = (n: number) => todayIso(new Date(now.getTime() - n * DAY));
+  const daysAgo = (n: number) => todayIso(new Date(now.getTime() - n * DAY_MS));
   const k = (step: string) => `demo-team-utrecht-${step}`;
   const nl: Principal = {
     subject: 'demo-caseworker@NL',
