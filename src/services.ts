@@ -42,7 +42,7 @@ import { createShipmentService } from './modules/shipments/shipment.service.ts';
 import { createReturnLegService } from './modules/return-leg/return-leg.service.ts';
 import { createTeamService } from './modules/teams/team.service.ts';
 import { createEligibilityService } from './modules/eligibility/eligibility.service.ts';
-import { createErasureService } from './modules/erasure/erasure.service.ts';
+import { CASE_ERASED, createErasureService } from './modules/erasure/erasure.service.ts';
 import { createSubjectAccess } from './modules/erasure/subject-access.ts';
 
 /** What the services take from the configuration (without one, its defaults: config.ts). */
@@ -191,6 +191,11 @@ export function createServices(deps: ServiceDeps) {
     hub.observe([event]);
     caseStore.versions.observe(event);
   };
+  // Another gateway's erasure: this one forgets the case's key as soon as its follower reads
+  // the event (every gateway follows the log through its webhook job), not when its cache expires.
+  hub.onEvent((event) => {
+    if (event.type === CASE_ERASED) caseKeys.evict(event.aggregateId);
+  });
   const jobs = new JobRunner(store, clock, logger.child({ module: 'jobs' }));
   return {
     store,

@@ -215,12 +215,56 @@ describe('eraseCase', () => {
   }, 120_000);
 });
 
+describe('erasure on another gateway of the same store', () => {
+  it('the other gateway drops the erased case’s key as soon as its log follower reads the erasure, not when its cache expires', async () => {
+    // A second gateway on the same store and data folder (so the same gateway key), with a key
+    // cache far longer than the test: only the eviction can make it forget the key in time.
+    const other = await startGateway({
+      dbName: gw.dbName,
+      dataDir: gw.dataDir,
+      seed: false,
+      clock: clockAt('2026-11-28T10:00:00Z'),
+      env: { ERIN_CASE_KEY_CACHE: '5m', ERIN_FEED_BLOCK_SIZE: '8' },
+    });
+    try {
+      // Its log follower, as every gateway runs it (the webhook job, on every instance).
+      other.services.jobs.start(backgroundJobs(other.services).filter((j) => j.name === 'webhooks'));
+      const v = personalValues('two-gw-5e1');
+      const { c, evidenceId } = await minorsCase(gw, v);
+      const NARRATIVES = `query ($id: ID!) { case(id: $id) { progress(first: 10) { edges { node { narrative } } } } }`;
+      type Narratives = { case: { progress: { edges: { node: { narrative: string | null } }[] } } };
+      const narratives = async () =>
+        (await other.as('P-AF-HOPE', 'partner-officer').ok<Narratives>(NARRATIVES, { id: c.id })).case.progress.edges
+          .map((e) => e.node.narrative)
+          .sort();
+      // The other gateway opens the narratives: it now holds the case's key in its cache.
+      expect(await narratives()).toEqual([v.narrative, `${v.narrative} (visit)`]);
+
+      await gw.as('NL', 'coordinator').ok<Erased>(ERASE, { id: c.id, r: 'SUBJECT_REQUEST' });
+      // Within a few seconds (its follower runs every second), not the five minutes of its cache.
+      let seen: (string | null)[] = [];
+      for (let i = 0; i < 50; i += 1) {
+        seen = await narratives();
+        if (seen.every((n) => n === null)) break;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      expect(seen).toEqual([null, null]);
+      // Nor does the file download there.
+      const download = await fetch(`${other.url}/evidence/${evidenceId}`, {
+        headers: { authorization: `Bearer ${other.token('NL', 'caseworker')}` },
+      });
+      expect(download.status).toBe(404);
+    } finally {
+      await other.close();
+    }
+  }, 120_000);
+});
+
 describe('the retention rule', () => {
   it('erases cases closed more than ERIN_RETENTION_YEARS ago, and not newer ones', async () => {
     const clock = clockAt('2026-03-02T09:00:00Z');
     const own = await startGateway({ clock, env: { ERIN_RETENTION_YEARS: '2' } });
     try {
-      expect(backgroundJobs(own.services).map((j) => j.name)).toContain('retention');
       const register = async (needs: string) => {
         const state = own.as('NL', ['caseworker', 'coordinator']);
         const { createCase } = await state.ok<{ createCase: { id: string; version: number } }>(CREATE_CASE, {
@@ -239,7 +283,9 @@ describe('the retention rule', () => {
       // Not yet two years after the first closure (2026-03-02).
       expect(await own.services.erasure.eraseExpired(SYSTEM_PRINCIPAL)).toBe(0);
       clock.set(new Date('2028-03-03T09:00:00Z'));
-      expect(await own.services.erasure.eraseExpired(SYSTEM_PRINCIPAL)).toBe(1);
+      // The hourly job erases it (on one gateway at a time: it claims the hour's lease).
+      const job = backgroundJobs(own.services).find((j) => j.name === 'retention')!;
+      expect(await own.services.jobs.tick(job)).toBe(true);
       expect(await own.services.erasure.eraseExpired(SYSTEM_PRINCIPAL)).toBe(0); // done once
       const state = own.as('NL', 'caseworker');
       expect((await state.ok<Full>(FULL, { id: old })).case).toMatchObject({

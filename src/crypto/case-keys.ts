@@ -119,8 +119,9 @@ export type CaseKeys = ReturnType<typeof createCaseKeys>;
 
 /**
  * `cacheMs`: how long an unwrapped key is kept in memory (ERIN_CASE_KEY_CACHE). An erasure
- * drops the key from this gateway's cache at once; another gateway's cache holds it at most
- * this long, and a write there is refused anyway once the case's erasure is committed.
+ * drops the key from this gateway's cache at once; another gateway evicts it when its log
+ * follower reads the CaseErased event (services.ts), and holds it at most this long if that
+ * follower lags; a write there is refused anyway once the case's erasure is committed.
  */
 export function createCaseKeys(deps: { store: Store; sealer: Sealer; clock: Clock; cacheMs: number }) {
   const { store, sealer, clock, cacheMs } = deps;

@@ -41,6 +41,7 @@ export class FeedHub {
   private timer: NodeJS.Timeout | undefined;
   private subscribers = 0;
   private stopped = false;
+  private readonly listeners: ((event: StoredEvent) => void)[] = [];
 
   constructor(
     private readonly log: EventLog,
@@ -66,6 +67,15 @@ export class FeedHub {
   /** Resolves when the reads and seals under way are done (benchmarks, tests). */
   async idle(): Promise<void> {
     await this.chain;
+  }
+
+  /**
+   * Calls `listener` with every event the hub reads from now on, in log order, once each
+   * (whoever wrote it: this gateway or another). What a gateway must hear of promptly,
+   * such as an erasure (its cached case key goes), hangs here.
+   */
+  onEvent(listener: (event: StoredEvent) => void): void {
+    this.listeners.push(listener);
   }
 
   /** A subscriber starts: polling runs on the interval while anyone listens. Returns the release function. */
@@ -228,6 +238,7 @@ export class FeedHub {
     this.appended.delete(event._id);
     this.buffer.push(event);
     this.head = event._id;
+    for (const listener of this.listeners) listener(event);
     return true;
   }
 
