@@ -11,30 +11,23 @@
 // (the floor) and against Mercurius with graphql-jit; and the gateway's memory at the start
 // and end of 100,000 requests. Writes bench/results/<timestamp>.json, the figures into
 // bench/README.md and a chart of dashboard latency against cases (bench/dashboard-latency.svg).
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:http';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import Fastify from 'fastify';
-import mercurius from 'mercurius';
-import { createGateway, type Gateway } from '../src/app.ts';
+import { createGateway } from '../src/app.ts';
 import { mintDevToken } from '../src/auth/dev-issuer.ts';
 import { canonicalJson, sha256Hex } from '../src/events/canonical.ts';
-import { loadConfig } from '../src/config.ts';
-import { createContext } from '../src/graphql/context.ts';
-import { loadResolvers } from '../src/graphql/resolvers.ts';
-import { buildSchema } from '../src/graphql/schema.ts';
 import { createLogger } from '../src/logger.ts';
-import type { CaseConnection } from '../src/modules/cases/case.list.ts';
 import { seedBulkCases } from '../src/seed/bulk.ts';
 import { seedNetwork } from '../src/seed/demo.ts';
 import { EmbeddedStore } from '../src/store/embedded.ts';
 import { Store } from '../src/store/store.ts';
 import type { LoadFigures, LoadSpec } from './load.ts';
+import { DASHBOARD, inMemoryServers, listen, PARTNER } from './in-memory.ts';
 import { benchConfig, memory } from './setup.ts';
 
 const run = promisify(execFile);
@@ -76,10 +69,6 @@ function parseArgs(): Args {
   return args;
 }
 
-const PARTNER = 'P-AF-HOPE';
-const DASHBOARD = `query Dashboard { cases(first: 50, filter: { partner: "${PARTNER}" }) { edges { node {
-  reference status version memberState { name } partner { name } programme { name }
-  plan { planVersion status totalEur { amount } } } } } }`;
 const CASE_BY_ID = `query Case($id: ID!) { case(id: $id) { reference status version household { age } plan { status totalEur { amount } } } }`;
 const CREATE = `mutation Create($input: CreateCaseInput!) { createCase(input: $input) { id version } }`;
 const CHANGES = `query Changes { changes(first: 1000) { changes { cursor kind aggregateId version type at removed
@@ -130,11 +119,6 @@ async function viaDriver(op: () => Promise<unknown>, seconds: number, connection
     errors,
     throughput: 0,
   };
-}
-
-async function listen(server: Server): Promise<string> {
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
 type Row = {
@@ -353,16 +337,35 @@ async function main(): Promise<void> {
     if (!args.skip.has('exec')) {
       console.log('\n== execution only: the dashboard over in-memory data (50 cases)');
       const bodies = [JSON.stringify({ query: DASHBOARD })];
+      // Over in-memory data, none of the three servers may ask the store anything.
+      let storeCommands = 0;
+      const countCommand = (event: { commandName: string }) => {
+        if (!['ping', 'hello', 'isMaster', 'ismaster'].includes(event.commandName)) storeCommands += 1;
+      };
+      store.connection.getClient().on('commandStarted', countCommand);
       for (const [name, target] of [
         ['plain node:http (the floor)', inMemory.floor],
         ['gateway (express, Apollo, compiled execution)', inMemory.gateway],
         ['Mercurius with graphql-jit', inMemory.mercurius],
       ] as const) {
+        const check = await fetch(target, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${partner}` },
+          body: bodies[0],
+        });
+        const answer = (await check.json()) as { errors?: { message: string }[] };
+        if (check.status !== 200 || answer.errors) {
+          throw new Error(`${name} answered ${check.status}: ${JSON.stringify(answer.errors ?? answer).slice(0, 300)}`);
+        }
+        const before = storeCommands;
         exec[name] = await load({ url: target, token: partner, bodies, connections: args.connections, duration: args.duration });
+        if (storeCommands > before)
+          console.log(`  (${storeCommands - before} store commands during the run: not execution only)`);
         console.log(
           `${name.padEnd(48)} ${String(exec[name].rps).padStart(6)} req/s (p50 ${exec[name].p50} ms, p99 ${exec[name].p99} ms)`,
         );
       }
+      store.connection.getClient().off('commandStarted', countCommand);
       const floor = exec['plain node:http (the floor)']!.rps;
       console.log(
         `gateway / floor: ${(exec['gateway (express, Apollo, compiled execution)']!.rps / floor).toFixed(2)}; Mercurius / floor: ${(exec['Mercurius with graphql-jit']!.rps / floor).toFixed(2)}`,
@@ -426,114 +429,6 @@ async function main(): Promise<void> {
   await store.connection.dropDatabase().catch(() => undefined);
   await store.close();
   await embedded?.stop();
-}
-
-/**
- * Three servers answering the dashboard over the same in-memory page: a second gateway
- * whose services answer from memory (its own HTTP stack, token check, Apollo, execution
- * and loaders), a plain node:http server building the same JSON by hand, and Mercurius
- * with graphql-jit over the gateway's schema and the same in-memory services.
- */
-async function inMemoryServers(
-  main: Gateway,
-  deps: {
-    config: ReturnType<typeof loadConfig>;
-    store: Store;
-    logger: ReturnType<typeof createLogger>;
-    dataDir: string;
-    partner: string;
-  },
-) {
-  const principal = (await main.principalFrom(`Bearer ${deps.partner}`, deps.logger))!;
-  const page = await main.services.cases.list(principal, { first: 50, filter: { partner: PARTNER } });
-  const organisations = new Map(
-    (await main.services.organisations.getMany(['NL', 'BE', 'DE', 'FR', 'SE', 'IT', 'AT', PARTNER]))
-      .filter((o) => o)
-      .map((o) => [o!._id, o!]),
-  );
-  for (const edge of page.edges)
-    for (const code of [edge.node.memberState, edge.node.partner])
-      if (code && !organisations.has(code)) organisations.set(code, (await main.services.organisations.getMany([code]))[0]!);
-  const programmes = new Map(
-    (await main.services.organisations.getProgrammes([...new Set(page.edges.map((e) => e.node.programme))])).map((p) => [
-      p!._id,
-      p!,
-    ]),
-  );
-  const planIds = page.edges.filter((e) => e.node.latestPlan).map((e) => `${e.node._id}:${e.node.latestPlan}`);
-  const plans = new Map((await main.services.plans.byIds(principal, planIds)).filter((p) => p).map((p) => [p!._id, p!]));
-
-  const gateway = await createGateway({ config: deps.config, store: deps.store, logger: deps.logger });
-  const inMemory = (services: Gateway['services']) => {
-    services.cases.list = async (): Promise<CaseConnection> => page;
-    services.organisations.getMany = async (codes) => codes.map((c) => organisations.get(c) ?? null);
-    services.organisations.lookup = async (code) => organisations.get(code) ?? null;
-    services.organisations.getProgrammes = async (codes) => codes.map((c) => programmes.get(c) ?? null);
-    services.plans.byIds = async (_p, ids) => ids.map((id) => plans.get(id) ?? null);
-  };
-  inMemory(gateway.services);
-  const gatewayServer = createServer(gateway.app);
-
-  const floorServer = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      JSON.parse(Buffer.concat(chunks).toString('utf8'));
-      const json = JSON.stringify({
-        data: {
-          cases: {
-            edges: page.edges.map(({ node: c }) => {
-              const plan = c.latestPlan ? plans.get(`${c._id}:${c.latestPlan}`) : undefined;
-              return {
-                node: {
-                  reference: c.reference,
-                  status: c.status,
-                  version: c.version,
-                  memberState: { name: organisations.get(c.memberState)?.name },
-                  partner: c.partner ? { name: organisations.get(c.partner)?.name } : null,
-                  programme: { name: programmes.get(c.programme)?.name },
-                  plan: plan
-                    ? {
-                        planVersion: plan.planVersion,
-                        status: plan.status,
-                        totalEur: plan.totalEur === null ? null : { amount: plan.totalEur },
-                      }
-                    : null,
-                },
-              };
-            }),
-          },
-        },
-      });
-      res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(json) });
-      res.end(json);
-    });
-  });
-
-  const schema = buildSchema(await loadResolvers());
-  const fastify = Fastify();
-  await fastify.register(mercurius, {
-    schema,
-    jit: 1,
-    context: () =>
-      createContext({ principal, requestId: 'bench', logger: deps.logger, services: gateway.services, source: 'bench' }),
-  });
-  await fastify.listen({ port: 0, host: '127.0.0.1' });
-  const address = fastify.server.address() as AddressInfo;
-
-  return {
-    gateway: `${await listen(gatewayServer)}/graphql`,
-    floor: `${await listen(floorServer)}/graphql`,
-    mercurius: `http://127.0.0.1:${address.port}/graphql`,
-    async close() {
-      gatewayServer.closeAllConnections();
-      gatewayServer.close();
-      floorServer.closeAllConnections();
-      floorServer.close();
-      await fastify.close();
-      await gateway.close();
-    },
-  };
 }
 
 /** Dashboard latency (p50 and p95) against cases, gateway and raw driver: an SVG line chart. */

@@ -1,0 +1,138 @@
+// Execution only: the dashboard over an in-memory page, served three ways in the same process
+// (shared by bench/run.ts and bench/profile.ts).
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import Fastify from 'fastify';
+import mercurius from 'mercurius';
+import { createGateway, type Gateway } from '../src/app.ts';
+import type { loadConfig } from '../src/config.ts';
+import { createContext } from '../src/graphql/context.ts';
+import { loadResolvers } from '../src/graphql/resolvers.ts';
+import { buildSchema } from '../src/graphql/schema.ts';
+import type { createLogger } from '../src/logger.ts';
+import type { CaseConnection } from '../src/modules/cases/case.list.ts';
+import type { Store } from '../src/store/store.ts';
+
+export const PARTNER = 'P-AF-HOPE';
+export const DASHBOARD = `query Dashboard { cases(first: 50, filter: { partner: "${PARTNER}" }) { edges { node {
+  reference status version memberState { name } partner { name } programme { name }
+  plan { planVersion status totalEur { amount } } } } } }`;
+
+export async function listen(server: Server): Promise<string> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+/**
+ * Three servers answering the dashboard over the same in-memory page: a second gateway
+ * whose services answer from memory (its own HTTP stack, token check, Apollo, execution
+ * and loaders), a plain node:http server building the same JSON by hand, and Mercurius
+ * with graphql-jit over the gateway's schema and the same in-memory services.
+ */
+export async function inMemoryServers(
+  main: Gateway,
+  deps: {
+    config: ReturnType<typeof loadConfig>;
+    store: Store;
+    logger: ReturnType<typeof createLogger>;
+    dataDir: string;
+    partner: string;
+  },
+) {
+  const principal = (await main.principalFrom(`Bearer ${deps.partner}`, deps.logger))!;
+  const page = await main.services.cases.list(principal, { first: 50, filter: { partner: PARTNER } });
+  const organisations = new Map(
+    (await main.services.organisations.getMany(['NL', 'BE', 'DE', 'FR', 'SE', 'IT', 'AT', PARTNER]))
+      .filter((o) => o)
+      .map((o) => [o!._id, o!]),
+  );
+  for (const edge of page.edges)
+    for (const code of [edge.node.memberState, edge.node.partner])
+      if (code && !organisations.has(code)) organisations.set(code, (await main.services.organisations.getMany([code]))[0]!);
+  const programmes = new Map(
+    (await main.services.organisations.getProgrammes([...new Set(page.edges.map((e) => e.node.programme))])).map((p) => [
+      p!._id,
+      p!,
+    ]),
+  );
+  const planIds = page.edges.filter((e) => e.node.latestPlan).map((e) => `${e.node._id}:${e.node.latestPlan}`);
+  const plans = new Map((await main.services.plans.byIds(principal, planIds)).filter((p) => p).map((p) => [p!._id, p!]));
+
+  const gateway = await createGateway({ config: deps.config, store: deps.store, logger: deps.logger });
+  const inMemory = (services: Gateway['services']) => {
+    services.cases.list = async (): Promise<CaseConnection> => page;
+    services.organisations.getMany = async (codes) => codes.map((c) => organisations.get(c) ?? null);
+    services.organisations.lookup = async (code) => organisations.get(code) ?? null;
+    services.organisations.getProgrammes = async (codes) => codes.map((c) => programmes.get(c) ?? null);
+    services.plans.byIds = async (_p, ids) => ids.map((id) => plans.get(id) ?? null);
+    // The plan of a listed case is read through atCaseVersions (the gateway's memory of case
+    // versions, then the store): answered from memory too, or every request scans the plans.
+    services.plans.atCaseVersions = async (_p, keys) => keys.map((k) => plans.get(k.ref) ?? null);
+  };
+  inMemory(gateway.services);
+  const gatewayServer = createServer(gateway.app);
+
+  const floorServer = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      JSON.parse(Buffer.concat(chunks).toString('utf8'));
+      const json = JSON.stringify({
+        data: {
+          cases: {
+            edges: page.edges.map(({ node: c }) => {
+              const plan = c.latestPlan ? plans.get(`${c._id}:${c.latestPlan}`) : undefined;
+              return {
+                node: {
+                  reference: c.reference,
+                  status: c.status,
+                  version: c.version,
+                  memberState: { name: organisations.get(c.memberState)?.name },
+                  partner: c.partner ? { name: organisations.get(c.partner)?.name } : null,
+                  programme: { name: programmes.get(c.programme)?.name },
+                  plan: plan
+                    ? {
+                        planVersion: plan.planVersion,
+                        status: plan.status,
+                        totalEur: plan.totalEur === null ? null : { amount: plan.totalEur },
+                      }
+                    : null,
+                },
+              };
+            }),
+          },
+        },
+      });
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(json) });
+      res.end(json);
+    });
+  });
+
+  const schema = buildSchema(await loadResolvers());
+  const fastify = Fastify();
+  await fastify.register(mercurius, {
+    schema,
+    jit: 1,
+    context: () =>
+      createContext({ principal, requestId: 'bench', logger: deps.logger, services: gateway.services, source: 'bench' }),
+  });
+  await fastify.listen({ port: 0, host: '127.0.0.1' });
+  const address = fastify.server.address() as AddressInfo;
+
+  return {
+    /** The in-memory gateway's services and the partner's principal (for experiments). */
+    services: gateway.services,
+    principal,
+    gateway: `${await listen(gatewayServer)}/graphql`,
+    floor: `${await listen(floorServer)}/graphql`,
+    mercurius: `http://127.0.0.1:${address.port}/graphql`,
+    async close() {
+      gatewayServer.closeAllConnections();
+      gatewayServer.close();
+      floorServer.closeAllConnections();
+      floorServer.close();
+      await fastify.close();
+      await gateway.close();
+    },
+  };
+}
