@@ -4,6 +4,7 @@ import { mkdtempSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import jwt from 'jsonwebtoken';
+import mongoose from 'mongoose';
 import { readDemoNetwork } from '../src/seed/demo.ts';
 import { withDatabase } from '../src/store/uri.ts';
 import { describe, expect, inject, it } from 'vitest';
@@ -22,7 +23,7 @@ function erin(args: string[], env: Record<string, string> = {}) {
 describe('erin CLI', () => {
   it('prints help for itself and for each command', async () => {
     const top = await erin(['--help']);
-    for (const command of ['token', 'seed', 'audit', 'stats']) expect(top.stdout).toContain(command);
+    for (const command of ['token', 'seed', 'audit', 'stats', 'store']) expect(top.stdout).toContain(command);
     for (const command of ['token', 'seed', 'audit', 'stats']) {
       const help = await erin([command, '--help']);
       expect(help.stdout).toMatch(/^Usage: erin /);
@@ -71,5 +72,34 @@ describe('erin CLI', () => {
     expect(second.stdout).toMatch(new RegExp(`already there: .*\\b${network.organisations.length} organisations`));
     const audit = await erin(['audit', 'verify'], env);
     expect(audit.stdout).toMatch(/^ok: \d+ events, chain intact/);
+  }, 120_000);
+
+  it('store migrate builds the collections and indexes a store lacks, reports each, then has nothing to build', async () => {
+    const dbName = uniqueDbName('cli');
+    const env = {
+      MONGODB_URI: withDatabase(inject('mongoUri'), dbName),
+      ERIN_DATA_DIR: mkdtempSync(path.join(inject('dataDir'), 'cli-')),
+    };
+    const first = await erin(['store', 'migrate'], env);
+    const created = [...first.stdout.matchAll(/^created (\w+)\.(\S+)$/gm)].map((m) => [m[1]!, m[2]!] as const);
+    expect(created.map(([collection, index]) => `${collection}.${index}`)).toEqual(
+      expect.arrayContaining(['cases.reference_1', 'events.requestKey_1']),
+    );
+    expect(first.stdout).toMatch(
+      new RegExp(`^built ${created.length} indexes \\(0 present already\\), \\d+ new collections$`, 'm'),
+    );
+    // They are in the store, as reported.
+    const connection = await mongoose.createConnection(inject('mongoUri'), { dbName }).asPromise();
+    try {
+      const stored = await connection.db!.collection('cases').listIndexes().toArray();
+      expect(stored.map((i) => i.name)).toEqual(
+        expect.arrayContaining(created.filter(([collection]) => collection === 'cases').map(([, index]) => index)),
+      );
+      const second = await erin(['store', 'migrate'], env);
+      expect(second.stdout).toBe(`up to date: all ${created.length} declared indexes present\n`);
+    } finally {
+      await connection.dropDatabase();
+      await connection.close();
+    }
   }, 120_000);
 });

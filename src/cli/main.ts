@@ -1,14 +1,17 @@
-// `npx erin …`: token, seed, stats, audit, export-case. Each command prints --help.
+// `npx erin …`: token, seed, stats, audit, export-case, store. Each command prints --help.
 import { Command } from 'commander';
 import { registerAuditCommand } from './audit.ts';
 import { registerExportCaseCommand } from './export-case.ts';
 import { registerSeedCommand } from './seed.ts';
 import { registerStatsCommand } from './stats.ts';
+import { registerStoreCommand } from './store.ts';
 import { registerTokenCommand } from './token.ts';
 
 export function buildProgram(): Command {
   const program = new Command('erin')
-    .description('ERIN Exchange command line: tokens for development, demo and bulk data, statistics, audit, subject access.')
+    .description(
+      'ERIN Exchange command line: tokens for development, demo and bulk data, statistics, audit, subject access, store migrations.',
+    )
     .showHelpAfterError('(run with --help for usage)')
     .configureHelp({ sortSubcommands: true });
   registerTokenCommand(program);
@@ -16,6 +19,7 @@ export function buildProgram(): Command {
   registerAuditCommand(program);
   registerStatsCommand(program);
   registerExportCaseCommand(program);
+  registerStoreCommand(program);
   return program;
 }
 

@@ -6,6 +6,7 @@ import { ConfigError, loadConfig, type Config } from '../config.ts';
 import { createLogger } from '../logger.ts';
 import { createServices, settingsFrom, type Services } from '../services.ts';
 import { openStore } from '../store/open.ts';
+import type { Store } from '../store/store.ts';
 import { systemClock } from '../clock.ts';
 import { createSealer, resolveEncryptionKey } from '../crypto/sealed.ts';
 
@@ -21,16 +22,23 @@ export function cliConfig(): Config {
   }
 }
 
-/** Runs an action with the services on the configured store, then closes everything. */
-export async function withServices<T>(action: (services: Services, config: Config) => Promise<T>): Promise<T> {
+/**
+ * Runs an action with the services on the configured store, then closes everything. The store's
+ * indexes are checked (and missing ones built within ERIN_STORE_INDEX_TIMEOUT) first, unless the
+ * action builds them itself (`ensureIndexes: false`).
+ */
+export async function withServices<T>(
+  action: (services: Services, config: Config, store: Store) => Promise<T>,
+  options: { ensureIndexes?: boolean } = {},
+): Promise<T> {
   const config = cliConfig();
   const logger = createLogger(process.env.LOG_LEVEL ?? 'warn');
   const opened = await openStore(config, logger, { share: true });
   try {
     const sealer = createSealer([resolveEncryptionKey(config.encryptionKey, config.dataDir)]);
     const services = createServices({ store: opened.store, clock: systemClock, logger, sealer, settings: settingsFrom(config) });
-    await opened.store.ensureIndexes();
-    return await action(services, config);
+    if (options.ensureIndexes !== false) await opened.store.ensureIndexes();
+    return await action(services, config, opened.store);
   } finally {
     await opened.close();
   }

@@ -4,6 +4,7 @@
 import mongoose, { type Connection, type Model, type Schema } from 'mongoose';
 import type { Logger } from '../logger.ts';
 import { CommandRecorder } from './command-recorder.ts';
+import { buildMissingIndexes, type DeclaredIndex, type IndexReport } from './indexes.ts';
 import { DEFAULT_STORE_SETTINGS } from '../config.ts';
 import type { StoreSettings } from './settings.ts';
 
@@ -116,20 +117,29 @@ export class Store {
     return [...this.models.values()];
   }
 
-  /** Creates collections and declared indexes of every registered model. Idempotent. */
+  /**
+   * Checks that the registered models' collections and declared indexes are in the store and
+   * builds what is missing, all within ERIN_STORE_INDEX_TIMEOUT (else IndexBuildTimeout, naming
+   * the index). Idempotent; with every index there already it only lists them.
+   */
   async ensureIndexes(): Promise<void> {
     this.indexPromise ??= (async () => {
-      for (const model of this.models.values()) {
-        await model.createCollection().catch((error: { codeName?: string; code?: number }) => {
-          if (error.code !== 48 && error.codeName !== 'NamespaceExists') throw error;
-        });
-        await model.createIndexes();
+      const report = await buildMissingIndexes(this.registeredModels(), { timeoutMs: this.settings.indexBuildTimeoutMs });
+      if (report.created.length > 0) {
+        this.options.logger?.info({ indexes: report.created.map((i) => `${i.collection}.${i.name}`) }, 'indexes built');
       }
       this.indexesBuilt = true;
     })().finally(() => {
       this.indexPromise = undefined;
     });
     return this.indexPromise;
+  }
+
+  /** Builds every missing collection and index however long it takes (`npx erin store migrate`). */
+  async migrateIndexes(onCreated?: (index: DeclaredIndex) => void): Promise<IndexReport> {
+    const report = await buildMissingIndexes(this.registeredModels(), { onCreated });
+    this.indexesBuilt = true;
+    return report;
   }
 
   /** True when the store answers a ping within the timeout. */
