@@ -12,6 +12,22 @@ export type DocumentChange = {
   doc: Record<string, unknown> & { _id: string; version: number };
 };
 
+/**
+ * What every document events write carries beside its own fields: its version (what a
+ * write's expectedVersion is checked against; 1 = created) and when it was created and last
+ * changed. Models declare it once: `Versioned &` in the type, `...versionedFields` in the schema.
+ */
+export type Versioned = { version: number; createdAt: Date; updatedAt: Date };
+
+/** The stamp of a document created at `now`. */
+export const firstVersion = (now: Date): Versioned => ({ version: 1, createdAt: now, updatedAt: now });
+
+export const versionedFields = {
+  version: { type: Number, required: true },
+  createdAt: { type: Date, required: true },
+  updatedAt: { type: Date, required: true },
+} as const;
+
 export type Actor = {
   subject: string;
   organisation: string;

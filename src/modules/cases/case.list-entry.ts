@@ -8,7 +8,7 @@
 import { Schema } from 'mongoose';
 import type { DocumentChange } from '../../events/event.model.ts';
 import { tenantScoped } from '../../store/tenant.ts';
-import type { CaseDoc } from './case.model.ts';
+import { caseFields, type CaseDoc } from './case.model.ts';
 
 export const CASE_LIST_COLLECTION = 'case_list';
 
@@ -45,23 +45,13 @@ export const listEntryChange = (doc: DocumentChange['doc']): DocumentChange => (
 /** The fields of a case that its entry holds, as a projection. */
 export const LIST_ENTRY_PROJECTION: Record<string, 1> = Object.fromEntries(ENTRY_FIELDS.map((field) => [field, 1]));
 
-export const caseListEntrySchema = new Schema<CaseListEntry>(
-  {
-    _id: { type: String, required: true },
-    reference: { type: String, required: true },
-    memberState: { type: String, required: true },
-    partner: { type: String, default: null },
-    sharedWithPartner: { type: Boolean, required: true },
-    units: { type: [String], default: [] },
-    programme: { type: String, required: true },
-    originCountry: { type: String, required: true },
-    status: { type: String, required: true },
-    version: { type: Number, required: true },
-    createdAt: { type: Date, required: true },
-    updatedAt: { type: Date, required: true },
-  },
-  { collection: CASE_LIST_COLLECTION, versionKey: false },
-);
+/** The entry's fields declared as the case declares them. */
+const entryFields = Object.fromEntries(ENTRY_FIELDS.map((field) => [field, caseFields[field]]));
+
+export const caseListEntrySchema = new Schema<CaseListEntry>(entryFields, {
+  collection: CASE_LIST_COLLECTION,
+  versionKey: false,
+});
 // Scoped like the case it lists (caseScope filters on memberState, partner and sharedWithPartner, units).
 caseListEntrySchema.plugin(tenantScoped);
 // A member state's lists (scope first, then filters, then the sort).

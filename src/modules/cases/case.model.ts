@@ -7,6 +7,7 @@ import type { ConsentPurpose, ConsentStatus } from './case.consent.ts';
 import type { ReturnSupport } from '../return-leg/return-leg.model.ts';
 import type { Eligibility, ResidenceApplication } from '../eligibility/eligibility.rules.ts';
 import type { CaseTeam } from '../../auth/case-team.ts';
+import { versionedFields, type Versioned } from '../../events/event.model.ts';
 
 export const GENDERS = ['FEMALE', 'MALE', 'OTHER', 'UNDISCLOSED'] as const;
 export const RELATIONS = ['PRINCIPAL', 'SPOUSE', 'CHILD', 'PARENT', 'SIBLING', 'OTHER'] as const;
@@ -92,7 +93,7 @@ export type Vulnerability = {
   notes: string | null;
 };
 
-export type CaseDoc = {
+export type CaseDoc = Versioned & {
   _id: string;
   reference: string;
   memberState: string;
@@ -167,9 +168,6 @@ export type CaseDoc = {
   monitoringSchedule: ScheduledVisit[];
   /** The earliest deadline still open (served by an index: the overdue list and the escalation job). */
   nextDeadlineAt: Date | null;
-  version: number;
-  createdAt: Date;
-  updatedAt: Date;
 };
 
 /** The implementation fields of a case that has none yet. */
@@ -240,64 +238,62 @@ export function withImplementationDefaults(c: CaseDoc): CaseDoc {
   };
 }
 
-export const caseSchema = new Schema<CaseDoc>(
-  {
-    _id: { type: String, required: true },
-    reference: { type: String, required: true },
-    memberState: { type: String, required: true },
-    partner: { type: String, default: null },
-    sharedWithPartner: { type: Boolean, required: true },
-    units: { type: [String], default: [] },
-    implementingOrganisation: { type: String, default: null },
-    team: { type: Schema.Types.Mixed, default: null },
-    returnSupport: { type: Schema.Types.Mixed, default: null },
-    contract: { type: String, default: null },
-    programme: { type: String, required: true },
-    originCountry: { type: String, required: true },
-    returnType: { type: String, enum: ['VOLUNTARY', 'NON_VOLUNTARY'], required: true },
-    plannedDepartureDate: { type: String, default: null },
-    plannedArrivalDate: { type: String, default: null },
-    arrivedOn: { type: String, default: null },
-    registeredAfterReturn: { type: Boolean, required: true },
-    household: [{ _id: false, yearOfBirth: Number, gender: String, relation: String }],
-    nationality: { type: String, default: null },
-    residenceApplication: { type: String, default: null },
-    eligibility: { type: Schema.Types.Mixed, default: null },
-    birthMonthsSealed: { type: String, default: null },
-    needsAssessmentSealed: { type: String, default: null },
-    vulnerabilitySealed: { type: String, default: null },
-    consent: { type: Schema.Types.Mixed, required: true },
-    entitlement: { type: Schema.Types.Mixed, required: true },
-    status: { type: String, required: true },
-    statusChangedAt: { type: Date, required: true },
-    referredAt: { type: Date, default: null },
-    referralDeadline: { type: Date, default: null },
-    respondedAt: { type: Date, default: null },
-    declineReason: { type: String, default: null },
-    closedAt: { type: Date, default: null },
-    closureReason: { type: String, default: null },
-    closureComment: { type: String, default: null },
-    erasedAt: { type: Date, default: null },
-    erasureReason: { type: String, default: null },
-    latestPlan: { type: Number, default: null },
-    planInForce: { type: Number, default: null },
-    actualEur: { type: Number, default: 0 },
-    spend: [{ _id: false, componentId: String, kind: String, actualEur: Number }],
-    latestScores: { type: Schema.Types.Mixed, default: null },
-    latestSurveyOn: { type: String, default: null },
-    arrivalSupportDue: { type: Schema.Types.Mixed, default: null },
-    flightDetailsDue: { type: Schema.Types.Mixed, default: null },
-    spendingWindow: { type: Schema.Types.Mixed, default: null },
-    arrivalSupportOn: { type: String, default: null },
-    planApprovedOn: { type: String, default: null },
-    monitoringSchedule: { type: Schema.Types.Mixed, default: [] },
-    nextDeadlineAt: { type: Date, default: null },
-    version: { type: Number, required: true },
-    createdAt: { type: Date, required: true },
-    updatedAt: { type: Date, required: true },
-  },
-  { collection: 'cases', versionKey: false },
-);
+/** The case's fields as the schema declares them (its list entry declares a part of them: case.list-entry.ts). */
+export const caseFields = {
+  _id: { type: String, required: true },
+  reference: { type: String, required: true },
+  memberState: { type: String, required: true },
+  partner: { type: String, default: null },
+  sharedWithPartner: { type: Boolean, required: true },
+  units: { type: [String], default: [] },
+  implementingOrganisation: { type: String, default: null },
+  team: { type: Schema.Types.Mixed, default: null },
+  returnSupport: { type: Schema.Types.Mixed, default: null },
+  contract: { type: String, default: null },
+  programme: { type: String, required: true },
+  originCountry: { type: String, required: true },
+  returnType: { type: String, enum: ['VOLUNTARY', 'NON_VOLUNTARY'], required: true },
+  plannedDepartureDate: { type: String, default: null },
+  plannedArrivalDate: { type: String, default: null },
+  arrivedOn: { type: String, default: null },
+  registeredAfterReturn: { type: Boolean, required: true },
+  household: [{ _id: false, yearOfBirth: Number, gender: String, relation: String }],
+  nationality: { type: String, default: null },
+  residenceApplication: { type: String, default: null },
+  eligibility: { type: Schema.Types.Mixed, default: null },
+  birthMonthsSealed: { type: String, default: null },
+  needsAssessmentSealed: { type: String, default: null },
+  vulnerabilitySealed: { type: String, default: null },
+  consent: { type: Schema.Types.Mixed, required: true },
+  entitlement: { type: Schema.Types.Mixed, required: true },
+  status: { type: String, required: true },
+  statusChangedAt: { type: Date, required: true },
+  referredAt: { type: Date, default: null },
+  referralDeadline: { type: Date, default: null },
+  respondedAt: { type: Date, default: null },
+  declineReason: { type: String, default: null },
+  closedAt: { type: Date, default: null },
+  closureReason: { type: String, default: null },
+  closureComment: { type: String, default: null },
+  erasedAt: { type: Date, default: null },
+  erasureReason: { type: String, default: null },
+  latestPlan: { type: Number, default: null },
+  planInForce: { type: Number, default: null },
+  actualEur: { type: Number, default: 0 },
+  spend: [{ _id: false, componentId: String, kind: String, actualEur: Number }],
+  latestScores: { type: Schema.Types.Mixed, default: null },
+  latestSurveyOn: { type: String, default: null },
+  arrivalSupportDue: { type: Schema.Types.Mixed, default: null },
+  flightDetailsDue: { type: Schema.Types.Mixed, default: null },
+  spendingWindow: { type: Schema.Types.Mixed, default: null },
+  arrivalSupportOn: { type: String, default: null },
+  planApprovedOn: { type: String, default: null },
+  monitoringSchedule: { type: Schema.Types.Mixed, default: [] },
+  nextDeadlineAt: { type: Date, default: null },
+  ...versionedFields,
+};
+
+export const caseSchema = new Schema<CaseDoc>(caseFields, { collection: 'cases', versionKey: false });
 caseSchema.plugin(tenantScoped);
 caseSchema.index({ reference: 1 }, { unique: true });
 // Lists filter and sort on the cases' list entries (case.list-entry.ts), indexed there.
@@ -328,8 +324,14 @@ export const caseRecordFields = {
   units: { type: [String], default: undefined },
 } as const;
 
+/** The fields of `caseRecordFields` a record carries (`units` is never stored). */
+export type CaseRecord = { caseId: string; memberState: string; partner: string; sharedWithPartner: boolean };
+
+/** A record of a case as it is stored: its case's fields and its own version. */
+export type VersionedCaseRecord = CaseRecord & Versioned;
+
 /** The fields of `caseRecordFields` a new record of the case carries, as the case has them now. */
-export function recordFieldsOf(c: Pick<CaseDoc, '_id' | 'memberState' | 'partner' | 'sharedWithPartner'>) {
+export function recordFieldsOf(c: Pick<CaseDoc, '_id' | 'memberState' | 'partner' | 'sharedWithPartner'>): CaseRecord {
   // Records are written once a partner carries out the case: it has one.
   return { caseId: c._id, memberState: c.memberState, partner: c.partner!, sharedWithPartner: c.sharedWithPartner };
 }

@@ -1,9 +1,10 @@
 // Evidence files (invoices, receipts, photos, certificates), stored the way GridFS does:
 // one small metadata document per file and its bytes in numbered chunks, each chunk
 // encrypted on its own. Both are tenant-owned, with the case's tenant fields.
-import { caseRecordFields } from '../cases/case.model.ts';
+import { caseRecordFields, type CaseRecord, type VersionedCaseRecord } from '../cases/case.model.ts';
 import { Schema } from 'mongoose';
 import { tenantScoped } from '../../store/tenant.ts';
+import { versionedFields } from '../../events/event.model.ts';
 
 export const EVIDENCE_KINDS = [
   'RECEIPT',
@@ -21,12 +22,8 @@ export const CHUNK_SIZE = 255 * 1024;
 
 export type Actor = { organisation: string; subject: string };
 
-export type EvidenceDoc = {
+export type EvidenceDoc = VersionedCaseRecord & {
   _id: string;
-  caseId: string;
-  memberState: string;
-  partner: string;
-  sharedWithPartner: boolean;
   kind: EvidenceKind;
   /**
    * As given by the uploader (display only, sanitised; the type comes from the content), sealed
@@ -44,9 +41,6 @@ export type EvidenceDoc = {
   chunkCount: number;
   uploadedBy: Actor;
   uploadedAt: Date;
-  version: number;
-  createdAt: Date;
-  updatedAt: Date;
 };
 
 export const evidenceSchema = new Schema<EvidenceDoc>(
@@ -64,9 +58,7 @@ export const evidenceSchema = new Schema<EvidenceDoc>(
     chunkCount: { type: Number, required: true },
     uploadedBy: { organisation: String, subject: String },
     uploadedAt: { type: Date, required: true },
-    version: { type: Number, required: true },
-    createdAt: { type: Date, required: true },
-    updatedAt: { type: Date, required: true },
+    ...versionedFields,
   },
   { collection: 'evidence', versionKey: false },
 );
@@ -75,14 +67,10 @@ evidenceSchema.index({ caseId: 1, uploadedAt: 1 });
 evidenceSchema.index({ memberState: 1, caseId: 1 });
 evidenceSchema.index({ partner: 1, sharedWithPartner: 1, caseId: 1 });
 
-export type EvidenceChunkDoc = {
+export type EvidenceChunkDoc = CaseRecord & {
   /** `<evidenceId>:<n>` */
   _id: string;
   evidenceId: string;
-  caseId: string;
-  memberState: string;
-  partner: string;
-  sharedWithPartner: boolean;
   n: number;
   /** AES-256-GCM (src/crypto/sealed.ts), bound to `evidence:<evidenceId>:<n>`. */
   data: Buffer;

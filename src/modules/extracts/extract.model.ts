@@ -4,6 +4,7 @@
 import { Schema } from 'mongoose';
 import { tenantScoped } from '../../store/tenant.ts';
 import type { ExtractVariable } from './extract.catalogue.ts';
+import { versionedFields, type Versioned } from '../../events/event.model.ts';
 
 export const PART_STATUSES = ['PENDING', 'APPROVED', 'REFUSED'] as const;
 export type PartStatus = (typeof PART_STATUSES)[number];
@@ -30,7 +31,7 @@ export type ExtractBuild = {
   sha256: string;
 };
 
-export type ExtractDoc = {
+export type ExtractDoc = Versioned & {
   _id: string;
   researchBody: string;
   purpose: string;
@@ -44,9 +45,6 @@ export type ExtractDoc = {
   build: ExtractBuild | null;
   downloads: number;
   lastDownloadedAt: Date | null;
-  version: number;
-  createdAt: Date;
-  updatedAt: Date;
 };
 
 export const extractSchema = new Schema<ExtractDoc>(
@@ -63,9 +61,7 @@ export const extractSchema = new Schema<ExtractDoc>(
     build: { type: Schema.Types.Mixed, default: null },
     downloads: { type: Number, required: true },
     lastDownloadedAt: { type: Date, default: null },
-    version: { type: Number, required: true },
-    createdAt: { type: Date, required: true },
-    updatedAt: { type: Date, required: true },
+    ...versionedFields,
   },
   { collection: 'extracts', versionKey: false },
 );

@@ -3,10 +3,10 @@
 // once, when the case moves to FINAL_REPORTED; `_id` is the case id.
 import { Schema } from 'mongoose';
 import { tenantScoped } from '../../store/tenant.ts';
-import { caseRecordFields } from '../cases/case.model.ts';
-import type { SustainabilityScores } from '../cases/case.model.ts';
+import { caseRecordFields, type VersionedCaseRecord, type SustainabilityScores } from '../cases/case.model.ts';
 import type { Actor } from '../evidence/evidence.model.ts';
 import type { ComponentRef } from '../progress/progress.model.ts';
+import { versionedFields } from '../../events/event.model.ts';
 
 export type FinalReportLine = {
   component: ComponentRef;
@@ -16,12 +16,8 @@ export type FinalReportLine = {
   proofs: string[];
 };
 
-export type FinalReportDoc = {
+export type FinalReportDoc = VersionedCaseRecord & {
   _id: string;
-  caseId: string;
-  memberState: string;
-  partner: string;
-  sharedWithPartner: boolean;
   planVersion: number;
   lines: FinalReportLine[];
   entitlementEur: number;
@@ -33,9 +29,6 @@ export type FinalReportDoc = {
   language: string;
   submittedBy: Actor;
   submittedAt: Date;
-  version: number;
-  createdAt: Date;
-  updatedAt: Date;
 };
 
 export const finalReportSchema = new Schema<FinalReportDoc>(
@@ -53,9 +46,7 @@ export const finalReportSchema = new Schema<FinalReportDoc>(
     language: { type: String, required: true },
     submittedBy: { organisation: String, subject: String },
     submittedAt: { type: Date, required: true },
-    version: { type: Number, required: true },
-    createdAt: { type: Date, required: true },
-    updatedAt: { type: Date, required: true },
+    ...versionedFields,
   },
   { collection: 'final_reports', versionKey: false },
 );

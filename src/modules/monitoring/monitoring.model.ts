@@ -3,19 +3,15 @@
 // special-category data; the dimension scores stay readable for statistics.
 import { Schema } from 'mongoose';
 import { tenantScoped } from '../../store/tenant.ts';
-import { caseRecordFields } from '../cases/case.model.ts';
-import type { SustainabilityScores } from '../cases/case.model.ts';
+import { caseRecordFields, type VersionedCaseRecord, type SustainabilityScores } from '../cases/case.model.ts';
 import type { Actor } from '../evidence/evidence.model.ts';
+import { versionedFields } from '../../events/event.model.ts';
 
 /** What a survey's sealed answers are bound to. */
 export const answersContext = (surveyId: string) => `survey:${surveyId}:answers`;
 
-export type SurveyDoc = {
+export type SurveyDoc = VersionedCaseRecord & {
   _id: string;
-  caseId: string;
-  memberState: string;
-  partner: string;
-  sharedWithPartner: boolean;
   /** The scheduled visit it fulfils (1, 2, 3…), or null for a visit outside the schedule. */
   visit: number | null;
   visitedOn: string;
@@ -28,9 +24,6 @@ export type SurveyDoc = {
   answersSealed: string;
   recordedBy: Actor;
   recordedAt: Date;
-  version: number;
-  createdAt: Date;
-  updatedAt: Date;
 };
 
 export const surveySchema = new Schema<SurveyDoc>(
@@ -45,9 +38,7 @@ export const surveySchema = new Schema<SurveyDoc>(
     answersSealed: { type: String, required: true },
     recordedBy: { organisation: String, subject: String },
     recordedAt: { type: Date, required: true },
-    version: { type: Number, required: true },
-    createdAt: { type: Date, required: true },
-    updatedAt: { type: Date, required: true },
+    ...versionedFields,
   },
   { collection: 'surveys', versionKey: false },
 );

@@ -4,8 +4,9 @@ import { Schema } from 'mongoose';
 import { AGENCY_TYPES, ORGANISATION_KINDS, type AgencyType, type OrganisationKind } from '../../auth/principal.ts';
 import { tenantScoped } from '../../store/tenant.ts';
 import { CONSENT_PURPOSES, type ConsentPurpose } from '../cases/case.consent.ts';
+import { versionedFields, type Versioned } from '../../events/event.model.ts';
 
-export type OrganisationDoc = {
+export type OrganisationDoc = Versioned & {
   _id: string;
   code: string;
   kind: OrganisationKind;
@@ -16,9 +17,6 @@ export type OrganisationDoc = {
   /** What an AGENCY is; null for every other kind. */
   agency: AgencyType | null;
   active: boolean;
-  version: number;
-  createdAt: Date;
-  updatedAt: Date;
 };
 
 /** The organisation with the fields added since it was stored filled in (a lean read applies no defaults). */
@@ -38,9 +36,7 @@ export const organisationSchema = new Schema<OrganisationDoc>(
     memberState: { type: String, default: null },
     agency: { type: String, enum: [...AGENCY_TYPES, null], default: null },
     active: { type: Boolean, required: true },
-    version: { type: Number, required: true },
-    createdAt: { type: Date, required: true },
-    updatedAt: { type: Date, required: true },
+    ...versionedFields,
   },
   { collection: 'organisations', versionKey: false },
 );
@@ -50,7 +46,7 @@ organisationSchema.index({ memberState: 1, kind: 1, code: 1 });
 /** Open-ended contracts store this as `validTo`, so "in force on a day" is one range query. */
 export const OPEN_END = '9999-12-31';
 
-export type ContractDoc = {
+export type ContractDoc = Versioned & {
   _id: string;
   memberState: string;
   partner: string;
@@ -61,9 +57,6 @@ export type ContractDoc = {
   validTo: string;
   endedAt: Date | null;
   endReason: string | null;
-  version: number;
-  createdAt: Date;
-  updatedAt: Date;
 };
 
 export const contractSchema = new Schema<ContractDoc>(
@@ -77,9 +70,7 @@ export const contractSchema = new Schema<ContractDoc>(
     validTo: { type: String, required: true },
     endedAt: { type: Date, default: null },
     endReason: { type: String, default: null },
-    version: { type: Number, required: true },
-    createdAt: { type: Date, required: true },
-    updatedAt: { type: Date, required: true },
+    ...versionedFields,
   },
   { collection: 'contracts', versionKey: false },
 );
@@ -89,7 +80,7 @@ contractSchema.index({ partner: 1, validTo: 1 });
 contractSchema.index({ originCountries: 1, validTo: 1 });
 contractSchema.index({ validTo: 1 });
 
-export type ProgrammeDoc = {
+export type ProgrammeDoc = Versioned & {
   _id: string;
   code: string;
   name: string;
@@ -116,9 +107,6 @@ export type ProgrammeDoc = {
   /** The purposes the programme asks the returnee's consent for, and those without which a case cannot be registered. */
   consentPurposes: ConsentPurpose[];
   requiredConsentPurposes: ConsentPurpose[];
-  version: number;
-  createdAt: Date;
-  updatedAt: Date;
 };
 
 /** Who a programme is for (configuration; src/modules/eligibility applies it). */
@@ -179,9 +167,7 @@ export const programmeSchema = new Schema<ProgrammeDoc>(
     eligibility: { type: Schema.Types.Mixed, default: () => ({ ...NO_ELIGIBILITY_RULES }) },
     consentPurposes: { type: [String], default: undefined },
     requiredConsentPurposes: { type: [String], default: undefined },
-    version: { type: Number, required: true },
-    createdAt: { type: Date, required: true },
-    updatedAt: { type: Date, required: true },
+    ...versionedFields,
   },
   { collection: 'programmes', versionKey: false },
 );

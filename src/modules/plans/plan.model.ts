@@ -3,7 +3,8 @@
 import { Schema } from 'mongoose';
 import type { Money } from '../../money.ts';
 import { tenantScoped } from '../../store/tenant.ts';
-import { caseRecordFields } from '../cases/case.model.ts';
+import { caseRecordFields, type VersionedCaseRecord } from '../cases/case.model.ts';
+import { versionedFields } from '../../events/event.model.ts';
 
 export type MaterialItem = { description: string; quantity: number; unitCost: Money };
 
@@ -30,13 +31,9 @@ export type PlanStatus = 'DRAFT' | 'SUBMITTED' | 'APPROVED' | 'CHANGES_REQUESTED
 
 export type AppliedRate = { currency: string; rate: string; validFrom: string };
 
-export type PlanDoc = {
+export type PlanDoc = VersionedCaseRecord & {
   /** `<caseId>:<planVersion>` */
   _id: string;
-  caseId: string;
-  memberState: string;
-  partner: string;
-  sharedWithPartner: boolean;
   planVersion: number;
   status: PlanStatus;
   amendmentOf: number | null;
@@ -48,9 +45,6 @@ export type PlanDoc = {
   submittedAt: Date | null;
   decidedAt: Date | null;
   decisionComment: string | null;
-  version: number;
-  createdAt: Date;
-  updatedAt: Date;
 };
 
 export const planSchema = new Schema<PlanDoc>(
@@ -68,9 +62,7 @@ export const planSchema = new Schema<PlanDoc>(
     submittedAt: { type: Date, default: null },
     decidedAt: { type: Date, default: null },
     decisionComment: { type: String, default: null },
-    version: { type: Number, required: true },
-    createdAt: { type: Date, required: true },
-    updatedAt: { type: Date, required: true },
+    ...versionedFields,
   },
   { collection: 'plans', versionKey: false },
 );

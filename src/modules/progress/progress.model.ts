@@ -3,9 +3,10 @@
 // names the one it corrects, and from then on stands in its place.
 import { Schema } from 'mongoose';
 import { tenantScoped } from '../../store/tenant.ts';
-import { caseRecordFields } from '../cases/case.model.ts';
+import { caseRecordFields, type VersionedCaseRecord } from '../cases/case.model.ts';
 import type { AppliedRate, PlanComponent } from '../plans/plan.model.ts';
 import type { Actor } from '../evidence/evidence.model.ts';
+import { versionedFields } from '../../events/event.model.ts';
 
 export const PROGRESS_KINDS = [
   'ARRIVAL_SUPPORT',
@@ -34,12 +35,8 @@ export type SpendRecord = {
   proof: string;
 };
 
-export type ProgressDoc = {
+export type ProgressDoc = VersionedCaseRecord & {
   _id: string;
-  caseId: string;
-  memberState: string;
-  partner: string;
-  sharedWithPartner: boolean;
   /** The case version this update's write produced: orders a case's updates, newest first. */
   caseVersion: number;
   kind: ProgressKind;
@@ -54,9 +51,6 @@ export type ProgressDoc = {
   corrects: string | null;
   postedBy: Actor;
   postedAt: Date;
-  version: number;
-  createdAt: Date;
-  updatedAt: Date;
 };
 
 export const progressSchema = new Schema<ProgressDoc>(
@@ -73,9 +67,7 @@ export const progressSchema = new Schema<ProgressDoc>(
     corrects: { type: String, default: null },
     postedBy: { organisation: String, subject: String },
     postedAt: { type: Date, required: true },
-    version: { type: Number, required: true },
-    createdAt: { type: Date, required: true },
-    updatedAt: { type: Date, required: true },
+    ...versionedFields,
   },
   { collection: 'progress_updates', versionKey: false },
 );

@@ -1,15 +1,13 @@
 import { Schema } from 'mongoose';
+import { versionedFields, type Versioned } from '../../events/event.model.ts';
 
 /** A rate: how many units of `currency` one euro buys, from a day on (until the next one). */
-export type ExchangeRateDoc = {
+export type ExchangeRateDoc = Versioned & {
   _id: string;
   currency: string;
   /** Decimal string, e.g. "74.5" AFN per EUR. */
   rate: string;
   validFrom: string;
-  version: number;
-  createdAt: Date;
-  updatedAt: Date;
 };
 
 export const exchangeRateSchema = new Schema<ExchangeRateDoc>(
@@ -18,9 +16,7 @@ export const exchangeRateSchema = new Schema<ExchangeRateDoc>(
     currency: { type: String, required: true },
     rate: { type: String, required: true },
     validFrom: { type: String, required: true },
-    version: { type: Number, required: true },
-    createdAt: { type: Date, required: true },
-    updatedAt: { type: Date, required: true },
+    ...versionedFields,
   },
   { collection: 'exchange_rates', versionKey: false },
 );

@@ -1,11 +1,12 @@
 // Shipments of MATERIALS components procured SHIPPED: what is sent, by whom, and every
 // step from order to handover, each with its time, place and actor.
-import { caseRecordFields } from '../cases/case.model.ts';
+import { caseRecordFields, type VersionedCaseRecord } from '../cases/case.model.ts';
 import { Schema } from 'mongoose';
 import { tenantScoped } from '../../store/tenant.ts';
 import type { Actor } from '../evidence/evidence.model.ts';
 import type { ComponentRef } from '../progress/progress.model.ts';
 import { SHIPMENT_STATUSES, type ShipmentStatus } from './shipment.state.ts';
+import { versionedFields } from '../../events/event.model.ts';
 
 export type ShipmentEvent = {
   status: ShipmentStatus;
@@ -22,12 +23,8 @@ export type ShipmentEvent = {
   recordedAt: Date;
 };
 
-export type ShipmentDoc = {
+export type ShipmentDoc = VersionedCaseRecord & {
   _id: string;
-  caseId: string;
-  memberState: string;
-  partner: string;
-  sharedWithPartner: boolean;
   component: ComponentRef;
   items: { description: string; quantity: number }[];
   supplier: string;
@@ -40,9 +37,6 @@ export type ShipmentDoc = {
   handoverCertificate: string | null;
   /** Handed over: the component's delivery is complete and takes no further shipment. */
   deliveryClosed: boolean;
-  version: number;
-  createdAt: Date;
-  updatedAt: Date;
 };
 
 export const shipmentSchema = new Schema<ShipmentDoc>(
@@ -60,9 +54,7 @@ export const shipmentSchema = new Schema<ShipmentDoc>(
     events: { type: Schema.Types.Mixed, required: true },
     handoverCertificate: { type: String, default: null },
     deliveryClosed: { type: Boolean, required: true },
-    version: { type: Number, required: true },
-    createdAt: { type: Date, required: true },
-    updatedAt: { type: Date, required: true },
+    ...versionedFields,
   },
   { collection: 'shipments', versionKey: false },
 );

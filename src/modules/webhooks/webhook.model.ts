@@ -3,8 +3,9 @@
 // written by the delivery loop). Both are tenant-owned by `organisation`.
 import { Schema } from 'mongoose';
 import { tenantScoped } from '../../store/tenant.ts';
+import { versionedFields, type Versioned } from '../../events/event.model.ts';
 
-export type WebhookEndpointDoc = {
+export type WebhookEndpointDoc = Versioned & {
   _id: string;
   organisation: string;
   /**
@@ -22,9 +23,6 @@ export type WebhookEndpointDoc = {
   /** The secret before the last rotation, still signing alongside until `previousSecretValidUntil`. */
   previousSecretSealed: string | null;
   previousSecretValidUntil: Date | null;
-  version: number;
-  createdAt: Date;
-  updatedAt: Date;
 };
 
 export const webhookEndpointSchema = new Schema<WebhookEndpointDoc>(
@@ -39,9 +37,7 @@ export const webhookEndpointSchema = new Schema<WebhookEndpointDoc>(
     secretSealed: { type: String, required: true },
     previousSecretSealed: { type: String, default: null },
     previousSecretValidUntil: { type: Date, default: null },
-    version: { type: Number, required: true },
-    createdAt: { type: Date, required: true },
-    updatedAt: { type: Date, required: true },
+    ...versionedFields,
   },
   { collection: 'webhook_endpoints', versionKey: false },
 );
