@@ -3,10 +3,10 @@
 import { Audience, authorize, mayReadInAuditTrail } from '../../auth/policy.ts';
 import type { Principal } from '../../auth/principal.ts';
 import type { StoredEvent } from '../../events/event.model.ts';
-import { fact, type CommandExecutor } from '../../events/executor.ts';
-import type { EventLog } from '../../events/log.ts';
+import { fact } from '../../events/executor.ts';
 import { pageSize } from '../../validation.ts';
 import type { CaseService } from '../cases/case.service.ts';
+import type { Needs } from '../../deps.ts';
 
 export const MAX_AUDIT_PAGE = 500;
 export const EXPORT_RECORDED = 'StatisticsExported';
@@ -15,7 +15,7 @@ export type AuditTrailPage = { entries: StoredEvent[]; endCursor: number; hasMor
 
 export type AuditService = ReturnType<typeof createAuditService>;
 
-export function createAuditService(deps: { log: EventLog; executor: CommandExecutor; cases: CaseService }) {
+export function createAuditService(deps: Needs<'log' | 'executor'> & { cases: CaseService }) {
   const { log, executor, cases } = deps;
 
   return {

@@ -18,6 +18,7 @@ import { emptyImplementation, type CaseDoc } from './case.model.ts';
 import type { CaseSealing } from './case.sealing.ts';
 import { writtenCase, type CasePayload, type CaseStore } from './case.store.ts';
 import { computeEntitlement } from './entitlement.ts';
+import { firstVersion } from '../../events/event.model.ts';
 
 /** Refuses a partner code that is not an active partner of the network. */
 export async function assertActivePartner(organisations: OrganisationService, code: string, path = 'partner'): Promise<void> {
@@ -180,9 +181,7 @@ export function createCaseRegistration(deps: {
           latestPlan: null,
           planInForce: null,
           ...emptyImplementation(),
-          version: 1,
-          createdAt: now,
-          updatedAt: now,
+          ...firstVersion(now),
         };
         // Deadlines before departure (flight details in working days) from the registration on.
         const doc = await cases.planDeadlines(registered, now);

@@ -86,6 +86,13 @@ export type WriteCaseRequest = {
   scope?: TenantScope;
 };
 
+/**
+ * The arguments of a mutation that records something on a case (a progress update, a
+ * shipment step, a visit, the final report): the case, the client's input and the version
+ * of the case the client read.
+ */
+export type CaseInputArgs = { caseId: string; input: unknown; expectedVersion: number };
+
 export type CaseStore = ReturnType<typeof createCaseStore>;
 
 /** The marker of the list entries' backfill (see backfillEntries). */
@@ -116,6 +123,45 @@ export function createCaseStore(deps: {
       .find({ _id: { $gte: prefix, $lt: `${prefix}~` } as never }, { ...store.queryOptions, sort: { _id: -1 }, limit: 1 })
       .toArray();
     return newest ? Number(String(newest._id).slice(prefix.length)) : 0;
+  }
+
+  /**
+   * The one way every module writes on an existing case: loaded through the tenant policy,
+   * version-checked, committed as one event that bumps the case's version and carries the
+   * case and any child documents. Answers the case as that event left it.
+   */
+  async function write(request: WriteCaseRequest): Promise<CaseView> {
+    const { principal, id, expectedVersion } = request;
+    const { event } = await executor.execute({
+      principal,
+      command: request.command,
+      input: { id, expectedVersion, input: request.input },
+      idempotencyKey: request.idempotencyKey,
+      decide: async () => {
+        const current = await load(request.scope ?? caseScope(principal), id);
+        if (!current) throw notFound('Case', id);
+        // An erased case takes no more writes (another gateway may still hold its key for a moment).
+        if (current.erasedAt) throw caseErased(id);
+        expectVersion('Case', id, current.version, expectedVersion);
+        const now = clock.now();
+        const decision = await request.decide(current, now);
+        const next: CaseDoc = await planDeadlines({ ...decision.next, version: current.version + 1, updatedAt: now }, now);
+        return {
+          aggregateType: 'case',
+          aggregateId: id,
+          caseId: id,
+          version: next.version,
+          type: decision.type,
+          audience: caseWriteAudience(current, next),
+          data: decision.data ?? {},
+          // The case last: the projection writes in this order, so whoever reads the case
+          // at its new version also finds the other documents of that version (a write
+          // deciding on a child document reads the case first, then the child).
+          changes: [...(decision.extra ?? []), { collection: 'cases', doc: next }],
+        };
+      },
+    });
+    return writtenCase(event, id);
   }
 
   return {
@@ -273,44 +319,20 @@ export function createCaseStore(deps: {
       return claimed;
     },
 
+    write,
+
     /**
-     * The one way every module writes on an existing case: loaded through the tenant policy,
-     * version-checked, committed as one event that bumps the case's version and carries the
-     * case and any child documents. Answers the case as that event left it.
+     * `write` as a mutation calls it: the principal's command on the case the client named, at
+     * the version it read, with the input as parsed.
      */
-    async write(request: WriteCaseRequest): Promise<CaseView> {
-      const { principal, id, expectedVersion } = request;
-      const { event } = await executor.execute({
-        principal,
-        command: request.command,
-        input: { id, expectedVersion, input: request.input },
-        idempotencyKey: request.idempotencyKey,
-        decide: async () => {
-          const current = await load(request.scope ?? caseScope(principal), id);
-          if (!current) throw notFound('Case', id);
-          // An erased case takes no more writes (another gateway may still hold its key for a moment).
-          if (current.erasedAt) throw caseErased(id);
-          expectVersion('Case', id, current.version, expectedVersion);
-          const now = clock.now();
-          const decision = await request.decide(current, now);
-          const next: CaseDoc = await planDeadlines({ ...decision.next, version: current.version + 1, updatedAt: now }, now);
-          return {
-            aggregateType: 'case',
-            aggregateId: id,
-            caseId: id,
-            version: next.version,
-            type: decision.type,
-            audience: caseWriteAudience(current, next),
-            data: decision.data ?? {},
-            // The case last: the projection writes in this order, so whoever reads the case
-            // at its new version also finds the other documents of that version (a write
-            // deciding on a child document reads the case first, then the child).
-            changes: [...(decision.extra ?? []), { collection: 'cases', doc: next }],
-          };
-        },
-      });
-      return writtenCase(event, id);
-    },
+    writeOn: (
+      principal: Principal,
+      command: string,
+      target: { caseId: string; expectedVersion: number },
+      input: unknown,
+      idempotencyKey: string | null | undefined,
+      decide: WriteCaseRequest['decide'],
+    ) => write({ principal, command, id: target.caseId, expectedVersion: target.expectedVersion, input, idempotencyKey, decide }),
   };
 }
 

@@ -3,14 +3,11 @@
 // learn it from the feed and can escalate).
 import { authorize, caseParties, caseScope } from '../../auth/policy.ts';
 import type { Principal } from '../../auth/principal.ts';
-import type { Clock } from '../../clock.ts';
-import type { CommandExecutor } from '../../events/executor.ts';
-import type { EventLog } from '../../events/log.ts';
 import { op, SYSTEM } from '../../store/tenant.ts';
 import { pageSize } from '../../validation.ts';
 import { withImplementationDefaults, type CaseDoc } from '../cases/case.model.ts';
-import type { CaseStore } from '../cases/case.store.ts';
 import { deadlinesOf, deadlineStatus, type Deadline } from './deadline.rules.ts';
+import type { Needs } from '../../deps.ts';
 
 export type OverdueItem = { case: CaseDoc; deadline: Deadline; daysLate: number };
 
@@ -21,7 +18,7 @@ const missedId = (d: Deadline) => `${d.caseId}:${d.kind}:${d.visit ?? '-'}:${d.d
 
 export type DeadlineService = ReturnType<typeof createDeadlineService>;
 
-export function createDeadlineService(deps: { cases: CaseStore; clock: Clock; executor: CommandExecutor; log: EventLog }) {
+export function createDeadlineService(deps: Needs<'cases' | 'clock' | 'executor' | 'log'>) {
   const { clock, executor, log } = deps;
   const Cases = deps.cases.model;
 

@@ -2,13 +2,11 @@
 // that needs the store, an earlier assisted departure of the same person from the same
 // member state, found through the pseudonymous person key (person-key.ts).
 import type { Model } from 'mongoose';
-import type { Sealer } from '../../crypto/sealed.ts';
 import type { DocumentChange } from '../../events/event.model.ts';
-import type { Store } from '../../store/store.ts';
 import { op } from '../../store/tenant.ts';
 import type { CaseDoc } from '../cases/case.model.ts';
-import type { CaseStore } from '../cases/case.store.ts';
 import { identityText, personKeySchema, type PersonIdentity, type PersonKeyDoc } from './person-key.ts';
+import type { Needs } from '../../deps.ts';
 
 /** The same day so many years earlier (29 February becomes 28 February). */
 function yearsBefore(day: string, years: number): string {
@@ -24,7 +22,7 @@ export function assistedDepartureOn(c: Pick<CaseDoc, 'returnSupport' | 'arrivedO
 
 export type EligibilityService = ReturnType<typeof createEligibilityService>;
 
-export function createEligibilityService(deps: { store: Store; sealer: Sealer; cases: CaseStore }) {
+export function createEligibilityService(deps: Needs<'store' | 'sealer' | 'cases'>) {
   const { store, sealer } = deps;
   const PersonKeys: Model<PersonKeyDoc> = store.model('PersonKey', personKeySchema);
   const Cases = deps.cases.model;

@@ -7,13 +7,12 @@
 import { z } from 'zod';
 import { authorize, caseScope } from '../../auth/policy.ts';
 import type { Principal } from '../../auth/principal.ts';
-import type { Clock } from '../../clock.ts';
-import type { CaseKeys } from '../../crypto/case-keys.ts';
 import { AppError, conflict, forbidden, notFound } from '../../errors.ts';
 import { op, SYSTEM, type TenantScope } from '../../store/tenant.ts';
 import { parseInput } from '../../validation.ts';
 import type { CaseDoc } from '../cases/case.model.ts';
-import type { CaseStore, CaseView } from '../cases/case.store.ts';
+import type { CaseView } from '../cases/case.store.ts';
+import type { Needs } from '../../deps.ts';
 
 export const ERASURE_REASONS = [
   'SUBJECT_REQUEST',
@@ -60,7 +59,7 @@ export function yearsBefore(now: Date, years: number): Date {
 
 export type ErasureService = ReturnType<typeof createErasureService>;
 
-export function createErasureService(deps: { cases: CaseStore; keys: CaseKeys; clock: Clock; retentionYears: number }) {
+export function createErasureService(deps: Needs<'cases' | 'keys' | 'clock'> & { retentionYears: number }) {
   const { cases, keys, clock, retentionYears } = deps;
 
   /**

@@ -4,20 +4,16 @@
 // erased case exports what is left of it: its personal values read as null.
 import { Audience, caseParties } from '../../auth/policy.ts';
 import type { Principal } from '../../auth/principal.ts';
-import type { Clock } from '../../clock.ts';
-import { fact, type CommandExecutor } from '../../events/executor.ts';
-import type { EventLog } from '../../events/log.ts';
+import { fact } from '../../events/executor.ts';
 import { notFound } from '../../errors.ts';
-import type { Store } from '../../store/store.ts';
 import { SYSTEM } from '../../store/tenant.ts';
 import type { CaseDoc } from '../cases/case.model.ts';
-import { caseFieldContext, type CaseSealing } from '../cases/case.sealing.ts';
-import type { CaseStore } from '../cases/case.store.ts';
+import { caseFieldContext } from '../cases/case.sealing.ts';
 import type { EvidenceDoc } from '../evidence/evidence.model.ts';
-import type { EvidenceService } from '../evidence/evidence.service.ts';
 import { answersContext } from '../monitoring/monitoring.model.ts';
 import { narrativeContext } from '../progress/progress.model.ts';
 import { guidanceContext } from '../return-leg/return-leg.service.ts';
+import type { Needs } from '../../deps.ts';
 
 export const CASE_EXPORTED = 'CaseExported';
 
@@ -38,15 +34,7 @@ type Doc = Record<string, unknown> & { _id: string };
 
 export type SubjectAccess = ReturnType<typeof createSubjectAccess>;
 
-export function createSubjectAccess(deps: {
-  store: Store;
-  executor: CommandExecutor;
-  log: EventLog;
-  cases: CaseStore;
-  sealing: CaseSealing;
-  evidence: EvidenceService;
-  clock: Clock;
-}) {
+export function createSubjectAccess(deps: Needs<'store' | 'executor' | 'log' | 'cases' | 'sealing' | 'evidence' | 'clock'>) {
   const { store, executor, log, cases, sealing, evidence, clock } = deps;
   const json = (text: string | null): unknown => (text === null ? null : JSON.parse(text));
 

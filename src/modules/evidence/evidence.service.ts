@@ -11,15 +11,12 @@ import type { Model } from 'mongoose';
 import { z } from 'zod';
 import { authorize, caseParties, caseScope, Audience } from '../../auth/policy.ts';
 import type { Principal } from '../../auth/principal.ts';
-import type { Clock } from '../../clock.ts';
-import type { CaseSealing } from '../cases/case.sealing.ts';
 import { AppError, badInput, caseErased, notFound } from '../../errors.ts';
-import { fact, writtenDocument, type CommandExecutor } from '../../events/executor.ts';
-import { asBuffer, type Store } from '../../store/store.ts';
+import { fact, writtenDocument } from '../../events/executor.ts';
+import { asBuffer } from '../../store/store.ts';
 import { op, SYSTEM } from '../../store/tenant.ts';
 import { parseInput, text } from '../../validation.ts';
 import { recordFieldsOf, type CaseDoc } from '../cases/case.model.ts';
-import type { CaseStore } from '../cases/case.store.ts';
 import { assertStatusAllows, SINCE_ARRIVAL_STATUSES } from '../cases/case.state.ts';
 import {
   CHUNK_SIZE,
@@ -31,6 +28,8 @@ import {
   type EvidenceKind,
 } from './evidence.model.ts';
 import { fileTypeOf, safeFilename, sniff, SNIFF_BYTES, type FileType } from './file-type.ts';
+import { firstVersion } from '../../events/event.model.ts';
+import type { Needs } from '../../deps.ts';
 
 /** From arrival on a case has things to prove; before it nobody has paid for anything. */
 export const EVIDENCE_STATUSES = SINCE_ARRIVAL_STATUSES;
@@ -75,14 +74,9 @@ export type Upload = {
 
 export type EvidenceService = ReturnType<typeof createEvidenceService>;
 
-export function createEvidenceService(deps: {
-  store: Store;
-  executor: CommandExecutor;
-  clock: Clock;
-  sealing: CaseSealing;
-  cases: CaseStore;
-  uploadLimitBytes: number;
-}) {
+export function createEvidenceService(
+  deps: Needs<'store' | 'executor' | 'clock' | 'sealing' | 'cases'> & { uploadLimitBytes: number },
+) {
   const { store, executor, clock, sealing, cases, uploadLimitBytes } = deps;
   const Evidence: Model<EvidenceDoc> = store.model('Evidence', evidenceSchema);
   const Chunks: Model<EvidenceChunkDoc> = store.model('EvidenceChunk', evidenceChunkSchema);
@@ -207,9 +201,7 @@ export function createEvidenceService(deps: {
                   chunkCount: n,
                   uploadedBy: { organisation: p.organisation.code, subject: p.subject },
                   uploadedAt: now,
-                  version: 1,
-                  createdAt: now,
-                  updatedAt: now,
+                  ...firstVersion(now),
                 };
                 return {
                   aggregateType: 'evidence',

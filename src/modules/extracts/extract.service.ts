@@ -12,23 +12,18 @@ import type { Model } from 'mongoose';
 import { z } from 'zod';
 import { authorize, extractAudience, extractScope, extractSourceScope } from '../../auth/policy.ts';
 import type { Principal } from '../../auth/principal.ts';
-import type { Clock } from '../../clock.ts';
-import type { Sealer } from '../../crypto/sealed.ts';
 import { AppError, badInput, invalidTransition, notFound } from '../../errors.ts';
-import type { StoredEvent } from '../../events/event.model.ts';
-import { documentWrite, expectVersion, writtenDocument, type CommandExecutor } from '../../events/executor.ts';
-import type { EventLog } from '../../events/log.ts';
-import { asBuffer, type Store } from '../../store/store.ts';
+import { firstVersion, type StoredEvent } from '../../events/event.model.ts';
+import { documentWrite, expectVersion, writtenDocument } from '../../events/executor.ts';
+import { asBuffer } from '../../store/store.ts';
 import { op, SYSTEM } from '../../store/tenant.ts';
 import { organisationCode, pageSize, parseInput, requiredText, text } from '../../validation.ts';
 import type { CaseDoc } from '../cases/case.model.ts';
-import type { CaseStore } from '../cases/case.store.ts';
-import type { OrganisationService } from '../organisations/organisation.service.ts';
 import type { PlanDoc } from '../plans/plan.model.ts';
-import type { PlanService } from '../plans/plan.service.ts';
 import { tabulate } from './extract.table.ts';
 import { catalogueEntries, EXTRACT_VARIABLES, periodMonthOf, type SourceCase } from './extract.catalogue.ts';
 import { extractFileSchema, extractSchema, type ExtractBuild, type ExtractDoc, type ExtractFileDoc } from './extract.model.ts';
+import type { Needs } from '../../deps.ts';
 
 export const EXTRACT_STATUSES = ['PENDING', 'REFUSED', 'APPROVED', 'AVAILABLE', 'EXPIRED'] as const;
 export type ExtractStatus = (typeof EXTRACT_STATUSES)[number];
@@ -102,17 +97,11 @@ type PlanRow = Pick<PlanDoc, 'caseId' | 'planVersion' | 'totalEur' | 'components
 
 export type ExtractService = ReturnType<typeof createExtractService>;
 
-export function createExtractService(deps: {
-  store: Store;
-  executor: CommandExecutor;
-  log: EventLog;
-  clock: Clock;
-  sealer: Sealer;
-  cases: CaseStore;
-  plans: PlanService;
-  organisations: OrganisationService;
-  settings: ExtractSettings;
-}) {
+export function createExtractService(
+  deps: Needs<'store' | 'executor' | 'log' | 'clock' | 'sealer' | 'cases' | 'plans' | 'organisations'> & {
+    settings: ExtractSettings;
+  },
+) {
   const { store, executor, log, clock, sealer, organisations, settings } = deps;
   const Extracts: Model<ExtractDoc> = store.model('Extract', extractSchema);
   const Files: Model<ExtractFileDoc> = store.model('ExtractFile', extractFileSchema);
@@ -213,9 +202,7 @@ export function createExtractService(deps: {
             build: null,
             downloads: 0,
             lastDownloadedAt: null,
-            version: 1,
-            createdAt: now,
-            updatedAt: now,
+            ...firstVersion(now),
           };
           return extractEvent(doc, 'ExtractRequested', {});
         },

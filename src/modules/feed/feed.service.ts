@@ -10,12 +10,12 @@
 import { authorize, feedAudience, isCaseParty, mayLoseCases, mayReadInFeed } from '../../auth/policy.ts';
 import { isMemberStateUnit, type Principal } from '../../auth/principal.ts';
 import type { StoredEvent } from '../../events/event.model.ts';
-import type { Clock } from '../../clock.ts';
 import { pageSize, todayIso } from '../../validation.ts';
 import { maySeeSpecialCategory, withoutSpecialCategory } from '../cases/case.sealing.ts';
 import type { CaseService } from '../cases/case.service.ts';
 import { caseFromChanges } from '../cases/case.store.ts';
 import type { FeedHub } from './feed.hub.ts';
+import type { Needs } from '../../deps.ts';
 
 export const MAX_FEED_PAGE = 1000;
 
@@ -47,7 +47,7 @@ export type ChangePage = { changes: FeedChange[]; endCursor: number; hasMore: bo
 
 export type FeedService = ReturnType<typeof createFeedService>;
 
-export function createFeedService(deps: { cases: CaseService; hub: FeedHub; clock: Clock }) {
+export function createFeedService(deps: Needs<'clock'> & { cases: CaseService; hub: FeedHub }) {
   const { cases, hub, clock } = deps;
 
   /** Events as a principal may see them: the feed rule, then each case against its parties now. */

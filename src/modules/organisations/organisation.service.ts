@@ -6,10 +6,8 @@ import { z } from 'zod';
 import type { Model } from 'mongoose';
 import { Audience, authorize, can, contractScope, requirePrincipal } from '../../auth/policy.ts';
 import type { OrganisationKind, Principal } from '../../auth/principal.ts';
-import type { Clock } from '../../clock.ts';
 import { badInput, notFound } from '../../errors.ts';
-import { documentWrite, expectVersion, revisionWrite, writtenDocument, type CommandExecutor } from '../../events/executor.ts';
-import type { Store } from '../../store/store.ts';
+import { documentWrite, expectVersion, revisionWrite, writtenDocument } from '../../events/executor.ts';
 import { idsFilter, op } from '../../store/tenant.ts';
 import { countryCode, isoDate, organisationCode, parseInput, requiredText, todayIso } from '../../validation.ts';
 import {
@@ -24,6 +22,8 @@ import {
   type ProgrammeDoc,
 } from './organisation.model.ts';
 import { AGENCY_TYPES, isMemberStateUnit, ORGANISATION_KINDS } from '../../auth/principal.ts';
+import { firstVersion } from '../../events/event.model.ts';
+import type { Needs } from '../../deps.ts';
 
 const createOrganisationInput = z.object({
   code: organisationCode,
@@ -61,7 +61,7 @@ export type ContractFilter = {
 
 export type OrganisationService = ReturnType<typeof createOrganisationService>;
 
-export function createOrganisationService(deps: { store: Store; executor: CommandExecutor; clock: Clock }) {
+export function createOrganisationService(deps: Needs<'store' | 'executor' | 'clock'>) {
   const { store, executor, clock } = deps;
   const Organisations: Model<OrganisationDoc> = store.model('Organisation', organisationSchema);
   const Contracts: Model<ContractDoc> = store.model('Contract', contractSchema);
@@ -174,9 +174,7 @@ export function createOrganisationService(deps: { store: Store; executor: Comman
             memberState: input.memberState ?? null,
             agency: input.agency ?? null,
             active: true,
-            version: 1,
-            createdAt: now,
-            updatedAt: now,
+            ...firstVersion(now),
           };
           return documentWrite({
             aggregateType: 'organisation',
@@ -336,9 +334,7 @@ export function createOrganisationService(deps: { store: Store; executor: Comman
             validTo: input.validTo ?? OPEN_END,
             endedAt: null,
             endReason: null,
-            version: 1,
-            createdAt: now,
-            updatedAt: now,
+            ...firstVersion(now),
           };
           return documentWrite({
             aggregateType: 'contract',

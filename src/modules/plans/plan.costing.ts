@@ -3,12 +3,11 @@
 // and the budget check are the server's own (plan.rules.ts), never a copy in the browser.
 import { authorize } from '../../auth/policy.ts';
 import type { Principal } from '../../auth/principal.ts';
-import type { Clock } from '../../clock.ts';
 import { AppError } from '../../errors.ts';
 import { parseInput, todayIso } from '../../validation.ts';
-import type { RateService } from '../rates/rate.service.ts';
 import type { CaseService } from '../cases/case.service.ts';
 import { checkBudget, costInEur, currenciesOf, normaliseComponents, planInput, type Costed } from './plan.rules.ts';
+import type { Needs } from '../../deps.ts';
 
 export type PlanCosting = Costed & {
   entitlementEur: number;
@@ -17,7 +16,7 @@ export type PlanCosting = Costed & {
   problem: { code: string; message: string } | null;
 };
 
-export function createPlanCosting(deps: { cases: CaseService; rates: RateService; clock: Clock }) {
+export function createPlanCosting(deps: Needs<'rates' | 'clock'> & { cases: CaseService }) {
   const { cases, rates, clock } = deps;
   return {
     async cost(principal: Principal | null, caseId: string, rawPlan: unknown): Promise<PlanCosting> {

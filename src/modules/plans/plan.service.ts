@@ -5,18 +5,17 @@ import type { Model } from 'mongoose';
 import { authorize, caseScope } from '../../auth/policy.ts';
 import type { Principal } from '../../auth/principal.ts';
 import { invalidTransition } from '../../errors.ts';
-import type { DocumentChange } from '../../events/event.model.ts';
-import type { Store } from '../../store/store.ts';
+import { firstVersion, type DocumentChange } from '../../events/event.model.ts';
 import { idsFilter, matchesScope, SYSTEM, type TenantScope } from '../../store/tenant.ts';
 import { parseInput, requiredText, text, todayIso } from '../../validation.ts';
 import { assertConsentForSharing } from '../cases/case.consent.ts';
 import type { CaseDoc } from '../cases/case.model.ts';
 import type { CasePayload } from '../cases/case.store.ts';
 import { assertStatusAllows, PLAN_DRAFTING_STATUSES, PLAN_IN_FORCE_STATUSES, withStatus } from '../cases/case.state.ts';
-import { recordsOfCases, writtenAlongside, type CaseDecision, type CaseStore } from '../cases/case.store.ts';
-import type { RateService } from '../rates/rate.service.ts';
+import { recordsOfCases, writtenAlongside, type CaseDecision } from '../cases/case.store.ts';
 import { planSchema, type PlanDoc } from './plan.model.ts';
 import { checkBudget, costInEur, currenciesOf, normaliseComponents, planInput } from './plan.rules.ts';
+import type { Needs } from '../../deps.ts';
 
 /** The id of a case's plan version. */
 export const planRef = (caseId: string, planVersion: number) => `${caseId}:${planVersion}`;
@@ -29,7 +28,7 @@ export type PlanPayload = CasePayload & { plan: PlanDoc };
 
 export type PlanService = ReturnType<typeof createPlanService>;
 
-export function createPlanService(deps: { store: Store; cases: CaseStore; rates: RateService }) {
+export function createPlanService(deps: Needs<'store' | 'cases' | 'rates'>) {
   const { store, cases, rates } = deps;
   const Plans: Model<PlanDoc> = store.model('Plan', planSchema);
 
@@ -77,14 +76,13 @@ export function createPlanService(deps: { store: Store; cases: CaseStore; rates:
   async function planWrite(
     p: Principal,
     command: string,
-    caseId: string,
-    expectedVersion: number,
+    target: { caseId: string; expectedVersion: number },
     input: unknown,
     idempotencyKey: string | null | undefined,
     decide: (c: CaseDoc, now: Date) => Promise<CaseDecision>,
   ): Promise<PlanPayload> {
-    const written = await cases.write({ principal: p, command, id: caseId, expectedVersion, input, idempotencyKey, decide });
-    return { case: written, plan: writtenAlongside<PlanDoc>(written, planRef(caseId, written.latestPlan!))! };
+    const written = await cases.writeOn(p, command, target, input, idempotencyKey, decide);
+    return { case: written, plan: writtenAlongside<PlanDoc>(written, planRef(target.caseId, written.latestPlan!))! };
   }
 
   return {
@@ -115,7 +113,7 @@ export function createPlanService(deps: { store: Store; cases: CaseStore; rates:
       const p = authorize(principal, 'plan.draft');
       const input = parseInput(planInput, args.plan, 'plan');
       const components = normaliseComponents(input);
-      return planWrite(p, 'saveDraftPlan', args.caseId, args.expectedVersion, input, idempotencyKey, async (c, now) => {
+      return planWrite(p, 'saveDraftPlan', args, input, idempotencyKey, async (c, now) => {
         assertStatusAllows(c.status, 'saveDraftPlan', PLAN_DRAFTING_STATUSES);
         const latest = await loadPlan(caseScope(p), c._id, c.latestPlan);
         if (latest?.status === 'SUBMITTED')
@@ -142,9 +140,7 @@ export function createPlanService(deps: { store: Store; cases: CaseStore; rates:
             submittedAt: null,
             decidedAt: null,
             decisionComment: null,
-            version: 1,
-            createdAt: now,
-            updatedAt: now,
+            ...firstVersion(now),
           };
         }
         return {
@@ -163,7 +159,7 @@ export function createPlanService(deps: { store: Store; cases: CaseStore; rates:
       idempotencyKey?: string | null,
     ): Promise<PlanPayload> {
       const p = authorize(principal, 'plan.submit');
-      return planWrite(p, 'submitPlan', args.caseId, args.expectedVersion, {}, idempotencyKey, async (c, now) => {
+      return planWrite(p, 'submitPlan', args, {}, idempotencyKey, async (c, now) => {
         const amendment = PLAN_IN_FORCE_STATUSES.includes(c.status);
         const next = amendment ? { ...c } : withStatus(c, 'PLAN_SUBMITTED', now);
         const draft = await loadPlan(caseScope(p), c._id, c.latestPlan);
@@ -208,7 +204,7 @@ export function createPlanService(deps: { store: Store; cases: CaseStore; rates:
             ? parseInput(text(2000), args.comment, 'comment')
             : null;
       const input = { decision: args.decision, comment };
-      return planWrite(p, 'decidePlan', args.caseId, args.expectedVersion, input, idempotencyKey, async (c, now) => {
+      return planWrite(p, 'decidePlan', args, input, idempotencyKey, async (c, now) => {
         const scope = caseScope(p);
         const submitted = await loadPlan(scope, c._id, c.latestPlan);
         if (submitted?.status !== 'SUBMITTED')

@@ -9,16 +9,12 @@ import type { Principal } from '../../auth/principal.ts';
 import { decodeCursor, encodeCursor } from '../../cursor.ts';
 import { badInput, forbidden } from '../../errors.ts';
 import { toEur } from '../../money.ts';
-import type { Store } from '../../store/store.ts';
 import { isoDate, money, pageSize, parseInput, requiredText, todayIso } from '../../validation.ts';
 import { assertConsentForSharing } from '../cases/case.consent.ts';
-import type { CasePayload } from '../cases/case.store.ts';
-import { recordsOfCases, writtenIn, type CaseStore } from '../cases/case.store.ts';
-import type { PlanService } from '../plans/plan.service.ts';
+import type { CaseInputArgs, CasePayload } from '../cases/case.store.ts';
+import { recordsOfCases, writtenIn } from '../cases/case.store.ts';
 import { ARRIVED_BEFORE_PLAN_STATUSES, assertStatusAllows, type CaseStatus } from '../cases/case.state.ts';
-import type { EvidenceService } from '../evidence/evidence.service.ts';
 import { evidenceId } from '../evidence/evidence.service.ts';
-import type { RateService } from '../rates/rate.service.ts';
 import { addSpend, checkComponentBudget, totalOf } from './budget.ts';
 import {
   assertDayOfSupport,
@@ -37,9 +33,10 @@ import {
   type ProgressKind,
   type SpendRecord,
 } from './progress.model.ts';
-import type { CaseSealing } from '../cases/case.sealing.ts';
 import { recordFieldsOf } from '../cases/case.model.ts';
 import { assertWithinSpendingWindow } from '../cases/spending-window.ts';
+import { firstVersion } from '../../events/event.model.ts';
+import type { Needs } from '../../deps.ts';
 
 /** Between arrival and plan approval only some kinds can be reported (no plan to spend against yet). */
 const BEFORE_PLAN = ARRIVED_BEFORE_PLAN_STATUSES;
@@ -137,14 +134,7 @@ export function effectiveUpdates(updates: readonly ProgressDoc[]): ProgressDoc[]
 
 export type ProgressService = ReturnType<typeof createProgressService>;
 
-export function createProgressService(deps: {
-  store: Store;
-  cases: CaseStore;
-  plans: PlanService;
-  rates: RateService;
-  evidence: EvidenceService;
-  sealing: CaseSealing;
-}) {
+export function createProgressService(deps: Needs<'store' | 'cases' | 'plans' | 'rates' | 'evidence' | 'sealing'>) {
   const { store, cases, plans, rates, evidence, sealing } = deps;
   const Progress: Model<ProgressDoc> = store.model('ProgressUpdate', progressSchema);
 
@@ -161,7 +151,7 @@ export function createProgressService(deps: {
 
     async post(
       principal: Principal | null,
-      args: { caseId: string; input: unknown; expectedVersion: number },
+      args: CaseInputArgs,
       idempotencyKey?: string | null,
     ): Promise<CasePayload & { update: ProgressDoc }> {
       const p = authorize(principal, 'progress.post');
@@ -171,112 +161,102 @@ export function createProgressService(deps: {
         throw forbidden(`progress.post ${input.spend ? 'with spend' : kind} (the partner's to report)`);
       }
       const id = randomUUID();
-      const saved = await cases.write({
-        principal: p,
-        command: 'postProgressUpdate',
-        id: args.caseId,
-        expectedVersion: args.expectedVersion,
-        input: input,
-        idempotencyKey: idempotencyKey,
-        decide: async (c, now) => {
-          const key = await sealing.keyForWriting(c._id);
-          assertStatusAllows(c.status, `post a ${kind} update`, STATUSES_FOR[kind]);
-          if (input.spend) assertStatusAllows(c.status, 'record spend', IMPLEMENTATION_STATUSES);
-          assertDayOfSupport(input.occurredOn, 'occurredOn', c, now);
-          if (input.spend || kind === 'PURCHASE') assertWithinSpendingWindow(c, input.occurredOn, 'occurredOn');
-          // The partner's narrative is personal content shared with the state: not without consent.
-          if (p.organisation.kind === 'PARTNER') assertConsentForSharing(c, todayIso(now), 'postProgressUpdate');
+      const saved = await cases.writeOn(p, 'postProgressUpdate', args, input, idempotencyKey, async (c, now) => {
+        const key = await sealing.keyForWriting(c._id);
+        assertStatusAllows(c.status, `post a ${kind} update`, STATUSES_FOR[kind]);
+        if (input.spend) assertStatusAllows(c.status, 'record spend', IMPLEMENTATION_STATUSES);
+        assertDayOfSupport(input.occurredOn, 'occurredOn', c, now);
+        if (input.spend || kind === 'PURCHASE') assertWithinSpendingWindow(c, input.occurredOn, 'occurredOn');
+        // The partner's narrative is personal content shared with the state: not without consent.
+        if (p.organisation.kind === 'PARTNER') assertConsentForSharing(c, todayIso(now), 'postProgressUpdate');
 
-          const plan = input.componentId ? await plans.inForce(p, c) : null;
-          const component = input.componentId ? componentOf(plan, input.componentId, 'componentId') : null;
-          const allowedComponents = COMPONENT_KINDS_FOR[kind];
-          if (component && allowedComponents && !allowedComponents.includes(component.kind)) {
-            throw badInput(`A ${kind} update concerns a ${allowedComponents.join(' or ')} component, not ${component.kind}.`, [
-              { path: 'componentId', message: `must be a ${allowedComponents.join(' or ')} component` },
+        const plan = input.componentId ? await plans.inForce(p, c) : null;
+        const component = input.componentId ? componentOf(plan, input.componentId, 'componentId') : null;
+        const allowedComponents = COMPONENT_KINDS_FOR[kind];
+        if (component && allowedComponents && !allowedComponents.includes(component.kind)) {
+          throw badInput(`A ${kind} update concerns a ${allowedComponents.join(' or ')} component, not ${component.kind}.`, [
+            { path: 'componentId', message: `must be a ${allowedComponents.join(' or ')} component` },
+          ]);
+        }
+
+        let spend: SpendRecord | null = null;
+        if (input.spend && component) {
+          await evidence.requireOnCase(p, c._id, input.spend.proof, 'spend.proof', ['RECEIPT', 'INVOICE']);
+          const { currency, amount } = input.spend.amount;
+          const rate = (await rates.ratesOn([currency], input.occurredOn)).get(currency)!;
+          spend = { amount, currency, amountEur: toEur(amount, currency, rate.rate), rate, proof: input.spend.proof };
+        }
+
+        let corrected: ProgressDoc | null = null;
+        let all: ProgressDoc[] | null = null;
+        if (input.corrects) {
+          all = await updatesOfCase(p, c._id);
+          corrected = all.find((u) => u._id === input.corrects) ?? null;
+          if (!corrected)
+            throw badInput('There is no such update on this case.', [
+              { path: 'corrects', message: 'not an update of this case' },
+            ]);
+          const newer = all.find((u) => u.corrects === corrected!._id);
+          if (newer) {
+            throw badInput(`That update was already corrected by ${newer._id}; correct the correction instead.`, [
+              { path: 'corrects', message: 'already corrected' },
             ]);
           }
+          if (corrected.kind === 'MONITORING_VISIT')
+            throw badInput('A monitoring visit is corrected by recording the visit again.', [
+              { path: 'corrects', message: 'a monitoring visit' },
+            ]);
+          if (corrected.postedBy.organisation !== p.organisation.code)
+            throw forbidden('progress.correct (only the organisation that posted an update corrects it)');
+        }
 
-          let spend: SpendRecord | null = null;
-          if (input.spend && component) {
-            await evidence.requireOnCase(p, c._id, input.spend.proof, 'spend.proof', ['RECEIPT', 'INVOICE']);
-            const { currency, amount } = input.spend.amount;
-            const rate = (await rates.ratesOn([currency], input.occurredOn)).get(currency)!;
-            spend = { amount, currency, amountEur: toEur(amount, currency, rate.rate), rate, proof: input.spend.proof };
-          }
+        // Effective spend: the corrected update's spend gives way to the correction's.
+        let lines = c.spend;
+        if (corrected?.spend && corrected.component)
+          lines = addSpend(lines, corrected.component.id, corrected.component.kind, -corrected.spend.amountEur);
+        if (spend && component) {
+          const before = lines.find((l) => l.componentId === component.id)?.actualEur ?? 0;
+          checkComponentBudget(component, before, spend.amountEur);
+          lines = addSpend(lines, component.id, component.kind, spend.amountEur);
+        }
 
-          let corrected: ProgressDoc | null = null;
-          let all: ProgressDoc[] | null = null;
-          if (input.corrects) {
-            all = await updatesOfCase(p, c._id);
-            corrected = all.find((u) => u._id === input.corrects) ?? null;
-            if (!corrected)
-              throw badInput('There is no such update on this case.', [
-                { path: 'corrects', message: 'not an update of this case' },
-              ]);
-            const newer = all.find((u) => u.corrects === corrected!._id);
-            if (newer) {
-              throw badInput(`That update was already corrected by ${newer._id}; correct the correction instead.`, [
-                { path: 'corrects', message: 'already corrected' },
-              ]);
-            }
-            if (corrected.kind === 'MONITORING_VISIT')
-              throw badInput('A monitoring visit is corrected by recording the visit again.', [
-                { path: 'corrects', message: 'a monitoring visit' },
-              ]);
-            if (corrected.postedBy.organisation !== p.organisation.code)
-              throw forbidden('progress.correct (only the organisation that posted an update corrects it)');
-          }
+        const update: ProgressDoc = {
+          _id: id,
+          ...recordFieldsOf(c),
+          caseVersion: c.version + 1,
+          kind,
+          component: component ? refOf(component) : null,
+          narrativeSealed: key.seal(narrativeContext(id), input.narrative),
+          language: input.language,
+          occurredOn: input.occurredOn,
+          spend,
+          corrects: corrected?._id ?? null,
+          postedBy: { organisation: p.organisation.code, subject: p.subject },
+          postedAt: now,
+          ...firstVersion(now),
+        };
 
-          // Effective spend: the corrected update's spend gives way to the correction's.
-          let lines = c.spend;
-          if (corrected?.spend && corrected.component)
-            lines = addSpend(lines, corrected.component.id, corrected.component.kind, -corrected.spend.amountEur);
-          if (spend && component) {
-            const before = lines.find((l) => l.componentId === component.id)?.actualEur ?? 0;
-            checkComponentBudget(component, before, spend.amountEur);
-            lines = addSpend(lines, component.id, component.kind, spend.amountEur);
-          }
+        let arrivalSupportOn = c.arrivalSupportOn;
+        if (kind === 'ARRIVAL_SUPPORT' || corrected?.kind === 'ARRIVAL_SUPPORT') {
+          const effective = effectiveUpdates([update, ...(all ?? (await updatesOfCase(p, c._id)))]);
+          const days = effective.filter((u) => u.kind === 'ARRIVAL_SUPPORT').map((u) => u.occurredOn);
+          arrivalSupportOn = days.length > 0 ? days.sort()[0]! : null;
+        }
 
-          const update: ProgressDoc = {
-            _id: id,
-            ...recordFieldsOf(c),
-            caseVersion: c.version + 1,
+        const next = startImplementation(c, now);
+        return {
+          type: corrected ? 'ProgressCorrected' : 'ProgressPosted',
+          next: { ...next, spend: lines, actualEur: totalOf(lines), arrivalSupportOn },
+          data: {
+            updateId: id,
             kind,
-            component: component ? refOf(component) : null,
-            narrativeSealed: key.seal(narrativeContext(id), input.narrative),
-            language: input.language,
+            componentId: component?.id ?? null,
             occurredOn: input.occurredOn,
-            spend,
-            corrects: corrected?._id ?? null,
-            postedBy: { organisation: p.organisation.code, subject: p.subject },
-            postedAt: now,
-            version: 1,
-            createdAt: now,
-            updatedAt: now,
-          };
-
-          let arrivalSupportOn = c.arrivalSupportOn;
-          if (kind === 'ARRIVAL_SUPPORT' || corrected?.kind === 'ARRIVAL_SUPPORT') {
-            const effective = effectiveUpdates([update, ...(all ?? (await updatesOfCase(p, c._id)))]);
-            const days = effective.filter((u) => u.kind === 'ARRIVAL_SUPPORT').map((u) => u.occurredOn);
-            arrivalSupportOn = days.length > 0 ? days.sort()[0]! : null;
-          }
-
-          const next = startImplementation(c, now);
-          return {
-            type: corrected ? 'ProgressCorrected' : 'ProgressPosted',
-            next: { ...next, spend: lines, actualEur: totalOf(lines), arrivalSupportOn },
-            data: {
-              updateId: id,
-              kind,
-              componentId: component?.id ?? null,
-              occurredOn: input.occurredOn,
-              ...(spend ? { spend: { amount: spend.amount, currency: spend.currency, amountEur: spend.amountEur } } : {}),
-              ...(corrected ? { corrects: corrected._id } : {}),
-            },
-            extra: [{ collection: 'progress_updates', doc: update }],
-          };
-        },
+            ...(spend ? { spend: { amount: spend.amount, currency: spend.currency, amountEur: spend.amountEur } } : {}),
+            ...(corrected ? { corrects: corrected._id } : {}),
+          },
+          extra: [{ collection: 'progress_updates', doc: update }],
+        };
       });
       const [update] = writtenIn<ProgressDoc>(saved, 'progress_updates');
       return { case: saved, update: update! };

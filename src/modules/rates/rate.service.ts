@@ -4,14 +4,13 @@ import { z } from 'zod';
 import type { Model } from 'mongoose';
 import { authorize, requirePrincipal } from '../../auth/policy.ts';
 import type { Principal } from '../../auth/principal.ts';
-import type { Clock } from '../../clock.ts';
 import { badInput } from '../../errors.ts';
-import { expectVersion, revisionWrite, writtenDocument, type CommandExecutor } from '../../events/executor.ts';
+import { expectVersion, revisionWrite, writtenDocument } from '../../events/executor.ts';
 import { parseRate, RATE_PATTERN } from '../../money.ts';
-import type { Store } from '../../store/store.ts';
 import { op } from '../../store/tenant.ts';
 import { currencyCode, isoDate, parseInput } from '../../validation.ts';
 import { exchangeRateSchema, type ExchangeRateDoc } from './rate.model.ts';
+import type { Needs } from '../../deps.ts';
 
 const setRateInput = z.object({
   currency: currencyCode.refine((c) => c !== 'EUR', 'EUR is the reference currency'),
@@ -27,7 +26,7 @@ export type AppliedRate = { currency: string; rate: string; validFrom: string };
 
 export type RateService = ReturnType<typeof createRateService>;
 
-export function createRateService(deps: { store: Store; executor: CommandExecutor; clock: Clock }) {
+export function createRateService(deps: Needs<'store' | 'executor' | 'clock'>) {
   const { store, executor, clock } = deps;
   const Rates: Model<ExchangeRateDoc> = store.model('ExchangeRate', exchangeRateSchema);
 

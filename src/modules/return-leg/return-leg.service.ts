@@ -8,7 +8,7 @@ import { authorize } from '../../auth/policy.ts';
 import { mayTakeTeamAction, unitsOnCase } from '../../auth/case-team.ts';
 import type { Principal } from '../../auth/principal.ts';
 import type { CaseKey } from '../../crypto/case-keys.ts';
-import { caseFieldContext, type CaseSealing, type PersonalDataReads } from '../cases/case.sealing.ts';
+import { caseFieldContext, type PersonalDataReads } from '../cases/case.sealing.ts';
 import { badInput, budgetExceeded, forbidden, invalidTransition } from '../../errors.ts';
 import { formatMoney } from '../../money.ts';
 import { isoDate, minorUnits, organisationCode, parseInput, requiredText, todayIso } from '../../validation.ts';
@@ -21,8 +21,6 @@ import {
   withStatus,
   type CaseStatus,
 } from '../cases/case.state.ts';
-import type { CaseStore } from '../cases/case.store.ts';
-import type { OrganisationService } from '../organisations/organisation.service.ts';
 import {
   emptyReturnSupport,
   GUIDANCE_GROUPS,
@@ -31,6 +29,7 @@ import {
   type ReturnStepKind,
   type ReturnSupport,
 } from './return-leg.model.ts';
+import type { Needs } from '../../deps.ts';
 
 const assignInput = z.object({ organisation: organisationCode.nullish() });
 
@@ -92,13 +91,12 @@ export const guidanceContext = (caseId: string) => caseFieldContext(caseId, 'gui
 
 export type ReturnLegService = ReturnType<typeof createReturnLegService>;
 
-export function createReturnLegService(deps: {
-  cases: CaseStore;
-  organisations: OrganisationService;
-  sealing: CaseSealing;
-  /** Ages count on the departure day: the entitlement follows when a departure or arrival moves it. */
-  entitlementAfterMove: (before: CaseDoc, after: CaseDoc, now: Date) => Promise<Entitlement>;
-}) {
+export function createReturnLegService(
+  deps: Needs<'cases' | 'organisations' | 'sealing'> & {
+    /** Ages count on the departure day: the entitlement follows when a departure or arrival moves it. */
+    entitlementAfterMove: (before: CaseDoc, after: CaseDoc, now: Date) => Promise<Entitlement>;
+  },
+) {
   const { cases, organisations, sealing } = deps;
 
   /** The guidance notes, sealed under the case's key (none once the case was erased). */

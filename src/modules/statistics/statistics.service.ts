@@ -15,14 +15,9 @@
 import { z } from 'zod';
 import { statisticsScope } from '../../auth/policy.ts';
 import type { Principal } from '../../auth/principal.ts';
-import type { Clock } from '../../clock.ts';
 import { badInput } from '../../errors.ts';
-import type { Store } from '../../store/store.ts';
 import { countryCode, organisationCode, parseInput } from '../../validation.ts';
-import type { AuditService } from '../audit/audit.service.ts';
 import { CASE_STATUSES } from '../cases/case.state.ts';
-import type { CaseStore } from '../cases/case.store.ts';
-import type { PlanService } from '../plans/plan.service.ts';
 import { createStatisticsBudget, type BudgetSettings, type BudgetState } from './budget.ts';
 import { addKey, METHOD } from './perturbation.ts';
 import {
@@ -44,6 +39,7 @@ import {
   type StatisticsCellView,
 } from './statistics.cells.ts';
 import { createRecordKeys } from './record-keys.ts';
+import type { Needs } from '../../deps.ts';
 
 export const MAX_DIMENSIONS = 4;
 /** Cases whose record key is claimed in one batch (the first table to count them). */
@@ -86,15 +82,9 @@ export type StatisticsTable = {
 
 export type StatisticsService = ReturnType<typeof createStatisticsService>;
 
-export function createStatisticsService(deps: {
-  store: Store;
-  cases: CaseStore;
-  plans: PlanService;
-  clock: Clock;
-  audit: AuditService;
-  threshold: number;
-  budget: BudgetSettings;
-}) {
+export function createStatisticsService(
+  deps: Needs<'store' | 'cases' | 'plans' | 'clock' | 'audit'> & { threshold: number; budget: BudgetSettings },
+) {
   const { store, clock, audit, threshold } = deps;
   const Cases = deps.cases.model;
   const Plans = deps.plans.model;

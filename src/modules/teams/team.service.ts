@@ -11,8 +11,8 @@ import type { Principal } from '../../auth/principal.ts';
 import { badInput, forbidden } from '../../errors.ts';
 import { organisationCode, parseInput } from '../../validation.ts';
 import type { CaseDoc } from '../cases/case.model.ts';
-import type { CaseDecision, CaseStore, CaseView } from '../cases/case.store.ts';
-import type { OrganisationService } from '../organisations/organisation.service.ts';
+import type { CaseDecision, CaseView } from '../cases/case.store.ts';
+import type { Needs } from '../../deps.ts';
 
 const leadInput = z.object({ lead: organisationCode.nullish() });
 const unitInput = z.object({ unit: organisationCode });
@@ -27,7 +27,7 @@ function withTeam(c: CaseDoc, team: CaseTeam): CaseDoc {
 
 export type TeamService = ReturnType<typeof createTeamService>;
 
-export function createTeamService(deps: { cases: CaseStore; organisations: OrganisationService }) {
+export function createTeamService(deps: Needs<'cases' | 'organisations'>) {
   const { cases, organisations } = deps;
 
   /** The member state of the case, or the unit leading its team (a write's principal, checked on the case). */

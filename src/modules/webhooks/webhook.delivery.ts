@@ -13,16 +13,11 @@ import http from 'node:http';
 import https from 'node:https';
 import type { Model } from 'mongoose';
 import { SYSTEM_PRINCIPAL, type Principal } from '../../auth/principal.ts';
-import type { Clock } from '../../clock.ts';
 import type { WebhookSettings } from '../../config.ts';
 import type { StoredEvent } from '../../events/event.model.ts';
-import type { EventLog } from '../../events/log.ts';
-import type { Logger } from '../../logger.ts';
-import { isDuplicateKey, type Store } from '../../store/store.ts';
+import { isDuplicateKey } from '../../store/store.ts';
 import { op, SYSTEM } from '../../store/tenant.ts';
 import { encodeCursor } from '../feed/cursor.ts';
-import type { FeedService } from '../feed/feed.service.ts';
-import type { OrganisationService } from '../organisations/organisation.service.ts';
 import {
   attemptClaimSchema,
   dispatchStateSchema,
@@ -33,9 +28,9 @@ import {
   type WebhookDeliveryDoc,
   type WebhookEndpointDoc,
 } from './webhook.model.ts';
-import type { WebhookService } from './webhook.service.ts';
 import { DELIVERY_HEADER, EVENT_HEADER, SIGNATURE_HEADER, signatureHeader } from './webhook.signature.ts';
 import { guardedLookup, literalRefusal } from './webhook.url.ts';
+import type { Needs } from '../../deps.ts';
 
 const DISPATCH_PAGE = 500;
 const SEND_BATCH = 50;
@@ -57,16 +52,9 @@ type EndpointWindow = { endpoint: WebhookEndpointDoc; from: number; until: numbe
 
 export type WebhookDelivery = ReturnType<typeof createWebhookDelivery>;
 
-export function createWebhookDelivery(deps: {
-  store: Store;
-  log: EventLog;
-  clock: Clock;
-  logger: Logger;
-  feed: FeedService;
-  organisations: OrganisationService;
-  webhooks: WebhookService;
-  settings: WebhookSettings;
-}) {
+export function createWebhookDelivery(
+  deps: Needs<'store' | 'log' | 'clock' | 'logger' | 'feed' | 'organisations' | 'webhooks'> & { settings: WebhookSettings },
+) {
   const { store, log, clock, logger, feed, organisations, webhooks, settings } = deps;
   const Endpoints: Model<WebhookEndpointDoc> = store.model('WebhookEndpoint', webhookEndpointSchema);
   const Deliveries: Model<WebhookDeliveryDoc> = store.model('WebhookDelivery', webhookDeliverySchema);

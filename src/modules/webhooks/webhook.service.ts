@@ -5,14 +5,10 @@ import type { Model } from 'mongoose';
 import { z } from 'zod';
 import { Audience, authorize, webhookScope } from '../../auth/policy.ts';
 import type { Principal } from '../../auth/principal.ts';
-import type { Clock } from '../../clock.ts';
 import type { WebhookSettings } from '../../config.ts';
-import type { Sealer } from '../../crypto/sealed.ts';
 import { decodeCursor, encodeCursor } from '../../cursor.ts';
 import { AppError, badInput, notFound } from '../../errors.ts';
-import { documentWrite, expectVersion, writtenDocument, type CommandExecutor } from '../../events/executor.ts';
-import type { EventLog } from '../../events/log.ts';
-import type { Store } from '../../store/store.ts';
+import { documentWrite, expectVersion, writtenDocument } from '../../events/executor.ts';
 import { op } from '../../store/tenant.ts';
 import { isoInstant, pageSize, parseInput } from '../../validation.ts';
 import {
@@ -24,6 +20,8 @@ import {
 } from './webhook.model.ts';
 import { newWebhookSecret } from './webhook.signature.ts';
 import { urlProblem, type TargetPolicy } from './webhook.url.ts';
+import { firstVersion } from '../../events/event.model.ts';
+import type { Needs } from '../../deps.ts';
 
 export const MAX_ENDPOINTS_PER_ORGANISATION = 10;
 export const ROTATION_OVERLAP_MS = 24 * 3_600_000;
@@ -79,16 +77,13 @@ export type DeliveryPage = { deliveries: WebhookDeliveryDoc[]; endCursor: string
 
 export type WebhookService = ReturnType<typeof createWebhookService>;
 
-export function createWebhookService(deps: {
-  store: Store;
-  executor: CommandExecutor;
-  log: EventLog;
-  clock: Clock;
-  sealer: Sealer;
-  settings: WebhookSettings;
-  /** Development mode: loopback receivers are allowed. */
-  developmentMode: boolean;
-}) {
+export function createWebhookService(
+  deps: Needs<'store' | 'executor' | 'log' | 'clock' | 'sealer'> & {
+    settings: WebhookSettings;
+    /** Development mode: loopback receivers are allowed. */
+    developmentMode: boolean;
+  },
+) {
   const { store, executor, log, clock, sealer, settings } = deps;
   const Endpoints: Model<WebhookEndpointDoc> = store.model('WebhookEndpoint', webhookEndpointSchema);
   const Deliveries: Model<WebhookDeliveryDoc> = store.model('WebhookDelivery', webhookDeliverySchema);
@@ -201,9 +196,7 @@ export function createWebhookService(deps: {
               secretSealed: sealer.seal(newWebhookSecret(), secretContext(id)),
               previousSecretSealed: null,
               previousSecretValidUntil: null,
-              version: 1,
-              createdAt: now,
-              updatedAt: now,
+              ...firstVersion(now),
             };
             return documentWrite({
               aggregateType: 'webhook',

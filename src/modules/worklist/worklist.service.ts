@@ -7,13 +7,12 @@ import type { Principal } from '../../auth/principal.ts';
 import { pageSize } from '../../validation.ts';
 import { actionFacts, allowedActions, nextStep, stepStatuses, type CaseAction } from '../cases/case.actions.ts';
 import type { CaseDoc } from '../cases/case.model.ts';
-import type { PlanService } from '../plans/plan.service.ts';
 import type { PlanStatus } from '../plans/plan.model.ts';
 import type { CaseService } from '../cases/case.service.ts';
 import { CASE_STATUSES } from '../cases/case.state.ts';
-import { DAY_MS, type Clock } from '../../clock.ts';
+import { DAY_MS } from '../../clock.ts';
 import { deadlinesOf, deadlineStatus, type Deadline, type DeadlineKind } from '../deadlines/deadline.rules.ts';
-import type { DeadlineService } from '../deadlines/deadline.service.ts';
+import type { Needs } from '../../deps.ts';
 
 /** Deadlines this close count as needing the caller now. */
 export const DUE_SOON_DAYS = 14;
@@ -39,12 +38,7 @@ export type WorkItem = {
 
 export type WorkListService = ReturnType<typeof createWorkListService>;
 
-export function createWorkListService(deps: {
-  cases: CaseService;
-  plans: PlanService;
-  deadlines: DeadlineService;
-  clock: Clock;
-}) {
+export function createWorkListService(deps: Needs<'plans' | 'deadlines' | 'clock'> & { cases: CaseService }) {
   const { cases, plans, deadlines, clock } = deps;
 
   async function latestPlanStatuses(p: Principal, docs: CaseDoc[]): Promise<Map<string, PlanStatus>> {
