@@ -146,7 +146,7 @@ describe('purposes', () => {
     const expected = {
       purposes: ['REINTEGRATION_SUPPORT', 'SPECIAL_CATEGORY_DATA'],
       givenOn: '2026-01-10',
-      expiresOn: '2028-01-10',
+      expiresOn: '2036-01-10',
       withdrawnOn: null,
       status: 'ACTIVE',
       valid: true,

@@ -35,7 +35,7 @@ type Created = {
   };
 };
 
-const consent = { purposes: ['RETURN_ASSISTANCE', 'REINTEGRATION_SUPPORT'], givenOn: '2016-01-10', expiresOn: '2028-01-10' };
+const consent = { purposes: ['RETURN_ASSISTANCE', 'REINTEGRATION_SUPPORT'], givenOn: '2016-01-10', expiresOn: '2036-01-10' };
 const person = (familyName: string, givenNames = 'Ahmad Shah', dateOfBirth = '1990-04-12', nationality = 'AF') => ({
   familyName,
   givenNames,

@@ -124,7 +124,7 @@ describe('implementing organisations', () => {
       returnType: 'VOLUNTARY',
       implementingOrganisation: 'IOM-NL',
       household: [{ yearOfBirth: 1988, gender: 'FEMALE', relation: 'PRINCIPAL' }],
-      consent: { purposes: ['RETURN_ASSISTANCE', 'REINTEGRATION_SUPPORT'], givenOn: '2026-01-10', expiresOn: '2028-01-10' },
+      consent: { purposes: ['RETURN_ASSISTANCE', 'REINTEGRATION_SUPPORT'], givenOn: '2026-01-10', expiresOn: '2036-01-10' },
     };
     const made = await nl.ok<{ createCase: { id: string } }>(
       `mutation ($input: CreateCaseInput!) { createCase(input: $input) { id } }`,
@@ -201,7 +201,7 @@ describe('the return leg before departure', () => {
           person: { familyName: 'Ahmadzai', givenNames: 'Jawad', dateOfBirth: '1990-02-03', nationality: 'AF' },
           household: [{ yearOfBirth: 1990, gender: 'MALE', relation: 'PRINCIPAL' }],
           vulnerability: { unaccompaniedMinor: false, victimOfTrafficking: false, medicalNeeds: true, notes: 'diabetes' },
-          consent: { purposes: ['RETURN_ASSISTANCE', 'REINTEGRATION_SUPPORT'], givenOn: '2026-01-10', expiresOn: '2028-01-10' },
+          consent: { purposes: ['RETURN_ASSISTANCE', 'REINTEGRATION_SUPPORT'], givenOn: '2026-01-10', expiresOn: '2036-01-10' },
         },
       },
     );

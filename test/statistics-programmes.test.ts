@@ -10,7 +10,7 @@ let gw: TestGateway;
 const consent = {
   purposes: ['REINTEGRATION_SUPPORT', 'RETURN_ASSISTANCE', 'SPECIAL_CATEGORY_DATA', 'MONITORING', 'EVALUATION_RESEARCH'],
   givenOn: '2016-01-10',
-  expiresOn: '2028-01-10',
+  expiresOn: '2036-01-10',
 };
 const base = {
   originCountry: 'AF',

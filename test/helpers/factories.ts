@@ -62,7 +62,7 @@ export function caseInput(spec: CaseSpec = {}) {
     consent: spec.consent ?? {
       purposes: ['REINTEGRATION_SUPPORT', 'SPECIAL_CATEGORY_DATA'],
       givenOn: '2026-01-10',
-      expiresOn: '2028-01-10',
+      expiresOn: '2036-01-10',
     },
   };
 }
