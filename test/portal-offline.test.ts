@@ -5,7 +5,7 @@
 // nothing readable in the browser's storage.
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser } from './helpers/browser.ts';
+import { launchBrowser, newBrowserContext } from './helpers/browser.ts';
 import { workflow } from './helpers/factories.ts';
 import { startGateway, type TestGateway } from './helpers/gateway.ts';
 import { open, signIn } from './helpers/portal.ts';
@@ -19,7 +19,7 @@ beforeAll(async () => {
   // Short-lived access tokens: the portal renews them (a minute before expiry) while the tests work.
   gw = await startGateway({ devIdp: { accessTokenTtl: 70 } });
   browser = await launchBrowser();
-  context = await browser.newContext();
+  context = await newBrowserContext(browser);
   page = await context.newPage();
 });
 afterAll(async () => {

@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { samplePdf } from '../src/seed/sample-files.ts';
-import { launchBrowser } from './helpers/browser.ts';
+import { launchBrowser, newBrowserContext } from './helpers/browser.ts';
 import { workflow } from './helpers/factories.ts';
 import { startGateway, type TestGateway } from './helpers/gateway.ts';
 import { checkView, open, signIn, watchMissingKeys, type Language } from './helpers/portal.ts';
@@ -44,7 +44,7 @@ const STORED = `query ($id: ID!) { case(id: $id) { status plan { status componen
   budget { actual { amount } } monitoring { surveys { scores { composite } } } finalReport { feedback } } }`;
 
 async function newPage(): Promise<{ context: BrowserContext; page: Page; missing: string[] }> {
-  const context = await browser.newContext();
+  const context = await newBrowserContext(browser);
   const page = await context.newPage();
   page.on('dialog', (d) => void d.dismiss());
   return { context, page, missing: watchMissingKeys(page) };

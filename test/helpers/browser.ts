@@ -2,7 +2,7 @@
 // (@sparticuz/chromium ships the binary inside the package), so `npm ci && npm test` needs no
 // system browser and no download. playwright-core drives it.
 import Chromium from '@sparticuz/chromium';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext } from 'playwright-core';
 
 /**
  * Flags for a sandbox-less, GPU-less machine without outside network. The package's own list
@@ -41,4 +41,15 @@ export function chromiumExecutable(): Promise<string> {
 
 export async function launchBrowser(): Promise<Browser> {
   return chromium.launch({ executablePath: await chromiumExecutable(), args: ARGS, headless: true });
+}
+
+/**
+ * A browser context whose clock is the test process's. They are the same day unless the suite runs
+ * with its clock moved (`npm run test:later`, which shifts Node's clock only): then the page is
+ * moved too, so the portal's "today" is the gateway's.
+ */
+export async function newBrowserContext(browser: Browser): Promise<BrowserContext> {
+  const context = await browser.newContext();
+  if (process.env.DATE_OFFSET_DAYS) await context.clock.install({ time: Date.now() });
+  return context;
 }
