@@ -31,17 +31,21 @@ function ensureKeys(dataDir: string): { privateKey: KeyObject; publicKey: KeyObj
   return { privateKey, publicKey: createPublicKey(privateKey) };
 }
 
-export function loadDevIssuer(dataDir: string): TrustedIssuer {
-  const { publicKey } = ensureKeys(dataDir);
+/** A development issuer's trust entry: one ES256 key, and any organisation of any kind it asserts. */
+export function developmentTrust(issuer: string, kid: string, publicKey: KeyObject): TrustedIssuer {
   return {
-    issuer: DEV_ISSUER,
+    issuer,
     organisations: [],
     organisationKinds: [...ORGANISATION_KINDS],
     unitsOf: [],
     algorithms: ['ES256'],
-    keys: new Map([[DEV_KID, publicKey]]),
+    keys: new Map([[kid, publicKey]]),
     maxTokenAgeMs: undefined,
   };
+}
+
+export function loadDevIssuer(dataDir: string): TrustedIssuer {
+  return developmentTrust(DEV_ISSUER, DEV_KID, ensureKeys(dataDir).publicKey);
 }
 
 export type MintOptions = {

@@ -22,6 +22,11 @@ export type Versioned = { version: number; createdAt: Date; updatedAt: Date };
 /** The stamp of a document created at `now`. */
 export const firstVersion = (now: Date): Versioned => ({ version: 1, createdAt: now, updatedAt: now });
 
+/** The next version of a document: `changed` applied, its version one up, changed at `now`. */
+export function nextVersion<T extends Versioned>(current: T, changed: NoInfer<Partial<T>>, now: Date): T {
+  return { ...current, ...changed, version: current.version + 1, updatedAt: now };
+}
+
 export const versionedFields = {
   version: { type: Number, required: true },
   createdAt: { type: Date, required: true },

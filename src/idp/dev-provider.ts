@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import Provider, { type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
-import { ORGANISATION_KINDS } from '../auth/principal.ts';
+import { developmentTrust } from '../auth/dev-issuer.ts';
 import type { TrustedIssuer } from '../auth/trust.ts';
 import type { Logger } from '../logger.ts';
 import { DEMO_PASSWORD, demoUsers, type DemoUser } from './demo-users.ts';
@@ -210,13 +210,7 @@ export function createDevIdentityProvider(options: DevIdentityProviderOptions): 
     router,
     users,
     trusted: {
-      issuer,
-      organisations: [],
-      organisationKinds: [...ORGANISATION_KINDS],
-      unitsOf: [],
-      algorithms: ['ES256'],
-      keys: new Map([[KID, publicKey]]),
-      maxTokenAgeMs: undefined,
+      ...developmentTrust(issuer, KID, publicKey),
       portal: { clientId: PORTAL_CLIENT_ID, name: 'Development sign-in (demo users)', scope: 'openid profile erin' },
     },
   };

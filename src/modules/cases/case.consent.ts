@@ -7,8 +7,7 @@ import { z } from 'zod';
 import { authorize } from '../../auth/policy.ts';
 import type { Principal } from '../../auth/principal.ts';
 import type { Clock } from '../../clock.ts';
-import { AppError, badInput, consentRequired, forbidden, invalidTransition } from '../../errors.ts';
-import { SYSTEM } from '../../store/tenant.ts';
+import { badInput, consentRequired, forbidden, invalidTransition } from '../../errors.ts';
 import { isoDate, parseInput, todayIso } from '../../validation.ts';
 import type { ProgrammeDoc } from '../organisations/organisation.model.ts';
 import type { CaseDoc, Consent } from './case.model.ts';
@@ -163,34 +162,22 @@ export function createConsentService(deps: {
      */
     async expire(system: Principal): Promise<number> {
       const today = todayIso(clock.now());
-      let expired = 0;
-      for (const c of await cases.consentsDue(today, 500)) {
-        try {
-          await cases.write({
-            principal: system,
-            scope: SYSTEM,
-            command: 'expireConsent',
-            id: c._id,
-            expectedVersion: c.version,
-            input: {},
-            idempotencyKey: `consent-expiry-${c._id}-${c.version}`,
-            decide: (current) => {
-              if (consentStatus(current.consent, today) !== 'EXPIRED' || current.consent.status === 'EXPIRED') {
-                throw invalidTransition(current.consent.status, 'EXPIRED', []);
-              }
-              return {
-                type: 'ConsentExpired',
-                next: { ...current, consent: { ...current.consent, status: 'EXPIRED' } },
-                data: { expiresOn: current.consent.expiresOn },
-              };
-            },
-          });
-          expired += 1;
-        } catch (error) {
-          if (!(error instanceof AppError && ['CONFLICT', 'INVALID_TRANSITION'].includes(error.code))) throw error;
-        }
-      }
-      return expired;
+      return cases.writeEachDue(system, await cases.consentsDue(today, 500), {
+        command: 'expireConsent',
+        key: (c) => `consent-expiry-${c._id}-${c.version}`,
+        // Renewed or withdrawn since it was found due: no longer expiring.
+        skip: ['CONFLICT', 'INVALID_TRANSITION'],
+        decide: (current) => {
+          if (consentStatus(current.consent, today) !== 'EXPIRED' || current.consent.status === 'EXPIRED') {
+            throw invalidTransition(current.consent.status, 'EXPIRED', []);
+          }
+          return {
+            type: 'ConsentExpired',
+            next: { ...current, consent: { ...current.consent, status: 'EXPIRED' } },
+            data: { expiresOn: current.consent.expiresOn },
+          };
+        },
+      });
     },
   };
 }

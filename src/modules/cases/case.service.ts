@@ -5,9 +5,8 @@ import { z } from 'zod';
 import { authorize } from '../../auth/policy.ts';
 import type { Principal } from '../../auth/principal.ts';
 import { DAY_MS, type Clock } from '../../clock.ts';
-import { AppError, badInput, invalidTransition, notFound } from '../../errors.ts';
+import { badInput, invalidTransition, notFound } from '../../errors.ts';
 import type { CommandExecutor } from '../../events/executor.ts';
-import { SYSTEM } from '../../store/tenant.ts';
 import { isoDate, organisationCode, parseInput, requiredText, text, todayIso } from '../../validation.ts';
 import type { OrganisationService } from '../organisations/organisation.service.ts';
 import { updateCaseInput } from './case.inputs.ts';
@@ -257,30 +256,15 @@ export function createCaseService(deps: {
      * or changed meanwhile is skipped; anything else (the store is down) fails the run.
      */
     async expireReferrals(system: Principal): Promise<number> {
-      const now = clock.now();
-      let expired = 0;
-      for (const c of await cases.referralsDue(now, 500)) {
-        try {
-          await cases.write({
-            principal: system,
-            scope: SYSTEM,
-            command: 'expireReferral',
-            id: c._id,
-            expectedVersion: c.version,
-            input: {},
-            idempotencyKey: `expire-${c._id}-${c.version}`,
-            decide: (current, at) => ({
-              type: 'ReferralExpired',
-              next: withStatus(current, 'EXPIRED', at),
-              data: { deadline: c.referralDeadline },
-            }),
-          });
-          expired += 1;
-        } catch (error) {
-          if (!(error instanceof AppError && error.code === 'CONFLICT')) throw error;
-        }
-      }
-      return expired;
+      return cases.writeEachDue(system, await cases.referralsDue(clock.now(), 500), {
+        command: 'expireReferral',
+        key: (c) => `expire-${c._id}-${c.version}`,
+        decide: (current, at) => ({
+          type: 'ReferralExpired',
+          next: withStatus(current, 'EXPIRED', at),
+          data: { deadline: current.referralDeadline },
+        }),
+      });
     },
   };
 }

@@ -6,7 +6,7 @@ import type { Model } from 'mongoose';
 import { caseScope, caseWriteAudience } from '../../auth/policy.ts';
 import type { Principal } from '../../auth/principal.ts';
 import type { Clock } from '../../clock.ts';
-import { caseErased, notFound } from '../../errors.ts';
+import { AppError, caseErased, notFound } from '../../errors.ts';
 import type { DocumentChange, StoredEvent } from '../../events/event.model.ts';
 import { expectVersion, type CommandExecutor } from '../../events/executor.ts';
 import { insertInOrder, isDuplicateKey, type Store } from '../../store/store.ts';
@@ -320,6 +320,40 @@ export function createCaseStore(deps: {
     },
 
     write,
+
+    /**
+     * A background job's write on each case it found due, across tenants, at the version it
+     * read (safe on several gateways at once). A case changed meanwhile, or one its decision
+     * refuses with an error code in `skip`, is left for the next run; anything else (the
+     * store is down) fails the run. Answers how many it wrote.
+     */
+    async writeEachDue(
+      system: Principal,
+      due: readonly CaseDoc[],
+      job: { command: string; key: (c: CaseDoc) => string; decide: WriteCaseRequest['decide']; skip?: readonly string[] },
+    ): Promise<number> {
+      const skip = job.skip ?? ['CONFLICT'];
+      let written = 0;
+      for (const c of due) {
+        try {
+          const { command, decide } = job;
+          await write({
+            principal: system,
+            scope: SYSTEM,
+            command,
+            id: c._id,
+            expectedVersion: c.version,
+            input: {},
+            decide,
+            idempotencyKey: job.key(c),
+          });
+          written += 1;
+        } catch (error) {
+          if (!(error instanceof AppError && skip.includes(error.code))) throw error;
+        }
+      }
+      return written;
+    },
 
     /**
      * `write` as a mutation calls it: the principal's command on the case the client named, at

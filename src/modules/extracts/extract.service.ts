@@ -13,7 +13,7 @@ import { z } from 'zod';
 import { authorize, extractAudience, extractScope, extractSourceScope } from '../../auth/policy.ts';
 import type { Principal } from '../../auth/principal.ts';
 import { AppError, badInput, invalidTransition, notFound } from '../../errors.ts';
-import { firstVersion, type StoredEvent } from '../../events/event.model.ts';
+import { firstVersion, nextVersion, type StoredEvent } from '../../events/event.model.ts';
 import { documentWrite, expectVersion, writtenDocument } from '../../events/executor.ts';
 import { asBuffer } from '../../store/store.ts';
 import { op, SYSTEM } from '../../store/tenant.ts';
@@ -83,14 +83,6 @@ const extractExpired = (id: string, expiresAt: Date) =>
 /** The event of a write on an extract, seen by its parties. */
 const extractEvent = (doc: ExtractDoc, type: string, data: Record<string, unknown>) =>
   documentWrite({ aggregateType: 'extract', collection: 'extracts', doc, type, audience: extractAudience(doc), data });
-
-/** The extract's next version, with what the write changed. */
-const nextVersion = (current: ExtractDoc, changed: Partial<ExtractDoc>, now: Date): ExtractDoc => ({
-  ...current,
-  ...changed,
-  version: current.version + 1,
-  updatedAt: now,
-});
 
 type CaseRow = SourceCase & Pick<CaseDoc, '_id' | 'planInForce'>;
 type PlanRow = Pick<PlanDoc, 'caseId' | 'planVersion' | 'totalEur' | 'components'>;

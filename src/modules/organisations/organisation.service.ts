@@ -22,7 +22,7 @@ import {
   type ProgrammeDoc,
 } from './organisation.model.ts';
 import { AGENCY_TYPES, isMemberStateUnit, ORGANISATION_KINDS } from '../../auth/principal.ts';
-import { firstVersion } from '../../events/event.model.ts';
+import { firstVersion, nextVersion } from '../../events/event.model.ts';
 import type { Needs } from '../../deps.ts';
 
 const createOrganisationInput = z.object({
@@ -76,9 +76,20 @@ export function createOrganisationService(deps: Needs<'store' | 'executor' | 'cl
     return doc ? withOrganisationDefaults(doc) : null;
   }
 
-  function contractAudience(contract: Pick<ContractDoc, 'memberState' | 'partner'>): string[] {
-    return [contract.memberState, contract.partner, Audience.ofKind('NETWORK')];
-  }
+  /** The event of a write on an organisation: the directory is everyone's. */
+  const organisationEvent = (doc: OrganisationDoc, type: string, data: Record<string, unknown> = {}) =>
+    documentWrite({ aggregateType: 'organisation', collection: 'organisations', doc, type, audience: [Audience.everyone], data });
+
+  /** The event of a write on a contract, seen by its two parties and the network's administrators. */
+  const contractEvent = (doc: ContractDoc, type: string, data: Record<string, unknown> = {}) =>
+    documentWrite({
+      aggregateType: 'contract',
+      collection: 'contracts',
+      doc,
+      type,
+      audience: [doc.memberState, doc.partner, Audience.ofKind('NETWORK')],
+      data,
+    });
 
   return {
     /** For authentication: the organisation a token asserts, cached briefly. */
@@ -176,14 +187,7 @@ export function createOrganisationService(deps: Needs<'store' | 'executor' | 'cl
             active: true,
             ...firstVersion(now),
           };
-          return documentWrite({
-            aggregateType: 'organisation',
-            collection: 'organisations',
-            doc,
-            type: 'OrganisationCreated',
-            audience: [Audience.everyone],
-            data: {},
-          });
+          return organisationEvent(doc, 'OrganisationCreated');
         },
       });
       lookupCache.delete(input.code);
@@ -208,21 +212,17 @@ export function createOrganisationService(deps: Needs<'store' | 'executor' | 'cl
           const current = await getOrganisationDoc(code);
           if (!current) throw notFound('Organisation', code);
           expectVersion('Organisation', code, current.version, expectedVersion);
-          const doc: OrganisationDoc = {
-            ...current,
-            name: input.name ?? current.name,
-            countries: input.countries ?? current.countries,
-            active: input.active ?? current.active,
-            version: current.version + 1,
-            updatedAt: clock.now(),
-          };
-          return documentWrite({
-            aggregateType: 'organisation',
-            collection: 'organisations',
-            doc,
-            type: 'OrganisationUpdated',
-            audience: [Audience.everyone],
-            data: { fields: Object.keys(input).filter((k) => input[k as keyof typeof input] != null) },
+          const doc = nextVersion(
+            current,
+            {
+              name: input.name ?? current.name,
+              countries: input.countries ?? current.countries,
+              active: input.active ?? current.active,
+            },
+            clock.now(),
+          );
+          return organisationEvent(doc, 'OrganisationUpdated', {
+            fields: Object.keys(input).filter((k) => input[k as keyof typeof input] != null),
           });
         },
       });
@@ -336,14 +336,7 @@ export function createOrganisationService(deps: Needs<'store' | 'executor' | 'cl
             endReason: null,
             ...firstVersion(now),
           };
-          return documentWrite({
-            aggregateType: 'contract',
-            collection: 'contracts',
-            doc,
-            type: 'ContractCreated',
-            audience: contractAudience(doc),
-            data: {},
-          });
+          return contractEvent(doc, 'ContractCreated');
         },
       });
       return writtenDocument<ContractDoc>(event);
@@ -375,22 +368,9 @@ export function createOrganisationService(deps: Needs<'store' | 'executor' | 'cl
           }
           if (current.endedAt) throw badInput('This contract has been ended already.', [{ path: 'id', message: 'ended' }]);
           const now = clock.now();
-          const doc: ContractDoc = {
-            ...current,
-            validTo: endDate < current.validTo ? endDate : current.validTo,
-            endedAt: now,
-            endReason: reason,
-            version: current.version + 1,
-            updatedAt: now,
-          };
-          return documentWrite({
-            aggregateType: 'contract',
-            collection: 'contracts',
-            doc,
-            type: 'ContractEnded',
-            audience: contractAudience(doc),
-            data: { endDate, reason },
-          });
+          const validTo = endDate < current.validTo ? endDate : current.validTo;
+          const doc = nextVersion(current, { validTo, endedAt: now, endReason: reason }, now);
+          return contractEvent(doc, 'ContractEnded', { endDate, reason });
         },
       });
       return writtenDocument<ContractDoc>(event);

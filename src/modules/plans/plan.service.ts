@@ -5,7 +5,7 @@ import type { Model } from 'mongoose';
 import { authorize, caseScope } from '../../auth/policy.ts';
 import type { Principal } from '../../auth/principal.ts';
 import { invalidTransition } from '../../errors.ts';
-import { firstVersion, type DocumentChange } from '../../events/event.model.ts';
+import { firstVersion, nextVersion, type DocumentChange } from '../../events/event.model.ts';
 import { idsFilter, matchesScope, SYSTEM, type TenantScope } from '../../store/tenant.ts';
 import { parseInput, requiredText, text, todayIso } from '../../validation.ts';
 import { assertConsentForSharing } from '../cases/case.consent.ts';
@@ -120,7 +120,7 @@ export function createPlanService(deps: Needs<'store' | 'cases' | 'rates'>) {
           throw invalidTransition(c.status, 'saveDraftPlan (a submitted plan awaits its decision)', ['decidePlan']);
         let plan: PlanDoc;
         if (latest?.status === 'DRAFT') {
-          plan = { ...latest, summary: input.summary ?? null, components, version: latest.version + 1, updatedAt: now };
+          plan = nextVersion(latest, { summary: input.summary ?? null, components }, now);
         } else {
           const planVersion = (c.latestPlan ?? 0) + 1;
           plan = {
@@ -170,17 +170,18 @@ export function createPlanService(deps: Needs<'store' | 'cases' | 'rates'>) {
         const applied = await rates.ratesOn(currenciesOf(draft.components), day);
         const costed = costInEur(draft.components, applied);
         checkBudget(costed, c.entitlement);
-        const plan: PlanDoc = {
-          ...draft,
-          status: 'SUBMITTED',
-          components: costed.components,
-          totalEur: costed.totalEur,
-          cashEur: costed.cashEur,
-          ratesUsed: costed.ratesUsed,
-          submittedAt: now,
-          version: draft.version + 1,
-          updatedAt: now,
-        };
+        const plan = nextVersion(
+          draft,
+          {
+            status: 'SUBMITTED',
+            components: costed.components,
+            totalEur: costed.totalEur,
+            cashEur: costed.cashEur,
+            ratesUsed: costed.ratesUsed,
+            submittedAt: now,
+          },
+          now,
+        );
         return {
           type: 'PlanSubmitted',
           next,
@@ -212,22 +213,12 @@ export function createPlanService(deps: Needs<'store' | 'cases' | 'rates'>) {
         const amendment = PLAN_IN_FORCE_STATUSES.includes(c.status);
         const approve = args.decision === 'APPROVE';
         let next = amendment ? { ...c } : withStatus(c, approve ? 'PLAN_APPROVED' : 'CHANGES_REQUESTED', now);
-        const plan: PlanDoc = {
-          ...submitted,
-          status: approve ? 'APPROVED' : 'CHANGES_REQUESTED',
-          decidedAt: now,
-          decisionComment: comment,
-          version: submitted.version + 1,
-          updatedAt: now,
-        };
+        const status = approve ? 'APPROVED' : 'CHANGES_REQUESTED';
+        const plan = nextVersion(submitted, { status, decidedAt: now, decisionComment: comment }, now);
         const extra: DocumentChange[] = [{ collection: 'plans', doc: plan }];
         if (approve) {
           const previous = await loadPlan(scope, c._id, c.planInForce);
-          if (previous)
-            extra.push({
-              collection: 'plans',
-              doc: { ...previous, status: 'SUPERSEDED', version: previous.version + 1, updatedAt: now },
-            });
+          if (previous) extra.push({ collection: 'plans', doc: nextVersion(previous, { status: 'SUPERSEDED' }, now) });
           next = { ...next, planInForce: plan.planVersion };
         }
         return {

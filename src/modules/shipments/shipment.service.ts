@@ -16,7 +16,7 @@ import { componentId, componentOf, IMPLEMENTATION_STATUSES, refOf, startImplemen
 import { shipmentSchema, type ShipmentDoc, type ShipmentEvent } from './shipment.model.ts';
 import { assertShipmentStep, isFinished, SHIPMENT_STATUSES, type ShipmentStatus } from './shipment.state.ts';
 import { recordFieldsOf } from '../cases/case.model.ts';
-import { firstVersion } from '../../events/event.model.ts';
+import { firstVersion, nextVersion } from '../../events/event.model.ts';
 import type { Needs } from '../../deps.ts';
 
 /** Reported times may run a little ahead of the gateway's clock. */
@@ -159,15 +159,16 @@ export function createShipmentService(deps: Needs<'store' | 'cases' | 'plans' | 
             );
           }
           const handedOver = input.status === 'HANDED_OVER';
-          shipment = {
-            ...current,
-            status: input.status,
-            events: [...current.events, step],
-            handoverCertificate: handedOver ? attachment!._id : current.handoverCertificate,
-            deliveryClosed: handedOver,
-            version: current.version + 1,
-            updatedAt: now,
-          };
+          shipment = nextVersion(
+            current,
+            {
+              status: input.status,
+              events: [...current.events, step],
+              handoverCertificate: handedOver ? attachment!._id : current.handoverCertificate,
+              deliveryClosed: handedOver,
+            },
+            now,
+          );
         }
         return {
           type: eventType(input.status),

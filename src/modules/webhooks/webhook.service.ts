@@ -20,7 +20,7 @@ import {
 } from './webhook.model.ts';
 import { newWebhookSecret } from './webhook.signature.ts';
 import { urlProblem, type TargetPolicy } from './webhook.url.ts';
-import { firstVersion } from '../../events/event.model.ts';
+import { firstVersion, nextVersion } from '../../events/event.model.ts';
 import type { Needs } from '../../deps.ts';
 
 export const MAX_ENDPOINTS_PER_ORGANISATION = 10;
@@ -117,7 +117,7 @@ export function createWebhookService(
         expectVersion('WebhookEndpoint', id, current.version, expectedVersion);
         const now = clock.now();
         const { type, next } = decide(current, now);
-        const doc = { ...next, version: current.version + 1, updatedAt: now };
+        const doc = nextVersion(current, next, now);
         return documentWrite({
           aggregateType: 'webhook',
           collection: 'webhook_endpoints',
