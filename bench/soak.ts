@@ -5,19 +5,14 @@
 //   npm run bench:soak -- [--duration 300] [--connections 8] [--cases 300]
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { createGateway } from '../src/app.ts';
 import { mintDevToken } from '../src/auth/dev-issuer.ts';
 import { createLogger } from '../src/logger.ts';
 import { seedBulkCases } from '../src/seed/bulk.ts';
 import { seedNetwork } from '../src/seed/demo.ts';
-import { EmbeddedStore } from '../src/store/embedded.ts';
-import { Store } from '../src/store/store.ts';
-import { benchConfig, memory } from './setup.ts';
+import { benchConfig, memory, startLocalGateway } from './setup.ts';
 import type { SoakFigures, SoakSpec } from './soak-load.ts';
 
 const run = promisify(execFile);
@@ -43,16 +38,18 @@ async function main(): Promise<void> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'erin-soak-'));
   const config = benchConfig(dataDir);
   const logger = createLogger('warn');
-  const embedded = await EmbeddedStore.start({ dataDir, logger });
-  const store = await Store.connect({ uri: embedded.uri, dbName: `soak_${Date.now()}`, timeoutMs: 10_000, logger });
-  const gateway = await createGateway({ config, store, logger });
-  await store.ensureIndexes();
-  await seedNetwork(gateway.services);
-  await seedBulkCases(gateway.services, args.cases, { batchSize: 500 });
-  const server = createServer(gateway.app);
-  gateway.attach(server);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;
+  const local = await startLocalGateway({
+    config,
+    dataDir,
+    dbName: `soak_${Date.now()}`,
+    logger,
+    seed: async (gateway) => {
+      await seedNetwork(gateway.services);
+      await seedBulkCases(gateway.services, args.cases, { batchSize: 500 });
+    },
+  });
+  const { store } = local;
+  const url = `${local.url}/graphql`;
   const token = (organisation: string, role: string) =>
     mintDevToken({ dataDir, audience: config.tokenAudience, organisation, roles: [role], ttlSeconds: 3600 });
   const caseIds = (
@@ -91,13 +88,7 @@ async function main(): Promise<void> {
   console.log(JSON.stringify({ ...figures, memory: samples, loadAfter }, null, 2));
 
   writeReadme(figures, samples, `${header}, ${loadAfter.join(' / ')} at the end`);
-  await new Promise<void>((resolve) => {
-    server.closeAllConnections();
-    server.close(() => resolve());
-  });
-  await gateway.close();
-  await store.close();
-  await embedded.stop();
+  await local.stop();
 }
 
 function writeReadme(figures: SoakFigures, samples: Memory[], header: string): void {

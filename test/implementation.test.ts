@@ -5,15 +5,8 @@
 import { PROGRESS_KINDS } from '../src/modules/progress/progress.model.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clockAt, startGateway, type TestGateway } from './helpers/gateway.ts';
-import { businessComponent, serviceComponent, trainingComponent, workflow } from './helpers/factories.ts';
-import {
-  BUDGET_FIELDS,
-  implementation,
-  SHIPMENT_FIELDS,
-  surveyAnswers,
-  UPDATE_FIELDS,
-  type Tracked,
-} from './helpers/implementation.ts';
+import { businessComponent, serviceComponent, trainingComponent } from './helpers/factories.ts';
+import { BUDGET_FIELDS, SHIPMENT_FIELDS, surveyAnswers, UPDATE_FIELDS, type Tracked, onDay } from './helpers/implementation.ts';
 import type { ManualClock } from '../src/clock.ts';
 
 let gw: TestGateway;
@@ -27,11 +20,7 @@ afterAll(async () => {
 });
 
 /** Moves the gateway to a day and hands out clients with tokens issued that day. */
-function on(day: string) {
-  clock.set(new Date(`${day}T09:00:00Z`));
-  const flow = workflow(gw);
-  return { flow, impl: implementation(gw, flow) };
-}
+const on = (day: string) => onDay(gw, clock, day);
 
 const shippedMaterials = (id: string, title: string, items: { description: string; quantity: number; afn: number }[]) => ({
   id,

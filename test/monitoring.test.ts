@@ -6,7 +6,7 @@ import { SEED_PRINCIPAL } from '../src/seed/demo.ts';
 import type { ManualClock } from '../src/clock.ts';
 import { clockAt, codes, startGateway, type TestGateway } from './helpers/gateway.ts';
 import { trainingComponent, workflow } from './helpers/factories.ts';
-import { implementation, SURVEY_FIELDS, surveyAnswers, type Tracked } from './helpers/implementation.ts';
+import { onDay, SURVEY_FIELDS, surveyAnswers, type Tracked } from './helpers/implementation.ts';
 
 let gw: TestGateway;
 let clock: ManualClock;
@@ -18,11 +18,7 @@ afterAll(async () => {
   await gw?.close();
 });
 
-function on(day: string) {
-  clock.set(new Date(`${day}T09:00:00Z`));
-  const flow = workflow(gw);
-  return { flow, impl: implementation(gw, flow) };
-}
+const on = (day: string) => onDay(gw, clock, day);
 
 /** Approved on 5 February 2026 after an arrival on 31 January. */
 async function monitoredCase(spec: Record<string, unknown> = {}) {

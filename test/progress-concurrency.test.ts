@@ -5,8 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyChain } from '../src/events/log.ts';
 import { PERSONAL_DATA_READ } from '../src/modules/audit/access.ts';
 import { clockAt, codes, startGateway, type GqlResponse, type TestGateway } from './helpers/gateway.ts';
-import { materialsComponent, trainingComponent, workflow } from './helpers/factories.ts';
-import { implementation, type Tracked } from './helpers/implementation.ts';
+import { materialsComponent, trainingComponent } from './helpers/factories.ts';
+import { approvedWith, type Tracked } from './helpers/implementation.ts';
 
 let gw: TestGateway;
 beforeAll(async () => {
@@ -16,16 +16,21 @@ afterAll(async () => {
   await gw?.close();
 });
 
-async function approvedCase() {
-  const flow = workflow(gw);
-  const approved = await flow.approved({
-    components: [
-      { ...trainingComponent(80000), id: 'training' },
-      { ...materialsComponent(15000, 'EUR', 'SHIPPED'), id: 'machines' },
-    ],
+const approvedCase = () =>
+  approvedWith(gw, [
+    { ...trainingComponent(80000), id: 'training' },
+    { ...materialsComponent(15000, 'EUR', 'SHIPPED'), id: 'machines' },
+  ]);
+
+/** Orders the machines by air cargo from Dubai. */
+const orderMachines = (impl: Awaited<ReturnType<typeof approvedCase>>['impl'], c: Tracked, trackingReference: string) =>
+  impl.ship(c, {
+    componentId: 'machines',
+    status: 'ORDERED',
+    at: '2026-11-27T08:00:00Z',
+    place: 'Dubai',
+    shipment: { carrier: 'Ariana Cargo', trackingReference, origin: 'Dubai', destination: 'Kabul' },
   });
-  return { flow, impl: implementation(gw, flow), c: { id: approved.id, version: approved.version } };
-}
 
 const note = (i: number) => ({ kind: 'OTHER', narrative: `field note ${i}`, language: 'en', occurredOn: '2026-11-27' });
 
@@ -100,13 +105,7 @@ describe('concurrent implementation writes', () => {
 
   it('two offices moving one shipment at once: it moves once, and a retry sees the step already taken', async () => {
     const { flow, impl, c } = await approvedCase();
-    const { shipment } = await impl.ship(c, {
-      componentId: 'machines',
-      status: 'ORDERED',
-      at: '2026-11-27T08:00:00Z',
-      place: 'Dubai',
-      shipment: { carrier: 'Ariana Cargo', trackingReference: 'AC-7', origin: 'Dubai', destination: 'Kabul' },
-    });
+    const { shipment } = await orderMachines(impl, c, 'AC-7');
     const results = await Promise.all(
       Array.from({ length: 6 }, (_, i) =>
         withRetry(c, (at) =>
@@ -128,13 +127,7 @@ describe('concurrent implementation writes', () => {
 
   it('a write cut off half-way through its projection never lets the next one decide on stale records', async () => {
     const { flow, impl, c } = await approvedCase();
-    const { shipment } = await impl.ship(c, {
-      componentId: 'machines',
-      status: 'ORDERED',
-      at: '2026-11-27T08:00:00Z',
-      place: 'Dubai',
-      shipment: { carrier: 'Ariana Cargo', trackingReference: 'AC-8', origin: 'Dubai', destination: 'Kabul' },
-    });
+    const { shipment } = await orderMachines(impl, c, 'AC-8');
     // The gateway dies after writing the first document of the event's projection.
     const log = gw.services.log;
     const applyChanges = log.applyChanges.bind(log);

@@ -4,7 +4,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clockAt, codes, startGateway, type TestGateway } from './helpers/gateway.ts';
 import { materialsComponent, trainingComponent, workflow } from './helpers/factories.ts';
-import { BUDGET_FIELDS, implementation, UPDATE_FIELDS, type Tracked, type Update } from './helpers/implementation.ts';
+import {
+  approvedWith,
+  BUDGET_FIELDS,
+  implementation,
+  UPDATE_FIELDS,
+  type Tracked,
+  type Update,
+} from './helpers/implementation.ts';
 import { samplePng } from '../src/seed/sample-files.ts';
 
 let gw: TestGateway;
@@ -16,17 +23,11 @@ afterAll(async () => {
 });
 
 /** A case with an approved plan: training of 800.00 EUR and local materials of 400.00 EUR. */
-async function approvedCase() {
-  const flow = workflow(gw);
-  const approved = await flow.approved({
-    components: [
-      { ...trainingComponent(80000), id: 'training' },
-      { ...materialsComponent(15000), id: 'tools' },
-    ],
-  });
-  const c: Tracked = { id: approved.id, version: approved.version };
-  return { flow, impl: implementation(gw, flow), c, approved };
-}
+const approvedCase = () =>
+  approvedWith(gw, [
+    { ...trainingComponent(80000), id: 'training' },
+    { ...materialsComponent(15000), id: 'tools' },
+  ]);
 
 const purchase = (componentId: string, amount: number, proof: string, extra: Record<string, unknown> = {}) => ({
   kind: 'PURCHASE',

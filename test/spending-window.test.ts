@@ -4,8 +4,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ManualClock } from '../src/clock.ts';
 import { clockAt, codes, startGateway, type TestGateway } from './helpers/gateway.ts';
-import { trainingComponent, workflow } from './helpers/factories.ts';
-import { implementation, type Tracked } from './helpers/implementation.ts';
+import { trainingComponent } from './helpers/factories.ts';
+import { onDay, type Tracked } from './helpers/implementation.ts';
 
 let gw: TestGateway;
 let clock: ManualClock;
@@ -17,11 +17,7 @@ afterAll(async () => {
   await gw?.close();
 });
 
-function on(day: string) {
-  clock.set(new Date(`${day}T09:00:00Z`));
-  const flow = workflow(gw);
-  return { flow, impl: implementation(gw, flow) };
-}
+const on = (day: string) => onDay(gw, clock, day);
 
 const WINDOW = `query ($id: ID!) { case(id: $id) { version spendingWindow { arrivedOn months until extendedTo lastDay } } }`;
 const EXTEND = `mutation ($id: ID!, $until: Date!, $reason: String!, $v: Int!) {

@@ -1,21 +1,18 @@
 // A whole demo gateway for the portal's benchmark and screenshots: the embedded store in a
 // temporary folder, the demo network and cases, the development identity provider, and a
 // headless Chromium signed in through the provider's own login page.
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { createGateway, type Gateway } from '../../src/app.ts';
+import type { Gateway } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
 import { mintDevToken } from '../../src/auth/dev-issuer.ts';
 import { DEMO_PASSWORD } from '../../src/idp/demo-users.ts';
 import { createLogger } from '../../src/logger.ts';
 import { seedDemo } from '../../src/seed/demo.ts';
-import { EmbeddedStore } from '../../src/store/embedded.ts';
-import { Store } from '../../src/store/store.ts';
 import { launchBrowser } from '../../test/helpers/browser.ts';
+import { startLocalGateway } from '../../bench/setup.ts';
 
 const CREATE = 'mutation ($input: CreateCaseInput!) { createCase(input: $input) { id version } }';
 const REFER = 'mutation ($id: ID!, $v: Int!) { referCase(id: $id, expectedVersion: $v) { id version } }';
@@ -39,15 +36,16 @@ export async function startDemoPortal(): Promise<DemoPortal> {
     ERIN_RATE_LIMIT: '100000',
   });
   const logger = createLogger('warn');
-  const embedded = await EmbeddedStore.start({ dataDir, handler: 'sqlite', logger });
-  const store = await Store.connect({ uri: embedded.uri, dbName: 'erin', timeoutMs: 10_000, logger, recordCommands: false });
-  const gateway = await createGateway({ config, store, logger });
-  await store.ensureIndexes();
-  await seedDemo(gateway.services);
-  const server: Server = createServer(gateway.app);
-  gateway.attach(server);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const local = await startLocalGateway({
+    config,
+    dataDir,
+    dbName: 'erin',
+    logger,
+    handler: 'sqlite',
+    recordCommands: false,
+    seed: (gateway) => seedDemo(gateway.services),
+  });
+  const { gateway, url } = local;
   gateway.startDevIdentityProvider(url);
   const browser = await launchBrowser();
   const as = (organisation: string, role: string) => {
@@ -133,13 +131,7 @@ export async function startDemoPortal(): Promise<DemoPortal> {
     async close() {
       await browser.close();
       await gateway.closeSubscriptions();
-      await new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      });
-      await gateway.close();
-      await store.close();
-      await embedded.stop();
+      await local.stop();
     },
   };
 }

@@ -2,7 +2,8 @@
 // progress, shipments, monitoring visits and the final report. Each write updates the
 // tracked case's version, the way a client keeps its expectedVersion.
 import type { GqlResponse, TestGateway } from './gateway.ts';
-import type { workflow } from './factories.ts';
+import { workflow } from './factories.ts';
+import type { ManualClock } from '../../src/clock.ts';
 import { samplePdf } from '../../src/seed/sample-files.ts';
 
 type Client = ReturnType<TestGateway['as']>;
@@ -187,3 +188,18 @@ export function implementation(gw: TestGateway, flow: ReturnType<typeof workflow
 
 /** A shipment's whole happy path from an existing ORDERED shipment, one step per call. */
 export const NEXT_STEPS = ['DISPATCHED', 'IN_TRANSIT', 'AT_CUSTOMS', 'DELIVERED'] as const;
+
+/** The gateway's clock set to 09:00 UTC on `day`, with the workflow and implementation builders. */
+export function onDay(gw: TestGateway, clock: ManualClock, day: string) {
+  clock.set(new Date(`${day}T09:00:00Z`));
+  const flow = workflow(gw);
+  return { flow, impl: implementation(gw, flow) };
+}
+
+/** A case with an approved plan of these components: the builders and the case as tracked. */
+export async function approvedWith(gw: TestGateway, components: Record<string, unknown>[]) {
+  const flow = workflow(gw);
+  const approved = await flow.approved({ components });
+  const c: Tracked = { id: approved.id, version: approved.version };
+  return { flow, impl: implementation(gw, flow), c, approved };
+}
