@@ -224,18 +224,15 @@ export function withImplementationDefaults(c: CaseDoc): CaseDoc {
       status: c.consent.status ?? 'ACTIVE',
       withdrawnOn: c.consent.withdrawnOn ?? null,
     },
-    actualEur: c.actualEur ?? 0,
-    spend: c.spend ?? [],
-    latestScores: c.latestScores ?? null,
-    latestSurveyOn: c.latestSurveyOn ?? null,
-    arrivalSupportDue: c.arrivalSupportDue ?? null,
-    flightDetailsDue: c.flightDetailsDue ?? null,
-    spendingWindow: c.spendingWindow ?? null,
-    arrivalSupportOn: c.arrivalSupportOn ?? null,
-    planApprovedOn: c.planApprovedOn ?? null,
-    monitoringSchedule: c.monitoringSchedule ?? [],
-    nextDeadlineAt: c.nextDeadlineAt ?? null,
+    ...orDefaults(c, emptyImplementation()),
   };
+}
+
+/** The fields of `defaults` as `value` has them, or as `defaults` has them where `value` has none (undefined or null). */
+function orDefaults<T extends object>(value: NoInfer<Partial<T>>, defaults: T): T {
+  return Object.fromEntries(
+    Object.entries(defaults).map(([field, fallback]) => [field, value[field as keyof T] ?? fallback]),
+  ) as T;
 }
 
 /** The case's fields as the schema declares them (its list entry declares a part of them: case.list-entry.ts). */
