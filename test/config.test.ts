@@ -43,4 +43,13 @@ describe('configuration', () => {
     expect(databaseName(loadConfig({ MONGODB_URI: 'mongodb://db:27017/erin_prod?replicaSet=rs0' }))).toBe('erin_prod');
     expect(databaseName(loadConfig({ MONGODB_URI: 'mongodb://db:27017/' }))).toBe('erin');
   });
+
+  it('names another database of a replica-set URI through the driver’s parser, hosts and options kept', async () => {
+    const { withDatabase } = await import('../src/store/uri.ts');
+    const uri = 'mongodb://u:p%40ss@h1:27017,h2:27017,h3:27017/?replicaSet=rs0&authSource=admin';
+    expect(withDatabase(uri, 'erintest_abc123_t_0123')).toBe(
+      'mongodb://u:p%40ss@h1:27017,h2:27017,h3:27017/erintest_abc123_t_0123?replicaSet=rs0&authSource=admin',
+    );
+    expect(withDatabase('mongodb://h1,h2/erin?replicaSet=rs0', 'other')).toBe('mongodb://h1,h2/other?replicaSet=rs0');
+  });
 });

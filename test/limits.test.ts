@@ -2,7 +2,7 @@
 import { connect } from 'node:net';
 import { getIntrospectionQuery, getNamedType, isCompositeType, isListType, isNonNullType, isObjectType } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { codes, startGateway, type TestGateway } from './helpers/gateway.ts';
+import { codes, startGateway, uniqueDbName, type TestGateway } from './helpers/gateway.ts';
 import { gatewaySchema } from './helpers/schema-inputs.ts';
 
 let gw: TestGateway;
@@ -157,7 +157,7 @@ if (!hasRedis && process.env.CI) throw new Error(`CI runs the shared rate-limit 
 
 describe.skipIf(!hasRedis)('shared rate limits (needs a Redis at REDIS_URL; skipped without one)', () => {
   it('two gateways configured with the same Redis share one limit per token', async () => {
-    const dbName = `t_rl_${Date.now()}`;
+    const dbName = uniqueDbName('rl');
     const env = { REDIS_URL, ERIN_RATE_LIMIT: '10' };
     const a = await startGateway({ env, dbName });
     const b = await startGateway({ env, dbName, seed: false, dataDir: a.dataDir });

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { mintDevToken } from '../src/auth/dev-issuer.ts';
+import { embeddedStoreAvailable } from './helpers/embedded.ts';
 
 let child: ChildProcess | undefined;
 afterAll(() => {
@@ -36,7 +37,8 @@ function start(dataDir: string): Promise<{ port: number; child: ChildProcess; lo
   });
 }
 
-describe('npm start', () => {
+// `npm start` without MONGODB_URI runs on the embedded store.
+describe.skipIf(!embeddedStoreAvailable)('npm start', () => {
   it('serves the seeded demo network on an empty data folder, then drains and stops on SIGTERM', async () => {
     const dataDir = mkdtempSync(path.join(inject('dataDir'), 'main-'));
     const { port, child: gateway, logs } = await start(dataDir);

@@ -8,6 +8,7 @@ import { verifyChain } from '../src/events/log.ts';
 import { EmbeddedStore } from '../src/store/embedded.ts';
 import { codes, startGateway, type TestGateway } from './helpers/gateway.ts';
 import { caseInput, CREATE_CASE } from './helpers/factories.ts';
+import { embeddedStoreAvailable } from './helpers/embedded.ts';
 
 let embedded: EmbeddedStore | undefined;
 let gw: TestGateway | undefined;
@@ -16,7 +17,7 @@ afterAll(async () => {
   await embedded?.stop();
 });
 
-describe('writes through a store crash', () => {
+describe.skipIf(!embeddedStoreAvailable)('writes through a store crash', () => {
   it('every acknowledged write survives, retries apply once, and nobody reads another tenant’s cases', async () => {
     const dir = mkdtempSync(path.join(inject('dataDir'), 'crash-'));
     embedded = await EmbeddedStore.start({ dataDir: dir, restartDelayMs: 1500 });

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { EmbeddedStore } from '../src/store/embedded.ts';
 import { codes, startGateway, type TestGateway } from './helpers/gateway.ts';
+import { embeddedStoreAvailable } from './helpers/embedded.ts';
 
 const ORGS = '{ organisations(kind: MEMBER_STATE) { code } }';
 
@@ -53,7 +54,7 @@ afterEach(async () => {
   cleanup = [];
 });
 
-describe('store outage', () => {
+describe.skipIf(!embeddedStoreAvailable)('store outage', () => {
   it('the embedded store is killed: 503 and STORE_UNAVAILABLE, then the gateway restarts it and recovers', async () => {
     const dir = mkdtempSync(path.join(inject('dataDir'), 'outage-embedded-'));
     // A slow restart, so the outage lasts long enough to observe.

@@ -16,6 +16,7 @@ import { loadConfig, type Config } from '../../src/config.ts';
 import { createLogger } from '../../src/logger.ts';
 import { seedNetwork } from '../../src/seed/demo.ts';
 import { Store } from '../../src/store/store.ts';
+import { TEST_DB_PREFIX } from './db-names.ts';
 
 export type GqlResponse<T = Record<string, unknown>> = {
   status: number;
@@ -44,8 +45,9 @@ export type TestGatewayOptions = {
 
 export type TestGateway = Awaited<ReturnType<typeof startGateway>>;
 
-export function uniqueDbName(prefix = 't'): string {
-  return `${prefix}_${randomBytes(6).toString('hex')}`;
+/** A database of its own on the test store (see helpers/db-names.ts). */
+export function uniqueDbName(purpose = 't'): string {
+  return `${TEST_DB_PREFIX}${inject('runId')}_${purpose}_${randomBytes(6).toString('hex')}`;
 }
 
 export async function startGateway(options: TestGatewayOptions = {}) {
