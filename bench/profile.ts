@@ -221,6 +221,13 @@ async function main(): Promise<void> {
   await session.post('Profiler.enable');
   // Sampling interval in microseconds; 0: no profile, only the CPU figures.
   if (f.interval > 0) await session.post('Profiler.setSamplingInterval', { interval: f.interval });
+  const commands = new Map<string, number>();
+  const count = (event: { commandName: string; command: Record<string, unknown> }) => {
+    const target = event.command[event.commandName];
+    const name = `${event.commandName}${typeof target === 'string' ? ` ${target}` : ''}`;
+    commands.set(name, (commands.get(name) ?? 0) + 1);
+  };
+  store.connection.getClient().on('commandStarted', count);
   const cpu = process.cpuUsage();
   const storeCpu = cpuSecondsOf(embedded.pid);
   if (f.interval > 0) await session.post('Profiler.start');
@@ -237,6 +244,7 @@ async function main(): Promise<void> {
   const { stdout } = await run(process.execPath, ['--import', 'tsx', path.resolve('bench/load.ts'), JSON.stringify(spec)]);
   const used = process.cpuUsage(cpu);
   const storeUsed = cpuSecondsOf(embedded.pid) - storeCpu;
+  store.connection.getClient().off('commandStarted', count);
   const allocations =
     f.alloc > 0 ? ((await session.post('HeapProfiler.stopSampling')) as { profile: AllocationProfile }).profile : undefined;
   const profile = f.interval > 0 ? ((await session.post('Profiler.stop')) as { profile: Profile }).profile : undefined;
@@ -246,6 +254,14 @@ async function main(): Promise<void> {
   );
   console.log(
     `CPU per request: gateway process ${((used.user + used.system) / 1000 / figures.requests).toFixed(2)} ms, store process ${((storeUsed * 1000) / figures.requests).toFixed(2)} ms`,
+  );
+  console.log(
+    `store commands per request: ${
+      [...commands]
+        .sort((a, b) => b[1] - a[1])
+        .map(([name, n]) => `${name} ${(n / figures.requests).toFixed(2)}`)
+        .join(', ') || 'none'
+    }`,
   );
   if (allocations) summariseAllocations(allocations, figures.requests, f.top);
   if (profile) {

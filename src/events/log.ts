@@ -286,10 +286,13 @@ export class EventLog {
     return (await this.readHead()).seq;
   }
 
-  /** The newest sequence number the feed may hand out (read like getCommitted), searched from `from`. */
+  /**
+   * The newest sequence number the feed may hand out (read like getCommitted), searched from
+   * `from`: its existence is checked (by `_id` alone), then the search goes on after it.
+   */
   async lastCommittedSeq(from = 0): Promise<number> {
-    const known = from > 0 ? await this.getCommitted(from) : null;
-    const head = await this.searchHead(known ? { seq: known._id, hash: known.hash } : undefined, this.store.feedReadOptions);
+    // Only the sequence number is answered, so the hash of `from` is never read.
+    const head = await this.searchHead(from > 0 ? { seq: from, hash: '' } : undefined, this.store.feedReadOptions);
     return head.seq;
   }
 

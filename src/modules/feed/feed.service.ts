@@ -13,7 +13,7 @@ import type { StoredEvent } from '../../events/event.model.ts';
 import { pageSize, todayIso } from '../../validation.ts';
 import { maySeeSpecialCategory, withoutSpecialCategory } from '../cases/case.sealing.ts';
 import type { CaseService } from '../cases/case.service.ts';
-import { caseFromChanges } from '../cases/case.store.ts';
+import { caseFromChanges, type CaseView } from '../cases/case.store.ts';
 import type { FeedHub } from './feed.hub.ts';
 import type { Needs } from '../../deps.ts';
 
@@ -47,6 +47,24 @@ export type ChangePage = { changes: FeedChange[]; endCursor: number; hasMore: bo
 
 export type FeedService = ReturnType<typeof createFeedService>;
 
+/**
+ * A case event's state, made once per event object and shared by every page that presents it
+ * (the hub and the sealed segments hand out the same objects): the case as the event wrote it,
+ * and the two states a caller may be shown, with and without the special categories. Nobody
+ * writes to a state; each page's rule only chooses which one it shows.
+ */
+type CaseStates = { written: CaseView | undefined; full?: FeedState; redacted?: FeedState };
+const caseStates = new WeakMap<StoredEvent, CaseStates>();
+
+function caseStatesOf(event: StoredEvent): CaseStates {
+  let states = caseStates.get(event);
+  if (!states) {
+    states = { written: caseFromChanges(event.changes, event.aggregateId) };
+    caseStates.set(event, states);
+  }
+  return states;
+}
+
 export function createFeedService(deps: Needs<'clock'> & { cases: CaseService; hub: FeedHub }) {
   const { cases, hub, clock } = deps;
 
@@ -59,11 +77,13 @@ export function createFeedService(deps: Needs<'clock'> & { cases: CaseService; h
     const current = mayLoseCases(p) && caseIds.length > 0 ? await cases.getMany(p, caseIds) : undefined;
     const now = current && new Map(caseIds.map((id, i) => [id, current[i] ?? null]));
     const unit = isMemberStateUnit(p.organisation.kind);
+    const today = todayIso(clock.now());
     return visible.flatMap((event): FeedChange[] => {
       const aggregate = AGGREGATES[event.aggregateType];
       if (!aggregate) return [{ event, kind: 'OTHER', state: null, removed: false }];
       if (aggregate.kind === 'CASE') {
-        const written = caseFromChanges(event.changes, event.aggregateId);
+        const states = caseStatesOf(event);
+        const written = states.written;
         const live = now ? (now.get(event.aggregateId) ?? null) : (written ?? null);
         // A case the caller is no longer a party to (reassigned) is gone, history included.
         // A unit taken off a case hears only of the change that took it off, none of the
@@ -73,8 +93,10 @@ export function createFeedService(deps: Needs<'clock'> & { cases: CaseService; h
           return [{ event, kind: 'CASE', state: null, removed: true }];
         }
         // Special category follows who may see it now, not who might then (a partner that declined).
-        const doc = maySeeSpecialCategory(p, live, todayIso(clock.now())) ? written : withoutSpecialCategory(written);
-        return [{ event, kind: 'CASE', state: { ...doc, __typename: 'Case' }, removed: false }];
+        const state = maySeeSpecialCategory(p, live, today)
+          ? (states.full ??= { ...written, __typename: 'Case' })
+          : (states.redacted ??= { ...withoutSpecialCategory(written), __typename: 'Case' });
+        return [{ event, kind: 'CASE', state, removed: false }];
       }
       const doc = event.changes.find((ch) => ch.doc._id === event.aggregateId)?.doc;
       if (!doc) return [{ event, kind: aggregate.kind, state: null, removed: false }];

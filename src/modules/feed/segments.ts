@@ -17,6 +17,14 @@ import { isDuplicateKey, type Store } from '../../store/store.ts';
 /** A part holds at most this much (uncompressed BSON), well under the 16 MiB document limit. */
 const PART_BYTES = 4 * 1024 * 1024;
 
+/**
+ * Decoded parts remembered, counted in events (least recently used out). Opening a part
+ * (inflate, then BSON per event) was most of what a page of the feed cost; a part never
+ * changes once written (an erasure destroys the case's key, not the sealed values in the
+ * events), so each gateway opens each part once while it is in use.
+ */
+export const SEGMENT_EVENTS_REMEMBERED = 20_000;
+
 type SegmentDoc = {
   _id: string;
   /** Concatenated BSON events, raw-deflated. */
@@ -41,9 +49,14 @@ const segmentSchema = new Schema(
   { collection: 'feed_segments', versionKey: false, strict: false },
 );
 
+/** A part opened; `parts: 0` when the marker has no segment in the block (final: the block is sealed). */
+type OpenedPart = { events: StoredEvent[]; parts: number };
+
 export class FeedSegments {
   private readonly model: Model<SegmentDoc | SealDoc>;
   private readonly queryOptions: { maxTimeMS: number };
+  private readonly opened = new Map<string, OpenedPart>();
+  private openedEvents = 0;
 
   constructor(
     store: Store,
@@ -134,15 +147,15 @@ export class FeedSegments {
     }
     const firsts = await Promise.all(markers.map((m) => this.part(block, m, 0)));
     const rest = await Promise.all(
-      markers.flatMap((m, i) =>
-        Array.from({ length: Math.max(0, (firsts[i]?.parts ?? 1) - 1) }, (_, p) => this.part(block, m, p + 1)),
-      ),
+      markers.flatMap((m, i) => Array.from({ length: Math.max(0, firsts[i]!.parts - 1) }, (_, p) => this.part(block, m, p + 1))),
     );
+    const parts = [...firsts, ...rest].filter((part) => part.parts > 0);
+    // One marker's part is in log order already; several are merged, each event once.
+    if (parts.length === 1) return parts[0]!.events;
     const seen = new Set<number>();
     const events: StoredEvent[] = [];
-    for (const doc of [...firsts, ...rest]) {
-      if (!doc) continue;
-      for (const event of decode(doc.events)) {
+    for (const part of parts) {
+      for (const event of part.events) {
         if (seen.has(event._id)) continue;
         seen.add(event._id);
         events.push(event);
@@ -151,11 +164,31 @@ export class FeedSegments {
     return events.sort((a, b) => a._id - b._id);
   }
 
-  private async part(block: number, marker: string, part: number): Promise<SegmentDoc | null> {
-    return (await this.model.collection.findOne(
-      { _id: this.partId(block, marker, part) as never },
-      this.queryOptions,
-    )) as SegmentDoc | null;
+  /**
+   * A part of a marker's segment of a sealed block, opened (remembered, or read and
+   * decoded). A marker without a segment in the block is remembered as such too: a block
+   * is read only once sealed, and its segments are all written before its seal.
+   */
+  private async part(block: number, marker: string, part: number): Promise<OpenedPart> {
+    const id = this.partId(block, marker, part);
+    const known = this.opened.get(id);
+    if (known) {
+      this.opened.delete(id);
+      this.opened.set(id, known);
+      return known;
+    }
+    const doc = (await this.model.collection.findOne({ _id: id as never }, this.queryOptions)) as SegmentDoc | null;
+    const opened = doc ? { events: decode(doc.events), parts: doc.parts ?? 1 } : { events: [], parts: 0 };
+    if (!this.opened.has(id)) {
+      this.opened.set(id, opened);
+      this.openedEvents += opened.events.length;
+      for (const [oldest, { events }] of this.opened) {
+        if (this.openedEvents <= SEGMENT_EVENTS_REMEMBERED || oldest === id) break;
+        this.opened.delete(oldest);
+        this.openedEvents -= events.length;
+      }
+    }
+    return opened;
   }
 
   private async insertIgnoringDuplicates(docs: (SegmentDoc | SealDoc)[]): Promise<void> {
