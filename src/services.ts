@@ -190,11 +190,13 @@ export function createServices(deps: ServiceDeps) {
   executor.onCommit = (event) => {
     hub.observe([event]);
     caseStore.versions.observe(event);
+    organisations.observe(event);
   };
   // Another gateway's erasure: this one forgets the case's key as soon as its follower reads
   // the event (every gateway follows the log through its webhook job), not when its cache expires.
   hub.onEvent((event) => {
     if (event.type === CASE_ERASED) caseKeys.evict(event.aggregateId);
+    organisations.observe(event);
   });
   const jobs = new JobRunner(store, clock, logger.child({ module: 'jobs' }));
   return {

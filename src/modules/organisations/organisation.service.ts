@@ -1,6 +1,7 @@
 // The rules for organisations, contracts and programmes. The directory is public to
 // every authenticated member; contracts are read through the tenant policy; only the
 // network's administrators change either.
+import { DirectoryCache } from './directory.cache.ts';
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import type { Model } from 'mongoose';
@@ -70,6 +71,9 @@ export function createOrganisationService(deps: Needs<'store' | 'executor' | 'cl
   // Token checks look organisations up on every request; a short cache spares the store.
   const lookupCache = new Map<string, { at: number; value: OrganisationDoc | null }>();
   const LOOKUP_TTL_MS = 10_000;
+  // What pages show of organisations and programmes (directory.cache.ts).
+  const directory = new DirectoryCache<OrganisationDoc>(() => clock.now().getTime());
+  const programmeDirectory = new DirectoryCache<ProgrammeDoc>(() => clock.now().getTime());
 
   async function getOrganisationDoc(code: string): Promise<OrganisationDoc | null> {
     const doc = await Organisations.findById(code).lean<OrganisationDoc>();
@@ -134,12 +138,12 @@ export function createOrganisationService(deps: Needs<'store' | 'executor' | 'cl
       return doc;
     },
 
-    /** Batch load for DataLoaders: one query for many codes, in the order asked. */
-    async getMany(codes: readonly string[]): Promise<(OrganisationDoc | null)[]> {
-      const docs = await Organisations.find(idsFilter(codes)).lean<OrganisationDoc[]>();
-      const byCode = new Map(docs.map((d) => [d._id, withOrganisationDefaults(d)]));
-      return codes.map((c) => byCode.get(c) ?? null);
-    },
+    /** Batch load for DataLoaders: remembered, the rest in one query, in the order asked. */
+    getMany: (codes: readonly string[]): Promise<(OrganisationDoc | null)[]> =>
+      directory.getMany(codes, async (missing) => {
+        const docs = await Organisations.find(idsFilter(missing)).lean<OrganisationDoc[]>();
+        return new Map(docs.map((d) => [d._id, withOrganisationDefaults(d)]));
+      }),
 
     async create(principal: Principal | null, rawInput: unknown, idempotencyKey?: string | null): Promise<OrganisationDoc> {
       const p = authorize(principal, 'organisation.manage');
@@ -390,10 +394,16 @@ export function createOrganisationService(deps: Needs<'store' | 'executor' | 'cl
       return doc ? withProgrammeDefaults(doc) : null;
     },
 
-    async getProgrammes(codes: readonly string[]): Promise<(ProgrammeDoc | null)[]> {
-      const docs = await Programmes.find(idsFilter(codes)).lean<ProgrammeDoc[]>();
-      const byCode = new Map(docs.map((d) => [d._id, withProgrammeDefaults(d)]));
-      return codes.map((c) => byCode.get(c) ?? null);
+    getProgrammes: (codes: readonly string[]): Promise<(ProgrammeDoc | null)[]> =>
+      programmeDirectory.getMany(codes, async (missing) => {
+        const docs = await Programmes.find(idsFilter(missing)).lean<ProgrammeDoc[]>();
+        return new Map(docs.map((d) => [d._id, withProgrammeDefaults(d)]));
+      }),
+
+    /** An event read from the log or committed here: directory changes reach the caches of pages. */
+    observe(event: { aggregateType: string }): void {
+      directory.observe(event);
+      programmeDirectory.observe(event);
     },
 
     /** Writes a programme's rules (configuration loaded by the seed), as an event. */
