@@ -89,11 +89,13 @@ export const caseErased = (id: string) =>
   });
 
 /** Personal content would be shared (referral, plan, progress, survey) while the returnee's consent is not active. */
-export const consentRequired = (id: string, action: string, status: string, expiresOn: string) =>
+export const consentRequired = (id: string, action: string, status: string, expiresOn: string, purpose: string) =>
   new AppError(
     'CONSENT_REQUIRED',
-    `Case ${JSON.stringify(id)}: ${action} shares personal data, but the returnee's consent is ${status.toLowerCase()} (it ran to ${expiresOn}); the member state must renew it first (renewConsent).`,
-    { id, action, consentStatus: status },
+    status === 'ACTIVE'
+      ? `Case ${JSON.stringify(id)}: ${action} needs the returnee's consent to ${purpose}, which it does not cover; the member state must renew it with that purpose (renewConsent).`
+      : `Case ${JSON.stringify(id)}: ${action} shares personal data, but the returnee's consent is ${status.toLowerCase()} (it ran to ${expiresOn}); the member state must renew it first (renewConsent).`,
+    { id, action, consentStatus: status, purpose },
   );
 
 export const rateLimited = (retryAfterSeconds: number) =>

@@ -113,7 +113,7 @@ export function createServices(deps: ServiceDeps) {
     entitlementAfterMove: cases.entitlementAfterMove,
   });
   const teams = createTeamService({ cases: caseStore, organisations });
-  const plans = createPlanService({ store, cases: caseStore, rates });
+  const plans = createPlanService({ store, cases: caseStore, rates, sealing });
   const spendingWindow = createSpendingWindowService({ cases: caseStore });
   const evidence = createEvidenceService({
     store,
@@ -134,7 +134,7 @@ export function createServices(deps: ServiceDeps) {
   const finalReports = createFinalReportService({ store, cases: caseStore, plans, progress, shipments, monitoring });
   const deadlines = createDeadlineService({ cases: caseStore, clock, executor, log });
   const workList = createWorkListService({ cases, plans, deadlines, clock });
-  const planCosting = createPlanCosting({ cases, rates, clock });
+  const planCosting = createPlanCosting({ cases, rates, clock, sealing });
   const segments = new FeedSegments(store, settings.feedBlockSize, feedMarkersOf);
   const hub = new FeedHub(log, segments, logger.child({ module: 'feed' }), { intervalMs: settings.feedPollIntervalMs });
   const feed = createFeedService({ cases, hub, clock });

@@ -9,8 +9,9 @@ import { SEED_PRINCIPAL } from '../src/seed/demo.ts';
 import { encodeCursor } from '../src/modules/feed/cursor.ts';
 import { backgroundJobs } from '../src/services.ts';
 import { clockAt, codes, startGateway, type TestGateway } from './helpers/gateway.ts';
-import { caseInput, CREATE_CASE, trainingComponent, workflow, type CaseSpec } from './helpers/factories.ts';
-import { implementation, surveyAnswers, type Tracked } from './helpers/implementation.ts';
+import { ALL_PURPOSES, caseInput, CREATE_CASE, trainingComponent, workflow, type CaseSpec } from './helpers/factories.ts';
+import { implementation, surveyAnswers, uploadFile, type Tracked } from './helpers/implementation.ts';
+import { samplePdf } from '../src/seed/sample-files.ts';
 
 let gw: TestGateway;
 let clock: ManualClock;
@@ -144,7 +145,7 @@ describe('purposes', () => {
     const c = await flow.refer(await flow.create());
     const q = `query ($id: ID!) { case(id: $id) { ${CONSENT} } }`;
     const expected = {
-      purposes: ['REINTEGRATION_SUPPORT', 'SPECIAL_CATEGORY_DATA'],
+      purposes: ALL_PURPOSES,
       givenOn: '2026-01-10',
       expiresOn: '2036-01-10',
       withdrawnOn: null,
@@ -329,7 +330,7 @@ describe('renewal', () => {
 describe('expiry', () => {
   it('holds on its last day, hides the personal data the day after, and the job records ConsentExpired once for the feed', async () => {
     const { c } = await implementedCase({
-      consent: { purposes: ['REINTEGRATION_SUPPORT'], givenOn: '2026-01-10', expiresOn: '2026-11-30' },
+      consent: { purposes: ALL_PURPOSES, givenOn: '2026-01-10', expiresOn: '2026-11-30' },
     });
     // Tokens are issued on the gateway's clock: a client per day.
     const on = (instant: string) => {
@@ -368,5 +369,206 @@ describe('expiry', () => {
     const state = await flow.state.ok<View>(VIEW, { id: c.id });
     expect(state.case.consent.status).toBe('EXPIRED');
     expect(personalOf(state).needs).toBe(SECRET_NEEDS);
+  });
+});
+
+describe('what each purpose allows', () => {
+  const covering = (purposes: string[]) => ({ purposes, givenOn: '2026-01-10', expiresOn: '2028-01-10' });
+  const AMOUNTS_AND_BUDGET = `query ($id: ID!) { case(id: $id) { entitlement { total { amount } cashCap { amount } }
+    budget { entitlement { amount } planned { amount } } } }`;
+  type AmountsAndBudget = {
+    case: {
+      entitlement: { total: { amount: number } | null; cashCap: { amount: number } | null };
+      budget: { entitlement: { amount: number } | null; planned: { amount: number } };
+    };
+  };
+  const COSTING = `query ($id: ID!, $plan: PlanInput!) { planCosting(caseId: $id, plan: $plan) {
+    totalEur { amount } entitlement { amount } cashCap { amount } remaining { amount } problem { code message } } }`;
+  type Costing = {
+    planCosting: {
+      totalEur: { amount: number };
+      entitlement: { amount: number } | null;
+      remaining: { amount: number } | null;
+      problem: { code: string; message: string } | null;
+    };
+  };
+
+  it('SPECIAL_CATEGORY_DATA: without it the partner sees no special category, no entitlement amount or budget figure; narratives and answers it still reads', async () => {
+    const { flow, c } = await implementedCase({ consent: covering(['REINTEGRATION_SUPPORT', 'MONITORING']) });
+    const partner = await flow.officer.ok<View>(VIEW, { id: c.id });
+    expect(partner.case.consent).toMatchObject({ status: 'ACTIVE', purposes: ['REINTEGRATION_SUPPORT', 'MONITORING'] });
+    expect(personalOf(partner)).toEqual({
+      needs: null,
+      vulnerability: null,
+      lines: 0,
+      narratives: ['First visit', SECRET_NARRATIVE],
+      answers: 15,
+    });
+    expect((await flow.officer.ok<AmountsAndBudget>(AMOUNTS_AND_BUDGET, { id: c.id })).case).toEqual({
+      entitlement: { total: null, cashCap: null },
+      budget: { entitlement: null, planned: { amount: 80000 } },
+    });
+    // The plan costing says whether it fits, but not by how much: the figure would tell the category.
+    const within = await flow.officer.ok<Costing>(COSTING, { id: c.id, plan: { components: [trainingComponent(1000)] } });
+    expect(within.planCosting).toMatchObject({ entitlement: null, remaining: null, problem: null });
+    const over = await flow.officer.ok<Costing>(COSTING, { id: c.id, plan: { components: [trainingComponent(230000)] } });
+    expect(over.planCosting.problem).toEqual({
+      code: 'BUDGET_EXCEEDED',
+      message: 'The plan costs 2,300.00 EUR, more than the entitlement.',
+    });
+    // The member state, the controller, sees everything.
+    const state = await flow.state.ok<View>(VIEW, { id: c.id });
+    expect(personalOf(state)).toMatchObject({ needs: SECRET_NEEDS, lines: 1 });
+    expect((await flow.state.ok<AmountsAndBudget>(AMOUNTS_AND_BUDGET, { id: c.id })).case).toEqual({
+      entitlement: { total: { amount: 200000 }, cashCap: { amount: 0 } },
+      budget: { entitlement: { amount: 200000 }, planned: { amount: 80000 } },
+    });
+    const stateCosting = await flow.state.gql<Costing>(COSTING, { id: c.id, plan: { components: [trainingComponent(250000)] } });
+    // (planCosting is the partner's; the state reads the budget above)
+    expect(codes(stateCosting)).toEqual(['FORBIDDEN']);
+  });
+
+  it('MONITORING: without it no monitoring visit is recorded and the partner reads no survey answers', async () => {
+    const { flow, impl, c } = await implementedCase();
+    const renewed = (
+      await flow.state.ok<Renewed>(RENEW, {
+        id: c.id,
+        v: c.version,
+        c: { purposes: ['REINTEGRATION_SUPPORT', 'SPECIAL_CATEGORY_DATA'], givenOn: '2026-11-28', expiresOn: '2027-11-28' },
+      })
+    ).renewConsent;
+    expect(personalOf(await flow.officer.ok<View>(VIEW, { id: c.id }))).toMatchObject({
+      needs: SECRET_NEEDS,
+      narratives: ['First visit', SECRET_NARRATIVE],
+      answers: 0,
+    });
+    expect(personalOf(await flow.state.ok<View>(VIEW, { id: c.id })).answers).toBe(15);
+    const t: Tracked = { id: c.id, version: renewed.version };
+    const visit = await impl.visitRaw(t, {
+      visitedOn: '2026-11-28',
+      narrative: 'Second visit',
+      language: 'en',
+      answers: surveyAnswers(),
+    });
+    expect(codes(visit)).toEqual(['CONSENT_REQUIRED']);
+    expect(visit.errors?.[0]?.extensions).toMatchObject({
+      action: 'recordMonitoringVisit',
+      purpose: 'MONITORING',
+      consentStatus: 'ACTIVE',
+    });
+    // Progress reporting is REINTEGRATION_SUPPORT's, which the consent still covers.
+    const post = await impl.postRaw(t, {
+      kind: 'COUNSELLING',
+      occurredOn: '2026-11-28',
+      narrative: 'Still fine',
+      language: 'en',
+    });
+    expect(post.errors).toBeUndefined();
+  });
+
+  it('RETURN_ASSISTANCE: without it the implementing organisation records no step of the return leg', async () => {
+    const nl = gw.as('NL', 'caseworker');
+    const made = await nl.ok<{ createCase: { id: string; version: number } }>(
+      `mutation ($input: CreateCaseInput!) { createCase(input: $input) { id version } }`,
+      {
+        input: {
+          ...caseInput({ programme: 'NL-AVRR', consent: covering(['REINTEGRATION_SUPPORT', 'SPECIAL_CATEGORY_DATA']) }),
+          implementingOrganisation: 'IOM-NL',
+        },
+      },
+    );
+    const STEP = `mutation ($id: ID!, $step: ReturnStepInput!, $v: Int!) {
+      recordReturnStep(caseId: $id, step: $step, expectedVersion: $v) { id version } }`;
+    const iom = gw.as('IOM-NL', 'return-counsellor');
+    const counselling = { kind: 'COUNSELLING', on: '2026-11-20', decidedToReturn: true };
+    const refused = await iom.gql(STEP, { id: made.createCase.id, step: counselling, v: made.createCase.version });
+    expect(codes(refused)).toEqual(['CONSENT_REQUIRED']);
+    expect(refused.errors?.[0]?.extensions).toMatchObject({ action: 'recordReturnStep', purpose: 'RETURN_ASSISTANCE' });
+    const renewed = (
+      await gw.as('NL', 'coordinator').ok<Renewed>(RENEW, {
+        id: made.createCase.id,
+        v: made.createCase.version,
+        c: { purposes: ['REINTEGRATION_SUPPORT', 'RETURN_ASSISTANCE'], givenOn: '2026-11-28', expiresOn: '2027-11-28' },
+      })
+    ).renewConsent;
+    const done = await iom.gql(STEP, { id: made.createCase.id, step: counselling, v: renewed.version });
+    expect(done.errors).toBeUndefined();
+  });
+
+  it('REINTEGRATION_SUPPORT: without it the case is not referred to a partner', async () => {
+    const nl = workflow(gw);
+    const made = await nl.state.ok<{ createCase: { id: string; version: number } }>(
+      `mutation ($input: CreateCaseInput!) { createCase(input: $input) { id version } }`,
+      {
+        input: {
+          ...caseInput({ programme: 'NL-REAN', consent: covering(['RETURN_ASSISTANCE']) }),
+          residenceApplication: 'ASYLUM_REJECTED',
+          person: { familyName: 'Noreferral', givenNames: 'Karim', dateOfBirth: '1991-04-05', nationality: 'AF' },
+        },
+      },
+    );
+    const refused = await nl.state.gql(REFER, { id: made.createCase.id, v: made.createCase.version });
+    expect(codes(refused)).toEqual(['CONSENT_REQUIRED']);
+    expect(refused.errors?.[0]?.extensions).toMatchObject({
+      action: 'referral',
+      purpose: 'REINTEGRATION_SUPPORT',
+      consentStatus: 'ACTIVE',
+    });
+    expect(codes(await nl.officer.gql(`query ($id: ID!) { case(id: $id) { id } }`, { id: made.createCase.id }))).toEqual([
+      'NOT_FOUND',
+    ]);
+  });
+});
+
+describe('evidence files', () => {
+  async function download(id: string, token: string) {
+    const r = await fetch(`${gw.url}/evidence/${id}`, { headers: { authorization: `Bearer ${token}` } });
+    const body = Buffer.from(await r.arrayBuffer());
+    return {
+      status: r.status,
+      code:
+        r.status === 200
+          ? null
+          : (JSON.parse(body.toString()) as { errors: { extensions: { code: string } }[] }).errors[0]?.extensions.code,
+    };
+  }
+
+  it('after withdrawal the partner neither uploads nor downloads a file (CONSENT_REQUIRED); the member state still downloads; renewal restores it', async () => {
+    const { flow, impl, c } = await implementedCase();
+    const file = await impl.upload(c, 'RECEIPT');
+    expect((await download(file.id, flow.officer.token)).status).toBe(200);
+    const version = (
+      await flow.state.ok<{ case: { version: number } }>(`query ($id: ID!) { case(id: $id) { version } }`, { id: c.id })
+    ).case.version;
+    const w = (await flow.state.ok<Withdrawn>(WITHDRAW, { id: c.id, v: version })).withdrawConsent;
+    const head = await gw.services.log.lastSeq();
+    const upload = await uploadFile(gw, flow.officer.token, { caseId: c.id, kind: 'RECEIPT' }, samplePdf('after withdrawal'));
+    expect(upload.status).toBe(409);
+    expect(upload.body.errors?.[0]?.extensions.code).toBe('CONSENT_REQUIRED');
+    expect(await download(file.id, flow.officer.token)).toEqual({ status: 409, code: 'CONSENT_REQUIRED' });
+    // Nothing was written for the refused upload, and no download was recorded.
+    expect(await gw.services.log.lastSeq()).toBe(head);
+    expect((await download(file.id, flow.state.token)).status).toBe(200);
+    await flow.state.ok<Renewed>(RENEW, {
+      id: c.id,
+      v: w.version,
+      c: { purposes: ['REINTEGRATION_SUPPORT'], givenOn: '2026-11-28', expiresOn: '2027-11-28' },
+    });
+    expect((await download(file.id, flow.officer.token)).status).toBe(200);
+    expect((await uploadFile(gw, flow.officer.token, { caseId: c.id, kind: 'RECEIPT' }, samplePdf('renewed'))).status).toBe(201);
+  });
+
+  it('the day after consent expired the partner neither uploads nor downloads a file', async () => {
+    const { impl, c } = await implementedCase({
+      consent: { purposes: ALL_PURPOSES, givenOn: '2026-01-10', expiresOn: '2026-11-30' },
+    });
+    const file = await impl.upload(c, 'INVOICE');
+    clock.set(new Date('2026-12-01T08:00:00Z'));
+    const later = workflow(gw);
+    const upload = await uploadFile(gw, later.officer.token, { caseId: c.id, kind: 'RECEIPT' }, samplePdf('after expiry'));
+    expect(upload.status).toBe(409);
+    expect(upload.body.errors?.[0]?.extensions.code).toBe('CONSENT_REQUIRED');
+    expect(await download(file.id, later.officer.token)).toEqual({ status: 409, code: 'CONSENT_REQUIRED' });
+    expect((await download(file.id, later.state.token)).status).toBe(200);
   });
 });

@@ -1,7 +1,8 @@
 // Evaluation extracts through the GraphQL API and the download route: a researcher's
 // request, each member state's data-protection officer deciding its part, the build from
 // the approved parts only, k-anonymity of every quasi-identifier combination, fresh
-// pseudonyms, no identifier of the exchange in the file, expiry and the audit trail.
+// pseudonyms, no identifier of the exchange in the file, expiry and the audit trail; only
+// cases whose consent covers EVALUATION_RESEARCH.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DAY_MS } from '../src/clock.ts';
 import { EXTRACT_VARIABLES } from '../src/modules/extracts/extract.catalogue.ts';
@@ -89,6 +90,25 @@ beforeAll(async () => {
     household: household(i),
     arrivedOn: `2026-0${3 + (i % 4)}-0${1 + (i % 9)}`,
   }));
+  // Dutch returnees who did not consent to evaluation research, or withdrew their consent:
+  // never in an extract (casesConsidered below counts nlBe only).
+  const notForResearch = {
+    purposes: ['REINTEGRATION_SUPPORT', 'SPECIAL_CATEGORY_DATA'],
+    givenOn: '2026-01-10',
+    expiresOn: '2028-01-10',
+  };
+  await referredCases('NL', 'P-AF-HOPE', 3, (i) => ({
+    household: household(i),
+    arrivedOn: `2026-0${1 + i}-20`,
+    consent: notForResearch,
+  }));
+  const withdrawn = await referredCases('NL', 'P-AF-HOPE', 1, (i) => ({ household: household(i), arrivedOn: '2026-02-20' }));
+  for (const c of withdrawn.made) {
+    await withdrawn.flow.state.ok(`mutation ($id: ID!, $v: Int!) { withdrawConsent(id: $id, expectedVersion: $v) { id } }`, {
+      id: c.id,
+      v: c.version,
+    });
+  }
   // Sweden's cases are closed (RE_MIGRATED): a status no approved case has.
   const sweden = await referredCases('SE', 'P-AF-HOPE', 6, (i) => ({ household: household(i), arrivedOn: '2026-04-15' }));
   for (const c of sweden.made) await sweden.flow.close(c, 'RE_MIGRATED');

@@ -3,7 +3,7 @@
 // every read of it (special categories, narratives, survey answers) in the case's audit trail.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clockAt, startGateway, type TestGateway } from './helpers/gateway.ts';
-import { LINES, workflow, type Lines } from './helpers/factories.ts';
+import { AMOUNTS, LINES, workflow, type Amounts, type Lines } from './helpers/factories.ts';
 import { dump, minorsCase as personalCase, personalValues } from './helpers/personal-case.ts';
 
 let gw: TestGateway;
@@ -64,10 +64,17 @@ describe('personal content at rest', () => {
         'PSY_DISTRESS',
       ])
         expect(text, `${name} holds ${clear}`).not.toContain(clear);
+      // The amounts tell it too: this one-person household's 2,000 EUR is EURP's unaccompanied-minor
+      // supplement (an accompanied child gets 1,000). No field of any document holds that figure,
+      // whatever its name (total, cash cap, a line, a budget, a report), but the programme's own rules.
+      const fields = [...text.matchAll(/"(\w+)":(?:\{"\$numberInt":")?200000\b/g)].map((m) => m[1]);
+      expect(new Set(fields), `${name} holds the amount in clear`).toEqual(
+        new Set(fields.filter((f) => f === 'perAdult' || f === 'perUnaccompaniedMinor')),
+      );
     }
   });
 
-  it('the entitlement’s lines are sealed under the case’s key, and a partner that declined reads none', async () => {
+  it('the entitlement’s amounts and lines are sealed under the case’s key, and a partner that declined reads none', async () => {
     const flow = workflow(gw);
     const c = await flow.refer(
       await flow.create({
@@ -76,21 +83,36 @@ describe('personal content at rest', () => {
       }),
     );
     const stored = await (await gw.raw()).collection('cases').findOne({ _id: c.id as never });
-    expect(stored?.entitlement).not.toHaveProperty('lines');
-    expect(stored?.entitlement.linesSealed).toMatch(/^k1:/);
+    for (const clear of ['lines', 'total', 'cashCap', 'linesSealed']) expect(stored?.entitlement).not.toHaveProperty(clear);
+    expect(stored?.entitlement.amountsSealed).toMatch(/^k1:/);
     expect(stored?.vulnerabilitySealed).toMatch(/^k1:/);
+    // Every copy of the case in the log (its post-images) holds the amounts sealed as well.
+    const images = await (await gw.raw()).collection('events').find({ caseId: c.id }).toArray();
+    expect(images.length).toBeGreaterThan(0);
+    expect(JSON.stringify(images)).not.toMatch(/"total":|"cashCap":|"entitlementEur":/);
     expect((await flow.officer.ok<Lines>(LINES, { id: c.id })).case.entitlement.lines).toEqual([
       { category: 'UNACCOMPANIED_MINOR', persons: 1, each: { amount: 200000 } },
     ]);
+    expect((await flow.officer.ok<Amounts>(AMOUNTS, { id: c.id })).case.entitlement).toEqual({
+      total: { amount: 200000 },
+      cashCap: { amount: 0 },
+    });
     await flow.decline(c, 'no place for a minor');
     expect((await flow.officer.ok<Lines>(LINES, { id: c.id })).case.entitlement.lines).toEqual([]);
+    expect((await flow.officer.ok<Amounts>(AMOUNTS, { id: c.id })).case.entitlement).toEqual({ total: null, cashCap: null });
+    // The member state still reads them.
+    expect((await flow.state.ok<Amounts>(AMOUNTS, { id: c.id })).case.entitlement.total).toEqual({ amount: 200000 });
     // Nor through the feed: the case as each event left it follows who may see it now.
     const feed = await flow.officer.ok<{
-      changes: { changes: { state: { id?: string; entitlement?: { lines: unknown[] } } | null }[] };
-    }>(`{ changes(first: 500) { changes { state { ... on Case { id entitlement { lines { category } } } } } } }`);
+      changes: {
+        changes: { state: { id?: string; entitlement?: { total: unknown; cashCap: unknown; lines: unknown[] } } | null }[];
+      };
+    }>(
+      `{ changes(first: 500) { changes { state { ... on Case { id entitlement { total { amount } cashCap { amount } lines { category } } } } } } }`,
+    );
     const mine = feed.changes.changes.filter((ch) => ch.state?.id === c.id);
     expect(mine.length).toBeGreaterThan(0);
-    for (const ch of mine) expect(ch.state?.entitlement?.lines).toEqual([]);
+    for (const ch of mine) expect(ch.state?.entitlement).toEqual({ total: null, cashCap: null, lines: [] });
   });
 });
 

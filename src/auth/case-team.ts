@@ -74,7 +74,7 @@ type Grant = {
 
 /**
  * THE TABLE: role × field/action. Special categories (needsAssessment, vulnerability, the
- * entitlement's lines, individual guidance) go with the `vulnerability` field.
+ * entitlement's amounts and lines, individual guidance) go with the `vulnerability` field.
  */
 export const TEAM_GRANTS: Record<TeamRole, Grant> = {
   // The lead coordinates the team: it sees the whole case and manages the team.

@@ -13,6 +13,7 @@ import type { CaseDoc } from '../modules/cases/case.model.ts';
 import type { PlanComponent, PlanDoc } from '../modules/plans/plan.model.ts';
 import type { CaseStatus } from '../modules/cases/case.state.ts';
 import { computeEntitlement } from '../modules/cases/entitlement.ts';
+import { sealedEntitlement } from '../modules/cases/case.entitlement.ts';
 import type { CaseKey } from '../crypto/case-keys.ts';
 import { emptyImplementation } from '../modules/cases/case.model.ts';
 import { loadCalendars } from '../modules/deadlines/calendar.ts';
@@ -215,7 +216,7 @@ function generateCase(
   const id = bulkCaseId(n);
   const arrivedOn = ['ARRIVED', ...WITH_PLAN].includes(status) ? todayIso(new Date(createdAt.getTime() + 25 * DAY_MS)) : null;
   const referredAt = SHARED.has(status) ? new Date(createdAt.getTime() + DAY_MS) : null;
-  const { lines, ...sums } = computeEntitlement(
+  const computed = computeEntitlement(
     programme,
     {
       household,
@@ -226,7 +227,7 @@ function generateCase(
     },
     createdAt,
   );
-  const entitlement = { ...sums, linesSealed: services.sealing.sealEntitlementLines(key, lines) };
+  const entitlement = sealedEntitlement(services.sealing, key, computed);
   const updatedAt = new Date(Math.min(now.getTime(), createdAt.getTime() + Math.floor(random() * 120) * DAY_MS));
   const kase: CaseDoc = {
     _id: id,
@@ -254,7 +255,7 @@ function generateCase(
     needsAssessmentSealed: services.sealing.sealNeeds(key, `Bulk case ${n}: needs assessment recorded at intake.`),
     vulnerabilitySealed: services.sealing.sealVulnerability(key, vulnerability),
     consent: {
-      purposes: ['REINTEGRATION_SUPPORT', 'SPECIAL_CATEGORY_DATA'],
+      purposes: ['REINTEGRATION_SUPPORT', 'SPECIAL_CATEGORY_DATA', 'MONITORING', 'EVALUATION_RESEARCH'],
       givenOn: todayIso(createdAt),
       expiresOn: todayIso(new Date(createdAt.getTime() + 730 * DAY_MS)),
       status: 'ACTIVE',
@@ -294,7 +295,7 @@ function generateCase(
     const rate = rateOn(rates, currency, day);
     const useCurrency = rate ? currency : 'EUR';
     const useRate = rate ?? '1';
-    const budgetEur = Math.floor(entitlement.total * (0.6 + random() * 0.35));
+    const budgetEur = Math.floor(computed.total * (0.6 + random() * 0.35));
     const local = (eurCents: number) => Math.round(eurCents * Number(useRate) * 10 ** (minorDigits(useCurrency) - 2));
     const shares = [0.35, 0.45, 0.2];
     const kinds = pick(random, [

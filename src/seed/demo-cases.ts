@@ -248,7 +248,7 @@ export async function seedDemoCases(services: Services): Promise<{ created: numb
           needsAssessment: s.needs,
           vulnerability: s.vulnerability ?? null,
           consent: {
-            purposes: ['REINTEGRATION_SUPPORT', 'SPECIAL_CATEGORY_DATA', 'MONITORING'],
+            purposes: ['REINTEGRATION_SUPPORT', 'SPECIAL_CATEGORY_DATA', 'MONITORING', 'EVALUATION_RESEARCH'],
             givenOn: daysAgo(60),
             expiresOn: daysAgo(-700),
           },

@@ -530,7 +530,7 @@ export async function seedDemoProgress(
               household: script.household,
               needsAssessment: 'Wants to start a small business; has the skills, lacks equipment.',
               consent: {
-                purposes: ['REINTEGRATION_SUPPORT', 'SPECIAL_CATEGORY_DATA', 'MONITORING'],
+                purposes: ['REINTEGRATION_SUPPORT', 'SPECIAL_CATEGORY_DATA', 'MONITORING', 'EVALUATION_RESEARCH'],
                 givenOn: addDays(arrivedOn, -30),
                 expiresOn: addDays(today, 730),
               },

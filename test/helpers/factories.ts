@@ -3,7 +3,6 @@ import type { Role } from '../../src/auth/principal.ts';
 import type { TestGateway } from './gateway.ts';
 
 export const CASE_FIELDS = `id reference status version memberState { code } partner { code } originCountry
-  entitlement { total { amount } cashCap { amount } }
   plan { planVersion status totalEur { amount } cashEur { amount } components { id kind cost { amount currency } costEur { amount } } ratesUsed { currency rate validFrom } amendmentOf decisionComment }
   planInForce { planVersion status }`;
 
@@ -15,12 +14,6 @@ export type CaseView = {
   memberState: { code: string };
   partner: { code: string } | null;
   originCountry: string;
-  entitlement: {
-    total: { amount: number };
-    cashCap: { amount: number };
-    /** Not in CASE_FIELDS: reading them is an audited special-category read (ask with LINES). */
-    lines?: { category: string; persons: number; each: { amount: number } }[];
-  };
   plan: {
     planVersion: number;
     status: string;
@@ -47,6 +40,15 @@ export type CaseSpec = {
   arrivedOn?: string;
 };
 
+/** Every consent purpose (EURP-VOL, the default programme, asks for them all); tests of one purpose give fewer. */
+export const ALL_PURPOSES = [
+  'REINTEGRATION_SUPPORT',
+  'SPECIAL_CATEGORY_DATA',
+  'RETURN_ASSISTANCE',
+  'MONITORING',
+  'EVALUATION_RESEARCH',
+];
+
 export function caseInput(spec: CaseSpec = {}) {
   return {
     programme: spec.programme ?? 'EURP-VOL',
@@ -60,12 +62,16 @@ export function caseInput(spec: CaseSpec = {}) {
     needsAssessment: spec.needsAssessment ?? 'Wants to restart a tailoring business; owns no tools.',
     vulnerability: spec.vulnerability === undefined ? null : spec.vulnerability,
     consent: spec.consent ?? {
-      purposes: ['REINTEGRATION_SUPPORT', 'SPECIAL_CATEGORY_DATA'],
+      purposes: ALL_PURPOSES,
       givenOn: '2026-01-10',
       expiresOn: '2036-01-10',
     },
   };
 }
+
+/** The entitlement's amounts (special category, like its lines: every read is audited, so not in CASE_FIELDS). */
+export const AMOUNTS = `query ($id: ID!) { case(id: $id) { entitlement { total { amount } cashCap { amount } } } }`;
+export type Amounts = { case: { entitlement: { total: { amount: number } | null; cashCap: { amount: number } | null } } };
 
 /** The entitlement's lines of a case (special category: every read is audited). */
 export const LINES = `query ($id: ID!) { case(id: $id) { entitlement { lines { category persons each { amount } } } } }`;

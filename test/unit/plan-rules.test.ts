@@ -2,7 +2,7 @@
 // and the budget check against the entitlement.
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../../src/errors.ts';
-import type { Entitlement } from '../../src/modules/cases/case.model.ts';
+import type { EntitlementAmounts } from '../../src/modules/cases/case.model.ts';
 import type { AppliedRate } from '../../src/modules/plans/plan.model.ts';
 import { checkBudget, costInEur, normaliseComponents, planInput } from '../../src/modules/plans/plan.rules.ts';
 
@@ -42,8 +42,8 @@ const rates = new Map<string, AppliedRate>([
   ['AFN', { currency: 'AFN', rate: '80', validFrom: '2026-01-01' }],
 ]);
 
-function entitlement(total: number, cashCap: number): Entitlement {
-  return { programme: 'NL-REAN', currency: 'EUR', total, cashCap, arrivalSupport: 0, linesSealed: null, computedAt: new Date(0) };
+function entitlement(total: number, cashCap: number): EntitlementAmounts {
+  return { total, cashCap, lines: [] };
 }
 
 function thrown(f: () => unknown): AppError {
@@ -126,15 +126,25 @@ describe('costing and the budget', () => {
   });
 
   it('passes within the entitlement and its cash cap, at the exact limits too', () => {
-    expect(() => checkBudget(costed, entitlement(117_500, 30_000))).not.toThrow();
+    expect(() => checkBudget(costed, entitlement(117_500, 30_000), true)).not.toThrow();
   });
 
   it('refuses a plan over the entitlement, then one over the cash cap, with the figures', () => {
-    const over = thrown(() => checkBudget(costed, entitlement(117_499, 30_000)));
+    const over = thrown(() => checkBudget(costed, entitlement(117_499, 30_000), true));
     expect(over.code).toBe('BUDGET_EXCEEDED');
     expect(over.extensions.figures).toMatchObject({ totalEur: 117_500, entitlementEur: 117_499, overByEur: 1 });
-    const overCash = thrown(() => checkBudget(costed, entitlement(200_000, 29_999)));
+    const overCash = thrown(() => checkBudget(costed, entitlement(200_000, 29_999), true));
     expect(overCash.message).toMatch(/cash cap/);
     expect(overCash.extensions.figures).toMatchObject({ cashEur: 30_000, cashCapEur: 29_999, overByEur: 1 });
+  });
+
+  it('says nothing of the entitlement’s figures to a caller who may not see them (they can tell an unaccompanied minor)', () => {
+    const over = thrown(() => checkBudget(costed, entitlement(117_499, 30_000), false));
+    expect(over.code).toBe('BUDGET_EXCEEDED');
+    expect(over.extensions.figures).toEqual({ totalEur: 117_500, cashEur: 30_000, currency: 'EUR' });
+    expect(over.message).not.toMatch(/1,174\.99|1174\.99/);
+    const overCash = thrown(() => checkBudget(costed, entitlement(200_000, 29_999), false));
+    expect(overCash.extensions.figures).toEqual({ totalEur: 117_500, cashEur: 30_000, currency: 'EUR' });
+    expect(overCash.message).not.toMatch(/299\.99/);
   });
 });

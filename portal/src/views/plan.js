@@ -240,7 +240,7 @@ function editor(c, reference) {
         moneyInput({
           name: 'amount',
           label: t(kind.value === 'MATERIALS' ? 'plan.f.unitCost' : 'plan.f.cost'),
-          value: same ? costOf(existing) : { amount: 0, currency: c.entitlement.total.currency },
+          value: same ? costOf(existing) : { amount: 0, currency: c.entitlement.total?.currency ?? 'EUR' },
           currencyList,
         }),
       );

@@ -106,7 +106,7 @@ export type AuditActor = {
 
 /**
  * One entry of a case's audit trail: a write on the case or one of its records, a read of its
- * personal content (type PersonalDataRead: special categories, the entitlement's lines,
+ * personal content (type PersonalDataRead: special categories, the entitlement's amounts and lines,
  * narratives, survey answers; SpecialCategoryRead in older entries), a download of its
  * evidence (EvidenceDownloaded), an export of the whole case (CaseExported) or its erasure.
  */
@@ -135,7 +135,8 @@ export type AuditTrail = {
 export type Budget = {
   __typename?: 'Budget';
   actual: Money;
-  entitlement: Money;
+  /** The case's entitlement total: special category, null for whoever may not see Entitlement.total. */
+  entitlement: Maybe<Money>;
   lines: Array<BudgetLine>;
   planned: Money;
   remaining: Money;
@@ -195,7 +196,7 @@ export type Case = {
   entitlement: Entitlement;
   /**
    * When the case was erased: its data key was destroyed, so every personal value of it
-   * (special categories, the entitlement's lines, narratives, survey answers, guidance, evidence
+   * (special categories, the entitlement's amounts and lines, narratives, survey answers, guidance, evidence
    * files) reads as null or empty everywhere, also in the change feed. Null while it is not erased.
    * The case itself stays, without personal content, and the statistics still count it.
    */
@@ -457,10 +458,12 @@ export type ComponentRef = {
 
 /**
  * The returnee's consent to share the case, shown to the member state and the partner alike.
- * While it is not ACTIVE the partner sees no special-category data (needs assessment,
- * vulnerability, entitlement lines) and no narratives or survey answers, and nothing personal
- * is shared any more: referCase, reopenCase, submitPlan, and the partner's progress updates
- * and monitoring visits answer CONSENT_REQUIRED. renewConsent makes it ACTIVE again.
+ * While it is ACTIVE each of its purposes allows what ConsentPurpose says. While it is not
+ * ACTIVE the partner sees no special-category data (needs assessment, vulnerability, the
+ * entitlement's amounts and lines) and no narratives or survey answers, and nothing personal
+ * is shared any more: referCase, reopenCase, submitPlan, recordReturnStep, evidence uploads and
+ * the partner's downloads, the partner's progress updates and monitoring visits answer
+ * CONSENT_REQUIRED. renewConsent makes it ACTIVE again.
  */
 export type Consent = {
   __typename?: 'Consent';
@@ -485,18 +488,33 @@ export type ConsentInput = {
 /**
  * What a returnee may consent to: one fixed list for the network. Each programme names the
  * purposes it asks for and those it cannot do without (`Programme.consentPurposes`,
- * `Programme.requiredConsentPurposes`; configured in config/programmes.yaml).
+ * `Programme.requiredConsentPurposes`; configured in config/programmes.yaml). Each purpose
+ * allows one kind of sharing, and only while the consent is ACTIVE; a write that needs a
+ * purpose the consent does not cover answers CONSENT_REQUIRED (extensions: action, purpose,
+ * consentStatus), and a field that needs one is null or empty for the partner. The member
+ * state that owns the case (the controller) sees its own case whatever the consent.
  */
 export type ConsentPurpose =
-  /** Pseudonymised case-level extracts for approved evaluation research. */
+  /** Pseudonymised case-level extracts for approved evaluation research: only cases whose consent covers it (today) are in an extract. */
   | 'EVALUATION_RESEARCH'
-  /** Monitoring visits and the reintegration sustainability survey after return. */
+  /** Monitoring visits and the reintegration sustainability survey after return: recordMonitoringVisit needs it, and the partner reads survey answers only with it. */
   | 'MONITORING'
-  /** Sharing the case with the contracted partner to plan and deliver reintegration support. */
+  /**
+   * Sharing the case with the contracted partner to plan and deliver reintegration support:
+   * referCase and reopenCase, and the partner's submitPlan, progress updates, evidence uploads
+   * and downloads; the partner reads progress narratives.
+   */
   | 'REINTEGRATION_SUPPORT'
-  /** Return counselling and assistance at departure, in transit and on arrival by the implementing organisation. */
+  /**
+   * Return counselling and assistance at departure, in transit and on arrival by the implementing
+   * organisation: recordReturnStep needs it.
+   */
   | 'RETURN_ASSISTANCE'
-  /** Sharing special-category data (health, trafficking, minors) with the assigned partner (GDPR art. 9(2)(a)). */
+  /**
+   * Sharing special-category data (health, trafficking, minors) with the assigned partner (GDPR
+   * art. 9(2)(a)): without it the partner gets null for needsAssessment, vulnerability and the
+   * entitlement's total, cash cap and lines (and the budget figures that follow from them).
+   */
   | 'SPECIAL_CATEGORY_DATA';
 
 /** Where the returnee's consent stands today. */
@@ -664,27 +682,32 @@ export type EligibilityReasonCode =
   /** The departure falls outside the programme's period of validity. */
   | 'OUTSIDE_PROGRAMME_PERIOD';
 
-/** What the programme's rules give this household, recomputed when the household changes. */
+/**
+ * What the programme's rules give this household, recomputed when the household changes. Its
+ * total, cash cap and lines are special category (for a small household the total alone tells
+ * an unaccompanied minor): sealed at rest under the case's key, null (lines empty) for anyone but
+ * the referring state and the assigned partner whose consent covers SPECIAL_CATEGORY_DATA, and
+ * every read of them is recorded in the case's audit trail (fields entitlement.total, entitlement.lines).
+ */
 export type Entitlement = {
   __typename?: 'Entitlement';
-  /** Arrival support, outside the plan's budget. */
+  /** Arrival support, outside the plan's budget (the programme's figure per case). */
   arrivalSupport: Money;
-  /** The most of it that may be paid in cash. */
-  cashCap: Money;
+  /** The most of it that may be paid in cash. Special category: see above. */
+  cashCap: Maybe<Money>;
   computedAt: Scalars['DateTime']['output'];
   /** The most the first-period contribution may be (paid as money; 0 when none). */
   firstPeriodContribution: Money;
   /**
    * How the total is made up. Special category (an UNACCOMPANIED_MINOR line tells an unaccompanied
-   * minor): sealed at rest, empty for anyone but the referring state and the assigned partner, and
-   * every read is recorded in the case's audit trail.
+   * minor): empty for anyone who may not see the total.
    */
   lines: Array<EntitlementLine>;
   programme: Programme;
   /** The day ages were counted on (the departure). */
   referenceDay: Maybe<Scalars['Date']['output']>;
-  /** The most the reintegration plan may cost (all components, in EUR). */
-  total: Money;
+  /** The most the reintegration plan may cost (all components, in EUR). Special category: see above. */
+  total: Maybe<Money>;
 };
 
 export type EntitlementCategory =
@@ -900,7 +923,8 @@ export type ExtractVariableInfo = {
 export type FinalReport = {
   __typename?: 'FinalReport';
   actual: Money;
-  entitlement: Money;
+  /** The case's entitlement total: special category, null for whoever may not see Entitlement.total. */
+  entitlement: Maybe<Money>;
   feedback: Scalars['String']['output'];
   finalMeetingOn: Scalars['Date']['output'];
   language: Scalars['String']['output'];
@@ -1608,15 +1632,17 @@ export type PlanComponentInput = {
  */
 export type PlanCosting = {
   __typename?: 'PlanCosting';
-  cashCap: Money;
+  /** Null like entitlement. */
+  cashCap: Maybe<Money>;
   cashEur: Money;
   components: Array<CostedComponent>;
-  entitlement: Money;
-  /** Why submitPlan would refuse this plan (code BUDGET_EXCEEDED or BAD_USER_INPUT), if it would. */
+  /** The case's entitlement total: special category, null for whoever may not see Entitlement.total. */
+  entitlement: Maybe<Money>;
+  /** Why submitPlan would refuse this plan (code BUDGET_EXCEEDED or BAD_USER_INPUT), if it would (without the entitlement's figures for whoever may not see them). */
   problem: Maybe<PlanProblem>;
   ratesUsed: Array<AppliedRate>;
-  /** entitlement − total (negative when over). */
-  remaining: Money;
+  /** entitlement − total (negative when over); null like entitlement. */
+  remaining: Maybe<Money>;
   totalEur: Money;
 };
 
@@ -2981,7 +3007,7 @@ export type AuditTrailResolvers<ContextType = Context, ParentType extends Resolv
 
 export type BudgetResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Budget'] = ResolversParentTypes['Budget']> = {
   actual?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
-  entitlement?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+  entitlement?: Resolver<Maybe<ResolversTypes['Money']>, ParentType, ContextType>;
   lines?: Resolver<Array<ResolversTypes['BudgetLine']>, ParentType, ContextType>;
   planned?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
   remaining?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
@@ -3185,13 +3211,13 @@ export type EligibilityReasonResolvers<ContextType = Context, ParentType extends
 
 export type EntitlementResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Entitlement'] = ResolversParentTypes['Entitlement']> = {
   arrivalSupport?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
-  cashCap?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+  cashCap?: Resolver<Maybe<ResolversTypes['Money']>, ParentType, ContextType>;
   computedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   firstPeriodContribution?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
   lines?: Resolver<Array<ResolversTypes['EntitlementLine']>, ParentType, ContextType>;
   programme?: Resolver<ResolversTypes['Programme'], ParentType, ContextType>;
   referenceDay?: Resolver<Maybe<ResolversTypes['Date']>, ParentType, ContextType>;
-  total?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+  total?: Resolver<Maybe<ResolversTypes['Money']>, ParentType, ContextType>;
 };
 
 export type EntitlementLineResolvers<ContextType = Context, ParentType extends ResolversParentTypes['EntitlementLine'] = ResolversParentTypes['EntitlementLine']> = {
@@ -3276,7 +3302,7 @@ export type ExtractVariableInfoResolvers<ContextType = Context, ParentType exten
 
 export type FinalReportResolvers<ContextType = Context, ParentType extends ResolversParentTypes['FinalReport'] = ResolversParentTypes['FinalReport']> = {
   actual?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
-  entitlement?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+  entitlement?: Resolver<Maybe<ResolversTypes['Money']>, ParentType, ContextType>;
   feedback?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   finalMeetingOn?: Resolver<ResolversTypes['Date'], ParentType, ContextType>;
   language?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
@@ -3462,13 +3488,13 @@ export type PlanComponentResolvers<ContextType = Context, ParentType extends Res
 };
 
 export type PlanCostingResolvers<ContextType = Context, ParentType extends ResolversParentTypes['PlanCosting'] = ResolversParentTypes['PlanCosting']> = {
-  cashCap?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+  cashCap?: Resolver<Maybe<ResolversTypes['Money']>, ParentType, ContextType>;
   cashEur?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
   components?: Resolver<Array<ResolversTypes['CostedComponent']>, ParentType, ContextType>;
-  entitlement?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+  entitlement?: Resolver<Maybe<ResolversTypes['Money']>, ParentType, ContextType>;
   problem?: Resolver<Maybe<ResolversTypes['PlanProblem']>, ParentType, ContextType>;
   ratesUsed?: Resolver<Array<ResolversTypes['AppliedRate']>, ParentType, ContextType>;
-  remaining?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+  remaining?: Resolver<Maybe<ResolversTypes['Money']>, ParentType, ContextType>;
   totalEur?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
 };
 

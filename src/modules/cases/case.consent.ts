@@ -1,8 +1,9 @@
 // The returnee's consent through its life: given for purposes from a fixed list (each
 // programme names those it asks for, config/programmes.yaml), renewed or withdrawn by the
-// member state that owns the case, and expired by a job on its last day. Without active
-// consent the partner sees no special categories or narratives, and nothing personal is
-// shared any more (referral, plan, progress, survey): CONSENT_REQUIRED.
+// member state that owns the case, and expired by a job on its last day. Each purpose opens
+// one kind of sharing (PURPOSE_GRANTS below) and only while consent is ACTIVE: otherwise the
+// partner sees no special categories or narratives, and nothing personal is shared any more
+// (referral, plan, progress, evidence, survey, return leg): CONSENT_REQUIRED.
 import { z } from 'zod';
 import { authorize } from '../../auth/policy.ts';
 import type { Principal } from '../../auth/principal.ts';
@@ -53,10 +54,34 @@ export function consentStatus(consent: Consent, today: string): ConsentStatus {
 export const consentActive = (c: Pick<CaseDoc, 'consent'>, today: string): boolean =>
   consentStatus(c.consent, today) === 'ACTIVE';
 
-/** Refuses a write that would share personal content when consent is not active. */
-export function assertConsentForSharing(c: Pick<CaseDoc, '_id' | 'consent'>, today: string, action: string): void {
+/**
+ * What each purpose allows, while consent is ACTIVE (the schema's ConsentPurpose says the same):
+ * the member state, as controller, keeps seeing its own case whatever the consent.
+ */
+export const PURPOSE_GRANTS: Record<ConsentPurpose, string> = {
+  REINTEGRATION_SUPPORT:
+    'the case goes to the partner (referral, reopening); the partner submits plans, posts progress, uploads and downloads evidence and reads narratives',
+  SPECIAL_CATEGORY_DATA:
+    'the partner sees the special categories: vulnerability, needs assessment, the entitlement’s amounts and lines, return guidance',
+  RETURN_ASSISTANCE: 'the return leg is recorded (counselling, travel document, ticket, departure, arrival)',
+  MONITORING: 'monitoring visits and sustainability surveys are recorded, and the partner reads the survey answers',
+  EVALUATION_RESEARCH: 'the case is counted in approved evaluation-research extracts',
+};
+
+/** Consent is ACTIVE on `today` and covers `purpose`. */
+export const consentCovers = (c: Pick<CaseDoc, 'consent'>, purpose: ConsentPurpose, today: string): boolean =>
+  consentActive(c, today) && c.consent.purposes.includes(purpose);
+
+/** Refuses a write that shares personal content for `purpose` unless consent is active and covers it. */
+export function assertConsentFor(
+  c: Pick<CaseDoc, '_id' | 'consent'>,
+  purpose: ConsentPurpose,
+  today: string,
+  action: string,
+): void {
   const status = consentStatus(c.consent, today);
-  if (status !== 'ACTIVE') throw consentRequired(c._id, action, status, c.consent.expiresOn);
+  if (status !== 'ACTIVE') throw consentRequired(c._id, action, status, c.consent.expiresOn, purpose);
+  if (!c.consent.purposes.includes(purpose)) throw consentRequired(c._id, action, status, c.consent.expiresOn, purpose);
 }
 
 /** A new consent as recorded: its purposes must be the programme's, its required ones all there, given by today. */

@@ -1,6 +1,6 @@
 // The entitlement as the case stores it: computed by the programme's rules (entitlement.ts)
-// for the household on the day ages are counted on, its lines (which tell an unaccompanied
-// minor) sealed under the case's own key.
+// for the household on the day ages are counted on, its amounts and lines (which tell an
+// unaccompanied minor) sealed under the case's own key.
 import type { Clock } from '../../clock.ts';
 import type { CaseKey } from '../../crypto/case-keys.ts';
 import { todayIso } from '../../validation.ts';
@@ -8,6 +8,16 @@ import type { OrganisationService } from '../organisations/organisation.service.
 import type { CaseDoc, ComputedEntitlement, Entitlement } from './case.model.ts';
 import type { CaseSealing } from './case.sealing.ts';
 import { computeEntitlement, referenceDay } from './entitlement.ts';
+
+/** The computed entitlement as stored: total, cash cap and lines sealed, the rest in clear. */
+export function sealedEntitlement(
+  sealing: Pick<CaseSealing, 'sealEntitlementAmounts'>,
+  key: CaseKey,
+  computed: ComputedEntitlement,
+): Entitlement {
+  const { total, cashCap, lines, ...rest } = computed;
+  return { ...rest, amountsSealed: sealing.sealEntitlementAmounts(key, { total, cashCap, lines }) };
+}
 
 export type CaseEntitlements = ReturnType<typeof createCaseEntitlements>;
 
@@ -19,10 +29,9 @@ export function createCaseEntitlements(deps: { sealing: CaseSealing; organisatio
     return referenceDay(c, todayIso(clock.now()));
   }
 
-  /** The computed entitlement as stored, its lines sealed under the case's key. */
+  /** The computed entitlement as stored, its amounts sealed under the case's key. */
   function sealed(key: CaseKey, computed: ComputedEntitlement): Entitlement {
-    const { lines, ...sums } = computed;
-    return { ...sums, linesSealed: sealing.sealEntitlementLines(key, lines) };
+    return sealedEntitlement(sealing, key, computed);
   }
 
   /** The entitlement again, from the programme's rules, for the household as it now is. */

@@ -55,10 +55,23 @@ export type ComputedEntitlement = {
 };
 
 /**
- * The entitlement as stored: its lines sealed under the case's key (an UNACCOMPANIED_MINOR
- * line is special-category data), the sums in clear for the plan and budget rules.
+ * The figures of an entitlement that follow from the household's categories: for a small
+ * household the total alone tells an unaccompanied minor (the programme pays that supplement,
+ * e.g. 1,750 EUR instead of 880 for an accompanied child), so they are special category.
  */
-export type Entitlement = Omit<ComputedEntitlement, 'lines'> & { linesSealed: string | null };
+export type EntitlementAmounts = Pick<ComputedEntitlement, 'total' | 'cashCap' | 'lines'>;
+
+/**
+ * The entitlement as stored: its amounts (total, cash cap, lines) sealed under the case's key
+ * (src/modules/cases/case.sealing.ts); the rest, which says nothing of the categories, in clear.
+ */
+export type Entitlement = Omit<ComputedEntitlement, keyof EntitlementAmounts> & {
+  amountsSealed: string | null;
+  /** Cases stored before the amounts were sealed: total and cash cap in clear, the lines sealed apart (read, never written). */
+  total?: number;
+  cashCap?: number;
+  linesSealed?: string | null;
+};
 
 /** The entitlement as the API presents it: with its case, whose parties decide who sees the lines. */
 export type EntitlementView = Entitlement & { readonly of: CaseDoc };

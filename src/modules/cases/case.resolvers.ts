@@ -56,10 +56,18 @@ export const caseResolvers: Resolvers = {
     totalCount: (connection) => connection.totalCount(),
   },
   Entitlement: {
-    lines: (e, _, { services, principal, access }) => services.sealing.entitlementLines(principal, e.of, access),
+    // Special category (the amounts tell an unaccompanied minor): opened for a party allowed it, each read audited.
+    lines: async (e, _, { services, principal, access }) =>
+      (await services.sealing.entitlementAmounts(principal, e.of, access, 'entitlement.lines'))?.lines ?? [],
     programme: async (e, _, { loaders }) => (await loaders.programme.load(e.programme))!,
-    total: (e) => eur(e.total),
-    cashCap: (e) => eur(e.cashCap),
+    total: async (e, _, { services, principal, access }) => {
+      const amounts = await services.sealing.entitlementAmounts(principal, e.of, access, 'entitlement.total');
+      return amounts ? eur(amounts.total) : null;
+    },
+    cashCap: async (e, _, { services, principal, access }) => {
+      const amounts = await services.sealing.entitlementAmounts(principal, e.of, access, 'entitlement.total');
+      return amounts ? eur(amounts.cashCap) : null;
+    },
     arrivalSupport: (e) => eur(e.arrivalSupport),
     firstPeriodContribution: (e) => eur(e.firstPeriodContribution ?? 0),
     referenceDay: (e) => e.referenceDay ?? null,

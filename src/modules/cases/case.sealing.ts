@@ -1,27 +1,27 @@
 // A case's personal content: sealed at rest under the case's own key (src/crypto/case-keys.ts),
 // opened only for whoever may see it, and every opening noted for the audit trail through
 // `PersonalDataReads` (the audit module implements it). Special categories (vulnerability,
-// the needs assessment, the entitlement's breakdown, which tells an unaccompanied minor) are
-// for the parties only; narratives and survey answers for whoever may read the record. The
-// partner sees neither while the returnee's consent is not active (case.consent.ts).
+// the needs assessment, the entitlement's amounts and lines, which tell an unaccompanied
+// minor) are for the parties only; narratives and survey answers for whoever may read the
+// record. The partner sees them only as far as the returnee's consent covers (case.consent.ts).
 import { maySeeCaseField } from '../../auth/case-team.ts';
 import { isCaseParty, requirePrincipal } from '../../auth/policy.ts';
 import { isMemberStateUnit, type Principal } from '../../auth/principal.ts';
 import { CaseErasedError, type CaseKey, type CaseKeys } from '../../crypto/case-keys.ts';
 import { caseErased } from '../../errors.ts';
-import type { CaseDoc, EntitlementLine, Vulnerability } from './case.model.ts';
+import type { CaseDoc, Entitlement, EntitlementAmounts, EntitlementLine, Vulnerability } from './case.model.ts';
 import { ASSIGNMENT_ENDED_STATUSES } from './case.state.ts';
 import type { Clock } from '../../clock.ts';
 import { todayIso } from '../../validation.ts';
-import { consentActive } from './case.consent.ts';
+import { consentCovers, type ConsentPurpose } from './case.consent.ts';
 
-/** The personal fields whose reads are audited (by name in the audit trail). */
 /** The personal fields whose reads are audited (the audit trail and the portal's history name them). */
 export const PERSONAL_FIELDS = [
   'vulnerability',
   'needsAssessment',
   'guidance',
   'entitlement.lines',
+  'entitlement.total',
   'progress.narrative',
   'survey.answers',
 ] as const;
@@ -54,20 +54,27 @@ export const caseFieldContext = (caseId: string, field: string) => `case:${caseI
 /**
  * Special-category data is for the parties to the case: the partner only while the case is
  * assigned to it (not after it declined or let the referral expire) and the returnee's
- * consent is active on `today`; of the member state's units, those whose role on the case's
- * team sees `vulnerability` (src/auth/case-team.ts: the implementing organisation, which
- * gives vulnerable people extra guidance, and the lead).
+ * consent is active on `today` and covers SPECIAL_CATEGORY_DATA; of the member state's
+ * units, those whose role on the case's team sees `vulnerability` (src/auth/case-team.ts:
+ * the implementing organisation, which gives vulnerable people extra guidance, and the lead).
  */
 export function maySeeSpecialCategory(p: Principal, c: CaseDoc, today: string): boolean {
   if (!isCaseParty(p, c)) return false;
   if (isMemberStateUnit(p.organisation.kind)) return maySeeCaseField(p, c, 'vulnerability');
   if (p.organisation.kind !== 'PARTNER') return true;
-  return !ASSIGNMENT_ENDED_STATUSES.includes(c.status) && consentActive(c, today);
+  return !ASSIGNMENT_ENDED_STATUSES.includes(c.status) && consentCovers(c, 'SPECIAL_CATEGORY_DATA', today);
 }
 
-/** Narratives and survey answers: for whoever loaded the record, but for the partner only while consent is active. */
-export function mayReadPersonalContent(p: Principal, c: CaseDoc, today: string): boolean {
-  return p.organisation.kind !== 'PARTNER' || consentActive(c, today);
+/** The consent purpose under which the partner reads a personal record field. */
+const PURPOSE_OF_FIELD: Partial<Record<PersonalField, ConsentPurpose>> = { 'survey.answers': 'MONITORING' };
+
+/**
+ * Narratives and survey answers: for whoever loaded the record, but for the partner only while
+ * consent is active and covers the field's purpose (survey answers: MONITORING; narratives:
+ * REINTEGRATION_SUPPORT).
+ */
+export function mayReadPersonalContent(p: Principal, c: CaseDoc, today: string, field: PersonalField): boolean {
+  return p.organisation.kind !== 'PARTNER' || consentCovers(c, PURPOSE_OF_FIELD[field] ?? 'REINTEGRATION_SUPPORT', today);
 }
 
 /** The case without its sealed fields (for a caller who may not see them). */
@@ -76,8 +83,14 @@ export function withoutSpecialCategory<T extends CaseDoc>(c: T): T {
     ...c,
     vulnerabilitySealed: null,
     needsAssessmentSealed: null,
-    entitlement: { ...c.entitlement, linesSealed: null },
+    entitlement: withoutAmounts(c.entitlement),
   };
+}
+
+/** The entitlement without its amounts (sealed or, on older cases, in clear). */
+export function withoutAmounts(e: Entitlement): Entitlement {
+  const { total: _total, cashCap: _cashCap, linesSealed: _lines, ...rest } = e;
+  return { ...rest, amountsSealed: null };
 }
 
 export type CaseSealing = ReturnType<typeof createCaseSealing>;
@@ -89,6 +102,23 @@ export function createCaseSealing(keys: CaseKeys, clock: Clock) {
     if (!c.vulnerabilitySealed) return null;
     const text = (await keys.forReading(c._id)).openText(caseFieldContext(c._id, 'vulnerability'), c.vulnerabilitySealed);
     return text === null ? null : (JSON.parse(text) as Vulnerability);
+  }
+
+  /**
+   * The entitlement's amounts, for the rules (the plan's budget check), not for presenting;
+   * null once the case was erased.
+   */
+  async function openEntitlement(c: Pick<CaseDoc, '_id' | 'entitlement'>): Promise<EntitlementAmounts | null> {
+    const e = c.entitlement;
+    const key = await keys.forReading(c._id);
+    if (e.amountsSealed) {
+      const text = key.openText(caseFieldContext(c._id, 'entitlement'), e.amountsSealed);
+      return text === null ? null : (JSON.parse(text) as EntitlementAmounts);
+    }
+    // A case stored before the amounts were sealed.
+    if (e.total === undefined) return null;
+    const lines = e.linesSealed ? key.openText(caseFieldContext(c._id, 'entitlement.lines'), e.linesSealed) : null;
+    return { total: e.total, cashCap: e.cashCap ?? 0, lines: lines ? (JSON.parse(lines) as EntitlementLine[]) : [] };
   }
 
   return {
@@ -130,9 +160,12 @@ export function createCaseSealing(keys: CaseKeys, clock: Clock) {
       return text ? (JSON.parse(text) as (string | null)[]) : c.household.map(() => null);
     },
 
-    sealEntitlementLines(key: CaseKey, lines: EntitlementLine[]): string {
-      return key.seal(caseFieldContext(key.caseId, 'entitlement.lines'), JSON.stringify(lines));
+    sealEntitlementAmounts(key: CaseKey, amounts: EntitlementAmounts): string {
+      const { total, cashCap, lines } = amounts;
+      return key.seal(caseFieldContext(key.caseId, 'entitlement'), JSON.stringify({ total, cashCap, lines }));
     },
+
+    openEntitlement,
 
     /** For the rules (the entitlement counts an unaccompanied minor), not for presenting. */
     openVulnerability,
@@ -154,21 +187,27 @@ export function createCaseSealing(keys: CaseKeys, clock: Clock) {
       return text;
     },
 
-    /** The entitlement's lines (an UNACCOMPANIED_MINOR line is special category): for a party only. */
-    async entitlementLines(principal: Principal | null, c: CaseDoc, reads: PersonalDataReads): Promise<EntitlementLine[]> {
+    /**
+     * The entitlement's amounts (its total and lines tell an unaccompanied minor): opened only
+     * for a party allowed special categories, null for anyone else; the read is noted as `field`.
+     */
+    async entitlementAmounts(
+      principal: Principal | null,
+      c: CaseDoc,
+      reads: PersonalDataReads,
+      field: 'entitlement.lines' | 'entitlement.total',
+    ): Promise<EntitlementAmounts | null> {
       const p = requirePrincipal(principal);
-      const sealed = c.entitlement.linesSealed;
-      if (!maySeeSpecialCategory(p, c, today()) || !sealed) return [];
-      const text = (await keys.forReading(c._id)).openText(caseFieldContext(c._id, 'entitlement.lines'), sealed);
-      if (text === null) return [];
-      reads.read(c, 'entitlement.lines');
-      return JSON.parse(text) as EntitlementLine[];
+      if (!maySeeSpecialCategory(p, c, today())) return null;
+      const amounts = await openEntitlement(c);
+      if (amounts) reads.read(c, field);
+      return amounts;
     },
 
     /**
      * A sealed record field (a narrative, survey answers) of a case, for a caller who loaded
      * the record in their scope (`kase`: its case as they may see it; null when they may not);
-     * null when the case was erased, or for the partner while consent is not active. The read is noted.
+     * null when the case was erased, or for the partner while consent does not cover it. The read is noted.
      */
     async recordField(
       principal: Principal | null,
@@ -179,7 +218,7 @@ export function createCaseSealing(keys: CaseKeys, clock: Clock) {
       reads: PersonalDataReads,
     ): Promise<string | null> {
       const p = requirePrincipal(principal);
-      if (!kase || !mayReadPersonalContent(p, kase, today())) return null;
+      if (!kase || !mayReadPersonalContent(p, kase, today(), field)) return null;
       const text = (await keys.forReading(kase._id)).openText(context, sealed);
       if (text !== null) reads.read(kase, field);
       return text;

@@ -22,7 +22,7 @@ import {
 } from './case.state.ts';
 import { type CasePayload, type CaseStore } from './case.store.ts';
 import { createCaseEntitlements } from './case.entitlement.ts';
-import { assertConsentForSharing } from './case.consent.ts';
+import { assertConsentFor } from './case.consent.ts';
 import { assertActivePartner, assertBornBy, createCaseRegistration } from './case.registration.ts';
 import type { EligibilityService } from '../eligibility/eligibility.service.ts';
 
@@ -59,7 +59,7 @@ export function createCaseService(deps: {
   async function referralContract(c: CaseDoc, partner: string | null, day: string): Promise<string> {
     if (!partner)
       throw badInput('Choose the partner to refer the case to first.', [{ path: 'partner', message: 'required to refer' }]);
-    assertConsentForSharing(c, day, 'referral');
+    assertConsentFor(c, 'REINTEGRATION_SUPPORT', day, 'referral');
     const contract = await organisations.activeContract(c.memberState, partner, c.originCountry, c.programme, day);
     if (!contract) {
       throw badInput(

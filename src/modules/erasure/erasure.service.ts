@@ -13,6 +13,7 @@ import { parseInput } from '../../validation.ts';
 import type { CaseDoc } from '../cases/case.model.ts';
 import type { CaseView } from '../cases/case.store.ts';
 import type { Needs } from '../../deps.ts';
+import { withoutAmounts } from '../cases/case.sealing.ts';
 
 export const ERASURE_REASONS = [
   'SUBJECT_REQUEST',
@@ -33,7 +34,7 @@ const ATTEMPTS = 5;
 /**
  * The case as its erasure leaves it: the sealed fields dropped (they no longer open anyway) and
  * the free texts of its life cycle cleared; what statistics count (status, country, programme,
- * household size, amounts) stays.
+ * household size, spend) stays.
  */
 function erasedCase(c: CaseDoc, now: Date, reason: ErasureReason): CaseDoc {
   return {
@@ -43,7 +44,7 @@ function erasedCase(c: CaseDoc, now: Date, reason: ErasureReason): CaseDoc {
     vulnerabilitySealed: null,
     needsAssessmentSealed: null,
     birthMonthsSealed: null,
-    entitlement: { ...c.entitlement, linesSealed: null },
+    entitlement: withoutAmounts(c.entitlement),
     returnSupport: c.returnSupport ? { ...c.returnSupport, guidanceSealed: null } : null,
     declineReason: null,
     closureComment: null,

@@ -43,14 +43,14 @@ export function createSubjectAccess(deps: Needs<'store' | 'executor' | 'log' | '
     const open = (field: string, sealed: string | null | undefined) =>
       sealed ? key.openText(caseFieldContext(c._id, field), sealed) : null;
     const { vulnerabilitySealed, needsAssessmentSealed, birthMonthsSealed, entitlement, returnSupport, ...clear } = c;
-    const { linesSealed, ...sums } = entitlement;
+    const { amountsSealed: _sealed, linesSealed: _lines, ...rest } = entitlement;
     const guidance = returnSupport?.guidanceSealed ? key.openText(guidanceContext(c._id), returnSupport.guidanceSealed) : null;
     return {
       ...clear,
       vulnerability: json(open('vulnerability', vulnerabilitySealed)),
       needsAssessment: open('needs', needsAssessmentSealed),
       birthMonths: json(open('birthMonths', birthMonthsSealed)),
-      entitlement: { ...sums, lines: json(open('entitlement.lines', linesSealed)) },
+      entitlement: { ...rest, ...(await sealing.openEntitlement(c)) },
       returnSupport: returnSupport ? { ...withoutKey(returnSupport, 'guidanceSealed'), guidance: json(guidance) } : null,
     };
   }

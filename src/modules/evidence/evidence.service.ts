@@ -15,7 +15,8 @@ import { AppError, badInput, caseErased, notFound } from '../../errors.ts';
 import { fact, writtenDocument } from '../../events/executor.ts';
 import { asBuffer } from '../../store/store.ts';
 import { op, SYSTEM } from '../../store/tenant.ts';
-import { parseInput, text } from '../../validation.ts';
+import { parseInput, text, todayIso } from '../../validation.ts';
+import { assertConsentFor } from '../cases/case.consent.ts';
 import { recordFieldsOf, type CaseDoc } from '../cases/case.model.ts';
 import { assertStatusAllows, SINCE_ARRIVAL_STATUSES } from '../cases/case.state.ts';
 import {
@@ -105,6 +106,8 @@ export function createEvidenceService(
     if (!c) throw notFound('Case', caseId);
     if (c.erasedAt) throw caseErased(caseId);
     assertStatusAllows(c.status, 'uploadEvidence', EVIDENCE_STATUSES);
+    // A partner's files (receipts, certificates, photos) are personal content shared with the state.
+    if (p.organisation.kind === 'PARTNER') assertConsentFor(c, 'REINTEGRATION_SUPPORT', todayIso(clock.now()), 'uploadEvidence');
     return c as CaseDoc & { partner: string };
   }
 
@@ -264,6 +267,12 @@ export function createEvidenceService(
       // An erased case's files are gone with its key.
       const key = await sealing.keys.forReading(found.caseId);
       if (key.erased) throw notFound('Evidence', id);
+      if (p.organisation.kind === 'PARTNER') {
+        // The partner reads the files of a case only while the returnee's consent covers it.
+        const kase = await cases.loadFor(p, found.caseId);
+        if (!kase) throw notFound('Evidence', id);
+        assertConsentFor(kase, 'REINTEGRATION_SUPPORT', todayIso(clock.now()), 'downloadEvidence');
+      }
       const evidence = await opened(found);
       await executor.recordFacts(p, [
         fact({

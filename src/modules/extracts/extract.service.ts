@@ -17,7 +17,8 @@ import { firstVersion, nextVersion, type StoredEvent } from '../../events/event.
 import { documentWrite, expectVersion, writtenDocument } from '../../events/executor.ts';
 import { asBuffer } from '../../store/store.ts';
 import { op, SYSTEM } from '../../store/tenant.ts';
-import { organisationCode, pageSize, parseInput, requiredText, text } from '../../validation.ts';
+import { organisationCode, pageSize, parseInput, requiredText, text, todayIso } from '../../validation.ts';
+import { consentCovers } from '../cases/case.consent.ts';
 import type { CaseDoc } from '../cases/case.model.ts';
 import type { PlanDoc } from '../plans/plan.model.ts';
 import { tabulate } from './extract.table.ts';
@@ -84,7 +85,7 @@ const extractExpired = (id: string, expiresAt: Date) =>
 const extractEvent = (doc: ExtractDoc, type: string, data: Record<string, unknown>) =>
   documentWrite({ aggregateType: 'extract', collection: 'extracts', doc, type, audience: extractAudience(doc), data });
 
-type CaseRow = SourceCase & Pick<CaseDoc, '_id' | 'planInForce'>;
+type CaseRow = SourceCase & Pick<CaseDoc, '_id' | 'planInForce' | 'consent'>;
 type PlanRow = Pick<PlanDoc, 'caseId' | 'planVersion' | 'totalEur' | 'components'>;
 
 export type ExtractService = ReturnType<typeof createExtractService>;
@@ -116,12 +117,14 @@ export function createExtractService(
     const rows = await Cases.find({ status: op({ $ne: 'DRAFT' as const }) })
       .setOptions({ scope })
       .select(
-        'memberState originCountry programme returnType status closureReason household arrivedOn createdAt actualEur spend latestScores planInForce',
+        'memberState originCountry programme returnType status closureReason household arrivedOn createdAt actualEur spend latestScores planInForce consent',
       )
       .lean<CaseRow[]>();
+    // Only cases whose returnee consented to evaluation research, and still does today.
+    const today = todayIso(clock.now());
     const inPeriod = rows.filter((c) => {
       const m = periodMonthOf(c);
-      return extract.periodFrom <= m && m <= extract.periodTo;
+      return extract.periodFrom <= m && m <= extract.periodTo && consentCovers(c, 'EVALUATION_RESEARCH', today);
     });
     const needsPlans = extract.variables.some((v) => v === 'PLANNED_EUR' || v === 'COMPONENT_KINDS');
     const plans = new Map<string, PlanRow>();

@@ -20,7 +20,8 @@ export type FinalReportDoc = VersionedCaseRecord & {
   _id: string;
   planVersion: number;
   lines: FinalReportLine[];
-  entitlementEur: number;
+  /** Reports stored before the entitlement was sealed carry it here; newer ones read it from their case. */
+  entitlementEur?: number;
   plannedEur: number;
   actualEur: number;
   lastSurvey: { surveyId: string; visitedOn: string; scores: SustainabilityScores } | null;
@@ -37,7 +38,6 @@ export const finalReportSchema = new Schema<FinalReportDoc>(
     ...caseRecordFields,
     planVersion: { type: Number, required: true },
     lines: { type: Schema.Types.Mixed, required: true },
-    entitlementEur: { type: Number, required: true },
     plannedEur: { type: Number, required: true },
     actualEur: { type: Number, required: true },
     lastSurvey: { type: Schema.Types.Mixed, default: null },

@@ -9,7 +9,12 @@ export const finalReportResolvers: Resolvers = {
   },
   FinalReport: {
     lines: (r) => r.lines.map((l) => ({ ...l, caseId: r.caseId })),
-    entitlement: (r) => eur(r.entitlementEur),
+    // Special category, like the case's entitlement: from the case, for a party allowed it, audited.
+    entitlement: async (r, _, { services, principal, access, loaders }) => {
+      const kase = await loaders.case.load(r.caseId);
+      const amounts = kase ? await services.sealing.entitlementAmounts(principal, kase, access, 'entitlement.total') : null;
+      return amounts ? eur(amounts.total) : null;
+    },
     planned: (r) => eur(r.plannedEur),
     actual: (r) => eur(r.actualEur),
     lastSurvey: async (r, _, { loaders }) =>

@@ -65,7 +65,6 @@ export function createFinalReportService(deps: Needs<'store' | 'cases' | 'plans'
           ...recordFieldsOf(c),
           planVersion: plan?.planVersion ?? 0,
           lines,
-          entitlementEur: budget.entitlementEur,
           plannedEur: budget.plannedEur,
           actualEur: budget.actualEur,
           lastSurvey: last ? { surveyId: last._id, visitedOn: last.visitedOn, scores: last.scores } : null,

@@ -10,7 +10,7 @@ import type { Principal } from '../../auth/principal.ts';
 import { type PersonalDataReads } from '../cases/case.sealing.ts';
 import { badInput } from '../../errors.ts';
 import { isoDate, parseInput, requiredText, todayIso } from '../../validation.ts';
-import { assertConsentForSharing } from '../cases/case.consent.ts';
+import { assertConsentFor } from '../cases/case.consent.ts';
 import type { CaseInputArgs, CasePayload } from '../cases/case.store.ts';
 import { recordsOfCases, writtenIn } from '../cases/case.store.ts';
 import { recordFieldsOf, type CaseDoc } from '../cases/case.model.ts';
@@ -59,7 +59,7 @@ export function createMonitoringService(deps: Needs<'store' | 'cases' | 'sealing
       const saved = await cases.writeOn(p, 'recordMonitoringVisit', args, input, idempotencyKey, async (c, now) => {
         assertStatusAllows(c.status, 'recordMonitoringVisit', MONITORING_STATUSES);
         assertDayOfSupport(input.visitedOn, 'visitedOn', c, now);
-        assertConsentForSharing(c, todayIso(now), 'recordMonitoringVisit');
+        assertConsentFor(c, 'MONITORING', todayIso(now), 'recordMonitoringVisit');
 
         // The visit named, or else the earliest scheduled one still to do unless it is still far off
         // (then, like a visit beyond the schedule, it is an extra visit).

@@ -6,24 +6,33 @@ import type { Principal } from '../../auth/principal.ts';
 import { AppError } from '../../errors.ts';
 import { parseInput, todayIso } from '../../validation.ts';
 import type { CaseService } from '../cases/case.service.ts';
+import type { PersonalDataReads } from '../cases/case.sealing.ts';
 import { checkBudget, costInEur, currenciesOf, normaliseComponents, planInput, type Costed } from './plan.rules.ts';
 import type { Needs } from '../../deps.ts';
 
 export type PlanCosting = Costed & {
-  entitlementEur: number;
-  cashCapEur: number;
+  /** Null for a caller who may not see the entitlement (special category). */
+  entitlementEur: number | null;
+  cashCapEur: number | null;
   /** Why submitPlan would refuse it (BUDGET_EXCEEDED, or a currency without a rate), if it would. */
   problem: { code: string; message: string } | null;
 };
 
-export function createPlanCosting(deps: Needs<'rates' | 'clock'> & { cases: CaseService }) {
-  const { cases, rates, clock } = deps;
+export function createPlanCosting(deps: Needs<'rates' | 'clock' | 'sealing'> & { cases: CaseService }) {
+  const { cases, rates, clock, sealing } = deps;
   return {
-    async cost(principal: Principal | null, caseId: string, rawPlan: unknown): Promise<PlanCosting> {
+    /** `reads`: where the opening of the entitlement is noted (it is special category). */
+    async cost(principal: Principal | null, caseId: string, rawPlan: unknown, reads: PersonalDataReads): Promise<PlanCosting> {
       const p = authorize(principal, 'plan.draft');
       const c = await cases.get(p, caseId);
       const components = normaliseComponents(parseInput(planInput, rawPlan, 'plan'));
-      const limits = { entitlementEur: c.entitlement.total, cashCapEur: c.entitlement.cashCap };
+      const reveal = sealing.maySeeSpecialCategory(p, c);
+      const opened = await sealing.openEntitlement(c);
+      const amounts = opened ?? { total: 0, cashCap: 0 };
+      if (reveal && opened) reads.read(c, 'entitlement.total');
+      const limits = reveal
+        ? { entitlementEur: amounts.total, cashCapEur: amounts.cashCap }
+        : { entitlementEur: null, cashCapEur: null };
       let costed: Costed;
       try {
         costed = costInEur(components, await rates.ratesOn(currenciesOf(components), todayIso(clock.now())));
@@ -33,7 +42,7 @@ export function createPlanCosting(deps: Needs<'rates' | 'clock'> & { cases: Case
         return { ...none, ...limits, problem: { code: error.code, message: error.message } };
       }
       try {
-        checkBudget(costed, c.entitlement);
+        checkBudget(costed, amounts, reveal);
         return { ...costed, ...limits, problem: null };
       } catch (error) {
         if (!(error instanceof AppError)) throw error;

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { badInput, budgetExceeded } from '../../errors.ts';
 import { formatMoney, toEur, type Money } from '../../money.ts';
 import { isoDate, money, requiredText, text } from '../../validation.ts';
-import type { Entitlement } from '../cases/case.model.ts';
+import type { EntitlementAmounts } from '../cases/case.model.ts';
 import type { AppliedRate, PlanComponent } from './plan.model.ts';
 
 const COMPONENT_KINDS = ['TRAINING', 'BUSINESS_PLAN', 'MATERIALS', 'SERVICE', 'CASH'] as const;
@@ -154,25 +154,30 @@ export function costInEur(components: PlanComponent[], rates: Map<string, Applie
   };
 }
 
-/** BUDGET_EXCEEDED, with the figures, when the plan costs more than the entitlement or its cash cap. */
-export function checkBudget(costed: Costed, entitlement: Entitlement): void {
-  const figures = {
-    totalEur: costed.totalEur,
-    entitlementEur: entitlement.total,
-    cashEur: costed.cashEur,
-    cashCapEur: entitlement.cashCap,
-    currency: 'EUR',
-  };
-  if (costed.totalEur > entitlement.total) {
+/**
+ * BUDGET_EXCEEDED when the plan costs more than the entitlement or its cash cap; with the
+ * entitlement's figures only when `reveal` (the caller may see them: they are special
+ * category, src/modules/cases/case.sealing.ts).
+ */
+export function checkBudget(costed: Costed, entitlement: Pick<EntitlementAmounts, 'total' | 'cashCap'>, reveal: boolean): void {
+  const { total, cashCap } = entitlement;
+  const figures = reveal
+    ? { totalEur: costed.totalEur, entitlementEur: total, cashEur: costed.cashEur, cashCapEur: cashCap, currency: 'EUR' }
+    : { totalEur: costed.totalEur, cashEur: costed.cashEur, currency: 'EUR' };
+  if (costed.totalEur > total) {
     throw budgetExceeded(
-      `The plan costs ${formatMoney(costed.totalEur, 'EUR')}, ${formatMoney(costed.totalEur - entitlement.total, 'EUR')} more than the entitlement of ${formatMoney(entitlement.total, 'EUR')}.`,
-      { ...figures, overByEur: costed.totalEur - entitlement.total },
+      reveal
+        ? `The plan costs ${formatMoney(costed.totalEur, 'EUR')}, ${formatMoney(costed.totalEur - total, 'EUR')} more than the entitlement of ${formatMoney(total, 'EUR')}.`
+        : `The plan costs ${formatMoney(costed.totalEur, 'EUR')}, more than the entitlement.`,
+      reveal ? { ...figures, overByEur: costed.totalEur - total } : figures,
     );
   }
-  if (costed.cashEur > entitlement.cashCap) {
+  if (costed.cashEur > cashCap) {
     throw budgetExceeded(
-      `The plan pays ${formatMoney(costed.cashEur, 'EUR')} in cash, ${formatMoney(costed.cashEur - entitlement.cashCap, 'EUR')} more than the cash cap of ${formatMoney(entitlement.cashCap, 'EUR')}.`,
-      { ...figures, overByEur: costed.cashEur - entitlement.cashCap },
+      reveal
+        ? `The plan pays ${formatMoney(costed.cashEur, 'EUR')} in cash, ${formatMoney(costed.cashEur - cashCap, 'EUR')} more than the cash cap of ${formatMoney(cashCap, 'EUR')}.`
+        : `The plan pays ${formatMoney(costed.cashEur, 'EUR')} in cash, more than the cash cap.`,
+      reveal ? { ...figures, overByEur: costed.cashEur - cashCap } : figures,
     );
   }
 }

@@ -8,7 +8,7 @@ import { invalidTransition } from '../../errors.ts';
 import { firstVersion, nextVersion, type DocumentChange } from '../../events/event.model.ts';
 import { idsFilter, matchesScope, SYSTEM, type TenantScope } from '../../store/tenant.ts';
 import { parseInput, requiredText, text, todayIso } from '../../validation.ts';
-import { assertConsentForSharing } from '../cases/case.consent.ts';
+import { assertConsentFor } from '../cases/case.consent.ts';
 import type { CaseDoc } from '../cases/case.model.ts';
 import type { CasePayload } from '../cases/case.store.ts';
 import { assertStatusAllows, PLAN_DRAFTING_STATUSES, PLAN_IN_FORCE_STATUSES, withStatus } from '../cases/case.state.ts';
@@ -28,8 +28,8 @@ export type PlanPayload = CasePayload & { plan: PlanDoc };
 
 export type PlanService = ReturnType<typeof createPlanService>;
 
-export function createPlanService(deps: Needs<'store' | 'cases' | 'rates'>) {
-  const { store, cases, rates } = deps;
+export function createPlanService(deps: Needs<'store' | 'cases' | 'rates' | 'sealing'>) {
+  const { store, cases, rates, sealing } = deps;
   const Plans: Model<PlanDoc> = store.model('Plan', planSchema);
 
   async function loadPlan(scope: TenantScope, caseId: string, planVersion: number | null): Promise<PlanDoc | null> {
@@ -166,10 +166,12 @@ export function createPlanService(deps: Needs<'store' | 'cases' | 'rates'>) {
         if (draft?.status !== 'DRAFT')
           throw invalidTransition(c.status, 'submitPlan (there is no draft plan to submit)', ['saveDraftPlan']);
         const day = todayIso(now);
-        assertConsentForSharing(c, day, 'submitPlan');
+        assertConsentFor(c, 'REINTEGRATION_SUPPORT', day, 'submitPlan');
         const applied = await rates.ratesOn(currenciesOf(draft.components), day);
         const costed = costInEur(draft.components, applied);
-        checkBudget(costed, c.entitlement);
+        // The entitlement is sealed (special category): opened here for the rule, shown only to who may see it.
+        const amounts = (await sealing.openEntitlement(c)) ?? { total: 0, cashCap: 0 };
+        checkBudget(costed, amounts, sealing.maySeeSpecialCategory(p, c));
         const plan = nextVersion(
           draft,
           {

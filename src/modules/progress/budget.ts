@@ -6,7 +6,8 @@ import type { CaseDoc, ComponentSpend } from '../cases/case.model.ts';
 import type { PlanComponent, PlanDoc } from '../plans/plan.model.ts';
 
 export type BudgetLine = { componentId: string; kind: string; title: string; plannedEur: number; actualEur: number };
-export type Budget = { entitlementEur: number; plannedEur: number; actualEur: number; lines: BudgetLine[] };
+/** `of`: the case, whose parties decide who sees the entitlement beside it (special category). */
+export type Budget = { of: CaseDoc; plannedEur: number; actualEur: number; lines: BudgetLine[] };
 
 /** The case's budget against its plan in force; components spent on but no longer planned show with 0 planned. */
 export function budgetOf(c: CaseDoc, plan: PlanDoc | null): Budget {
@@ -29,7 +30,7 @@ export function budgetOf(c: CaseDoc, plan: PlanDoc | null): Budget {
       });
   }
   return {
-    entitlementEur: c.entitlement.total,
+    of: c,
     plannedEur: plan?.totalEur ?? 0,
     actualEur: lines.reduce((sum, l) => sum + l.actualEur, 0),
     lines,

@@ -45,7 +45,10 @@ export const progressResolvers: Resolvers = {
     proof: (s, _, { loaders }) => evidenceOf(loaders.evidenceOfCase, s.caseId, s.proof),
   },
   Budget: {
-    entitlement: (b) => eur(b.entitlementEur),
+    entitlement: async (b, _, { services, principal, access }) => {
+      const amounts = await services.sealing.entitlementAmounts(principal, b.of, access, 'entitlement.total');
+      return amounts ? eur(amounts.total) : null;
+    },
     planned: (b) => eur(b.plannedEur),
     actual: (b) => eur(b.actualEur),
     remaining: (b) => eur(b.plannedEur - b.actualEur),

@@ -10,7 +10,7 @@ import { decodeCursor, encodeCursor } from '../../cursor.ts';
 import { badInput, forbidden } from '../../errors.ts';
 import { toEur } from '../../money.ts';
 import { isoDate, money, pageSize, parseInput, requiredText, todayIso } from '../../validation.ts';
-import { assertConsentForSharing } from '../cases/case.consent.ts';
+import { assertConsentFor } from '../cases/case.consent.ts';
 import type { CaseInputArgs, CasePayload } from '../cases/case.store.ts';
 import { recordsOfCases, writtenIn } from '../cases/case.store.ts';
 import { ARRIVED_BEFORE_PLAN_STATUSES, assertStatusAllows, type CaseStatus } from '../cases/case.state.ts';
@@ -168,7 +168,7 @@ export function createProgressService(deps: Needs<'store' | 'cases' | 'plans' | 
         assertDayOfSupport(input.occurredOn, 'occurredOn', c, now);
         if (input.spend || kind === 'PURCHASE') assertWithinSpendingWindow(c, input.occurredOn, 'occurredOn');
         // The partner's narrative is personal content shared with the state: not without consent.
-        if (p.organisation.kind === 'PARTNER') assertConsentForSharing(c, todayIso(now), 'postProgressUpdate');
+        if (p.organisation.kind === 'PARTNER') assertConsentFor(c, 'REINTEGRATION_SUPPORT', todayIso(now), 'postProgressUpdate');
 
         const plan = input.componentId ? await plans.inForce(p, c) : null;
         const component = input.componentId ? componentOf(plan, input.componentId, 'componentId') : null;

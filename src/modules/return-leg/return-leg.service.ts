@@ -13,6 +13,7 @@ import { badInput, budgetExceeded, forbidden, invalidTransition } from '../../er
 import { formatMoney } from '../../money.ts';
 import { isoDate, minorUnits, organisationCode, parseInput, requiredText, todayIso } from '../../validation.ts';
 import type { CasePayload } from '../cases/case.store.ts';
+import { assertConsentFor } from '../cases/case.consent.ts';
 import type { CaseDoc, Entitlement } from '../cases/case.model.ts';
 import {
   BEFORE_DEPARTURE_STATUSES,
@@ -264,6 +265,7 @@ export function createReturnLegService(
         decide: async (c, now) => {
           // A unit records only the steps its role on the case's team allows.
           if (!mayTakeTeamAction(p, c, `returnStep.${step.kind}`)) throw forbidden(`record ${step.kind}`);
+          assertConsentFor(c, 'RETURN_ASSISTANCE', todayIso(now), 'recordReturnStep');
           const guidance =
             step.kind === 'INDIVIDUAL_GUIDANCE'
               ? { key: await sealing.keyForWriting(c._id), notes: await openGuidance(c) }

@@ -6,7 +6,8 @@ import { actionFacts, allowedActions, allowedProgressKinds } from '../cases/case
 export const workListResolvers: Resolvers = {
   Query: {
     workList: (_, { first }, { services, principal }) => services.workList.workList(principal, first),
-    planCosting: (_, { caseId, plan }, { services, principal }) => services.planCosting.cost(principal, caseId, plan),
+    planCosting: (_, { caseId, plan }, { services, principal, access }) =>
+      services.planCosting.cost(principal, caseId, plan, access),
   },
   Case: {
     allowedActions: async (c, _, { services, principal, loaders }) => {
@@ -21,9 +22,9 @@ export const workListResolvers: Resolvers = {
   PlanCosting: {
     totalEur: (c) => eur(c.totalEur),
     cashEur: (c) => eur(c.cashEur),
-    entitlement: (c) => eur(c.entitlementEur),
-    cashCap: (c) => eur(c.cashCapEur),
-    remaining: (c) => eur(c.entitlementEur - c.totalEur),
+    entitlement: (c) => (c.entitlementEur === null ? null : eur(c.entitlementEur)),
+    cashCap: (c) => (c.cashCapEur === null ? null : eur(c.cashCapEur)),
+    remaining: (c) => (c.entitlementEur === null ? null : eur(c.entitlementEur - c.totalEur)),
   },
   CostedComponent: {
     costEur: (k) => (k.costEur === null ? null : eur(k.costEur)),
