@@ -489,8 +489,11 @@ export async function seedDemoProgress(
 
   /** Runs a write once: a key already in the event log means it was made by an earlier run. */
   // The demo's writes already in the log, read at once (one query, not one per step).
+  // Keys are stored as `<organisation>:<key>`: one prefix per organisation the scripts act as,
+  // so each is a range of the key index, never a scan of the whole log.
+  const actors = [...new Set(DEMO_PROGRESS_CASES.flatMap((s) => [s.memberState, s.partner]))].sort();
   const prior = await services.log.model
-    .find({ idempotencyKey: op({ $regex: `:${KEY_PREFIX}` }) })
+    .find({ $or: actors.map((code) => ({ idempotencyKey: op({ $regex: `^${code}:${KEY_PREFIX}` }) })) })
     .select({ idempotencyKey: 1, aggregateId: 1, data: 1 })
     .lean<Logged[]>();
   const logged = new Map(prior.map((e) => [e.idempotencyKey, e]));

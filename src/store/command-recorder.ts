@@ -2,15 +2,18 @@
 // filter names and which it sorts by. Tests use it to count round trips and to check
 // that every query is served by a declared index (the embedded store cannot tell us:
 // it scans whole collections whatever the indexes).
+import { fieldsOf, filterShape, sortShape, type QueryShape } from './query-plan.ts';
 
 export type RecordedQuery = {
   command: string;
   collection: string;
   /** Top-level filter fields, in the order they appear; `$and`/`$or` branches flattened. */
   filterFields: string[];
-  /** Equality (or `$in`) fields: the ones an index prefix can serve. */
+  /** Equality (or `$in`) fields outside any `$or`. */
   equalityFields: string[];
   sortFields: string[];
+  /** What the planner needs: each field's kind of condition, the `$or` branches, the sort with its directions. */
+  shape: QueryShape;
 };
 
 const QUERY_COMMANDS = new Set(['find', 'count', 'aggregate', 'update', 'delete', 'findAndModify', 'distinct']);
@@ -33,13 +36,14 @@ export class CommandRecorder {
     if (!this.keepQueries || !QUERY_COMMANDS.has(commandName)) return;
     const collection = String(command[commandName]);
     for (const { filter, sort } of extractFilters(commandName, command)) {
-      const fields = filterShape(filter);
+      const shape: QueryShape = { filter: filterShape(filter), sort: sortShape(sort) };
       this.queries.push({
         command: commandName,
         collection,
-        filterFields: fields.all,
-        equalityFields: fields.equality,
-        sortFields: sort instanceof Map ? [...(sort as Map<string, unknown>).keys()] : sort ? Object.keys(sort) : [],
+        filterFields: fieldsOf(shape.filter),
+        equalityFields: shape.filter.conditions.filter((c) => c.kind === 'eq' || c.kind === 'in').map((c) => c.field),
+        sortFields: shape.sort.map(([field]) => field),
+        shape,
       });
     }
   }
@@ -70,11 +74,17 @@ function extractFilters(commandName: string, command: Record<string, unknown>): 
       return list.map((entry) => ({ filter: asObject(entry.q) }));
     }
     case 'aggregate': {
+      // The stages the planner answers from an index: the $match and $sort the pipeline starts with.
       const pipeline = (command.pipeline ?? []) as Record<string, unknown>[];
-      const first = pipeline[0];
-      const match = first && '$match' in first ? asObject(first.$match) : {};
-      const sortStage = pipeline.find((stage) => '$sort' in stage);
-      return [{ filter: match, sort: sortStage ? asObject(sortStage.$sort) : undefined }];
+      const matches: unknown[] = [];
+      let sort: Record<string, unknown> | undefined;
+      for (const stage of pipeline) {
+        if ('$match' in stage && !sort) matches.push(stage.$match);
+        else if ('$sort' in stage && !sort) sort = asObject(stage.$sort);
+        else break;
+      }
+      const filter = matches.length === 1 ? asObject(matches[0]) : matches.length > 1 ? { $and: matches } : {};
+      return [{ filter, sort }];
     }
     default:
       return [];
@@ -89,37 +99,4 @@ function asOptionalObject(value: unknown): Record<string, unknown> | undefined {
   // The driver hands sorts over as a Map.
   if (value instanceof Map) return Object.fromEntries(value) as Record<string, unknown>;
   return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : undefined;
-}
-
-function filterShape(filter: Record<string, unknown>): { all: string[]; equality: string[] } {
-  const all: string[] = [];
-  const equality: string[] = [];
-  for (const [key, value] of Object.entries(filter)) {
-    if (key === '$and' && Array.isArray(value)) {
-      for (const branch of value) {
-        const inner = filterShape(asObject(branch));
-        all.push(...inner.all);
-        equality.push(...inner.equality);
-      }
-      continue;
-    }
-    if (key === '$or' && Array.isArray(value)) {
-      // An $or is served when each branch is; record the union of its fields as filter fields.
-      for (const branch of value) all.push(...filterShape(asObject(branch)).all);
-      continue;
-    }
-    if (key.startsWith('$')) continue;
-    all.push(key);
-    if (isEqualityCondition(value)) equality.push(key);
-  }
-  return { all: [...new Set(all)], equality: [...new Set(equality)] };
-}
-
-function isEqualityCondition(value: unknown): boolean {
-  if (typeof value !== 'object' || value === null || value instanceof Date) return true;
-  if (Array.isArray(value) || '_bsontype' in value) return true;
-  const keys = Object.keys(value);
-  if (keys.length === 0) return true;
-  if (keys.every((k) => !k.startsWith('$'))) return true; // an embedded-document equality (or ObjectId)
-  return keys.length === 1 && (keys[0] === '$eq' || keys[0] === '$in');
 }

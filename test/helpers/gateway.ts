@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import mongoose, { type Connection } from 'mongoose';
 import type { Db } from 'mongodb';
-import { inject } from 'vitest';
+import { expect, inject } from 'vitest';
 import { createGateway, type Gateway } from '../../src/app.ts';
 import { mintDevToken } from '../../src/auth/dev-issuer.ts';
 import type { Role } from '../../src/auth/principal.ts';
@@ -15,6 +15,7 @@ import { ManualClock, systemClock, type Clock } from '../../src/clock.ts';
 import { loadConfig, type Config } from '../../src/config.ts';
 import { createLogger } from '../../src/logger.ts';
 import { seedNetwork } from '../../src/seed/demo.ts';
+import type { IndexKeys } from '../../src/store/query-plan.ts';
 import { Store } from '../../src/store/store.ts';
 import { TEST_DB_PREFIX } from './db-names.ts';
 
@@ -183,14 +184,18 @@ export const QUERY_SHAPES_DIR = path.resolve('test-results/query-shapes');
 
 /** Leaves the queries this gateway sent, with the indexes its models declare, for scripts/check-index-coverage.ts. */
 function writeQueryShapes(dbName: string, store: Store): void {
-  const indexes: Record<string, string[][]> = {};
+  const indexes: Record<string, IndexKeys[]> = {};
   for (const model of store.registeredModels()) {
-    indexes[model.collection.collectionName] = model.schema.indexes().map(([keys]) => Object.keys(keys));
+    indexes[model.collection.collectionName] = model.schema
+      .indexes()
+      .map(([keys]) => Object.entries(keys).map(([field, direction]) => [field, Number(direction)] as [string, number]));
   }
   mkdirSync(QUERY_SHAPES_DIR, { recursive: true });
   // Several gateways may share a database (two instances on one store): one file each.
   const file = `${dbName}-${randomBytes(3).toString('hex')}.json`;
-  writeFileSync(path.join(QUERY_SHAPES_DIR, file), JSON.stringify({ indexes, queries: store.recorder.queries }));
+  // The test file that sent them, so a query the check refuses can be traced to its test.
+  const testFile = path.relative(process.cwd(), expect.getState().testPath ?? '');
+  writeFileSync(path.join(QUERY_SHAPES_DIR, file), JSON.stringify({ testFile, indexes, queries: store.recorder.queries }));
 }
 
 /** A clock for tests that place the gateway on a given day. */

@@ -314,7 +314,7 @@ export type CaseFilter = {
   originCountry?: InputMaybe<Scalars['String']['input']>;
   partner?: InputMaybe<Scalars['ID']['input']>;
   programme?: InputMaybe<Scalars['ID']['input']>;
-  /** Reference search: a prefix such as NL-2026-0001, or any part of it. */
+  /** Reference search: a prefix, with the member state's code (NL-2026-0001) or without it (2026-0001). */
   reference?: InputMaybe<Scalars['String']['input']>;
   status?: InputMaybe<Array<CaseStatus>>;
   /** Cases changed at or after this instant (for incremental sync). */

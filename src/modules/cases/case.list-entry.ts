@@ -56,14 +56,14 @@ export const caseListEntrySchema = new Schema<CaseListEntry>(entryFields, {
 caseListEntrySchema.plugin(tenantScoped);
 // A member state's lists (scope first, then filters, then the sort).
 caseListEntrySchema.index({ memberState: 1, updatedAt: -1, _id: -1 });
-caseListEntrySchema.index({ memberState: 1, status: 1, updatedAt: -1 });
+caseListEntrySchema.index({ memberState: 1, status: 1, updatedAt: -1, _id: -1 });
 caseListEntrySchema.index({ memberState: 1, createdAt: -1, _id: -1 });
 caseListEntrySchema.index({ memberState: 1, reference: 1 });
 // A partner's lists.
 caseListEntrySchema.index({ partner: 1, sharedWithPartner: 1, updatedAt: -1, _id: -1 });
-caseListEntrySchema.index({ partner: 1, sharedWithPartner: 1, status: 1, updatedAt: -1 });
+caseListEntrySchema.index({ partner: 1, sharedWithPartner: 1, status: 1, updatedAt: -1, _id: -1 });
 caseListEntrySchema.index({ partner: 1, sharedWithPartner: 1, createdAt: -1, _id: -1 });
 caseListEntrySchema.index({ partner: 1, sharedWithPartner: 1, reference: 1 });
 // A member state's unit's lists (an implementing organisation's cases).
 caseListEntrySchema.index({ units: 1, memberState: 1, updatedAt: -1, _id: -1 });
-caseListEntrySchema.index({ units: 1, memberState: 1, status: 1, updatedAt: -1 });
+caseListEntrySchema.index({ units: 1, memberState: 1, status: 1, updatedAt: -1, _id: -1 });

@@ -70,8 +70,34 @@ const referenceSearch = z
   .max(40)
   .regex(/^[A-Za-z0-9-]+$/, 'letters, digits and -');
 
+/**
+ * The reference filter: a prefix of the reference, with its member state's code (`NL-2026-0001`)
+ * or without it (`2026-0001`, then one prefix per member state the caller can see). Always
+ * anchored: a match inside a reference would walk every entry of the caller's list.
+ */
+async function referenceFilter(
+  ref: string,
+  p: Principal,
+  memberState: string | undefined,
+  memberStates: () => Promise<string[]>,
+) {
+  if (/^[A-Z]{2}-/.test(ref)) return op({ $regex: `^${escapeRegex(ref)}` });
+  const states = memberState
+    ? [memberState]
+    : p.organisation.kind === 'MEMBER_STATE'
+      ? [p.organisation.code]
+      : await memberStates();
+  return op({ $in: states.map((state) => new RegExp(`^${state}-${escapeRegex(ref)}`)) });
+}
+
 /** One page of the cases the principal may see (authorisation is the caller's). */
-export async function listCases(cases: CaseStore, p: Principal, args: CaseListArgs): Promise<CaseConnection> {
+export async function listCases(
+  cases: CaseStore,
+  p: Principal,
+  args: CaseListArgs,
+  /** The member states' codes (for a reference searched without one). */
+  memberStates: () => Promise<string[]>,
+): Promise<CaseConnection> {
   const first = pageSize(args.first, 20, MAX_PAGE);
   const order = args.orderBy ?? 'UPDATED_DESC';
   const { field, direction } = ORDERS[order];
@@ -85,8 +111,7 @@ export async function listCases(cases: CaseStore, p: Principal, args: CaseListAr
   if (f.updatedSince) query.updatedAt = op({ $gte: new Date(f.updatedSince) });
   if (f.reference) {
     const ref = parseInput(referenceSearch, f.reference, 'reference').toUpperCase();
-    // A leading part is a prefix search (served by the reference index); anything else matches inside.
-    query.reference = op({ $regex: /^[A-Z]{2}-/.test(ref) ? `^${escapeRegex(ref)}` : escapeRegex(ref) });
+    query.reference = await referenceFilter(ref, p, query.memberState as string | undefined, memberStates);
   }
   const filter = { ...query };
   if (args.after) {

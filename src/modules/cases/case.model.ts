@@ -314,7 +314,7 @@ caseSchema.index({ 'consent.status': 1, 'consent.expiresOn': 1 });
 // Deadlines: the overdue list of each organisation, and the escalation job.
 caseSchema.index({ memberState: 1, nextDeadlineAt: 1, _id: 1 });
 caseSchema.index({ partner: 1, sharedWithPartner: 1, nextDeadlineAt: 1, _id: 1 });
-caseSchema.index({ units: 1, memberState: 1, nextDeadlineAt: 1 });
+caseSchema.index({ units: 1, memberState: 1, nextDeadlineAt: 1, _id: 1 });
 caseSchema.index({ nextDeadlineAt: 1, _id: 1 });
 // The retention job: cases closed before a cutoff.
 caseSchema.index({ status: 1, erasedAt: 1, closedAt: 1 });

@@ -97,7 +97,9 @@ export function createCaseService(deps: {
     getMany: (principal: Principal, ids: readonly string[]) => cases.getMany(principal, ids),
 
     async list(principal: Principal | null, args: CaseListArgs): Promise<CaseConnection> {
-      return listCases(cases, authorize(principal, 'case.read'), args);
+      const p = authorize(principal, 'case.read');
+      const memberStates = async () => (await organisations.list(p, { kind: 'MEMBER_STATE' })).map((o) => o.code);
+      return listCases(cases, p, args, memberStates);
     },
 
     referenceDay: entitlements.referenceDayOf,

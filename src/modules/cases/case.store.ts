@@ -275,7 +275,9 @@ export function createCaseStore(deps: {
     /** Cases whose consent ran out before `today` but is not recorded as ended, across tenants (the consent expiry job). */
     async consentsDue(today: string, limit: number): Promise<CaseDoc[]> {
       const docs = await Cases.find({
-        'consent.status': op({ $nin: ['EXPIRED', 'WITHDRAWN'] as ConsentStatus[] }),
+        // Not yet ended: ACTIVE, or no status (consent recorded before it had one). Named, not
+        // `$nin` of the ended ones: a negation has no index bounds.
+        'consent.status': op({ $in: ['ACTIVE', null] as (ConsentStatus | null)[] }),
         'consent.expiresOn': op({ $lt: today }),
       })
         .setOptions({ scope: SYSTEM })

@@ -66,8 +66,8 @@ export const extractSchema = new Schema<ExtractDoc>(
   { collection: 'extracts', versionKey: false },
 );
 extractSchema.plugin(tenantScoped);
-extractSchema.index({ researchBody: 1, createdAt: -1 });
-extractSchema.index({ memberStates: 1, createdAt: -1 });
+extractSchema.index({ researchBody: 1, createdAt: -1, _id: -1 });
+extractSchema.index({ memberStates: 1, createdAt: -1, _id: -1 });
 
 /** The CSV of a built extract, gzipped and sealed under the extract and file ids. */
 export type ExtractFileDoc = {

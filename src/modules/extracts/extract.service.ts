@@ -114,7 +114,9 @@ export function createExtractService(
   /** The approved parts' cases in the period, with their plans in force when a variable needs them. */
   async function sourceCases(extract: ExtractDoc, approved: string[]): Promise<SourceCase[]> {
     const scope = extractSourceScope(approved);
-    const rows = await Cases.find({ status: op({ $ne: 'DRAFT' as const }) })
+    // Every case of the approved states, drafts left out here: `status != DRAFT` in the filter
+    // has no index bounds, the member states have.
+    const rows = await Cases.find({})
       .setOptions({ scope })
       .select(
         'memberState originCountry programme returnType status closureReason household arrivedOn createdAt actualEur spend latestScores planInForce consent',
@@ -123,6 +125,7 @@ export function createExtractService(
     // Only cases whose returnee consented to evaluation research, and still does today.
     const today = todayIso(clock.now());
     const inPeriod = rows.filter((c) => {
+      if (c.status === 'DRAFT') return false;
       const m = periodMonthOf(c);
       return extract.periodFrom <= m && m <= extract.periodTo && consentCovers(c, 'EVALUATION_RESEARCH', today);
     });

@@ -108,7 +108,7 @@ webhookDeliverySchema.index({ status: 1, nextAttemptAt: 1 });
 // An organisation's deliveries, newest first, by status or endpoint.
 webhookDeliverySchema.index({ organisation: 1, status: 1, createdAt: -1, _id: -1 });
 webhookDeliverySchema.index({ organisation: 1, createdAt: -1, _id: -1 });
-webhookDeliverySchema.index({ endpointId: 1, eventSeq: 1 });
+webhookDeliverySchema.index({ organisation: 1, endpointId: 1, createdAt: -1, _id: -1 });
 // Housekeeping of old delivered ones.
 webhookDeliverySchema.index({ createdAt: 1 });
 
