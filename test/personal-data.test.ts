@@ -150,6 +150,19 @@ describe('reads of personal content', () => {
     expect(partner.slice(-2).map((e) => e.fields)).toEqual([['progress.narrative'], ['entitlement.lines', 'survey.answers']]);
   });
 
+  it('a read of the entitlement’s amounts (which tell an unaccompanied minor) is in the trail as well', async () => {
+    const { flow, c } = await minorsCase();
+    const reads = async () =>
+      (await flow.state.ok<Trail>(TRAIL, { id: c.id })).auditTrail.entries.filter((e) => e.type === 'PersonalDataRead');
+    const before = (await reads()).length;
+    expect((await flow.officer.ok<Amounts>(AMOUNTS, { id: c.id })).case.entitlement.total).toEqual({ amount: 200000 });
+    await flow.officer.ok(`query ($id: ID!) { case(id: $id) { budget { entitlement { amount } } } }`, { id: c.id });
+    expect((await reads()).slice(before).map((e) => [e.actor.organisation, e.fields])).toEqual([
+      ['P-AF-HOPE', ['entitlement.total']],
+      ['P-AF-HOPE', ['entitlement.total']],
+    ]);
+  });
+
   it('reads through the change feed are audited as well', async () => {
     const { flow, c } = await minorsCase();
     const count = async () =>
