@@ -264,16 +264,18 @@ export function answersGraphqlResponseJson(accept: string | undefined): boolean 
  */
 export function httpStatusPlugin(): ApolloServerPlugin<Context> {
   return {
-    async requestDidStart({ request }) {
-      const graphqlResponseJson = answersGraphqlResponseJson(request.http?.headers.get('accept'));
+    async requestDidStart() {
       return {
-        async willSendResponse({ response }) {
+        async willSendResponse({ request, response }) {
           if (response.body.kind !== 'single') return;
           const { data, errors } = response.body.singleResult;
           if (data !== undefined || !errors?.length) return;
           const clientsFault = errors.every((e) => !SERVER_ERROR_CODES.has(e.extensions?.code));
           if (clientsFault && (response.http.status ?? 500) >= 500) response.http.status = 400;
-          if (response.http.status === 400 && !graphqlResponseJson) response.http.status = 200;
+          // The Accept header is negotiated only for a request error (most requests have none).
+          if (response.http.status === 400 && !answersGraphqlResponseJson(request.http?.headers.get('accept'))) {
+            response.http.status = 200;
+          }
         },
       };
     },
