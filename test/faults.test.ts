@@ -13,7 +13,11 @@ import { killAll, productionLike, startGatewayProcess, type GatewayProcess } fro
 const CREATE = `mutation ($input: CreateCaseInput!, $key: String) { createCase(input: $input, idempotencyKey: $key) { id version } }`;
 
 type Answer =
-  { status: number; body: { data?: { createCase?: { id: string } } | null; errors?: unknown[] } } | { failed: string };
+  | {
+      status: number;
+      body: { data?: { createCase?: { id: string } } | null; errors?: { extensions?: Record<string, unknown> }[] };
+    }
+  | { failed: string };
 
 /** One POST on a connection of its own (no keep-alive: a request in flight is a request on the wire). */
 function post(url: string, token: string, payload: unknown): Promise<Answer> {
@@ -175,8 +179,18 @@ describe('the gateway process under faults', () => {
       await expectAllProjected();
       await expectPresentOnce(traffic.acknowledged());
       // The writes whose answer was lost, retried with their keys: each applied once.
+      // A claim the killed process left pending is trusted for a grace period: until then the
+      // gateway answers REQUEST_IN_PROGRESS with a delay, and the client retries as told.
+      const retry = async (key: string): Promise<Answer> => {
+        for (const giveUpAt = Date.now() + 60_000; ;) {
+          const answer = await post(second.url, token, { query: CREATE, variables: { input: caseInput(), key } });
+          const error = 'status' in answer ? answer.body.errors?.[0]?.extensions : undefined;
+          if (error?.reason !== 'REQUEST_IN_PROGRESS' || Date.now() > giveUpAt) return answer;
+          await new Promise((resolve) => setTimeout(resolve, Number(error.retryAfterSeconds ?? 1) * 1000));
+        }
+      };
       for (const w of unanswered) {
-        const answer = await post(second.url, token, { query: CREATE, variables: { input: caseInput(), key: w.key } });
+        const answer = await retry(w.key);
         expect('status' in answer && answer.status, JSON.stringify(answer)).toBe(200);
         w.id = 'status' in answer ? answer.body.data?.createCase?.id : undefined;
         expect(w.id, JSON.stringify(answer)).toBeDefined();
