@@ -12,11 +12,7 @@ import { buildSchema } from '../src/graphql/schema.ts';
 import type { createLogger } from '../src/logger.ts';
 import type { CaseConnection } from '../src/modules/cases/case.list.ts';
 import type { Store } from '../src/store/store.ts';
-
-export const PARTNER = 'P-AF-HOPE';
-export const DASHBOARD = `query Dashboard { cases(first: 50, filter: { partner: "${PARTNER}" }) { edges { node {
-  reference status version memberState { name } partner { name } programme { name }
-  plan { planVersion status totalEur { amount } } } } } }`;
+import { PARTNER } from './operations.ts';
 
 export async function listen(server: Server): Promise<string> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

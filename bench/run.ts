@@ -27,7 +27,8 @@ import { seedNetwork } from '../src/seed/demo.ts';
 import { EmbeddedStore } from '../src/store/embedded.ts';
 import { Store } from '../src/store/store.ts';
 import type { LoadFigures, LoadSpec } from './load.ts';
-import { DASHBOARD, inMemoryServers, listen, PARTNER } from './in-memory.ts';
+import { inMemoryServers, listen } from './in-memory.ts';
+import { CASE_BY_ID, caseInput, CHANGES, CREATE, DASHBOARD, PARTNER } from './operations.ts';
 import { benchConfig, memory } from './setup.ts';
 
 const run = promisify(execFile);
@@ -68,19 +69,6 @@ function parseArgs(): Args {
   }
   return args;
 }
-
-const CASE_BY_ID = `query Case($id: ID!) { case(id: $id) { reference status version household { age } plan { status totalEur { amount } } } }`;
-const CREATE = `mutation Create($input: CreateCaseInput!) { createCase(input: $input) { id version } }`;
-const CHANGES = `query Changes { changes(first: 1000) { changes { cursor kind aggregateId version type at removed
-  state { __typename ... on Case { reference status version } } } endCursor hasMore } }`;
-const caseInput = {
-  programme: 'EURP-VOL',
-  originCountry: 'AF',
-  returnType: 'VOLUNTARY',
-  partner: PARTNER,
-  household: [{ yearOfBirth: 1990, gender: 'MALE', relation: 'PRINCIPAL' }],
-  consent: { purposes: ['REINTEGRATION_SUPPORT'], givenOn: '2026-01-01', expiresOn: '2027-12-31' },
-};
 
 /** Drives a server from a load generator in its own process (bench/load.ts). */
 async function load(spec: LoadSpec): Promise<LoadFigures> {

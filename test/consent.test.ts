@@ -13,6 +13,9 @@ import { ALL_PURPOSES, caseInput, CREATE_CASE, trainingComponent, workflow, type
 import { implementation, surveyAnswers, uploadFile, type Tracked } from './helpers/implementation.ts';
 import { samplePdf } from '../src/seed/sample-files.ts';
 
+/** A monitoring visit with survey answers and a narrative: personal content the consent must cover. */
+const secondVisit = () => ({ visitedOn: '2026-11-28', narrative: 'Second visit', language: 'en', answers: surveyAnswers() });
+
 let gw: TestGateway;
 let clock: ManualClock;
 beforeAll(async () => {
@@ -231,12 +234,7 @@ describe('withdrawal', () => {
       language: 'en',
     });
     expect(codes(post)).toEqual(['CONSENT_REQUIRED']);
-    const visit = await impl.visitRaw(t, {
-      visitedOn: '2026-11-28',
-      narrative: 'Second visit',
-      language: 'en',
-      answers: surveyAnswers(),
-    });
+    const visit = await impl.visitRaw(t, secondVisit());
     expect(codes(visit)).toEqual(['CONSENT_REQUIRED']);
     const after = await flow.state.ok<{ case: { version: number } }>(`query ($id: ID!) { case(id: $id) { version } }`, {
       id: c.id,
@@ -444,12 +442,7 @@ describe('what each purpose allows', () => {
     });
     expect(personalOf(await flow.state.ok<View>(VIEW, { id: c.id })).answers).toBe(15);
     const t: Tracked = { id: c.id, version: renewed.version };
-    const visit = await impl.visitRaw(t, {
-      visitedOn: '2026-11-28',
-      narrative: 'Second visit',
-      language: 'en',
-      answers: surveyAnswers(),
-    });
+    const visit = await impl.visitRaw(t, secondVisit());
     expect(codes(visit)).toEqual(['CONSENT_REQUIRED']);
     expect(visit.errors?.[0]?.extensions).toMatchObject({
       action: 'recordMonitoringVisit',
