@@ -23,7 +23,7 @@ import {
   type ProgrammeDoc,
 } from './organisation.model.ts';
 import { AGENCY_TYPES, isMemberStateUnit, ORGANISATION_KINDS } from '../../auth/principal.ts';
-import { firstVersion, nextVersion } from '../../events/event.model.ts';
+import { firstVersion, nextVersion, type StoredEvent } from '../../events/event.model.ts';
 import type { Needs } from '../../deps.ts';
 
 const createOrganisationInput = z.object({
@@ -72,8 +72,8 @@ export function createOrganisationService(deps: Needs<'store' | 'executor' | 'cl
   const lookupCache = new Map<string, { at: number; value: OrganisationDoc | null }>();
   const LOOKUP_TTL_MS = 10_000;
   // What pages show of organisations and programmes (directory.cache.ts).
-  const directory = new DirectoryCache<OrganisationDoc>(() => clock.now().getTime());
-  const programmeDirectory = new DirectoryCache<ProgrammeDoc>(() => clock.now().getTime());
+  const directory = new DirectoryCache<OrganisationDoc>('organisations', withOrganisationDefaults, () => clock.now().getTime());
+  const programmeDirectory = new DirectoryCache<ProgrammeDoc>('programmes', withProgrammeDefaults, () => clock.now().getTime());
 
   async function getOrganisationDoc(code: string): Promise<OrganisationDoc | null> {
     const doc = await Organisations.findById(code).lean<OrganisationDoc>();
@@ -401,7 +401,7 @@ export function createOrganisationService(deps: Needs<'store' | 'executor' | 'cl
       }),
 
     /** An event read from the log or committed here: directory changes reach the caches of pages. */
-    observe(event: { aggregateType: string }): void {
+    observe(event: StoredEvent): void {
       directory.observe(event);
       programmeDirectory.observe(event);
     },
