@@ -4,6 +4,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import YAML from 'yaml';
+import { rememberingVerifier, TokenRejected, type VerifyOptions } from '../src/auth/verify.ts';
+import type { TrustedIssuer, TrustSnapshot } from '../src/auth/trust.ts';
 import { startGateway, type TestGateway } from './helpers/gateway.ts';
 import { ecKeyPair, nowSeconds, rsaKeyPair, sign, unsigned, type Claims } from './helpers/keys.ts';
 
@@ -215,6 +217,72 @@ describe('forged and wrong tokens', () => {
     const r = await gw.gql('{ organisations { code } }');
     expect(r.errors?.[0]?.extensions.code).toBe('UNAUTHENTICATED');
     for (const p of ['/healthz', '/readyz', '/metrics']) expect((await fetch(`${gw.url}${p}`)).status).toBe(200);
+  });
+});
+
+describe('remembered verifications (a token’s signature is checked once while it is valid)', () => {
+  const snapshot = (keys: [string, typeof nlKey1][]): TrustSnapshot => {
+    const issuer: TrustedIssuer = {
+      issuer: NL_ISSUER,
+      organisations: ['NL'],
+      organisationKinds: [],
+      unitsOf: [],
+      algorithms: ['RS256'],
+      keys: new Map(keys.map(([kid, k]) => [kid, k.publicKey])),
+      maxTokenAgeMs: undefined,
+    };
+    return { issuers: new Map([[NL_ISSUER, issuer]]), loadedAt: new Date() };
+  };
+  const at = (now: number): VerifyOptions => ({ audience: 'erin-exchange', maxTokenAgeMs: 3600_000, now });
+  const refusal = (run: () => unknown) => {
+    try {
+      run();
+    } catch (error) {
+      return error instanceof TokenRejected ? error.check : String(error);
+    }
+    return 'accepted';
+  };
+
+  it('an accepted token is refused from its exp on, and from the end of its maximum age on, as a fresh one would be', () => {
+    const verify = rememberingVerifier();
+    const trust = snapshot([['nl-1', nlKey1]]);
+    const iat = nowSeconds();
+    const shortLived = sign(nlClaims({ iat, exp: iat + 600 }), nlKey1.privateKey, { alg: 'RS256', kid: 'nl-1' });
+    expect(verify(shortLived, trust, at(iat)).subject).toBe('caseworker-17');
+    expect(verify(shortLived, trust, at(iat + 599)).subject).toBe('caseworker-17');
+    // Past exp and the clock tolerance: the same refusal as without the memory.
+    expect(refusal(() => verify(shortLived, trust, at(iat + 600 + 31)))).toMatch(/TokenExpiredError/);
+    const longLived = sign(nlClaims({ iat, exp: iat + 3600 + 20 }), nlKey1.privateKey, { alg: 'RS256', kid: 'nl-1' });
+    expect(verify(longLived, trust, at(iat)).subject).toBe('caseworker-17');
+    expect(refusal(() => verify(longLived, trust, at(iat + 3600 + 31)))).not.toBe('accepted');
+  });
+
+  it('a retired key’s token is refused from the new trust configuration on, though it was accepted before', () => {
+    const verify = rememberingVerifier();
+    const token = sign(nlClaims(), nlKey1.privateKey, { alg: 'RS256', kid: 'nl-1' });
+    expect(verify(token, snapshot([['nl-1', nlKey1]]), at(nowSeconds())).organisation).toBe('NL');
+    expect(refusal(() => verify(token, snapshot([['nl-2', nlKey2]]), at(nowSeconds())))).toBe('unknown kid');
+  });
+
+  it('an accepted token’s payload or signature changed is checked anew and refused', () => {
+    const verify = rememberingVerifier();
+    const trust = snapshot([['nl-1', nlKey1]]);
+    const token = sign(nlClaims(), nlKey1.privateKey, { alg: 'RS256', kid: 'nl-1' });
+    expect(verify(token, trust, at(nowSeconds())).roles).toEqual(['caseworker']);
+    const [h, , sig] = token.split('.');
+    const payload = Buffer.from(JSON.stringify(nlClaims({ roles: ['coordinator'] }))).toString('base64url');
+    expect(refusal(() => verify(`${h}.${payload}.${sig}`, trust, at(nowSeconds())))).toMatch(/invalid signature/);
+    const forged = sign(nlClaims(), attackerRsa.privateKey, { alg: 'RS256', kid: 'nl-1' });
+    expect(refusal(() => verify(forged, trust, at(nowSeconds())))).toMatch(/invalid signature/);
+  });
+
+  it('a token is not accepted from memory before it was valid (a clock set back)', () => {
+    const verify = rememberingVerifier();
+    const trust = snapshot([['nl-1', nlKey1]]);
+    const iat = nowSeconds();
+    const token = sign(nlClaims({ iat, exp: iat + 600 }), nlKey1.privateKey, { alg: 'RS256', kid: 'nl-1' });
+    expect(verify(token, trust, at(iat)).subject).toBe('caseworker-17');
+    expect(refusal(() => verify(token, trust, at(iat - 120)))).toBe('issued in the future');
   });
 });
 

@@ -1,6 +1,6 @@
 // Token verification: a plain function shared by HTTP and the WebSocket transport.
 // Every refusal is the same UNAUTHENTICATED to the client; the log says which check failed.
-import type { KeyObject } from 'node:crypto';
+import { createHash, type KeyObject } from 'node:crypto';
 import jwt, { type JwtPayload } from 'jsonwebtoken';
 import type { Logger } from '../logger.ts';
 import { unauthenticated } from '../errors.ts';
@@ -25,6 +25,13 @@ export type VerifiedClaims = {
   roles: Role[];
   /** The issuer entry, to check what it may assert once the organisation is known. */
   mayAssert: (organisation: { code: string; kind: OrganisationKind; memberState?: string | null }) => boolean;
+  /**
+   * Seconds since the epoch from which until which the token is valid without any clock
+   * tolerance: from its iat (or nbf, if later), until its exp or the end of its maximum
+   * age, whichever comes first.
+   */
+  validFrom: number;
+  validUntil: number;
 };
 
 export type VerifyOptions = {
@@ -85,6 +92,8 @@ export function verifyToken(token: string, trust: TrustSnapshot, options: Verify
   }
   return {
     issuer: issuer.issuer,
+    validFrom: Math.max(payload.iat, typeof payload.nbf === 'number' ? payload.nbf : payload.iat),
+    validUntil: Math.min(payload.exp, payload.iat + Math.floor(maxAgeMs / 1000)),
     subject: payload.sub,
     organisation: org,
     roles: [...new Set(roles as Role[])],
@@ -92,6 +101,46 @@ export function verifyToken(token: string, trust: TrustSnapshot, options: Verify
       issuer.organisations.includes(code) ||
       issuer.organisationKinds.includes(kind) ||
       (isMemberStateUnit(kind) && !!memberState && issuer.unitsOf.includes(memberState)),
+  };
+}
+
+export type TokenVerifier = (token: string, trust: TrustSnapshot, options: VerifyOptions) => VerifiedClaims;
+
+/**
+ * A verifier that remembers the tokens it accepted, so that a caller's next request with the
+ * same token does not check its signature again (an RS256 or ES256 verification was the
+ * largest share of a small request's CPU). Only acceptances are remembered, keyed by the
+ * token's SHA-256 (no token is kept), each no longer than the token is valid without any
+ * clock tolerance (its exp, or the end of its maximum age). A new trust configuration (a
+ * key added or retired, an issuer removed), audience or maximum age forgets them all, so a retired key's tokens are
+ * refused from the reload on, as before. What the token asserts about the organisation
+ * (that it exists, is active, may be asserted by the issuer, allows the roles) is checked
+ * on every request by `authenticate`, as before. At most `maxEntries`, the oldest out first.
+ */
+export function rememberingVerifier(maxEntries = 10_000): TokenVerifier {
+  let snapshot: TrustSnapshot | undefined;
+  let checked: { audience: string; maxTokenAgeMs: number } | undefined;
+  const accepted = new Map<string, VerifiedClaims>();
+  return (token, trust, options) => {
+    if (trust !== snapshot || options.audience !== checked?.audience || options.maxTokenAgeMs !== checked.maxTokenAgeMs) {
+      accepted.clear();
+      snapshot = trust;
+      checked = { audience: options.audience, maxTokenAgeMs: options.maxTokenAgeMs };
+    }
+    if (token.length > MAX_TOKEN_LENGTH) return verifyToken(token, trust, options);
+    const now = options.now ?? Math.floor(Date.now() / 1000);
+    const key = createHash('sha256').update(token).digest('base64');
+    const known = accepted.get(key);
+    if (known) {
+      if (now >= known.validFrom && now < known.validUntil) return known;
+      accepted.delete(key);
+    }
+    const claims = verifyToken(token, trust, options);
+    if (now >= claims.validFrom && now < claims.validUntil) {
+      if (accepted.size >= maxEntries) accepted.delete(accepted.keys().next().value!);
+      accepted.set(key, claims);
+    }
+    return claims;
   };
 }
 
@@ -109,9 +158,10 @@ export async function authenticate(
   options: VerifyOptions,
   lookup: OrganisationLookup,
   logger: Logger,
+  verify: TokenVerifier = verifyToken,
 ): Promise<Principal> {
   try {
-    const claims = verifyToken(token, trust, options);
+    const claims = verify(token, trust, options);
     const organisation = await lookup(claims.organisation);
     if (!organisation || !organisation.active) throw new TokenRejected('unknown or inactive organisation');
     if (!claims.mayAssert(organisation)) throw new TokenRejected('issuer may not assert this organisation');
@@ -126,7 +176,8 @@ export async function authenticate(
         name: organisation.name,
         ...(isMemberStateUnit(organisation.kind) ? { memberState: organisation.memberState ?? null } : {}),
       },
-      roles: claims.roles,
+      // A copy: the claims may be remembered for the token's next request.
+      roles: [...claims.roles],
     };
   } catch (error) {
     if (error instanceof TokenRejected) {

@@ -1,7 +1,7 @@
 // Who is calling: the trusted token issuers (reloaded when the trust file changes) and the one
 // function that turns an Authorization header into a principal, shared by HTTP and WebSocket.
 import type { Request } from 'express';
-import { authenticate, bearerToken } from '../auth/verify.ts';
+import { authenticate, bearerToken, rememberingVerifier } from '../auth/verify.ts';
 import { TrustStore } from '../auth/trust.ts';
 import type { Principal } from '../auth/principal.ts';
 import type { Clock } from '../clock.ts';
@@ -35,6 +35,7 @@ export function createAuthenticator(deps: {
   services: Services;
 }): PrincipalFrom {
   const { config, trust, clock, services } = deps;
+  const verify = rememberingVerifier();
   return async function principalFrom(authorization, requestLogger) {
     const token = bearerToken(authorization);
     if (token === undefined) {
@@ -49,6 +50,7 @@ export function createAuthenticator(deps: {
         { audience: config.tokenAudience, maxTokenAgeMs: config.tokenMaxAgeMs, now: Math.floor(clock.now().getTime() / 1000) },
         (code) => services.organisations.lookup(code),
         requestLogger,
+        verify,
       );
     } catch (error) {
       if (error instanceof AppError) throw error;
