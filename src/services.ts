@@ -197,6 +197,17 @@ export function createServices(deps: ServiceDeps) {
   hub.onEvent((event) => {
     if (event.type === CASE_ERASED) caseKeys.evict(event.aggregateId);
     organisations.observe(event);
+    // Every gateway's writes: lists choose their pages from the entries (caught up with the
+    // log's head before each page) and find the cases at the versions the entries name.
+    caseStore.listIndex.observe(event);
+    caseStore.versions.observe(event);
+  });
+  caseStore.listIndex.follow({
+    catchUp: () => hub.catchUp(),
+    recent: async () => {
+      const head = await hub.position();
+      return hub.read(null, Math.max(0, head - settings.feedBlockSize), head, settings.feedBlockSize);
+    },
   });
   const jobs = new JobRunner(store, clock, logger.child({ module: 'jobs' }));
   return {

@@ -1,10 +1,9 @@
 // List entries: what lists of cases filter and sort on, one small document per case
 // (`case_list`, same `_id` and `version` as the case). The projection writes a case's entry
 // right after the case itself, from the same event (EventLog.derive), and repairs it with
-// the case; nothing else writes it. A page is one query on the entries (served by the
-// indexes below on MongoDB; on the embedded store, which scans for anything but a
-// primary-key lookup, a scan of documents a sixth the size of a case), then the page's
-// cases by `_id`.
+// the case; nothing else writes it. Each gateway loads the entries once into its list index
+// (case.list-index.ts) and keeps them there from the log; the indexes below serve the same
+// queries on MongoDB (fromStore in case.list.ts).
 import { Schema } from 'mongoose';
 import type { DocumentChange } from '../../events/event.model.ts';
 import { tenantScoped } from '../../store/tenant.ts';

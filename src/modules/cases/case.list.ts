@@ -1,13 +1,17 @@
-// Lists of cases: filters, orders and cursors, within the caller's scope. A page is one
-// query on the list entries (case.list-entry.ts; one batch, served by the list indexes
-// declared there), then the page's cases by id: from the gateway's memory of case versions
-// where it holds the entry's version, the rest in one query.
+// Lists of cases: filters, orders and cursors, within the caller's scope. A list query is
+// built once (listQuery) and answered from the gateway's memory of the list entries
+// (case.list-index.ts: the store's own query language, evaluated in memory, after catching
+// up with the log), then the page's cases by id: from the gateway's memory of case versions
+// where it holds the entry's version, the rest in one query. The store's answer to the same
+// query (fromStore, served by the list indexes of case.list-entry.ts on MongoDB) is what the
+// memory's is checked against (test/case-list-index.test.ts).
 import { z } from 'zod';
 import { caseScope } from '../../auth/policy.ts';
 import type { Principal } from '../../auth/principal.ts';
-import { op } from '../../store/tenant.ts';
+import { op, SYSTEM, type TenantScope } from '../../store/tenant.ts';
 import { decodeCursor, encodeCursor } from '../../cursor.ts';
 import { countryCode, isoInstant, organisationCode, pageSize, parseInput } from '../../validation.ts';
+import type { CaseListIndex } from './case.list-index.ts';
 import type { CaseListEntry } from './case.list-entry.ts';
 import type { CaseDoc } from './case.model.ts';
 import type { CaseStatus } from './case.state.ts';
@@ -90,14 +94,25 @@ async function referenceFilter(
   return op({ $in: states.map((state) => new RegExp(`^${state}-${escapeRegex(ref)}`)) });
 }
 
-/** One page of the cases the principal may see (authorisation is the caller's). */
-export async function listCases(
-  cases: CaseStore,
+/** A list query: what the store would be asked (the scope apart), in which order, how many. */
+export type ListQuery = {
+  /** The filters with the cursor's position. */
+  query: Record<string, unknown>;
+  /** The filters alone (what totalCount counts). */
+  filter: Record<string, unknown>;
+  sort: Record<string, 1 | -1>;
+  /** The page's size plus one (is there a next page?). */
+  limit: number;
+  scope: TenantScope;
+};
+
+/** The query of a list page (input checked here: a bad filter or cursor is BAD_USER_INPUT). */
+export async function listQuery(
   p: Principal,
   args: CaseListArgs,
   /** The member states' codes (for a reference searched without one). */
   memberStates: () => Promise<string[]>,
-): Promise<CaseConnection> {
+): Promise<ListQuery> {
   const first = pageSize(args.first, 20, MAX_PAGE);
   const order = args.orderBy ?? 'UPDATED_DESC';
   const { field, direction } = ORDERS[order];
@@ -123,16 +138,51 @@ export async function listCases(
       query.$or = [{ [field]: op({ [beyond]: cursor.value }) }, { [field]: cursor.value, _id: op({ [beyond]: cursor.id }) }];
     }
   }
-  const scope = caseScope(p);
   const sort: Record<string, 1 | -1> = field === 'reference' ? { reference: direction } : { [field]: direction, _id: direction };
-  const entries = await cases.entries
-    .find(query)
-    .setOptions({ scope })
-    .sort(sort)
-    .limit(first + 1)
-    // One batch: the page never costs a getMore or killCursors round trip.
-    .batchSize(first + 1)
-    .lean<CaseListEntry[]>();
+  return { query, filter, sort, limit: first + 1, scope: caseScope(p) };
+}
+
+/** The store's answer to a list query: the entries of the page (and one more), and the count. */
+export function fromStore(cases: CaseStore, q: ListQuery): { entries: Promise<CaseListEntry[]>; count: () => Promise<number> } {
+  return {
+    entries: cases.entries
+      .find(q.query)
+      .setOptions({ scope: q.scope })
+      .sort(q.sort)
+      .limit(q.limit)
+      // One batch: the page never costs a getMore or killCursors round trip.
+      .batchSize(q.limit)
+      .lean<CaseListEntry[]>()
+      .exec(),
+    count: () => cases.entries.countDocuments(q.filter).setOptions({ scope: q.scope }).exec(),
+  };
+}
+
+/** The same answer from the gateway's memory of the entries (case.list-index.ts). */
+export function fromIndex(
+  index: CaseListIndex,
+  q: ListQuery,
+): { entries: Promise<CaseListEntry[]>; count: () => Promise<number> } {
+  const scoped = (filter: Record<string, unknown>) => (q.scope === SYSTEM ? filter : { $and: [filter, q.scope.filter] });
+  return {
+    entries: index.find(scoped(q.query), q.sort, q.limit),
+    count: () => index.count(scoped(q.filter)),
+  };
+}
+
+/** One page of the cases the principal may see (authorisation is the caller's). */
+export async function listCases(
+  cases: CaseStore,
+  p: Principal,
+  args: CaseListArgs,
+  /** The member states' codes (for a reference searched without one). */
+  memberStates: () => Promise<string[]>,
+): Promise<CaseConnection> {
+  const order = args.orderBy ?? 'UPDATED_DESC';
+  const q = await listQuery(p, args, memberStates);
+  const answer = fromIndex(cases.listIndex, q);
+  const entries = await answer.entries;
+  const first = q.limit - 1;
   const page = entries.slice(0, first);
   // Cursors come from the entries: the positions this query saw.
   const cursors = new Map(page.map((entry) => [entry._id, encodeCaseCursor(order, entry)]));
@@ -146,6 +196,6 @@ export async function listCases(
       startCursor: edges[0]?.cursor ?? null,
       endCursor: page.length > 0 ? encodeCaseCursor(order, page.at(-1)!) : null,
     },
-    totalCount: () => cases.entries.countDocuments(filter).setOptions({ scope }).exec(),
+    totalCount: answer.count,
   };
 }

@@ -12,6 +12,7 @@ import { expectVersion, type CommandExecutor } from '../../events/executor.ts';
 import { insertInOrder, isDuplicateKey, type Store } from '../../store/store.ts';
 import { idsFilter, matchesScope, op, SYSTEM, type TenantScope } from '../../store/tenant.ts';
 import { CaseVersions } from './case.cache.ts';
+import { CaseListIndex } from './case.list-index.ts';
 import type { ConsentStatus } from './case.consent.ts';
 import { caseListEntrySchema, LIST_ENTRY_PROJECTION, listEntryOf, type CaseListEntry } from './case.list-entry.ts';
 import {
@@ -110,6 +111,10 @@ export function createCaseStore(deps: {
   const References: Model<CaseReferenceDoc> = store.model('CaseReference', caseReferenceSchema);
   const Entries: Model<CaseListEntry> = store.model('CaseListEntry', caseListEntrySchema);
   const versions = new CaseVersions();
+  // Whole collection, once, in `_id` order (which every store walks by its primary key).
+  const listIndex = new CaseListIndex(() =>
+    Entries.find({}).setOptions({ scope: SYSTEM }).sort({ _id: 1 }).lean<CaseListEntry[]>().exec(),
+  );
   const lastReference = new Map<string, number>();
 
   async function load(scope: TenantScope, id: string): Promise<CaseDoc | null> {
@@ -194,6 +199,9 @@ export function createCaseStore(deps: {
 
     /** Cases remembered by version (list pages); this gateway's writes are observed into it. */
     versions,
+
+    /** Every case's list entry, in memory, kept by the log's follower (lists choose their pages there). */
+    listIndex,
 
     /**
      * The cases of a page of list entries, in their order: those remembered at the entry's
