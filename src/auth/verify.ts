@@ -112,10 +112,11 @@ export type TokenVerifier = (token: string, trust: TrustSnapshot, options: Verif
  * largest share of a small request's CPU). Only acceptances are remembered, keyed by the
  * token's SHA-256 (no token is kept), each no longer than the token is valid without any
  * clock tolerance (its exp, or the end of its maximum age). A new trust configuration (a
- * key added or retired, an issuer removed), audience or maximum age forgets them all, so a retired key's tokens are
- * refused from the reload on, as before. What the token asserts about the organisation
- * (that it exists, is active, may be asserted by the issuer, allows the roles) is checked
- * on every request by `authenticate`, as before. At most `maxEntries`, the oldest out first.
+ * key added or retired, an issuer removed), audience or maximum age forgets them all, so
+ * a retired key's tokens are refused from the reload on, as before. What the token asserts
+ * about the organisation (that it exists, is active, may be asserted by the issuer, allows
+ * the roles) is checked on every request by `authenticate`, as before. At most
+ * `maxEntries`, the oldest out first.
  */
 export function rememberingVerifier(maxEntries = 10_000): TokenVerifier {
   let snapshot: TrustSnapshot | undefined;
