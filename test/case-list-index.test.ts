@@ -9,7 +9,7 @@ import type { OrganisationKind, Principal } from '../src/auth/principal.ts';
 import { fromIndex, fromStore, listCases, listQuery, type CaseListArgs } from '../src/modules/cases/case.list.ts';
 import type { CaseListEntry } from '../src/modules/cases/case.list-entry.ts';
 import { seedBulkCases } from '../src/seed/bulk.ts';
-import { SYSTEM } from '../src/store/tenant.ts';
+import { op, SYSTEM } from '../src/store/tenant.ts';
 import { startGateway, type TestGateway } from './helpers/gateway.ts';
 import { workflow } from './helpers/factories.ts';
 
@@ -122,5 +122,13 @@ describe('the list index', () => {
     const moved = await listOf();
     expect(moved).toMatchObject({ version: entry.version + 1, status: 'CLOSED' });
     expect(moved?.updatedAt).toEqual(later);
+    // Given to another partner: found under the new one only (the index keeps entries by partner).
+    index.observe({
+      changes: [{ collection: 'cases', doc: { ...entry, version: entry.version + 2, partner: 'P-ELSEWHERE' } }],
+    } as never);
+    const under = async (partner: string) => (await index.find({ partner, _id: entry._id }, { updatedAt: -1 }, 5)).length;
+    expect(await under(entry.partner!)).toBe(0);
+    expect(await under('P-ELSEWHERE')).toBe(1);
+    expect(await index.count({ partner: op({ $in: [entry.partner!, 'P-ELSEWHERE', 'P-ELSEWHERE'] }), _id: entry._id })).toBe(1);
   });
 });

@@ -60,8 +60,54 @@ function comparator(sort: Sort): (a: CaseListEntry, b: CaseListEntry) => number 
   };
 }
 
+/** Fields whose equality narrows a query to one bucket of entries (every scope names one). */
+const BUCKETED = ['memberState', 'partner'] as const;
+type Bucketed = (typeof BUCKETED)[number];
+const bucketKey = (field: Bucketed, value: string) => `${field}:${value}`;
+
+/**
+ * The buckets a query's matches must all be in: for a top-level equality (or `$in` of
+ * values) on a bucketed field, the buckets of those values; the smallest such choice.
+ * Undefined when the query names none (every entry is a candidate).
+ */
+function bucketsOf(filter: Record<string, unknown>, size: (key: string) => number): string[] | undefined {
+  let best: string[] | undefined;
+  let bestSize = Infinity;
+  const consider = (keys: string[]) => {
+    const total = keys.reduce((n, key) => n + size(key), 0);
+    if (total < bestSize) [best, bestSize] = [keys, total];
+  };
+  const visit = (f: Record<string, unknown>) => {
+    for (const [field, condition] of Object.entries(f)) {
+      if (field === '$and' && Array.isArray(condition)) for (const part of condition) visit(part as Record<string, unknown>);
+      if (!(BUCKETED as readonly string[]).includes(field)) continue;
+      if (typeof condition === 'string') consider([bucketKey(field as Bucketed, condition)]);
+      const values = (condition as { $in?: unknown } | null)?.$in;
+      if (Object.keys(condition ?? {}).length === 1 && Array.isArray(values) && values.every((v) => typeof v === 'string')) {
+        consider([...new Set(values)].map((v) => bucketKey(field as Bucketed, v)));
+      }
+    }
+  };
+  visit(filter);
+  return best;
+}
+
+/** Queries whose answers are remembered (each an array of the entries it matched). */
+const ANSWERS_REMEMBERED = 64;
+
+/** A query and its order as a key (regular expressions and dates included). */
+const queryKey = (filter: Record<string, unknown>, sort: Sort): string =>
+  JSON.stringify([filter, sort], (_, value: unknown) => (value instanceof RegExp ? `/${value.source}/${value.flags}` : value));
+
 export class CaseListIndex {
   private readonly entries = new Map<string, CaseListEntry>();
+  /** The entries by member state and by partner (see bucketsOf). */
+  private readonly buckets = new Map<string, Map<string, CaseListEntry>>();
+  /** Counts changes: of any entry, and (the count when it last changed) of each bucket. */
+  private generation = 0;
+  private readonly generations = new Map<string, number>();
+  /** Answers to recent queries (see sorted), least recently used first out. */
+  private readonly answers = new Map<string, { stamp: string; entries: CaseListEntry[] }>();
   private loaded: Promise<void> | undefined;
   private follower: LogFollower | undefined;
 
@@ -84,23 +130,28 @@ export class CaseListIndex {
   }
 
   /**
-   * The entries matching `filter` (a store query, the scope included) in `sort` order, at
-   * most `limit`, and how many match in all (counted only when asked).
+   * The entries matching `filter` (a store query, the scope included) in `sort` order,
+   * beyond `position` (a cursor's condition, also a store query) when given, at most `limit`.
    */
-  async find(filter: Record<string, unknown>, sort: Sort, limit: number): Promise<CaseListEntry[]> {
+  async find(
+    filter: Record<string, unknown>,
+    sort: Sort,
+    limit: number,
+    position?: Record<string, unknown>,
+  ): Promise<CaseListEntry[]> {
     await this.current();
-    const test = tester(filter);
-    const matching: CaseListEntry[] = [];
-    for (const entry of this.entries.values()) if (test(entry)) matching.push(entry);
-    return matching.sort(comparator(sort)).slice(0, limit);
+    const sorted = this.sorted(filter, sort);
+    if (!position) return sorted.slice(0, limit);
+    // In sort order, the entries beyond a cursor's position come after every entry before it.
+    const beyond = tester(position);
+    const start = sorted.findIndex((entry) => beyond(entry));
+    return start < 0 ? [] : sorted.slice(start, start + limit);
   }
 
-  async count(filter: Record<string, unknown>): Promise<number> {
+  /** How many entries match `filter`. */
+  async count(filter: Record<string, unknown>, sort: Sort = { _id: 1 }): Promise<number> {
     await this.current();
-    const test = tester(filter);
-    let n = 0;
-    for (const entry of this.entries.values()) if (test(entry)) n += 1;
-    return n;
+    return this.sorted(filter, sort).length;
   }
 
   get size(): number {
@@ -128,9 +179,51 @@ export class CaseListIndex {
     for (const event of recent) this.observe(event);
   }
 
+  /**
+   * The entries matching `filter`, in `sort` order: tested only among the buckets the filter
+   * names, and remembered until an entry of those buckets changes (a dashboard asked again
+   * and again costs a lookup here, not a test of every entry and a sort).
+   */
+  private sorted(filter: Record<string, unknown>, sort: Sort): CaseListEntry[] {
+    const keys = bucketsOf(filter, (key) => this.buckets.get(key)?.size ?? 0);
+    const stamp = keys ? keys.map((key) => this.generations.get(key) ?? 0).join() : String(this.generation);
+    const key = queryKey(filter, sort);
+    const known = this.answers.get(key);
+    if (known?.stamp === stamp) {
+      this.answers.delete(key);
+      this.answers.set(key, known);
+      return known.entries;
+    }
+    const test = tester(filter);
+    const candidates = keys ? keys.map((k) => this.buckets.get(k)?.values() ?? []) : [this.entries.values()];
+    const entries: CaseListEntry[] = [];
+    for (const bucket of candidates) for (const entry of bucket) if (test(entry)) entries.push(entry);
+    entries.sort(comparator(sort));
+    this.answers.delete(key);
+    this.answers.set(key, { stamp, entries });
+    if (this.answers.size > ANSWERS_REMEMBERED) this.answers.delete(this.answers.keys().next().value!);
+    return entries;
+  }
+
   private put(entry: CaseListEntry): void {
     const held = this.entries.get(entry._id);
     if (held && held.version >= entry.version) return;
-    this.entries.set(entry._id, { ...entry, createdAt: asDate(entry.createdAt)!, updatedAt: asDate(entry.updatedAt)! });
+    const stored = { ...entry, createdAt: asDate(entry.createdAt)!, updatedAt: asDate(entry.updatedAt)! };
+    this.entries.set(entry._id, stored);
+    this.generation += 1;
+    for (const field of BUCKETED) {
+      if (held?.[field]) {
+        const before = bucketKey(field, held[field]);
+        this.buckets.get(before)?.delete(entry._id);
+        this.generations.set(before, this.generation);
+      }
+      const value = stored[field];
+      if (!value) continue;
+      const key = bucketKey(field, value);
+      this.generations.set(key, this.generation);
+      let bucket = this.buckets.get(key);
+      if (!bucket) this.buckets.set(key, (bucket = new Map()));
+      bucket.set(entry._id, stored);
+    }
   }
 }

@@ -100,6 +100,8 @@ export type ListQuery = {
   query: Record<string, unknown>;
   /** The filters alone (what totalCount counts). */
   filter: Record<string, unknown>;
+  /** The cursor's position alone (what `query` adds to `filter`), if there is a cursor. */
+  position?: Record<string, unknown>;
   sort: Record<string, 1 | -1>;
   /** The page's size plus one (is there a next page?). */
   limit: number;
@@ -129,17 +131,22 @@ export async function listQuery(
     query.reference = await referenceFilter(ref, p, query.memberState as string | undefined, memberStates);
   }
   const filter = { ...query };
+  let position: Record<string, unknown> | undefined;
   if (args.after) {
     const cursor = decodeCaseCursor(args.after, order);
     const beyond = direction === -1 ? '$lt' : '$gt';
     if (field === 'reference') {
+      position = { reference: op({ [beyond]: cursor.value }) };
       query.reference = op({ ...(query.reference as object | undefined), [beyond]: cursor.value });
     } else {
-      query.$or = [{ [field]: op({ [beyond]: cursor.value }) }, { [field]: cursor.value, _id: op({ [beyond]: cursor.id }) }];
+      position = {
+        $or: [{ [field]: op({ [beyond]: cursor.value }) }, { [field]: cursor.value, _id: op({ [beyond]: cursor.id }) }],
+      };
+      query.$or = position.$or;
     }
   }
   const sort: Record<string, 1 | -1> = field === 'reference' ? { reference: direction } : { [field]: direction, _id: direction };
-  return { query, filter, sort, limit: first + 1, scope: caseScope(p) };
+  return { query, filter, ...(position ? { position } : {}), sort, limit: first + 1, scope: caseScope(p) };
 }
 
 /** The store's answer to a list query: the entries of the page (and one more), and the count. */
@@ -165,8 +172,8 @@ export function fromIndex(
 ): { entries: Promise<CaseListEntry[]>; count: () => Promise<number> } {
   const scoped = (filter: Record<string, unknown>) => (q.scope === SYSTEM ? filter : { $and: [filter, q.scope.filter] });
   return {
-    entries: index.find(scoped(q.query), q.sort, q.limit),
-    count: () => index.count(scoped(q.filter)),
+    entries: index.find(scoped(q.filter), q.sort, q.limit, q.position),
+    count: () => index.count(scoped(q.filter), q.sort),
   };
 }
 
