@@ -103,7 +103,8 @@ describe('audit verify', () => {
     expect(anchored.code).toBe(1);
     expect(anchored.stdout).toMatch(new RegExp(`^BROKEN at event ${anchor.split(':')[0]}: its hash differs from the anchor`));
     await target.close();
-  });
+    // Four runs of the CLI, each a process of its own: on a loaded machine more than the default 30 s.
+  }, 120_000);
 
   it('reports a deleted event as missing at its position', async () => {
     const target = await startGateway();
