@@ -2,6 +2,7 @@
 // the event loop of the server it measures. Sends one GraphQL request (or several, taken in
 // turn) over `connections` keep-alive connections for `duration` seconds or `amount`
 // requests with autocannon, records every response time, and prints one line of JSON.
+import { readFileSync } from 'node:fs';
 import autocannon from 'autocannon';
 
 export type LoadSpec = {
@@ -25,7 +26,9 @@ export type LoadFigures = {
   throughput: number;
 };
 
-const spec = JSON.parse(process.argv[2] ?? '{}') as LoadSpec;
+// The spec as an argument, or `@file` when it is too long for one (many bodies).
+const arg = process.argv[2] ?? '{}';
+const spec = JSON.parse(arg.startsWith('@') ? readFileSync(arg.slice(1), 'utf8') : arg) as LoadSpec;
 const times: number[] = [];
 let errors = 0;
 let turn = 0;

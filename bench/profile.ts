@@ -7,6 +7,7 @@
 //   node --expose-gc --import tsx bench/profile.ts --cases 1000 --op dashboard --requests 200
 // Operations: dashboard, case, changes, create, exec (the dashboard over in-memory data
 // through the gateway's stack, as in the benchmark), mercurius, floor.
+// `--op case --ids N`: N of the partner's cases at random, each asked in turn (cold reads).
 import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
@@ -38,11 +39,13 @@ function flags() {
     top: 30,
     interval: 200,
     alloc: 0,
+    ids: 1,
   };
   const argv = process.argv.slice(2);
   for (let i = 0; i < argv.length; i += 2) {
     const [flag, value] = [argv[i]!.replace(/^--/, ''), argv[i + 1] ?? ''];
-    if (['cases', 'requests', 'connections', 'top', 'interval', 'alloc'].includes(flag)) f[flag as 'cases'] = Number(value);
+    if (['cases', 'requests', 'connections', 'top', 'interval', 'alloc', 'ids'].includes(flag))
+      f[flag as 'cases'] = Number(value);
     else if (flag === 'op' || flag === 'out') f[flag] = value;
     else if (flag === 'data-dir') f.dataDir = value;
     else throw new Error(`unknown flag --${flag}`);
@@ -184,8 +187,24 @@ async function main(): Promise<void> {
   let target = url;
   let caller = partner;
   let body = JSON.stringify({ query: DASHBOARD });
+  let bodies: string[] | undefined;
   let inMemory: Awaited<ReturnType<typeof inMemoryServers>> | undefined;
-  if (f.op === 'case') body = JSON.stringify({ query: CASE_BY_ID, variables: { id: String(sample?._id) } });
+  if (f.op === 'case' && f.ids > 1) {
+    // `--ids N`: N of the partner's cases with a plan, at random, each asked once in turn (cold reads).
+    const ids = (
+      await store.connection
+        .db!.collection('cases')
+        .find({ partner: PARTNER, sharedWithPartner: true, latestPlan: { $ne: null } } as never, { projection: { _id: 1 } })
+        .toArray()
+    ).map((d) => String(d._id));
+    for (let i = ids.length - 1; i > 0; i -= 1) {
+      const j = Math.floor(Math.random() * (i + 1));
+      [ids[i], ids[j]] = [ids[j]!, ids[i]!];
+    }
+    bodies = ids.slice(0, f.ids).map((id) => JSON.stringify({ query: CASE_BY_ID, variables: { id } }));
+    console.log(`case by id: ${bodies.length} of the partner's ${ids.length} cases with a plan, in turn`);
+    body = bodies[0]!;
+  } else if (f.op === 'case') body = JSON.stringify({ query: CASE_BY_ID, variables: { id: String(sample?._id) } });
   else if (f.op === 'changes') [caller, body] = [nl, JSON.stringify({ query: CHANGES })];
   else if (f.op === 'create') [caller, body] = [nl, JSON.stringify({ query: CREATE, variables: { input: caseInput } })];
   else if (['exec', 'mercurius', 'floor'].includes(f.op)) {
@@ -228,8 +247,16 @@ async function main(): Promise<void> {
       includeObjectsCollectedByMinorGC: f.alloc < 2,
     });
   }
-  const spec: LoadSpec = { url: target, token: caller, bodies: [body], connections: f.connections, amount: f.requests };
-  const { stdout } = await run(process.execPath, ['--import', 'tsx', path.resolve('bench/load.ts'), JSON.stringify(spec)]);
+  const spec: LoadSpec = {
+    url: target,
+    token: caller,
+    bodies: bodies ? bodies.slice(1) : [body],
+    connections: f.connections,
+    amount: f.requests,
+  };
+  const specFile = path.join(dataDir, 'load-spec.json');
+  writeFileSync(specFile, JSON.stringify(spec));
+  const { stdout } = await run(process.execPath, ['--import', 'tsx', path.resolve('bench/load.ts'), `@${specFile}`]);
   const used = process.cpuUsage(cpu);
   const storeUsed = cpuSecondsOf(embedded.pid) - storeCpu;
   store.connection.getClient().off('commandStarted', count);

@@ -24,6 +24,18 @@ describe('limits', () => {
     expect(light.errors).toBeUndefined();
   });
 
+  it('the cost follows the page size and the @include of the variables, whatever the ids', async () => {
+    const client = gw.as('NL', 'caseworker');
+    const query = `query ($n: Int, $heavy: Boolean!, $id: ID!) { case(id: $id) { reference }
+      cases(first: $n) { edges { node { reference plans @include(if: $heavy) { components { id kind cost { amount } } } } } } }`;
+    const ask = (n: number, heavy: boolean, id: string) => client.gql(query, { n, heavy, id });
+    // The same document, asked for different ids: estimated once, never refused for its id.
+    for (const id of ['case-a', 'case-b']) expect(codes(await ask(10, false, id))).not.toContain('QUERY_TOO_COMPLEX');
+    expect(codes(await ask(100, true, 'case-a'))).toEqual(['QUERY_TOO_COMPLEX']);
+    expect(codes(await ask(10, false, 'case-c'))).not.toContain('QUERY_TOO_COMPLEX');
+    expect(codes(await ask(100, true, 'case-d'))).toEqual(['QUERY_TOO_COMPLEX']);
+  });
+
   it('a page larger than 100 is refused', async () => {
     const r = await gw.as('NL', 'caseworker').gql(`{ cases(first: 101) { edges { node { reference } } } }`);
     expect(codes(r)[0]).toMatch(/BAD_USER_INPUT|QUERY_TOO_COMPLEX/);

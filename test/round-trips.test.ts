@@ -1,6 +1,7 @@
 // A page of results costs a fixed number of store round trips, whatever its size:
 // DataLoaders batch what the resolvers fan out to (counted with the driver's command monitoring).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CASE_BY_ID } from '../bench/operations.ts';
 import { startGateway, type TestGateway } from './helpers/gateway.ts';
 import { materialsComponent, trainingComponent, workflow } from './helpers/factories.ts';
 import { implementation, surveyAnswers } from './helpers/implementation.ts';
@@ -152,5 +153,36 @@ describe('round trips for the directory', () => {
     expect(nodes.filter((n) => n.shipments.length > 0).length).toBeGreaterThan(0);
     expect(nodes.filter((n) => n.evidence.length > 0).length).toBeGreaterThan(10);
     expect(nodes.filter((n) => n.monitoring.surveys.length > 0).length).toBeGreaterThan(10);
+  });
+});
+
+describe('round trips for a case by id', () => {
+  it('a case this gateway never read costs its case and its plan, each by primary key; read again, only the case', async () => {
+    const { cases } = await gw
+      .as('P-AF-HOPE', 'partner-officer')
+      .ok<{ cases: { edges: { node: { id: string; plan: unknown } }[] } }>(
+        '{ cases(first: 20, filter: { partner: "P-AF-HOPE" }) { edges { node { id plan { status } } } } }',
+      );
+    const id = cases.edges.find((e) => e.node.plan)!.node.id;
+    // Another gateway on the same store: nothing of this case is in its memory.
+    const other = await startGateway({ dbName: gw.dbName, dataDir: gw.dataDir, seed: false });
+    try {
+      const partner = other.as('P-AF-HOPE', 'partner-officer');
+      const read = async () => {
+        const from = other.store.recorder.queries.length;
+        const { names, result } = await other.store.recorder.countDuring(() =>
+          partner.ok<{ case: { plan: unknown } }>(CASE_BY_ID, { id }),
+        );
+        expect(result.case.plan).not.toBeNull();
+        // The token's organisation is looked up once per organisation and a few seconds, not per case.
+        const queries = other.store.recorder.queries.slice(from).filter((q) => q.collection !== 'organisations');
+        for (const q of queries) expect(q.filterFields, q.collection).toEqual(['_id']);
+        return names.filter((n) => n !== 'find organisations').sort();
+      };
+      expect(await read()).toEqual(['find cases', 'find plans']);
+      expect(await read()).toEqual(['find cases']);
+    } finally {
+      await other.close();
+    }
   });
 });

@@ -5,9 +5,11 @@ import {
   getDirectiveValues,
   getVariableValues,
   separateOperations,
+  visit,
   type GraphQLField,
   type GraphQLFormattedError,
   type GraphQLSchema,
+  type ValueNode,
 } from 'graphql';
 import { getComplexity, simpleEstimator } from 'graphql-query-complexity';
 import Negotiator from 'negotiator';
@@ -136,21 +138,47 @@ export function assertCostWithin(cost: number, maxCost: number): void {
   }
 }
 
+/**
+ * The variables an operation's estimated cost can depend on: the estimators read a field's
+ * page size (`first`, `last`) and nothing else of its arguments, and the estimate leaves out
+ * what `@include`/`@skip` leave out. Any other variable (an id, a write's input) changes
+ * nothing of the cost.
+ */
+export function costVariables(document: DocumentNode): string[] {
+  const names = new Set<string>();
+  const collect = (value: ValueNode) =>
+    visit(value, {
+      Variable(node) {
+        names.add(node.name.value);
+      },
+    });
+  visit(document, {
+    Field(node) {
+      for (const arg of node.arguments ?? []) if (arg.name.value === 'first' || arg.name.value === 'last') collect(arg.value);
+    },
+    Directive(node) {
+      for (const arg of node.arguments ?? []) collect(arg.value);
+    },
+  });
+  return [...names].sort();
+}
+
 /** Refuses operations whose estimated cost or depth exceeds the limits, before execution. */
 export function costLimitPlugin(schema: GraphQLSchema, maxCost: number): ApolloServerPlugin<Context> {
   // Apollo hands over the same document object for the same query text (its document
-  // cache), and the cost depends only on it, the operation and the variables: each is
-  // estimated once. Large variables (inputs of writes) are not worth keeping.
-  const costs = new WeakMap<DocumentNode, Map<string, number>>();
+  // cache), and the cost depends only on it, the operation and the variables it reads
+  // (costVariables): each is estimated once, so a case by id costs one estimate whatever
+  // the id. Large variables are not worth keeping.
+  const costs = new WeakMap<DocumentNode, { reads: string[]; known: Map<string, number> }>();
   const costOf = (document: DocumentNode, operationName: string | null | undefined, variables: Record<string, unknown>) => {
-    const key = `${operationName ?? ''}\u0000${JSON.stringify(variables)}`;
+    let entry = costs.get(document);
+    if (!entry) costs.set(document, (entry = { reads: costVariables(document), known: new Map() }));
+    const key = `${operationName ?? ''}\u0000${JSON.stringify(entry.reads.filter((name) => name in variables).map((name) => [name, variables[name]]))}`;
     if (key.length > 512) return operationCost(schema, document, operationName, variables);
-    let known = costs.get(document);
-    if (!known) costs.set(document, (known = new Map()));
-    let cost = known.get(key);
+    let cost = entry.known.get(key);
     if (cost === undefined) {
       cost = operationCost(schema, document, operationName, variables);
-      if (known.size < 64) known.set(key, cost);
+      if (entry.known.size < 64) entry.known.set(key, cost);
     }
     return cost;
   };
