@@ -12,7 +12,7 @@
 // and end of 100,000 requests. Writes bench/results/<timestamp>.json, the figures into
 // bench/README.md and a chart of dashboard latency against cases (bench/dashboard-latency.svg).
 import { createServer } from 'node:http';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
@@ -72,9 +72,13 @@ function parseArgs(): Args {
 
 /** Drives a server from a load generator in its own process (bench/load.ts). */
 async function load(spec: LoadSpec): Promise<LoadFigures> {
-  const { stdout } = await run(process.execPath, ['--import', 'tsx', path.resolve('bench/load.ts'), JSON.stringify(spec)], {
+  // Through a file: many request bodies are too long for one command-line argument.
+  const specFile = path.join(mkdtempSync(path.join(tmpdir(), 'erin-load-')), 'spec.json');
+  writeFileSync(specFile, JSON.stringify(spec));
+  const { stdout } = await run(process.execPath, ['--import', 'tsx', path.resolve('bench/load.ts'), `@${specFile}`], {
     maxBuffer: 16 * 1024 * 1024,
   });
+  rmSync(path.dirname(specFile), { recursive: true, force: true });
   return JSON.parse(stdout.trim().split('\n').at(-1)!) as LoadFigures;
 }
 
@@ -180,10 +184,19 @@ async function main(): Promise<void> {
     store.connection.getClient().off('commandStarted', count);
     console.log(`round trips per dashboard page: 5 → ${trips[size][5]}, 50 → ${trips[size][50]}, 100 → ${trips[size][100]}`);
 
-    const sample = await db
+    // Cases by id: 200 of the partner's cases with a plan, picked at random (the same for the
+    // gateway and the raw client, each asking for them in turn).
+    const withPlan = await db
       .collection('cases')
-      .findOne({ partner: PARTNER, sharedWithPartner: true, latestPlan: { $ne: null } } as never);
-    const caseId = String(sample?._id);
+      .find({ partner: PARTNER, sharedWithPartner: true, latestPlan: { $ne: null } } as never, { projection: { _id: 1 } })
+      .toArray();
+    let seed = size;
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    const caseIds = withPlan
+      .map((c) => ({ id: String(c._id), order: random() }))
+      .sort((a, b) => a.order - b.order)
+      .slice(0, 200)
+      .map((c) => c.id);
     const changesPage = (await gql(nl, CHANGES)).data as { changes: { changes: unknown[] } };
     const eventsPerPage = changesPage.changes.changes.length;
 
@@ -213,9 +226,14 @@ async function main(): Promise<void> {
           .toArray(),
       ]);
     };
+    // By primary key, the partner's right to it checked on the case read (as the gateway does:
+    // a filter beside `_id` makes the embedded store scan).
+    let rawTurn = 0;
     const rawCase = async () => {
-      const c = await db.collection('cases').findOne({ _id: caseId as never, partner: PARTNER });
-      if (c?.latestPlan) await db.collection('plans').findOne({ _id: `${caseId}:${c.latestPlan}` as never });
+      const caseId = caseIds[rawTurn++ % caseIds.length]!;
+      const c = await db.collection('cases').findOne({ _id: caseId as never });
+      if (c?.partner !== PARTNER || !c.sharedWithPartner) throw new Error(`case ${caseId} is not the partner's`);
+      if (c.latestPlan) await db.collection('plans').findOne({ _id: `${caseId}:${c.latestPlan}` as never });
     };
     let rawSeq = 0;
     const rawCreate = async () => {
@@ -258,13 +276,13 @@ async function main(): Promise<void> {
       raw: () => Promise<LoadFigures>;
     }[] = [
       {
-        name: 'case by id (with its plan)',
+        name: `case by id (with its plan; ${caseIds.length} cases in turn)`,
         unit: 'req/s',
         gateway: () =>
           load({
             url,
             token: partner,
-            bodies: [body(CASE_BY_ID, { id: caseId })],
+            bodies: caseIds.map((id) => body(CASE_BY_ID, { id })),
             connections: args.connections,
             duration: args.duration,
           }),
