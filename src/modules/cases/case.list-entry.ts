@@ -2,8 +2,9 @@
 // (`case_list`, same `_id` and `version` as the case). The projection writes a case's entry
 // right after the case itself, from the same event (EventLog.derive), and repairs it with
 // the case; nothing else writes it. Each gateway loads the entries once into its list index
-// (case.list-index.ts) and keeps them there from the log; the indexes below serve the same
-// queries on MongoDB (fromStore in case.list.ts).
+// (case.list-index.ts) and keeps them there from the log. The indexes below served the list
+// queries when the store chose pages; lists no longer query these entries (see the note in
+// bench/README.md), so they remain for operators' queries of a member state's or partner's cases.
 import { Schema } from 'mongoose';
 import type { DocumentChange } from '../../events/event.model.ts';
 import { tenantScoped } from '../../store/tenant.ts';

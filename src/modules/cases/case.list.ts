@@ -3,8 +3,8 @@
 // (case.list-index.ts: the store's own query language, evaluated in memory, after catching
 // up with the log), then the page's cases by id: from the gateway's memory of case versions
 // where it holds the entry's version, the rest in one query. The store's answer to the same
-// query (fromStore, served by the list indexes of case.list-entry.ts on MongoDB) is what the
-// memory's is checked against (test/case-list-index.test.ts).
+// query (`case_list` with the scope added) is what the memory's is checked against
+// (test/case-list-index.test.ts).
 import { z } from 'zod';
 import { caseScope } from '../../auth/policy.ts';
 import type { Principal } from '../../auth/principal.ts';
@@ -149,23 +149,7 @@ export async function listQuery(
   return { query, filter, ...(position ? { position } : {}), sort, limit: first + 1, scope: caseScope(p) };
 }
 
-/** The store's answer to a list query: the entries of the page (and one more), and the count. */
-export function fromStore(cases: CaseStore, q: ListQuery): { entries: Promise<CaseListEntry[]>; count: () => Promise<number> } {
-  return {
-    entries: cases.entries
-      .find(q.query)
-      .setOptions({ scope: q.scope })
-      .sort(q.sort)
-      .limit(q.limit)
-      // One batch: the page never costs a getMore or killCursors round trip.
-      .batchSize(q.limit)
-      .lean<CaseListEntry[]>()
-      .exec(),
-    count: () => cases.entries.countDocuments(q.filter).setOptions({ scope: q.scope }).exec(),
-  };
-}
-
-/** The same answer from the gateway's memory of the entries (case.list-index.ts). */
+/** The answer to a list query from the gateway's memory of the entries (case.list-index.ts). */
 export function fromIndex(
   index: CaseListIndex,
   q: ListQuery,
