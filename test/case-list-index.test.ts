@@ -90,7 +90,11 @@ describe('the list index', () => {
           // The store's answer, asked directly (not through the gateway's connection: these
           // are a reference, not queries the gateway sends, so the index-coverage check skips them).
           const scoped = (filter: Record<string, unknown>) => (q.scope === SYSTEM ? filter : { $and: [filter, q.scope.filter] });
-          const disk = await entries.find(scoped(q.query)).sort(q.sort).limit(q.limit).toArray();
+          const disk = await entries
+            .find(scoped(q.position ? { $and: [q.filter, q.position] } : q.filter))
+            .sort(q.sort)
+            .limit(q.limit)
+            .toArray();
           const memory = await fromMemory.entries;
           expect(memory.map((e) => e._id)).toEqual(disk.map((e) => e._id));
           expect(await fromMemory.count()).toBe(await entries.countDocuments(scoped(q.filter)));

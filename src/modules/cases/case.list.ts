@@ -96,11 +96,9 @@ async function referenceFilter(
 
 /** A list query: what the store would be asked (the scope apart), in which order, how many. */
 export type ListQuery = {
-  /** The filters with the cursor's position. */
-  query: Record<string, unknown>;
-  /** The filters alone (what totalCount counts). */
+  /** The filters (what totalCount counts). */
   filter: Record<string, unknown>;
-  /** The cursor's position alone (what `query` adds to `filter`), if there is a cursor. */
+  /** The cursor's position, if there is a cursor: the page holds what matches both. */
   position?: Record<string, unknown>;
   sort: Record<string, 1 | -1>;
   /** The page's size plus one (is there a next page?). */
@@ -130,23 +128,17 @@ export async function listQuery(
     const ref = parseInput(referenceSearch, f.reference, 'reference').toUpperCase();
     query.reference = await referenceFilter(ref, p, query.memberState as string | undefined, memberStates);
   }
-  const filter = { ...query };
   let position: Record<string, unknown> | undefined;
   if (args.after) {
     const cursor = decodeCaseCursor(args.after, order);
     const beyond = direction === -1 ? '$lt' : '$gt';
-    if (field === 'reference') {
-      position = { reference: op({ [beyond]: cursor.value }) };
-      query.reference = op({ ...(query.reference as object | undefined), [beyond]: cursor.value });
-    } else {
-      position = {
-        $or: [{ [field]: op({ [beyond]: cursor.value }) }, { [field]: cursor.value, _id: op({ [beyond]: cursor.id }) }],
-      };
-      query.$or = position.$or;
-    }
+    position =
+      field === 'reference'
+        ? { reference: op({ [beyond]: cursor.value }) }
+        : { $or: [{ [field]: op({ [beyond]: cursor.value }) }, { [field]: cursor.value, _id: op({ [beyond]: cursor.id }) }] };
   }
   const sort: Record<string, 1 | -1> = field === 'reference' ? { reference: direction } : { [field]: direction, _id: direction };
-  return { query, filter, ...(position ? { position } : {}), sort, limit: first + 1, scope: caseScope(p) };
+  return { filter: query, ...(position ? { position } : {}), sort, limit: first + 1, scope: caseScope(p) };
 }
 
 /** The answer to a list query from the gateway's memory of the entries (case.list-index.ts). */

@@ -194,9 +194,6 @@ export function createCaseStore(deps: {
       return ids.map((id) => byId.get(id) ?? null);
     },
 
-    /** The list entries (what lists filter and sort on), for list queries. */
-    entries: Entries,
-
     /** Cases remembered by version (list pages); this gateway's writes are observed into it. */
     versions,
 
