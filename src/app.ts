@@ -58,19 +58,32 @@ export async function createGateway(options: GatewayOptions) {
   const rateLimit = await createRateLimiter({ config, store, logger, callerOf });
 
   // GraphQL.
-  const schema = buildSchema(await loadResolvers());
+  const resolvers = await loadResolvers();
+  const schema = buildSchema(resolvers);
   const formatError = createErrorFormatter(logger);
-  const apollo = await createApollo({ schema, config, metrics, logger, formatError });
+  const apollo = await createApollo({
+    schema,
+    ungatedSchema: buildSchema(resolvers, { caseFieldGate: false }),
+    config,
+    metrics,
+    logger,
+    formatError,
+  });
 
   // HTTP routes.
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
+  // No weak ETag hashed from every response body: GraphQL answers are POSTed (never revalidated),
+  // and the portal and evidence routes set their own validators.
+  app.set('etag', false);
   app.use(requestLogging(logger));
   app.use(requestMetrics(metrics));
   // Partners often work on slow links: compress what compresses (JSON, the portal), never
   // the evidence files (already compressed images and PDFs, streamed as they are decrypted).
-  app.use(compression({ filter: (req, res) => !req.path.startsWith('/evidence') && compression.filter(req, res) }));
+  // A client that accepts no encoding (most member-state systems) skips the middleware outright.
+  const compress = compression({ filter: (req, res) => !req.path.startsWith('/evidence') && compression.filter(req, res) });
+  app.use((req, res, next) => (req.headers['accept-encoding'] ? compress(req, res, next) : next()));
   app.use(healthRoutes({ store, metrics, metricsToken: config.metricsToken }));
   app.use('/graphql', rateLimit.limiter, express.json({ limit: '1mb' }), graphqlHandler(apollo, { services, callerOf }));
   // Evidence files: a raw-body upload endpoint (not GraphQL multipart), see schema/evidence.graphql.

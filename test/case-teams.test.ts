@@ -151,6 +151,25 @@ describe('case teams', () => {
     expect(lead.case).toEqual({ needsAssessment: SECRET_NEEDS, vulnerability: { notes: 'team-secret' } });
   });
 
+  it('a document first run by callers the gate never refuses is still gated for a unit (compiled once per variant)', async () => {
+    const { nl, id } = await dutchCaseWithTeam();
+    // One text, so the gateway holds one parsed document and compiles it for each variant.
+    const DOC = 'query Held($id: ID!) { case(id: $id) { reference needsAssessment household { age } } }';
+    for (let i = 0; i < 3; i += 1) {
+      const state = await nl.state.ok<{ case: { needsAssessment: string } }>(DOC, { id });
+      expect(state.case.needsAssessment).toBe(SECRET_NEEDS);
+    }
+    const police = await units.police().gql(DOC, { id });
+    expect(codes(police)).toEqual(['FORBIDDEN', 'FORBIDDEN']);
+    expect(JSON.stringify(police)).not.toContain('team-secret');
+    // And the other way round: the lead's answer (gated, allowed) does not open it for the police either.
+    expect((await units.municipality().ok<{ case: { needsAssessment: string } }>(DOC, { id })).case.needsAssessment).toBe(
+      SECRET_NEEDS,
+    );
+    expect(codes(await units.police().gql(DOC, { id }))).toEqual(['FORBIDDEN', 'FORBIDDEN']);
+    expect((await nl.state.gql(DOC, { id })).errors).toBeUndefined();
+  });
+
   it('each unit does only what its role allows, and every team change is a case event in the audit trail', async () => {
     const { nl, id } = await dutchCaseWithTeam();
     const v = () => versionOf(nl.state, id);

@@ -214,11 +214,20 @@ export function roleSeesField(role: TeamRole, field: string): boolean {
 }
 
 /**
+ * Whether the fields of a case are gated one by one for this principal: only a member state's
+ * unit's are. Everyone else sees every field of a case it can read, so its queries may run
+ * without the per-field gate (src/graphql/executor.ts) — this is the one place that decides it.
+ */
+export function caseFieldsGated(principal: Principal | null): boolean {
+  return !principal || isMemberStateUnit(principal.organisation.kind);
+}
+
+/**
  * Whether the principal may see a field of a case it can read: everything for anyone but a
  * member state's unit (their own rules apply), for a unit what its roles on the team grant.
  */
 export function maySeeCaseField(principal: Principal, c: TeamFacts, field: string): boolean {
-  if (!isMemberStateUnit(principal.organisation.kind)) return true;
+  if (!caseFieldsGated(principal)) return true;
   return teamRolesOf(principal, c).some((role) => roleSeesField(role, field));
 }
 

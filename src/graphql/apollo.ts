@@ -23,15 +23,17 @@ import {
 
 export async function createApollo(deps: {
   schema: GraphQLSchema;
+  /** The same schema without the per-field gate of cases (for the callers it never refuses). */
+  ungatedSchema?: GraphQLSchema;
   config: Config;
   metrics: Metrics;
   logger: Logger;
   formatError: ReturnType<typeof createErrorFormatter>;
 }): Promise<ApolloServer<Context>> {
-  const { schema, config, metrics, logger, formatError } = deps;
+  const { schema, ungatedSchema, config, metrics, logger, formatError } = deps;
   const apollo = new ApolloServer<Context>({
     // Compiled execution (graphql-jit) through Apollo's executor interface; see executor.ts.
-    gateway: compiledGateway(schema),
+    gateway: compiledGateway(schema, ungatedSchema),
     introspection: true,
     includeStacktraceInErrorResponses: false,
     // main.ts drains HTTP first and stops Apollo after; Apollo must not stop itself on SIGTERM.

@@ -3,6 +3,12 @@
 // Apollo keeps the document in its cache) and then run as plain JavaScript. What the
 // compiler does not take, operations that are not queries or mutations, and variables
 // that do not coerce run on graphql-js, so their answers are graphql-js's own.
+//
+// Each document is compiled twice at most: over the schema every request is validated
+// against (with the per-field gate of cases), for member states' units and anonymous
+// callers, and over the same schema without that gate, for everyone else, whom the gate
+// never refuses (caseFieldsGated in src/auth/case-team.ts decides which; a dashboard page
+// then reads a case's plain fields as properties instead of calling the gate for each).
 import type { ApolloServerOptionsWithGateway } from '@apollo/server';
 import {
   execute,
@@ -16,6 +22,8 @@ import {
   type OperationDefinitionNode,
 } from 'graphql';
 import { compileQuery, isCompiledQuery, type CompiledQuery } from 'graphql-jit';
+import { caseFieldsGated } from '../auth/case-team.ts';
+import type { Principal } from '../auth/principal.ts';
 
 type Gateway = ApolloServerOptionsWithGateway<Record<string, unknown>>['gateway'];
 
@@ -30,23 +38,32 @@ export type CompiledRequest = {
 /** graphql-js for this operation (the compiler refused it, or it is not a query or mutation). */
 const GRAPHQL_JS = null;
 
-export function createCompiledExecutor(schema: GraphQLSchema) {
-  // Per document (Apollo hands us the same object for the same query text), per operation name.
+/**
+ * @param schema the schema requests are validated against, with the per-field gate of cases
+ * @param ungated the same schema without that gate (buildSchema's `caseFieldGate: false`),
+ *   for the callers caseFieldsGated says are not gated; without it, everyone runs on `schema`
+ */
+export function createCompiledExecutor(schema: GraphQLSchema, ungated: GraphQLSchema = schema) {
+  // Per document (Apollo hands us the same object for the same query text), per variant
+  // (gated or not) and operation name.
   const compiled = new WeakMap<DocumentNode, Map<string, CompiledQuery | typeof GRAPHQL_JS>>();
 
-  function compiledFor(document: DocumentNode, operation: OperationDefinitionNode): CompiledQuery | null {
+  function compiledFor(document: DocumentNode, operation: OperationDefinitionNode, gated: boolean): CompiledQuery | null {
     let byName = compiled.get(document);
     if (!byName) {
       byName = new Map();
       compiled.set(document, byName);
     }
     const name = operation.name?.value ?? '';
-    let query = byName.get(name);
+    const key = `${gated ? 'gated' : 'open'}:${name}`;
+    let query = byName.get(key);
     if (query === undefined) {
       const result =
-        operation.operation === OperationTypeNode.SUBSCRIPTION ? GRAPHQL_JS : compileQuery(schema, document, name || undefined);
+        operation.operation === OperationTypeNode.SUBSCRIPTION
+          ? GRAPHQL_JS
+          : compileQuery(gated ? schema : ungated, document, name || undefined);
       query = result && isCompiledQuery(result) ? result : GRAPHQL_JS;
-      byName.set(name, query);
+      byName.set(key, query);
     }
     return query;
   }
@@ -54,10 +71,12 @@ export function createCompiledExecutor(schema: GraphQLSchema) {
   return async function run(request: CompiledRequest): Promise<ExecutionResult> {
     const { document, operation, contextValue } = request;
     const variables = request.variables ?? {};
+    // graphql-js (what the compiler refuses) always runs on the gated schema.
     const graphqlJs = () =>
       execute({ schema, document, contextValue, variableValues: variables, operationName: request.operationName });
     if (!operation) return graphqlJs();
-    const query = compiledFor(document, operation);
+    const principal = (contextValue as { principal?: Principal | null } | null)?.principal ?? null;
+    const query = compiledFor(document, operation, caseFieldsGated(principal));
     if (!query) return graphqlJs();
     // Variables that do not coerce get graphql-js's own answer (message, locations, status).
     if (operation.variableDefinitions?.length && getVariableValues(schema, operation.variableDefinitions, variables).errors) {
@@ -89,8 +108,8 @@ function asGraphqlJsErrors(result: ExecutionResult): ExecutionResult {
 }
 
 /** Apollo Server's gateway interface, serving one fixed schema with the compiled executor. */
-export function compiledGateway(schema: GraphQLSchema): Gateway {
-  const run = createCompiledExecutor(schema);
+export function compiledGateway(schema: GraphQLSchema, ungated?: GraphQLSchema): Gateway {
+  const run = createCompiledExecutor(schema, ungated);
   let onLoad: ((schemaContext: { apiSchema: GraphQLSchema; coreSupergraphSdl: string }) => void) | undefined;
   return {
     onSchemaLoadOrUpdate(callback) {
