@@ -1,13 +1,16 @@
 import type { CaseResolvers, Resolvers } from '../../graphql/generated/types.ts';
+import type { OrganisationDoc, ProgrammeDoc } from '../organisations/organisation.model.ts';
 import { eur } from '../../money.ts';
 import { TRANSITIONS } from './case.state.ts';
 import { ageOn } from './entitlement.ts';
 
 const caseFields: CaseResolvers = {
   id: (c) => c._id,
-  memberState: async (c, _, { loaders }) => (await loaders.organisation.load(c.memberState))!,
-  partner: async (c, _, { loaders }) => (c.partner ? loaders.organisation.load(c.partner) : null),
-  programme: async (c, _, { loaders }) => (await loaders.programme.load(c.programme))!,
+  // The loaders' promises as they are (no async wrapper: a page calls these for every case).
+  // A missing organisation or programme is a non-null field's error, as graphql-js reports it.
+  memberState: (c, _, { loaders }) => loaders.organisation.load(c.memberState) as Promise<OrganisationDoc>,
+  partner: (c, _, { loaders }) => (c.partner ? loaders.organisation.load(c.partner) : null),
+  programme: (c, _, { loaders }) => loaders.programme.load(c.programme) as Promise<ProgrammeDoc>,
   household: async (c, _, { services }) => {
     const day = services.cases.referenceDay(c);
     const months = await services.sealing.openBirthMonths(c);

@@ -7,12 +7,12 @@ import { planRef } from './plan.service.ts';
 export const planResolvers: Resolvers = {
   Case: {
     // A case answered by a write (or shown in the feed) shows the plan as that write left it.
-    plan: async (c, _, { loaders }) => {
+    plan: (c, _, { loaders }) => {
       if (c.latestPlan === null) return null;
       const ref = planRef(c._id, c.latestPlan);
       return writtenAlongside<PlanDoc>(c, ref) ?? loaders.planAt.load({ caseId: c._id, caseVersion: c.version, ref });
     },
-    planInForce: async (c, _, { loaders }) => {
+    planInForce: (c, _, { loaders }) => {
       if (c.planInForce === null) return null;
       const ref = planRef(c._id, c.planInForce);
       return writtenAlongside<PlanDoc>(c, ref) ?? loaders.planAt.load({ caseId: c._id, caseVersion: c.version, ref });
