@@ -2,11 +2,16 @@
 // (shared by bench/run.ts and bench/profile.ts).
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
+import { expressMiddleware } from '@as-integrations/express5';
+import express from 'express';
 import Fastify from 'fastify';
 import mercurius from 'mercurius';
 import { createGateway, type Gateway } from '../src/app.ts';
 import type { loadConfig } from '../src/config.ts';
-import { createContext } from '../src/graphql/context.ts';
+import { createContext, type Context } from '../src/graphql/context.ts';
+import { compiledGateway } from '../src/graphql/executor.ts';
 import { loadResolvers } from '../src/graphql/resolvers.ts';
 import { buildSchema } from '../src/graphql/schema.ts';
 import type { createLogger } from '../src/logger.ts';
@@ -20,10 +25,12 @@ export async function listen(server: Server): Promise<string> {
 }
 
 /**
- * Three servers answering the dashboard over the same in-memory page: a second gateway
+ * Four servers answering the dashboard over the same in-memory page: a second gateway
  * whose services answer from memory (its own HTTP stack, token check, Apollo, execution
- * and loaders), a plain node:http server building the same JSON by hand, and Mercurius
- * with graphql-jit over the gateway's schema and the same in-memory services.
+ * and loaders), a plain node:http server building the same JSON by hand, Mercurius with
+ * graphql-jit over the gateway's schema and the same in-memory services, and Apollo alone
+ * (express, the express integration and the gateway's compiled execution, without the
+ * gateway's token check, rate limit, logs and metrics — what Mercurius is measured with).
  */
 export async function inMemoryServers(
   main: Gateway,
@@ -104,13 +111,25 @@ export async function inMemoryServers(
     });
   });
 
-  const schema = buildSchema(await loadResolvers());
+  const resolvers = await loadResolvers();
+  const schema = buildSchema(resolvers);
+  const context = () =>
+    createContext({ principal, requestId: 'bench', logger: deps.logger, services: gateway.services, source: 'bench' });
+  const apollo = new ApolloServer<Context>({
+    gateway: compiledGateway(schema, buildSchema(resolvers, { caseFieldGate: false })),
+    plugins: [ApolloServerPluginCacheControlDisabled()],
+  });
+  await apollo.start();
+  const apolloApp = express();
+  apolloApp.set('etag', false);
+  apolloApp.use('/graphql', express.json({ limit: '1mb' }), expressMiddleware(apollo, { context: async () => context() }));
+  const apolloServer = createServer(apolloApp);
+
   const fastify = Fastify();
   await fastify.register(mercurius, {
     schema,
     jit: 1,
-    context: () =>
-      createContext({ principal, requestId: 'bench', logger: deps.logger, services: gateway.services, source: 'bench' }),
+    context,
   });
   await fastify.listen({ port: 0, host: '127.0.0.1' });
   const address = fastify.server.address() as AddressInfo;
@@ -122,7 +141,11 @@ export async function inMemoryServers(
     gateway: `${await listen(gatewayServer)}/graphql`,
     floor: `${await listen(floorServer)}/graphql`,
     mercurius: `http://127.0.0.1:${address.port}/graphql`,
+    apollo: `${await listen(apolloServer)}/graphql`,
     async close() {
+      apolloServer.closeAllConnections();
+      apolloServer.close();
+      await apollo.stop();
       gatewayServer.closeAllConnections();
       gatewayServer.close();
       floorServer.closeAllConnections();

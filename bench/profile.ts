@@ -6,7 +6,7 @@
 // DevTools or speedscope). Run:
 //   node --expose-gc --import tsx bench/profile.ts --cases 1000 --op dashboard --requests 200
 // Operations: dashboard, case, changes, create, exec (the dashboard over in-memory data
-// through the gateway's stack, as in the benchmark), mercurius, floor.
+// through the gateway's stack, as in the benchmark), mercurius, apollo (Apollo alone), floor.
 // `--op case --ids N`: N of the partner's cases at random, each asked in turn (cold reads).
 import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
@@ -207,9 +207,9 @@ async function main(): Promise<void> {
   } else if (f.op === 'case') body = JSON.stringify({ query: CASE_BY_ID, variables: { id: String(sample?._id) } });
   else if (f.op === 'changes') [caller, body] = [nl, JSON.stringify({ query: CHANGES })];
   else if (f.op === 'create') [caller, body] = [nl, JSON.stringify({ query: CREATE, variables: { input: caseInput } })];
-  else if (['exec', 'mercurius', 'floor'].includes(f.op)) {
+  else if (['exec', 'mercurius', 'apollo', 'floor'].includes(f.op)) {
     inMemory = await inMemoryServers(gateway, { config, store, logger, dataDir, partner });
-    target = f.op === 'exec' ? inMemory.gateway : f.op === 'mercurius' ? inMemory.mercurius : inMemory.floor;
+    target = { exec: inMemory.gateway, mercurius: inMemory.mercurius, apollo: inMemory.apollo }[f.op] ?? inMemory.floor;
   } else if (f.op !== 'dashboard') throw new Error(`unknown operation ${f.op}`);
 
   const send = () =>

@@ -355,6 +355,7 @@ async function main(): Promise<void> {
         ['plain node:http (the floor)', inMemory.floor],
         ['gateway (express, Apollo, compiled execution)', inMemory.gateway],
         ['Mercurius with graphql-jit', inMemory.mercurius],
+        ['Apollo alone (no token check, rate limit, logs)', inMemory.apollo],
       ] as const) {
         const check = await fetch(target, {
           method: 'POST',
@@ -376,7 +377,10 @@ async function main(): Promise<void> {
       store.connection.getClient().off('commandStarted', countCommand);
       const floor = exec['plain node:http (the floor)']!.rps;
       console.log(
-        `gateway / floor: ${(exec['gateway (express, Apollo, compiled execution)']!.rps / floor).toFixed(2)}; Mercurius / floor: ${(exec['Mercurius with graphql-jit']!.rps / floor).toFixed(2)}`,
+        Object.entries(exec)
+          .slice(1)
+          .map(([name, f]) => `${name.split(' (')[0]} / floor: ${(f.rps / floor).toFixed(2)}`)
+          .join('; '),
       );
     }
     if (!args.skip.has('memory')) {
