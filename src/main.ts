@@ -54,6 +54,13 @@ async function main(): Promise<void> {
     { port, store: opened.embedded ? 'embedded' : 'external' },
     `ERIN Exchange listening on http://localhost:${port}/graphql`,
   );
+  // Lists are chosen from the list index, which reads every case's entry once (a second or two
+  // at 10,000 cases on the embedded store): read them now, not at the first partner's page.
+  const warming = Date.now();
+  gateway.services.caseStore.listIndex.warm().then(
+    (entries) => logger.info({ entries, ms: Date.now() - warming }, 'list index loaded'),
+    (error: unknown) => logger.warn({ err: error }, 'the list index could not be loaded yet; the first list loads it'),
+  );
 
   let stopping = false;
   const shutdown = async (signal: string) => {

@@ -42,6 +42,15 @@ describe.skipIf(!embeddedStoreAvailable)('npm start', () => {
   it('serves the seeded demo network on an empty data folder, then drains and stops on SIGTERM', async () => {
     const dataDir = mkdtempSync(path.join(inject('dataDir'), 'main-'));
     const { port, child: gateway, logs } = await start(dataDir);
+    // The list index is loaded at the start, not at the first page.
+    const deadline = Date.now() + 30_000;
+    let loaded: { entries: number } | undefined;
+    while (!loaded && Date.now() < deadline) {
+      const line = logs.find((l) => l.includes('"msg":"list index loaded"'));
+      if (line) loaded = JSON.parse(line) as { entries: number };
+      else await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(loaded?.entries).toBeGreaterThan(0);
     const token = mintDevToken({ dataDir, audience: 'erin-exchange', organisation: 'NL', roles: ['caseworker'] });
     const response = await fetch(`http://127.0.0.1:${port}/graphql`, {
       method: 'POST',

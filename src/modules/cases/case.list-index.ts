@@ -158,6 +158,12 @@ export class CaseListIndex {
     return this.entries.size;
   }
 
+  /** Loads the entries now (the gateway's start), so the first page after a restart does not wait for them. */
+  async warm(): Promise<number> {
+    await this.current();
+    return this.entries.size;
+  }
+
   /** Loaded once, then caught up with the log's head. */
   private async current(): Promise<void> {
     const follower = this.follower;
