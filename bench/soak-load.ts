@@ -34,7 +34,7 @@ const input = {
   household: [{ yearOfBirth: 1990, gender: 'MALE', relation: 'PRINCIPAL' }],
   needsAssessment: 'Soak: wants to restart a tailoring business.',
   vulnerability: null,
-  consent: { purpose: 'soak', givenOn: '2026-01-01', expiresOn: '2027-12-31' },
+  consent: { purposes: ['REINTEGRATION_SUPPORT'], givenOn: '2026-01-01', expiresOn: '2027-12-31' },
 };
 
 type Op = { name: string; weight: number; token: 'partner' | 'memberState'; body: () => unknown };
