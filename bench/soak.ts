@@ -97,6 +97,9 @@ function writeReadme(figures: SoakFigures, samples: Memory[], header: string): v
   const begin = '<!-- soak:begin (written by npm run bench:soak) -->';
   const end = '<!-- soak:end -->';
   const errors = Object.entries(figures.outcomes).filter(([k]) => !k.endsWith(': OK'));
+  // An error from an operation meant to succeed, or bad input accepted: the soak did not measure what it says.
+  const unexpected = Object.entries(figures.outcomes).filter(([k]) => / bad input: /.test(k) === k.endsWith(': OK'));
+  if (unexpected.length > 0) console.warn(`unexpected answers: ${unexpected.map(([k, n]) => `${k} ${n}`).join('; ')}`);
   const fiveHundreds = Object.entries(figures.outcomes)
     .filter(([k]) => /^(5\d\d|network) /.test(k))
     .reduce((sum, [, n]) => sum + n, 0);
@@ -115,7 +118,9 @@ function writeReadme(figures: SoakFigures, samples: Memory[], header: string): v
     '',
     `Errors by code: ${
       errors.length === 0 ? 'none' : errors.map(([k, n]) => `${k} ${n}`).join('; ')
-    } (the bad-input requests are meant to be refused).`,
+    } (the bad-input requests are meant to be refused). Unexpected answers (an error where none was meant, or bad input accepted): ${
+      unexpected.length === 0 ? 'none' : unexpected.map(([k, n]) => `${k} ${n}`).join('; ')
+    }.`,
     '',
     '| operation | requests | p50 / p99 ms |',
     '| --- | ---: | --- |',
