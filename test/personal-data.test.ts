@@ -163,6 +163,32 @@ describe('reads of personal content', () => {
     ]);
   });
 
+  it('one request reading the lines, the total and the cash cap answers them from the same amounts and notes each field once', async () => {
+    const { flow, c } = await minorsCase();
+    const reads = async () =>
+      (await flow.state.ok<Trail>(TRAIL, { id: c.id })).auditTrail.entries.filter((e) => e.type === 'PersonalDataRead');
+    const before = (await reads()).length;
+    const ALL = `query ($id: ID!) { case(id: $id) { entitlement { lines { category persons subtotal { amount } }
+      total { amount } cashCap { amount } } } }`;
+    type All = {
+      case: {
+        entitlement: {
+          lines: { category: string; persons: number; subtotal: { amount: number } }[];
+          total: { amount: number };
+          cashCap: { amount: number };
+        };
+      };
+    };
+    const { entitlement } = (await flow.state.ok<All>(ALL, { id: c.id })).case;
+    // Every field from the same opened amounts: the lines add up to the total.
+    expect(entitlement.total).toEqual({ amount: 200000 });
+    expect(entitlement.lines.reduce((sum, l) => sum + l.subtotal.amount, 0)).toBe(entitlement.total.amount);
+    expect(entitlement.cashCap.amount).toBeLessThanOrEqual(entitlement.total.amount);
+    expect((await reads()).slice(before).map((e) => [e.actor.organisation, e.fields])).toEqual([
+      ['NL', ['entitlement.lines', 'entitlement.total']],
+    ]);
+  });
+
   it('reads through the change feed are audited as well', async () => {
     const { flow, c } = await minorsCase();
     const count = async () =>

@@ -73,8 +73,11 @@ export type Entitlement = Omit<ComputedEntitlement, keyof EntitlementAmounts> & 
   linesSealed?: string | null;
 };
 
-/** The entitlement as the API presents it: with its case, whose parties decide who sees the lines. */
-export type EntitlementView = Entitlement & { readonly of: CaseDoc };
+/**
+ * The entitlement as the API presents it: with its case, whose parties decide who sees the lines,
+ * and (made per request) the amounts once opened, so lines, total and cash cap open them once.
+ */
+export type EntitlementView = Entitlement & { readonly of: CaseDoc; opened?: Promise<EntitlementAmounts | null> };
 
 /** Spend against one plan component, in EUR minor units at the rates of the days it was spent. */
 export type ComponentSpend = { componentId: string; kind: string; actualEur: number };

@@ -61,14 +61,14 @@ export const caseResolvers: Resolvers = {
   Entitlement: {
     // Special category (the amounts tell an unaccompanied minor): opened for a party allowed it, each read audited.
     lines: async (e, _, { services, principal, access }) =>
-      (await services.sealing.entitlementAmounts(principal, e.of, access, 'entitlement.lines'))?.lines ?? [],
+      (await services.sealing.entitlementAmounts(principal, e.of, access, 'entitlement.lines', e))?.lines ?? [],
     programme: async (e, _, { loaders }) => (await loaders.programme.load(e.programme))!,
     total: async (e, _, { services, principal, access }) => {
-      const amounts = await services.sealing.entitlementAmounts(principal, e.of, access, 'entitlement.total');
+      const amounts = await services.sealing.entitlementAmounts(principal, e.of, access, 'entitlement.total', e);
       return amounts ? eur(amounts.total) : null;
     },
     cashCap: async (e, _, { services, principal, access }) => {
-      const amounts = await services.sealing.entitlementAmounts(principal, e.of, access, 'entitlement.total');
+      const amounts = await services.sealing.entitlementAmounts(principal, e.of, access, 'entitlement.total', e);
       return amounts ? eur(amounts.cashCap) : null;
     },
     arrivalSupport: (e) => eur(e.arrivalSupport),

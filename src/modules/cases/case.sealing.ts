@@ -196,10 +196,12 @@ export function createCaseSealing(keys: CaseKeys, clock: Clock) {
       c: CaseDoc,
       reads: PersonalDataReads,
       field: 'entitlement.lines' | 'entitlement.total',
+      /** Where one request keeps the opened amounts (the entitlement's view): opened once, each field's read still noted. */
+      memo?: { opened?: Promise<EntitlementAmounts | null> },
     ): Promise<EntitlementAmounts | null> {
       const p = requirePrincipal(principal);
       if (!maySeeSpecialCategory(p, c, today())) return null;
-      const amounts = await openEntitlement(c);
+      const amounts = await (memo ? (memo.opened ??= openEntitlement(c)) : openEntitlement(c));
       if (amounts) reads.read(c, field);
       return amounts;
     },
