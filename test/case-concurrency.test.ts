@@ -231,4 +231,32 @@ describe('two gateway instances on one store', () => {
       await other.close();
     }
   });
+
+  it('concurrent creations claim distinct references: one insert each on one gateway, unique across two', async () => {
+    const other = await startGateway({ dbName: gw.dbName, dataDir: gw.dataDir, seed: false });
+    try {
+      const here = workflow(gw, 'BE', 'P-AF-HOPE');
+      const there = workflow(other, 'BE', 'P-AF-HOPE');
+      // This gateway knows the newest BE reference of the year (the other's came first).
+      await there.create();
+      await here.create();
+      // On one gateway, six at once take six numbers: no insert collides with a sibling's.
+      let inserts = 0;
+      const count = (event: { commandName: string; command: Record<string, unknown> }) => {
+        if (event.commandName === 'insert' && event.command.insert === 'case_references') inserts += 1;
+      };
+      const client = gw.store.connection.getClient();
+      client.on('commandStarted', count);
+      const mine = await Promise.all(Array.from({ length: 6 }, () => here.create()));
+      client.off('commandStarted', count);
+      expect(inserts).toBe(6);
+      // Both gateways at once: they collide with each other (and retry), never on a reference.
+      const both = await Promise.all(Array.from({ length: 12 }, (_, i) => (i % 2 ? here : there).create()));
+      const references = [...mine, ...both].map((c) => c.reference);
+      expect(new Set(references).size).toBe(18);
+      for (const reference of references) expect(reference).toMatch(/^BE-\d{4}-\d{6}$/);
+    } finally {
+      await other.close();
+    }
+  });
 });

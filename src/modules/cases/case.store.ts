@@ -296,14 +296,21 @@ export function createCaseStore(deps: {
       const prefix = `${memberState}-${year}-`;
       let last = lastReference.get(prefix) ?? (await newestReference(prefix));
       for (let attempt = 0; attempt < 10_000; attempt += 1) {
-        const reference = `${prefix}${String(last + 1).padStart(6, '0')}`;
+        // Taken in memory before the insert, so this gateway's concurrent creations try
+        // different numbers instead of colliding on the same one and retrying in turn.
+        const number = Math.max(last, lastReference.get(prefix) ?? 0) + 1;
+        lastReference.set(prefix, number);
+        const reference = `${prefix}${String(number).padStart(6, '0')}`;
         try {
           await References.collection.insertOne({ _id: reference as never, caseId, at: clock.now() });
-          lastReference.set(prefix, last + 1);
           return reference;
         } catch (error) {
-          if (!isDuplicateKey(error)) throw error;
-          last += 1; // another gateway took it
+          if (!isDuplicateKey(error)) {
+            // Not claimed: the number goes back unless a later one was taken meanwhile.
+            if (lastReference.get(prefix) === number) lastReference.set(prefix, number - 1);
+            throw error;
+          }
+          last = number; // another gateway took it
         }
       }
       throw new Error('could not claim a case reference');
