@@ -232,7 +232,7 @@ describe('two gateway instances on one store', () => {
     }
   });
 
-  it('concurrent creations claim distinct references: one insert each on one gateway, unique across two', async () => {
+  it('concurrent creations claim distinct references (one insert each on one gateway, unique across two) and make their keys without reading', async () => {
     const other = await startGateway({ dbName: gw.dbName, dataDir: gw.dataDir, seed: false });
     try {
       const here = workflow(gw, 'BE', 'P-AF-HOPE');
@@ -242,14 +242,18 @@ describe('two gateway instances on one store', () => {
       await here.create();
       // On one gateway, six at once take six numbers: no insert collides with a sibling's.
       let inserts = 0;
+      let keyReads = 0;
       const count = (event: { commandName: string; command: Record<string, unknown> }) => {
         if (event.commandName === 'insert' && event.command.insert === 'case_references') inserts += 1;
+        // A new case's key is made with one insert, not looked for first.
+        if (event.commandName === 'find' && event.command.find === 'case_keys') keyReads += 1;
       };
       const client = gw.store.connection.getClient();
       client.on('commandStarted', count);
       const mine = await Promise.all(Array.from({ length: 6 }, () => here.create()));
       client.off('commandStarted', count);
       expect(inserts).toBe(6);
+      expect(keyReads).toBe(0);
       // Both gateways at once: they collide with each other (and retry), never on a reference.
       const both = await Promise.all(Array.from({ length: 12 }, (_, i) => (i % 2 ? here : there).create()));
       const references = [...mine, ...both].map((c) => c.reference);

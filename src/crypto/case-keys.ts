@@ -193,6 +193,24 @@ export function createCaseKeys(deps: { store: Store; sealer: Sealer; clock: Cloc
       return key;
     },
 
+    /**
+     * The key of a case being registered under a fresh id: made with one insert, without
+     * looking for a key first (none can exist; if one did, it is the one answered).
+     */
+    async forNewCase(caseId: string): Promise<CaseKey> {
+      const [doc] = await newKeys([caseId]);
+      try {
+        await Keys.collection.insertOne(doc as never);
+        return remember(unwrap(doc, caseId)!);
+      } catch (error) {
+        if (!isDuplicateKey(error)) throw error;
+        cache.delete(caseId);
+        const key = await existing(caseId);
+        if (!key || key.erased) throw new CaseErasedError(caseId);
+        return key;
+      }
+    },
+
     /** Keys for many new cases at once (bulk imports), made with one insert. */
     async createMany(caseIds: readonly string[]): Promise<Map<string, CaseKey>> {
       if (caseIds.length === 0) return new Map();

@@ -127,6 +127,9 @@ export function createCaseSealing(keys: CaseKeys, clock: Clock) {
     /** maySeeSpecialCategory today. */
     maySeeSpecialCategory: (p: Principal, c: CaseDoc): boolean => maySeeSpecialCategory(p, c, today()),
 
+    /** The key of a case being registered under a fresh id (one insert, no read first). */
+    keyForNewCase: (caseId: string): Promise<CaseKey> => keys.forNewCase(caseId),
+
     /** The case's key to seal new values with (made on first use); INVALID_TRANSITION once the case was erased. */
     async keyForWriting(caseId: string): Promise<CaseKey> {
       try {
