@@ -12,9 +12,7 @@ import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { execFile } from 'node:child_process';
 import { createServer } from 'node:http';
-import { promisify } from 'node:util';
 import { createGateway } from '../src/app.ts';
 import { mintDevToken } from '../src/auth/dev-issuer.ts';
 import { createLogger } from '../src/logger.ts';
@@ -24,10 +22,9 @@ import { EmbeddedStore } from '../src/store/embedded.ts';
 import { Store } from '../src/store/store.ts';
 import { inMemoryServers, listen } from './in-memory.ts';
 import { CASE_BY_ID, caseInput, CHANGES, CREATE, DASHBOARD, PARTNER } from './operations.ts';
-import type { LoadFigures, LoadSpec } from './load.ts';
-import { benchConfig } from './setup.ts';
+import type { LoadSpec } from './load.ts';
+import { benchConfig, load, partnerCasesWithPlan } from './setup.ts';
 
-const run = promisify(execFile);
 function flags() {
   const f = {
     cases: 1000,
@@ -191,16 +188,7 @@ async function main(): Promise<void> {
   let inMemory: Awaited<ReturnType<typeof inMemoryServers>> | undefined;
   if (f.op === 'case' && f.ids > 1) {
     // `--ids N`: N of the partner's cases with a plan, at random, each asked once in turn (cold reads).
-    const ids = (
-      await store.connection
-        .db!.collection('cases')
-        .find({ partner: PARTNER, sharedWithPartner: true, latestPlan: { $ne: null } } as never, { projection: { _id: 1 } })
-        .toArray()
-    ).map((d) => String(d._id));
-    for (let i = ids.length - 1; i > 0; i -= 1) {
-      const j = Math.floor(Math.random() * (i + 1));
-      [ids[i], ids[j]] = [ids[j]!, ids[i]!];
-    }
+    const ids = await partnerCasesWithPlan(store.connection.db!, f.cases);
     bodies = ids.slice(0, f.ids).map((id) => JSON.stringify({ query: CASE_BY_ID, variables: { id } }));
     console.log(`case by id: ${bodies.length} of the partner's ${ids.length} cases with a plan, in turn`);
     body = bodies[0]!;
@@ -254,16 +242,13 @@ async function main(): Promise<void> {
     connections: f.connections,
     amount: f.requests,
   };
-  const specFile = path.join(dataDir, 'load-spec.json');
-  writeFileSync(specFile, JSON.stringify(spec));
-  const { stdout } = await run(process.execPath, ['--import', 'tsx', path.resolve('bench/load.ts'), `@${specFile}`]);
+  const figures = await load(spec);
   const used = process.cpuUsage(cpu);
   const storeUsed = cpuSecondsOf(embedded.pid) - storeCpu;
   store.connection.getClient().off('commandStarted', count);
   const allocations =
     f.alloc > 0 ? ((await session.post('HeapProfiler.stopSampling')) as { profile: AllocationProfile }).profile : undefined;
   const profile = f.interval > 0 ? ((await session.post('Profiler.stop')) as { profile: Profile }).profile : undefined;
-  const figures = JSON.parse(stdout.trim().split('\n').at(-1)!) as LoadFigures;
   console.log(
     `${f.op}: ${figures.requests} requests, ${figures.rps} req/s, p50 ${figures.p50} ms, p95 ${figures.p95} ms, ${figures.errors} errors`,
   );

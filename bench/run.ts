@@ -12,12 +12,10 @@
 // and end of 100,000 requests. Writes bench/results/<timestamp>.json, the figures into
 // bench/README.md and a chart of dashboard latency against cases (bench/dashboard-latency.svg).
 import { createServer } from 'node:http';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { createGateway } from '../src/app.ts';
 import { mintDevToken } from '../src/auth/dev-issuer.ts';
 import { canonicalJson, sha256Hex } from '../src/events/canonical.ts';
@@ -26,12 +24,10 @@ import { seedBulkCases } from '../src/seed/bulk.ts';
 import { seedNetwork } from '../src/seed/demo.ts';
 import { EmbeddedStore } from '../src/store/embedded.ts';
 import { Store } from '../src/store/store.ts';
-import type { LoadFigures, LoadSpec } from './load.ts';
+import type { LoadFigures } from './load.ts';
 import { inMemoryServers, listen } from './in-memory.ts';
 import { CASE_BY_ID, caseInput, CHANGES, CREATE, DASHBOARD, PARTNER } from './operations.ts';
-import { benchConfig, memory } from './setup.ts';
-
-const run = promisify(execFile);
+import { benchConfig, load, memory, partnerCasesWithPlan } from './setup.ts';
 
 type Args = {
   sizes: number[];
@@ -68,18 +64,6 @@ function parseArgs(): Args {
       );
   }
   return args;
-}
-
-/** Drives a server from a load generator in its own process (bench/load.ts). */
-async function load(spec: LoadSpec): Promise<LoadFigures> {
-  // Through a file: many request bodies are too long for one command-line argument.
-  const specFile = path.join(mkdtempSync(path.join(tmpdir(), 'erin-load-')), 'spec.json');
-  writeFileSync(specFile, JSON.stringify(spec));
-  const { stdout } = await run(process.execPath, ['--import', 'tsx', path.resolve('bench/load.ts'), `@${specFile}`], {
-    maxBuffer: 16 * 1024 * 1024,
-  });
-  rmSync(path.dirname(specFile), { recursive: true, force: true });
-  return JSON.parse(stdout.trim().split('\n').at(-1)!) as LoadFigures;
 }
 
 /** Runs `op` from `connections` concurrent workers for `seconds`: the raw client's figures. */
@@ -186,17 +170,7 @@ async function main(): Promise<void> {
 
     // Cases by id: 200 of the partner's cases with a plan, picked at random (the same for the
     // gateway and the raw client, each asking for them in turn).
-    const withPlan = await db
-      .collection('cases')
-      .find({ partner: PARTNER, sharedWithPartner: true, latestPlan: { $ne: null } } as never, { projection: { _id: 1 } })
-      .toArray();
-    let seed = size;
-    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
-    const caseIds = withPlan
-      .map((c) => ({ id: String(c._id), order: random() }))
-      .sort((a, b) => a.order - b.order)
-      .slice(0, 200)
-      .map((c) => c.id);
+    const caseIds = (await partnerCasesWithPlan(db, size)).slice(0, 200);
     const changesPage = (await gql(nl, CHANGES)).data as { changes: { changes: unknown[] } };
     const eventsPerPage = changesPage.changes.changes.length;
 

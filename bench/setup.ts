@@ -1,12 +1,55 @@
 // What the benchmarks share: a gateway configuration for measuring (development mode for the
-// development issuer's tokens, no rate limit in the way), a whole local gateway and the memory figure.
+// development issuer's tokens, no rate limit in the way), a whole local gateway, the memory
+// figure, the load generator's driver and the partner's cases a read by id picks from.
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import type { Db } from 'mongodb';
 import { createGateway, type Gateway } from '../src/app.ts';
 import { loadConfig, type Config } from '../src/config.ts';
 import type { Logger } from '../src/logger.ts';
 import { EmbeddedStore, type EmbeddedStoreOptions } from '../src/store/embedded.ts';
 import { Store } from '../src/store/store.ts';
+import type { LoadFigures, LoadSpec } from './load.ts';
+import { PARTNER } from './operations.ts';
+
+const run = promisify(execFile);
+
+/** Drives a server from a load generator in its own process (bench/load.ts). */
+export async function load(spec: LoadSpec): Promise<LoadFigures> {
+  // Through a file: many request bodies are too long for one command-line argument.
+  const specFile = path.join(mkdtempSync(path.join(tmpdir(), 'erin-load-')), 'spec.json');
+  writeFileSync(specFile, JSON.stringify(spec));
+  try {
+    const { stdout } = await run(process.execPath, ['--import', 'tsx', path.resolve('bench/load.ts'), `@${specFile}`], {
+      maxBuffer: 16 * 1024 * 1024,
+    });
+    return JSON.parse(stdout.trim().split('\n').at(-1)!) as LoadFigures;
+  } finally {
+    rmSync(path.dirname(specFile), { recursive: true, force: true });
+  }
+}
+
+/**
+ * The ids of the partner's cases with a plan, in an order drawn at random from `seed` (the
+ * same seed, the same order): what reads by id take in turn, so most reads are cold.
+ */
+export async function partnerCasesWithPlan(db: Db, seed: number): Promise<string[]> {
+  const withPlan = await db
+    .collection('cases')
+    .find({ partner: PARTNER, sharedWithPartner: true, latestPlan: { $ne: null } } as never, { projection: { _id: 1 } })
+    .toArray();
+  let state = seed;
+  const random = () => (state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  return withPlan
+    .map((c) => ({ id: String(c._id), order: random() }))
+    .sort((a, b) => a.order - b.order)
+    .map((c) => c.id);
+}
 
 export function benchConfig(dataDir: string): Config {
   return loadConfig({

@@ -6,10 +6,10 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OrganisationKind, Principal } from '../src/auth/principal.ts';
-import { fromIndex, listCases, listQuery, type CaseListArgs } from '../src/modules/cases/case.list.ts';
+import { fromIndex, listCases, listQuery, scoped, type CaseListArgs } from '../src/modules/cases/case.list.ts';
 import type { CaseListEntry } from '../src/modules/cases/case.list-entry.ts';
 import { seedBulkCases } from '../src/seed/bulk.ts';
-import { op, SYSTEM } from '../src/store/tenant.ts';
+import { op } from '../src/store/tenant.ts';
 import { startGateway, type TestGateway } from './helpers/gateway.ts';
 import { workflow } from './helpers/factories.ts';
 
@@ -89,15 +89,14 @@ describe('the list index', () => {
           const fromMemory = fromIndex(gw.services.caseStore.listIndex, q);
           // The store's answer, asked directly (not through the gateway's connection: these
           // are a reference, not queries the gateway sends, so the index-coverage check skips them).
-          const scoped = (filter: Record<string, unknown>) => (q.scope === SYSTEM ? filter : { $and: [filter, q.scope.filter] });
           const disk = await entries
-            .find(scoped(q.position ? { $and: [q.filter, q.position] } : q.filter))
+            .find(scoped(q, q.position ? { $and: [q.filter, q.position] } : q.filter))
             .sort(q.sort)
             .limit(q.limit)
             .toArray();
           const memory = await fromMemory.entries;
           expect(memory.map((e) => e._id)).toEqual(disk.map((e) => e._id));
-          expect(await fromMemory.count()).toBe(await entries.countDocuments(scoped(q.filter)));
+          expect(await fromMemory.count()).toBe(await entries.countDocuments(scoped(q, q.filter)));
           // The next page from the list itself (its cursors are the ones clients get).
           const listed = await listCases(gw.services.caseStore, p, request, memberStates);
           expect(listed.edges.map((e) => e.node._id)).toEqual(memory.slice(0, first).map((e) => e._id));

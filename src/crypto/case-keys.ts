@@ -174,10 +174,12 @@ export function createCaseKeys(deps: { store: Store; sealer: Sealer; clock: Cloc
 
     /**
      * The case's key for writing: made on first use (an insert, so two writers agree on one
-     * key). Throws CaseErasedError when the case was erased.
+     * key). `fresh`: the case is being registered under an id just made, so no key is looked
+     * for first (if one did exist, the insert finds it). Throws CaseErasedError when the case
+     * was erased.
      */
-    async forWriting(caseId: string): Promise<CaseKey> {
-      let key = await existing(caseId);
+    async forWriting(caseId: string, options: { fresh?: boolean } = {}): Promise<CaseKey> {
+      let key = options.fresh ? undefined : await existing(caseId);
       if (!key) {
         const [doc] = await newKeys([caseId]);
         try {
@@ -191,24 +193,6 @@ export function createCaseKeys(deps: { store: Store; sealer: Sealer; clock: Cloc
       }
       if (!key || key.erased) throw new CaseErasedError(caseId);
       return key;
-    },
-
-    /**
-     * The key of a case being registered under a fresh id: made with one insert, without
-     * looking for a key first (none can exist; if one did, it is the one answered).
-     */
-    async forNewCase(caseId: string): Promise<CaseKey> {
-      const [doc] = await newKeys([caseId]);
-      try {
-        await Keys.collection.insertOne(doc as never);
-        return remember(unwrap(doc, caseId)!);
-      } catch (error) {
-        if (!isDuplicateKey(error)) throw error;
-        cache.delete(caseId);
-        const key = await existing(caseId);
-        if (!key || key.erased) throw new CaseErasedError(caseId);
-        return key;
-      }
     },
 
     /** Keys for many new cases at once (bulk imports), made with one insert. */

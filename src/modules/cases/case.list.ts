@@ -141,15 +141,19 @@ export async function listQuery(
   return { filter: query, ...(position ? { position } : {}), sort, limit: first + 1, scope: caseScope(p) };
 }
 
+/** `filter` within the list query's scope (the caller's tenant policy), as the store would be asked. */
+export function scoped(q: ListQuery, filter: Record<string, unknown>): Record<string, unknown> {
+  return q.scope === SYSTEM ? filter : { $and: [filter, q.scope.filter] };
+}
+
 /** The answer to a list query from the gateway's memory of the entries (case.list-index.ts). */
 export function fromIndex(
   index: CaseListIndex,
   q: ListQuery,
 ): { entries: Promise<CaseListEntry[]>; count: () => Promise<number> } {
-  const scoped = (filter: Record<string, unknown>) => (q.scope === SYSTEM ? filter : { $and: [filter, q.scope.filter] });
   return {
-    entries: index.find(scoped(q.filter), q.sort, q.limit, q.position),
-    count: () => index.count(scoped(q.filter), q.sort),
+    entries: index.find(scoped(q, q.filter), q.sort, q.limit, q.position),
+    count: () => index.count(scoped(q, q.filter), q.sort),
   };
 }
 

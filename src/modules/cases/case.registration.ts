@@ -125,7 +125,7 @@ export function createCaseRegistration(deps: {
         }
         const id = randomUUID();
         const reference = await cases.claimReference(memberState, thisYear, id);
-        const key = await sealing.keyForNewCase(id);
+        const key = await sealing.keyForWriting(id, { fresh: true });
         const vulnerability = input.vulnerability ? { ...input.vulnerability, notes: input.vulnerability.notes ?? null } : null;
         const household = input.household.map(({ birthMonth: _month, ...member }) => member);
         const birthMonths = input.household.map((m) => m.birthMonth ?? null);

@@ -127,13 +127,13 @@ export function createCaseSealing(keys: CaseKeys, clock: Clock) {
     /** maySeeSpecialCategory today. */
     maySeeSpecialCategory: (p: Principal, c: CaseDoc): boolean => maySeeSpecialCategory(p, c, today()),
 
-    /** The key of a case being registered under a fresh id (one insert, no read first). */
-    keyForNewCase: (caseId: string): Promise<CaseKey> => keys.forNewCase(caseId),
-
-    /** The case's key to seal new values with (made on first use); INVALID_TRANSITION once the case was erased. */
-    async keyForWriting(caseId: string): Promise<CaseKey> {
+    /**
+     * The case's key to seal new values with (made on first use; `fresh` for a case being
+     * registered, see CaseKeys.forWriting); INVALID_TRANSITION once the case was erased.
+     */
+    async keyForWriting(caseId: string, options: { fresh?: boolean } = {}): Promise<CaseKey> {
       try {
-        return await keys.forWriting(caseId);
+        return await keys.forWriting(caseId, options);
       } catch (error) {
         if (error instanceof CaseErasedError) throw caseErased(caseId);
         throw error;
