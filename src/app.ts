@@ -26,6 +26,24 @@ import { createServices, settingsFrom } from './services.ts';
 import { startStorePinger } from './store/pinger.ts';
 import type { Store } from './store/store.ts';
 
+/**
+ * GraphQL answers carry personal data: no cache (a browser's, a proxy's) keeps them, and no
+ * browser reads them as anything but what they say they are.
+ */
+const noStore: express.RequestHandler = (_req, res, next) => {
+  res.setHeader('cache-control', 'no-store');
+  res.setHeader('x-content-type-options', 'nosniff');
+  next();
+};
+
+/** The sign-in pages are never shown inside another site's frame (a password typed into a framed page). */
+const notFramed: express.RequestHandler = (_req, res, next) => {
+  res.setHeader('content-security-policy', "frame-ancestors 'none'");
+  res.setHeader('x-frame-options', 'DENY');
+  res.setHeader('x-content-type-options', 'nosniff');
+  next();
+};
+
 export type GatewayOptions = {
   config: Config;
   store: Store;
@@ -85,7 +103,7 @@ export async function createGateway(options: GatewayOptions) {
   const compress = compression({ filter: (req, res) => !req.path.startsWith('/evidence') && compression.filter(req, res) });
   app.use((req, res, next) => (req.headers['accept-encoding'] ? compress(req, res, next) : next()));
   app.use(healthRoutes({ store, metrics, metricsToken: config.metricsToken }));
-  app.use('/graphql', rateLimit.limiter, express.json({ limit: '1mb' }), graphqlHandler(apollo, { services, callerOf }));
+  app.use('/graphql', noStore, rateLimit.limiter, express.json({ limit: '1mb' }), graphqlHandler(apollo, { services, callerOf }));
   // Evidence files: a raw-body upload endpoint (not GraphQL multipart), see schema/evidence.graphql.
   app.use('/evidence', evidenceRouter({ evidence: services.evidence, callerOf, limiter: rateLimit.limiter }));
   // Evaluation extracts: the CSV of a built extract (schema/extracts.graphql).
@@ -94,7 +112,7 @@ export async function createGateway(options: GatewayOptions) {
   if (portal) app.use('/portal', portal);
   // The development identity provider, once the gateway knows where it is reached (development mode only).
   let devIdp: DevIdentityProvider | undefined;
-  app.use('/idp', (req, res, next) => (devIdp ? devIdp.router(req, res, next) : next()));
+  app.use('/idp', notFramed, (req, res, next) => (devIdp ? devIdp.router(req, res, next) : next()));
   app.use(httpErrorHandler());
 
   const pinger = startStorePinger({ store, metrics, onReconnect: () => services.log.reconcileRecent() });

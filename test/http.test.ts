@@ -46,6 +46,31 @@ describe('open endpoints', () => {
   });
 });
 
+describe('personal data in answers', () => {
+  it('no cache keeps a GraphQL answer, a refusal or a persisted query run by GET, and none is sniffed', async () => {
+    const token = gw.token('NL', 'caseworker');
+    const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+    const query = '{ cases(first: 1) { edges { node { reference } } } }';
+    const answered = await fetch(`${gw.url}/graphql`, { method: 'POST', headers, body: JSON.stringify({ query }) });
+    expect(answered.status).toBe(200);
+    const refused = await fetch(`${gw.url}/graphql`, { method: 'POST', headers, body: '{"query": ' });
+    expect(refused.status).toBe(400);
+    const anonymous = await fetch(`${gw.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query }),
+    });
+    const byGet = await fetch(`${gw.url}/graphql?query=${encodeURIComponent(query)}`, {
+      headers: { authorization: `Bearer ${token}`, 'apollo-require-preflight': 'true' },
+    });
+    expect(byGet.status).toBe(200);
+    for (const response of [answered, refused, anonymous, byGet]) {
+      expect(response.headers.get('cache-control')).toBe('no-store');
+      expect(response.headers.get('x-content-type-options')).toBe('nosniff');
+    }
+  });
+});
+
 describe('metrics behind a token', () => {
   it('with ERIN_METRICS_TOKEN set, /metrics answers only to that bearer token', async () => {
     const secret = 'metrics-scraper-token-0123456789';

@@ -180,6 +180,33 @@ describe('serving the portal', () => {
     expect(discovery).toMatchObject({ issuer: `${gw.url}/idp`, code_challenge_methods_supported: ['S256'] });
   });
 
+  it('the sign-in pages cannot be framed by another site', async () => {
+    const authorize = new URL(`${gw.url}/idp/auth`);
+    authorize.search = new URLSearchParams({
+      client_id: 'erin-portal',
+      response_type: 'code',
+      scope: 'openid',
+      redirect_uri: `${gw.url}/portal/`,
+      code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+      code_challenge_method: 'S256',
+      state: 'state-1',
+      nonce: 'nonce-1',
+    }).toString();
+    const started = await fetch(authorize, { redirect: 'manual' });
+    expect(started.status).toBe(303);
+    const cookies = started.headers
+      .getSetCookie()
+      .map((c) => c.split(';')[0])
+      .join('; ');
+    const login = await fetch(new URL(started.headers.get('location')!, gw.url), { headers: { cookie: cookies } });
+    expect(await login.text()).toContain('<form');
+    for (const response of [started, login]) {
+      expect(response.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
+      expect(response.headers.get('x-frame-options')).toBe('DENY');
+      expect(response.headers.get('x-content-type-options')).toBe('nosniff');
+    }
+  });
+
   it('the development identity provider never runs in production', async () => {
     const { generateKeyPairSync } = await import('node:crypto');
     const { mkdtempSync, writeFileSync } = await import('node:fs');
