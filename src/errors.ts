@@ -45,8 +45,11 @@ export const forbidden = (action: string) =>
   new AppError('FORBIDDEN', `Your role does not permit this action (${action}).`, { action });
 
 /** Used for missing records and for other organisations' records alike. */
+/** An id as an answer quotes it: ids are short, and a client's megabyte of junk is not sent back twice. */
+const quotedId = (id: string) => (id.length > 100 ? `${id.slice(0, 100)}…` : id);
+
 export const notFound = (kind: string, id: string) =>
-  new AppError('NOT_FOUND', `${kind} ${JSON.stringify(id)} was not found.`, { kind, id });
+  new AppError('NOT_FOUND', `${kind} ${JSON.stringify(quotedId(id))} was not found.`, { kind, id: quotedId(id) });
 
 export type FieldProblem = { path: string; message: string };
 

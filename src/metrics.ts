@@ -22,6 +22,11 @@ export function createMetrics() {
       ['operation', 'type', 'outcome'],
     ),
     graphqlDuration: duration('erin_graphql_operation_duration_seconds', 'GraphQL operation duration', ['operation', 'type']),
+    graphqlCompiled: counter(
+      'erin_graphql_compiled_documents_total',
+      "Operations compiled by graphql-jit (at their second run; gated is the variant for member states' units)",
+      ['variant'],
+    ),
     storeUp: new Gauge({ name: 'erin_store_up', help: '1 when the store answers a ping, else 0', registers }),
     storeCommands: counter('erin_store_commands_total', 'Commands sent to the store, by command name', ['command']),
     eventsAppended: counter('erin_events_appended_total', 'Events appended to the log, by type', ['type']),

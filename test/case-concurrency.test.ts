@@ -51,6 +51,41 @@ describe('optimistic concurrency', () => {
     expect((await verifyChain(gw.services.log)).broken).toBeUndefined();
   });
 
+  it('the losers of a race, on one gateway or two, learn of it from the log by primary key: no query of the events by anything else', async () => {
+    const other = await startGateway({ dbName: gw.dbName, dataDir: gw.dataDir, seed: false });
+    try {
+      const flow = workflow(gw);
+      const arrived = await flow.arrived();
+      const there = workflow(other).officer;
+      // Every read of the events other than by `_id` alone (a scan of the whole log on the embedded store).
+      const scans: unknown[] = [];
+      const watch = (event: { commandName: string; command: Record<string, unknown> }) => {
+        if (event.commandName !== 'find' || event.command.find !== 'events') return;
+        const filter = event.command.filter as Record<string, unknown>;
+        if (Object.keys(filter).length !== 1 || typeof filter._id !== 'string') scans.push(filter);
+      };
+      const clients = [gw.store.connection.getClient(), other.store.connection.getClient()];
+      for (const client of clients) client.on('commandStarted', watch);
+      const results = await Promise.all(
+        Array.from({ length: 12 }, (_, i) =>
+          (i % 2 ? there : flow.officer).gql<{ saveDraftPlan: CaseView }>(SAVE, {
+            id: arrived.id,
+            v: arrived.version,
+            p: { summary: `racer ${i}`, components: [trainingComponent(3000 + i)] },
+          }),
+        ),
+      );
+      for (const client of clients) client.off('commandStarted', watch);
+      expect(results.filter((r) => !r.errors)).toHaveLength(1);
+      const conflicts = results.filter((r) => codes(r)[0] === 'CONFLICT');
+      expect(conflicts).toHaveLength(11);
+      for (const c of conflicts) expect(c.errors?.[0]?.extensions.currentVersion).toBe(arrived.version + 1);
+      expect(scans).toEqual([]);
+    } finally {
+      await other.close({ keepData: true });
+    }
+  });
+
   it('a losing writer that reloads and retries succeeds: no update is lost', async () => {
     const flow = workflow(gw);
     const arrived = await flow.arrived();

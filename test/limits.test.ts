@@ -4,6 +4,7 @@ import { getIntrospectionQuery, getNamedType, isCompositeType, isListType, isNon
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { codes, startGateway, uniqueDbName, type TestGateway } from './helpers/gateway.ts';
 import { gatewaySchema } from './helpers/schema-inputs.ts';
+import { wsClient } from './helpers/ws.ts';
 
 let gw: TestGateway;
 beforeAll(async () => {
@@ -125,6 +126,82 @@ describe('limits that cannot be side-stepped', () => {
       .filter(({ f }) => !f.astNode?.directives?.some((d) => d.name.value === 'listSize'))
       .map(({ on, f }) => `${on}.${f.name}`);
     expect(unbounded).toEqual([]);
+  });
+
+  /** `query { ...F0 }` where each fragment spreads the next one twice: 2^levels leaves in a few hundred bytes. */
+  const fanOut = (levels: number, leaf: string) =>
+    `query { ...F0 } ${Array.from({ length: levels }, (_, i) => `fragment F${i} on Query { ...F${i + 1} ...F${i + 1} }`).join(' ')} fragment F${levels} on Query { ${leaf} }`;
+
+  it('fragments spread into one another are measured once: a small document of them is refused at once, not after minutes', async () => {
+    const client = gw.as('NL', 'caseworker', 'fragment-fan');
+    // 2^28 leaves: graphql-depth-limit walked every one of them (85 s of a blocked event loop).
+    const wide = await client.gql(fanOut(28, 'ping'));
+    expect(codes(wide)).toEqual(['QUERY_TOO_COMPLEX']);
+    // Too deep behind the fragments is still too deep (the fragment's depth, measured once, counts at each spread).
+    const deep = await client.gql(
+      fanOut(
+        20,
+        'contracts { memberState { contracts { partner { contracts { memberState { contracts { partner { contracts { memberState { contracts { partner { contracts { id } } } } } } } } } } } } }',
+      ),
+    );
+    expect(codes(deep)).toEqual(['BAD_USER_INPUT']);
+    expect(deep.errors?.[0]?.message).toMatch(/deeper than the limit of 12 levels/);
+    // Fragments that spread each other in a cycle: graphql-js's validation error, not a stack overflow.
+    const cycle = await client.gql('query { ...A } fragment A on Query { ping ...B } fragment B on Query { ...A }');
+    expect(codes(cycle)).toEqual(['BAD_USER_INPUT']);
+    expect(cycle.errors?.[0]?.message).toMatch(/Cannot spread fragment "A" within itself/);
+  });
+
+  it('the same fan-out over WebSocket is refused as quickly', async () => {
+    const ws = wsClient(gw, gw.token('NL', 'caseworker', { subject: 'fragment-fan-ws' }));
+    try {
+      const wide = ws.subscribe(
+        `subscription { ...S0 } ${Array.from({ length: 28 }, (_, i) => `fragment S${i} on Subscription { ...S${i + 1} ...S${i + 1} }`).join(' ')} fragment S28 on Subscription { myFeed { __typename } }`,
+      );
+      await wide.until(() => wide.failed.length > 0).catch(() => undefined);
+      expect(wide.failed.map((e) => e.extensions?.code)).toEqual(['QUERY_TOO_COMPLEX']);
+    } finally {
+      await ws.close();
+    }
+  });
+
+  it('a page size sent as null costs the page the list will answer, not one item', async () => {
+    const client = gw.as('NL', 'caseworker', 'null-page');
+    const heavy = (first: string) =>
+      `{ cases(first: ${first}) { edges { node { reference plans { components { id kind cost { amount } } } } } } }`;
+    const asked = await client.gql(heavy('20'));
+    const leftOut = await client.gql(heavy('null'));
+    expect(codes(asked)).toEqual(['QUERY_TOO_COMPLEX']);
+    expect(codes(leftOut)).toEqual(['QUERY_TOO_COMPLEX']);
+    expect(leftOut.errors?.[0]?.extensions.cost).toBe(asked.errors?.[0]?.extensions.cost);
+    const nested = await client.gql(
+      'query ($n: Int) { workList(first: $n) { case { progress(first: $n) { edges { node { id } } } } } }',
+      { n: null },
+    );
+    expect(codes(nested)).toEqual(['QUERY_TOO_COMPLEX']);
+  });
+
+  it("Apollo's own refusals and a subscription sent over HTTP are the client's errors, not the server's", async () => {
+    const token = gw.token('NL', 'caseworker', { subject: 'protocol-mistakes' });
+    const post = (body: unknown) =>
+      fetch(`${gw.url}/graphql`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    for (const body of [
+      { query: '{ ping }', extensions: { persistedQuery: { version: 1, sha256Hash: 'deadbeef' } } },
+      { query: '{ ping }', extensions: { persistedQuery: { version: 2, sha256Hash: 'deadbeef' } } },
+      { query: 'subscription { myFeed { __typename } }' },
+    ]) {
+      const response = await post(body);
+      const answer = (await response.json()) as { errors: { message: string; extensions: { code: string } }[] };
+      expect(
+        answer.errors.map((e) => e.extensions.code),
+        JSON.stringify(body),
+      ).toEqual(['BAD_USER_INPUT']);
+      expect(answer.errors[0]?.message).not.toMatch(/Internal server error/);
+    }
   });
 
   it('a document of too many tokens is refused by the parser, before validation', async () => {

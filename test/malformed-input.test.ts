@@ -105,4 +105,18 @@ describe('the variables of the issue report', () => {
       expect(r.status).toBe(accept === GRAPHQL_RESPONSE ? 400 : 200);
     }
   });
+
+  it('an id of nearly a megabyte is not found, and not sent back whole', async () => {
+    const id = 'x'.repeat(900_000);
+    const response = await fetch(`${gw.url}/graphql`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${gw.token('NL', 'caseworker')}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ query: 'query ($id: ID!) { case(id: $id) { id } }', variables: { id } }),
+    });
+    const text = await response.text();
+    expect(text.length).toBeLessThan(2_000);
+    const answer = JSON.parse(text) as { errors: { message: string; extensions: { code: string; id: string } }[] };
+    expect(answer.errors[0]?.extensions.code).toBe('NOT_FOUND');
+    expect(answer.errors[0]?.extensions.id).toBe(`${'x'.repeat(100)}…`);
+  });
 });

@@ -143,6 +143,10 @@ describe('forged and wrong tokens', () => {
     ['wrong audience', () => sign(nlClaims({ aud: 'another-api' }), nlKey1.privateKey, { alg: 'RS256', kid: 'nl-1' })],
     ['unknown issuer', () => sign(nlClaims({ iss: 'https://evil.test' }), nlKey1.privateKey, { alg: 'RS256', kid: 'nl-1' })],
     ['unknown kid', () => sign(nlClaims(), nlKey1.privateKey, { alg: 'RS256', kid: 'nl-9' })],
+    [
+      'a critical header parameter the gateway does not understand (crit)',
+      () => sign(nlClaims(), nlKey1.privateKey, { alg: 'RS256', kid: 'nl-1', extra: { crit: ['exp'] } }),
+    ],
     ['no kid while the issuer has two keys', () => sign(nlClaims(), nlKey1.privateKey, { alg: 'RS256' })],
     [
       'a member-state issuer asserting another state',

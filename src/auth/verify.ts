@@ -47,6 +47,9 @@ export function verifyToken(token: string, trust: TrustSnapshot, options: Verify
   const decoded = jwt.decode(token, { complete: true });
   if (!decoded || typeof decoded.payload !== 'object') throw new TokenRejected('not a JWT');
   const { header } = decoded;
+  // RFC 7515 §4.1.11: a recipient that does not understand every critical extension refuses
+  // the token (jsonwebtoken ignores `crit`); this gateway understands none.
+  if ('crit' in header) throw new TokenRejected('critical header parameters not supported');
   const unverified = decoded.payload;
   if (typeof unverified.iss !== 'string') throw new TokenRejected('no iss');
   const issuer = trust.issuers.get(unverified.iss);

@@ -103,10 +103,11 @@ export class CommandExecutor {
     } catch (error) {
       if (!(error instanceof VersionConflict)) throw error;
       // Someone else claimed this version. If their write was interrupted before its
-      // projection, finish it now so the next attempt sees the true state.
-      const winner = await this.log.findVersion(draft.aggregateType, draft.aggregateId, draft.version);
+      // projection, finish it now so the next attempt sees the true state. The log usually
+      // found the winner among its newest events; else it is asked by its indexes.
+      const winner = error.rival?.winner ?? (await this.log.findVersion(draft.aggregateType, draft.aggregateId, draft.version));
       if (winner) await this.log.reconcile([winner]);
-      const current = await this.log.latestVersion(draft.aggregateType, draft.aggregateId);
+      const current = error.rival?.current ?? (await this.log.latestVersion(draft.aggregateType, draft.aggregateId));
       throw conflict(
         `${draft.aggregateType} ${draft.aggregateId} was changed by someone else (now at version ${current}); reload and retry.`,
         current,

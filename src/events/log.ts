@@ -34,6 +34,13 @@ function writeErrorIndexes(error: unknown): number[] | undefined {
 
 export class VersionConflict extends Error {
   override name = 'VersionConflict';
+  /**
+   * @param rival what holds the version, when the log found it among its newest events: the
+   *   event that took it and the aggregate's newest version
+   */
+  constructor(readonly rival?: { winner: StoredEvent; current: number }) {
+    super('the aggregate version is taken');
+  }
 }
 
 /** The request's idempotency key is already in the log: it was committed before. */
@@ -45,6 +52,14 @@ export class AlreadyCommitted extends Error {
 }
 
 type Head = { seq: number; hash: string };
+
+/** How many of the newest events a refused write's rival is looked for among, by primary key. */
+const RECENT_EVENTS = 64;
+/** Primary-key lookups sent at once while looking. */
+const LOOKUP_BATCH = 16;
+
+const sameVersion = (event: StoredEvent, draft: EventDraft) =>
+  event.aggregateType === draft.aggregateType && event.aggregateId === draft.aggregateId && event.version === draft.version;
 
 /**
  * How an event's sequence number is stored as its `_id`: a zero-padded string, so the
@@ -162,18 +177,21 @@ export class EventLog {
       } catch (error) {
         this.head = undefined;
         if (!isDuplicateKey(error)) throw error;
-        await this.refuseRecommit(draft);
+        // Which claim refused it, asked by primary key first: the embedded store scans the
+        // events for anything else, and under contention this is every losing write.
         const taken = await this.events.findOne({ _id: event._id });
-        if (!taken) throw new VersionConflict(); // the sequence was free: the version was not
-        if (
-          taken.aggregateType === draft.aggregateType &&
-          taken.aggregateId === draft.aggregateId &&
-          taken.version === draft.version
-        ) {
+        if (taken && draft.idempotencyKey && taken.idempotencyKey === draft.idempotencyKey) throw new AlreadyCommitted(taken);
+        if (!taken || sameVersion(taken, draft)) {
+          // The sequence was free (or is this very version): the version or the request claim was not.
+          const rival = await this.recentRival(draft);
+          if (rival?.kind === 'request') throw new AlreadyCommitted(rival.event);
+          if (rival?.kind === 'version') throw new VersionConflict({ winner: rival.event, current: rival.current });
+          await this.refuseRecommit(draft);
           throw new VersionConflict();
         }
-        // Another gateway appended: jump to the newest event and try after it.
-        await this.readHeadSorted();
+        // Another gateway appended: search the head from the event that took this number.
+        this.head = await this.searchHead({ seq: taken._id, hash: taken.hash }, {});
+        this.lastKnown = this.head;
       }
     }
     throw new Error('event append did not converge');
@@ -273,12 +291,32 @@ export class EventLog {
     return last ? { seq: 'seq' in last ? last.seq : last._id, hash: last.hash } : { seq: 0, hash: GENESIS_HASH };
   }
 
-  /** The head by a sorted query: authoritative, but a full scan on the embedded store. */
-  private async readHeadSorted(): Promise<Head> {
-    const [last] = await this.events.find({}, { sort: { _id: -1 }, limit: 1 }).toArray();
-    this.head = last ? { seq: last._id, hash: last.hash } : { seq: 0, hash: GENESIS_HASH };
-    this.lastKnown = this.head;
-    return this.head;
+  /**
+   * What refused `draft` among the newest events (read by primary key, newest first, a batch
+   * at a time): the event holding its request claim, or else the event holding its version
+   * and the aggregate's newest version. A rival that just won a race is among them; undefined
+   * when none of them is the rival (the caller then asks the log's other indexes).
+   */
+  private async recentRival(
+    draft: EventDraft,
+  ): Promise<{ kind: 'request'; event: StoredEvent } | { kind: 'version'; event: StoredEvent; current: number } | undefined> {
+    const head = (await this.readHead()).seq;
+    const oldest = Math.max(1, head - RECENT_EVENTS + 1);
+    let version: { kind: 'version'; event: StoredEvent; current: number } | undefined;
+    let current = 0;
+    for (let top = head; top >= oldest; top -= LOOKUP_BATCH) {
+      const seqs = Array.from({ length: Math.min(LOOKUP_BATCH, top - oldest + 1) }, (_, i) => top - i);
+      for (const event of await Promise.all(seqs.map((seq) => this.events.findOne({ _id: seq })))) {
+        if (!event) continue;
+        if (draft.idempotencyKey && event.idempotencyKey === draft.idempotencyKey) return { kind: 'request', event };
+        const ofAggregate = event.aggregateType === draft.aggregateType && event.aggregateId === draft.aggregateId;
+        if (ofAggregate) current = Math.max(current, event.version);
+        if (!version && sameVersion(event, draft)) version = { kind: 'version', event, current };
+      }
+      // Without a request claim to look for, the newest events up to the winner say it all.
+      if (version && !draft.idempotencyKey) break;
+    }
+    return version && { ...version, current };
   }
 
   /** The newest sequence number in the log (0 when empty). */

@@ -4,7 +4,6 @@ import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
 import type { Request, RequestHandler } from 'express';
-import depthLimit from 'graphql-depth-limit';
 import type { GraphQLSchema } from 'graphql';
 import type { Config } from '../config.ts';
 import type { CallerOf } from '../http/authentication.ts';
@@ -17,6 +16,7 @@ import {
   accessAuditPlugin,
   costLimitPlugin,
   type createErrorFormatter,
+  depthLimitRule,
   httpStatusPlugin,
   observabilityPlugin,
 } from './plugins.ts';
@@ -33,7 +33,9 @@ export async function createApollo(deps: {
   const { schema, ungatedSchema, config, metrics, logger, formatError } = deps;
   const apollo = new ApolloServer<Context>({
     // Compiled execution (graphql-jit) through Apollo's executor interface; see executor.ts.
-    gateway: compiledGateway(schema, ungatedSchema),
+    gateway: compiledGateway(schema, ungatedSchema, {
+      onCompile: (variant) => metrics.graphqlCompiled.inc({ variant }),
+    }),
     introspection: true,
     includeStacktraceInErrorResponses: false,
     // main.ts drains HTTP first and stops Apollo after; Apollo must not stop itself on SIGTERM.
@@ -42,7 +44,7 @@ export async function createApollo(deps: {
     // A document is refused by the parser at its token limit, before any validation runs.
     parseOptions: { maxTokens: config.maxQueryTokens },
     // graphql-js's own rules include MaxIntrospectionDepthRule (nested lists of __Type).
-    validationRules: [depthLimit(config.maxQueryDepth)],
+    validationRules: [depthLimitRule(config.maxQueryDepth)],
     plugins: [
       // No field sets cache hints: the plugin would only wrap every resolver for nothing.
       ApolloServerPluginCacheControlDisabled(),

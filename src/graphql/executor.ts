@@ -1,8 +1,9 @@
 // Compiled execution through Apollo Server's executor interface: each document Apollo has
-// parsed and validated is compiled once by graphql-jit per operation (kept as long as
-// Apollo keeps the document in its cache) and then run as plain JavaScript. What the
-// compiler does not take, operations that are not queries or mutations, and variables
-// that do not coerce run on graphql-js, so their answers are graphql-js's own.
+// parsed and validated is compiled once by graphql-jit per operation when it comes a second
+// time (kept as long as Apollo keeps the document in its cache) and then run as plain
+// JavaScript; its first run is graphql-js's. What the compiler does not take and variables
+// that do not coerce run on graphql-js too, so their answers are graphql-js's own.
+// Subscriptions are WebSocket's (ws.ts): over HTTP they are refused as bad input.
 //
 // Each document is compiled twice at most: over the schema every request is validated
 // against (with the per-field gate of cases), for member states' units and anonymous
@@ -24,6 +25,7 @@ import {
 import { compileQuery, isCompiledQuery, type CompiledQuery } from 'graphql-jit';
 import { caseFieldsGated } from '../auth/case-team.ts';
 import type { Principal } from '../auth/principal.ts';
+import { badInput } from '../errors.ts';
 
 type Gateway = ApolloServerOptionsWithGateway<Record<string, unknown>>['gateway'];
 
@@ -35,18 +37,37 @@ export type CompiledRequest = {
   contextValue: unknown;
 };
 
-/** graphql-js for this operation (the compiler refused it, or it is not a query or mutation). */
+/** graphql-js for this operation (the compiler refused it). */
 const GRAPHQL_JS = null;
+/** Run once on graphql-js, compiled if it comes again. */
+const SEEN = Symbol('seen once');
+
+export type CompiledExecutorOptions = {
+  /**
+   * Runs of a document on graphql-js before it is compiled (default 1). Compiling costs many
+   * times one run — a document of a few hundred fields costs about 100 ms of CPU to compile,
+   * a few to run — so a document sent once (a client trying queries, an attacker sending a new
+   * text each time) is not worth compiling; a client's own documents come again at once.
+   */
+  compileAfter?: 0 | 1;
+  /** Told of each compilation (the metrics count them). */
+  onCompile?: (variant: 'gated' | 'open') => void;
+};
 
 /**
  * @param schema the schema requests are validated against, with the per-field gate of cases
  * @param ungated the same schema without that gate (buildSchema's `caseFieldGate: false`),
  *   for the callers caseFieldsGated says are not gated; without it, everyone runs on `schema`
  */
-export function createCompiledExecutor(schema: GraphQLSchema, ungated: GraphQLSchema = schema) {
+export function createCompiledExecutor(
+  schema: GraphQLSchema,
+  ungated: GraphQLSchema = schema,
+  options: CompiledExecutorOptions = {},
+) {
+  const compileAfter = options.compileAfter ?? 1;
   // Per document (Apollo hands us the same object for the same query text), per variant
   // (gated or not) and operation name.
-  const compiled = new WeakMap<DocumentNode, Map<string, CompiledQuery | typeof GRAPHQL_JS>>();
+  const compiled = new WeakMap<DocumentNode, Map<string, CompiledQuery | typeof GRAPHQL_JS | typeof SEEN>>();
 
   function compiledFor(document: DocumentNode, operation: OperationDefinitionNode, gated: boolean): CompiledQuery | null {
     let byName = compiled.get(document);
@@ -56,16 +77,19 @@ export function createCompiledExecutor(schema: GraphQLSchema, ungated: GraphQLSc
     }
     const name = operation.name?.value ?? '';
     const key = `${gated ? 'gated' : 'open'}:${name}`;
-    let query = byName.get(key);
-    if (query === undefined) {
-      const result =
-        operation.operation === OperationTypeNode.SUBSCRIPTION
-          ? GRAPHQL_JS
-          : compileQuery(gated ? schema : ungated, document, name || undefined);
-      query = result && isCompiledQuery(result) ? result : GRAPHQL_JS;
-      byName.set(key, query);
+    const known = byName.get(key);
+    if (known === undefined && compileAfter > 0) {
+      byName.set(key, SEEN);
+      return GRAPHQL_JS;
     }
-    return query;
+    if (known === undefined || known === SEEN) {
+      const result = compileQuery(gated ? schema : ungated, document, name || undefined);
+      options.onCompile?.(gated ? 'gated' : 'open');
+      const query = result && isCompiledQuery(result) ? result : GRAPHQL_JS;
+      byName.set(key, query);
+      return query;
+    }
+    return known;
   }
 
   return async function run(request: CompiledRequest): Promise<ExecutionResult> {
@@ -75,6 +99,10 @@ export function createCompiledExecutor(schema: GraphQLSchema, ungated: GraphQLSc
     const graphqlJs = () =>
       execute({ schema, document, contextValue, variableValues: variables, operationName: request.operationName });
     if (!operation) return graphqlJs();
+    if (operation.operation === OperationTypeNode.SUBSCRIPTION) {
+      // graphql-js would run it as a query of the Subscription type and fail inside.
+      return { errors: [badInput('Subscriptions are served over WebSocket at /graphql (graphql-transport-ws), not over HTTP.')] };
+    }
     const principal = (contextValue as { principal?: Principal | null } | null)?.principal ?? null;
     const query = compiledFor(document, operation, caseFieldsGated(principal));
     if (!query) return graphqlJs();
@@ -108,8 +136,8 @@ function asGraphqlJsErrors(result: ExecutionResult): ExecutionResult {
 }
 
 /** Apollo Server's gateway interface, serving one fixed schema with the compiled executor. */
-export function compiledGateway(schema: GraphQLSchema, ungated?: GraphQLSchema): Gateway {
-  const run = createCompiledExecutor(schema, ungated);
+export function compiledGateway(schema: GraphQLSchema, ungated?: GraphQLSchema, options?: CompiledExecutorOptions): Gateway {
+  const run = createCompiledExecutor(schema, ungated, options);
   let onLoad: ((schemaContext: { apiSchema: GraphQLSchema; coreSupergraphSdl: string }) => void) | undefined;
   return {
     onSchemaLoadOrUpdate(callback) {

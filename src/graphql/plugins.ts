@@ -9,8 +9,11 @@ import {
   type GraphQLField,
   type GraphQLFormattedError,
   type GraphQLSchema,
+  type ValidationRule,
   type ValueNode,
+  GraphQLError,
 } from 'graphql';
+import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
 import { getComplexity, simpleEstimator } from 'graphql-query-complexity';
 import Negotiator from 'negotiator';
 import { AppError, ErrorCode, queryTooComplex, storeUnavailable } from '../errors.ts';
@@ -58,6 +61,12 @@ export function createErrorFormatter(logger: Logger) {
       return { message: e.message, locations: formatted.locations, path: formatted.path, extensions };
     }
     const code = formatted.extensions?.code;
+    const status = (error as { extensions?: { http?: { status?: unknown } } } | null)?.extensions?.http?.status;
+    if (code === ErrorCode.INTERNAL_SERVER_ERROR && typeof status === 'number' && status >= 400 && status < 500) {
+      // Apollo's own refusals of a request (a persisted query whose hash does not match its
+      // text, an unknown protocol version) carry a 4xx status and no code: the client's fault.
+      return { message: formatted.message, extensions: { code: ErrorCode.BAD_USER_INPUT, reason: 'BAD_REQUEST' } };
+    }
     if (!formatted.path && /^Variable "\$/.test(formatted.message)) {
       // Variables that do not coerce to their declared types: the request's fault.
       return { message: formatted.message, locations: formatted.locations, extensions: { code: ErrorCode.BAD_USER_INPUT } };
@@ -80,6 +89,27 @@ export function createErrorFormatter(logger: Logger) {
   };
 }
 
+/**
+ * The depth limit (HTTP and WebSocket): levels of fields below the operation's root fields,
+ * a fragment's fields counted where it is spread (a fragment is no level of its own), the
+ * introspection fields left to graphql-js's own MaxIntrospectionDepthRule. graphql-armor's
+ * rule measures each named fragment once per document: graphql-depth-limit walked a
+ * fragment again at each of its spreads, so a few hundred bytes of fragments that spread the
+ * next one twice kept the event loop busy for minutes (test/limits.test.ts).
+ */
+export function depthLimitRule(maxDepth: number): ValidationRule {
+  return maxDepthRule({
+    n: maxDepth + 1, // graphql-armor counts the root fields as the first level
+    flattenFragments: true,
+    ignoreIntrospection: true,
+    propagateOnRejection: false,
+    onReject: [
+      (context) =>
+        context?.reportError(new GraphQLError(`This operation nests fields deeper than the limit of ${maxDepth} levels.`)),
+    ],
+  });
+}
+
 /** The arguments of a directive (schema/base.graphql) on a field, if the field has it. */
 function directiveOn(
   schema: GraphQLSchema,
@@ -96,6 +126,23 @@ function directiveOn(
 const logPageComplexity = (first: number | null | undefined, childComplexity: number) =>
   10 + childComplexity * Math.ceil(Math.max(1, first ?? 100) / 10);
 
+/** The largest page any list serves (a list's page size argument declared without a default). */
+const LARGEST_PAGE = 100;
+
+/**
+ * The page a list field will answer: its `first` (or `last`) when given, and when the client
+ * leaves it out or sends null, what the resolver then takes — the argument's declared default
+ * (a null `first` is no page of one: every list's resolver reads it as its default size).
+ */
+function pageSizeOf(args: Record<string, unknown>, field: GraphQLField<unknown, unknown>): number | undefined {
+  for (const name of ['first', 'last']) {
+    if (typeof args[name] === 'number') return args[name];
+    const declared = field.args.find((arg) => arg.name === name);
+    if (declared) return typeof declared.defaultValue === 'number' ? declared.defaultValue : LARGEST_PAGE;
+  }
+  return undefined;
+}
+
 /** The estimated cost of an operation (shared by HTTP and WebSocket). */
 export function operationCost(
   schema: GraphQLSchema,
@@ -104,29 +151,36 @@ export function operationCost(
   variables: Record<string, unknown>,
 ): number {
   const query = operationName ? separateOperations(document)[operationName] : document;
-  return getComplexity({
-    schema,
-    query: query ?? document,
-    variables,
-    estimators: [
-      ({ args, field, childComplexity }) =>
-        directiveOn(schema, 'logPage', field as GraphQLField<unknown, unknown>)
-          ? logPageComplexity(args.first as number | null | undefined, childComplexity)
-          : undefined,
-      // A list field multiplies its children's cost by the page size it asks for, or by the
-      // size its schema declares when it takes no page size (nested lists multiply).
-      ({ args, field, childComplexity }) => {
-        const size =
-          typeof args.first === 'number'
-            ? args.first
-            : typeof args.last === 'number'
-              ? args.last
-              : (directiveOn(schema, 'listSize', field as GraphQLField<unknown, unknown>)?.assumedSize as number | undefined);
-        return size === undefined ? undefined : 1 + childComplexity * Math.max(1, size);
-      },
-      simpleEstimator({ defaultComplexity: 1 }),
-    ],
-  });
+  const listSizeOf = (field: GraphQLField<unknown, unknown>) =>
+    directiveOn(schema, 'listSize', field)?.assumedSize as number | undefined;
+  try {
+    return getComplexity({
+      schema,
+      query: query ?? document,
+      variables,
+      estimators: [
+        ({ args, field, childComplexity }) =>
+          directiveOn(schema, 'logPage', field as GraphQLField<unknown, unknown>)
+            ? logPageComplexity(args.first as number | null | undefined, childComplexity)
+            : undefined,
+        // A list field multiplies its children's cost by the page size it will answer, or by
+        // the size its schema declares when it takes no page size (nested lists multiply).
+        ({ args, field, childComplexity }) => {
+          const list = field as GraphQLField<unknown, unknown>;
+          const size = pageSizeOf(args, list) ?? listSizeOf(list);
+          return size === undefined ? undefined : 1 + childComplexity * Math.max(1, size);
+        },
+        simpleEstimator({ defaultComplexity: 1 }),
+      ],
+    });
+  } catch (error) {
+    // The estimator stops at its limit of nodes walked (fragments spread into one another
+    // multiply their fields): a document that expands so far costs too much to run.
+    if (error instanceof GraphQLError && /maximum allowed number of nodes/.test(error.message)) {
+      throw queryTooComplex('This query expands to too many fields; use fewer fragments, aliases or fields.', {});
+    }
+    throw error;
+  }
 }
 
 export function assertCostWithin(cost: number, maxCost: number): void {

@@ -7,7 +7,6 @@
 // for depth and cost, and a connection holds a limited number of them.
 import type { Server } from 'node:http';
 import { randomUUID } from 'node:crypto';
-import depthLimit from 'graphql-depth-limit';
 import {
   getOperationAST,
   GraphQLError,
@@ -30,7 +29,7 @@ import { AppError, storeUnavailable } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { Services } from '../services.ts';
 import { createContext, type Context } from './context.ts';
-import { assertCostWithin, operationCost } from './plugins.ts';
+import { assertCostWithin, depthLimitRule, operationCost } from './plugins.ts';
 
 export type SubscriptionTransportOptions = {
   schema: GraphQLSchema;
@@ -129,7 +128,7 @@ export function attachSubscriptions(server: Server, options: SubscriptionTranspo
         } catch (error) {
           return [clientError(error instanceof Error ? error.message : 'The query does not parse.')];
         }
-        const invalid = validate(schema, document, [...specifiedRules, depthLimit(options.maxDepth)]);
+        const invalid = validate(schema, document, [...specifiedRules, depthLimitRule(options.maxDepth)]);
         if (invalid.length > 0) return invalid.map((e) => clientError(e.message));
         if (getOperationAST(document, payload.operationName)?.operation !== OperationTypeNode.SUBSCRIPTION) {
           return [clientError('Only subscriptions are served over WebSocket; send queries and mutations over HTTP.')];

@@ -17,11 +17,16 @@ export function ecKeyPair(): KeyPair {
 export type Claims = Record<string, unknown>;
 
 /** Signs claims as given: undefined claims are left out, and no `iat` is added when there is none. */
-export function sign(claims: Claims, key: KeyObject | string, header: { alg: string; kid?: string }): string {
+export function sign(
+  claims: Claims,
+  key: KeyObject | string,
+  header: { alg: string; kid?: string; extra?: Record<string, unknown> },
+): string {
   const payload = Object.fromEntries(Object.entries(claims).filter(([, v]) => v !== undefined));
   return jwt.sign(payload, key as never, {
     algorithm: header.alg as jwt.Algorithm,
     ...(header.kid ? { keyid: header.kid } : {}),
+    ...(header.extra ? { header: { alg: header.alg, ...header.extra } } : {}),
     noTimestamp: payload.iat === undefined,
   });
 }
