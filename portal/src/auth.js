@@ -10,6 +10,9 @@ const RENEW_BEFORE_MS = 60_000;
 /** Set when a sign-out could not reach the provider: the next sign-in must ask for the password again. */
 const PROVIDER_SESSION_LEFT = 'erin.reauthenticate';
 const redirectUri = () => new URL('./', location.href).href.split('#')[0].split('?')[0];
+/** A route of the portal's own (`#/case/…/plan`), never an address elsewhere: kept through the sign-in. */
+const IN_APP_ROUTE = /^#\/[\w\-./?=&%]{0,300}$/;
+const inAppRoute = (hash) => (typeof hash === 'string' && IN_APP_ROUTE.test(hash) && !hash.startsWith('#//') ? hash : '');
 
 let config = null;
 let renewTimer = null;
@@ -44,6 +47,23 @@ export function person() {
   return s ? `${s.issuer}|${s.subject}` : null;
 }
 
+/** Who and for which organisation, as the offline store is bound (vault.js): issuer, subject, organisation. */
+export function owner() {
+  const s = read();
+  return s ? `${s.issuer}|${s.subject}|${organisationOf(s.accessToken)}` : null;
+}
+
+/** The `org` claim of an access token the gateway reads (a JWT); '' when it cannot be read here. */
+function organisationOf(token) {
+  try {
+    return String(claimsOf(token).org ?? '');
+  } catch {
+    return '';
+  }
+}
+
+const claimsOf = (token) => JSON.parse(atob(token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/')));
+
 export async function signIn(provider, uiLocale) {
   const as = await server(provider.issuer);
   const verifier = oauth.generateRandomCodeVerifier();
@@ -51,7 +71,14 @@ export async function signIn(provider, uiLocale) {
   const nonce = oauth.generateRandomNonce();
   sessionStorage.setItem(
     PENDING,
-    JSON.stringify({ issuer: provider.issuer, clientId: provider.clientId, verifier, state, nonce }),
+    JSON.stringify({
+      issuer: provider.issuer,
+      clientId: provider.clientId,
+      verifier,
+      state,
+      nonce,
+      route: inAppRoute(location.hash),
+    }),
   );
   const url = new URL(as.authorization_endpoint);
   url.search = new URLSearchParams({
@@ -89,7 +116,8 @@ export async function completeSignIn() {
   const pending = JSON.parse(sessionStorage.getItem(PENDING) ?? 'null');
   if (!pending || !(here.searchParams.has('code') || here.searchParams.has('error'))) return false;
   sessionStorage.removeItem(PENDING);
-  history.replaceState(null, '', redirectUri());
+  // Back to the page asked for before signing in (a deep link), if it is one of the portal's own.
+  history.replaceState(null, '', redirectUri() + inAppRoute(pending.route));
   const as = await server(pending.issuer);
   const client = { client_id: pending.clientId };
   const params = oauth.validateAuthResponse(as, client, here, pending.state);
@@ -113,8 +141,7 @@ export async function completeSignIn() {
 
 /** Development only: a pasted token (the link is shown only when the gateway allows it). */
 export function usePastedToken(token) {
-  const [, payload] = token.split('.');
-  const claims = JSON.parse(atob(payload.replace(/-/g, '+').replace(/_/g, '/')));
+  const claims = claimsOf(token);
   write({
     issuer: claims.iss,
     subject: claims.sub,

@@ -4,11 +4,12 @@
 import { ApiError, OfflineError, prefetch, read, whenUnauthenticated } from './api.js';
 import { Me } from '../graphql/me.graphql';
 import { WorkList } from '../graphql/work-list.graphql';
-import { completeSignIn, loadConfig, person, scheduleRenewal, session, signedIn, signOut } from './auth.js';
+import { completeSignIn, loadConfig, owner, person, scheduleRenewal, session, signedIn, signOut } from './auth.js';
 import { data, focusHeading, h } from './dom.js';
 import { initI18n, LANGUAGES, language, onLanguageChange, setLanguage, t, tx } from './i18n.js';
 import { discard, flush, onOutboxChange, pending } from './outbox.js';
-import { forgetKey, wipe } from './vault.js';
+import { restoreTyped, typedIn } from './typed.js';
+import { bindTo, forgetKey, sessionEnded, wipe } from './vault.js';
 import { renderCase } from './views/case.js';
 import { renderCases } from './views/cases.js';
 import { renderHome } from './views/home.js';
@@ -72,7 +73,8 @@ function renderShell() {
 }
 
 async function updateOutboxBadge() {
-  if (!signedIn()) return;
+  // Signed out, nothing is counted: leaving for the sign-in page must not be held up (beforeunload).
+  if (!signedIn()) return void (outboxBadge.textContent = '');
   const waiting = (await pending().catch(() => [])).length;
   outboxBadge.textContent = waiting ? t('outbox.waiting', { count: waiting }) : '';
 }
@@ -90,12 +92,35 @@ export function go(hash) {
 }
 
 let generation = 0;
+let routing = Promise.resolve();
+/** The route whose view is on screen: reading it again may keep what was typed. */
+let shown = null;
 
-export async function route() {
+/**
+ * Shows the view the address names. `keep` reads the same page again without losing what was
+ * typed: 'all' keeps every form's input (after a conflict), 'idle' all but a form being sent
+ * (after a write went out: the form that sent it is shown empty).
+ */
+export function route({ keep = null } = {}) {
+  routing = show(keep);
+  return routing;
+}
+
+/** Resolves when the latest view asked for is on screen (or failed). */
+export async function rendering() {
+  let current;
+  do {
+    current = routing;
+    await current;
+  } while (current !== routing);
+}
+
+async function show(keep) {
   // Only the latest call shows its view: an earlier one that finishes later must not overwrite it.
   const mine = (generation += 1);
   if (!signedIn()) {
     me = null;
+    shown = null;
     renderShell();
     view.replaceChildren(await renderSignIn());
     focusHeading(view);
@@ -113,11 +138,15 @@ export async function route() {
         : await renderHome();
     if (who) me = (await who).data.me;
     if (mine !== generation) return;
+    const typed = keep && shown === location.hash ? typedIn(view, (form) => keep === 'idle' && form.dataset.busy) : null;
     renderShell();
     view.replaceChildren(content);
+    if (typed) restoreTyped(view, typed);
+    shown = location.hash;
     focusHeading(view);
   } catch (error) {
     if (mine !== generation) return;
+    shown = null;
     renderShell();
     if (error instanceof ApiError && error.code === 'UNAUTHENTICATED') return;
     view.replaceChildren(
@@ -178,7 +207,7 @@ function confirmDiscard(entries) {
 // ---- start -------------------------------------------------------------------------------
 
 /** What an outbox entry does, in the current language, its case reference kept as data. */
-const labelOf = (entry) => h('span', {}, tx(entry.label.key, { reference: data(entry.label.values.reference) }));
+export const labelOf = (entry) => h('span', {}, tx(entry.label.key, { reference: data(entry.label.values.reference) }));
 
 onOutboxChange((event) => {
   void updateOutboxBadge();
@@ -188,17 +217,24 @@ onOutboxChange((event) => {
   if (event.type === 'waiting') say('outbox.notSent', { label }, 'error');
   if (event.type === 'conflict') say('outbox.conflict', { label }, 'error');
   if (event.type === 'refused') say('outbox.refused', { label, message: data(event.error.message) }, 'error');
-  if (['sent', 'conflict', 'refused'].includes(event.type)) void route();
+  // The page is read again to show what the gateway now holds, keeping what was typed; a refused
+  // write changed nothing, so its form stays as it is, with the reason beside it (views/act.js).
+  if (event.type === 'sent') void route({ keep: 'idle' });
+  if (event.type === 'conflict') void route({ keep: 'all' });
 });
 
 whenUnauthenticated(() => {
   sessionStorage.removeItem('erin.session');
   say('signIn.expired', {}, 'error');
-  void route();
+  // The next person at this computer may be someone else: the offline copy goes now.
+  void sessionEnded().finally(() => void route());
 });
 
-onLanguageChange(() => void route());
-addEventListener('hashchange', () => void route());
+onLanguageChange(() => void route({ keep: 'all' }));
+addEventListener('hashchange', () => {
+  say(null); // a message belongs to the page it was said on
+  void route();
+});
 addEventListener('online', updateOffline);
 addEventListener('offline', updateOffline);
 addEventListener('beforeunload', (event) => {
@@ -217,6 +253,9 @@ async function start() {
     await words;
     say('signIn.failed', { message: data(error.message) }, 'error');
   }
+  // The offline store is this person's, or what another left in this tab is deleted first, and
+  // the page the other was on is not where this person starts.
+  if (signedIn() && (await bindTo(owner()))) history.replaceState(null, '', location.pathname);
   if (signedIn()) {
     prefetch(Me, {}, 'me');
     if (!location.hash || location.hash === '#/') prefetch(WorkList, {}, 'work-list');

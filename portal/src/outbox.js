@@ -1,7 +1,8 @@
 // Writes survive a dropped link: each goes into the outbox (encrypted, bound to the person who
 // made it) with its idempotency key and the case version it was based on, and is sent at once.
 // Without a link it waits and goes out with the same key when the link is back, so it applies
-// once; an answer from the gateway (done, refused, conflict) takes it out.
+// once; an answer from the gateway (done, refused, conflict) takes it out. A write refused because
+// the session ended stays for the same person's next sign-in (vault.js binds the store to them).
 import { ApiError, forgetReads, gql, OfflineError } from './api.js';
 import { person } from './auth.js';
 import { newKey } from './dom.js';
@@ -57,6 +58,11 @@ async function sendOne(entry) {
     changed({ type: 'sent', entry });
     return data;
   } catch (error) {
+    if (error instanceof ApiError && error.code === 'UNAUTHENTICATED') {
+      // The session ended: the write waits for the same person to sign in again (flush at start).
+      changed({ type: 'held', entry, error });
+      return { queued: true };
+    }
     if (retryable(error)) {
       changed({ type: 'waiting', entry, error });
       scheduleRetry();
@@ -64,6 +70,7 @@ async function sendOne(entry) {
     }
     forgetReads();
     await remove('outbox', entry.id);
+    error.entry = entry;
     changed({ type: error.code === 'CONFLICT' ? 'conflict' : 'refused', entry, error });
     throw error;
   }
@@ -78,6 +85,7 @@ function scheduleRetry() {
 export function flush() {
   flushing ??= (async () => {
     try {
+      if (!person()) return;
       for (const entry of await pending()) {
         const result = await sendOne(entry).catch(() => null);
         if (result?.queued) break;

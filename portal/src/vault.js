@@ -1,8 +1,15 @@
 // What the portal keeps in the browser for slow and broken links (cases read before, writes not
 // yet sent) is encrypted (AES-GCM) with a key that lives only in this tab's session storage.
 // Closing the tab or signing out leaves nothing readable; sign-out also deletes the database.
+// The store and its key belong to one person of one organisation (auth.js owner()): someone else
+// signing in on the same tab starts from nothing, and when a session ends without a sign-out
+// (the token refused) the copy of what was read goes at once; only unsent writes stay, for the
+// same person to send after signing in again.
+import { owner } from './auth.js';
+
 const DB = 'erin-portal';
 const KEY = 'erin.vaultKey';
+const OWNER = 'erin.vaultOwner';
 const STORES = ['cache', 'outbox'];
 
 let keyPromise = null;
@@ -34,6 +41,8 @@ const b64 = (bytes) => btoa(String.fromCharCode(...new Uint8Array(bytes)));
 const unb64 = (text) => Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
 
 async function key() {
+  // Never another person's: a store not bound to whoever is signed in is neither read nor written.
+  if (sessionStorage.getItem(OWNER) !== owner()) throw new Error('the offline store is not this person’s');
   keyPromise ??= (async () => {
     const saved = sessionStorage.getItem(KEY);
     if (saved) return crypto.subtle.importKey('raw', unb64(saved), 'AES-GCM', false, ['encrypt', 'decrypt']);
@@ -98,7 +107,43 @@ export async function wipe({ lock = false } = {}) {
 
 export function forgetKey() {
   sessionStorage.removeItem(KEY);
+  sessionStorage.removeItem(OWNER);
   keyPromise = null;
+}
+
+/**
+ * At sign-in: the store is this person's, or whatever it holds is deleted first. Resolves with
+ * true when it held someone else's (a person signed in on a tab another left).
+ */
+export async function bindTo(who) {
+  const before = sessionStorage.getItem(OWNER);
+  if (before === who) return false;
+  await wipe();
+  forgetKey();
+  sessionStorage.setItem(OWNER, who);
+  return before !== null;
+}
+
+/**
+ * The session ended without a sign-out (the token was refused): the copy of what was read goes
+ * now; writes not sent yet stay sealed for the same person's next sign-in (bindTo deletes them
+ * when someone else signs in). Nothing more is stored in this page.
+ */
+export async function sessionEnded() {
+  const db = await open().catch(() => null);
+  locked = true;
+  const held = db ? await request(db.transaction('outbox').objectStore('outbox').count()).catch(() => 0) : 0;
+  if (held && db) {
+    await request(db.transaction('cache', 'readwrite').objectStore('cache').clear()).catch(() => undefined);
+    db.close();
+    dbPromise = null;
+    return;
+  }
+  await wipe({ lock: true });
+  // Whose it was stays known (not a secret), so that someone else signing in next is told apart.
+  const who = sessionStorage.getItem(OWNER);
+  forgetKey();
+  if (who) sessionStorage.setItem(OWNER, who);
 }
 
 // ---- the offline copy of what was read -------------------------------------------------------

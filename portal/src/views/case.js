@@ -27,8 +27,10 @@ export async function loadCase(id) {
   return { c: result.case, stale };
 }
 
-export async function renderCase(id, page) {
-  const render = PAGES[page] ?? renderOverview;
+export async function renderCase(id, asked) {
+  // Only the case's own pages (`constructor` is a property of every object, not a page).
+  const page = Object.hasOwn(PAGES, asked) ? asked : 'overview';
+  const render = PAGES[page];
   const { c, stale } = await loadCase(id);
   const tabs = h(
     'nav',

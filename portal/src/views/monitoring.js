@@ -71,7 +71,7 @@ function visitForm(c, survey) {
         h('input', { type: 'date', name: 'visitedOn', required: true, max: today(), value: today() }),
       ),
     ),
-    field(t('monitoring.narrative'), h('textarea', { name: 'narrative', rows: 3, required: true })),
+    field(t('monitoring.narrative'), h('textarea', { name: 'narrative', rows: 3, required: true, maxlength: 5000 })),
     h('p', { class: 'hint' }, t('monitoring.surveyIntro', { count: survey.indicators.length })),
     dimensions,
     h('button', { type: 'submit' }, t('monitoring.record')),

@@ -4,7 +4,7 @@ import { data, field, h } from '../dom.js';
 import { formatDate, formatDateTime, t, tx } from '../i18n.js';
 import i18next from 'i18next';
 import { CloseCase, ConfirmArrival, ReferCase, ReopenCase, RespondToReferral } from '../../graphql/mutations.graphql';
-import { act, onSubmit } from './act.js';
+import { act, actionButton, onSubmit } from './act.js';
 import { facts, money, today } from './parts.js';
 
 /** The returnee's consent as both sides see it; without it the partner's view of personal data is empty. */
@@ -53,7 +53,11 @@ function actions(c) {
         },
         h('h2', {}, t('overview.respondTitle')),
         c.referralDeadline ? h('p', {}, t('overview.answerBy', { when: formatDateTime(c.referralDeadline) })) : null,
-        field(t('overview.declineReason'), h('input', { name: 'reason', autocomplete: 'off' }), t('overview.declineReasonHint')),
+        field(
+          t('overview.declineReason'),
+          h('input', { name: 'reason', autocomplete: 'off', maxlength: 1000 }),
+          t('overview.declineReasonHint'),
+        ),
         h(
           'div',
           { class: 'actions' },
@@ -86,10 +90,8 @@ function actions(c) {
       ),
     );
   }
-  if (can('REFER'))
-    parts.push(h('button', { type: 'button', onclick: () => void act(c, 'write.refer', ReferCase) }, t('overview.refer')));
-  if (can('REOPEN'))
-    parts.push(h('button', { type: 'button', onclick: () => void act(c, 'write.reopen', ReopenCase) }, t('overview.reopen')));
+  if (can('REFER')) parts.push(actionButton({ id: 'refer' }, t('overview.refer'), () => act(c, 'write.refer', ReferCase)));
+  if (can('REOPEN')) parts.push(actionButton({ id: 'reopen' }, t('overview.reopen'), () => act(c, 'write.reopen', ReopenCase)));
   if (can('CLOSE')) parts.push(closeForm(c));
   return parts;
 }
@@ -116,7 +118,7 @@ export function closeForm(c) {
           reasons.map((r) => h('option', { value: r }, t(`closure.${r}`))),
         ),
       ),
-      field(t('overview.closeComment'), h('textarea', { name: 'comment', rows: 2 })),
+      field(t('overview.closeComment'), h('textarea', { name: 'comment', rows: 2, maxlength: 2000 })),
       h('button', { type: 'submit', class: 'danger' }, t('overview.close')),
     ),
   );

@@ -7,7 +7,7 @@ import { t, tx } from '../i18n.js';
 import i18next from 'i18next';
 import { DecidePlan, SaveDraftPlan, SubmitPlan } from '../../graphql/mutations.graphql';
 import { PlanCosting } from '../../graphql/plan-costing.graphql';
-import { act, onSubmit } from './act.js';
+import { act, actionButton, onSubmit } from './act.js';
 import { money } from './parts.js';
 import { currencies, moneyFrom, moneyInput, referenceData } from './money.js';
 
@@ -40,6 +40,9 @@ const KIND_FIELDS = {
   ],
   CASH: [['purpose', 'plan.f.purpose', 'text', (k) => k.cash?.purpose]],
 };
+
+/** The longest text the gateway takes in a detail field (src/modules/plans/plan.rules.ts). */
+const maxLength = (kind, name) => ({ item: 300, purpose: 500, description: kind === 'BUSINESS_PLAN' ? 5000 : 2000 })[name] ?? 200;
 
 /** A component as shown, turned back into the input that would save it unchanged. */
 function componentAsInput(k) {
@@ -105,16 +108,19 @@ function componentInput(box) {
         },
       };
     case 'MATERIALS': {
-      const quantity = Math.max(1, Number(value('quantity') || 1));
+      // The editor shows the first item; the amount typed is its unit cost (the gateway makes the
+      // component's cost quantity × unit cost). Further items are kept as they were.
+      const original = box.dataset.original ? JSON.parse(box.dataset.original) : null;
       return {
         ...base,
         materials: {
           items: [
             {
               description: value('item') || base.title,
-              quantity,
-              unitCost: { amount: Math.round(cost.amount / quantity), currency: cost.currency },
+              quantity: Math.max(1, Number(value('quantity') || 1)),
+              unitCost: cost,
             },
+            ...(original?.kind === 'MATERIALS' ? original.materials.items.slice(1) : []),
           ],
           supplier: value('supplier'),
           procurement: value('procurement') || 'LOCAL',
@@ -248,8 +254,11 @@ function editor(c, reference) {
         ...KIND_FIELDS[kind.value].map(([name, label, type, from]) => {
           const current = same ? from(existing) : undefined;
           if (type === 'money') return moneyInput({ name, label: t(label), value: current, currencyList });
-          if (type === 'text' || type === 'date' || type === 'number')
-            return field(t(label), h('input', { name, type, value: current ?? '', ...(type === 'number' ? { min: '1' } : {}) }));
+          if (type === 'text' || type === 'date' || type === 'number') {
+            const limits =
+              type === 'number' ? { min: '1', step: '1' } : type === 'text' ? { maxlength: maxLength(kind.value, name) } : {};
+            return field(t(label), h('input', { name, type, value: current ?? '', ...limits }));
+          }
           return field(
             t(label),
             h(
@@ -274,7 +283,7 @@ function editor(c, reference) {
         'div',
         { class: 'row' },
         field(t('plan.f.kind'), kind),
-        field(t('plan.f.title'), h('input', { name: 'title', value: existing?.title ?? '', required: true })),
+        field(t('plan.f.title'), h('input', { name: 'title', value: existing?.title ?? '', required: true, maxlength: 200 })),
       ),
       cost,
       details,
@@ -306,6 +315,7 @@ function editor(c, reference) {
       h('textarea', {
         name: 'summary',
         rows: 2,
+        maxlength: 5000,
         value: c.plan?.status === 'DRAFT' ? (c.plan.summary ?? '') : (c.plan?.summary ?? ''),
       }),
     ),
@@ -338,7 +348,7 @@ function decision(c) {
       ),
     },
     h('h2', {}, t('plan.decideTitle')),
-    field(t('plan.comment'), h('textarea', { name: 'comment', rows: 2 }), t('plan.commentHint')),
+    field(t('plan.comment'), h('textarea', { name: 'comment', rows: 2, maxlength: 2000 }), t('plan.commentHint')),
     h(
       'div',
       { class: 'actions' },
@@ -360,11 +370,7 @@ export async function renderPlan(c) {
       h(
         'p',
         { class: 'card' },
-        h(
-          'button',
-          { type: 'button', id: 'submit-plan', onclick: () => void act(c, 'write.submit', SubmitPlan) },
-          t('plan.submit'),
-        ),
+        actionButton({ id: 'submit-plan' }, t('plan.submit'), () => act(c, 'write.submit', SubmitPlan)),
       ),
     );
   if (can('DECIDE_PLAN')) parts.push(decision(c));

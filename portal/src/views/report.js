@@ -68,7 +68,7 @@ function form(c) {
       t('report.finalMeetingOn'),
       h('input', { type: 'date', name: 'finalMeetingOn', required: true, max: today(), value: today() }),
     ),
-    field(t('report.feedbackLabel'), h('textarea', { name: 'feedback', rows: 4, required: true })),
+    field(t('report.feedbackLabel'), h('textarea', { name: 'feedback', rows: 4, required: true, maxlength: 10000 })),
     h('button', { type: 'submit' }, t('report.submit')),
   );
 }

@@ -1,10 +1,10 @@
 // Sign-in: one button per identity provider the trust configuration names for the portal.
 // Pasting a token exists only in development, behind a clearly marked link.
-import { loadConfig, signIn, usePastedToken } from '../auth.js';
+import { loadConfig, owner, signIn, usePastedToken } from '../auth.js';
 import { data, field, h } from '../dom.js';
 import { language, t, tx } from '../i18n.js';
 import { go } from '../main.js';
-import { unlock } from '../vault.js';
+import { bindTo, unlock } from '../vault.js';
 
 export async function renderSignIn() {
   const config = await loadConfig();
@@ -29,7 +29,7 @@ export async function renderSignIn() {
               event.preventDefault();
               usePastedToken(event.target.elements.token.value.trim());
               unlock();
-              go('#/');
+              void bindTo(owner()).then(() => go('#/'));
             },
           },
           field(

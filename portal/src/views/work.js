@@ -6,11 +6,18 @@ import { formatDate, formatNumber, t, tx } from '../i18n.js';
 import i18next from 'i18next';
 import { say } from '../main.js';
 import { PostProgressUpdate, RecordShipmentEvent } from '../../graphql/mutations.graphql';
-import { act, onSubmit } from './act.js';
+import { act, Invalid, onSubmit } from './act.js';
 import { currencies, moneyFrom, moneyInput, referenceData } from './money.js';
 import { money, today } from './parts.js';
 
 const keysOf = (group) => Object.keys(i18next.getResource(i18next.language, 'translation', group) ?? {});
+
+/**
+ * Files uploaded for a write that was not applied yet, by case, kind and file: sending the write
+ * again (after a conflict or a refusal, the form kept) refers to the same evidence, not a copy.
+ */
+const uploadedFor = new Map();
+const fileKey = (c, kind, file) => [c.id, kind, file.name, file.size, file.lastModified].join('|');
 
 /** Uploads a file first (evidence needs a link); the write that refers to it goes through the outbox. */
 async function upload(c, kind, file) {
@@ -25,6 +32,17 @@ async function upload(c, kind, file) {
     );
     return null;
   }
+}
+
+/** The evidence a write refers to: uploaded once, kept until the write is applied or queued. */
+async function evidenceFor(c, kind, file, write) {
+  const key = fileKey(c, kind, file);
+  const evidence = uploadedFor.get(key) ?? (await upload(c, kind, file));
+  if (!evidence) return null;
+  uploadedFor.set(key, evidence);
+  const result = await write(evidence.id);
+  uploadedFor.delete(key);
+  return result;
 }
 
 function budget(c) {
@@ -101,15 +119,19 @@ function progressForm(c, currencyList) {
           occurredOn: f.elements.occurredOn.value,
           componentId: f.elements.component.value || null,
         };
+        const send = () => act(c, 'write.progress', PostProgressUpdate, { input });
         const spend = moneyFrom(f, 'spend');
-        if (spend && spend.amount > 0) {
-          const file = f.elements.receipt.files?.[0];
-          if (!file) return say('work.receiptNeeded', {}, 'error');
-          const proof = await upload(c, 'RECEIPT', file);
-          if (!proof) return;
-          input.spend = { amount: spend, proof: proof.id };
-        }
-        await act(c, 'write.progress', PostProgressUpdate, { input });
+        const spent = spend && spend.amount > 0;
+        if (input.kind === 'PURCHASE' && !spent) throw new Invalid('work.spendNeeded');
+        if (!spent) return send();
+        // What the gateway would refuse is said before the receipt is uploaded.
+        if (!input.componentId) throw new Invalid('work.componentNeeded');
+        const file = f.elements.receipt.files?.[0];
+        if (!file) throw new Invalid('work.receiptNeeded');
+        return evidenceFor(c, 'RECEIPT', file, (proof) => {
+          input.spend = { amount: spend, proof };
+          return send();
+        });
       }),
     },
     h('h3', {}, t('work.postTitle')),
@@ -135,7 +157,7 @@ function progressForm(c, currencyList) {
       ),
       field(t('work.occurredOn'), h('input', { type: 'date', name: 'occurredOn', required: true, max: today(), value: today() })),
     ),
-    field(t('work.narrative'), h('textarea', { name: 'narrative', rows: 2, required: true })),
+    field(t('work.narrative'), h('textarea', { name: 'narrative', rows: 2, required: true, maxlength: 5000 })),
     c.allowedProgressKinds.includes('PURCHASE')
       ? h(
           'div',
@@ -157,22 +179,20 @@ function shipments(c) {
   const step = (s) =>
     onSubmit(async (f, button) => {
       const status = button.value;
-      let evidence = null;
-      if (status === 'HANDED_OVER') {
-        const file = f.elements.certificate?.files?.[0];
-        if (!file) return say('work.certificateNeeded', {}, 'error');
-        evidence = (await upload(c, 'HANDOVER_CERTIFICATE', file))?.id;
-        if (!evidence) return;
-      }
-      await act(c, 'write.shipmentStep', RecordShipmentEvent, {
-        input: {
-          shipmentId: s.id,
-          status,
-          at: new Date().toISOString(),
-          place: f.elements.place.value || s.destination,
-          evidence,
-        },
-      });
+      const send = (evidence) =>
+        act(c, 'write.shipmentStep', RecordShipmentEvent, {
+          input: {
+            shipmentId: s.id,
+            status,
+            at: new Date().toISOString(),
+            place: f.elements.place.value || s.destination,
+            evidence,
+          },
+        });
+      if (status !== 'HANDED_OVER') return send(null);
+      const file = f.elements.certificate?.files?.[0];
+      if (!file) throw new Invalid('work.certificateNeeded');
+      return evidenceFor(c, 'HANDOVER_CERTIFICATE', file, send);
     });
   const rows = c.shipments.map((s) => {
     const last = s.events.at(-1);
@@ -193,8 +213,8 @@ function shipments(c) {
       canRecord && s.allowedNext.length
         ? h(
             'form',
-            { class: 'row step', onsubmit: step(s) },
-            field(t('work.where'), h('input', { name: 'place', autocomplete: 'off' })),
+            { id: `step-${s.id}`, class: 'row step', onsubmit: step(s) },
+            field(t('work.where'), h('input', { name: 'place', autocomplete: 'off', maxlength: 200 })),
             s.allowedNext.includes('HANDED_OVER')
               ? field(
                   t('work.certificate'),
@@ -254,7 +274,10 @@ function shipments(c) {
             'div',
             { class: 'row' },
             ['carrier', 'trackingReference', 'origin', 'destination'].map((n) =>
-              field(t(`work.${n}`), h('input', { name: n, required: true, autocomplete: 'off' })),
+              field(
+                t(`work.${n}`),
+                h('input', { name: n, required: true, autocomplete: 'off', maxlength: n === 'trackingReference' ? 100 : 200 }),
+              ),
             ),
           ),
           h('button', { type: 'submit' }, t('work.order')),

@@ -1,0 +1,167 @@
+// Who the portal's browser storage belongs to, in a real browser through the development identity
+// provider's login page: when a session ends without a sign-out (the token refused), the offline
+// copy of what was read goes at once; the same person signing in again gets their unsent write sent;
+// someone else signing in on the same tab finds nothing of the first person's, offline or not. And a
+// link into the portal survives the sign-in, but only to a page of the portal's own.
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEMO_PASSWORD } from '../src/idp/demo-users.ts';
+import { launchBrowser, newBrowserContext } from './helpers/browser.ts';
+import { trainingComponent, workflow } from './helpers/factories.ts';
+import { startGateway, type TestGateway } from './helpers/gateway.ts';
+import { open, signIn } from './helpers/portal.ts';
+
+let gw: TestGateway;
+let browser: Browser;
+
+beforeAll(async () => {
+  gw = await startGateway({ devIdp: {} });
+  browser = await launchBrowser();
+});
+afterAll(async () => {
+  await browser?.close();
+  await gw?.close();
+});
+
+const events = async (caseId: string, type: string) => (await gw.services.log.history(caseId)).filter((e) => e.type === type);
+
+/** How many records each of the portal's IndexedDB stores holds. */
+async function records(page: Page): Promise<Record<string, number>> {
+  return page.evaluate(`(async () => {
+    const counts = {};
+    for (const { name } of await indexedDB.databases()) {
+      const db = await new Promise((resolve, reject) => { const r = indexedDB.open(name); r.onsuccess = () => resolve(r.result); r.onerror = () => reject(r.error); });
+      for (const store of db.objectStoreNames) {
+        counts[store] = await new Promise((resolve) => { const r = db.transaction(store).objectStore(store).count(); r.onsuccess = () => resolve(r.result); });
+      }
+      db.close();
+    }
+    return counts;
+  })()`);
+}
+
+/** The session ends at the gateway: its token is no longer accepted and cannot be renewed. */
+async function endSession(page: Page): Promise<void> {
+  await page.evaluate(`(() => {
+    const s = JSON.parse(sessionStorage.getItem('erin.session'));
+    s.accessToken = s.accessToken.slice(0, -4) + 'AAAA';
+    s.refreshToken = null;
+    s.expiresAt = Date.now() + 3600e3;
+    sessionStorage.setItem('erin.session', JSON.stringify(s));
+  })()`);
+}
+
+/** Signs in on the provider's login page from the portal's sign-in page (the provider's own session ended). */
+async function signInAgain(context: BrowserContext, page: Page, username: string): Promise<void> {
+  await context.clearCookies();
+  await page.locator('.providers button').first().click();
+  await page.waitForURL(/\/idp\/interaction\//);
+  await page.fill('#username', username);
+  await page.fill('#password', DEMO_PASSWORD);
+  await page.locator('form button[type=submit]').click();
+  await page.locator('#signout').waitFor();
+  await page.locator('#view h1').first().waitFor();
+}
+
+describe('the portal’s storage belongs to one person', () => {
+  const newPage = async () => {
+    const context = await newBrowserContext(browser);
+    const page = await context.newPage();
+    page.on('dialog', (d) => void d.dismiss());
+    return { context, page };
+  };
+
+  it('someone else signing in on the tab a session ended in sees nothing of the first person’s, even offline', async () => {
+    const flow = workflow(gw, 'NL', 'P-AF-HOPE');
+    const first = await flow.refer(await flow.create({ needsAssessment: 'Wants to reopen his bakery' }));
+    const { context, page } = await newPage();
+    await signIn(page, gw.url, 'p-af-hope-officer', 'en');
+    await open(page, '#/cases');
+    await page.locator(`#view a[href="#/case/${first.id}"]`).first().waitFor();
+    await open(page, `#/case/${first.id}`);
+    await page.locator('#respond').waitFor();
+    expect((await records(page)).cache).toBeGreaterThan(0);
+
+    // The session ends (no sign-out): what was read goes at once.
+    await endSession(page);
+    await page.evaluate(`location.hash = '#/cases'`);
+    await page.locator('.providers button').waitFor();
+    expect(await page.locator('#status').textContent()).toContain('Your session has ended');
+    await expect.poll(async () => (await records(page)).cache ?? 0).toBe(0);
+
+    await signInAgain(context, page, 'p-iq-tigris-officer');
+    // Not on the page the first person was on: at home.
+    expect(new URL(page.url()).hash).toBe('');
+    expect(await page.locator('#who').textContent()).toContain('Tigris');
+    await context.setOffline(true);
+    await open(page, `#/case/${first.id}`);
+    expect(await page.locator('#view').textContent()).not.toContain('bakery');
+    expect(await page.locator('#view').textContent()).not.toContain(first.reference);
+    await open(page, '#/cases');
+    expect(await page.locator('#view').textContent()).not.toContain(first.reference);
+    await context.close();
+  }, 120_000);
+
+  it('a write refused because the session ended is sent when the same person signs in again, never as someone else', async () => {
+    const flow = workflow(gw, 'NL', 'P-AF-HOPE');
+    const first = await flow.refer(await flow.create());
+    const second = await flow.refer(await flow.create());
+    const { context, page } = await newPage();
+    await signIn(page, gw.url, 'p-af-hope-officer', 'en');
+    await open(page, `#/case/${first.id}`);
+    await page.locator('#respond').waitFor();
+
+    // The session ends under an answer: it is held; what was read goes.
+    await endSession(page);
+    await page.locator('#respond button[value=ACCEPT]').click();
+    await page.locator('.providers button').waitFor();
+    expect(await page.locator('#status').textContent()).toContain('Your session has ended');
+    expect(await records(page)).toEqual({ cache: 0, outbox: 1 });
+
+    // The same person signs in again: the held answer goes out, once.
+    await signInAgain(context, page, 'p-af-hope-officer');
+    await expect.poll(async () => (await events(first.id, 'ReferralAccepted')).length, { timeout: 20_000 }).toBe(1);
+    await expect.poll(() => page.locator('#outbox').textContent()).toBe('');
+
+    // Held again, and someone else signs in: it is deleted, not sent.
+    await open(page, `#/case/${second.id}`);
+    await page.locator('#respond').waitFor();
+    await endSession(page);
+    await page.locator('#respond button[value=ACCEPT]').click();
+    await page.locator('.providers button').waitFor();
+    await signInAgain(context, page, 'p-iq-tigris-officer');
+    expect((await records(page)).outbox).toBe(0);
+    expect(await page.locator('#outbox').textContent()).toBe('');
+    expect(await events(second.id, 'ReferralAccepted')).toHaveLength(0);
+    await context.close();
+  }, 120_000);
+});
+
+describe('a link into the portal', () => {
+  const signInFrom = async (address: string): Promise<Page> => {
+    const page = await (await newBrowserContext(browser)).newPage();
+    await page.goto(address);
+    await page.locator('.providers button').first().click();
+    await page.waitForURL(/\/idp\/interaction\//);
+    await page.fill('#username', 'p-af-hope-officer');
+    await page.fill('#password', DEMO_PASSWORD);
+    await page.locator('form button[type=submit]').click();
+    await page.locator('#signout').waitFor();
+    await page.locator('#view h1').first().waitFor();
+    return page;
+  };
+
+  it('opens the page it names after the sign-in; an address elsewhere is not followed', async () => {
+    const flow = workflow(gw, 'NL', 'P-AF-HOPE');
+    const approved = await flow.approved({ components: [trainingComponent()] });
+    const linked = await signInFrom(`${gw.url}/portal/#/case/${approved.id}/work`);
+    await linked.locator('#implementation').waitFor();
+    expect(new URL(linked.url()).hash).toBe(`#/case/${approved.id}/work`);
+    expect(new URL(linked.url()).search).toBe('');
+    await linked.context().close();
+
+    const elsewhere = await signInFrom(`${gw.url}/portal/#https://evil.example/`);
+    expect(elsewhere.url()).toBe(`${gw.url}/portal/`);
+    await elsewhere.context().close();
+  }, 90_000);
+});
