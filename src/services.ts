@@ -14,6 +14,7 @@ import { createCaseService } from './modules/cases/case.service.ts';
 import { createConsentService } from './modules/cases/case.consent.ts';
 import { listEntryChange } from './modules/cases/case.list-entry.ts';
 import { createCaseStore } from './modules/cases/case.store.ts';
+import { caseReplayCheck } from './modules/cases/case.replay.ts';
 import { createPlanService } from './modules/plans/plan.service.ts';
 import { feedMarkersOf } from './auth/policy.ts';
 import { createAuditService } from './modules/audit/audit.service.ts';
@@ -93,7 +94,7 @@ export function createServices(deps: ServiceDeps) {
   // Every case's list entry is written with it (what lists filter and sort on).
   log.derive('cases', listEntryChange);
   const idempotency = new IdempotencyStore(store);
-  const executor = new CommandExecutor(log, idempotency, sealer, logger.child({ module: 'executor' }));
+  const executor = new CommandExecutor(log, idempotency, sealer, logger.child({ module: 'executor' }), caseReplayCheck(store));
   const organisations = createOrganisationService({ store, executor, clock });
   const rates = createRateService({ store, executor, clock });
   const planDeadlines = createDeadlinePlanner({

@@ -243,6 +243,59 @@ describe('webhook delivery', () => {
     await hook.close();
   });
 
+  it('a unit’s endpoint is told of a case it is on as present (removed: false), and removed: true once taken off', async () => {
+    const hook = await receiver(() => 200);
+    const police = gw.as('NL-POLITIE', 'agency-officer');
+    await police.ok(REGISTER, { url: hook.url, events: ['*'] });
+    const nl = workflow(gw, 'NL', 'P-AF-HOPE');
+    const c = await nl.create();
+    const TEAM = `mutation ($id: ID!, $unit: ID!, $v: Int!) { inviteToCaseTeam(caseId: $id, unit: $unit, expectedVersion: $v) { version } }`;
+    const formed = await nl.state.ok<{ formCaseTeam: { version: number } }>(
+      'mutation ($id: ID!, $v: Int!) { formCaseTeam(caseId: $id, lead: null, expectedVersion: $v) { version } }',
+      { id: c.id, v: c.version },
+    );
+    let v = (
+      await nl.state.ok<{ inviteToCaseTeam: { version: number } }>(TEAM, {
+        id: c.id,
+        unit: 'NL-POLITIE',
+        v: formed.formCaseTeam.version,
+      })
+    ).inviteToCaseTeam.version;
+    v = (await nl.state.ok<{ inviteToCaseTeam: { version: number } }>(TEAM, { id: c.id, unit: 'NL-NGO-HAVEN', v }))
+      .inviteToCaseTeam.version;
+    const forCase = () => hook.accepted().filter((d) => d.change.aggregateId === c.id);
+    // Delivered while the police is on the team: the case as it may see it.
+    await hook.until(() => forCase().length === 2);
+    expect(
+      forCase()
+        .map((d) => [d.change.type, d.change.version, d.change.removed])
+        .sort(),
+    ).toEqual([
+      ['CaseTeamMemberInvited', v - 1, false],
+      ['CaseTeamMemberInvited', v, false],
+    ]);
+    // As its own feed says.
+    type Page = { changes: { changes: { aggregateId: string; removed: boolean }[]; endCursor: string; hasMore: boolean } };
+    const FEED =
+      'query ($after: Cursor) { changes(after: $after, first: 1000) { changes { aggregateId removed } endCursor hasMore } }';
+    const mine: boolean[] = [];
+    for (let after: string | null = null, more = true; more;) {
+      const page: Page = await police.ok<Page>(FEED, { after });
+      mine.push(...page.changes.changes.filter((ch) => ch.aggregateId === c.id).map((ch) => ch.removed));
+      [after, more] = [page.changes.endCursor, page.changes.hasMore];
+    }
+    expect(mine).toEqual([false, false]);
+
+    await nl.state.ok(
+      'mutation ($id: ID!, $unit: ID!, $v: Int!) { removeFromCaseTeam(caseId: $id, unit: $unit, expectedVersion: $v) { version } }',
+      { id: c.id, unit: 'NL-POLITIE', v },
+    );
+    await hook.until(() => forCase().length === 3);
+    const removal = forCase().find((d) => d.change.version === v + 1)!;
+    expect([removal.change.type, removal.change.removed]).toEqual(['CaseTeamMemberRemoved', true]);
+    await hook.close();
+  });
+
   it('after a rotation both secrets sign for a while; a disabled endpoint gets nothing more', async () => {
     const hook = await receiver(() => 200);
     const flow = workflow(gw, 'AT', 'P-PK-INDUS');

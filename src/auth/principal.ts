@@ -84,6 +84,34 @@ export type Principal = {
   roles: Role[];
 };
 
+/** What a principal's organisation is made from: its record in the directory. */
+export type OrganisationRecord = {
+  code: string;
+  kind: OrganisationKind;
+  name: string;
+  memberState?: string | null;
+};
+
+/**
+ * The one way a principal is made from an organisation's record, for a request's token and for
+ * anything acting for the organisation without one (its webhooks): the policy reads every
+ * fact it needs from here — a unit's member state among them, without which a unit's scope
+ * matches nothing.
+ */
+export function principalFor(
+  organisation: OrganisationRecord,
+  who: { subject: string; issuer: string; roles: readonly Role[] },
+): Principal {
+  const { code, kind, name } = organisation;
+  return {
+    subject: who.subject,
+    issuer: who.issuer,
+    organisation: { code, kind, name, ...(isMemberStateUnit(kind) ? { memberState: organisation.memberState ?? null } : {}) },
+    // A copy: the roles given may be remembered (a token's claims, for its next request).
+    roles: [...who.roles],
+  };
+}
+
 /** The identity background jobs act under (expiry, deadline checks, seeding). */
 export const SYSTEM_PRINCIPAL: Principal = {
   subject: 'system',

@@ -4,7 +4,16 @@ import { createHash, type KeyObject } from 'node:crypto';
 import jwt, { type JwtPayload } from 'jsonwebtoken';
 import type { Logger } from '../logger.ts';
 import { unauthenticated } from '../errors.ts';
-import { isMemberStateUnit, ROLES, ROLES_BY_KIND, type OrganisationKind, type Principal, type Role } from './principal.ts';
+import {
+  isMemberStateUnit,
+  principalFor,
+  ROLES,
+  ROLES_BY_KIND,
+  type OrganisationKind,
+  type OrganisationRecord,
+  type Principal,
+  type Role,
+} from './principal.ts';
 import type { TrustSnapshot } from './trust.ts';
 
 /** Clock tolerance for exp, nbf and iat (the issue allows at most 60 s). */
@@ -148,9 +157,7 @@ export function rememberingVerifier(maxEntries = 10_000): TokenVerifier {
   };
 }
 
-export type OrganisationLookup = (
-  code: string,
-) => Promise<{ code: string; kind: OrganisationKind; name: string; active: boolean; memberState?: string | null } | null>;
+export type OrganisationLookup = (code: string) => Promise<(OrganisationRecord & { active: boolean }) | null>;
 
 /**
  * From a bearer token to a principal: verifies the token, then checks that the issuer
@@ -171,18 +178,7 @@ export async function authenticate(
     if (!claims.mayAssert(organisation)) throw new TokenRejected('issuer may not assert this organisation');
     const allowed = ROLES_BY_KIND[organisation.kind];
     if (!claims.roles.every((role) => allowed.includes(role))) throw new TokenRejected('role does not fit the organisation');
-    return {
-      subject: claims.subject,
-      issuer: claims.issuer,
-      organisation: {
-        code: organisation.code,
-        kind: organisation.kind,
-        name: organisation.name,
-        ...(isMemberStateUnit(organisation.kind) ? { memberState: organisation.memberState ?? null } : {}),
-      },
-      // A copy: the claims may be remembered for the token's next request.
-      roles: [...claims.roles],
-    };
+    return principalFor(organisation, claims);
   } catch (error) {
     if (error instanceof TokenRejected) {
       logger.warn({ module: 'auth', check: error.check }, 'token refused');

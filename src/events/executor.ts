@@ -7,6 +7,7 @@ import { Audience } from '../auth/policy.ts';
 import type { Principal } from '../auth/principal.ts';
 import { conflict } from '../errors.ts';
 import type { Sealer } from '../crypto/sealed.ts';
+import type { TenantScope } from '../store/tenant.ts';
 import { idempotencyKey as idempotencyKeySchema, parseInput } from '../validation.ts';
 import { canonicalJson } from './canonical.ts';
 import type { Actor, DocumentChange, EventDraft, StoredEvent } from './event.model.ts';
@@ -23,7 +24,20 @@ export type WriteRequest = {
   idempotencyKey?: string | null | undefined;
   /** Loads, checks and decides; throws an AppError to refuse. Runs once per attempt. */
   decide: () => Promise<Decision>;
+  /**
+   * The scope the write acts in: the principal's own unless a background job says SYSTEM.
+   * A replay is answered only while what the write touched is still within it (ReplayCheck).
+   */
+  scope?: TenantScope;
 };
+
+/**
+ * Asked before a retried request is answered from the log: throws, as a fresh request would
+ * (NOT_FOUND), when the caller may no longer see what the write touched — a case its state
+ * took from it, a case given to another partner. A replay answers what the caller may see
+ * now, never what it could see when it first wrote.
+ */
+export type ReplayCheck = (principal: Principal, event: StoredEvent, scope: TenantScope | undefined) => Promise<void>;
 
 export type WriteResult = {
   event: StoredEvent;
@@ -41,6 +55,7 @@ export class CommandExecutor {
     /** Keyed digests of request inputs (see Sealer.fingerprint). */
     private readonly fingerprints: Pick<Sealer, 'fingerprint' | 'fingerprintMatches'>,
     private readonly logger: Logger,
+    private readonly replayCheck: ReplayCheck,
   ) {}
 
   async execute(request: WriteRequest): Promise<WriteResult> {
@@ -59,7 +74,7 @@ export class CommandExecutor {
       if (event) await this.log.reconcile([event]);
       return event?._id;
     });
-    if (claim.kind === 'replay') return this.replay(claim.eventSeq);
+    if (claim.kind === 'replay') return this.replay(request, claim.eventSeq);
     try {
       const event = await this.commit(request, keyed);
       await this.idempotency.complete(key, event._id);
@@ -78,6 +93,9 @@ export class CommandExecutor {
         // Finish its projection before answering, or the answer would name documents nobody can read yet.
         await this.log.reconcile([committed]);
         await this.idempotency.complete(key, committed._id);
+        // Also here: a retry whose record was lost reaches the log through this path (its
+        // decision refused it, say with NOT_FOUND), and must not be answered more than that.
+        await this.replayCheck(principal, committed, request.scope);
         return { event: committed, replayed: true };
       }
       // Not in the log (or the log could not be read): free the claim so the client can
@@ -138,9 +156,10 @@ export class CommandExecutor {
     return events;
   }
 
-  private async replay(eventSeq: number): Promise<WriteResult> {
+  private async replay(request: WriteRequest, eventSeq: number): Promise<WriteResult> {
     const event = await this.log.get(eventSeq);
     if (!event) throw new Error(`idempotency record points at missing event ${eventSeq}`);
+    await this.replayCheck(request.principal, event, request.scope);
     return { event, replayed: true };
   }
 }

@@ -5,7 +5,7 @@
 //
 // Idempotent: every write carries a fixed idempotency key, and a write whose key is in
 // the event log already (where keys are kept for good) is not made again.
-import type { Principal, Role } from '../auth/principal.ts';
+import { principalFor, type Principal, type Role } from '../auth/principal.ts';
 import type { StoredEvent } from '../events/event.model.ts';
 import { op } from '../store/tenant.ts';
 import type { EvidenceKind } from '../modules/evidence/evidence.model.ts';
@@ -473,12 +473,7 @@ function tally(report: DemoReport, kind: string, created: boolean): void {
 async function principalOf(services: Services, code: string, roles: Role[]): Promise<Principal> {
   const org = await services.organisations.lookup(code);
   if (!org) throw new Error(`the demo network has no organisation ${code}; seed the network first`);
-  return {
-    subject: 'demo-seed',
-    issuer: 'erin-exchange',
-    organisation: { code: org.code, kind: org.kind, name: org.name },
-    roles,
-  };
+  return principalFor(org, { subject: 'demo-seed', issuer: 'erin-exchange', roles });
 }
 
 export async function seedDemoProgress(

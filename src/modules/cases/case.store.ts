@@ -12,6 +12,8 @@ import { expectVersion, type CommandExecutor } from '../../events/executor.ts';
 import { insertInOrder, isDuplicateKey, type Store } from '../../store/store.ts';
 import { idsFilter, matchesScope, op, SYSTEM, type TenantScope } from '../../store/tenant.ts';
 import { CaseVersions } from './case.cache.ts';
+import { maySeeSpecialCategory, withoutSpecialCategory } from './case.sealing.ts';
+import { todayIso } from '../../validation.ts';
 import { CaseListIndex } from './case.list-index.ts';
 import type { ConsentStatus } from './case.consent.ts';
 import { caseListEntrySchema, LIST_ENTRY_PROJECTION, listEntryOf, type CaseListEntry } from './case.list-entry.ts';
@@ -137,13 +139,15 @@ export function createCaseStore(deps: {
    */
   async function write(request: WriteCaseRequest): Promise<CaseView> {
     const { principal, id, expectedVersion } = request;
-    const { event } = await executor.execute({
+    const scope = request.scope ?? caseScope(principal);
+    const { event, replayed } = await executor.execute({
       principal,
       command: request.command,
       input: { id, expectedVersion, input: request.input },
       idempotencyKey: request.idempotencyKey,
+      scope,
       decide: async () => {
-        const current = await load(request.scope ?? caseScope(principal), id);
+        const current = await load(scope, id);
         if (!current) throw notFound('Case', id);
         // An erased case takes no more writes (another gateway may still hold its key for a moment).
         if (current.erasedAt) throw caseErased(id);
@@ -166,7 +170,26 @@ export function createCaseStore(deps: {
         };
       },
     });
-    return writtenCase(event, id);
+    const written = writtenCase(event, id);
+    return replayed && scope !== SYSTEM ? asSeenNow(principal, written, await load(scope, id)) : written;
+  }
+
+  /**
+   * A replayed write's case (the first answer: that version, with the records it wrote) as
+   * the caller may see it now: NOT_FOUND once it may not see the case at all (the executor's
+   * replay check has refused that already), and with what decides its fields taken from the
+   * case now — the team and units (a unit's fields by its role), and whether it may see the
+   * special categories (the feed's rule: who may see them now, not who might then).
+   */
+  function asSeenNow(principal: Principal, written: CaseView, current: CaseDoc | null): CaseView {
+    if (!current) throw notFound('Case', written._id);
+    const view: CaseView = {
+      ...written,
+      units: current.units,
+      team: current.team,
+      implementingOrganisation: current.implementingOrganisation,
+    };
+    return maySeeSpecialCategory(principal, current, todayIso(clock.now())) ? view : withoutSpecialCategory(view);
   }
 
   return {
