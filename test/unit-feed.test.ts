@@ -197,6 +197,19 @@ describe('a unit’s feed shows what its team role sees on the case, nothing mor
     expect((await feedOf(iom)).map((c) => c.type)).toContain('DeadlineMissed');
   });
 
+  it('the implementing organisation’s audit trail of the case leaves out the plan and the files, as its feed does', async () => {
+    const { auditTrail } = await units
+      .iom()
+      .ok<{ auditTrail: { entries: { type: string; actor: { organisation: string } }[] } }>(
+        'query ($id: ID!) { auditTrail(caseId: $id) { entries { type actor { organisation } } } }',
+        { id: caseId },
+      );
+    const types = auditTrail.entries.map((e) => e.type);
+    expect(types).toContain('CaseReferred');
+    expect(types).toContain('DeadlineMissed');
+    for (const hidden of ['PlanDraftSaved', 'PlanSubmitted', 'EvidenceUploaded']) expect(types, hidden).not.toContain(hidden);
+  });
+
   it('webhooks of a unit carry the same changes as its feed', async () => {
     const police = units.police();
     await police.ok('mutation { registerWebhook(url: "https://police.example.org/erin", events: ["*"]) { endpoint { id } } }');

@@ -2,8 +2,11 @@
 // NGO, implementing organisation) may see of a case and do on it, by its role on the case's
 // team. ONE table below decides both, field by field and action by action; the GraphQL
 // layer applies it to every field of Case and ReturnSupport (src/graphql/case-fields.ts),
-// the services to every write. A field or action the table does not list is refused, so a
-// field added to the schema later is closed to units until someone decides who needs it.
+// the services to every write, and every other way a unit learns of a case — the feed,
+// subscriptions and webhooks (feed.service.ts present), overdue, the work list, the audit
+// trail — asks it through the field each event or record is about (caseFieldOfEvent).
+// A field, action or event the table does not list is refused, so one added later is
+// closed to units until someone decides who needs it.
 // The member state and the partner are not team members: their rules live in policy.ts.
 import type { AgencyType, OrganisationKind, Principal } from './principal.ts';
 import { isMemberStateUnit, SYSTEM_PRINCIPAL } from './principal.ts';
