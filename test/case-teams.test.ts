@@ -267,10 +267,13 @@ describe('case teams', () => {
     });
     type Change = { aggregateId: string; caseId: string | null; type: string; removed: boolean; state: unknown };
     const of = (r: Received[], field: string) => r.map((x) => (x.data as Record<string, Change>)[field]!);
-    // Both subscriptions carry the case while the police is on the team.
+    // Both subscriptions carry the case while the police is on the team: the case's new state
+    // after the NGO's counselling, the change itself withheld (the police does not see counselling).
     await units.ngo().ok(COUNSEL, { id, v: await versionOf(nl.state, id) });
-    await caseEvents.until((r) => of(r, 'caseEvents').some((c) => c.type === 'ReturnStepRecorded'));
-    await feed.until((r) => of(r, 'myFeed').some((c) => c.type === 'ReturnStepRecorded'));
+    const counselled = (c: Change) => c.caseId === id && c.type === 'CaseChanged' && c.state !== null;
+    await caseEvents.until((r) => of(r, 'caseEvents').some(counselled));
+    await feed.until((r) => of(r, 'myFeed').some(counselled));
+    expect(of(caseEvents.received, 'caseEvents').map((c) => c.type)).not.toContain('ReturnStepRecorded');
 
     await units.municipality().ok(REMOVE, { id, unit: 'NL-POLITIE', v: await versionOf(nl.state, id) });
     // At once: by id, in lists, any action.

@@ -2,11 +2,14 @@
 // NGO, implementing organisation) may see of a case and do on it, by its role on the case's
 // team. ONE table below decides both, field by field and action by action; the GraphQL
 // layer applies it to every field of Case and ReturnSupport (src/graphql/case-fields.ts),
-// the services to every write. A field or action the table does not list is refused, so a
-// field added to the schema later is closed to units until someone decides who needs it.
+// the services to every write, and every other way a unit learns of a case — the feed,
+// subscriptions and webhooks (feed.service.ts present), overdue, the work list, the audit
+// trail — asks it through the field each event or record is about (caseFieldOfEvent).
+// A field, action or event the table does not list is refused, so one added later is
+// closed to units until someone decides who needs it.
 // The member state and the partner are not team members: their rules live in policy.ts.
 import type { AgencyType, OrganisationKind, Principal } from './principal.ts';
-import { isMemberStateUnit } from './principal.ts';
+import { isMemberStateUnit, SYSTEM_PRINCIPAL } from './principal.ts';
 
 export const TEAM_ROLES = [
   /** Leads the team (the municipality, or the state's return service): invites and removes units. */
@@ -205,8 +208,28 @@ export function teamRolesOf(principal: Principal, c: TeamFacts): TeamRole[] {
   return [...roles];
 }
 
+/**
+ * The case's records — its plan, the plan's carrying out and its files — are never a unit's:
+ * they carry no `units`, so a unit's scope holds none of them (policy.ts caseScope). No role
+ * may be granted them, `*` included, so every path (the case, the feed, subscriptions,
+ * webhooks) refuses them alike instead of one answering null and another the event's copy.
+ */
+export const CASE_RECORDS = [
+  'plan',
+  'planInForce',
+  'plans',
+  'spendingWindow',
+  'progress',
+  'budget',
+  'evidence',
+  'shipments',
+  'monitoring',
+  'finalReport',
+] as const;
+
 /** Whether a role may see a field of a case (`returnSupport.ticket` for a part of the return leg). */
 export function roleSeesField(role: TeamRole, field: string): boolean {
+  if ((CASE_RECORDS as readonly string[]).includes(field)) return false;
   const { fields } = TEAM_GRANTS[role];
   if (fields.includes('*') || fields.includes(field)) return true;
   const dot = field.indexOf('.');
@@ -251,4 +274,100 @@ export function unitsOnCase(c: TeamFacts): string[] {
 export function recordsReturnSteps(principal: Principal, c: TeamFacts): boolean {
   if (!isMemberStateUnit(principal.organisation.kind)) return true;
   return teamRolesOf(principal, c).some((role) => TEAM_GRANTS[role].actions.some((a) => a.startsWith('returnStep.')));
+}
+
+// ---- events: what a unit is told of a change on a case -----------------------------------
+
+/** The part of the return leg each step is recorded in (the `returnSupport.<field>` the table names). */
+const STEP_FIELDS: Record<string, string> = {
+  COUNSELLING: 'returnSupport.counselling',
+  TRAVEL_DOCUMENT: 'returnSupport.travelDocument',
+  TICKET: 'returnSupport.ticket',
+  DEPARTURE: 'returnSupport.departure',
+  TRANSIT: 'returnSupport.transit',
+  ARRIVAL: 'returnSupport.arrival',
+  FIRST_PERIOD_CONTRIBUTION: 'returnSupport.firstPeriodContribution',
+  INDIVIDUAL_GUIDANCE: 'returnSupport.guidance',
+};
+
+/**
+ * Which field of the case each event of a case is about. A unit is told that such a change
+ * happened (its type, who made it, any record it wrote) only when its roles see that field;
+ * an event not listed here is about nothing a unit may see, so a new kind of event stays
+ * closed to units until someone decides, as a new field does.
+ */
+const EVENT_FIELDS: Record<string, string> = {
+  CaseCreated: 'id',
+  CaseImported: 'id',
+  CaseUpdated: 'updatedAt',
+  CaseReferred: 'status',
+  ReferralAccepted: 'status',
+  ReferralDeclined: 'status',
+  ReferralExpired: 'status',
+  CaseReopened: 'status',
+  ArrivalConfirmed: 'arrivedOn',
+  CaseClosed: 'closedAt',
+  CaseErased: 'erasedAt',
+  CaseTeamFormed: 'team',
+  CaseTeamMemberInvited: 'team',
+  CaseTeamMemberRemoved: 'team',
+  ImplementingOrganisationAssigned: 'implementingOrganisation',
+  ConsentWithdrawn: 'consent',
+  ConsentRenewed: 'consent',
+  ConsentExpired: 'consent',
+  Departed: 'returnSupport.departure',
+  ArrivedAndHandedOver: 'returnSupport.arrival',
+  DeadlineMissed: 'deadlines',
+  PlanDraftSaved: 'plan',
+  PlanSubmitted: 'plan',
+  PlanApproved: 'plan',
+  PlanChangesRequested: 'plan',
+  SpendingWindowExtended: 'spendingWindow',
+  ProgressPosted: 'progress',
+  ProgressCorrected: 'progress',
+  MonitoringVisitRecorded: 'monitoring',
+  FinalReportSubmitted: 'finalReport',
+  EvidenceUploaded: 'evidence',
+};
+
+export type CaseEventFacts = { type: string; data?: Record<string, unknown> | null };
+
+/** The field of a case an event is about; null when no role is told of it. */
+export function caseFieldOfEvent(event: CaseEventFacts): string | null {
+  if (event.type === 'ReturnStepRecorded') return STEP_FIELDS[String(event.data?.kind)] ?? null;
+  if (event.type.startsWith('Shipment')) return 'shipments';
+  return EVENT_FIELDS[event.type] ?? null;
+}
+
+/** Whether an event can take a unit off a case (a change of its team or its implementing organisation). */
+export function mayTakeUnitOff(event: CaseEventFacts): boolean {
+  const field = caseFieldOfEvent(event);
+  return field === 'team' || field === 'implementingOrganisation';
+}
+
+/**
+ * Whether the principal may be told what a change on a case it can read was (its type, its
+ * actor, the records it wrote): for a unit, when its roles on the case see the field the
+ * change is about; for anyone else, always (their own rules decide whether they read the case).
+ */
+export function mayKnowCaseEvent(principal: Principal, c: TeamFacts, event: CaseEventFacts): boolean {
+  if (!caseFieldsGated(principal)) return true;
+  const field = caseFieldOfEvent(event);
+  return field !== null && maySeeCaseField(principal, c, field);
+}
+
+/**
+ * Whether the principal may be told which organisation made a change on a case: a unit is
+ * told when the maker is on the case's face (its member state, a unit on the case, the
+ * gateway itself) or when its roles see `Case.partner` (the partner, past or present).
+ */
+export function mayKnowCaseActor(
+  principal: Principal,
+  c: TeamFacts & { memberState: string },
+  actorOrganisation: string,
+): boolean {
+  if (!caseFieldsGated(principal)) return true;
+  if (actorOrganisation === c.memberState || actorOrganisation === SYSTEM_PRINCIPAL.organisation.code) return true;
+  if (unitsOnCase(c).includes(actorOrganisation)) return true;
+  return maySeeCaseField(principal, c, 'partner');
 }

@@ -234,6 +234,15 @@ export function caseParties(kase: CaseParties): string[] {
 }
 
 /**
+ * The parties to a case's records (its plan, the plan's carrying out, its files), as event
+ * audience: the referring state and the partner once it was sent — never its units, whose
+ * scope holds no record of a case (caseScope; src/auth/case-team.ts CASE_RECORDS).
+ */
+export function caseRecordParties(kase: CaseParties): string[] {
+  return caseParties({ ...kase, units: [] });
+}
+
+/**
  * The audience of a write on a case: its parties before and after, so a partner the case
  * is taken from learns (through its feed) that it must forget the case.
  */

@@ -399,7 +399,11 @@ export type CashInput = {
 /** One accepted write, as the caller may see it. */
 export type Change = {
   __typename?: 'Change';
-  /** The organisation whose user (or whose system) made the change; SYSTEM for the gateway's own jobs. */
+  /**
+   * The organisation whose user (or whose system) made the change; SYSTEM for the gateway's own
+   * jobs. For a member state's unit, WITHHELD when it may not know who made it (the partner, to a
+   * role not granted Case.partner; anyone, when the change itself is withheld).
+   */
   actorOrganisation: Scalars['String']['output'];
   aggregateId: Scalars['ID']['output'];
   at: Scalars['DateTime']['output'];
@@ -418,7 +422,11 @@ export type Change = {
    * with special-category fields only while you may see them now. Null when `removed`.
    */
   state: Maybe<AggregateState>;
-  /** The event, e.g. CaseReferred, PlanApproved, ContractEnded. */
+  /**
+   * The event, e.g. CaseReferred, PlanApproved, ContractEnded. For a member state's unit,
+   * CaseChanged when its role on the case's team does not see what the change was about (the
+   * case's records, or a field its role is not granted): the state still shows the case after it.
+   */
   type: Scalars['String']['output'];
   /** The aggregate's version after this change (1 = created). */
   version: Scalars['Int']['output'];
@@ -1820,7 +1828,10 @@ export type Query = {
   organisation: Maybe<Organisation>;
   /** The organisations of the network (the directory every member may read). */
   organisations: Array<Organisation>;
-  /** Your organisation's deadlines that have passed unmet, most late first (first: at most 500). */
+  /**
+   * Your organisation's deadlines that have passed unmet, most late first (first: at most 500).
+   * A member state's unit: only those of cases where its role on the team sees `Case.deadlines`.
+   */
   overdue: Array<OverdueItem>;
   /** Always true; lets a client check that its token and the gateway work. */
   ping: Scalars['Boolean']['output'];

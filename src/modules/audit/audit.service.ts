@@ -1,5 +1,6 @@
 // The audit trail of a case for its parties (its writes, its records' writes, reads of
 // its special-category data), and the record of exports.
+import { mayKnowCaseActor, mayKnowCaseEvent } from '../../auth/case-team.ts';
 import { Audience, authorize, mayReadInAuditTrail } from '../../auth/policy.ts';
 import type { Principal } from '../../auth/principal.ts';
 import type { StoredEvent } from '../../events/event.model.ts';
@@ -25,13 +26,16 @@ export function createAuditService(deps: Needs<'log' | 'executor'> & { cases: Ca
     ): Promise<AuditTrailPage> {
       const p = authorize(principal, 'audit.read');
       const first = pageSize(args.first, 100, MAX_AUDIT_PAGE);
-      await cases.get(p, args.caseId); // NOT_FOUND unless a party to the case now
+      const kase = await cases.get(p, args.caseId); // NOT_FOUND unless a party to the case now
       const after = args.after ?? 0;
       const scanned = await log.ofCase(args.caseId, after, first + 1);
       const hasMore = scanned.length > first;
       const page = scanned.slice(0, first);
+      // A unit reads of the case's history what its role on the team sees of the case itself
+      // (src/auth/case-team.ts), as in its feed: an entry whose subject or maker it may not see is left out.
+      const told = (e: StoredEvent) => mayKnowCaseEvent(p, kase, e) && mayKnowCaseActor(p, kase, e.actor.organisation);
       return {
-        entries: page.filter((e) => mayReadInAuditTrail(p, e)),
+        entries: page.filter((e) => mayReadInAuditTrail(p, e) && told(e)),
         endCursor: page.at(-1)?._id ?? after,
         hasMore,
       };

@@ -49,9 +49,16 @@ export function caseFromChanges(changes: readonly DocumentChange[], id: string):
   return { ...written, alongside: new Map(changes.filter((ch) => ch.doc !== written).map((ch) => [ch.doc._id, ch])) };
 }
 
-/** A document written together with this case by the event it comes from, if any. */
-export function writtenAlongside<T>(c: CaseView, id: string): T | undefined {
-  return c.alongside?.get(id)?.doc as T | undefined;
+/**
+ * A record written together with this case by the event it comes from, if any, and if the
+ * reader's tenant scope holds it: a record carried in an event is shown to whom a read of
+ * the record would show it (a unit's scope holds no record of a case), never more.
+ */
+export function writtenAlongside<T>(c: CaseView, id: string, reader: Principal): T | undefined {
+  const doc = c.alongside?.get(id)?.doc;
+  if (!doc) return undefined;
+  const scope = caseScope(reader);
+  return scope === SYSTEM || matchesScope(doc, scope.filter) ? (doc as T) : undefined;
 }
 
 /** The documents of one collection written together with this case by the event it comes from. */

@@ -1,6 +1,7 @@
 // What is late: the `overdue` list of an organisation's cases, and the background job
 // that records each missed deadline once in the event log (so member-state systems
 // learn it from the feed and can escalate).
+import { maySeeCaseField } from '../../auth/case-team.ts';
 import { authorize, caseParties, caseScope } from '../../auth/policy.ts';
 import type { Principal } from '../../auth/principal.ts';
 import { op, SYSTEM } from '../../store/tenant.ts';
@@ -93,7 +94,9 @@ export function createDeadlineService(deps: Needs<'cases' | 'clock' | 'executor'
         .sort({ nextDeadlineAt: 1, _id: 1 })
         .limit(size)
         .lean<CaseDoc[]>();
-      return overdueOf(cases, now).slice(0, size);
+      // A unit sees a case's deadlines only where its role on the team sees Case.deadlines.
+      const seen = cases.filter((c) => maySeeCaseField(p, c, 'deadlines'));
+      return overdueOf(seen, now).slice(0, size);
     },
 
     /** The caller's cases with an open deadline due by `until`, earliest first (for the work list). */

@@ -8,8 +8,9 @@ export const evidenceResolvers: Resolvers = {
     id: (e) => e._id,
     downloadUrl: (e) => `/evidence/${e._id}`,
     // Sealed under the case's key: a generic name and no digest once the case was erased.
-    filename: async (e, _, { services }) => (await services.evidence.opened(e)).filename,
-    sha256: async (e, _, { services }) => (await services.evidence.opened(e)).sha256,
+    // Opened only for a reader whose scope holds the file (never a unit), however it was reached.
+    filename: async (e, _, { services, principal }) => (await services.evidence.openedFor(principal, e)).filename,
+    sha256: async (e, _, { services, principal }) => (await services.evidence.openedFor(principal, e)).sha256,
   },
   Actor: {
     organisation: async (a, _, { loaders }) => (await loaders.organisation.load(a.organisation))!,

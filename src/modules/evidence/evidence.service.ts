@@ -9,12 +9,12 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Model } from 'mongoose';
 import { z } from 'zod';
-import { authorize, caseParties, caseScope, Audience } from '../../auth/policy.ts';
+import { authorize, caseRecordParties, caseScope, Audience } from '../../auth/policy.ts';
 import type { Principal } from '../../auth/principal.ts';
-import { AppError, badInput, caseErased, notFound } from '../../errors.ts';
+import { AppError, badInput, caseErased, forbidden, notFound } from '../../errors.ts';
 import { fact, writtenDocument } from '../../events/executor.ts';
 import { asBuffer } from '../../store/store.ts';
-import { op, SYSTEM } from '../../store/tenant.ts';
+import { matchesScope, op, SYSTEM } from '../../store/tenant.ts';
 import { parseInput, text, todayIso } from '../../validation.ts';
 import { assertConsentFor } from '../cases/case.consent.ts';
 import { recordFieldsOf, type CaseDoc } from '../cases/case.model.ts';
@@ -115,6 +115,17 @@ export function createEvidenceService(
     uploadLimitBytes,
     opened,
 
+    /**
+     * A file's name and digest, opened for a reader: only when the reader's tenant scope holds
+     * the file (the state, the partner), wherever the file was reached (a case, the feed).
+     */
+    async openedFor(principal: Principal | null, doc: EvidenceDoc): Promise<OpenedEvidence> {
+      const p = authorize(principal, 'evidence.read');
+      const scope = caseScope(p);
+      if (scope !== SYSTEM && !matchesScope(doc, scope.filter)) throw forbidden('read Evidence');
+      return opened(doc);
+    },
+
     /** Starts an upload on a case: authorised, the case loaded through the tenant policy. */
     async begin(principal: Principal | null, caseId: string, rawMeta: unknown): Promise<Upload> {
       const p = authorize(principal, 'evidence.upload');
@@ -212,7 +223,8 @@ export function createEvidenceService(
                   caseId: c._id,
                   version: 1,
                   type: 'EvidenceUploaded',
-                  audience: caseParties(c),
+                  // A file is a record of the case: its parties are told, never its units.
+                  audience: caseRecordParties(c),
                   data: { kind: doc.kind, contentType: doc.contentType, size },
                   changes: [{ collection: 'evidence', doc }],
                 };

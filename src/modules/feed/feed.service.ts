@@ -8,11 +8,13 @@
 // Events are read through the hub (feed.hub.ts): sealed segments of the caller's audience
 // markers and the newest events in memory, so a page costs what it holds.
 import { authorize, feedAudience, isCaseParty, mayLoseCases, mayReadInFeed } from '../../auth/policy.ts';
+import { mayKnowCaseActor, mayKnowCaseEvent, mayTakeUnitOff } from '../../auth/case-team.ts';
 import { isMemberStateUnit, type Principal } from '../../auth/principal.ts';
 import type { StoredEvent } from '../../events/event.model.ts';
 import { pageSize, todayIso } from '../../validation.ts';
 import { maySeeSpecialCategory, withoutSpecialCategory } from '../cases/case.sealing.ts';
 import type { CaseService } from '../cases/case.service.ts';
+import type { CaseDoc } from '../cases/case.model.ts';
 import { caseFromChanges, type CaseView } from '../cases/case.store.ts';
 import type { FeedHub } from './feed.hub.ts';
 import type { Needs } from '../../deps.ts';
@@ -65,13 +67,53 @@ function caseStatesOf(event: StoredEvent): CaseStates {
   return states;
 }
 
+/** The case an event belongs to: a case's own events and its records' (files, missed deadlines). */
+function caseIdOf(event: StoredEvent): string | null {
+  return event.aggregateType === 'case' ? event.aggregateId : (event.caseId ?? null);
+}
+
+/** The document an event wrote for its aggregate, shown as the GraphQL type it is. */
+function stateOf(event: StoredEvent, type: StateType): FeedState | null {
+  const doc = event.changes.find((ch) => ch.doc._id === event.aggregateId)?.doc;
+  return doc ? { ...doc, __typename: type } : null;
+}
+
+/** The type a change is shown with to a unit whose role does not see what it was about. */
+export const WITHHELD_TYPE = 'CaseChanged';
+/** The organisation a change is shown as made by to a unit that may not know who made it. */
+export const WITHHELD_ACTOR = 'WITHHELD';
+
+/**
+ * The event as the principal may be told of it: whole, or — for a unit whose role on the case
+ * does not see the change's subject, or may not know its maker — with the type and the actor
+ * withheld, and nothing of what it carried (webhooks read the same object).
+ */
+function toldOf(p: Principal, live: CaseDoc, event: StoredEvent): StoredEvent {
+  const what = mayKnowCaseEvent(p, live, event);
+  const who = what && mayKnowCaseActor(p, live, event.actor.organisation);
+  if (what && who) return event;
+  return {
+    ...event,
+    type: what ? event.type : WITHHELD_TYPE,
+    actor: { subject: WITHHELD_ACTOR, organisation: WITHHELD_ACTOR, roles: [] },
+    data: what ? event.data : {},
+    changes: [],
+  };
+}
+
 export function createFeedService(deps: Needs<'clock'> & { cases: CaseService; hub: FeedHub }) {
   const { cases, hub, clock } = deps;
 
-  /** Events as a principal may see them: the feed rule, then each case against its parties now. */
+  /**
+   * Events as a principal may see them: the feed rule, then each event of a case (the case's
+   * own and its records': files, missed deadlines) against the case as it is now — whether the
+   * caller is still a party, and for a unit what its role on the case's team sees (the one
+   * table, src/auth/case-team.ts): it is told of a change only as far as that table lets it
+   * see the change's subject on the case itself.
+   */
   async function present(p: Principal, events: StoredEvent[]): Promise<FeedChange[]> {
     const visible = events.filter((e) => mayReadInFeed(p, e));
-    const caseIds = [...new Set(visible.filter((e) => e.aggregateType === 'case').map((e) => e.aggregateId))];
+    const caseIds = [...new Set(visible.flatMap((e) => caseIdOf(e) ?? []))];
     // Only a caller that can lose a case needs the cases as they are now; for anyone else a
     // case they were party to when it was written is theirs still.
     const current = mayLoseCases(p) && caseIds.length > 0 ? await cases.getMany(p, caseIds) : undefined;
@@ -80,27 +122,41 @@ export function createFeedService(deps: Needs<'clock'> & { cases: CaseService; h
     const today = todayIso(clock.now());
     return visible.flatMap((event): FeedChange[] => {
       const aggregate = AGGREGATES[event.aggregateType];
-      if (!aggregate) return [{ event, kind: 'OTHER', state: null, removed: false }];
-      if (aggregate.kind === 'CASE') {
+      const caseId = caseIdOf(event);
+      if (aggregate?.kind === 'CASE') {
         const states = caseStatesOf(event);
         const written = states.written;
         const live = now ? (now.get(event.aggregateId) ?? null) : (written ?? null);
         // A case the caller is no longer a party to (reassigned) is gone, history included.
-        // A unit taken off a case hears only of the change that took it off, none of the
-        // case's other events; a partner is told of each (its copy may hold any of them).
+        // A unit taken off a case hears only of the change that took it off (a change of the
+        // case's units), none of the case's other events; a partner is told of each (its copy
+        // may hold any of them).
         if (!live || !written || !isCaseParty(p, written)) {
-          if (unit && !live && written && isCaseParty(p, written)) return [];
+          if (unit && (!mayTakeUnitOff(event) || (!live && written && isCaseParty(p, written)))) return [];
           return [{ event, kind: 'CASE', state: null, removed: true }];
         }
         // Special category follows who may see it now, not who might then (a partner that declined).
         const state = maySeeSpecialCategory(p, live, today)
           ? (states.full ??= { ...written, __typename: 'Case' })
           : (states.redacted ??= { ...withoutSpecialCategory(written), __typename: 'Case' });
-        return [{ event, kind: 'CASE', state, removed: false }];
+        // The case's new state (its fields gated as on the case) goes to every party, so a copy
+        // stays current; what the change was is told only to whom may see its subject.
+        return [{ event: toldOf(p, live, event), kind: 'CASE', state, removed: false }];
       }
-      const doc = event.changes.find((ch) => ch.doc._id === event.aggregateId)?.doc;
-      if (!doc) return [{ event, kind: aggregate.kind, state: null, removed: false }];
-      return [{ event, kind: aggregate.kind, state: { ...doc, __typename: aggregate.type }, removed: false }];
+      if (caseId && now) {
+        const live = now.get(caseId) ?? null;
+        // A record of a case the caller lost: a unit hears nothing more of the case, a partner
+        // that its copy goes.
+        if (!live) return unit ? [] : [{ event, kind: aggregate?.kind ?? 'OTHER', state: null, removed: true }];
+        // A record (a file, a missed deadline) changes nothing of the case a unit may see unless
+        // its role sees what the record is: otherwise it is not told of it at all.
+        if (!mayKnowCaseEvent(p, live, event)) return [];
+        const told = toldOf(p, live, event);
+        if (!aggregate) return [{ event: told, kind: 'OTHER', state: null, removed: false }];
+        return [{ event: told, kind: aggregate.kind, state: stateOf(event, aggregate.type), removed: false }];
+      }
+      if (!aggregate) return [{ event, kind: 'OTHER', state: null, removed: false }];
+      return [{ event, kind: aggregate.kind, state: stateOf(event, aggregate.type), removed: false }];
     });
   }
 

@@ -1,11 +1,13 @@
 import type { Resolvers } from '../../graphql/generated/types.ts';
+import { requirePrincipal } from '../../auth/policy.ts';
 import { eur } from '../../money.ts';
 import { writtenAlongside } from '../cases/case.store.ts';
 import type { FinalReportDoc } from './final-report.model.ts';
 
 export const finalReportResolvers: Resolvers = {
   Case: {
-    finalReport: (c, _, { loaders }) => writtenAlongside<FinalReportDoc>(c, c._id) ?? loaders.finalReport.load(c._id),
+    finalReport: (c, _, { loaders, principal }) =>
+      writtenAlongside<FinalReportDoc>(c, c._id, requirePrincipal(principal)) ?? loaders.finalReport.load(c._id),
   },
   FinalReport: {
     lines: (r) => r.lines.map((l) => ({ ...l, caseId: r.caseId })),

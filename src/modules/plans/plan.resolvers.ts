@@ -1,4 +1,5 @@
 import type { Resolvers } from '../../graphql/generated/types.ts';
+import { requirePrincipal } from '../../auth/policy.ts';
 import { eur } from '../../money.ts';
 import { writtenAlongside } from '../cases/case.store.ts';
 import type { PlanDoc } from './plan.model.ts';
@@ -7,15 +8,21 @@ import { planRef } from './plan.service.ts';
 export const planResolvers: Resolvers = {
   Case: {
     // A case answered by a write (or shown in the feed) shows the plan as that write left it.
-    plan: (c, _, { loaders }) => {
+    plan: (c, _, { loaders, principal }) => {
       if (c.latestPlan === null) return null;
       const ref = planRef(c._id, c.latestPlan);
-      return writtenAlongside<PlanDoc>(c, ref) ?? loaders.planAt.load({ caseId: c._id, caseVersion: c.version, ref });
+      return (
+        writtenAlongside<PlanDoc>(c, ref, requirePrincipal(principal)) ??
+        loaders.planAt.load({ caseId: c._id, caseVersion: c.version, ref })
+      );
     },
-    planInForce: (c, _, { loaders }) => {
+    planInForce: (c, _, { loaders, principal }) => {
       if (c.planInForce === null) return null;
       const ref = planRef(c._id, c.planInForce);
-      return writtenAlongside<PlanDoc>(c, ref) ?? loaders.planAt.load({ caseId: c._id, caseVersion: c.version, ref });
+      return (
+        writtenAlongside<PlanDoc>(c, ref, requirePrincipal(principal)) ??
+        loaders.planAt.load({ caseId: c._id, caseVersion: c.version, ref })
+      );
     },
     plans: (c, _, { loaders }) => loaders.plansOfCase.load(c._id),
   },

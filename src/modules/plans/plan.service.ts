@@ -82,7 +82,7 @@ export function createPlanService(deps: Needs<'store' | 'cases' | 'rates' | 'sea
     decide: (c: CaseDoc, now: Date) => Promise<CaseDecision>,
   ): Promise<PlanPayload> {
     const written = await cases.writeOn(p, command, target, input, idempotencyKey, decide);
-    return { case: written, plan: writtenAlongside<PlanDoc>(written, planRef(target.caseId, written.latestPlan!))! };
+    return { case: written, plan: writtenAlongside<PlanDoc>(written, planRef(target.caseId, written.latestPlan!), p)! };
   }
 
   return {

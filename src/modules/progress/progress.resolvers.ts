@@ -1,5 +1,6 @@
 import { narrativeContext } from './progress.model.ts';
 import type { Resolvers } from '../../graphql/generated/types.ts';
+import { requirePrincipal } from '../../auth/policy.ts';
 import { eur } from '../../money.ts';
 import { writtenAlongside } from '../cases/case.store.ts';
 import type { PlanComponent, PlanDoc } from '../plans/plan.model.ts';
@@ -15,10 +16,10 @@ export const progressResolvers: Resolvers = {
       loaders.case.prime(c._id, c); // the narratives' consent check finds the case without a query
       return pageOfProgress(await loaders.progressOfCase.load(c._id), first, after);
     },
-    budget: async (c, _, { loaders }) => {
+    budget: async (c, _, { loaders, principal }) => {
       if (c.planInForce === null) return null;
       const ref = `${c._id}:${c.planInForce}`;
-      const plan = writtenAlongside<PlanDoc>(c, ref) ?? (await loaders.plan.load(ref));
+      const plan = writtenAlongside<PlanDoc>(c, ref, requirePrincipal(principal)) ?? (await loaders.plan.load(ref));
       return budgetOf(c, plan);
     },
   },

@@ -2,6 +2,7 @@
 // to confirm, a plan to draft, submit or decide, a case to refer, reopen or close) and their
 // deadlines that are due soon or missed, one item per case, most urgent first. Built from the
 // allowed actions and the deadline rules, so it follows the same tables the writes enforce.
+import { maySeeCaseField } from '../../auth/case-team.ts';
 import { authorize } from '../../auth/policy.ts';
 import type { Principal } from '../../auth/principal.ts';
 import { pageSize } from '../../validation.ts';
@@ -55,7 +56,8 @@ export function createWorkListService(deps: Needs<'plans' | 'deadlines' | 'clock
     const actions = allowedActions(p, facts, now);
     const step = nextStep(actions, facts);
     const horizon = now.getTime() + DUE_SOON_DAYS * DAY_MS;
-    const mine = deadlinesOf(c)
+    // A unit is shown a deadline only where its role on the case's team sees Case.deadlines.
+    const mine = (maySeeCaseField(p, c, 'deadlines') ? deadlinesOf(c) : [])
       .filter((d) => d.open && d.waitingOn === p.organisation.code && d.dueAt.getTime() <= horizon)
       .map((d) => ({ d, action: MEETS[d.kind].find((a) => actions.includes(a)) ?? step ?? undefined }))
       .filter((x): x is { d: Deadline; action: CaseAction } => x.action !== undefined);
