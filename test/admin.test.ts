@@ -56,6 +56,14 @@ describe('organisations', () => {
     expect(badCountry.errors?.[0]?.extensions.problems).toEqual([expect.objectContaining({ path: 'countries.0' })]);
     const badState = await admin.gql(CREATE_ORG, { input: { code: 'NLD', kind: 'MEMBER_STATE', name: 'X', countries: ['NL'] } });
     expect(codes(badState)).toEqual(['BAD_USER_INPUT']);
+    // The codes the gateway writes as actors of its own (system writes, withheld actors) are no organisation's.
+    for (const code of ['SYSTEM', 'WITHHELD']) {
+      const reserved = await admin.gql(CREATE_ORG, { input: { code, kind: 'PARTNER', name: 'X', countries: ['SO'] } });
+      expect(codes(reserved), code).toEqual(['BAD_USER_INPUT']);
+      expect(reserved.errors?.[0]?.extensions.problems).toEqual([
+        expect.objectContaining({ path: 'code', message: 'reserved by the gateway' }),
+      ]);
+    }
   });
 
   it('only network administrators manage organisations', async () => {

@@ -25,9 +25,16 @@ import {
 import { AGENCY_TYPES, isMemberStateUnit, ORGANISATION_KINDS } from '../../auth/principal.ts';
 import { firstVersion, nextVersion, type StoredEvent } from '../../events/event.model.ts';
 import type { Needs } from '../../deps.ts';
+import { WITHHELD_ACTOR } from '../feed/feed.service.ts';
+
+/**
+ * Codes the gateway itself writes where an organisation's code goes: the actor of system
+ * writes, and the actor shown to a unit for a change it may not see (feed.service.ts).
+ */
+const RESERVED_CODES = new Set(['SYSTEM', WITHHELD_ACTOR]);
 
 const createOrganisationInput = z.object({
-  code: organisationCode,
+  code: organisationCode.refine((code) => !RESERVED_CODES.has(code), 'reserved by the gateway'),
   kind: z.enum(ORGANISATION_KINDS),
   name: requiredText(200),
   countries: z.array(countryCode).max(100),
