@@ -5,11 +5,10 @@
 // link into the portal survives the sign-in, but only to a page of the portal's own.
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEMO_PASSWORD } from '../src/idp/demo-users.ts';
 import { launchBrowser, newBrowserContext } from './helpers/browser.ts';
 import { trainingComponent, workflow } from './helpers/factories.ts';
 import { startGateway, type TestGateway } from './helpers/gateway.ts';
-import { open, signIn } from './helpers/portal.ts';
+import { open, signIn, signInOnProvider } from './helpers/portal.ts';
 
 let gw: TestGateway;
 let browser: Browser;
@@ -54,12 +53,7 @@ async function endSession(page: Page): Promise<void> {
 /** Signs in on the provider's login page from the portal's sign-in page (the provider's own session ended). */
 async function signInAgain(context: BrowserContext, page: Page, username: string): Promise<void> {
   await context.clearCookies();
-  await page.locator('.providers button').first().click();
-  await page.waitForURL(/\/idp\/interaction\//);
-  await page.fill('#username', username);
-  await page.fill('#password', DEMO_PASSWORD);
-  await page.locator('form button[type=submit]').click();
-  await page.locator('#signout').waitFor();
+  await signInOnProvider(page, username);
   await page.locator('#view h1').first().waitFor();
 }
 
@@ -141,12 +135,7 @@ describe('a link into the portal', () => {
   const signInFrom = async (address: string): Promise<Page> => {
     const page = await (await newBrowserContext(browser)).newPage();
     await page.goto(address);
-    await page.locator('.providers button').first().click();
-    await page.waitForURL(/\/idp\/interaction\//);
-    await page.fill('#username', 'p-af-hope-officer');
-    await page.fill('#password', DEMO_PASSWORD);
-    await page.locator('form button[type=submit]').click();
-    await page.locator('#signout').waitFor();
+    await signInOnProvider(page, 'p-af-hope-officer');
     await page.locator('#view h1').first().waitFor();
     return page;
   };

@@ -45,12 +45,17 @@ export async function signIn(page: Page, baseUrl: string, username: string, lang
   await page.goto(`${baseUrl}/portal/`);
   await page.locator('#language').selectOption(language);
   await expect.poll(() => page.evaluate('document.documentElement.lang')).toBe(language);
+  await signInOnProvider(page, username);
+  await page.waitForURL(/\/portal\/(#.*)?$/);
+}
+
+/** From the portal's sign-in page: signs in on the development provider's login page, back to the portal signed in. */
+export async function signInOnProvider(page: Page, username: string): Promise<void> {
   await page.locator('.providers button').first().click();
   await page.waitForURL(/\/idp\/interaction\//);
   await page.fill('#username', username);
   await page.fill('#password', DEMO_PASSWORD);
   await page.locator('form button[type=submit]').click();
-  await page.waitForURL(/\/portal\/(#.*)?$/);
   await page.locator('#signout').waitFor();
 }
 
