@@ -9,7 +9,7 @@ import { samplePdf } from '../src/seed/sample-files.ts';
 import { launchBrowser, newBrowserContext } from './helpers/browser.ts';
 import { materialsComponent, trainingComponent, workflow } from './helpers/factories.ts';
 import { startGateway, type TestGateway } from './helpers/gateway.ts';
-import { open, signIn } from './helpers/portal.ts';
+import { checkAccessibility, open, signIn } from './helpers/portal.ts';
 
 let gw: TestGateway;
 let browser: Browser;
@@ -68,7 +68,7 @@ const STORED = `query ($id: ID!) { case(id: $id) { version status evidence { id 
   plan { components { title cost { amount currency } materials { supplier items { description quantity unitCost { amount } } } } } } }`;
 
 describe('the portal’s forms', () => {
-  it('a materials item is costed per unit: an edit keeps its unit cost and other items, a new one costs quantity × unit cost', async () => {
+  it('every materials item is edited, added and removed, each costed per unit in one currency', async () => {
     await asOfficer();
     const flow = workflow(gw, 'NL', 'P-AF-HOPE');
     // Two machines at 150 EUR each and the thread at 100 EUR: 400 EUR.
@@ -77,20 +77,33 @@ describe('the portal’s forms', () => {
 
     await open(page, `#/case/${drafted.id}/plan`);
     const machines = page.locator('#plan-editor .component').first();
-    expect(await machines.locator('[name=amount]').inputValue()).toBe('150');
+    const items = machines.locator('.item');
+    await items.first().waitFor();
+    expect(await items.count()).toBe(2);
+    expect(await items.nth(0).locator('[name=unitCost]').inputValue()).toBe('150');
+    expect(await items.nth(1).locator('[name=item]').inputValue()).toBe('Thread and fabric stock');
+    expect(await machines.locator('[name=currency]').inputValue()).toBe('EUR');
     await machines.locator('[name=supplier]').fill('Kabul Tools Ltd (new branch)');
-    // The live check costs what would be sent: 2 × 150 + 100 EUR.
-    await expect.poll(() => machines.locator('output').textContent(), { timeout: 10_000 }).toContain('400.00');
+    // The second item is edited: 3 × 120 EUR of thread.
+    await items.nth(1).locator('[name=quantity]').fill('3');
+    await items.nth(1).locator('[name=unitCost]').fill('120');
+    // A third is added (a table at 80 EUR), and the live check costs what would be sent: 300 + 360 + 80.
+    await machines.locator('button.add-item').click();
+    await items.nth(2).locator('[name=item]').fill('Cutting table');
+    await items.nth(2).locator('[name=unitCost]').fill('80');
+    await expect.poll(() => machines.locator('output').textContent(), { timeout: 10_000 }).toContain('740.00');
+    await checkAccessibility(page, 'the plan editor with materials items');
 
-    // A new item: 3 hammers at 50 EUR each.
+    // A second component of one item: 3 hammers at 50 EUR each; its only item cannot be removed.
     await page.locator('#plan-editor .actions button.secondary').click();
     const hammers = page.locator('#plan-editor .component').nth(1);
     await hammers.locator('[name=kind]').selectOption('MATERIALS');
     await hammers.locator('[name=title]').fill('Hammers');
-    await hammers.locator('[name=amount]').fill('50');
     await hammers.locator('[name=item]').fill('Claw hammer');
     await hammers.locator('[name=quantity]').fill('3');
+    await hammers.locator('[name=unitCost]').fill('50');
     await hammers.locator('[name=supplier]').fill('Bazaar hardware');
+    expect(await hammers.locator('button.remove-item').isDisabled()).toBe(true);
     await expect.poll(() => hammers.locator('output').textContent(), { timeout: 10_000 }).toContain('150.00');
 
     const version = (await stored()).version;
@@ -101,12 +114,143 @@ describe('the portal’s forms', () => {
       supplier: 'Kabul Tools Ltd (new branch)',
       items: [
         { description: 'Industrial sewing machine', quantity: 2, unitCost: { amount: 15000 } },
-        { description: 'Thread and fabric stock', quantity: 1, unitCost: { amount: 10000 } },
+        { description: 'Thread and fabric stock', quantity: 3, unitCost: { amount: 12000 } },
+        { description: 'Cutting table', quantity: 1, unitCost: { amount: 8000 } },
       ],
     });
-    expect(edited!.cost).toEqual({ amount: 40000, currency: 'EUR' });
+    expect(edited!.cost).toEqual({ amount: 74000, currency: 'EUR' });
     expect(added!.materials!.items).toEqual([{ description: 'Claw hammer', quantity: 3, unitCost: { amount: 5000 } }]);
     expect(added!.cost).toEqual({ amount: 15000, currency: 'EUR' });
+
+    // The machines are removed from the first component and its items priced in another currency.
+    const again = page.locator('#plan-editor .component').first();
+    await again.locator('.item').first().waitFor();
+    expect(await again.locator('.item').count()).toBe(3);
+    await again.locator('.item').first().locator('button.remove-item').click();
+    expect(await again.locator('.item').count()).toBe(2);
+    await again.locator('[name=currency]').selectOption('AFN');
+    await again.locator('.item').nth(0).locator('[name=unitCost]').fill('9000');
+    await again.locator('.item').nth(1).locator('[name=unitCost]').fill('5000');
+    const before = (await stored()).version;
+    await page.locator('#plan-editor button[type=submit]').click();
+    await expect.poll(async () => (await stored()).version, { timeout: 15_000 }).toBeGreaterThan(before);
+    const [priced] = (await stored()).plan!.components;
+    expect(priced!.materials!.items).toEqual([
+      { description: 'Thread and fabric stock', quantity: 3, unitCost: { amount: 9000 } },
+      { description: 'Cutting table', quantity: 1, unitCost: { amount: 5000 } },
+    ]);
+    expect(priced!.cost).toEqual({ amount: 32000, currency: 'AFN' });
+  }, 90_000);
+
+  it('a training that expects no certificate keeps saying so when it is edited', async () => {
+    await asOfficer();
+    const flow = workflow(gw, 'NL', 'P-AF-HOPE');
+    const course = trainingComponent();
+    const drafted = await flow.draft(await flow.arrived(), {
+      components: [{ ...course, training: { ...course.training, certificateExpected: false } }],
+    });
+    const certificate = async () =>
+      (
+        await flow.state.ok<{
+          case: { version: number; plan: { components: { training: { course: string; certificateExpected: boolean } }[] } };
+        }>(`query ($id: ID!) { case(id: $id) { version plan { components { training { course certificateExpected } } } } }`, {
+          id: drafted.id,
+        })
+      ).case;
+    await open(page, `#/case/${drafted.id}/plan`);
+    const box = page.locator('#plan-editor .component').first();
+    expect(await box.locator('[name=certificateExpected]').isChecked()).toBe(false);
+    await box.locator('[name=course]').fill('Industrial sewing, evening class');
+    const version = (await certificate()).version;
+    await page.locator('#plan-editor button[type=submit]').click();
+    await expect.poll(async () => (await certificate()).version, { timeout: 15_000 }).toBeGreaterThan(version);
+    expect((await certificate()).plan.components[0]!.training).toEqual({
+      course: 'Industrial sewing, evening class',
+      certificateExpected: false,
+    });
+  }, 60_000);
+
+  it('after a conflict the plan editor keeps the components one changed and shows the others as now stored', async () => {
+    await asOfficer();
+    const flow = workflow(gw, 'NL', 'P-AF-HOPE');
+    const drafted = await flow.draft(await flow.arrived(), {
+      summary: 'First draft',
+      components: [trainingComponent(), materialsComponent()],
+    });
+    type Plan = { case: { version: number; plan: { summary: string; components: { id: string; title: string }[] } } };
+    const plan = async () =>
+      (
+        await flow.state.ok<Plan>(`query ($id: ID!) { case(id: $id) { version plan { summary components { id title } } } }`, {
+          id: drafted.id,
+        })
+      ).case;
+    const shown = await plan();
+    await open(page, `#/case/${drafted.id}/plan`);
+    const editor = page.locator('#plan-editor');
+    // The officer renames the course and adds a component of their own…
+    await editor.locator('.component').first().locator('[name=title]').fill('Tailoring course (evenings)');
+    await editor.locator('.actions button.secondary').click();
+    const own = editor.locator('.component').nth(2);
+    await own.locator('[name=kind]').selectOption('MATERIALS');
+    await own.locator('[name=title]').fill('Scissors');
+    await own.locator('button.add-item').click();
+    await own.locator('.item').nth(1).locator('[name=item]').fill('Pinking shears');
+    await own.locator('[name=supplier]').fill('Bazaar');
+
+    // …while a colleague renames the machines, puts a service first and rewrites the summary.
+    const [course, machines] = shown.plan.components;
+    const components = [trainingComponent(), { ...materialsComponent(), title: 'Sewing machines (second hand)' }];
+    await flow.officer.ok(
+      `mutation ($id: ID!, $v: Int!, $plan: PlanInput!) { saveDraftPlan(caseId: $id, expectedVersion: $v, plan: $plan) { version } }`,
+      {
+        id: drafted.id,
+        v: shown.version,
+        plan: {
+          summary: 'Second draft',
+          components: [
+            {
+              kind: 'SERVICE',
+              title: 'Counselling',
+              cost: { amount: 5000, currency: 'EUR' },
+              service: { category: 'PSYCHOSOCIAL', provider: 'Hope', description: 'Sessions' },
+            },
+            { ...components[0], id: course!.id },
+            { ...components[1], id: machines!.id },
+          ],
+        },
+      },
+    );
+    await editor.locator('button[type=submit]').click();
+    await expect
+      .poll(() => editor.locator('.form-error').textContent(), { timeout: 15_000 })
+      .toContain('Someone changed this case meanwhile');
+
+    // The editor now holds the renamed course and the scissors as typed, the colleague's machines
+    // and service, and the colleague's summary (the officer did not touch it).
+    const titles = () =>
+      editor.locator('.component [name=title]').evaluateAll((els) => els.map((e) => (e as unknown as { value: string }).value));
+    expect(await titles()).toEqual(['Tailoring course (evenings)', 'Sewing machines (second hand)', 'Scissors', 'Counselling']);
+    expect(await editor.locator('[name=summary]').inputValue()).toBe('Second draft');
+    const scissors = editor.locator('.component').nth(2);
+    expect(await scissors.locator('.item').count()).toBe(2);
+    expect(await scissors.locator('.item').nth(1).locator('[name=item]').inputValue()).toBe('Pinking shears');
+
+    await scissors.locator('.item').first().locator('[name=item]').fill('Tailor scissors');
+    await scissors.locator('.item').first().locator('[name=unitCost]').fill('12');
+    await scissors.locator('.item').nth(1).locator('[name=unitCost]').fill('15');
+    const version = (await plan()).version;
+    await editor.locator('button[type=submit]').click();
+    await expect.poll(async () => (await plan()).version, { timeout: 15_000 }).toBeGreaterThan(version);
+    const saved = await plan();
+    expect(saved.plan.summary).toBe('Second draft');
+    expect(saved.plan.components.map((k) => k.title)).toEqual([
+      'Tailoring course (evenings)',
+      'Sewing machines (second hand)',
+      'Scissors',
+      'Counselling',
+    ]);
+    expect(saved.plan.components[0]!.id).toBe(course!.id);
+    expect(saved.plan.components[1]!.id).toBe(machines!.id);
   }, 90_000);
 
   it('a conflict or a refusal keeps what was typed, the receipt included, and the receipt is uploaded once', async () => {
@@ -158,14 +302,28 @@ describe('the portal’s forms', () => {
     expect((await stored()).evidence).toHaveLength(1);
     await expect.poll(() => form.locator('[name=narrative]').inputValue(), { timeout: 15_000 }).toBe('');
 
-    // Refused by the gateway (attendance belongs to a training): the reason beside the kept form.
+    // Attendance belongs to a training: said before anything is sent, beside the kept form, and
+    // again when the component chosen is the machines.
+    const posts = sentCount('PostProgressUpdate');
     await form.locator('[name=kind]').selectOption('TRAINING_ATTENDANCE');
     await form.locator('[name=narrative]').fill('Attended the first week');
     await form.locator('button[type=submit]').click();
-    await expect.poll(() => form.locator('.form-error').textContent(), { timeout: 15_000 }).toContain('componentId');
+    await expect
+      .poll(() => form.locator('.form-error').textContent(), { timeout: 15_000 })
+      .toContain('of the kind Vocational training');
+    await form.locator('[name=component]').selectOption({ label: 'Sewing machines' });
+    await form.locator('button[type=submit]').click();
+    await expect
+      .poll(() => form.locator('.form-error').textContent(), { timeout: 15_000 })
+      .toContain('of the kind Vocational training');
+    expect(sentCount('PostProgressUpdate')).toBe(posts);
     expect(await form.locator('[name=narrative]').inputValue()).toBe('Attended the first week');
     expect(await form.locator('[name=kind]').inputValue()).toBe('TRAINING_ATTENDANCE');
     expect(await form.locator('button[type=submit]').isEnabled()).toBe(true);
+    // With the course chosen it is posted.
+    await form.locator('[name=component]').selectOption({ label: 'Tailoring course' });
+    await form.locator('button[type=submit]').click();
+    await expect.poll(async () => (await stored()).progress.totalCount, { timeout: 15_000 }).toBe(3);
 
     // A visit whose narrative is only spaces is not sent, and the survey's answers stay.
     await open(page, `#/case/${approved.id}/monitoring`);

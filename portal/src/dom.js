@@ -7,7 +7,8 @@ export function h(tag, attrs = {}, ...children) {
     if (v === undefined || v === null || v === false) continue;
     if (k.startsWith('on')) el.addEventListener(k.slice(2), v);
     else if (k === 'dataset') Object.assign(el.dataset, v);
-    else if (k === 'value' && (tag === 'input' || tag === 'textarea' || tag === 'select')) el.value = String(v);
+    // What a field shows at first is also its default: what was typed is what differs from it.
+    else if (k === 'value' && (tag === 'input' || tag === 'textarea')) el.defaultValue = el.value = String(v);
     else el.setAttribute(k, v === true ? '' : String(v));
   }
   for (const child of children.flat(Infinity)) {

@@ -61,7 +61,11 @@ export async function signInOnProvider(page: Page, username: string): Promise<vo
 
 /** Waits until the view for `hash` is shown (its heading has focus once rendered). */
 export async function open(page: Page, hash: string): Promise<void> {
+  // The page shown before is replaced when the new one is ready: until then its forms would
+  // take what a test types.
+  const shown = (await page.evaluate<string>('location.hash')) === hash ? null : await page.$('#view > *');
   await page.evaluate(`location.hash = ${JSON.stringify(hash)}`);
+  if (shown) await page.waitForFunction((el) => !el.isConnected, shown);
   await page.locator('#view h1').first().waitFor();
 }
 

@@ -13,10 +13,13 @@ export function currencies(reference) {
   return ['EUR', ...new Set(reference.exchangeRates.map((r) => r.currency).filter((c) => c !== 'EUR'))].sort();
 }
 
+/** The step of an amount input in `currency`: its smallest unit (1 for yen, 0.01 for euros). */
+export const amountStep = (currency) => (minorDigits(currency) === 0 ? '1' : `0.${'0'.repeat(minorDigits(currency) - 1)}1`);
+
 /** An amount and a currency picker; `name` names the amount input, `${name}Currency` the picker. */
 export function moneyInput({ name, label, value, currencyList, required = false }) {
   const currency = value?.currency ?? 'EUR';
-  const step = (c) => (minorDigits(c) === 0 ? '1' : `0.${'0'.repeat(minorDigits(c) - 1)}1`);
+  const step = amountStep;
   const amountId = `${name}-${Math.random().toString(36).slice(2, 8)}`;
   const amount = h('input', {
     id: amountId,
@@ -31,7 +34,8 @@ export function moneyInput({ name, label, value, currencyList, required = false 
   const picker = h(
     'select',
     { name: `${name}Currency`, 'aria-label': t('money.currencyOf', { label }) },
-    currencyList.map((c) => h('option', { value: c, selected: c === currency, translate: 'no' }, c)),
+    // A currency the amount is in stays a choice even when today's rates do not list it.
+    [...new Set([...currencyList, currency])].map((c) => h('option', { value: c, selected: c === currency, translate: 'no' }, c)),
   );
   picker.addEventListener('change', () => amount.setAttribute('step', step(picker.value)));
   return h(

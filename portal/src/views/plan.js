@@ -3,13 +3,14 @@
 // conversion and budget check as one types, submission, and the coordinator's decision.
 import { gql, OfflineError } from '../api.js';
 import { data, field, h, replace } from '../dom.js';
-import { t, tx } from '../i18n.js';
+import { fromMinorUnits, t, toMinorUnits, tx } from '../i18n.js';
 import i18next from 'i18next';
 import { DecidePlan, SaveDraftPlan, SubmitPlan } from '../../graphql/mutations.graphql';
 import { PlanCosting } from '../../graphql/plan-costing.graphql';
 import { act, actionButton, onSubmit } from './act.js';
 import { money } from './parts.js';
-import { currencies, moneyFrom, moneyInput, referenceData } from './money.js';
+import { amountStep, currencies, moneyFrom, moneyInput, referenceData } from './money.js';
+import { changedValues, putBack } from '../typed.js';
 
 const keysOf = (group) => Object.keys(i18next.getResource(i18next.language, 'translation', group) ?? {});
 
@@ -20,6 +21,7 @@ const KIND_FIELDS = {
     ['course', 'plan.f.course', 'text', (k) => k.training?.course],
     ['startDate', 'plan.f.startDate', 'date', (k) => k.training?.startDate],
     ['endDate', 'plan.f.endDate', 'date', (k) => k.training?.endDate],
+    ['certificateExpected', 'plan.f.certificateExpected', 'checkbox', (k) => k.training?.certificateExpected],
   ],
   BUSINESS_PLAN: [
     ['sector', 'plan.f.sector', 'text', (k) => k.businessPlan?.sector],
@@ -27,9 +29,8 @@ const KIND_FIELDS = {
     ['location', 'plan.f.location', 'text', (k) => k.businessPlan?.location],
     ['income', 'plan.f.income', 'money', (k) => k.businessPlan?.expectedMonthlyIncome],
   ],
+  // The items (each a description, a quantity and a unit cost, in one currency) come before these.
   MATERIALS: [
-    ['item', 'plan.f.item', 'text', (k) => k.materials?.items[0]?.description],
-    ['quantity', 'plan.f.quantity', 'number', (k) => k.materials?.items[0]?.quantity],
     ['supplier', 'plan.f.supplier', 'text', (k) => k.materials?.supplier],
     ['procurement', 'plan.f.procurement', 'procurement', (k) => k.materials?.procurement],
   ],
@@ -81,7 +82,7 @@ function componentInput(box) {
   if (box.dataset.original && box.dataset.dirty !== 'true') return JSON.parse(box.dataset.original);
   const value = (name) => box.querySelector(`[name=${name}]`)?.value ?? '';
   const kind = value('kind');
-  const cost = moneyFrom(box, 'amount') ?? { amount: 0, currency: box.querySelector('[name=amountCurrency]').value };
+  const cost = moneyFrom(box, 'amount') ?? { amount: 0, currency: box.querySelector('[name=amountCurrency]')?.value ?? 'EUR' };
   const base = { ...(box.dataset.id ? { id: box.dataset.id } : {}), kind, title: value('title') };
   switch (kind) {
     case 'TRAINING':
@@ -93,7 +94,7 @@ function componentInput(box) {
           course: value('course'),
           startDate: value('startDate'),
           endDate: value('endDate'),
-          certificateExpected: true,
+          certificateExpected: box.querySelector('[name=certificateExpected]')?.checked ?? true,
         },
       };
     case 'BUSINESS_PLAN':
@@ -108,20 +109,20 @@ function componentInput(box) {
         },
       };
     case 'MATERIALS': {
-      // The editor shows the first item; the amount typed is its unit cost (the gateway makes the
-      // component's cost quantity × unit cost). Further items are kept as they were.
-      const original = box.dataset.original ? JSON.parse(box.dataset.original) : null;
+      // Every item is priced per unit in the component's one currency; the gateway makes the
+      // component's cost the sum of quantity × unit cost.
+      const currency = value('currency') || 'EUR';
       return {
         ...base,
         materials: {
-          items: [
-            {
-              description: value('item') || base.title,
-              quantity: Math.max(1, Number(value('quantity') || 1)),
-              unitCost: cost,
-            },
-            ...(original?.kind === 'MATERIALS' ? original.materials.items.slice(1) : []),
-          ],
+          items: [...box.querySelectorAll('.item')].map((row) => {
+            const typed = (name) => row.querySelector(`[name=${name}]`).value;
+            return {
+              description: typed('item') || base.title,
+              quantity: Math.max(1, Math.round(Number(typed('quantity') || 1))),
+              unitCost: { amount: toMinorUnits(typed('unitCost') || '0', currency) ?? 0, currency },
+            };
+          }),
           supplier: value('supplier'),
           procurement: value('procurement') || 'LOCAL',
         },
@@ -136,6 +137,86 @@ function componentInput(box) {
     default:
       return { ...base, cost, cash: { purpose: value('purpose') } };
   }
+}
+
+/** The items of a materials component, one row each, priced per unit in one currency. */
+function itemsEditor(items, currency, currencyList) {
+  const rows = h('div', { class: 'items' });
+  const picker = h(
+    'select',
+    { name: 'currency' },
+    // The items' own currency stays a choice even when today's rates do not list it.
+    [...new Set([...currencyList, currency])].map((code) =>
+      h('option', { value: code, selected: code === currency, translate: 'no' }, code),
+    ),
+  );
+  // A component has at least one item; each unit cost steps by the currency's smallest unit.
+  const sync = () => {
+    const removers = rows.querySelectorAll('.remove-item');
+    removers.forEach((b) => (b.disabled = removers.length === 1));
+    rows.querySelectorAll('[name=unitCost]').forEach((i) => i.setAttribute('step', amountStep(picker.value)));
+  };
+  const changed = () => rows.dispatchEvent(new Event('change', { bubbles: true }));
+  const addItem = (item) => {
+    const row = h(
+      'div',
+      { class: 'row item' },
+      field(t('plan.f.item'), h('input', { name: 'item', value: item?.description ?? '', maxlength: 300 })),
+      field(
+        t('plan.f.quantity'),
+        h('input', { name: 'quantity', type: 'number', min: '1', max: '100000', step: '1', value: item?.quantity ?? 1 }),
+      ),
+      field(
+        t('plan.f.unitCost'),
+        h('input', {
+          name: 'unitCost',
+          type: 'number',
+          min: '0',
+          inputmode: 'decimal',
+          value: item ? fromMinorUnits(item.unitCost.amount, item.unitCost.currency) : '',
+        }),
+      ),
+      h(
+        'button',
+        {
+          type: 'button',
+          class: 'secondary remove-item',
+          onclick: () => {
+            if (rows.children.length === 1) return;
+            row.remove();
+            sync();
+            changed();
+          },
+        },
+        t('plan.removeItem'),
+      ),
+    );
+    rows.append(row);
+    sync();
+    return row;
+  };
+  for (const item of items) addItem(item);
+  picker.addEventListener('change', sync);
+  const editor = h(
+    'div',
+    { class: 'materials' },
+    field(t('plan.f.currency'), picker),
+    rows,
+    h(
+      'button',
+      {
+        type: 'button',
+        class: 'secondary add-item',
+        onclick: () => {
+          addItem(null).querySelector('input').focus();
+          changed();
+        },
+      },
+      t('plan.addItem'),
+    ),
+  );
+  editor.addItem = () => addItem(null);
+  return editor;
 }
 
 function planTable(plan) {
@@ -225,35 +306,41 @@ function editor(c, reference) {
     timer = setTimeout(() => void check(), 700);
   };
 
-  const addComponent = (existing) => {
+  const defaultCurrency = c.entitlement.total?.currency ?? 'EUR';
+  /**
+   * Adds a component box: `existing` as shown (or as sent, when typed input is put back), or a
+   * new one; `shape` (a kind and a number of items) is the one the person had given it.
+   */
+  const addComponent = (existing, shape) => {
     const kinds = keysOf('componentKind');
     const kind = h(
       'select',
       { name: 'kind' },
-      kinds.map((k) => h('option', { value: k, selected: existing?.kind === k }, t(`componentKind.${k}`))),
+      kinds.map((k) => h('option', { value: k, selected: (shape?.kind ?? existing?.kind) === k }, t(`componentKind.${k}`))),
     );
     const details = h('div', { class: 'row' });
-    const costOf = (k) =>
-      k?.kind === 'MATERIALS'
-        ? k.materials.items[0]?.unitCost
-        : k?.kind === 'BUSINESS_PLAN'
-          ? k.businessPlan.startupCosts
-          : k?.cost;
+    const costOf = (k) => (k?.kind === 'BUSINESS_PLAN' ? k.businessPlan.startupCosts : k?.cost);
     const cost = h('div', {});
     const renderDetails = () => {
       const same = existing && existing.kind === kind.value;
-      cost.replaceChildren(
-        moneyInput({
-          name: 'amount',
-          label: t(kind.value === 'MATERIALS' ? 'plan.f.unitCost' : 'plan.f.cost'),
-          value: same ? costOf(existing) : { amount: 0, currency: c.entitlement.total?.currency ?? 'EUR' },
-          currencyList,
-        }),
-      );
+      if (kind.value === 'MATERIALS') {
+        const items = same ? existing.materials.items : [null];
+        cost.replaceChildren(itemsEditor(items, same ? items[0].unitCost.currency : defaultCurrency, currencyList));
+      } else {
+        cost.replaceChildren(
+          moneyInput({
+            name: 'amount',
+            label: t('plan.f.cost'),
+            value: same ? costOf(existing) : { amount: 0, currency: defaultCurrency },
+            currencyList,
+          }),
+        );
+      }
       details.replaceChildren(
         ...KIND_FIELDS[kind.value].map(([name, label, type, from]) => {
           const current = same ? from(existing) : undefined;
           if (type === 'money') return moneyInput({ name, label: t(label), value: current, currencyList });
+          if (type === 'checkbox') return field(t(label), h('input', { name, type, checked: current ?? true }));
           if (type === 'text' || type === 'date' || type === 'number') {
             const limits =
               type === 'number' ? { min: '1', step: '1' } : type === 'text' ? { maxlength: maxLength(kind.value, name) } : {};
@@ -272,11 +359,13 @@ function editor(c, reference) {
     };
     kind.addEventListener('change', renderDetails);
     renderDetails();
+    const items = cost.querySelector('.materials');
+    for (let n = items?.querySelectorAll('.item').length ?? 0; items && n < (shape?.items ?? 0); n += 1) items.addItem();
     const box = h(
       'fieldset',
       {
         class: 'component',
-        dataset: { id: existing?.id ?? '', original: existing ? JSON.stringify(componentAsInput(existing)) : '' },
+        dataset: { id: existing?.id ?? '', original: existing?.id ? JSON.stringify(componentAsInput(existing)) : '' },
       },
       h('legend', {}, existing ? data(existing.title) : t('plan.newComponent')),
       h(
@@ -294,6 +383,7 @@ function editor(c, reference) {
     box.addEventListener('input', touched);
     box.addEventListener('change', touched);
     list.append(box);
+    return box;
   };
 
   const form = h(
@@ -330,6 +420,40 @@ function editor(c, reference) {
   );
   for (const component of c.plan?.components ?? []) addComponent(component);
   if (!c.plan) addComponent();
+  const shownIds = (c.plan?.components ?? []).map((k) => k.id);
+  // Read again (after a conflict, or another write went out), the editor keeps the components the
+  // person changed or added as typed, shows the others as now stored, drops those the person
+  // removed, and adds those someone else added meanwhile.
+  form.typed = {
+    owns: (el) => list.contains(el),
+    save: () => ({
+      shownIds,
+      boxes: [...list.querySelectorAll('.component')].map((box) => ({
+        id: box.dataset.id,
+        original: box.dataset.original,
+        dirty: box.dataset.dirty === 'true',
+        kind: box.querySelector('[name=kind]').value,
+        items: box.querySelectorAll('.item').length,
+        fields: changedValues(box.querySelectorAll('[name]')),
+      })),
+    }),
+    restore: (saved) => {
+      const stored = new Map([...list.querySelectorAll('.component')].map((box) => [box.dataset.id, box]));
+      list.replaceChildren();
+      for (const kept of saved.boxes) {
+        if (!kept.dirty) {
+          const box = stored.get(kept.id);
+          if (box) list.append(box);
+          continue;
+        }
+        const box = addComponent(kept.original ? JSON.parse(kept.original) : undefined, kept);
+        putBack(() => [...box.querySelectorAll('[name]')], kept.fields);
+        box.dataset.dirty = 'true';
+      }
+      for (const [id, box] of stored) if (id && !saved.shownIds.includes(id)) list.append(box);
+      recheck();
+    },
+  };
   void check();
   return form;
 }

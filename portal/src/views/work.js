@@ -7,6 +7,7 @@ import i18next from 'i18next';
 import { say } from '../main.js';
 import { PostProgressUpdate, RecordShipmentEvent } from '../../graphql/mutations.graphql';
 import { act, Invalid, onSubmit } from './act.js';
+import { COMPONENT_KINDS_FOR } from '../rules.js';
 import { currencies, moneyFrom, moneyInput, referenceData } from './money.js';
 import { money, today } from './parts.js';
 
@@ -122,9 +123,16 @@ function progressForm(c, currencyList) {
         const send = () => act(c, 'write.progress', PostProgressUpdate, { input });
         const spend = moneyFrom(f, 'spend');
         const spent = spend && spend.amount > 0;
+        // What the gateway would refuse is said before anything is sent or uploaded.
         if (input.kind === 'PURCHASE' && !spent) throw new Invalid('work.spendNeeded');
+        const about = COMPONENT_KINDS_FOR[input.kind];
+        const component = components.find((k) => k.id === input.componentId);
+        if (about && !about.includes(component?.kind))
+          throw new Invalid('work.componentOfKind', {
+            kind: t(`progressKind.${input.kind}`),
+            kinds: about.map((k) => t(`componentKind.${k}`)).join(', '),
+          });
         if (!spent) return send();
-        // What the gateway would refuse is said before the receipt is uploaded.
         if (!input.componentId) throw new Invalid('work.componentNeeded');
         const file = f.elements.receipt.files?.[0];
         if (!file) throw new Invalid('work.receiptNeeded');

@@ -57,7 +57,7 @@ export const STATUSES_FOR: Record<Exclude<ProgressKind, 'MONITORING_VISIT'>, rea
 export const MEMBER_STATE_KINDS: readonly ProgressKind[] = ['COUNSELLING', 'CONCERN', 'OTHER'];
 
 /** Kinds that concern one plan component, and the component kinds each may concern. */
-const COMPONENT_KINDS_FOR: Partial<Record<ProgressKind, readonly string[]>> = {
+export const COMPONENT_KINDS_FOR: Partial<Record<ProgressKind, readonly string[]>> = {
   PURCHASE: ['TRAINING', 'BUSINESS_PLAN', 'MATERIALS', 'SERVICE'],
   TRAINING_ATTENDANCE: ['TRAINING'],
   TRAINING_COMPLETED: ['TRAINING'],
