@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
 
 const require = createRequire(import.meta.url);
@@ -14,6 +15,10 @@ export default defineConfig({
     include: ['test/**/*.test.ts', 'src/**/*.test.ts'],
     globalSetup: ['test/setup/global.ts'],
     pool: 'forks',
+    // Two test files at a time even on two cores (Vitest's default would be one there): a file
+    // spends much of its time waiting on the store, a gateway or the browser, and each works in
+    // its own database, so the suite takes about two thirds of the time.
+    maxWorkers: Math.max(2, availableParallelism() - 1),
     testTimeout: 30_000,
     hookTimeout: 120_000,
     reporters: process.env.CI ? ['default'] : ['default'],
