@@ -237,19 +237,35 @@ export function roleSeesField(role: TeamRole, field: string): boolean {
 }
 
 /**
+ * What a partner is not told of a case: which of the member state's units work on it. The
+ * partner works in the country of origin, outside the EU; that the police or the immigration
+ * service is on a returnee's case is not its business (data minimisation) and could put the
+ * person at risk there. The implementing organisation, which hands the person over to the
+ * partner, stays named. These fields are gated for every caller, in both schemas
+ * (src/graphql/schema.ts); the changes they are about, and their makers, are withheld from the
+ * partner wherever it hears of a change (mayKnowCaseEvent, mayKnowCaseActor).
+ */
+export const HIDDEN_FROM_PARTNERS: readonly string[] = ['team', 'units'];
+
+/**
  * Whether the fields of a case are gated one by one for this principal: only a member state's
- * unit's are. Everyone else sees every field of a case it can read, so its queries may run
- * without the per-field gate (src/graphql/executor.ts) — this is the one place that decides it.
+ * unit's are (beyond HIDDEN_FROM_PARTNERS, gated for everyone). Everyone else sees every other
+ * field of a case it can read, so its queries may run without the per-field gate
+ * (src/graphql/executor.ts) — this is the one place that decides it.
  */
 export function caseFieldsGated(principal: Principal | null): boolean {
   return !principal || isMemberStateUnit(principal.organisation.kind);
 }
 
+const isPartner = (principal: Principal) => principal.organisation.kind === 'PARTNER';
+
 /**
- * Whether the principal may see a field of a case it can read: everything for anyone but a
- * member state's unit (their own rules apply), for a unit what its roles on the team grant.
+ * Whether the principal may see a field of a case it can read: for a member state's unit what
+ * its roles on the team grant; for a partner all but HIDDEN_FROM_PARTNERS; for anyone else
+ * everything (their own rules decide whether they read the case).
  */
 export function maySeeCaseField(principal: Principal, c: TeamFacts, field: string): boolean {
+  if (isPartner(principal)) return !HIDDEN_FROM_PARTNERS.includes(field);
   if (!caseFieldsGated(principal)) return true;
   return teamRolesOf(principal, c).some((role) => roleSeesField(role, field));
 }
@@ -348,24 +364,33 @@ export function mayTakeUnitOff(event: CaseEventFacts): boolean {
 /**
  * Whether the principal may be told what a change on a case it can read was (its type, its
  * actor, the records it wrote): for a unit, when its roles on the case see the field the
- * change is about; for anyone else, always (their own rules decide whether they read the case).
+ * change is about; for a partner, unless it is about a field hidden from partners (the team);
+ * for anyone else, always (their own rules decide whether they read the case).
  */
 export function mayKnowCaseEvent(principal: Principal, c: TeamFacts, event: CaseEventFacts): boolean {
-  if (!caseFieldsGated(principal)) return true;
   const field = caseFieldOfEvent(event);
+  if (isPartner(principal)) return field === null || maySeeCaseField(principal, c, field);
+  if (!caseFieldsGated(principal)) return true;
   return field !== null && maySeeCaseField(principal, c, field);
 }
 
 /**
  * Whether the principal may be told which organisation made a change on a case: a unit is
  * told when the maker is on the case's face (its member state, a unit on the case, the
- * gateway itself) or when its roles see `Case.partner` (the partner, past or present).
+ * gateway itself) or when its roles see `Case.partner` (the partner, past or present); a
+ * partner when the maker is not one of the member state's units (below).
  */
 export function mayKnowCaseActor(
   principal: Principal,
   c: TeamFacts & { memberState: string },
   actorOrganisation: string,
 ): boolean {
+  // A partner is told of changes made by the case's member state, the gateway, itself and the
+  // implementing organisation, none other (a unit of the state: HIDDEN_FROM_PARTNERS).
+  if (isPartner(principal))
+    return [c.memberState, SYSTEM_PRINCIPAL.organisation.code, principal.organisation.code, c.implementingOrganisation].includes(
+      actorOrganisation,
+    );
   if (!caseFieldsGated(principal)) return true;
   if (actorOrganisation === c.memberState || actorOrganisation === SYSTEM_PRINCIPAL.organisation.code) return true;
   if (unitsOnCase(c).includes(actorOrganisation)) return true;

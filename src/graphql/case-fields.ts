@@ -2,7 +2,8 @@
 // return leg, ReturnSupport) asks the case-team table (src/auth/case-team.ts) before it
 // resolves, wherever the case comes from (a query, a list, the feed, a mutation's answer).
 // Applied to the schema itself, so a field added later is covered too (and closed to units
-// until the table grants it). A refused field answers FORBIDDEN, naming the field.
+// until the table grants it). The same gate keeps a case's team and units from its partner
+// (HIDDEN_FROM_PARTNERS). A refused field answers FORBIDDEN, naming the field.
 import { defaultFieldResolver, type GraphQLFieldConfig } from 'graphql';
 import { maySeeCaseField, type TeamFacts } from '../auth/case-team.ts';
 import { requirePrincipal } from '../auth/policy.ts';

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { makeExecutableSchema } from '@graphql-tools/schema';
 import { MapperKind, mapSchema } from '@graphql-tools/utils';
 import { defaultFieldResolver, type GraphQLSchema } from 'graphql';
+import { HIDDEN_FROM_PARTNERS } from '../auth/case-team.ts';
 import { requirePrincipal } from '../auth/policy.ts';
 import { gateCaseField } from './case-fields.ts';
 import type { Context } from './context.ts';
@@ -25,14 +26,18 @@ export function loadTypeDefs(dir = SCHEMA_DIR): string[] {
 /**
  * The schema every request is validated against and every caller whose case fields are gated
  * runs on. `{ caseFieldGate: false }` builds the same schema without the per-field gate of
- * cases, for the callers the gate never refuses (caseFieldsGated, src/auth/case-team.ts): a
- * field with nothing to resolve is then a property read, not a function call per case.
+ * cases, for the callers the gate refuses nothing else (caseFieldsGated, src/auth/case-team.ts):
+ * a field with nothing to resolve is then a property read, not a function call per case. The
+ * fields hidden from partners (HIDDEN_FROM_PARTNERS) keep their gate in both.
  */
 export function buildSchema(resolvers: Resolvers[], options: { caseFieldGate?: boolean } = {}): GraphQLSchema {
   const schema = makeExecutableSchema({ typeDefs: loadTypeDefs(), resolvers: resolvers as never });
   const gate = options.caseFieldGate ?? true;
   return mapSchema(schema, {
-    [MapperKind.COMPOSITE_FIELD]: (field, fieldName, typeName) => (gate ? gateCaseField(typeName, fieldName, field) : field),
+    [MapperKind.COMPOSITE_FIELD]: (field, fieldName, typeName) =>
+      gate || (typeName === 'Case' && HIDDEN_FROM_PARTNERS.includes(fieldName))
+        ? gateCaseField(typeName, fieldName, field)
+        : field,
     [MapperKind.ROOT_FIELD]: (field) => {
       const resolve = field.resolve ?? defaultFieldResolver;
       const subscribe = field.subscribe;

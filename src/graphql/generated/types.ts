@@ -251,11 +251,12 @@ export type Case = {
   /** Null until the arrival. */
   spendingWindow: Maybe<SpendingWindow>;
   status: CaseStatus;
-  /** The case's team of units; null until one is formed. */
+  /** The case's team of units; null until one is formed. Not for the partner (FORBIDDEN): who of the member state works on a case is none of its business. */
   team: Maybe<CaseTeam>;
   /**
    * The units of the member state working on the case (its implementing organisation, …). A unit
-   * sees the case only while it is listed here.
+   * sees the case only while it is listed here. Not for the partner (FORBIDDEN), who is told the
+   * implementing organisation alone.
    */
   units: Array<Organisation>;
   updatedAt: Scalars['DateTime']['output'];
@@ -402,7 +403,8 @@ export type Change = {
   /**
    * The organisation whose user (or whose system) made the change; SYSTEM for the gateway's own
    * jobs. For a member state's unit, WITHHELD when it may not know who made it (the partner, to a
-   * role not granted Case.partner; anyone, when the change itself is withheld).
+   * role not granted Case.partner; anyone, when the change itself is withheld). For a partner,
+   * WITHHELD when a unit of the member state other than its implementing organisation made it.
    */
   actorOrganisation: Scalars['String']['output'];
   aggregateId: Scalars['ID']['output'];
@@ -426,6 +428,7 @@ export type Change = {
    * The event, e.g. CaseReferred, PlanApproved, ContractEnded. For a member state's unit,
    * CaseChanged when its role on the case's team does not see what the change was about (the
    * case's records, or a field its role is not granted): the state still shows the case after it.
+   * For a partner, CaseChanged for a change of the case's team.
    */
   type: Scalars['String']['output'];
   /** The aggregate's version after this change (1 = created). */

@@ -1,0 +1,130 @@
+// A partner in the country of origin is not told who of the member state works on a case:
+// not the case's team or units (FORBIDDEN), not the changes of the team (CaseChanged by
+// WITHHELD in its feed, left out of its audit trail), and not which unit made a change it does
+// see. Only the member state, the gateway, itself and the implementing organisation (which
+// hands the person over to it) are named. The member state still sees all of it.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { workflow } from './helpers/factories.ts';
+import { codes, startGateway, type TestGateway } from './helpers/gateway.ts';
+
+let gw: TestGateway;
+let flow: ReturnType<typeof workflow>;
+let caseId: string;
+
+/** The member state's units on the case's team, none of which the partner may be told of. */
+const UNITS = /NL-GEM-UTRECHT|NL-POLITIE|NL-NGO-HAVEN/;
+const STEP = `mutation ($id: ID!, $step: ReturnStepInput!, $v: Int!) { recordReturnStep(caseId: $id, step: $step, expectedVersion: $v) { version } }`;
+const FEED = `{ changes(first: 1000) { changes { caseId type actorOrganisation } } }`;
+const TRAIL = `query ($id: ID!) { auditTrail(caseId: $id) { entries { type actor { organisation } } } }`;
+
+type Change = { caseId: string | null; type: string; actorOrganisation: string };
+
+async function version(): Promise<number> {
+  return (await flow.state.ok<{ case: { version: number } }>('query ($id: ID!) { case(id: $id) { version } }', { id: caseId }))
+    .case.version;
+}
+
+beforeAll(async () => {
+  gw = await startGateway();
+  flow = workflow(gw, 'NL', 'P-AF-HOPE');
+  const created = await flow.state.ok<{ createCase: { id: string; version: number } }>(
+    `mutation ($input: CreateCaseInput!) { createCase(input: $input) { id version } }`,
+    {
+      input: {
+        programme: 'NL-REAN',
+        originCountry: 'AF',
+        returnType: 'VOLUNTARY',
+        partner: 'P-AF-HOPE',
+        implementingOrganisation: 'IOM-NL',
+        residenceApplication: 'ASYLUM_REJECTED',
+        person: { familyName: 'Karimi', givenNames: 'Nadia', dateOfBirth: '1991-04-05', nationality: 'AF' },
+        household: [{ yearOfBirth: 1991, gender: 'FEMALE', relation: 'PRINCIPAL' }],
+        consent: { purposes: ['RETURN_ASSISTANCE', 'REINTEGRATION_SUPPORT'], givenOn: '2026-01-10', expiresOn: '2036-01-10' },
+      },
+    },
+  );
+  caseId = created.createCase.id;
+  // The partner takes the case on; only then is the team formed, so it is in the audience of
+  // every change of the team.
+  await flow.accept(await flow.refer({ id: caseId, version: created.createCase.version } as never));
+  await flow.state.ok(
+    `mutation ($id: ID!, $v: Int!) { formCaseTeam(caseId: $id, lead: "NL-GEM-UTRECHT", expectedVersion: $v) { version } }`,
+    { id: caseId, v: await version() },
+  );
+  // The municipality, leading, brings in the police and an NGO; the NGO counsels the person,
+  // IOM records the travel document.
+  const lead = gw.as('NL-GEM-UTRECHT', 'municipal-officer');
+  for (const unit of ['NL-POLITIE', 'NL-NGO-HAVEN'])
+    await lead.ok(
+      `mutation ($id: ID!, $unit: ID!, $v: Int!) { inviteToCaseTeam(caseId: $id, unit: $unit, expectedVersion: $v) { version } }`,
+      { id: caseId, unit, v: await version() },
+    );
+  await gw
+    .as('NL-NGO-HAVEN', 'ngo-worker')
+    .ok(STEP, { id: caseId, step: { kind: 'COUNSELLING', on: '2026-01-12', decidedToReturn: true }, v: await version() });
+  await gw
+    .as('IOM-NL', 'return-counsellor')
+    .ok(STEP, { id: caseId, step: { kind: 'TRAVEL_DOCUMENT', on: '2026-01-13', stage: 'APPLIED' }, v: await version() });
+});
+afterAll(async () => {
+  await gw?.close();
+});
+
+describe('the partner is not told who of the member state works on a case', () => {
+  it('reads neither the team nor the units of the case, only its implementing organisation', async () => {
+    for (const field of ['team { lead { code } }', 'units { code }']) {
+      const answer = await flow.officer.gql(`query ($id: ID!) { case(id: $id) { id ${field} } }`, { id: caseId });
+      expect(codes(answer), field).toEqual(['FORBIDDEN']);
+      expect(JSON.stringify(answer)).not.toMatch(UNITS);
+    }
+    const seen = await flow.officer.ok<{ case: { implementingOrganisation: { code: string }; myTeamRoles: string[] } }>(
+      'query ($id: ID!) { case(id: $id) { implementingOrganisation { code } myTeamRoles } }',
+      { id: caseId },
+    );
+    expect(seen.case).toEqual({ implementingOrganisation: { code: 'IOM-NL' }, myTeamRoles: [] });
+    // Nor through a list, or a case in its feed.
+    const listed = await flow.officer.gql('{ cases(first: 100) { edges { node { id units { code } } } } }');
+    expect(codes(listed)).toContain('FORBIDDEN');
+    expect(JSON.stringify(listed)).not.toMatch(UNITS);
+    const fed = await flow.officer.gql(
+      '{ changes(first: 1000) { changes { state { ... on Case { team { lead { code } } } } } } }',
+    );
+    expect(codes(fed)).toContain('FORBIDDEN');
+    expect(JSON.stringify(fed)).not.toMatch(UNITS);
+  });
+
+  it('hears of a change of the team only that the case changed, and of a unit’s change not who made it', async () => {
+    const changes = (await flow.officer.ok<{ changes: { changes: Change[] } }>(FEED)).changes.changes.filter(
+      (c) => c.caseId === caseId,
+    );
+    expect(JSON.stringify(changes)).not.toMatch(UNITS);
+    expect(changes.map((c) => c.type)).not.toContain('CaseTeamFormed');
+    expect(changes.map((c) => c.type)).not.toContain('CaseTeamMemberInvited');
+    // Formed by the state, two invitations by the municipality: three changes, nothing told.
+    expect(changes.filter((c) => c.type === 'CaseChanged')).toEqual(
+      Array(3).fill({ caseId, type: 'CaseChanged', actorOrganisation: 'WITHHELD' }),
+    );
+    // The NGO's counselling: told, without its maker; IOM's step: told with it.
+    const steps = changes.filter((c) => c.type === 'ReturnStepRecorded').map((c) => c.actorOrganisation);
+    expect(steps).toEqual(['WITHHELD', 'IOM-NL']);
+    // The member state's own changes and the partner's still name their makers.
+    expect(changes.map((c) => c.actorOrganisation)).toEqual(expect.arrayContaining(['NL', 'P-AF-HOPE']));
+
+    // The member state is told everything.
+    const state = (await flow.state.ok<{ changes: { changes: Change[] } }>(FEED)).changes.changes.filter(
+      (c) => c.caseId === caseId,
+    );
+    expect(state.map((c) => c.type)).toEqual(expect.arrayContaining(['CaseTeamFormed', 'CaseTeamMemberInvited']));
+    expect(state.map((c) => c.actorOrganisation)).toEqual(expect.arrayContaining(['NL-GEM-UTRECHT', 'NL-NGO-HAVEN']));
+  });
+
+  it('finds neither the team’s changes nor a unit’s in the case’s audit trail', async () => {
+    type Trail = { auditTrail: { entries: { type: string; actor: { organisation: string } }[] } };
+    const partner = (await flow.officer.ok<Trail>(TRAIL, { id: caseId })).auditTrail.entries;
+    expect(partner.length).toBeGreaterThan(0);
+    expect(JSON.stringify(partner)).not.toMatch(new RegExp(`${UNITS.source}|CaseTeam`));
+    expect(partner.map((e) => e.actor.organisation)).toContain('IOM-NL');
+    const state = (await flow.state.ok<Trail>(TRAIL, { id: caseId })).auditTrail.entries;
+    expect(state.map((e) => e.actor.organisation)).toEqual(expect.arrayContaining(['NL-GEM-UTRECHT', 'NL-NGO-HAVEN']));
+  });
+});
