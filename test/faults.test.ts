@@ -145,7 +145,9 @@ describe('the gateway process under faults', () => {
     const gateway = await startGatewayProcess(prod.env);
     const traffic = load(gateway, prod.token('NL', ['caseworker']), 6, 'term');
     await until(() => traffic.acknowledged().length >= 12, 60_000);
-    expect(traffic.acknowledged().length).toBeGreaterThanOrEqual(12);
+    // If not: what the first writes were answered (a writer stops at its first failed request).
+    const firstAnswers = JSON.stringify(traffic.writes.slice(0, 12).map((w) => w.answer ?? 'unanswered'));
+    expect(traffic.acknowledged().length, firstAnswers.slice(0, 2000)).toBeGreaterThanOrEqual(12);
     const signalledAt = Date.now();
     gateway.child.kill('SIGTERM');
     expect(await gateway.exited).toBe(0);

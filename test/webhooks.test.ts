@@ -296,6 +296,50 @@ describe('webhook delivery', () => {
     await hook.close();
   });
 
+  it('a unit of a member state that was deactivated is pushed nothing more', async () => {
+    const own = await gateway();
+    try {
+      const hook = await receiver(() => 200);
+      const control = await receiver(() => 200);
+      const police = own.as('NL-POLITIE', 'agency-officer');
+      const { registerWebhook } = await police.ok<Registered>(REGISTER, { url: hook.url, events: ['*'] });
+      const nl = workflow(own, 'NL', 'P-AF-HOPE');
+      await nl.officer.ok(REGISTER, { url: control.url, events: ['*'] });
+      const c = await nl.create();
+      const formed = await nl.state.ok<{ formCaseTeam: { version: number } }>(
+        'mutation ($id: ID!, $v: Int!) { formCaseTeam(caseId: $id, lead: null, expectedVersion: $v) { version } }',
+        { id: c.id, v: c.version },
+      );
+      const invited = await nl.state.ok<{ inviteToCaseTeam: { version: number } }>(
+        'mutation ($id: ID!, $v: Int!) { inviteToCaseTeam(caseId: $id, unit: "NL-POLITIE", expectedVersion: $v) { version } }',
+        { id: c.id, v: formed.formCaseTeam.version },
+      );
+      const referred = await nl.refer({ ...c, version: invited.inviteToCaseTeam.version });
+      const forCase = (h: typeof hook) => h.accepted().filter((d) => d.change.aggregateId === c.id);
+      await hook.until(() => forCase(hook).length === 2); // its invitation and the referral
+      const admin = own.as('ERIN-NET', 'network-admin');
+      const { organisation } = await admin.ok<{ organisation: { version: number } }>('{ organisation(code: "NL") { version } }');
+      await admin.ok(
+        'mutation ($v: Int!) { updateOrganisation(code: "NL", input: { active: false }, expectedVersion: $v) { active } }',
+        {
+          v: organisation.version,
+        },
+      );
+
+      // The partner takes the case on: its own endpoint is told; the police's is not, its state is cut off.
+      const accepted = await nl.accept(referred);
+      await control.until(() => forCase(control).some((d) => d.change.version === accepted.version));
+      await new Promise((r) => setTimeout(r, 500)); // a few more dispatch rounds
+      expect(forCase(hook)).toHaveLength(2);
+      const deliveries = (await own.raw()).collection('webhook_deliveries');
+      expect(await deliveries.countDocuments({ endpointId: registerWebhook.endpoint.id, aggregateId: c.id })).toBe(2);
+      await hook.close();
+      await control.close();
+    } finally {
+      await own.close();
+    }
+  });
+
   it('after a rotation both secrets sign for a while; a disabled endpoint gets nothing more', async () => {
     const hook = await receiver(() => 200);
     const flow = workflow(gw, 'AT', 'P-PK-INDUS');

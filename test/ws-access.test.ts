@@ -3,7 +3,7 @@
 // why), and a new connection with that token is refused. Through the real endpoint, with the
 // real admin mutation, on the default check interval.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startGateway, type TestGateway } from './helpers/gateway.ts';
+import { codes, startGateway, type TestGateway } from './helpers/gateway.ts';
 import { wsClient } from './helpers/ws.ts';
 
 let gw: TestGateway;
@@ -79,5 +79,31 @@ describe('WebSocket sessions end when access ends', () => {
     // A fresh token of the same user is served.
     const fresh = await subscribed(gw.token('NL', 'caseworker'));
     await fresh.close();
+  });
+
+  it('deactivating a member state cuts its units off too: their subscriptions close, their tokens are refused', async () => {
+    const unit = await subscribed(gw.token('NL-GEM-UTRECHT', 'municipal-officer'));
+    const other = await subscribed(gw.token('P-AF-HOPE', 'partner-officer'));
+    const admin = gw.as('ERIN-NET', 'network-admin');
+    const { organisation } = await admin.ok<{ organisation: { version: number } }>('{ organisation(code: "NL") { version } }');
+    await admin.ok(
+      'mutation ($v: Int!) { updateOrganisation(code: "NL", input: { active: false }, expectedVersion: $v) { active } }',
+      {
+        v: organisation.version,
+      },
+    );
+
+    expect(await closedWithin(unit, 5000)).toBeLessThan(5000);
+    expect(unit.closes[0]).toEqual({ code: 4403, reason: 'Organisation deactivated' });
+    expect(other.closes).toEqual([]);
+    expect(await refused(gw.token('IOM-NL', 'return-counsellor'))).toMatchObject({ code: 4403 });
+    for (const [code, role] of [
+      ['NL-GEM-UTRECHT', 'municipal-officer'],
+      ['NL-POLITIE', 'agency-officer'],
+      ['IOM-NL', 'return-counsellor'],
+    ] as const)
+      expect(codes(await gw.as(code, role).gql('{ cases(first: 1) { totalCount } }')), code).toEqual(['UNAUTHENTICATED']);
+    await unit.close();
+    await other.close();
   });
 });

@@ -93,6 +93,20 @@ export type OrganisationRecord = {
 };
 
 /**
+ * Whether an organisation may act now: it is active, and a unit's member state is active too
+ * (a unit works on its state's cases on the state's behalf; a state cut off cuts its units
+ * off). `lookup` is the organisations' cached lookup.
+ */
+export async function mayActNow(
+  organisation: (OrganisationRecord & { active: boolean }) | null,
+  lookup: (code: string) => Promise<{ active: boolean } | null>,
+): Promise<boolean> {
+  if (!organisation?.active) return false;
+  if (!isMemberStateUnit(organisation.kind)) return true;
+  return Boolean(organisation.memberState && (await lookup(organisation.memberState))?.active);
+}
+
+/**
  * The one way a principal is made from an organisation's record, for a request's token and for
  * anything acting for the organisation without one (its webhooks): the policy reads every
  * fact it needs from here — a unit's member state among them, without which a unit's scope

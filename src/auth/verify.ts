@@ -6,6 +6,7 @@ import type { Logger } from '../logger.ts';
 import { unauthenticated } from '../errors.ts';
 import {
   isMemberStateUnit,
+  mayActNow,
   principalFor,
   ROLES,
   ROLES_BY_KIND,
@@ -174,7 +175,7 @@ export async function authenticate(
   try {
     const claims = verify(token, trust, options);
     const organisation = await lookup(claims.organisation);
-    if (!organisation || !organisation.active) throw new TokenRejected('unknown or inactive organisation');
+    if (!organisation || !(await mayActNow(organisation, lookup))) throw new TokenRejected('unknown or inactive organisation');
     if (!claims.mayAssert(organisation)) throw new TokenRejected('issuer may not assert this organisation');
     const allowed = ROLES_BY_KIND[organisation.kind];
     if (!claims.roles.every((role) => allowed.includes(role))) throw new TokenRejected('role does not fit the organisation');

@@ -24,7 +24,7 @@ import { useServer } from 'graphql-ws/use/ws';
 import jwt from 'jsonwebtoken';
 import { WebSocketServer } from 'ws';
 import { bearerToken } from '../auth/verify.ts';
-import type { Principal } from '../auth/principal.ts';
+import { mayActNow, type Principal } from '../auth/principal.ts';
 import { AppError, storeUnavailable } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { Services } from '../services.ts';
@@ -207,7 +207,9 @@ export function attachSubscriptions(server: Server, options: SubscriptionTranspo
         live.delete(connection);
         const organisation = connection.principal!.organisation.code;
         const now = await services.organisations.lookup(organisation).catch(() => undefined);
-        const reason = now && !now.active ? 'Organisation deactivated' : 'Access token no longer accepted';
+        const lookup = (code: string) => services.organisations.lookup(code);
+        const deactivated = now && !(await mayActNow(now, lookup).catch(() => true));
+        const reason = deactivated ? 'Organisation deactivated' : 'Access token no longer accepted';
         logger.info({ ws: connection.id, organisation, reason }, 'websocket closed: access ended');
         connection.socket.close(CloseCode.Forbidden, reason);
       }

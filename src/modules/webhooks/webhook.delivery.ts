@@ -12,7 +12,7 @@ import { createHash } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
 import type { Model } from 'mongoose';
-import { principalFor, SYSTEM_PRINCIPAL, type Principal } from '../../auth/principal.ts';
+import { mayActNow, principalFor, SYSTEM_PRINCIPAL, type Principal } from '../../auth/principal.ts';
 import type { WebhookSettings } from '../../config.ts';
 import type { StoredEvent } from '../../events/event.model.ts';
 import { isDuplicateKey } from '../../store/store.ts';
@@ -91,8 +91,8 @@ export function createWebhookDelivery(
 
   async function principalOf(code: string): Promise<Principal | null> {
     const org = await organisations.lookup(code);
-    // An organisation that may not sign in any more gets nothing pushed to it either.
-    if (!org?.active) return null;
+    // An organisation that may not sign in any more (or a unit of a state that may not) gets nothing pushed to it either.
+    if (!org || !(await mayActNow(org, (c) => organisations.lookup(c)))) return null;
     // Made as a request's principal is (a unit's member state included), so its feed's rule applies.
     return principalFor(org, { subject: 'webhooks', issuer: SYSTEM_PRINCIPAL.issuer, roles: [] });
   }
