@@ -253,6 +253,97 @@ describe('the portal’s forms', () => {
     expect(saved.plan.components[1]!.id).toBe(machines!.id);
   }, 90_000);
 
+  it('after a conflict a materials item one removed stays removed, and what one typed in the rows left stays in them', async () => {
+    await asOfficer();
+    const flow = workflow(gw, 'NL', 'P-AF-HOPE');
+    const drafted = await flow.draft(await flow.arrived(), { summary: 'First draft', components: [materialsComponent()] });
+    type Plan = {
+      case: {
+        version: number;
+        plan: { components: { id: string; materials: { items: { description: string; quantity: number }[] } }[] };
+      };
+    };
+    const plan = async () =>
+      (
+        await flow.state.ok<Plan>(
+          `query ($id: ID!) { case(id: $id) { version plan { components { id materials { items { description quantity } } } } } }`,
+          { id: drafted.id },
+        )
+      ).case;
+    const shown = await plan();
+    await open(page, `#/case/${drafted.id}/plan`);
+    const items = page.locator('#plan-editor .component').first().locator('.item');
+    await items.first().waitFor();
+    // The officer removes the machines and buys 7 lots of thread…
+    await items.first().locator('button.remove-item').click();
+    await items.first().locator('[name=quantity]').fill('7');
+    // …while a colleague rewrites the summary.
+    await flow.officer.ok(
+      `mutation ($id: ID!, $v: Int!, $plan: PlanInput!) { saveDraftPlan(caseId: $id, expectedVersion: $v, plan: $plan) { version } }`,
+      {
+        id: drafted.id,
+        v: shown.version,
+        plan: { summary: 'Second draft', components: [{ ...materialsComponent(), id: shown.plan.components[0]!.id }] },
+      },
+    );
+    await page.locator('#plan-editor button[type=submit]').click();
+    await expect
+      .poll(() => page.locator('#plan-editor .form-error').textContent(), { timeout: 15_000 })
+      .toContain('Someone changed this case meanwhile');
+    const rows = () =>
+      items.evaluateAll((els) =>
+        els.map((e) => ['item', 'quantity'].map((n) => (e.querySelector(`[name=${n}]`) as unknown as { value: string }).value)),
+      );
+    expect(await rows()).toEqual([['Thread and fabric stock', '7']]);
+
+    const version = (await plan()).version;
+    await page.locator('#plan-editor button[type=submit]').click();
+    await expect.poll(async () => (await plan()).version, { timeout: 15_000 }).toBeGreaterThan(version);
+    expect((await plan()).plan.components[0]!.materials.items).toEqual([{ description: 'Thread and fabric stock', quantity: 7 }]);
+  }, 90_000);
+
+  it('a plan saved offline is shown as stored once it went out, with nothing of it left behind in the editor', async () => {
+    await asOfficer();
+    const flow = workflow(gw, 'NL', 'P-AF-HOPE');
+    const drafted = await flow.draft(await flow.arrived(), { components: [trainingComponent()] });
+    type Plan = { case: { version: number; plan: { components: { title: string }[] } } };
+    const plan = async () =>
+      (
+        await flow.state.ok<Plan>(`query ($id: ID!) { case(id: $id) { version plan { components { title } } } }`, {
+          id: drafted.id,
+        })
+      ).case;
+    await open(page, `#/case/${drafted.id}/plan`);
+    await page.evaluate('navigator.serviceWorker.ready.then(() => true)');
+    const editor = page.locator('#plan-editor');
+    const titles = () =>
+      editor.locator('.component [name=title]').evaluateAll((els) => els.map((e) => (e as unknown as { value: string }).value));
+    await context.setOffline(true);
+    try {
+      // Offline, the officer renames the course and adds a service: the save waits in the outbox.
+      await editor.locator('.component').first().locator('[name=title]').fill('Tailoring course (evenings)');
+      await editor.locator('.actions button.secondary').click();
+      const added = editor.locator('.component').nth(1);
+      await added.locator('[name=kind]').selectOption('SERVICE');
+      await added.locator('[name=title]').fill('Counselling');
+      await added.locator('[name=amount]').fill('50');
+      await added.locator('[name=provider]').fill('Hope');
+      await added.locator('[name=description]').fill('Sessions');
+      await editor.locator('button[type=submit]').click();
+      await expect.poll(() => page.locator('#outbox').textContent(), { timeout: 15_000 }).toContain('1 change waiting');
+      // The editor shows the plan as stored until then.
+      expect(await titles()).toEqual(['Tailoring course']);
+    } finally {
+      await context.setOffline(false);
+    }
+    await expect
+      .poll(async () => (await plan()).plan.components.map((k) => k.title), { timeout: 30_000 })
+      .toEqual(['Tailoring course (evenings)', 'Counselling']);
+    // Once it went out, the editor shows what is stored: no stale course, no empty component.
+    await expect.poll(titles, { timeout: 15_000 }).toEqual(['Tailoring course (evenings)', 'Counselling']);
+    expect(await editor.locator('.component[data-dirty=true]').count()).toBe(0);
+  }, 90_000);
+
   it('a conflict or a refusal keeps what was typed, the receipt included, and the receipt is uploaded once', async () => {
     await asOfficer();
     const flow = workflow(gw, 'NL', 'P-AF-HOPE');

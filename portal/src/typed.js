@@ -16,15 +16,18 @@ function changed(el) {
   return el.value !== el.defaultValue;
 }
 
-/** The fields among `elements` that were changed, each by name and position among its namesakes. */
-export function changedValues(elements) {
+/**
+ * The fields among `elements` that were changed (or, with `keep`, those it picks), each by name and
+ * position among its namesakes.
+ */
+export function changedValues(elements, keep = changed) {
   const seen = new Map();
   const fields = [];
   for (const el of elements) {
     if (!el.name || ['button', 'submit', 'reset', 'fieldset'].includes(el.type)) continue;
     const index = seen.get(el.name) ?? 0;
     seen.set(el.name, index + 1);
-    if (!changed(el)) continue;
+    if (!keep(el)) continue;
     fields.push({ name: el.name, index, value: el.value, checked: el.checked, files: el.type === 'file' ? el.files : null });
   }
   return fields;

@@ -215,7 +215,12 @@ function itemsEditor(items, currency, currencyList) {
       t('plan.addItem'),
     ),
   );
-  editor.addItem = () => addItem(null);
+  /** Makes the rows `count` (at least one): new rows are empty, rows beyond it go from the end. */
+  editor.resize = (count) => {
+    while (rows.children.length < count) addItem(null);
+    while (rows.children.length > Math.max(count, 1)) rows.lastElementChild.remove();
+    sync();
+  };
   return editor;
 }
 
@@ -359,8 +364,8 @@ function editor(c, reference) {
     };
     kind.addEventListener('change', renderDetails);
     renderDetails();
-    const items = cost.querySelector('.materials');
-    for (let n = items?.querySelectorAll('.item').length ?? 0; items && n < (shape?.items ?? 0); n += 1) items.addItem();
+    // The rows the person had, whether they added some or removed some (their values go back by position).
+    if (shape) cost.querySelector('.materials')?.resize(shape.items);
     const box = h(
       'fieldset',
       {
@@ -418,8 +423,19 @@ function editor(c, reference) {
       h('button', { type: 'submit' }, t('plan.save')),
     ),
   );
-  for (const component of c.plan?.components ?? []) addComponent(component);
-  if (!c.plan) addComponent();
+  /** The components as stored, none of them touched. */
+  const showStored = () => {
+    list.replaceChildren();
+    for (const component of c.plan?.components ?? []) addComponent(component);
+    if (!c.plan) addComponent();
+  };
+  showStored();
+  // Emptied once a save waits in the outbox: the editor shows the plan as stored again (the fields
+  // are then reset to it), not the components added or changed, which the outbox now holds.
+  form.addEventListener('reset', () => {
+    showStored();
+    recheck();
+  });
   const shownIds = (c.plan?.components ?? []).map((k) => k.id);
   // Read again (after a conflict, or another write went out), the editor keeps the components the
   // person changed or added as typed, shows the others as now stored, drops those the person
@@ -434,7 +450,8 @@ function editor(c, reference) {
         dirty: box.dataset.dirty === 'true',
         kind: box.querySelector('[name=kind]').value,
         items: box.querySelectorAll('.item').length,
-        fields: changedValues(box.querySelectorAll('[name]')),
+        // Every field of a changed component: its rows may no longer be where they were shown.
+        fields: changedValues(box.querySelectorAll('[name]'), () => true),
       })),
     }),
     restore: (saved) => {
