@@ -177,12 +177,17 @@ describe('the portal’s forms', () => {
       summary: 'First draft',
       components: [trainingComponent(), materialsComponent()],
     });
-    type Plan = { case: { version: number; plan: { summary: string; components: { id: string; title: string }[] } } };
+    type Plan = {
+      case: { version: number; plan: { summary: string; components: { id: string; title: string; training: unknown }[] } };
+    };
     const plan = async () =>
       (
-        await flow.state.ok<Plan>(`query ($id: ID!) { case(id: $id) { version plan { summary components { id title } } } }`, {
-          id: drafted.id,
-        })
+        await flow.state.ok<Plan>(
+          `query ($id: ID!) { case(id: $id) { version plan { summary components { id title training { provider } } } } }`,
+          {
+            id: drafted.id,
+          },
+        )
       ).case;
     const shown = await plan();
     await open(page, `#/case/${drafted.id}/plan`);
@@ -197,9 +202,14 @@ describe('the portal’s forms', () => {
     await own.locator('.item').nth(1).locator('[name=item]').fill('Pinking shears');
     await own.locator('[name=supplier]').fill('Bazaar');
 
-    // …while a colleague renames the machines, puts a service first and rewrites the summary.
+    // …while a colleague renames the machines, changes the course's provider, puts a service
+    // first and rewrites the summary.
     const [course, machines] = shown.plan.components;
-    const components = [trainingComponent(), { ...materialsComponent(), title: 'Sewing machines (second hand)' }];
+    const training = trainingComponent();
+    const components = [
+      { ...training, training: { ...training.training, provider: 'Herat Vocational Centre' } },
+      { ...materialsComponent(), title: 'Sewing machines (second hand)' },
+    ];
     await flow.officer.ok(
       `mutation ($id: ID!, $v: Int!, $plan: PlanInput!) { saveDraftPlan(caseId: $id, expectedVersion: $v, plan: $plan) { version } }`,
       {
@@ -231,6 +241,8 @@ describe('the portal’s forms', () => {
       editor.locator('.component [name=title]').evaluateAll((els) => els.map((e) => (e as unknown as { value: string }).value));
     expect(await titles()).toEqual(['Tailoring course (evenings)', 'Sewing machines (second hand)', 'Scissors', 'Counselling']);
     expect(await editor.locator('[name=summary]').inputValue()).toBe('Second draft');
+    // In the course both changes stand: the officer's title and the colleague's provider.
+    expect(await editor.locator('.component').first().locator('[name=provider]').inputValue()).toBe('Herat Vocational Centre');
     const scissors = editor.locator('.component').nth(2);
     expect(await scissors.locator('.item').count()).toBe(2);
     expect(await scissors.locator('.item').nth(1).locator('[name=item]').inputValue()).toBe('Pinking shears');
@@ -250,6 +262,7 @@ describe('the portal’s forms', () => {
       'Counselling',
     ]);
     expect(saved.plan.components[0]!.id).toBe(course!.id);
+    expect(saved.plan.components[0]!.training).toMatchObject({ provider: 'Herat Vocational Centre' });
     expect(saved.plan.components[1]!.id).toBe(machines!.id);
   }, 90_000);
 
@@ -446,7 +459,7 @@ describe('the portal’s forms', () => {
     expect(await page.locator('#status').textContent()).not.toContain('changed this case');
   }, 60_000);
 
-  it('on a slow link a form cannot be sent again while its answer and the page are on their way', async () => {
+  it('on a slow link a form cannot be sent again while its answer and the page are on their way, nor by the outbox', async () => {
     await asOfficer();
     const flow = workflow(gw, 'NL', 'P-AF-HOPE');
     const approved = await flow.approved({ components: [trainingComponent()] });
@@ -465,6 +478,9 @@ describe('the portal’s forms', () => {
       await form.locator('[name=narrative]').fill('Counselling session held at home.');
       const posts = sentCount('PostProgressUpdate');
       await form.locator('button[type=submit]').click();
+      // The link is said to be back while the write is on its way (the outbox's retry timer does
+      // the same): the outbox sends what waits, but not that write a second time.
+      await page.evaluate("dispatchEvent(new Event('online'))");
       // Pressing again and again until the page is read again: nothing more goes out.
       const deadline = Date.now() + 30_000;
       while ((await form.locator('[name=narrative]').inputValue()) !== '' && Date.now() < deadline) {

@@ -50,7 +50,19 @@ export async function write(label, operation, variables) {
   return sendOne(entry);
 }
 
-async function sendOne(entry) {
+/** The sends under way, by entry: a flush meanwhile (a retry timer, the link back) waits for it rather than sending it again. */
+const sending = new Map();
+
+function sendOne(entry) {
+  let send = sending.get(entry.id);
+  if (!send) {
+    send = attempt(entry).finally(() => sending.delete(entry.id));
+    sending.set(entry.id, send);
+  }
+  return send;
+}
+
+async function attempt(entry) {
   try {
     const data = await gql(entry.operation, entry.variables);
     forgetReads();

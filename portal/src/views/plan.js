@@ -437,9 +437,10 @@ function editor(c, reference) {
     recheck();
   });
   const shownIds = (c.plan?.components ?? []).map((k) => k.id);
-  // Read again (after a conflict, or another write went out), the editor keeps the components the
-  // person changed or added as typed, shows the others as now stored, drops those the person
-  // removed, and adds those someone else added meanwhile.
+  // Read again (after a conflict, or another write went out), the editor keeps what the person
+  // changed or added as typed (in a component someone else changed too, only the fields the person
+  // changed, when neither reshaped it), shows the rest as now stored, drops the components the
+  // person removed, and adds those someone else added meanwhile.
   form.typed = {
     owns: (el) => list.contains(el),
     save: () => ({
@@ -452,10 +453,13 @@ function editor(c, reference) {
         items: box.querySelectorAll('.item').length,
         // Every field of a changed component: its rows may no longer be where they were shown.
         fields: changedValues(box.querySelectorAll('[name]'), () => true),
+        // And those the person changed from what was shown.
+        changed: changedValues(box.querySelectorAll('[name]')),
       })),
     }),
     restore: (saved) => {
       const stored = new Map([...list.querySelectorAll('.component')].map((box) => [box.dataset.id, box]));
+      const shapeOf = (box) => `${box.querySelector('[name=kind]').value}/${box.querySelectorAll('.item').length}`;
       list.replaceChildren();
       for (const kept of saved.boxes) {
         if (!kept.dirty) {
@@ -463,7 +467,19 @@ function editor(c, reference) {
           if (box) list.append(box);
           continue;
         }
-        const box = addComponent(kept.original ? JSON.parse(kept.original) : undefined, kept);
+        const shown = kept.original ? JSON.parse(kept.original) : undefined;
+        const now = stored.get(kept.id);
+        const shownShape = shown && `${shown.kind}/${shown.materials?.items.length ?? 0}`;
+        if (now && kept.id && shownShape === `${kept.kind}/${kept.items}` && shownShape === shapeOf(now)) {
+          // Changed by the person, and by someone else meanwhile, in the same shape: the fields the
+          // person changed go onto the component as now stored, the others show the new values.
+          list.append(now);
+          putBack(() => [...now.querySelectorAll('[name]')], kept.changed);
+          now.dataset.dirty = 'true';
+          continue;
+        }
+        // Reshaped (a kind changed, items added or removed) or new: kept as typed, every field.
+        const box = addComponent(shown, kept);
         putBack(() => [...box.querySelectorAll('[name]')], kept.fields);
         box.dataset.dirty = 'true';
       }
