@@ -118,6 +118,51 @@ describe('the partner is not told who of the member state works on a case', () =
     expect(state.map((c) => c.actorOrganisation)).toEqual(expect.arrayContaining(['NL-GEM-UTRECHT', 'NL-NGO-HAVEN']));
   });
 
+  it('is told no more of the team once the case was taken from it (its feed from the start)', async () => {
+    await gw.as('ERIN-NET', 'network-admin').ok(
+      `mutation { createContract(input: { id: "NL-AF-TIGRIS-TEAM", memberState: "NL", partner: "P-IQ-TIGRIS",
+        originCountries: ["AF"], programmes: ["EURP-VOL"], validFrom: "2026-01-01" }) { id } }`,
+    );
+    const referred = await flow.refer(await flow.create());
+    const v = async () =>
+      (await flow.state.ok<{ case: { version: number } }>('query ($id: ID!) { case(id: $id) { version } }', { id: referred.id }))
+        .case.version;
+    // A team formed while the referral waits for an answer, the municipality bringing in the police.
+    await flow.state.ok(
+      `mutation ($id: ID!, $v: Int!) { formCaseTeam(caseId: $id, lead: "NL-GEM-UTRECHT", expectedVersion: $v) { version } }`,
+      { id: referred.id, v: await v() },
+    );
+    await gw
+      .as('NL-GEM-UTRECHT', 'municipal-officer')
+      .ok(
+        `mutation ($id: ID!, $v: Int!) { inviteToCaseTeam(caseId: $id, unit: "NL-POLITIE", expectedVersion: $v) { version } }`,
+        { id: referred.id, v: await v() },
+      );
+    // The partner declines; the state gives the case to another partner.
+    await flow.decline({ ...referred, version: await v() }, 'no capacity');
+    await flow.state.ok(
+      `mutation ($id: ID!, $v: Int!) { reopenCase(id: $id, partner: "P-IQ-TIGRIS", expectedVersion: $v) { id } }`,
+      { id: referred.id, v: await v() },
+    );
+    const changes = (
+      await flow.officer.ok<{ changes: { changes: (Change & { removed: boolean })[] } }>(
+        `{ changes(first: 1000) { changes { caseId type actorOrganisation removed } } }`,
+      )
+    ).changes.changes.filter((c) => c.caseId === referred.id);
+    // Every change of the case tells it to forget the case; the team's as CaseChanged by WITHHELD.
+    expect(changes.every((c) => c.removed)).toBe(true);
+    expect(JSON.stringify(changes)).not.toMatch(new RegExp(`${UNITS.source}|CaseTeam`));
+    expect(changes.filter((c) => c.type === 'CaseChanged')).toEqual(
+      Array(2).fill({ caseId: referred.id, type: 'CaseChanged', actorOrganisation: 'WITHHELD', removed: true }),
+    );
+    expect(changes.map((c) => c.type)).toEqual(expect.arrayContaining(['CaseReferred', 'ReferralDeclined', 'CaseReopened']));
+    // The member state is still told all of it.
+    const state = (await flow.state.ok<{ changes: { changes: Change[] } }>(FEED)).changes.changes.filter(
+      (c) => c.caseId === referred.id,
+    );
+    expect(state.map((c) => c.actorOrganisation)).toContain('NL-GEM-UTRECHT');
+  });
+
   it('finds neither the team’s changes nor a unit’s in the case’s audit trail', async () => {
     type Trail = { auditTrail: { entries: { type: string; actor: { organisation: string } }[] } };
     const partner = (await flow.officer.ok<Trail>(TRAIL, { id: caseId })).auditTrail.entries;

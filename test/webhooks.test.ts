@@ -296,6 +296,45 @@ describe('webhook delivery', () => {
     await hook.close();
   });
 
+  it('which endpoint gets a withheld change does not tell its type: an endpoint for CaseChanged gets each one', async () => {
+    const control = await receiver(() => 200);
+    const both = await receiver(() => 200);
+    const withheld = await receiver(() => 200);
+    const nl = workflow(gw, 'NL', 'P-AF-HOPE');
+    // The member state's endpoint, dispatched in the same round as the partner's.
+    await nl.state.ok(REGISTER, { url: control.url, events: ['*'] });
+    // With the type a change of the team really is: were it asked before the change is
+    // withheld, this endpoint would get the invitation alone, and so tell it from the forming.
+    const a = await nl.officer.ok<Registered>(REGISTER, { url: both.url, events: ['CaseChanged', 'CaseTeamMemberInvited'] });
+    const b = await nl.officer.ok<Registered>(REGISTER, { url: withheld.url, events: ['CaseChanged'] });
+    const c = await nl.accept(await nl.refer(await nl.create()));
+    const formed = await nl.state.ok<{ formCaseTeam: { version: number } }>(
+      'mutation ($id: ID!, $v: Int!) { formCaseTeam(caseId: $id, lead: null, expectedVersion: $v) { version } }',
+      { id: c.id, v: c.version },
+    );
+    await nl.state.ok(
+      'mutation ($id: ID!, $v: Int!) { inviteToCaseTeam(caseId: $id, unit: "NL-POLITIE", expectedVersion: $v) { version } }',
+      { id: c.id, v: formed.formCaseTeam.version },
+    );
+    const teamChanges = (h: typeof control) =>
+      h.accepted().filter((d) => d.change.aggregateId === c.id && d.change.version > c.version);
+    await control.until(() => teamChanges(control).length === 2);
+    expect(
+      teamChanges(control)
+        .map((d) => d.change.type)
+        .sort(),
+    ).toEqual(['CaseTeamFormed', 'CaseTeamMemberInvited']);
+    // Each of the partner's endpoints has both changes, as CaseChanged.
+    const deliveries = (await gw.raw()).collection('webhook_deliveries');
+    for (const endpoint of [a, b]) {
+      const made = await deliveries
+        .find({ endpointId: endpoint.registerWebhook.endpoint.id, aggregateId: c.id, aggregateVersion: { $gt: c.version } })
+        .toArray();
+      expect(made.map((d) => d.eventType)).toEqual(['CaseChanged', 'CaseChanged']);
+    }
+    await Promise.all([control.close(), both.close(), withheld.close()]);
+  });
+
   it('a unit of a member state that was deactivated is pushed nothing more', async () => {
     const own = await gateway();
     try {

@@ -8,13 +8,12 @@
 // Events are read through the hub (feed.hub.ts): sealed segments of the caller's audience
 // markers and the newest events in memory, so a page costs what it holds.
 import { authorize, feedAudience, isCaseParty, mayLoseCases, mayReadInFeed } from '../../auth/policy.ts';
-import { mayKnowCaseActor, mayKnowCaseEvent, mayTakeUnitOff } from '../../auth/case-team.ts';
+import { mayKnowCaseActor, mayKnowCaseEvent, mayTakeUnitOff, type TeamFacts } from '../../auth/case-team.ts';
 import { isMemberStateUnit, type Principal } from '../../auth/principal.ts';
 import type { StoredEvent } from '../../events/event.model.ts';
 import { pageSize, todayIso } from '../../validation.ts';
 import { maySeeSpecialCategory, withoutSpecialCategory } from '../cases/case.sealing.ts';
 import type { CaseService } from '../cases/case.service.ts';
-import type { CaseDoc } from '../cases/case.model.ts';
 import { caseFromChanges, type CaseView } from '../cases/case.store.ts';
 import type { FeedHub } from './feed.hub.ts';
 import type { Needs } from '../../deps.ts';
@@ -88,7 +87,7 @@ export const WITHHELD_ACTOR = 'WITHHELD';
  * does not see the change's subject, or may not know its maker — with the type and the actor
  * withheld, and nothing of what it carried (webhooks read the same object).
  */
-function toldOf(p: Principal, live: CaseDoc, event: StoredEvent): StoredEvent {
+function toldOf(p: Principal, live: TeamFacts & { memberState: string }, event: StoredEvent): StoredEvent {
   const what = mayKnowCaseEvent(p, live, event);
   const who = what && mayKnowCaseActor(p, live, event.actor.organisation);
   if (what && who) return event;
@@ -133,7 +132,12 @@ export function createFeedService(deps: Needs<'clock'> & { cases: CaseService; h
         // may hold any of them).
         if (!live || !written || !isCaseParty(p, written)) {
           if (unit && (!mayTakeUnitOff(event) || (!live && written && isCaseParty(p, written)))) return [];
-          return [{ event, kind: 'CASE', state: null, removed: true }];
+          // A partner that lost the case is told of its changes no more than while it had it
+          // (a change of the team as CaseChanged, a unit's without its maker), judged by the
+          // case as the change wrote it, the last it may know of.
+          const facts = written ?? live;
+          const told = unit ? event : toldOf(p, facts ?? { memberState: '' }, event);
+          return [{ event: told, kind: 'CASE', state: null, removed: true }];
         }
         // Special category follows who may see it now, not who might then (a partner that declined).
         const state = maySeeSpecialCategory(p, live, today)

@@ -18,6 +18,7 @@ import type { StoredEvent } from '../../events/event.model.ts';
 import { isDuplicateKey } from '../../store/store.ts';
 import { op, SYSTEM } from '../../store/tenant.ts';
 import { encodeCursor } from '../feed/cursor.ts';
+import { WITHHELD_TYPE } from '../feed/feed.service.ts';
 import {
   attemptClaimSchema,
   dispatchStateSchema,
@@ -99,6 +100,13 @@ export function createWebhookDelivery(
 
   const wants = (endpoint: WebhookEndpointDoc, event: StoredEvent) =>
     endpoint.events.includes('*') || endpoint.events.includes(event.type);
+  /**
+   * Whether an endpoint may want an event before it is presented to its organisation: a change
+   * may yet be withheld (WITHHELD_TYPE), so an endpoint asking for that type may want any; its
+   * own type must not decide, or which endpoints get a withheld change would tell what it was.
+   */
+  const mayWant = (endpoint: WebhookEndpointDoc, event: StoredEvent) =>
+    wants(endpoint, event) || endpoint.events.includes(WITHHELD_TYPE);
 
   /** Turns the next page of the log into deliveries. Returns how many events it read. */
   async function dispatch(): Promise<number> {
@@ -145,7 +153,7 @@ export function createWebhookDelivery(
     for (const [code, endpoints] of byOrganisation) {
       const principal = await principalOf(code);
       if (!principal) continue;
-      const relevant = events.filter((e) => endpoints.some((w) => e._id > w.from && e._id < w.until && wants(w.endpoint, e)));
+      const relevant = events.filter((e) => endpoints.some((w) => e._id > w.from && e._id < w.until && mayWant(w.endpoint, e)));
       if (relevant.length === 0) continue;
       // The same rule as the organisation's feed, applied now.
       for (const change of await feed.present(principal, relevant)) {
