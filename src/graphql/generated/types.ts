@@ -1183,7 +1183,8 @@ export type Mutation = {
   /**
    * webhook.manage: register an endpoint for the changes your organisation may see. https only
    * (plain http to loopback outside production); no credentials in the URL; not to private or
-   * link-local addresses. `events`: event types, or ["*"].
+   * link-local addresses. `events`: event types, or ["*"]. A change withheld from you (see
+   * Change.type) is delivered as CaseChanged, to the endpoints that ask for CaseChanged.
    */
   registerWebhook: WebhookSecret;
   /**
