@@ -1,8 +1,9 @@
 // A partner in the country of origin is not told who of the member state works on a case:
-// not the case's team or units (FORBIDDEN), not the changes of the team (CaseChanged by
-// WITHHELD in its feed, left out of its audit trail), and not which unit made a change it does
-// see. Only the member state, the gateway, itself and the implementing organisation (which
-// hands the person over to it) are named. The member state still sees all of it.
+// not the case's team or units (FORBIDDEN), not the changes of the team nor the steps of the
+// return leg but the departure and the arrival (CaseChanged by WITHHELD in its feed, left out of
+// its audit trail), and not which unit made a change it does see. Only the member state, the
+// gateway, itself and the implementing organisation (which hands the person over to it) are
+// named. The member state still sees all of it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { workflow } from './helpers/factories.ts';
 import { codes, startGateway, type TestGateway } from './helpers/gateway.ts';
@@ -37,6 +38,7 @@ beforeAll(async () => {
         partner: 'P-AF-HOPE',
         implementingOrganisation: 'IOM-NL',
         residenceApplication: 'ASYLUM_REJECTED',
+        plannedDepartureDate: '2026-01-20',
         person: { familyName: 'Karimi', givenNames: 'Nadia', dateOfBirth: '1991-04-05', nationality: 'AF' },
         household: [{ yearOfBirth: 1991, gender: 'FEMALE', relation: 'PRINCIPAL' }],
         consent: { purposes: ['RETURN_ASSISTANCE', 'REINTEGRATION_SUPPORT'], givenOn: '2026-01-10', expiresOn: '2036-01-10' },
@@ -62,9 +64,23 @@ beforeAll(async () => {
   await gw
     .as('NL-NGO-HAVEN', 'ngo-worker')
     .ok(STEP, { id: caseId, step: { kind: 'COUNSELLING', on: '2026-01-12', decidedToReturn: true }, v: await version() });
-  await gw
-    .as('IOM-NL', 'return-counsellor')
-    .ok(STEP, { id: caseId, step: { kind: 'TRAVEL_DOCUMENT', on: '2026-01-13', stage: 'APPLIED' }, v: await version() });
+  // IOM takes the person home: the return leg up to the arrival, which hands them over to the partner.
+  const iom = gw.as('IOM-NL', 'return-counsellor');
+  for (const step of [
+    { kind: 'TRAVEL_DOCUMENT', on: '2026-01-13', stage: 'APPLIED' },
+    { kind: 'TRAVEL_DOCUMENT', on: '2026-01-14', stage: 'OBTAINED' },
+    {
+      kind: 'TICKET',
+      on: '2026-01-15',
+      departureDate: '2026-01-20',
+      route: ['AMS', 'IST', 'KBL'],
+      finalDestination: 'Herat',
+      landTravelAllowance: { amount: 9000, currency: 'EUR' },
+    },
+    { kind: 'DEPARTURE', on: '2026-01-20', place: 'AMS' },
+    { kind: 'ARRIVAL', on: '2026-01-21', place: 'KBL', metOnArrival: true },
+  ])
+    await iom.ok(STEP, { id: caseId, step, v: await version() });
 });
 afterAll(async () => {
   await gw?.close();
@@ -100,13 +116,18 @@ describe('the partner is not told who of the member state works on a case', () =
     expect(JSON.stringify(changes)).not.toMatch(UNITS);
     expect(changes.map((c) => c.type)).not.toContain('CaseTeamFormed');
     expect(changes.map((c) => c.type)).not.toContain('CaseTeamMemberInvited');
-    // Formed by the state, two invitations by the municipality: three changes, nothing told.
+    // Formed by the state, two invitations by the municipality, the NGO's counselling, IOM's travel
+    // document and ticket: seven changes, nothing told of them.
     expect(changes.filter((c) => c.type === 'CaseChanged')).toEqual(
-      Array(3).fill({ caseId, type: 'CaseChanged', actorOrganisation: 'WITHHELD' }),
+      Array(7).fill({ caseId, type: 'CaseChanged', actorOrganisation: 'WITHHELD' }),
     );
-    // The NGO's counselling: told, without its maker; IOM's step: told with it.
-    const steps = changes.filter((c) => c.type === 'ReturnStepRecorded').map((c) => c.actorOrganisation);
-    expect(steps).toEqual(['WITHHELD', 'IOM-NL']);
+    expect(changes.map((c) => c.type)).not.toContain('ReturnStepRecorded');
+    // The departure and the arrival (the hand-over), which the partner prepares for: told, with their maker.
+    const journey = changes.filter((c) => ['Departed', 'ArrivedAndHandedOver'].includes(c.type));
+    expect(journey.map((c) => [c.type, c.actorOrganisation])).toEqual([
+      ['Departed', 'IOM-NL'],
+      ['ArrivedAndHandedOver', 'IOM-NL'],
+    ]);
     // The member state's own changes and the partner's still name their makers.
     expect(changes.map((c) => c.actorOrganisation)).toEqual(expect.arrayContaining(['NL', 'P-AF-HOPE']));
 

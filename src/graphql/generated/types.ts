@@ -428,7 +428,8 @@ export type Change = {
    * The event, e.g. CaseReferred, PlanApproved, ContractEnded. For a member state's unit,
    * CaseChanged when its role on the case's team does not see what the change was about (the
    * case's records, or a field its role is not granted): the state still shows the case after it.
-   * For a partner, CaseChanged for a change of the case's team.
+   * For a partner, CaseChanged for a change of the case's team or a step of the return leg other
+   * than the departure and the arrival.
    */
   type: Scalars['String']['output'];
   /** The aggregate's version after this change (1 = created). */
