@@ -10,6 +10,7 @@ import { launchBrowser, newBrowserContext } from './helpers/browser.ts';
 import { materialsComponent, trainingComponent, workflow } from './helpers/factories.ts';
 import { startGateway, type TestGateway } from './helpers/gateway.ts';
 import { checkAccessibility, open, signIn } from './helpers/portal.ts';
+import { uploadFile } from './helpers/implementation.ts';
 
 let gw: TestGateway;
 let browser: Browser;
@@ -445,6 +446,97 @@ describe('the portal’s forms', () => {
     expect(sentCount('RecordMonitoringVisit')).toBe(visits);
     expect(await visit.locator('input[type=radio]:checked').count()).toBe(indicators.length);
   }, 120_000);
+
+  it('an update one posted is corrected from its entry: the form holds it, the receipt is kept, the budget follows', async () => {
+    await asOfficer();
+    const flow = workflow(gw, 'NL', 'P-AF-HOPE');
+    const approved = await flow.approved({ components: [trainingComponent(), materialsComponent()] });
+    type Progress = {
+      case: {
+        evidence: { id: string }[];
+        planInForce: { components: { id: string; kind: string }[] };
+        budget: { actual: { amount: number } };
+        progress: {
+          edges: {
+            node: {
+              id: string;
+              narrative: string;
+              corrects: { id: string } | null;
+              spend: { amount: { amount: number }; proof: { id: string } } | null;
+            };
+          }[];
+        };
+      };
+    };
+    const stored = async () =>
+      (
+        await flow.state.ok<Progress>(
+          `query ($id: ID!) { case(id: $id) { evidence { id } planInForce { components { id kind } } budget { actual { amount } }
+            progress(first: 50) { edges { node { id narrative corrects { id } spend { amount { amount } proof { id } } } } } } }`,
+          { id: approved.id },
+        )
+      ).case;
+    const machines = (await stored()).planInForce.components.find((k) => k.kind === 'MATERIALS')!;
+    // The officer posted a purchase of 120 EUR with its receipt; it was 95.50. The state posted a visit.
+    const upload = await uploadFile(
+      gw,
+      flow.officer.token,
+      { caseId: approved.id, kind: 'RECEIPT', filename: 'receipt.pdf' },
+      samplePdf('tools'),
+    );
+    const POST = `mutation ($id: ID!, $v: Int!, $input: ProgressUpdateInput!) { postProgressUpdate(caseId: $id, expectedVersion: $v, input: $input) { case { version } } }`;
+    const posted = await flow.officer.ok<{ postProgressUpdate: { case: { version: number } } }>(POST, {
+      id: approved.id,
+      v: approved.version,
+      input: {
+        kind: 'PURCHASE',
+        componentId: machines.id,
+        narrative: 'Bought the sewing machine',
+        language: 'en',
+        occurredOn: daysAgo(2),
+        spend: { amount: { amount: 12000, currency: 'EUR' }, proof: upload.body.evidence!.id },
+      },
+    });
+    await flow.state.ok(POST, {
+      id: approved.id,
+      v: posted.postProgressUpdate.case.version,
+      input: { kind: 'COUNSELLING', narrative: 'Called the family', language: 'en', occurredOn: daysAgo(1) },
+    });
+    const purchase = (await stored()).progress.edges.find((e) => e.node.narrative === 'Bought the sewing machine')!.node;
+
+    await open(page, `#/case/${approved.id}/work`);
+    const entries = page.locator('#progress li');
+    await entries.first().waitFor();
+    // Only its own organisation's update can be corrected by the officer.
+    expect(await entries.filter({ hasText: 'Called the family' }).locator('button.correct').count()).toBe(0);
+    await entries.filter({ hasText: 'Bought the sewing machine' }).locator('button.correct').click();
+    const form = page.locator('#progress-form');
+    expect(await form.locator('.correcting').isVisible()).toBe(true);
+    await checkAccessibility(page, 'an update being corrected');
+    expect(await form.locator('[name=kind]').inputValue()).toBe('PURCHASE');
+    expect(await form.locator('[name=spend]').inputValue()).toBe('120');
+    expect(await form.locator('[name=narrative]').inputValue()).toBe('Bought the sewing machine');
+    await form.locator('[name=spend]').fill('95.50');
+    await form.locator('[name=narrative]').fill('Bought the sewing machine (95.50, not 120)');
+    await form.locator('button[type=submit]').click();
+
+    await expect.poll(async () => (await stored()).progress.edges.length, { timeout: 15_000 }).toBe(3);
+    const after = await stored();
+    const correction = after.progress.edges.find((e) => e.node.corrects)!.node;
+    expect(correction).toMatchObject({
+      narrative: 'Bought the sewing machine (95.50, not 120)',
+      corrects: { id: purchase.id },
+      spend: { amount: { amount: 9550 }, proof: { id: purchase.spend!.proof.id } },
+    });
+    expect(after.evidence).toHaveLength(1);
+    expect(after.budget.actual.amount).toBe(9550);
+    // The corrected entry says so and offers no correction any more; the form is a new update again.
+    await expect.poll(() => form.locator('[name=narrative]').inputValue(), { timeout: 15_000 }).toBe('');
+    const old = entries.filter({ hasText: 'Bought the sewing machine' }).filter({ hasNotText: '95.50' });
+    expect(await old.textContent()).toContain('(corrected)');
+    expect(await old.locator('button.correct').count()).toBe(0);
+    expect(await form.locator('.correcting').isVisible()).toBe(false);
+  }, 90_000);
 
   it('a double click sends a plan once, and the success is reported as one', async () => {
     await asOfficer();

@@ -29,6 +29,9 @@ export function say(key, values = {}, kind = 'info') {
 }
 
 export const currentUser = () => me;
+let meRead = null;
+/** The signed-in person, waiting for the first page's read of them when a view needs it before. */
+export const signedInUser = async () => me ?? (await meRead?.then((r) => r.data.me).catch(() => null)) ?? null;
 
 function header() {
   const languages = h(
@@ -129,7 +132,7 @@ async function show(keep) {
   const [path, query = ''] = (location.hash.slice(1) || '/').split('?');
   const params = new URLSearchParams(query);
   try {
-    const who = me ? null : read(Me, {}, 'me');
+    const who = me ? null : (meRead = read(Me, {}, 'me'));
     const caseMatch = /^\/case\/([^/]+)(?:\/([a-z]+))?$/.exec(path);
     const content = caseMatch
       ? await renderCase(decodeURIComponent(caseMatch[1]), caseMatch[2] ?? 'overview')

@@ -2,9 +2,9 @@
 // receipt, in the currency paid), shipments from order to handover, and the case's files.
 import { downloadEvidence, OfflineError, uploadEvidence } from '../api.js';
 import { data, field, h, newKey } from '../dom.js';
-import { formatDate, formatNumber, t, tx } from '../i18n.js';
+import { formatDate, formatNumber, fromMinorUnits, t, tx } from '../i18n.js';
 import i18next from 'i18next';
-import { say } from '../main.js';
+import { say, signedInUser } from '../main.js';
 import { PostProgressUpdate, RecordShipmentEvent } from '../../graphql/mutations.graphql';
 import { act, Invalid, onSubmit } from './act.js';
 import { COMPONENT_KINDS_FOR } from '../rules.js';
@@ -82,7 +82,21 @@ function budget(c) {
   );
 }
 
-function progressList(c) {
+/**
+ * Whether the signed-in person may correct an update: their organisation posted it, it is the
+ * newest version (not corrected yet), it is not a monitoring visit (recorded again instead),
+ * and its kind may be posted now.
+ */
+function correctable(c, u, user) {
+  return (
+    !u.correctedBy &&
+    u.kind !== 'MONITORING_VISIT' &&
+    u.postedBy.organisation.code === user?.organisation.code &&
+    c.allowedProgressKinds.includes(u.kind)
+  );
+}
+
+function progressList(c, form, user) {
   const items = c.progress.edges.map(({ node: u }) =>
     h(
       'li',
@@ -101,6 +115,18 @@ function progressList(c) {
       ' — ',
       data(u.narrative),
       u.correctedBy ? h('span', {}, ' ', t('work.corrected')) : null,
+      form && correctable(c, u, user)
+        ? h(
+            'button',
+            {
+              type: 'button',
+              class: 'secondary link correct',
+              'aria-label': t('work.correctLabel', { date: formatDate(u.occurredOn), kind: t(`progressKind.${u.kind}`) }),
+              onclick: () => form.correct(u),
+            },
+            t('work.correct'),
+          )
+        : null,
     ),
   );
   return items.length ? h('ul', { id: 'progress' }, items) : h('p', {}, t('work.noProgress'));
@@ -108,7 +134,15 @@ function progressList(c) {
 
 function progressForm(c, currencyList) {
   const components = c.planInForce?.components ?? [];
-  return h(
+  // Correcting an update: the form holds its values and says so; what is posted replaces it.
+  const note = h(
+    'p',
+    { class: 'hint correcting', hidden: true },
+    t('work.correcting'),
+    ' ',
+    h('button', { type: 'button', class: 'secondary link', onclick: () => correct(null) }, t('work.cancelCorrection')),
+  );
+  const form = h(
     'form',
     {
       id: 'progress-form',
@@ -119,6 +153,7 @@ function progressForm(c, currencyList) {
           language: document.documentElement.lang,
           occurredOn: f.elements.occurredOn.value,
           componentId: f.elements.component.value || null,
+          ...(f.elements.corrects.value ? { corrects: f.elements.corrects.value } : {}),
         };
         const send = () => act(c, 'write.progress', PostProgressUpdate, { input });
         const spend = moneyFrom(f, 'spend');
@@ -135,6 +170,11 @@ function progressForm(c, currencyList) {
         if (!spent) return send();
         if (!input.componentId) throw new Invalid('work.componentNeeded');
         const file = f.elements.receipt.files?.[0];
+        // A correction keeps the receipt of the update it corrects unless another is chosen.
+        if (!file && f.elements.proof.value) {
+          input.spend = { amount: spend, proof: f.elements.proof.value };
+          return send();
+        }
         if (!file) throw new Invalid('work.receiptNeeded');
         return evidenceFor(c, 'RECEIPT', file, (proof) => {
           input.spend = { amount: spend, proof };
@@ -143,6 +183,9 @@ function progressForm(c, currencyList) {
       }),
     },
     h('h3', {}, t('work.postTitle')),
+    h('input', { type: 'hidden', name: 'corrects', value: '' }),
+    h('input', { type: 'hidden', name: 'proof', value: '' }),
+    note,
     h(
       'div',
       { class: 'row' },
@@ -180,6 +223,36 @@ function progressForm(c, currencyList) {
       : null,
     h('button', { type: 'submit' }, t('work.post')),
   );
+  const shown = () => (note.hidden = !form.elements.corrects.value);
+  // Put back after the page is read again (a conflict), the correction is still one.
+  form.addEventListener('change', shown);
+  /** Fills the form with update `u` to correct it (its receipt kept unless another is chosen); null: a new update again. */
+  function correct(u) {
+    if (!u) {
+      form.reset();
+      shown();
+      return;
+    }
+    const el = form.elements;
+    el.corrects.value = u.id;
+    el.proof.value = u.spend?.proof?.id ?? '';
+    el.kind.value = u.kind;
+    el.component.value = u.component?.id ?? '';
+    el.occurredOn.value = u.occurredOn;
+    el.narrative.value = u.narrative;
+    if (el.spend && u.spend) {
+      const { amount, currency } = u.spend.amount;
+      if (![...el.spendCurrency.options].some((o) => o.value === currency))
+        el.spendCurrency.append(h('option', { value: currency, translate: 'no' }, currency));
+      el.spendCurrency.value = currency;
+      el.spendCurrency.dispatchEvent(new Event('change', { bubbles: true }));
+      el.spend.value = String(fromMinorUnits(amount, currency));
+    } else if (el.spend) el.spend.value = '';
+    shown();
+    el.narrative.focus();
+  }
+  form.correct = correct;
+  return form;
 }
 
 function shipments(c) {
@@ -374,6 +447,10 @@ function evidence(c) {
 
 export async function renderWork(c) {
   const reference = c.allowedProgressKinds.includes('PURCHASE') ? await referenceData() : null;
+  const form =
+    c.allowedActions.includes('POST_PROGRESS') && c.allowedProgressKinds.length
+      ? progressForm(c, reference ? currencies(reference) : ['EUR'])
+      : null;
   return h(
     'div',
     {},
@@ -382,10 +459,8 @@ export async function renderWork(c) {
       'section',
       { class: 'card', id: 'implementation' },
       h('h2', {}, t('work.progress')),
-      progressList(c),
-      c.allowedActions.includes('POST_PROGRESS') && c.allowedProgressKinds.length
-        ? progressForm(c, reference ? currencies(reference) : ['EUR'])
-        : null,
+      progressList(c, form, form ? await signedInUser() : null),
+      form,
     ),
     shipments(c),
     evidence(c),
