@@ -538,6 +538,134 @@ describe('the portal’s forms', () => {
     expect(await form.locator('.correcting').isVisible()).toBe(false);
   }, 90_000);
 
+  it('a correction stays one when the page is read again (a conflict, another language) and is one no more once cancelled or queued', async () => {
+    await asOfficer();
+    const flow = workflow(gw, 'NL', 'P-AF-HOPE');
+    const approved = await flow.approved({ components: [trainingComponent(), materialsComponent()] });
+    type Progress = {
+      case: {
+        version: number;
+        evidence: { id: string }[];
+        planInForce: { components: { id: string; kind: string }[] };
+        progress: {
+          edges: {
+            node: {
+              id: string;
+              narrative: string;
+              corrects: { id: string } | null;
+              spend: { amount: { amount: number; currency: string }; proof: { id: string } } | null;
+            };
+          }[];
+        };
+      };
+    };
+    const stored = async () =>
+      (
+        await flow.state.ok<Progress>(
+          `query ($id: ID!) { case(id: $id) { version evidence { id } planInForce { components { id kind } }
+            progress(first: 50) { edges { node { id narrative corrects { id } spend { amount { amount currency } proof { id } } } } } } }`,
+          { id: approved.id },
+        )
+      ).case;
+    const machines = (await stored()).planInForce.components.find((k) => k.kind === 'MATERIALS')!;
+    // The officer posted a purchase of 7,650 AFN (afghanis have no minor unit) with its receipt.
+    const upload = await uploadFile(
+      gw,
+      flow.officer.token,
+      { caseId: approved.id, kind: 'RECEIPT', filename: 'receipt.pdf' },
+      samplePdf('tools'),
+    );
+    const POST = `mutation ($id: ID!, $v: Int!, $input: ProgressUpdateInput!) { postProgressUpdate(caseId: $id, expectedVersion: $v, input: $input) { case { version } } }`;
+    await flow.officer.ok(POST, {
+      id: approved.id,
+      v: approved.version,
+      input: {
+        kind: 'PURCHASE',
+        componentId: machines.id,
+        narrative: 'Bought the sewing machine',
+        language: 'en',
+        occurredOn: daysAgo(2),
+        spend: { amount: { amount: 7650, currency: 'AFN' }, proof: upload.body.evidence!.id },
+      },
+    });
+    const purchase = (await stored()).progress.edges[0]!.node;
+
+    await open(page, `#/case/${approved.id}/work`);
+    const form = page.locator('#progress-form');
+    const entry = (text: string) => page.locator('#progress li').filter({ hasText: text });
+    const correcting = () => form.locator('.correcting').isVisible();
+    const corrects = () => form.locator('[name=corrects]').inputValue();
+
+    // Cancelled, the form posts a new update, not a correction, and takes cents again.
+    await entry('Bought the sewing machine').locator('button.correct').click();
+    expect(await form.locator('[name=spend]').getAttribute('step')).toBe('1');
+    await form.locator('.correcting button').click();
+    expect(await correcting()).toBe(false);
+    expect(await corrects()).toBe('');
+    await expect.poll(() => form.locator('[name=spend]').getAttribute('step')).toBe('0.01');
+    await form.locator('[name=kind]').selectOption('OTHER');
+    await form.locator('[name=narrative]').fill('Visited the workshop');
+    await form.locator('button[type=submit]').click();
+    await expect.poll(async () => (await stored()).progress.edges.length, { timeout: 15_000 }).toBe(2);
+    expect((await stored()).progress.edges.map((e) => e.node.corrects)).toEqual([null, null]);
+    await expect.poll(() => form.locator('[name=narrative]').inputValue(), { timeout: 15_000 }).toBe('');
+
+    // In another language the form is still the correction.
+    await entry('Bought the sewing machine').locator('button.correct').click();
+    await form.locator('[name=spend]').fill('7000');
+    await page.locator('#language').selectOption('fr');
+    await expect.poll(() => page.evaluate('document.documentElement.lang')).toBe('fr');
+    await expect.poll(correcting, { timeout: 15_000 }).toBe(true);
+    expect(await corrects()).toBe(purchase.id);
+    await page.locator('#language').selectOption('en');
+    await expect.poll(() => page.evaluate('document.documentElement.lang')).toBe('en');
+    await expect.poll(correcting, { timeout: 15_000 }).toBe(true);
+
+    // A colleague posts meanwhile: after the conflict the form is still the correction, with its
+    // receipt, and sent again it replaces the purchase.
+    await flow.state.ok(POST, {
+      id: approved.id,
+      v: (await stored()).version,
+      input: { kind: 'COUNSELLING', narrative: 'Called the family', language: 'en', occurredOn: daysAgo(1) },
+    });
+    await form.locator('button[type=submit]').click();
+    await page.locator('#progress').getByText('Called the family').waitFor({ timeout: 15_000 });
+    await expect.poll(() => form.locator('.form-error').textContent()).toContain('Someone changed this case meanwhile');
+    expect(await correcting()).toBe(true);
+    expect(await corrects()).toBe(purchase.id);
+    expect(await form.locator('[name=spend]').inputValue()).toBe('7000');
+    expect(await form.locator('[name=spendCurrency]').inputValue()).toBe('AFN');
+    await form.locator('button[type=submit]').click();
+    await expect.poll(async () => (await stored()).progress.edges.length, { timeout: 15_000 }).toBe(4);
+    const correction = (await stored()).progress.edges[0]!.node;
+    expect(correction).toMatchObject({
+      narrative: 'Bought the sewing machine',
+      corrects: { id: purchase.id },
+      spend: { amount: { amount: 7000, currency: 'AFN' }, proof: { id: purchase.spend!.proof.id } },
+    });
+    await expect.poll(() => form.locator('[name=narrative]').inputValue(), { timeout: 15_000 }).toBe('');
+
+    // Offline, the correction of the correction waits in the outbox; the form emptied is no
+    // correction any more, and the correction goes out once the link is back.
+    await page.evaluate('navigator.serviceWorker.ready.then(() => true)');
+    await context.setOffline(true);
+    try {
+      await entry('Bought the sewing machine').filter({ hasNotText: '(corrected)' }).locator('button.correct').click();
+      await form.locator('[name=spend]').fill('6900');
+      await form.locator('button[type=submit]').click();
+      await expect.poll(() => page.locator('#outbox').textContent(), { timeout: 15_000 }).toContain('1 change waiting');
+      expect(await correcting()).toBe(false);
+      expect(await corrects()).toBe('');
+    } finally {
+      await context.setOffline(false);
+    }
+    await expect.poll(async () => (await stored()).progress.edges.length, { timeout: 30_000 }).toBe(5);
+    expect((await stored()).progress.edges[0]!.node).toMatchObject({
+      corrects: { id: correction.id },
+      spend: { amount: { amount: 6900, currency: 'AFN' }, proof: { id: purchase.spend!.proof.id } },
+    });
+  }, 120_000);
+
   it('a double click sends a plan once, and the success is reported as one', async () => {
     await asOfficer();
     const flow = workflow(gw, 'NL', 'P-AF-HOPE');

@@ -224,31 +224,48 @@ function progressForm(c, currencyList) {
     h('button', { type: 'submit' }, t('work.post')),
   );
   const shown = () => (note.hidden = !form.elements.corrects.value);
-  // Put back after the page is read again (a conflict), the correction is still one.
-  form.addEventListener('change', shown);
+  /** Holds the update being corrected (none: a new update): its id, its receipt, and its currency as a choice. */
+  function holdCorrection({ id = '', proof = '', currency = null } = {}) {
+    const el = form.elements;
+    // A hidden field's value is its default: neither a reset nor typed.js would see it change.
+    el.corrects.value = id;
+    el.proof.value = proof;
+    if (el.spendCurrency && currency && ![...el.spendCurrency.options].some((o) => o.value === currency))
+      el.spendCurrency.append(h('option', { value: currency, translate: 'no' }, currency));
+    shown();
+  }
+  // The form emptied (cancelled, or the correction waits in the outbox) is a new update again, and
+  // its amount takes the steps of the currency it shows again.
+  form.addEventListener('reset', () => {
+    holdCorrection();
+    setTimeout(() => form.elements.spendCurrency?.dispatchEvent(new Event('change', { bubbles: true })));
+  });
+  // Read again (a conflict, a change in language, another write gone out), the form is still the
+  // correction it was: what was typed is put back by typed.js, the update corrected by this.
+  form.typed = {
+    owns: (el) => el.name === 'corrects' || el.name === 'proof',
+    save: () => (form.elements.corrects.value ? { id: form.elements.corrects.value, proof: form.elements.proof.value } : null),
+    restore: (held) => {
+      if (!held) return;
+      const u = c.progress.edges.find((e) => e.node.id === held.id)?.node;
+      holdCorrection({ ...held, currency: u?.spend?.amount.currency });
+    },
+  };
   /** Fills the form with update `u` to correct it (its receipt kept unless another is chosen); null: a new update again. */
   function correct(u) {
-    if (!u) {
-      form.reset();
-      shown();
-      return;
-    }
+    if (!u) return form.reset();
     const el = form.elements;
-    el.corrects.value = u.id;
-    el.proof.value = u.spend?.proof?.id ?? '';
+    holdCorrection({ id: u.id, proof: u.spend?.proof?.id, currency: u.spend?.amount.currency });
     el.kind.value = u.kind;
     el.component.value = u.component?.id ?? '';
     el.occurredOn.value = u.occurredOn;
     el.narrative.value = u.narrative;
     if (el.spend && u.spend) {
       const { amount, currency } = u.spend.amount;
-      if (![...el.spendCurrency.options].some((o) => o.value === currency))
-        el.spendCurrency.append(h('option', { value: currency, translate: 'no' }, currency));
       el.spendCurrency.value = currency;
       el.spendCurrency.dispatchEvent(new Event('change', { bubbles: true }));
       el.spend.value = String(fromMinorUnits(amount, currency));
     } else if (el.spend) el.spend.value = '';
-    shown();
     el.narrative.focus();
   }
   form.correct = correct;
