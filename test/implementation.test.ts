@@ -4,7 +4,7 @@
 // surveys, the final report and the closure, as the member state and the partner see it.
 import { PROGRESS_KINDS } from '../src/modules/progress/progress.model.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clockAt, startGateway, type TestGateway } from './helpers/gateway.ts';
+import { clockAt, codes, startGateway, type TestGateway } from './helpers/gateway.ts';
 import { businessComponent, serviceComponent, trainingComponent } from './helpers/factories.ts';
 import { BUDGET_FIELDS, SHIPMENT_FIELDS, surveyAnswers, UPDATE_FIELDS, type Tracked, onDay } from './helpers/implementation.ts';
 import type { ManualClock } from '../src/clock.ts';
@@ -314,6 +314,15 @@ describe('a case from referral to closure', () => {
       language: 'en',
     });
     expect(reported.status).toBe('FINAL_REPORTED');
+    // Spend is final with the report: the rent cannot be corrected away by a note now.
+    const unspent = await impl.postRaw(reported, {
+      kind: 'OTHER',
+      narrative: 'The rent was paid by the family after all.',
+      language: 'en',
+      occurredOn: '2026-09-09',
+      corrects: rent.update.id,
+    });
+    expect(codes(unspent)).toEqual(['INVALID_TRANSITION']);
     const closed = await flow.close({ ...arrived, version: c.version }, 'SUPPORT_PERIOD_ENDED');
     expect(closed.status).toBe('CLOSED');
 

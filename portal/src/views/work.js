@@ -85,14 +85,17 @@ function budget(c) {
 /**
  * Whether the signed-in person may correct an update: their organisation posted it, it is the
  * newest version (not corrected yet), it is not a monitoring visit (recorded again instead),
- * and its kind may be posted now.
+ * and its kind (and its spend, if any) may be posted now.
  */
 function correctable(c, u, user) {
   return (
     !u.correctedBy &&
     u.kind !== 'MONITORING_VISIT' &&
     u.postedBy.organisation.code === user?.organisation.code &&
-    c.allowedProgressKinds.includes(u.kind)
+    c.allowedProgressKinds.includes(u.kind) &&
+    // Spend is corrected only where the form can hold it (spend may be posted now): a correction
+    // without it would take the spend out of the budget.
+    (!u.spend || c.allowedProgressKinds.includes('PURCHASE'))
   );
 }
 

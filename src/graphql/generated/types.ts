@@ -1783,7 +1783,10 @@ export type ProgressUpdate = {
 export type ProgressUpdateInput = {
   /** The plan component it concerns: required for PURCHASE, training and business updates and for spend. */
   componentId?: InputMaybe<Scalars['ID']['input']>;
-  /** To correct an update: its id. Only the newest version of an update can be corrected. */
+  /**
+   * To correct an update: its id. Only the newest version of an update can be corrected, and one
+   * that carries spend only until the final report (INVALID_TRANSITION after: the report accounts for it).
+   */
   corrects?: InputMaybe<Scalars['ID']['input']>;
   kind: ProgressKind;
   language: Scalars['String']['input'];

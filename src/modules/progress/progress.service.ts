@@ -208,6 +208,9 @@ export function createProgressService(deps: Needs<'store' | 'cases' | 'plans' | 
             ]);
           if (corrected.postedBy.organisation !== p.organisation.code)
             throw forbidden('progress.correct (only the organisation that posted an update corrects it)');
+          // Spend is final with the final report, which accounts for it: an update that carries
+          // spend is corrected only while spend may be recorded (or the budget would leave the report).
+          if (corrected.spend) assertStatusAllows(c.status, 'correct an update with spend', IMPLEMENTATION_STATUSES);
         }
 
         // Effective spend: the corrected update's spend gives way to the correction's.
