@@ -68,6 +68,61 @@ type Stored = {
 const STORED = `query ($id: ID!) { case(id: $id) { version status evidence { id } progress(first: 100) { totalCount edges { node { narrative } } }
   plan { components { title cost { amount currency } materials { supplier items { description quantity unitCost { amount } } } } } } }`;
 
+type Progress = {
+  case: {
+    version: number;
+    evidence: { id: string }[];
+    planInForce: { components: { id: string; kind: string }[] };
+    budget: { actual: { amount: number } };
+    progress: {
+      edges: {
+        node: {
+          id: string;
+          narrative: string;
+          corrects: { id: string } | null;
+          spend: { amount: { amount: number; currency: string }; proof: { id: string } } | null;
+        };
+      }[];
+    };
+  };
+};
+const PROGRESS = `query ($id: ID!) { case(id: $id) { version evidence { id } planInForce { components { id kind } } budget { actual { amount } }
+  progress(first: 50) { edges { node { id narrative corrects { id } spend { amount { amount currency } proof { id } } } } } } }`;
+const POST_PROGRESS = `mutation ($id: ID!, $v: Int!, $input: ProgressUpdateInput!) {
+  postProgressUpdate(caseId: $id, expectedVersion: $v, input: $input) { case { version } } }`;
+
+/**
+ * A case carried out by the officer, who posted the purchase of its sewing machine (`spent`)
+ * with the receipt: the case, its progress as the state reads it, the purchase, and the case's
+ * version after it.
+ */
+async function caseWithPurchase(spent: { amount: number; currency: string }) {
+  const flow = workflow(gw, 'NL', 'P-AF-HOPE');
+  const approved = await flow.approved({ components: [trainingComponent(), materialsComponent()] });
+  const stored = async () => (await flow.state.ok<Progress>(PROGRESS, { id: approved.id })).case;
+  const machines = (await stored()).planInForce.components.find((k) => k.kind === 'MATERIALS')!;
+  const upload = await uploadFile(
+    gw,
+    flow.officer.token,
+    { caseId: approved.id, kind: 'RECEIPT', filename: 'receipt.pdf' },
+    samplePdf('tools'),
+  );
+  const posted = await flow.officer.ok<{ postProgressUpdate: { case: { version: number } } }>(POST_PROGRESS, {
+    id: approved.id,
+    v: approved.version,
+    input: {
+      kind: 'PURCHASE',
+      componentId: machines.id,
+      narrative: 'Bought the sewing machine',
+      language: 'en',
+      occurredOn: daysAgo(2),
+      spend: { amount: spent, proof: upload.body.evidence!.id },
+    },
+  });
+  const purchase = (await stored()).progress.edges.find((e) => e.node.narrative === 'Bought the sewing machine')!.node;
+  return { flow, approved, stored, purchase, version: posted.postProgressUpdate.case.version };
+}
+
 describe('the portal’s forms', () => {
   it('every materials item is edited, added and removed, each costed per unit in one currency', async () => {
     await asOfficer();
@@ -449,60 +504,13 @@ describe('the portal’s forms', () => {
 
   it('an update one posted is corrected from its entry: the form holds it, the receipt is kept, the budget follows', async () => {
     await asOfficer();
-    const flow = workflow(gw, 'NL', 'P-AF-HOPE');
-    const approved = await flow.approved({ components: [trainingComponent(), materialsComponent()] });
-    type Progress = {
-      case: {
-        evidence: { id: string }[];
-        planInForce: { components: { id: string; kind: string }[] };
-        budget: { actual: { amount: number } };
-        progress: {
-          edges: {
-            node: {
-              id: string;
-              narrative: string;
-              corrects: { id: string } | null;
-              spend: { amount: { amount: number }; proof: { id: string } } | null;
-            };
-          }[];
-        };
-      };
-    };
-    const stored = async () =>
-      (
-        await flow.state.ok<Progress>(
-          `query ($id: ID!) { case(id: $id) { evidence { id } planInForce { components { id kind } } budget { actual { amount } }
-            progress(first: 50) { edges { node { id narrative corrects { id } spend { amount { amount } proof { id } } } } } } }`,
-          { id: approved.id },
-        )
-      ).case;
-    const machines = (await stored()).planInForce.components.find((k) => k.kind === 'MATERIALS')!;
     // The officer posted a purchase of 120 EUR with its receipt; it was 95.50. The state posted a visit.
-    const upload = await uploadFile(
-      gw,
-      flow.officer.token,
-      { caseId: approved.id, kind: 'RECEIPT', filename: 'receipt.pdf' },
-      samplePdf('tools'),
-    );
-    const POST = `mutation ($id: ID!, $v: Int!, $input: ProgressUpdateInput!) { postProgressUpdate(caseId: $id, expectedVersion: $v, input: $input) { case { version } } }`;
-    const posted = await flow.officer.ok<{ postProgressUpdate: { case: { version: number } } }>(POST, {
+    const { flow, approved, stored, purchase, version } = await caseWithPurchase({ amount: 12000, currency: 'EUR' });
+    await flow.state.ok(POST_PROGRESS, {
       id: approved.id,
-      v: approved.version,
-      input: {
-        kind: 'PURCHASE',
-        componentId: machines.id,
-        narrative: 'Bought the sewing machine',
-        language: 'en',
-        occurredOn: daysAgo(2),
-        spend: { amount: { amount: 12000, currency: 'EUR' }, proof: upload.body.evidence!.id },
-      },
-    });
-    await flow.state.ok(POST, {
-      id: approved.id,
-      v: posted.postProgressUpdate.case.version,
+      v: version,
       input: { kind: 'COUNSELLING', narrative: 'Called the family', language: 'en', occurredOn: daysAgo(1) },
     });
-    const purchase = (await stored()).progress.edges.find((e) => e.node.narrative === 'Bought the sewing machine')!.node;
 
     await open(page, `#/case/${approved.id}/work`);
     const entries = page.locator('#progress li');
@@ -540,55 +548,8 @@ describe('the portal’s forms', () => {
 
   it('a correction stays one when the page is read again (a conflict, another language) and is one no more once cancelled or queued', async () => {
     await asOfficer();
-    const flow = workflow(gw, 'NL', 'P-AF-HOPE');
-    const approved = await flow.approved({ components: [trainingComponent(), materialsComponent()] });
-    type Progress = {
-      case: {
-        version: number;
-        evidence: { id: string }[];
-        planInForce: { components: { id: string; kind: string }[] };
-        progress: {
-          edges: {
-            node: {
-              id: string;
-              narrative: string;
-              corrects: { id: string } | null;
-              spend: { amount: { amount: number; currency: string }; proof: { id: string } } | null;
-            };
-          }[];
-        };
-      };
-    };
-    const stored = async () =>
-      (
-        await flow.state.ok<Progress>(
-          `query ($id: ID!) { case(id: $id) { version evidence { id } planInForce { components { id kind } }
-            progress(first: 50) { edges { node { id narrative corrects { id } spend { amount { amount currency } proof { id } } } } } } }`,
-          { id: approved.id },
-        )
-      ).case;
-    const machines = (await stored()).planInForce.components.find((k) => k.kind === 'MATERIALS')!;
     // The officer posted a purchase of 7,650 AFN (afghanis have no minor unit) with its receipt.
-    const upload = await uploadFile(
-      gw,
-      flow.officer.token,
-      { caseId: approved.id, kind: 'RECEIPT', filename: 'receipt.pdf' },
-      samplePdf('tools'),
-    );
-    const POST = `mutation ($id: ID!, $v: Int!, $input: ProgressUpdateInput!) { postProgressUpdate(caseId: $id, expectedVersion: $v, input: $input) { case { version } } }`;
-    await flow.officer.ok(POST, {
-      id: approved.id,
-      v: approved.version,
-      input: {
-        kind: 'PURCHASE',
-        componentId: machines.id,
-        narrative: 'Bought the sewing machine',
-        language: 'en',
-        occurredOn: daysAgo(2),
-        spend: { amount: { amount: 7650, currency: 'AFN' }, proof: upload.body.evidence!.id },
-      },
-    });
-    const purchase = (await stored()).progress.edges[0]!.node;
+    const { flow, approved, stored, purchase } = await caseWithPurchase({ amount: 7650, currency: 'AFN' });
 
     await open(page, `#/case/${approved.id}/work`);
     const form = page.locator('#progress-form');
@@ -623,7 +584,7 @@ describe('the portal’s forms', () => {
 
     // A colleague posts meanwhile: after the conflict the form is still the correction, with its
     // receipt, and sent again it replaces the purchase.
-    await flow.state.ok(POST, {
+    await flow.state.ok(POST_PROGRESS, {
       id: approved.id,
       v: (await stored()).version,
       input: { kind: 'COUNSELLING', narrative: 'Called the family', language: 'en', occurredOn: daysAgo(1) },

@@ -28,7 +28,6 @@ export function say(key, values = {}, kind = 'info') {
   status.className = kind === 'error' ? 'error' : '';
 }
 
-export const currentUser = () => me;
 let meRead = null;
 /** The signed-in person, waiting for the first page's read of them when a view needs it before. */
 export const signedInUser = async () => me ?? (await meRead?.then((r) => r.data.me).catch(() => null)) ?? null;

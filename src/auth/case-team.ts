@@ -239,11 +239,11 @@ export function roleSeesField(role: TeamRole, field: string): boolean {
 /**
  * What a partner is not told of a case: which of the member state's units work on it, and the
  * steps of the return leg (who counselled the person, got the travel document, booked the
- * journey) but the departure and the arrival, which it prepares for. The partner works in the country of origin, outside the EU; that the
- * police or the immigration service is on a returnee's case is not its business (data
- * minimisation) and could put the person at risk there. The implementing organisation, which
- * hands the person over to the partner, stays named.
- * `team` and `units` are gated for every caller, in both schemas (src/graphql/schema.ts;
+ * journey) but the departure and the arrival, which it prepares for. The partner works in the
+ * country of origin, outside the EU; that the police or the immigration service is on a
+ * returnee's case is not its business (data minimisation) and could put the person at risk
+ * there. The implementing organisation, which hands the person over to the partner, stays
+ * named. `team` and `units` are gated for every caller, in both schemas (src/graphql/schema.ts;
  * `returnSupport` is null for a partner); the changes these fields are about, and their
  * makers, are withheld from the partner wherever it hears of a change (mayKnowCaseEvent,
  * mayKnowCaseActor).

@@ -98,10 +98,10 @@ export type OrganisationRecord = {
  * off). `lookup` is the organisations' cached lookup.
  */
 export async function mayActNow(
-  organisation: (OrganisationRecord & { active: boolean }) | null,
+  organisation: OrganisationRecord & { active: boolean },
   lookup: (code: string) => Promise<{ active: boolean } | null>,
 ): Promise<boolean> {
-  if (!organisation?.active) return false;
+  if (!organisation.active) return false;
   if (!isMemberStateUnit(organisation.kind)) return true;
   return Boolean(organisation.memberState && (await lookup(organisation.memberState))?.active);
 }

@@ -16,28 +16,44 @@ export function currencies(reference) {
 /** The step of an amount input in `currency`: its smallest unit (1 for yen, 0.01 for euros). */
 export const amountStep = (currency) => (minorDigits(currency) === 0 ? '1' : `0.${'0'.repeat(minorDigits(currency) - 1)}1`);
 
+/**
+ * A picker of the currencies the network has rates for, `currency` chosen. The currency an
+ * amount is in stays a choice even when today's rates do not list it (offerCurrency).
+ */
+export function currencyPicker(attrs, currencyList, currency) {
+  return h(
+    'select',
+    attrs,
+    [...new Set([...currencyList, currency])].map((c) => h('option', { value: c, selected: c === currency, translate: 'no' }, c)),
+  );
+}
+
+/** Makes `currency` a choice of a currency picker, if it is not one already. */
+export function offerCurrency(picker, currency) {
+  if (![...picker.options].some((o) => o.value === currency))
+    picker.append(h('option', { value: currency, translate: 'no' }, currency));
+}
+
 /** An amount and a currency picker; `name` names the amount input, `${name}Currency` the picker. */
 export function moneyInput({ name, label, value, currencyList, required = false }) {
   const currency = value?.currency ?? 'EUR';
-  const step = amountStep;
   const amountId = `${name}-${Math.random().toString(36).slice(2, 8)}`;
   const amount = h('input', {
     id: amountId,
     name,
     type: 'number',
     min: '0',
-    step: step(currency),
+    step: amountStep(currency),
     inputmode: 'decimal',
     required,
     value: value ? fromMinorUnits(value.amount, value.currency) : '',
   });
-  const picker = h(
-    'select',
+  const picker = currencyPicker(
     { name: `${name}Currency`, 'aria-label': t('money.currencyOf', { label }) },
-    // A currency the amount is in stays a choice even when today's rates do not list it.
-    [...new Set([...currencyList, currency])].map((c) => h('option', { value: c, selected: c === currency, translate: 'no' }, c)),
+    currencyList,
+    currency,
   );
-  picker.addEventListener('change', () => amount.setAttribute('step', step(picker.value)));
+  picker.addEventListener('change', () => amount.setAttribute('step', amountStep(picker.value)));
   return h(
     'div',
     { class: 'field money' },

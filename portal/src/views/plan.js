@@ -9,7 +9,7 @@ import { DecidePlan, SaveDraftPlan, SubmitPlan } from '../../graphql/mutations.g
 import { PlanCosting } from '../../graphql/plan-costing.graphql';
 import { act, actionButton, onSubmit } from './act.js';
 import { money } from './parts.js';
-import { amountStep, currencies, moneyFrom, moneyInput, referenceData } from './money.js';
+import { amountStep, currencies, currencyPicker, moneyFrom, moneyInput, referenceData } from './money.js';
 import { changedValues, putBack } from '../typed.js';
 
 const keysOf = (group) => Object.keys(i18next.getResource(i18next.language, 'translation', group) ?? {});
@@ -142,14 +142,8 @@ function componentInput(box) {
 /** The items of a materials component, one row each, priced per unit in one currency. */
 function itemsEditor(items, currency, currencyList) {
   const rows = h('div', { class: 'items' });
-  const picker = h(
-    'select',
-    { name: 'currency' },
-    // The items' own currency stays a choice even when today's rates do not list it.
-    [...new Set([...currencyList, currency])].map((code) =>
-      h('option', { value: code, selected: code === currency, translate: 'no' }, code),
-    ),
-  );
+  const picker = currencyPicker({ name: 'currency' }, currencyList, currency);
+
   // A component has at least one item; each unit cost steps by the currency's smallest unit.
   const sync = () => {
     const removers = rows.querySelectorAll('.remove-item');

@@ -8,7 +8,7 @@ import { say, signedInUser } from '../main.js';
 import { PostProgressUpdate, RecordShipmentEvent } from '../../graphql/mutations.graphql';
 import { act, Invalid, onSubmit } from './act.js';
 import { COMPONENT_KINDS_FOR } from '../rules.js';
-import { currencies, moneyFrom, moneyInput, referenceData } from './money.js';
+import { currencies, moneyFrom, moneyInput, offerCurrency, referenceData } from './money.js';
 import { money, today } from './parts.js';
 
 const keysOf = (group) => Object.keys(i18next.getResource(i18next.language, 'translation', group) ?? {});
@@ -233,8 +233,7 @@ function progressForm(c, currencyList) {
     // A hidden field's value is its default: neither a reset nor typed.js would see it change.
     el.corrects.value = id;
     el.proof.value = proof;
-    if (el.spendCurrency && currency && ![...el.spendCurrency.options].some((o) => o.value === currency))
-      el.spendCurrency.append(h('option', { value: currency, translate: 'no' }, currency));
+    if (el.spendCurrency && currency) offerCurrency(el.spendCurrency, currency);
     shown();
   }
   // The form emptied (cancelled, or the correction waits in the outbox) is a new update again, and
