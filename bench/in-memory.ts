@@ -71,6 +71,10 @@ export async function inMemoryServers(
     // The plan of a listed case is read through atCaseVersions (the gateway's memory of case
     // versions, then the store): answered from memory too, or every request scans the plans.
     services.plans.atCaseVersions = async (_p, keys) => keys.map((k) => plans.get(k.ref) ?? null);
+    // What the gateway's memories answer at once once warm (the directory, case versions).
+    services.organisations.rememberedOrganisation = (code) => organisations.get(code);
+    services.organisations.rememberedProgramme = (code) => programmes.get(code);
+    services.plans.rememberedAt = (_p, key) => plans.get(key.ref);
   };
   inMemory(gateway.services);
   const gatewayServer = createServer(gateway.app);

@@ -59,4 +59,21 @@ describe('the directory cache', () => {
     cache.observe({ changes: [{ collection: 'programmes', doc: org('NL', 9) }] });
     expect(await cache.getMany(['NL'], async () => new Map([['NL', org('NL', 1)]]))).toEqual([org('NL', 1)]);
   });
+
+  it('answers at once only what getMany would answer from memory: unknown and expired codes go to the store', async () => {
+    let now = 0;
+    const cache = new DirectoryCache<Org>(
+      'organisations',
+      (d) => d,
+      () => now,
+    );
+    expect(cache.remembered('NL')).toBeUndefined();
+    await cache.getMany(['NL'], loadFrom(new Map([['NL', org('NL', 1)]])));
+    expect(cache.remembered('NL')).toEqual(org('NL', 1));
+    cache.observe(event(org('NL', 2)));
+    expect(cache.remembered('NL')).toEqual(org('NL', 2));
+    now = 60_000; // a minute without news of it: it may have changed on another gateway
+    expect(cache.remembered('NL')).toBeUndefined();
+    expect(await cache.getMany(['NL'], loadFrom(new Map([['NL', org('NL', 3)]])))).toEqual([org('NL', 3)]);
+  });
 });

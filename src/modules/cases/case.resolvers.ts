@@ -6,11 +6,16 @@ import { ageOn } from './entitlement.ts';
 
 const caseFields: CaseResolvers = {
   id: (c) => c._id,
-  // The loaders' promises as they are (no async wrapper: a page calls these for every case).
+  // A page calls these for every case: the directory's memory answers at once (no promise for
+  // the executor to wait on), else the loaders' promises as they are (no async wrapper).
   // A missing organisation or programme is a non-null field's error, as graphql-js reports it.
-  memberState: (c, _, { loaders }) => loaders.organisation.load(c.memberState) as Promise<OrganisationDoc>,
-  partner: (c, _, { loaders }) => (c.partner ? loaders.organisation.load(c.partner) : null),
-  programme: (c, _, { loaders }) => loaders.programme.load(c.programme) as Promise<ProgrammeDoc>,
+  memberState: (c, _, { services, loaders }) =>
+    services.organisations.rememberedOrganisation(c.memberState) ??
+    (loaders.organisation.load(c.memberState) as Promise<OrganisationDoc>),
+  partner: (c, _, { services, loaders }) =>
+    c.partner ? (services.organisations.rememberedOrganisation(c.partner) ?? loaders.organisation.load(c.partner)) : null,
+  programme: (c, _, { services, loaders }) =>
+    services.organisations.rememberedProgramme(c.programme) ?? (loaders.programme.load(c.programme) as Promise<ProgrammeDoc>),
   household: async (c, _, { services }) => {
     const day = services.cases.referenceDay(c);
     const months = await services.sealing.openBirthMonths(c);

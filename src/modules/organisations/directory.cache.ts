@@ -40,6 +40,15 @@ export class DirectoryCache<T extends Versioned> {
     return codes.map((c) => found.get(c) ?? null);
   }
 
+  /**
+   * The document of `code` if remembered and fresh, without waiting: a page's resolvers answer
+   * from it as they are called (no promise, no batch); undefined sends them to `getMany`.
+   */
+  remembered(code: string): T | undefined {
+    const entry = this.entries.get(code);
+    return entry && this.now() - entry.at < DIRECTORY_TTL_MS ? entry.doc : undefined;
+  }
+
   /** An event of the log (read or committed by this gateway): its documents of this collection, as they now are. */
   observe(event: { changes: readonly { collection: string; doc: Versioned }[] }): void {
     const at = this.now();

@@ -407,6 +407,10 @@ export function createOrganisationService(deps: Needs<'store' | 'executor' | 'cl
         return new Map(docs.map((d) => [d._id, withProgrammeDefaults(d)]));
       }),
 
+    /** What getMany and getProgrammes would answer from memory, at once (undefined: ask them). */
+    rememberedOrganisation: (code: string): OrganisationDoc | undefined => directory.remembered(code),
+    rememberedProgramme: (code: string): ProgrammeDoc | undefined => programmeDirectory.remembered(code),
+
     /** An event read from the log or committed here: directory changes reach the caches of pages. */
     observe(event: StoredEvent): void {
       directory.observe(event);

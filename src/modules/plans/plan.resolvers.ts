@@ -7,22 +7,19 @@ import { planRef } from './plan.service.ts';
 
 export const planResolvers: Resolvers = {
   Case: {
-    // A case answered by a write (or shown in the feed) shows the plan as that write left it.
-    plan: (c, _, { loaders, principal }) => {
+    // A case answered by a write (or shown in the feed) shows the plan as that write left it;
+    // otherwise the plan at the case's version, from memory at once if remembered there.
+    plan: (c, _, { services, loaders, principal }) => {
       if (c.latestPlan === null) return null;
-      const ref = planRef(c._id, c.latestPlan);
-      return (
-        writtenAlongside<PlanDoc>(c, ref, requirePrincipal(principal)) ??
-        loaders.planAt.load({ caseId: c._id, caseVersion: c.version, ref })
-      );
+      const key = { caseId: c._id, caseVersion: c.version, ref: planRef(c._id, c.latestPlan) };
+      const p = requirePrincipal(principal);
+      return writtenAlongside<PlanDoc>(c, key.ref, p) ?? services.plans.rememberedAt(p, key) ?? loaders.planAt.load(key);
     },
-    planInForce: (c, _, { loaders, principal }) => {
+    planInForce: (c, _, { services, loaders, principal }) => {
       if (c.planInForce === null) return null;
-      const ref = planRef(c._id, c.planInForce);
-      return (
-        writtenAlongside<PlanDoc>(c, ref, requirePrincipal(principal)) ??
-        loaders.planAt.load({ caseId: c._id, caseVersion: c.version, ref })
-      );
+      const key = { caseId: c._id, caseVersion: c.version, ref: planRef(c._id, c.planInForce) };
+      const p = requirePrincipal(principal);
+      return writtenAlongside<PlanDoc>(c, key.ref, p) ?? services.plans.rememberedAt(p, key) ?? loaders.planAt.load(key);
     },
     plans: (c, _, { loaders }) => loaders.plansOfCase.load(c._id),
   },

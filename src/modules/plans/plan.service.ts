@@ -53,13 +53,19 @@ export function createPlanService(deps: Needs<'store' | 'cases' | 'rates' | 'sea
    * `planInForce`): remembered with the case version where they are, the others in one
    * query within the principal's scope, then remembered with it.
    */
-  async function atCaseVersions(principal: Principal, keys: readonly PlanAtCase[]): Promise<(PlanDoc | null)[]> {
+  /** The plan of `key` from the memory of case versions, if there and within the principal's scope. */
+  function rememberedAt(principal: Principal, key: PlanAtCase): PlanDoc | undefined {
+    const doc = cases.versions.record<PlanDoc>(key.caseId, key.caseVersion, key.ref);
+    if (!doc) return undefined;
     const scope = caseScope(principal);
-    const inScope = (doc: PlanDoc) => scope === SYSTEM || matchesScope(doc, scope.filter);
+    return scope === SYSTEM || matchesScope(doc, scope.filter) ? doc : undefined;
+  }
+
+  async function atCaseVersions(principal: Principal, keys: readonly PlanAtCase[]): Promise<(PlanDoc | null)[]> {
     const found = new Map<string, PlanDoc>();
     for (const key of keys) {
-      const doc = cases.versions.record<PlanDoc>(key.caseId, key.caseVersion, key.ref);
-      if (doc && inScope(doc)) found.set(key.ref, doc);
+      const doc = rememberedAt(principal, key);
+      if (doc) found.set(key.ref, doc);
     }
     const missing = [...new Set(keys.filter((k) => !found.has(k.ref)).map((k) => k.ref))];
     if (missing.length > 0) {
@@ -92,6 +98,9 @@ export function createPlanService(deps: Needs<'store' | 'cases' | 'rates' | 'sea
     byIds,
 
     atCaseVersions,
+
+    /** What atCaseVersions would answer for `key` from memory, at once (undefined: ask it). */
+    rememberedAt,
 
     /** Every plan version of many cases, oldest first, in one query within the principal's scope. */
     plansOf: (principal: Principal, caseIds: readonly string[]) =>
