@@ -1,5 +1,5 @@
 // Conflicting writes on one case, as two offices on slow links would make them.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { AlreadyCommitted, verifyChain } from '../src/events/log.ts';
 import { codes, startGateway, type TestGateway } from './helpers/gateway.ts';
 import { CASE_FIELDS, caseInput, CREATE_CASE, trainingComponent, workflow, type CaseView } from './helpers/factories.ts';
@@ -86,6 +86,56 @@ describe('optimistic concurrency', () => {
     }
   });
 
+  it('keyed writes refused (a race lost, a stale version) are answered without searching the log for their keys', async () => {
+    // Every client of the portal sends a key; on the embedded store a search of the events by
+    // key reads the whole log (seconds at a few thousand cases), and a conflict is common.
+    const flow = workflow(gw);
+    const arrived = await flow.arrived();
+    const scans: unknown[] = [];
+    const watch = (event: { commandName: string; command: Record<string, unknown> }) => {
+      if (event.commandName !== 'find' || event.command.find !== 'events') return;
+      const filter = event.command.filter as Record<string, unknown>;
+      if (Object.keys(filter).length !== 1 || typeof filter._id !== 'string') scans.push(filter);
+    };
+    const client = gw.store.connection.getClient();
+    client.on('commandStarted', watch);
+    let results;
+    let stale;
+    try {
+      results = await Promise.all(
+        Array.from({ length: 6 }, (_, i) =>
+          flow.officer.gql<{ saveDraftPlan: CaseView }>(SAVE, {
+            id: arrived.id,
+            v: arrived.version,
+            p: { summary: `keyed racer ${i}`, components: [trainingComponent(5000 + i)] },
+            k: `keyed-racer-${i}`,
+          }),
+        ),
+      );
+      stale = await flow.officer.gql(SAVE, {
+        id: arrived.id,
+        v: arrived.version,
+        p: { components: [trainingComponent(6000)] },
+        k: 'keyed-stale-01',
+      });
+    } finally {
+      client.off('commandStarted', watch);
+    }
+    expect(results.filter((r) => !r.errors)).toHaveLength(1);
+    expect(results.filter((r) => codes(r)[0] === 'CONFLICT')).toHaveLength(5);
+    expect(codes(stale)).toEqual(['CONFLICT']);
+    expect(scans).toEqual([]);
+    // Their keys are free again: a loser that reloads retries with its key and is written.
+    const loser = results.findIndex((r) => r.errors);
+    const retried = await flow.officer.ok<{ saveDraftPlan: CaseView }>(SAVE, {
+      id: arrived.id,
+      v: arrived.version + 1,
+      p: { summary: `keyed racer ${loser}`, components: [trainingComponent(5000 + loser)] },
+      k: `keyed-racer-${loser}`,
+    });
+    expect(retried.saveDraftPlan.version).toBe(arrived.version + 2);
+  });
+
   it('a losing writer that reloads and retries succeeds: no update is lost', async () => {
     const flow = workflow(gw);
     const arrived = await flow.arrived();
@@ -159,16 +209,51 @@ describe('optimistic concurrency', () => {
     expect(JSON.stringify(reused.errors)).toContain('different request');
     expect(await gw.services.log.lastSeq()).toBe(before);
 
-    // An update retried the same way gets its first answer, not a conflict with its own write.
+    // An update whose record is gone (purged after its retention) and whose retry its decision
+    // refuses (the case moved on, by this very write) is a new request: CONFLICT, written once.
     const flow = workflow(gw);
     const arrived = await flow.arrived();
     const vars = { id: arrived.id, v: arrived.version, p: { components: [trainingComponent(1234)] }, k: 'draft-lost-claim-01' };
-    const saved = await flow.officer.ok<{ saveDraftPlan: CaseView }>(SAVE, vars);
-    await db.collection('idempotency').deleteOne({ _id: 'NL:draft-lost-claim-01' as never });
+    await flow.officer.ok<{ saveDraftPlan: CaseView }>(SAVE, vars);
+    // (The partner's key: this deleted nothing, and so proved nothing, while it named NL's.)
+    expect((await db.collection('idempotency').deleteOne({ _id: 'P-AF-HOPE:draft-lost-claim-01' as never })).deletedCount).toBe(
+      1,
+    );
+    const again = await flow.officer.gql<{ saveDraftPlan: CaseView }>(SAVE, vars);
+    expect(codes(again)).toEqual(['CONFLICT']);
+    expect((await gw.services.log.history(arrived.id)).filter((e) => e.type === 'PlanDraftSaved')).toHaveLength(1);
+  });
+
+  it('an update whose attempt ended without learning its outcome gets its first answer when retried, not a conflict with its own write', async () => {
+    // The write commits, then its projection fails and the log cannot be read to find it: the
+    // client gets an error, and the record says the outcome is unknown (it is not freed).
+    const flow = workflow(gw);
+    const arrived = await flow.arrived();
+    const vars = { id: arrived.id, v: arrived.version, p: { components: [trainingComponent(4321)] }, k: 'draft-unknown-01' };
+    const unavailable = new Error('store unavailable (test)');
+    const projection = vi.spyOn(gw.services.log, 'applyChanges').mockRejectedValue(unavailable);
+    const search = vi.spyOn(gw.services.log, 'findByIdempotencyKey').mockRejectedValue(unavailable);
+    let failed;
+    try {
+      failed = await flow.officer.gql<{ saveDraftPlan: CaseView }>(SAVE, vars);
+    } finally {
+      projection.mockRestore();
+      search.mockRestore();
+    }
+    expect(failed.errors).toBeDefined();
+    const db = await gw.raw();
+    expect(await db.collection('idempotency').findOne({ _id: 'P-AF-HOPE:draft-unknown-01' as never })).toMatchObject({
+      status: 'unknown',
+    });
+    // The retry's decision would refuse it (the case is at the next version): it is answered from the log.
     const again = await flow.officer.gql<{ saveDraftPlan: CaseView }>(SAVE, vars);
     expect(again.errors).toBeUndefined();
-    expect(again.data?.saveDraftPlan).toEqual(saved.saveDraftPlan);
+    expect(again.data?.saveDraftPlan.version).toBe(arrived.version + 1);
+    expect(again.data?.saveDraftPlan.plan?.components[0]?.cost.amount).toBe(4321);
     expect((await gw.services.log.history(arrived.id)).filter((e) => e.type === 'PlanDraftSaved')).toHaveLength(1);
+    expect(await db.collection('idempotency').findOne({ _id: 'P-AF-HOPE:draft-unknown-01' as never })).toMatchObject({
+      status: 'done',
+    });
   });
 
   it('two gateways appending events for one request key at once: the store takes one', async () => {

@@ -39,6 +39,9 @@ export type WriteRequest = {
  */
 export type ReplayCheck = (principal: Principal, event: StoredEvent, scope: TenantScope | undefined) => Promise<void>;
 
+/** How far an attempt got: until it reaches the log, a failure is a refusal (nothing committed). */
+type Attempt = { reachedLog: boolean };
+
 export type WriteResult = {
   event: StoredEvent;
   /** True when an earlier request with the same idempotency key already did this write. */
@@ -75,11 +78,18 @@ export class CommandExecutor {
       return event?._id;
     });
     if (claim.kind === 'replay') return this.replay(request, claim.eventSeq);
+    const attempt: Attempt = { reachedLog: false };
     try {
-      const event = await this.commit(request, keyed);
+      const event = await this.commit(request, keyed, attempt);
       await this.idempotency.complete(key, event._id);
       return { event, replayed: false };
     } catch (error) {
+      if (claim.kind === 'claimed' && !attempt.reachedLog) {
+        // Refused before the log took anything (by its decision, or a version taken), and no
+        // earlier attempt with this key left a record: nothing with this key is in the log.
+        await this.idempotency.release(key).catch(() => undefined);
+        throw error;
+      }
       // Committed before (the log refused a second event for the key), or by a concurrent
       // retry meanwhile, or by this attempt before an error: answer with that result.
       const committed =
@@ -93,20 +103,27 @@ export class CommandExecutor {
         // Finish its projection before answering, or the answer would name documents nobody can read yet.
         await this.log.reconcile([committed]);
         await this.idempotency.complete(key, committed._id);
-        // Also here: a retry whose record was lost reaches the log through this path (its
-        // decision refused it, say with NOT_FOUND), and must not be answered more than that.
+        // Also here: a retry after an attempt of unknown outcome (or one that took over a
+        // stale claim) reaches the log through this path when its decision refused it (say
+        // with NOT_FOUND), and must not be answered more than that.
         await this.replayCheck(principal, committed, request.scope);
         return { event: committed, replayed: true };
       }
-      // Not in the log (or the log could not be read): free the claim so the client can
-      // retry at once. Releasing is safe even if the write did commit unseen: the log's
-      // unique request claim refuses it a second time, and the retry is answered from it.
-      await this.idempotency.release(key).catch(() => undefined);
+      // Not in the log (or the log could not be read). Refused: free the claim so the client
+      // can correct and retry. Outcome unknown (the append or what followed it failed): the
+      // write may have committed unseen, so the record says so and a retry asks the log at
+      // once (a second commit is refused by the log's unique request claim anyway).
+      if (attempt.reachedLog) await this.idempotency.unknown(key).catch(() => undefined);
+      else await this.idempotency.release(key).catch(() => undefined);
       throw error;
     }
   }
 
-  private async commit(request: WriteRequest, keyed: { key: string; fingerprint: string } | null): Promise<StoredEvent> {
+  private async commit(
+    request: WriteRequest,
+    keyed: { key: string; fingerprint: string } | null,
+    attempt: Attempt = { reachedLog: false },
+  ): Promise<StoredEvent> {
     const decision = await request.decide();
     const { principal } = request;
     const draft: EventDraft = {
@@ -117,9 +134,11 @@ export class CommandExecutor {
     };
     let event: StoredEvent;
     try {
+      attempt.reachedLog = true;
       event = await this.log.append(draft);
     } catch (error) {
       if (!(error instanceof VersionConflict)) throw error;
+      attempt.reachedLog = false; // refused: this attempt's event is not in the log
       // Someone else claimed this version. If their write was interrupted before its
       // projection, finish it now so the next attempt sees the true state. The log usually
       // found the winner among its newest events; else it is asked by its indexes.

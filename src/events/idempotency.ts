@@ -1,7 +1,11 @@
 // Idempotency keys: a write that carries a key claims `<organisation>:<key>` by an insert
 // (atomic on both stores). A retry with the same key and input gets the first result; the
 // same key with another input is refused. A claim left pending by a crash is recovered
-// from the event log, where the write's event names the key. This record is the fast path
+// from the event log, where the write's event names the key, and so is one whose attempt
+// ended without learning whether it committed (`unknown`). So a key without a record has no
+// earlier attempt that may have committed (within the records' retention, see services.ts):
+// a write refused on a fresh claim is answered without searching the log for the key, which
+// the embedded store can only do by reading the whole log. This record is the fast path
 // and the input check; that a request commits at most once is the event log's own unique
 // request claim (see event.model.ts), which holds whatever timing the claims here meet.
 import { Schema, type Model } from 'mongoose';
@@ -12,7 +16,8 @@ export type IdempotencyRecord = {
   _id: string;
   /** A keyed digest of the command and its input (Sealer.fingerprint), never the input itself. */
   inputHash: string;
-  status: 'pending' | 'done';
+  /** `unknown`: an attempt ended without learning whether it committed (a retry asks the log). */
+  status: 'pending' | 'done' | 'unknown';
   at: Date;
   /** The event the write appended. */
   eventSeq: number | null;
@@ -22,7 +27,7 @@ const idempotencySchema = new Schema<IdempotencyRecord>(
   {
     _id: { type: String, required: true },
     inputHash: { type: String, required: true },
-    status: { type: String, enum: ['pending', 'done'], required: true },
+    status: { type: String, enum: ['pending', 'done', 'unknown'], required: true },
     at: { type: Date, required: true },
     eventSeq: { type: Number, default: null },
   },
@@ -40,9 +45,14 @@ const POLL_MS = 50;
 const MAX_WAIT_MS = 5_000;
 
 export type Claim =
+  /** A new record: no earlier attempt with this key may have committed. */
   | { kind: 'claimed' }
   | { kind: 'replay'; eventSeq: number }
-  /** The claim was pending past its grace period and no event names it: the write never committed. */
+  /**
+   * The claim was pending past its grace period, or its attempt's outcome unknown, and no
+   * event names it: the earlier attempt did not commit (or not yet: the log's request claim
+   * still refuses it a second time).
+   */
   | { kind: 'taken-over' };
 
 export const keyReusedForAnotherRequest = () =>
@@ -90,13 +100,13 @@ export class IdempotencyStore {
         return { kind: 'replay', eventSeq: record.eventSeq };
       }
       const age = Date.now() - new Date(record.at as Date).getTime();
-      if (age > PENDING_GRACE_MS) {
+      if (record.status === 'unknown' || age > PENDING_GRACE_MS) {
         const committed = await findCommitted(key);
         if (committed !== undefined) {
           await this.complete(key, committed);
           return { kind: 'replay', eventSeq: committed };
         }
-        await this.model.collection.updateOne({ _id: key as never }, { $set: { at: new Date() } });
+        await this.model.collection.updateOne({ _id: key as never }, { $set: { status: 'pending', at: new Date() } });
         return { kind: 'taken-over' };
       }
       if (Date.now() - started > MAX_WAIT_MS) {
@@ -108,6 +118,11 @@ export class IdempotencyStore {
 
   async complete(key: string, eventSeq: number): Promise<void> {
     await this.model.collection.updateOne({ _id: key as never }, { $set: { status: 'done', eventSeq } });
+  }
+
+  /** An attempt that may have committed unseen: a retry asks the log at once, instead of waiting out the grace. */
+  async unknown(key: string): Promise<void> {
+    await this.model.collection.updateOne({ _id: key as never }, { $set: { status: 'unknown' } });
   }
 
   /** Frees a claim whose write was refused, so the client can correct and retry. */
