@@ -198,6 +198,45 @@ describe('the portal’s forms', () => {
     expect(priced!.cost).toEqual({ amount: 32000, currency: 'AFN' });
   }, 90_000);
 
+  it('the live costing of materials items costs the quantities typed: 0 as nothing, none as not known yet', async () => {
+    await asOfficer();
+    const flow = workflow(gw, 'NL', 'P-AF-HOPE');
+    // Two machines at 150 EUR each and the thread at 100 EUR: 400 EUR.
+    const drafted = await flow.draft(await flow.arrived(), { components: [materialsComponent(15000)] });
+    await open(page, `#/case/${drafted.id}/plan`);
+    const machines = page.locator('#plan-editor .component').first();
+    const items = machines.locator('.item');
+    const output = () => machines.locator('output').textContent();
+    const costing = () => page.locator('#costing').textContent();
+    await expect.poll(output, { timeout: 10_000 }).toContain('400.00');
+
+    // No machine after all: only the thread is costed (read as one machine, it was 250).
+    await items.nth(0).locator('[name=quantity]').fill('0');
+    await expect.poll(output, { timeout: 10_000 }).toContain('100.00');
+    await expect.poll(costing, { timeout: 10_000 }).toContain('Total €100.00');
+    // Nor thread: nothing.
+    await items.nth(1).locator('[name=quantity]').fill('0');
+    await expect.poll(output, { timeout: 10_000 }).toMatch(/^= €0\.00 /);
+    // A quantity not typed yet is not one: the cost is not known, nor the total.
+    await items.nth(1).locator('[name=quantity]').fill('');
+    await expect.poll(output, { timeout: 10_000 }).toBe('Cost not known yet: every item needs a quantity.');
+    await expect.poll(costing, { timeout: 10_000 }).toBe('The total is given once every item has a quantity.');
+    await checkAccessibility(page, 'the plan editor with an item without a quantity');
+
+    // Nor is it saved as one: the browser asks for it before anything is sent.
+    const saves = sentCount('SaveDraftPlan');
+    await page.locator('#plan-editor button[type=submit]').click();
+    await expect
+      .poll(() =>
+        items
+          .nth(1)
+          .locator('[name=quantity]')
+          .evaluate((e: { validationMessage: string }) => e.validationMessage),
+      )
+      .not.toBe('');
+    expect(sentCount('SaveDraftPlan')).toBe(saves);
+  }, 60_000);
+
   it('a training that expects no certificate keeps saying so when it is edited', async () => {
     await asOfficer();
     const flow = workflow(gw, 'NL', 'P-AF-HOPE');
