@@ -410,6 +410,67 @@ describe('the portal’s forms', () => {
     expect((await plan()).plan.components[0]!.materials.items).toEqual([{ description: 'Thread and fabric stock', quantity: 7 }]);
   }, 90_000);
 
+  it('after a conflict a component one changed but a colleague removed stays removed, and is offered back as typed, as a new component', async () => {
+    await asOfficer();
+    const flow = workflow(gw, 'NL', 'P-AF-HOPE');
+    const drafted = await flow.draft(await flow.arrived(), { components: [trainingComponent(), materialsComponent()] });
+    type Plan = {
+      case: { version: number; plan: { components: { id: string; title: string; materials: { supplier: string } | null }[] } };
+    };
+    const plan = async () =>
+      (
+        await flow.state.ok<Plan>(
+          `query ($id: ID!) { case(id: $id) { version plan { components { id title materials { supplier } } } } }`,
+          { id: drafted.id },
+        )
+      ).case;
+    const shown = await plan();
+    const [course, machines] = shown.plan.components;
+    await open(page, `#/case/${drafted.id}/plan`);
+    const editor = page.locator('#plan-editor');
+    // The officer renames the machines and changes their supplier…
+    const box = editor.locator('.component').nth(1);
+    await box.locator('[name=title]').fill('Sewing machines (two)');
+    await box.locator('[name=supplier]').fill('Herat Tools');
+    // …while a colleague removes them.
+    await flow.officer.ok(
+      `mutation ($id: ID!, $v: Int!, $plan: PlanInput!) { saveDraftPlan(caseId: $id, expectedVersion: $v, plan: $plan) { version } }`,
+      { id: drafted.id, v: shown.version, plan: { components: [{ ...trainingComponent(), id: course!.id }] } },
+    );
+    await editor.locator('button[type=submit]').click();
+    await expect
+      .poll(() => editor.locator('.form-error').textContent(), { timeout: 15_000 })
+      .toContain('Someone changed this case meanwhile');
+
+    // The removal stands (saving would not bring the machines back), and the officer is told.
+    const titles = () =>
+      editor.locator('.component [name=title]').evaluateAll((els) => els.map((e) => (e as unknown as { value: string }).value));
+    expect(await titles()).toEqual(['Tailoring course']);
+    const notice = editor.locator('.removed-meanwhile');
+    expect(await notice.textContent()).toContain(
+      '“Sewing machines (two)”, which you changed, was removed from the plan by someone else meanwhile',
+    );
+    await checkAccessibility(page, 'a component one changed, removed meanwhile');
+    // Read again (in another language) the offer stands.
+    await page.locator('#language').selectOption('fr');
+    await expect.poll(() => notice.textContent(), { timeout: 15_000 }).toContain('retirée du plan par quelqu');
+    await page.locator('#language').selectOption('en');
+    await expect.poll(() => notice.textContent(), { timeout: 15_000 }).toContain('which you changed');
+
+    // Added back, it is what the officer typed, saved as a new component: not under its old id.
+    await notice.locator('button.add-back').click();
+    expect(await titles()).toEqual(['Tailoring course', 'Sewing machines (two)']);
+    expect(await editor.locator('.component').nth(1).getAttribute('data-id')).toBe('');
+    expect(await editor.locator('.component').nth(1).locator('[name=supplier]').inputValue()).toBe('Herat Tools');
+    const version = (await plan()).version;
+    await editor.locator('button[type=submit]').click();
+    await expect.poll(async () => (await plan()).version, { timeout: 15_000 }).toBeGreaterThan(version);
+    const [kept, added] = (await plan()).plan.components;
+    expect(kept!.id).toBe(course!.id);
+    expect(added).toMatchObject({ title: 'Sewing machines (two)', materials: { supplier: 'Herat Tools' } });
+    expect(added!.id).not.toBe(machines!.id);
+  }, 90_000);
+
   it('a plan saved offline is shown as stored once it went out, with nothing of it left behind in the editor', async () => {
     await asOfficer();
     const flow = workflow(gw, 'NL', 'P-AF-HOPE');

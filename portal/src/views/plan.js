@@ -471,25 +471,63 @@ function editor(c, reference) {
     recheck();
   });
   const shownIds = (c.plan?.components ?? []).map((k) => k.id);
+  /**
+   * In place of a component the person changed while someone else removed it: the removal
+   * stands (saving does not bring the component back under its old id), and the person is told
+   * and may add it back as typed, as a new component. `kept` is the box as save() kept it.
+   */
+  const removedMeanwhile = (kept) => {
+    const { id: _, ...shown } = JSON.parse(kept.original);
+    const title = kept.fields.find((f) => f.name === 'title')?.value || shown.title;
+    const notice = h(
+      'p',
+      { class: 'hint removed-meanwhile' },
+      tx('plan.removedMeanwhile', { title: data(title) }),
+      ' ',
+      h(
+        'button',
+        {
+          type: 'button',
+          class: 'secondary add-back',
+          onclick: () => {
+            const box = addComponent(shown, kept);
+            putBack(() => [...box.querySelectorAll('[name]')], kept.fields);
+            box.dataset.dirty = 'true';
+            notice.replaceWith(box);
+            box.querySelector('[name=title]').focus();
+            recheck();
+          },
+        },
+        t('plan.addBack'),
+      ),
+    );
+    notice.kept = kept;
+    return notice;
+  };
   // Read again (after a conflict, or another write went out), the editor keeps what the person
   // changed or added as typed (in a component someone else changed too, only the fields the person
   // changed, when neither reshaped it), shows the rest as now stored, drops the components the
-  // person removed, and adds those someone else added meanwhile.
+  // person removed, and adds those someone else added meanwhile. A component the person changed
+  // and someone else removed stays removed, with a word and an offer to add it back.
   form.typed = {
     owns: (el) => list.contains(el),
     save: () => ({
       shownIds,
-      boxes: [...list.querySelectorAll('.component')].map((box) => ({
-        id: box.dataset.id,
-        original: box.dataset.original,
-        dirty: box.dataset.dirty === 'true',
-        kind: box.querySelector('[name=kind]').value,
-        items: box.querySelectorAll('.item').length,
-        // Every field of a changed component: its rows may no longer be where they were shown.
-        fields: changedValues(box.querySelectorAll('[name]'), () => true),
-        // And those the person changed from what was shown.
-        changed: changedValues(box.querySelectorAll('[name]')),
-      })),
+      // A component offered back is kept as it was kept when it was found removed.
+      boxes: [...list.querySelectorAll('.component, .removed-meanwhile')].map(
+        (box) =>
+          box.kept ?? {
+            id: box.dataset.id,
+            original: box.dataset.original,
+            dirty: box.dataset.dirty === 'true',
+            kind: box.querySelector('[name=kind]').value,
+            items: box.querySelectorAll('.item').length,
+            // Every field of a changed component: its rows may no longer be where they were shown.
+            fields: changedValues(box.querySelectorAll('[name]'), () => true),
+            // And those the person changed from what was shown.
+            changed: changedValues(box.querySelectorAll('[name]')),
+          },
+      ),
     }),
     restore: (saved) => {
       const stored = new Map([...list.querySelectorAll('.component')].map((box) => [box.dataset.id, box]));
@@ -503,6 +541,10 @@ function editor(c, reference) {
         }
         const shown = kept.original ? JSON.parse(kept.original) : undefined;
         const now = stored.get(kept.id);
+        if (kept.id && !now) {
+          list.append(removedMeanwhile(kept));
+          continue;
+        }
         const shownShape = shown && `${shown.kind}/${shown.materials?.items.length ?? 0}`;
         if (now && kept.id && shownShape === `${kept.kind}/${kept.items}` && shownShape === shapeOf(now)) {
           // Changed by the person, and by someone else meanwhile, in the same shape: the fields the
