@@ -727,6 +727,40 @@ describe('the portal’s forms', () => {
     });
   }, 120_000);
 
+  it('correcting an update about a component the plan in force no longer has says why it cannot refer to it', async () => {
+    await asOfficer();
+    // The officer bought the sewing machines; an amendment approved since has dropped them.
+    const { flow, approved, stored, version } = await caseWithPurchase({ amount: 12000, currency: 'EUR' });
+    const course = (await stored()).planInForce.components.find((k) => k.kind === 'TRAINING')!;
+    const amended = await flow.draft({ ...approved, version }, { components: [{ ...trainingComponent(), id: course.id }] });
+    await flow.approve(await flow.submit(amended));
+    expect((await stored()).planInForce.components.map((k) => k.id)).toEqual([course.id]);
+
+    await open(page, `#/case/${approved.id}/work`);
+    const form = page.locator('#progress-form');
+    const gone = form.locator('.component-gone');
+    await page.locator('#progress li').filter({ hasText: 'Bought the sewing machine' }).locator('button.correct').click();
+    expect(await form.locator('[name=component]').inputValue()).toBe('');
+    expect(await gone.isVisible()).toBe(true);
+    expect(await gone.textContent()).toBe(
+      'This update was about “Sewing machines”, which is no longer in the plan in force, so the correction cannot refer to it. ' +
+        'Choose a component of the plan in force if the update needs one.',
+    );
+    expect(await form.locator('[name=component]').getAttribute('aria-describedby')).toBe('component-gone');
+    await checkAccessibility(page, 'a correction of an update whose component left the plan');
+    // In every language, and still once the page is read again.
+    await page.locator('#language').selectOption('fr');
+    await expect.poll(() => gone.textContent(), { timeout: 15_000 }).toContain('ne fait plus partie du plan en vigueur');
+    await page.locator('#language').selectOption('ar');
+    await expect.poll(() => gone.textContent(), { timeout: 15_000 }).toContain('لم يعد ضمن الخطة السارية');
+    await page.locator('#language').selectOption('en');
+    await expect.poll(() => gone.textContent(), { timeout: 15_000 }).toContain('no longer in the plan in force');
+    // Cancelled, the form is a new update again and says nothing of it.
+    await form.locator('.correcting button').click();
+    expect(await gone.isVisible()).toBe(false);
+    expect(await form.locator('[name=component]').getAttribute('aria-describedby')).toBeNull();
+  }, 90_000);
+
   it('a double click sends a plan once, and the success is reported as one', async () => {
     await asOfficer();
     const flow = workflow(gw, 'NL', 'P-AF-HOPE');
