@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { samplePdf } from '../src/seed/sample-files.ts';
 import { launchBrowser, newBrowserContext } from './helpers/browser.ts';
 import { materialsComponent, trainingComponent, workflow } from './helpers/factories.ts';
-import { startGateway, type TestGateway } from './helpers/gateway.ts';
+import { codes, startGateway, type TestGateway } from './helpers/gateway.ts';
 import { checkAccessibility, open, signIn } from './helpers/portal.ts';
 import { uploadFile } from './helpers/implementation.ts';
 
@@ -759,6 +759,61 @@ describe('the portal’s forms', () => {
     await form.locator('.correcting button').click();
     expect(await gone.isVisible()).toBe(false);
     expect(await form.locator('[name=component]').getAttribute('aria-describedby')).toBeNull();
+  }, 90_000);
+
+  it('after the final report an update with spend is not offered for correction (spend is final), one without still is', async () => {
+    await asOfficer();
+    const { flow, approved, stored, purchase, version } = await caseWithPurchase({ amount: 12000, currency: 'EUR' });
+    const machines = (await stored()).planInForce.components.find((k) => k.kind === 'MATERIALS')!;
+    // A note that carries spend (the transport of the machines, on the same receipt), and one without.
+    const posted = await flow.officer.ok<{ postProgressUpdate: { case: { version: number } } }>(POST_PROGRESS, {
+      id: approved.id,
+      v: version,
+      input: {
+        kind: 'OTHER',
+        componentId: machines.id,
+        narrative: 'Paid the transport of the machines',
+        language: 'en',
+        occurredOn: daysAgo(2),
+        spend: { amount: { amount: 1500, currency: 'EUR' }, proof: purchase.spend!.proof.id },
+      },
+    });
+    const noted = await flow.officer.ok<{ postProgressUpdate: { case: { version: number } } }>(POST_PROGRESS, {
+      id: approved.id,
+      v: posted.postProgressUpdate.case.version,
+      input: { kind: 'OTHER', narrative: 'Registered the workshop', language: 'en', occurredOn: daysAgo(1) },
+    });
+    const reported = await flow.officer.ok<{ submitFinalReport: { status: string; version: number } }>(
+      `mutation ($id: ID!, $v: Int!, $input: FinalReportInput!) {
+        submitFinalReport(caseId: $id, expectedVersion: $v, input: $input) { status version } }`,
+      {
+        id: approved.id,
+        v: noted.postProgressUpdate.case.version,
+        input: { finalMeetingOn: daysAgo(1), feedback: 'The workshop runs.', language: 'en' },
+      },
+    );
+    expect(reported.submitFinalReport.status).toBe('FINAL_REPORTED');
+
+    await open(page, `#/case/${approved.id}/work`);
+    const entry = (text: string) => page.locator('#progress li').filter({ hasText: text });
+    await entry('Registered the workshop').waitFor();
+    // Notes may still be posted and corrected…
+    expect(
+      await page.locator('#progress-form [name=kind] option').evaluateAll((os) => os.map((o) => o.getAttribute('value'))),
+    ).toEqual(expect.arrayContaining(['OTHER']));
+    expect(await entry('Registered the workshop').locator('button.correct').count()).toBe(1);
+    // …but not the one with spend, which the gateway would refuse: the report accounts for it.
+    expect(await entry('Paid the transport of the machines').locator('button.correct').count()).toBe(0);
+    expect(await entry('Bought the sewing machine').locator('button.correct').count()).toBe(0);
+    const transport = (await stored()).progress.edges.find(
+      (e) => e.node.narrative === 'Paid the transport of the machines',
+    )!.node;
+    const refused = await flow.officer.gql(POST_PROGRESS, {
+      id: approved.id,
+      v: reported.submitFinalReport.version,
+      input: { kind: 'OTHER', narrative: 'No transport paid', language: 'en', occurredOn: daysAgo(1), corrects: transport.id },
+    });
+    expect(codes(refused)).toEqual(['INVALID_TRANSITION']);
   }, 90_000);
 
   it('a double click sends a plan once, and the success is reported as one', async () => {
