@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { samplePdf } from '../src/seed/sample-files.ts';
 import { launchBrowser, newBrowserContext } from './helpers/browser.ts';
 import { materialsComponent, trainingComponent, workflow } from './helpers/factories.ts';
-import { startGateway, type TestGateway } from './helpers/gateway.ts';
+import { codes, startGateway, type TestGateway } from './helpers/gateway.ts';
 import { checkAccessibility, open, signIn } from './helpers/portal.ts';
 import { uploadFile } from './helpers/implementation.ts';
 
@@ -198,6 +198,45 @@ describe('the portal’s forms', () => {
     expect(priced!.cost).toEqual({ amount: 32000, currency: 'AFN' });
   }, 90_000);
 
+  it('the live costing of materials items costs the quantities typed: 0 as nothing, none as not known yet', async () => {
+    await asOfficer();
+    const flow = workflow(gw, 'NL', 'P-AF-HOPE');
+    // Two machines at 150 EUR each and the thread at 100 EUR: 400 EUR.
+    const drafted = await flow.draft(await flow.arrived(), { components: [materialsComponent(15000)] });
+    await open(page, `#/case/${drafted.id}/plan`);
+    const machines = page.locator('#plan-editor .component').first();
+    const items = machines.locator('.item');
+    const output = () => machines.locator('output').textContent();
+    const costing = () => page.locator('#costing').textContent();
+    await expect.poll(output, { timeout: 10_000 }).toContain('400.00');
+
+    // No machine after all: only the thread is costed (read as one machine, it was 250).
+    await items.nth(0).locator('[name=quantity]').fill('0');
+    await expect.poll(output, { timeout: 10_000 }).toContain('100.00');
+    await expect.poll(costing, { timeout: 10_000 }).toContain('Total €100.00');
+    // Nor thread: nothing.
+    await items.nth(1).locator('[name=quantity]').fill('0');
+    await expect.poll(output, { timeout: 10_000 }).toMatch(/^= €0\.00 /);
+    // A quantity not typed yet is not one: the cost is not known, nor the total.
+    await items.nth(1).locator('[name=quantity]').fill('');
+    await expect.poll(output, { timeout: 10_000 }).toBe('Cost not known yet: every item needs a quantity.');
+    await expect.poll(costing, { timeout: 10_000 }).toBe('The total is given once every item has a quantity.');
+    await checkAccessibility(page, 'the plan editor with an item without a quantity');
+
+    // Nor is it saved as one: the browser asks for it before anything is sent.
+    const saves = sentCount('SaveDraftPlan');
+    await page.locator('#plan-editor button[type=submit]').click();
+    await expect
+      .poll(() =>
+        items
+          .nth(1)
+          .locator('[name=quantity]')
+          .evaluate((e: { validationMessage: string }) => e.validationMessage),
+      )
+      .not.toBe('');
+    expect(sentCount('SaveDraftPlan')).toBe(saves);
+  }, 60_000);
+
   it('a training that expects no certificate keeps saying so when it is edited', async () => {
     await asOfficer();
     const flow = workflow(gw, 'NL', 'P-AF-HOPE');
@@ -369,6 +408,67 @@ describe('the portal’s forms', () => {
     await page.locator('#plan-editor button[type=submit]').click();
     await expect.poll(async () => (await plan()).version, { timeout: 15_000 }).toBeGreaterThan(version);
     expect((await plan()).plan.components[0]!.materials.items).toEqual([{ description: 'Thread and fabric stock', quantity: 7 }]);
+  }, 90_000);
+
+  it('after a conflict a component one changed but a colleague removed stays removed, and is offered back as typed, as a new component', async () => {
+    await asOfficer();
+    const flow = workflow(gw, 'NL', 'P-AF-HOPE');
+    const drafted = await flow.draft(await flow.arrived(), { components: [trainingComponent(), materialsComponent()] });
+    type Plan = {
+      case: { version: number; plan: { components: { id: string; title: string; materials: { supplier: string } | null }[] } };
+    };
+    const plan = async () =>
+      (
+        await flow.state.ok<Plan>(
+          `query ($id: ID!) { case(id: $id) { version plan { components { id title materials { supplier } } } } }`,
+          { id: drafted.id },
+        )
+      ).case;
+    const shown = await plan();
+    const [course, machines] = shown.plan.components;
+    await open(page, `#/case/${drafted.id}/plan`);
+    const editor = page.locator('#plan-editor');
+    // The officer renames the machines and changes their supplier…
+    const box = editor.locator('.component').nth(1);
+    await box.locator('[name=title]').fill('Sewing machines (two)');
+    await box.locator('[name=supplier]').fill('Herat Tools');
+    // …while a colleague removes them.
+    await flow.officer.ok(
+      `mutation ($id: ID!, $v: Int!, $plan: PlanInput!) { saveDraftPlan(caseId: $id, expectedVersion: $v, plan: $plan) { version } }`,
+      { id: drafted.id, v: shown.version, plan: { components: [{ ...trainingComponent(), id: course!.id }] } },
+    );
+    await editor.locator('button[type=submit]').click();
+    await expect
+      .poll(() => editor.locator('.form-error').textContent(), { timeout: 15_000 })
+      .toContain('Someone changed this case meanwhile');
+
+    // The removal stands (saving would not bring the machines back), and the officer is told.
+    const titles = () =>
+      editor.locator('.component [name=title]').evaluateAll((els) => els.map((e) => (e as unknown as { value: string }).value));
+    expect(await titles()).toEqual(['Tailoring course']);
+    const notice = editor.locator('.removed-meanwhile');
+    expect(await notice.textContent()).toContain(
+      '“Sewing machines (two)”, which you changed, was removed from the plan by someone else meanwhile',
+    );
+    await checkAccessibility(page, 'a component one changed, removed meanwhile');
+    // Read again (in another language) the offer stands.
+    await page.locator('#language').selectOption('fr');
+    await expect.poll(() => notice.textContent(), { timeout: 15_000 }).toContain('retirée du plan par quelqu');
+    await page.locator('#language').selectOption('en');
+    await expect.poll(() => notice.textContent(), { timeout: 15_000 }).toContain('which you changed');
+
+    // Added back, it is what the officer typed, saved as a new component: not under its old id.
+    await notice.locator('button.add-back').click();
+    expect(await titles()).toEqual(['Tailoring course', 'Sewing machines (two)']);
+    expect(await editor.locator('.component').nth(1).getAttribute('data-id')).toBe('');
+    expect(await editor.locator('.component').nth(1).locator('[name=supplier]').inputValue()).toBe('Herat Tools');
+    const version = (await plan()).version;
+    await editor.locator('button[type=submit]').click();
+    await expect.poll(async () => (await plan()).version, { timeout: 15_000 }).toBeGreaterThan(version);
+    const [kept, added] = (await plan()).plan.components;
+    expect(kept!.id).toBe(course!.id);
+    expect(added).toMatchObject({ title: 'Sewing machines (two)', materials: { supplier: 'Herat Tools' } });
+    expect(added!.id).not.toBe(machines!.id);
   }, 90_000);
 
   it('a plan saved offline is shown as stored once it went out, with nothing of it left behind in the editor', async () => {
@@ -626,6 +726,95 @@ describe('the portal’s forms', () => {
       spend: { amount: { amount: 6900, currency: 'AFN' }, proof: { id: purchase.spend!.proof.id } },
     });
   }, 120_000);
+
+  it('correcting an update about a component the plan in force no longer has says why it cannot refer to it', async () => {
+    await asOfficer();
+    // The officer bought the sewing machines; an amendment approved since has dropped them.
+    const { flow, approved, stored, version } = await caseWithPurchase({ amount: 12000, currency: 'EUR' });
+    const course = (await stored()).planInForce.components.find((k) => k.kind === 'TRAINING')!;
+    const amended = await flow.draft({ ...approved, version }, { components: [{ ...trainingComponent(), id: course.id }] });
+    await flow.approve(await flow.submit(amended));
+    expect((await stored()).planInForce.components.map((k) => k.id)).toEqual([course.id]);
+
+    await open(page, `#/case/${approved.id}/work`);
+    const form = page.locator('#progress-form');
+    const gone = form.locator('.component-gone');
+    await page.locator('#progress li').filter({ hasText: 'Bought the sewing machine' }).locator('button.correct').click();
+    expect(await form.locator('[name=component]').inputValue()).toBe('');
+    expect(await gone.isVisible()).toBe(true);
+    expect(await gone.textContent()).toBe(
+      'This update was about “Sewing machines”, which is no longer in the plan in force, so the correction cannot refer to it. ' +
+        'Choose a component of the plan in force if the update needs one.',
+    );
+    expect(await form.locator('[name=component]').getAttribute('aria-describedby')).toBe('component-gone');
+    await checkAccessibility(page, 'a correction of an update whose component left the plan');
+    // In every language, and still once the page is read again.
+    await page.locator('#language').selectOption('fr');
+    await expect.poll(() => gone.textContent(), { timeout: 15_000 }).toContain('ne fait plus partie du plan en vigueur');
+    await page.locator('#language').selectOption('ar');
+    await expect.poll(() => gone.textContent(), { timeout: 15_000 }).toContain('لم يعد ضمن الخطة السارية');
+    await page.locator('#language').selectOption('en');
+    await expect.poll(() => gone.textContent(), { timeout: 15_000 }).toContain('no longer in the plan in force');
+    // Cancelled, the form is a new update again and says nothing of it.
+    await form.locator('.correcting button').click();
+    expect(await gone.isVisible()).toBe(false);
+    expect(await form.locator('[name=component]').getAttribute('aria-describedby')).toBeNull();
+  }, 90_000);
+
+  it('after the final report an update with spend is not offered for correction (spend is final), one without still is', async () => {
+    await asOfficer();
+    const { flow, approved, stored, purchase, version } = await caseWithPurchase({ amount: 12000, currency: 'EUR' });
+    const machines = (await stored()).planInForce.components.find((k) => k.kind === 'MATERIALS')!;
+    // A note that carries spend (the transport of the machines, on the same receipt), and one without.
+    const posted = await flow.officer.ok<{ postProgressUpdate: { case: { version: number } } }>(POST_PROGRESS, {
+      id: approved.id,
+      v: version,
+      input: {
+        kind: 'OTHER',
+        componentId: machines.id,
+        narrative: 'Paid the transport of the machines',
+        language: 'en',
+        occurredOn: daysAgo(2),
+        spend: { amount: { amount: 1500, currency: 'EUR' }, proof: purchase.spend!.proof.id },
+      },
+    });
+    const noted = await flow.officer.ok<{ postProgressUpdate: { case: { version: number } } }>(POST_PROGRESS, {
+      id: approved.id,
+      v: posted.postProgressUpdate.case.version,
+      input: { kind: 'OTHER', narrative: 'Registered the workshop', language: 'en', occurredOn: daysAgo(1) },
+    });
+    const reported = await flow.officer.ok<{ submitFinalReport: { status: string; version: number } }>(
+      `mutation ($id: ID!, $v: Int!, $input: FinalReportInput!) {
+        submitFinalReport(caseId: $id, expectedVersion: $v, input: $input) { status version } }`,
+      {
+        id: approved.id,
+        v: noted.postProgressUpdate.case.version,
+        input: { finalMeetingOn: daysAgo(1), feedback: 'The workshop runs.', language: 'en' },
+      },
+    );
+    expect(reported.submitFinalReport.status).toBe('FINAL_REPORTED');
+
+    await open(page, `#/case/${approved.id}/work`);
+    const entry = (text: string) => page.locator('#progress li').filter({ hasText: text });
+    await entry('Registered the workshop').waitFor();
+    // Notes may still be posted and corrected…
+    expect(
+      await page.locator('#progress-form [name=kind] option').evaluateAll((os) => os.map((o) => o.getAttribute('value'))),
+    ).toEqual(expect.arrayContaining(['OTHER']));
+    expect(await entry('Registered the workshop').locator('button.correct').count()).toBe(1);
+    // …but not the one with spend, which the gateway would refuse: the report accounts for it.
+    expect(await entry('Paid the transport of the machines').locator('button.correct').count()).toBe(0);
+    expect(await entry('Bought the sewing machine').locator('button.correct').count()).toBe(0);
+    const transport = (await stored()).progress.edges.find(
+      (e) => e.node.narrative === 'Paid the transport of the machines',
+    )!.node;
+    const refused = await flow.officer.gql(POST_PROGRESS, {
+      id: approved.id,
+      v: reported.submitFinalReport.version,
+      input: { kind: 'OTHER', narrative: 'No transport paid', language: 'en', occurredOn: daysAgo(1), corrects: transport.id },
+    });
+    expect(codes(refused)).toEqual(['INVALID_TRANSITION']);
+  }, 90_000);
 
   it('a double click sends a plan once, and the success is reported as one', async () => {
     await asOfficer();

@@ -77,6 +77,24 @@ function componentAsInput(k) {
   }
 }
 
+/** An item's quantity as typed: a whole number, or null while there is none (blank, or not a whole number). */
+const quantityOf = (typed) => (/^\d+$/.test(typed.trim()) ? Number(typed) : null);
+
+/**
+ * What the live costing asks the gateway to cost of a component: `input` as it would be saved,
+ * or, for materials, `eur` (nothing to cost: every item of quantity 0) or `incomplete` (an item
+ * has no quantity, so its cost is not known). Items of quantity 0 cost nothing and are left out,
+ * as the gateway takes none; no quantity is ever made up.
+ */
+function forCosting(input) {
+  if (input.kind !== 'MATERIALS') return { input };
+  const items = input.materials.items;
+  if (items.some((i) => i.quantity === null)) return { incomplete: true };
+  const counted = items.filter((i) => i.quantity > 0);
+  if (!counted.length) return { eur: { amount: 0, currency: 'EUR' } };
+  return { input: { ...input, materials: { ...input.materials, items: counted } } };
+}
+
 /** The component a box describes: exactly as it was when nobody touched it. */
 function componentInput(box) {
   if (box.dataset.original && box.dataset.dirty !== 'true') return JSON.parse(box.dataset.original);
@@ -119,7 +137,7 @@ function componentInput(box) {
             const typed = (name) => row.querySelector(`[name=${name}]`).value;
             return {
               description: typed('item') || base.title,
-              quantity: Math.max(1, Math.round(Number(typed('quantity') || 1))),
+              quantity: quantityOf(typed('quantity')),
               unitCost: { amount: toMinorUnits(typed('unitCost') || '0', currency) ?? 0, currency },
             };
           }),
@@ -158,7 +176,15 @@ function itemsEditor(items, currency, currencyList) {
       field(t('plan.f.item'), h('input', { name: 'item', value: item?.description ?? '', maxlength: 300 })),
       field(
         t('plan.f.quantity'),
-        h('input', { name: 'quantity', type: 'number', min: '1', max: '100000', step: '1', value: item?.quantity ?? 1 }),
+        h('input', {
+          name: 'quantity',
+          type: 'number',
+          min: '1',
+          max: '100000',
+          step: '1',
+          required: true,
+          value: item?.quantity ?? 1,
+        }),
       ),
       field(
         t('plan.f.unitCost'),
@@ -265,16 +291,26 @@ function editor(c, reference) {
   const list = h('div', { class: 'components' });
   const costing = h('div', { class: 'costing', 'aria-live': 'polite', id: 'costing' });
   let timer = null;
+  let asked = 0;
 
   async function check() {
-    const components = [...list.querySelectorAll('.component')].map(componentInput);
-    if (!components.length) return replace(costing);
+    const mine = (asked += 1);
+    const boxes = [...list.querySelectorAll('.component')].map((box) => ({ box, ...forCosting(componentInput(box)) }));
+    const show = (box, eur) => replace(box.querySelector('output'), eur ? tx('plan.inEur', { amount: money(eur) }) : null);
+    for (const { box, eur, incomplete } of boxes) {
+      if (incomplete) replace(box.querySelector('output'), t('plan.costIncomplete'));
+      else if (eur) show(box, eur);
+    }
+    const costed = boxes.filter((b) => b.input);
+    // A total left incomplete is not given: a part of it would read as the whole.
+    const incomplete = boxes.some((b) => b.incomplete) ? h('p', {}, t('plan.costingIncomplete')) : null;
+    if (!costed.length) return replace(costing, incomplete);
     try {
+      const components = costed.map((b) => b.input);
       const { planCosting: p } = await gql(PlanCosting, { caseId: c.id, plan: { components } });
-      list.querySelectorAll('.component').forEach((box, i) => {
-        const eur = p.components[i]?.costEur;
-        replace(box.querySelector('output'), eur ? tx('plan.inEur', { amount: money(eur) }) : null);
-      });
+      if (mine !== asked) return; // the figures of what was typed before: a newer check gives them
+      costed.forEach(({ box }, i) => show(box, p.components[i]?.costEur));
+      // Over budget (or without a rate) already: what is still missing can only add to it.
       const problem = p.problem
         ? h(
             'p',
@@ -286,14 +322,18 @@ function editor(c, reference) {
         : null;
       replace(
         costing,
-        h(
-          'p',
-          {},
-          tx('plan.costing', { total: money(p.totalEur), entitlement: money(p.entitlement), remaining: money(p.remaining) }),
-        ),
+        incomplete ??
+          h(
+            'p',
+            {},
+            tx('plan.costing', { total: money(p.totalEur), entitlement: money(p.entitlement), remaining: money(p.remaining) }),
+          ),
         problem,
       );
     } catch (error) {
+      if (mine !== asked) return;
+      // No figure is better than a stale one.
+      for (const { box } of costed) show(box, null);
       replace(
         costing,
         h('p', { class: 'hint' }, t(error instanceof OfflineError ? 'plan.costingOffline' : 'plan.costingUnavailable')),
@@ -431,25 +471,63 @@ function editor(c, reference) {
     recheck();
   });
   const shownIds = (c.plan?.components ?? []).map((k) => k.id);
+  /**
+   * In place of a component the person changed while someone else removed it: the removal
+   * stands (saving does not bring the component back under its old id), and the person is told
+   * and may add it back as typed, as a new component. `kept` is the box as save() kept it.
+   */
+  const removedMeanwhile = (kept) => {
+    const { id: _, ...shown } = JSON.parse(kept.original);
+    const title = kept.fields.find((f) => f.name === 'title')?.value || shown.title;
+    const notice = h(
+      'p',
+      { class: 'hint removed-meanwhile' },
+      tx('plan.removedMeanwhile', { title: data(title) }),
+      ' ',
+      h(
+        'button',
+        {
+          type: 'button',
+          class: 'secondary add-back',
+          onclick: () => {
+            const box = addComponent(shown, kept);
+            putBack(() => [...box.querySelectorAll('[name]')], kept.fields);
+            box.dataset.dirty = 'true';
+            notice.replaceWith(box);
+            box.querySelector('[name=title]').focus();
+            recheck();
+          },
+        },
+        t('plan.addBack'),
+      ),
+    );
+    notice.kept = kept;
+    return notice;
+  };
   // Read again (after a conflict, or another write went out), the editor keeps what the person
   // changed or added as typed (in a component someone else changed too, only the fields the person
   // changed, when neither reshaped it), shows the rest as now stored, drops the components the
-  // person removed, and adds those someone else added meanwhile.
+  // person removed, and adds those someone else added meanwhile. A component the person changed
+  // and someone else removed stays removed, with a word and an offer to add it back.
   form.typed = {
     owns: (el) => list.contains(el),
     save: () => ({
       shownIds,
-      boxes: [...list.querySelectorAll('.component')].map((box) => ({
-        id: box.dataset.id,
-        original: box.dataset.original,
-        dirty: box.dataset.dirty === 'true',
-        kind: box.querySelector('[name=kind]').value,
-        items: box.querySelectorAll('.item').length,
-        // Every field of a changed component: its rows may no longer be where they were shown.
-        fields: changedValues(box.querySelectorAll('[name]'), () => true),
-        // And those the person changed from what was shown.
-        changed: changedValues(box.querySelectorAll('[name]')),
-      })),
+      // A component offered back is kept as it was kept when it was found removed.
+      boxes: [...list.querySelectorAll('.component, .removed-meanwhile')].map(
+        (box) =>
+          box.kept ?? {
+            id: box.dataset.id,
+            original: box.dataset.original,
+            dirty: box.dataset.dirty === 'true',
+            kind: box.querySelector('[name=kind]').value,
+            items: box.querySelectorAll('.item').length,
+            // Every field of a changed component: its rows may no longer be where they were shown.
+            fields: changedValues(box.querySelectorAll('[name]'), () => true),
+            // And those the person changed from what was shown.
+            changed: changedValues(box.querySelectorAll('[name]')),
+          },
+      ),
     }),
     restore: (saved) => {
       const stored = new Map([...list.querySelectorAll('.component')].map((box) => [box.dataset.id, box]));
@@ -463,6 +541,10 @@ function editor(c, reference) {
         }
         const shown = kept.original ? JSON.parse(kept.original) : undefined;
         const now = stored.get(kept.id);
+        if (kept.id && !now) {
+          list.append(removedMeanwhile(kept));
+          continue;
+        }
         const shownShape = shown && `${shown.kind}/${shown.materials?.items.length ?? 0}`;
         if (now && kept.id && shownShape === `${kept.kind}/${kept.items}` && shownShape === shapeOf(now)) {
           // Changed by the person, and by someone else meanwhile, in the same shape: the fields the

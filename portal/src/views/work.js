@@ -1,7 +1,7 @@
 // Carrying out the plan: the budget planned against spent, progress updates (spend with its
 // receipt, in the currency paid), shipments from order to handover, and the case's files.
 import { downloadEvidence, OfflineError, uploadEvidence } from '../api.js';
-import { data, field, h, newKey } from '../dom.js';
+import { data, field, h, newKey, replace } from '../dom.js';
 import { formatDate, formatNumber, fromMinorUnits, t, tx } from '../i18n.js';
 import i18next from 'i18next';
 import { say, signedInUser } from '../main.js';
@@ -145,6 +145,9 @@ function progressForm(c, currencyList) {
     ' ',
     h('button', { type: 'button', class: 'secondary link', onclick: () => correct(null) }, t('work.cancelCorrection')),
   );
+  // The update corrected may be about a component the plan in force no longer has: said, as the
+  // choice of component cannot show it.
+  const componentGone = h('p', { class: 'hint component-gone', id: 'component-gone', hidden: true });
   const form = h(
     'form',
     {
@@ -189,6 +192,7 @@ function progressForm(c, currencyList) {
     h('input', { type: 'hidden', name: 'corrects', value: '' }),
     h('input', { type: 'hidden', name: 'proof', value: '' }),
     note,
+    componentGone,
     h(
       'div',
       { class: 'row' },
@@ -235,6 +239,12 @@ function progressForm(c, currencyList) {
     el.proof.value = proof;
     if (el.spendCurrency && currency) offerCurrency(el.spendCurrency, currency);
     shown();
+    const about = c.progress.edges.find((e) => e.node.id === id)?.node.component;
+    const gone = about && !components.some((k) => k.id === about.id) ? about : null;
+    replace(componentGone, gone ? tx('work.componentLeftPlan', { title: data(gone.title) }) : null);
+    componentGone.hidden = !gone;
+    if (gone) el.component.setAttribute('aria-describedby', componentGone.id);
+    else el.component.removeAttribute('aria-describedby');
   }
   // The form emptied (cancelled, or the correction waits in the outbox) is a new update again, and
   // its amount takes the steps of the currency it shows again.
