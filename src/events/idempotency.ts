@@ -127,7 +127,12 @@ export class IdempotencyStore {
 
   /** Frees a claim whose write was refused, so the client can correct and retry. */
   async release(key: string): Promise<void> {
-    await this.model.collection.deleteOne({ _id: key as never, status: 'pending' });
+    // Read, then delete, by `_id` alone: with the status in its filter the embedded store reads
+    // every record (a second at 20,000, a week of a busy network's writes) for each refusal.
+    // A retry that took the claim over and completed in between loses its record: its own
+    // retries are then answered as new requests, never written twice (the log's request claim).
+    const record = await this.model.collection.findOne({ _id: key as never }, this.queryOptions);
+    if (record?.status === 'pending') await this.model.collection.deleteOne({ _id: key as never });
   }
 
   async purgeOlderThan(cutoff: Date): Promise<number> {
