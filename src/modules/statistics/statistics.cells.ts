@@ -189,10 +189,19 @@ export function addMagnitude(into: Map<string, Magnitude>, kind: string, value: 
   into.set(kind, m);
 }
 
-/** The finest cell's figures with their noise, each measure keyed by the cell key. */
+/**
+ * The finest cell's figures with their noise, each measure keyed by the cell key. The count
+ * changes only with the cases, hence with the key; every other measure can change while the
+ * cases stay (a purchase posted, a household member added, a survey recorded), so its
+ * position is keyed by its true value too: noise keyed by the cases alone would be the same
+ * before and after, and the difference of two tables would give the change back exactly.
+ */
 export function protect(cell: Finest): ProtectedFinest {
-  const count = (n: number, measure: string) => n + countNoise(n, position(cell.key, measure));
-  const magnitude = (m: Magnitude, measure: string) => m.sum + magnitudeNoise(m.top, position(cell.key, measure));
+  // To 12 digits: a sum of scores may differ in its last bits with the order its cases were added.
+  const at = (measure: string, ...truth: number[]) =>
+    position(cell.key, measure === 'count' ? measure : `${measure}=${truth.map((v) => v.toPrecision(12)).join('/')}`);
+  const count = (n: number, measure: string) => n + countNoise(n, at(measure, n));
+  const magnitude = (m: Magnitude, measure: string) => m.sum + magnitudeNoise(m.top, at(measure, m.sum, m.top));
   const money = (sums: Map<string, Magnitude>, measure: string) => {
     const out = new Map<string, number>();
     for (const [kind, m] of sums) out.set(kind, magnitude(m, `${measure}:${kind}`));
