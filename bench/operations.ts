@@ -1,4 +1,5 @@
 // The operations the benchmarks send (shared by bench/run.ts, bench/profile.ts and bench/in-memory.ts).
+import { readFileSync } from 'node:fs';
 
 export const PARTNER = 'P-AF-HOPE';
 
@@ -11,6 +12,9 @@ export const CASE_BY_ID = `query Case($id: ID!) { case(id: $id) { reference stat
 export const CREATE = `mutation Create($input: CreateCaseInput!) { createCase(input: $input) { id version } }`;
 export const CHANGES = `query Changes { changes(first: 1000) { changes { cursor kind aggregateId version type at removed
   state { __typename ... on Case { reference status version } } } endCursor hasMore } }`;
+
+/** The portal's home page: what needs the signed-in person (its own query document). */
+export const WORK_LIST = readFileSync(new URL('../portal/graphql/work-list.graphql', import.meta.url), 'utf8');
 
 export const caseInput = {
   programme: 'EURP-VOL',

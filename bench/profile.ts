@@ -21,7 +21,7 @@ import { seedNetwork } from '../src/seed/demo.ts';
 import { EmbeddedStore } from '../src/store/embedded.ts';
 import { Store } from '../src/store/store.ts';
 import { inMemoryServers, listen } from './in-memory.ts';
-import { CASE_BY_ID, caseInput, CHANGES, CREATE, DASHBOARD, PARTNER } from './operations.ts';
+import { CASE_BY_ID, caseInput, CHANGES, CREATE, DASHBOARD, PARTNER, WORK_LIST } from './operations.ts';
 import type { LoadSpec } from './load.ts';
 import { benchConfig, load, partnerCasesWithPlan } from './setup.ts';
 
@@ -195,6 +195,7 @@ async function main(): Promise<void> {
   } else if (f.op === 'case') body = JSON.stringify({ query: CASE_BY_ID, variables: { id: String(sample?._id) } });
   else if (f.op === 'changes') [caller, body] = [nl, JSON.stringify({ query: CHANGES })];
   else if (f.op === 'create') [caller, body] = [nl, JSON.stringify({ query: CREATE, variables: { input: caseInput } })];
+  else if (f.op === 'home') body = JSON.stringify({ query: WORK_LIST });
   else if (['exec', 'mercurius', 'apollo', 'floor'].includes(f.op)) {
     inMemory = await inMemoryServers(gateway, { config, store, logger, dataDir, partner });
     target = { exec: inMemory.gateway, mercurius: inMemory.mercurius, apollo: inMemory.apollo }[f.op] ?? inMemory.floor;

@@ -30,7 +30,7 @@ async function main(): Promise<void> {
   await opened.store.ensureIndexes();
   await gateway.services.log.reconcileRecent();
   const entries = await gateway.services.caseStore.backfillEntries();
-  if (entries > 0) logger.info({ entries }, 'list entries written for cases stored before lists had them');
+  if (entries > 0) logger.info({ entries }, 'list entries written or completed for cases stored before they had them');
 
   const empty =
     (await gateway.services.organisations.lookup('ERIN-NET')) === null && (await gateway.services.log.lastSeq()) === 0;

@@ -212,6 +212,17 @@ describe('list entries in step with the cases', () => {
     // Once per store: a marker records it.
     expect(await gw.services.caseStore.backfillEntries()).toBe(0);
 
+    // Entries written before entries had a deadline (the work list's) get the case's, once.
+    const cases = db.collection<{ _id: string; nextDeadlineAt: Date | null }>('cases');
+    const withDeadline = await cases.findOne({ _id: { $in: everyone }, nextDeadlineAt: { $ne: null } });
+    expect(withDeadline?.nextDeadlineAt).toBeInstanceOf(Date);
+    await entries.updateMany({}, { $unset: { nextDeadlineAt: '' } });
+    await db.collection('migrations').deleteOne({ _id: 'case-list-deadlines' as never });
+    expect(await gw.services.caseStore.backfillEntries()).toBeGreaterThanOrEqual(everyone.length);
+    expect(await entries.findOne({ _id: withDeadline!._id })).toMatchObject({ nextDeadlineAt: withDeadline!.nextDeadlineAt });
+    expect(await entries.countDocuments({ nextDeadlineAt: { $exists: false } })).toBe(0);
+    expect(await gw.services.caseStore.backfillEntries()).toBe(0);
+
     // An entry lost (a projection cut short between the case and its entry), and one left behind.
     const lost = drafts[0]!;
     const behind = iraq[0]!;

@@ -25,6 +25,8 @@ const ENTRY_FIELDS = [
   'version',
   'createdAt',
   'updatedAt',
+  // The work list's deadlines due soon (deadline.service.ts casesDueBy).
+  'nextDeadlineAt',
 ] as const satisfies readonly (keyof CaseDoc)[];
 
 export type CaseListEntry = Pick<CaseDoc, (typeof ENTRY_FIELDS)[number]>;

@@ -214,7 +214,12 @@ export class CaseListIndex {
   private put(entry: CaseListEntry): void {
     const held = this.entries.get(entry._id);
     if (held && held.version >= entry.version) return;
-    const stored = { ...entry, createdAt: asDate(entry.createdAt)!, updatedAt: asDate(entry.updatedAt)! };
+    const stored = {
+      ...entry,
+      createdAt: asDate(entry.createdAt)!,
+      updatedAt: asDate(entry.updatedAt)!,
+      nextDeadlineAt: asDate(entry.nextDeadlineAt),
+    };
     this.entries.set(entry._id, stored);
     this.generation += 1;
     for (const field of BUCKETED) {

@@ -105,8 +105,9 @@ export type CaseInputArgs = { caseId: string; input: unknown; expectedVersion: n
 
 export type CaseStore = ReturnType<typeof createCaseStore>;
 
-/** The marker of the list entries' backfill (see backfillEntries). */
+/** The markers of the list entries' backfills (see backfillEntries): the entries, then their deadline. */
 const ENTRIES_MIGRATION = 'case-list-entries';
+const DEADLINES_MIGRATION = 'case-list-deadlines';
 
 export function createCaseStore(deps: {
   store: Store;
@@ -256,23 +257,26 @@ export function createCaseStore(deps: {
     },
 
     /**
-     * Writes the list entries of cases stored before lists had entries, once per store (a
-     * marker records that it ran); entries written since are the projection's. Answers how
-     * many it wrote.
+     * Writes the list entries of cases stored before lists had entries, and the deadline of
+     * entries written before entries had one, once per store (markers record that each ran);
+     * entries written since are the projection's. Answers how many it wrote.
      */
     async backfillEntries(): Promise<number> {
       const markers = store.connection.collection<{ _id: string; at: Date }>('migrations');
-      if (await markers.findOne({ _id: ENTRIES_MIGRATION }, store.queryOptions)) return 0;
+      const ran = await Promise.all(
+        [ENTRIES_MIGRATION, DEADLINES_MIGRATION].map((id) => markers.findOne({ _id: id }, store.queryOptions)),
+      );
+      if (ran.every((marker) => marker !== null)) return 0;
       const [docs, existing] = await Promise.all([
         // Whole collections, once: in `_id` order, which every store walks by its primary key.
         Cases.find({}, LIST_ENTRY_PROJECTION).setOptions({ scope: SYSTEM }).sort({ _id: 1 }).lean<CaseListEntry[]>(),
-        Entries.find({}, { _id: 1, version: 1 })
+        Entries.find({}, { _id: 1, version: 1, nextDeadlineAt: 1 })
           .setOptions({ scope: SYSTEM })
           .sort({ _id: 1 })
-          .lean<{ _id: string; version: number }[]>(),
+          .lean<{ _id: string; version: number; nextDeadlineAt?: Date | null }[]>(),
       ]);
-      const versionOf = new Map(existing.map((e) => [e._id, e.version]));
-      const missing = docs.filter((d) => !versionOf.has(d._id)).map(listEntryOf);
+      const stored = new Map(existing.map((e) => [e._id, e]));
+      const missing = docs.filter((d) => !stored.has(d._id)).map(listEntryOf);
       if (missing.length > 0) {
         await Entries.collection.insertMany(missing as never[], { ordered: false }).catch((error: unknown) => {
           if (!isDuplicateKey(error)) throw error; // written meanwhile by the projection
@@ -280,14 +284,24 @@ export function createCaseStore(deps: {
       }
       let written = missing.length;
       for (const doc of docs) {
-        const version = versionOf.get(doc._id);
-        if (version === undefined || version >= doc.version) continue;
-        await Entries.collection.replaceOne({ _id: doc._id as never, version }, listEntryOf(doc));
+        const entry = stored.get(doc._id);
+        if (!entry || entry.version > doc.version) continue;
+        if (entry.version < doc.version) {
+          await Entries.collection.replaceOne({ _id: doc._id as never, version: entry.version }, listEntryOf(doc));
+        } else if (!('nextDeadlineAt' in entry)) {
+          // Only the field is set, at the version read: a write meanwhile wrote a whole entry.
+          await Entries.collection.updateOne(
+            { _id: doc._id as never, version: entry.version },
+            { $set: { nextDeadlineAt: doc.nextDeadlineAt ?? null } },
+          );
+        } else continue;
         written += 1;
       }
-      await markers.insertOne({ _id: ENTRIES_MIGRATION, at: clock.now() }).catch((error: unknown) => {
-        if (!isDuplicateKey(error)) throw error;
-      });
+      for (const id of [ENTRIES_MIGRATION, DEADLINES_MIGRATION]) {
+        await markers.insertOne({ _id: id, at: clock.now() }).catch((error: unknown) => {
+          if (!isDuplicateKey(error)) throw error;
+        });
+      }
       return written;
     },
 

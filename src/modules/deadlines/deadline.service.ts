@@ -100,12 +100,20 @@ export function createDeadlineService(deps: Needs<'cases' | 'clock' | 'executor'
     },
 
     /** The caller's cases with an open deadline due by `until`, earliest first (for the work list). */
+    /**
+     * The principal's cases with a deadline by `until`, soonest first: chosen from the list
+     * index (the store's query of the cases, evaluated in memory: on the embedded store that
+     * query decoded every case, seconds per work list at 2,000 cases), then read as lists are.
+     */
     async casesDueBy(principal: Principal, until: Date, first: number): Promise<CaseDoc[]> {
-      return Cases.find({ nextDeadlineAt: op({ $lte: until }) })
-        .setOptions({ scope: caseScope(principal) })
-        .sort({ nextDeadlineAt: 1, _id: 1 })
-        .limit(first)
-        .lean<CaseDoc[]>();
+      const scope = caseScope(principal);
+      const due = { nextDeadlineAt: { $lte: until } };
+      const entries = await deps.cases.listIndex.find(
+        scope === SYSTEM ? due : { $and: [due, scope.filter] },
+        { nextDeadlineAt: 1, _id: 1 },
+        first,
+      );
+      return deps.cases.ofEntries(principal, entries);
     },
 
     /**

@@ -9,6 +9,7 @@ import { pageSize } from '../../validation.ts';
 import { actionFacts, allowedActions, nextStep, stepStatuses, type CaseAction } from '../cases/case.actions.ts';
 import type { CaseDoc } from '../cases/case.model.ts';
 import type { PlanStatus } from '../plans/plan.model.ts';
+import { planRef } from '../plans/plan.service.ts';
 import type { CaseService } from '../cases/case.service.ts';
 import { CASE_STATUSES } from '../cases/case.state.ts';
 import { DAY_MS } from '../../clock.ts';
@@ -43,10 +44,11 @@ export function createWorkListService(deps: Needs<'plans' | 'deadlines' | 'clock
   const { cases, plans, deadlines, clock } = deps;
 
   async function latestPlanStatuses(p: Principal, docs: CaseDoc[]): Promise<Map<string, PlanStatus>> {
+    // As a page's plans are read: from the gateway's memory of case versions, the rest by id.
     const withPlan = docs.filter((c) => c.latestPlan !== null);
-    const latest = await plans.byIds(
+    const latest = await plans.atCaseVersions(
       p,
-      withPlan.map((c) => `${c._id}:${c.latestPlan}`),
+      withPlan.map((c) => ({ caseId: c._id, caseVersion: c.version, ref: planRef(c._id, c.latestPlan!) })),
     );
     return new Map(latest.flatMap((plan) => (plan ? [[plan.caseId, plan.status] as const] : [])));
   }
