@@ -162,6 +162,15 @@ describe('serving the portal', () => {
     expect(html).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/);
   });
 
+  it('no page on the portal’s origin runs another site’s script: a browser opening /graphql gets no Apollo landing page', async () => {
+    // Apollo's landing page loads its script from Apollo's CDN (an unpinned "_latest"); on this
+    // origin that script could read the portal tab's session storage (the tokens) and replace the
+    // files the service worker serves the portal from (Cache Storage is the origin's).
+    const response = await fetch(`${gw.url}/graphql`, { headers: { accept: 'text/html' } });
+    expect(response.headers.get('content-type') ?? '').not.toContain('text/html');
+    expect(await response.text()).not.toMatch(/<script|apollographql\.com/);
+  });
+
   it('compressed, and answered 304 when unchanged', async () => {
     const response = await fetch(`${gw.url}/portal/app.js`, { headers: { 'accept-encoding': 'br' } });
     expect(response.headers.get('content-encoding')).toBe('br');
@@ -252,6 +261,8 @@ describe('serving the portal', () => {
         tokenPaste: false,
       });
       expect((await fetch(`${production.url}/idp/.well-known/openid-configuration`)).status).toBe(404);
+      const landing = await fetch(`${production.url}/graphql`, { headers: { accept: 'text/html' } });
+      expect(await landing.text()).not.toMatch(/<script|apollographql\.com/);
       // The portal may talk to that provider (discovery, tokens) and to nothing else.
       const csp = (await fetch(`${production.url}/portal/`)).headers.get('content-security-policy');
       expect(csp).toContain("connect-src 'self' https://idp.erin-network.example;");
