@@ -189,6 +189,34 @@ describe('serving the portal', () => {
     expect(discovery).toMatchObject({ issuer: `${gw.url}/idp`, code_challenge_methods_supported: ['S256'] });
   });
 
+  it('the development provider names its endpoints at the gateway’s address, whatever Host or X-Forwarded-Host a request claims', async () => {
+    // The discovery document says where the portal sends the password (authorization) and the
+    // code with its PKCE verifier (token): a shared cache keeping one answered to a forged host
+    // would send every later sign-in elsewhere.
+    const { request } = await import('node:http');
+    const { hostname, port } = new URL(gw.url);
+    const discovery = (headers: Record<string, string>) =>
+      new Promise<Record<string, unknown>>((resolve, reject) => {
+        request({ hostname, port, path: '/idp/.well-known/openid-configuration', headers }, (res) => {
+          let body = '';
+          res.on('data', (piece: Buffer) => (body += piece.toString()));
+          res.on('end', () => resolve(JSON.parse(body) as Record<string, unknown>));
+        })
+          .on('error', reject)
+          .end();
+      });
+    const forged: Record<string, string>[] = [
+      { host: 'evil.example' },
+      { 'x-forwarded-host': 'evil.example', 'x-forwarded-proto': 'https' },
+    ];
+    for (const headers of forged) {
+      const document = await discovery(headers);
+      for (const name of ['authorization_endpoint', 'token_endpoint', 'jwks_uri', 'end_session_endpoint']) {
+        expect(String(document[name]), `${name} with ${JSON.stringify(headers)}`).toMatch(new RegExp(`^${gw.url}/idp/`));
+      }
+    }
+  });
+
   it('the sign-in pages cannot be framed by another site', async () => {
     const authorize = new URL(`${gw.url}/idp/auth`);
     authorize.search = new URLSearchParams({
