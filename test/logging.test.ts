@@ -1,7 +1,9 @@
 // What the log never holds: tokens, and the personal data of the people in the cases.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { samplePdf } from '../src/seed/sample-files.ts';
 import { startGateway, type TestGateway } from './helpers/gateway.ts';
 import { trainingComponent, workflow } from './helpers/factories.ts';
+import { uploadFile } from './helpers/implementation.ts';
 
 let gw: TestGateway;
 const lines: string[] = [];
@@ -37,5 +39,25 @@ describe('logging', () => {
     for (const forbidden of [flow.state.token, flow.officer.token, SECRET, 'tuberculosis', c.reference]) {
       expect(log, 'the log holds something it must not').not.toContain(forbidden); // …but never the token itself
     }
+  });
+
+  it('never holds the name or digest of a file uploaded or downloaded (sealed at rest, sent in headers)', async () => {
+    const flow = workflow(gw);
+    const c = await flow.approved({ components: [trainingComponent(5000)] });
+    const NAME = 'Rahimi Karim passport';
+    const up = await uploadFile(gw, flow.officer.token, { caseId: c.id, kind: 'RECEIPT', filename: `${NAME}.pdf` }, samplePdf());
+    expect(up.status).toBe(201);
+    const evidence = up.body.evidence!;
+    const download = await fetch(`${gw.url}${evidence.downloadUrl}`, {
+      headers: { authorization: `Bearer ${flow.state.token}` },
+    });
+    expect(download.headers.get('content-disposition')).toContain('Rahimi');
+    await download.arrayBuffer();
+    // The request's log line is written when the response has finished.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const log = lines.join('');
+    expect(log).toContain(`"path":"/evidence/${evidence.id}"`);
+    for (const forbidden of ['Rahimi', evidence.sha256])
+      expect(log, 'the log holds something it must not').not.toContain(forbidden);
   });
 });

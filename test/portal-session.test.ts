@@ -1,8 +1,9 @@
 // Who the portal's browser storage belongs to, in a real browser through the development identity
 // provider's login page: when a session ends without a sign-out (the token refused), the offline
 // copy of what was read goes at once; the same person signing in again gets their unsent write sent;
-// someone else signing in on the same tab finds nothing of the first person's, offline or not. And a
-// link into the portal survives the sign-in, but only to a page of the portal's own.
+// someone else signing in on the same tab finds nothing of the first person's, offline or not. Another
+// tab of the portal (a new one, a duplicate) neither keeps the first from signing out nor is kept
+// from signing in. And a link into the portal survives the sign-in, but only to a page of the portal's own.
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser, newBrowserContext } from './helpers/browser.ts';
@@ -129,6 +130,58 @@ describe('the portal’s storage belongs to one person', () => {
     expect(await events(second.id, 'ReferralAccepted')).toHaveLength(0);
     await context.close();
   }, 120_000);
+});
+
+describe('more than one tab', () => {
+  /** Signs in on a tab, showing a case: the tab holds the offline store open. */
+  async function onCase(page: Page, caseId: string): Promise<void> {
+    await signIn(page, gw.url, 'p-af-hope-officer', 'en');
+    await open(page, `#/case/${caseId}`);
+    await page.locator('#respond').waitFor();
+  }
+
+  /** Signs out on a tab: it leaves for the provider's sign-out page with no token left behind. */
+  async function signsOut(page: Page): Promise<void> {
+    await page.bringToFront();
+    await page.locator('#signout').click();
+    await page.waitForURL(/\/idp\/session\/end/, { timeout: 10_000 });
+    expect(await page.evaluate('sessionStorage.length')).toBe(0);
+  }
+
+  it('a second tab signs in and shows its page while the first shows a case; the first then signs out', async () => {
+    const flow = workflow(gw, 'NL', 'P-AF-HOPE');
+    const kase = await flow.refer(await flow.create());
+    const context = await newBrowserContext(browser);
+    const first = await context.newPage();
+    await onCase(first, kase.id);
+
+    const second = await context.newPage();
+    await second.goto(`${gw.url}/portal/#/case/${kase.id}`);
+    await second.locator('.providers button').first().click(); // the provider's session signs it in
+    await second.locator('#respond').waitFor({ timeout: 10_000 });
+
+    await signsOut(first);
+    await context.close();
+  }, 90_000);
+
+  it('signing out is not held up by a duplicated tab that keeps the store open', async () => {
+    const flow = workflow(gw, 'NL', 'P-AF-HOPE');
+    const kase = await flow.refer(await flow.create());
+    const context = await newBrowserContext(browser);
+    const first = await context.newPage();
+    await onCase(first, kase.id);
+    // A duplicated tab starts with a copy of the first one's session storage (its session, key and owner).
+    const copied = await first.evaluate<Record<string, string>>('({ ...sessionStorage })');
+    const duplicate = await context.newPage();
+    await duplicate.addInitScript(
+      `if (sessionStorage.length === 0) for (const [k, v] of Object.entries(${JSON.stringify(copied)})) sessionStorage.setItem(k, v);`,
+    );
+    await duplicate.goto(`${gw.url}/portal/#/case/${kase.id}`);
+    await duplicate.locator('#respond').waitFor();
+
+    await signsOut(first);
+    await context.close();
+  }, 90_000);
 });
 
 describe('a link into the portal', () => {

@@ -162,6 +162,15 @@ describe('serving the portal', () => {
     expect(html).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/);
   });
 
+  it('no page on the portal’s origin runs another site’s script: a browser opening /graphql gets no Apollo landing page', async () => {
+    // Apollo's landing page loads its script from Apollo's CDN (an unpinned "_latest"); on this
+    // origin that script could read the portal tab's session storage (the tokens) and replace the
+    // files the service worker serves the portal from (Cache Storage is the origin's).
+    const response = await fetch(`${gw.url}/graphql`, { headers: { accept: 'text/html' } });
+    expect(response.headers.get('content-type') ?? '').not.toContain('text/html');
+    expect(await response.text()).not.toMatch(/<script|apollographql\.com/);
+  });
+
   it('compressed, and answered 304 when unchanged', async () => {
     const response = await fetch(`${gw.url}/portal/app.js`, { headers: { 'accept-encoding': 'br' } });
     expect(response.headers.get('content-encoding')).toBe('br');
@@ -178,6 +187,34 @@ describe('serving the portal', () => {
     expect(config.tokenPaste).toBe(true);
     const discovery = (await (await fetch(`${gw.url}/idp/.well-known/openid-configuration`)).json()) as Record<string, unknown>;
     expect(discovery).toMatchObject({ issuer: `${gw.url}/idp`, code_challenge_methods_supported: ['S256'] });
+  });
+
+  it('the development provider names its endpoints at the gateway’s address, whatever Host or X-Forwarded-Host a request claims', async () => {
+    // The discovery document says where the portal sends the password (authorization) and the
+    // code with its PKCE verifier (token): a shared cache keeping one answered to a forged host
+    // would send every later sign-in elsewhere.
+    const { request } = await import('node:http');
+    const { hostname, port } = new URL(gw.url);
+    const discovery = (headers: Record<string, string>) =>
+      new Promise<Record<string, unknown>>((resolve, reject) => {
+        request({ hostname, port, path: '/idp/.well-known/openid-configuration', headers }, (res) => {
+          let body = '';
+          res.on('data', (piece: Buffer) => (body += piece.toString()));
+          res.on('end', () => resolve(JSON.parse(body) as Record<string, unknown>));
+        })
+          .on('error', reject)
+          .end();
+      });
+    const forged: Record<string, string>[] = [
+      { host: 'evil.example' },
+      { 'x-forwarded-host': 'evil.example', 'x-forwarded-proto': 'https' },
+    ];
+    for (const headers of forged) {
+      const document = await discovery(headers);
+      for (const name of ['authorization_endpoint', 'token_endpoint', 'jwks_uri', 'end_session_endpoint']) {
+        expect(String(document[name]), `${name} with ${JSON.stringify(headers)}`).toMatch(new RegExp(`^${gw.url}/idp/`));
+      }
+    }
   });
 
   it('the sign-in pages cannot be framed by another site', async () => {
@@ -252,6 +289,8 @@ describe('serving the portal', () => {
         tokenPaste: false,
       });
       expect((await fetch(`${production.url}/idp/.well-known/openid-configuration`)).status).toBe(404);
+      const landing = await fetch(`${production.url}/graphql`, { headers: { accept: 'text/html' } });
+      expect(await landing.text()).not.toMatch(/<script|apollographql\.com/);
       // The portal may talk to that provider (discovery, tokens) and to nothing else.
       const csp = (await fetch(`${production.url}/portal/`)).headers.get('content-security-policy');
       expect(csp).toContain("connect-src 'self' https://idp.erin-network.example;");

@@ -28,13 +28,28 @@ function request(r) {
 
 function open() {
   if (locked) return Promise.reject(new Error('signed out'));
-  dbPromise ??= new Promise((resolve, reject) => {
+  if (dbPromise) return dbPromise;
+  const opening = new Promise((resolve, reject) => {
     const r = indexedDB.open(DB, 1);
     r.onupgradeneeded = () => STORES.forEach((s) => r.result.createObjectStore(s));
-    r.onsuccess = () => resolve(r.result);
+    r.onsuccess = () => {
+      const db = r.result;
+      // Another tab of the portal deletes the store (its sign-out, or a sign-in there, which cannot
+      // read what is sealed here) once every tab has closed it: this tab lets go of it, unless
+      // writes made here still wait in it. Held open, the other tab's sign-out never finished and
+      // its sign-in never showed a page.
+      db.onversionchange = async () => {
+        const held = locked ? 0 : await request(db.transaction('outbox').objectStore('outbox').count()).catch(() => 0);
+        if (held) return;
+        db.close();
+        if (dbPromise === opening) dbPromise = null;
+      };
+      resolve(db);
+    };
     r.onerror = () => reject(r.error);
   });
-  return dbPromise;
+  dbPromise = opening;
+  return opening;
 }
 
 const b64 = (bytes) => btoa(String.fromCharCode(...new Uint8Array(bytes)));
@@ -102,7 +117,12 @@ export async function wipe({ lock = false } = {}) {
   const db = await dbPromise?.catch(() => null);
   db?.close();
   dbPromise = null;
-  await request(indexedDB.deleteDatabase(DB)).catch(() => undefined);
+  // Never held up by another tab that keeps the store open (its unsent writes): the deletion
+  // goes on when that tab lets go, and what is sealed here is unreadable without this tab's key.
+  await new Promise((resolve) => {
+    const r = indexedDB.deleteDatabase(DB);
+    r.onsuccess = r.onerror = r.onblocked = () => resolve();
+  });
 }
 
 export function forgetKey() {

@@ -1,7 +1,7 @@
 // Apollo Server over the executable schema, and the /graphql route that builds each request's
 // context (caller, logger, services, DataLoaders, the audit of special-category reads).
 import { ApolloServer } from '@apollo/server';
-import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
 import type { Request, RequestHandler } from 'express';
 import type { GraphQLSchema } from 'graphql';
@@ -48,6 +48,10 @@ export async function createApollo(deps: {
     plugins: [
       // No field sets cache hints: the plugin would only wrap every resolver for nothing.
       ApolloServerPluginCacheControlDisabled(),
+      // No landing page: Apollo's (in development and in production) loads script from Apollo's
+      // CDN, and /graphql shares its origin with the portal, whose tokens and service-worker
+      // cache that script could reach. Systems and the portal POST; a browser gets a 400.
+      ApolloServerPluginLandingPageDisabled(),
       costLimitPlugin(schema, config.maxQueryCost),
       observabilityPlugin(metrics),
       httpStatusPlugin(),

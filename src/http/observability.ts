@@ -27,6 +27,10 @@ export function requestLogging(logger: Logger): RequestHandler {
         method: req.method,
         path: req.url.split('?')[0],
       }),
+      // The status only: response headers carry personal data (an evidence file's name and digest,
+      // sealed at rest, in Content-Disposition and X-Evidence-SHA256) and, on the development
+      // provider's redirects, authorization codes (Location).
+      res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
     },
   });
 }

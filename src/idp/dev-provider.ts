@@ -169,6 +169,17 @@ export function createDevIdentityProvider(options: DevIdentityProviderOptions): 
   provider.on('server_error', (_ctx, error) => log.error({ err: error }, 'identity provider error'));
 
   const router = express.Router();
+  // The provider makes every address it names (discovery, redirects) from the request's Host and,
+  // as a proxy is trusted, X-Forwarded-Host and -Proto, which any client can send: a shared cache
+  // keeping a discovery document answered to a forged host would send sign-ins elsewhere. It is
+  // reached at the public address, so that is the one it is told.
+  const publicAddress = new URL(base);
+  router.use((req, _res, next) => {
+    req.headers.host = publicAddress.host;
+    delete req.headers['x-forwarded-host'];
+    req.headers['x-forwarded-proto'] = publicAddress.protocol.slice(0, -1);
+    next();
+  });
   router.get('/interaction/:uid', async (req, res, next) => {
     try {
       const details = await provider.interactionDetails(req, res);
