@@ -219,8 +219,8 @@ describe('the portal’s forms', () => {
     await expect.poll(output, { timeout: 10_000 }).toMatch(/^= €0\.00 /);
     // A quantity not typed yet is not one: the cost is not known, nor the total.
     await items.nth(1).locator('[name=quantity]').fill('');
-    await expect.poll(output, { timeout: 10_000 }).toBe('Cost not known yet: every item needs a quantity.');
-    await expect.poll(costing, { timeout: 10_000 }).toBe('The total is given once every item has a quantity.');
+    await expect.poll(output, { timeout: 10_000 }).toBe('Cost not known yet: every item needs a quantity and a unit cost.');
+    await expect.poll(costing, { timeout: 10_000 }).toBe('The total is given once every item has a quantity and a unit cost.');
     await checkAccessibility(page, 'the plan editor with an item without a quantity');
 
     // Nor is it saved as one: the browser asks for it before anything is sent.
@@ -235,6 +235,34 @@ describe('the portal’s forms', () => {
       )
       .not.toBe('');
     expect(sentCount('SaveDraftPlan')).toBe(saves);
+  }, 60_000);
+
+  it('a unit cost not typed is not 0: the cost is not known yet, and the browser asks for it before a save', async () => {
+    await asOfficer();
+    const flow = workflow(gw, 'NL', 'P-AF-HOPE');
+    // Two machines at 150 EUR each and the thread at 100 EUR: 400 EUR.
+    const drafted = await flow.draft(await flow.arrived(), { components: [materialsComponent(15000)] });
+    const version = async () => (await flow.state.ok<Stored>(STORED, { id: drafted.id })).case.version;
+    const stored = await version();
+    await open(page, `#/case/${drafted.id}/plan`);
+    const machines = page.locator('#plan-editor .component').first();
+    const thread = machines.locator('.item').nth(1).locator('[name=unitCost]');
+    const output = () => machines.locator('output').textContent();
+    const costing = () => page.locator('#costing').textContent();
+    await expect.poll(output, { timeout: 10_000 }).toContain('400.00');
+
+    // The price of the thread is not known yet: nor is the component's cost (read as 0, it was 300), nor the total.
+    await thread.fill('');
+    await expect.poll(output, { timeout: 10_000 }).toBe('Cost not known yet: every item needs a quantity and a unit cost.');
+    await expect.poll(costing, { timeout: 10_000 }).toBe('The total is given once every item has a quantity and a unit cost.');
+    await checkAccessibility(page, 'the plan editor with an item without a unit cost');
+
+    // Nor is it saved as 0: the browser asks for it before anything is sent.
+    const saves = sentCount('SaveDraftPlan');
+    await page.locator('#plan-editor button[type=submit]').click();
+    await expect.poll(() => thread.evaluate((e: { validationMessage: string }) => e.validationMessage)).not.toBe('');
+    expect(sentCount('SaveDraftPlan')).toBe(saves);
+    expect(await version()).toBe(stored);
   }, 60_000);
 
   it('a training that expects no certificate keeps saying so when it is edited', async () => {
@@ -295,6 +323,8 @@ describe('the portal’s forms', () => {
     await own.locator('[name=title]').fill('Scissors');
     await own.locator('button.add-item').click();
     await own.locator('.item').nth(1).locator('[name=item]').fill('Pinking shears');
+    await own.locator('.item').nth(0).locator('[name=unitCost]').fill('10');
+    await own.locator('.item').nth(1).locator('[name=unitCost]').fill('15');
     await own.locator('[name=supplier]').fill('Bazaar');
 
     // …while a colleague renames the machines, changes the course's provider, puts a service

@@ -80,16 +80,19 @@ function componentAsInput(k) {
 /** An item's quantity as typed: a whole number, or null while there is none (blank, or not a whole number). */
 const quantityOf = (typed) => (/^\d+$/.test(typed.trim()) ? Number(typed) : null);
 
+/** An item's unit cost as typed, in minor units: null while there is none (blank, or not an amount). */
+const unitCostOf = (typed, currency) => (typed.trim() === '' ? null : toMinorUnits(typed, currency));
+
 /**
  * What the live costing asks the gateway to cost of a component: `input` as it would be saved,
  * or, for materials, `eur` (nothing to cost: every item of quantity 0) or `incomplete` (an item
- * has no quantity, so its cost is not known). Items of quantity 0 cost nothing and are left out,
- * as the gateway takes none; no quantity is ever made up.
+ * has no quantity or no unit cost, so its cost is not known). Items of quantity 0 cost nothing
+ * and are left out, as the gateway takes none; no quantity nor unit cost is ever made up.
  */
 function forCosting(input) {
   if (input.kind !== 'MATERIALS') return { input };
   const items = input.materials.items;
-  if (items.some((i) => i.quantity === null)) return { incomplete: true };
+  if (items.some((i) => i.quantity === null || i.unitCost.amount === null)) return { incomplete: true };
   const counted = items.filter((i) => i.quantity > 0);
   if (!counted.length) return { eur: { amount: 0, currency: 'EUR' } };
   return { input: { ...input, materials: { ...input.materials, items: counted } } };
@@ -138,7 +141,7 @@ function componentInput(box) {
             return {
               description: typed('item') || base.title,
               quantity: quantityOf(typed('quantity')),
-              unitCost: { amount: toMinorUnits(typed('unitCost') || '0', currency) ?? 0, currency },
+              unitCost: { amount: unitCostOf(typed('unitCost'), currency), currency },
             };
           }),
           supplier: value('supplier'),
@@ -193,6 +196,7 @@ function itemsEditor(items, currency, currencyList) {
           type: 'number',
           min: '0',
           inputmode: 'decimal',
+          required: true,
           value: item ? fromMinorUnits(item.unitCost.amount, item.unitCost.currency) : '',
         }),
       ),
