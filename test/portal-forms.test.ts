@@ -219,8 +219,8 @@ describe('the portal’s forms', () => {
     await expect.poll(output, { timeout: 10_000 }).toMatch(/^= €0\.00 /);
     // A quantity not typed yet is not one: the cost is not known, nor the total.
     await items.nth(1).locator('[name=quantity]').fill('');
-    await expect.poll(output, { timeout: 10_000 }).toBe('Cost not known yet: every item needs a quantity.');
-    await expect.poll(costing, { timeout: 10_000 }).toBe('The total is given once every item has a quantity.');
+    await expect.poll(output, { timeout: 10_000 }).toBe('Cost not known yet: every item needs a quantity and a unit cost.');
+    await expect.poll(costing, { timeout: 10_000 }).toBe('The total is given once every item has a quantity and a unit cost.');
     await checkAccessibility(page, 'the plan editor with an item without a quantity');
 
     // Nor is it saved as one: the browser asks for it before anything is sent.
@@ -236,6 +236,107 @@ describe('the portal’s forms', () => {
       .not.toBe('');
     expect(sentCount('SaveDraftPlan')).toBe(saves);
   }, 60_000);
+
+  it('a unit cost not typed is not 0: the cost is not known yet, and the browser asks for it before a save', async () => {
+    await asOfficer();
+    const flow = workflow(gw, 'NL', 'P-AF-HOPE');
+    // Two machines at 150 EUR each and the thread at 100 EUR: 400 EUR.
+    const drafted = await flow.draft(await flow.arrived(), { components: [materialsComponent(15000)] });
+    const version = async () => (await flow.state.ok<Stored>(STORED, { id: drafted.id })).case.version;
+    const stored = await version();
+    await open(page, `#/case/${drafted.id}/plan`);
+    const machines = page.locator('#plan-editor .component').first();
+    const thread = machines.locator('.item').nth(1).locator('[name=unitCost]');
+    const output = () => machines.locator('output').textContent();
+    const costing = () => page.locator('#costing').textContent();
+    await expect.poll(output, { timeout: 10_000 }).toContain('400.00');
+
+    // The price of the thread is not known yet: nor is the component's cost (read as 0, it was 300), nor the total.
+    await thread.fill('');
+    await expect.poll(output, { timeout: 10_000 }).toBe('Cost not known yet: every item needs a quantity and a unit cost.');
+    await expect.poll(costing, { timeout: 10_000 }).toBe('The total is given once every item has a quantity and a unit cost.');
+    await checkAccessibility(page, 'the plan editor with an item without a unit cost');
+
+    // Nor is it saved as 0: the browser asks for it before anything is sent.
+    const saves = sentCount('SaveDraftPlan');
+    await page.locator('#plan-editor button[type=submit]').click();
+    await expect.poll(() => thread.evaluate((e: { validationMessage: string }) => e.validationMessage)).not.toBe('');
+    expect(sentCount('SaveDraftPlan')).toBe(saves);
+    expect(await version()).toBe(stored);
+  }, 60_000);
+
+  it('a component not complete yet, or not taken as typed, is named as such while the others are costed; a failure is one', async () => {
+    await asOfficer();
+    const flow = workflow(gw, 'NL', 'P-AF-HOPE');
+    // Two machines at 150 EUR each and the thread at 100 EUR: 400 EUR.
+    const drafted = await flow.draft(await flow.arrived(), { components: [materialsComponent(15000)] });
+    await open(page, `#/case/${drafted.id}/plan`);
+    const editor = page.locator('#plan-editor');
+    const machines = editor.locator('.component').first();
+    const outputOf = (box: typeof machines) => () => box.locator('output').textContent();
+    const costing = () => page.locator('#costing').textContent();
+    await expect.poll(outputOf(machines), { timeout: 10_000 }).toContain('400.00');
+
+    // Hammers are added, two at 50 EUR, with neither a title nor a supplier yet: the gateway would
+    // refuse the whole plan, which read as "could not be checked just now".
+    await editor.locator('.actions button.secondary').click();
+    const hammers = editor.locator('.component').nth(1);
+    await hammers.locator('[name=kind]').selectOption('MATERIALS');
+    await hammers.locator('[name=quantity]').fill('2');
+    await hammers.locator('[name=unitCost]').fill('50');
+    await expect
+      .poll(outputOf(hammers), { timeout: 10_000 })
+      .toBe('Cost not checked yet: still to be filled in: Title and Supplier.');
+    await expect.poll(costing, { timeout: 10_000 }).toBe('The total is given once these components are complete: component 2.');
+    expect(await outputOf(machines)()).toContain('400.00');
+    await checkAccessibility(page, 'the plan editor with a component not complete yet');
+    // In the person's language, and still once the page is read again.
+    await page.locator('#language').selectOption('fr');
+    await expect
+      .poll(costing, { timeout: 15_000 })
+      .toBe('Le total est donné quand ces composantes sont complètes : composante 2.');
+    await page.locator('#language').selectOption('en');
+    await expect.poll(costing, { timeout: 15_000 }).toBe('The total is given once these components are complete: component 2.');
+
+    // Titled, it is named by its title; complete, it is costed, and the total given.
+    await hammers.locator('[name=title]').fill('Hammers');
+    await expect.poll(costing, { timeout: 10_000 }).toBe('The total is given once these components are complete: Hammers.');
+    await expect.poll(outputOf(hammers), { timeout: 10_000 }).toBe('Cost not checked yet: still to be filled in: Supplier.');
+    await hammers.locator('[name=supplier]').fill('Bazaar hardware');
+    await expect.poll(outputOf(hammers), { timeout: 10_000 }).toContain('100.00');
+    await expect.poll(costing, { timeout: 10_000 }).toContain('Total €500.00');
+
+    // What the gateway does not take as typed (a course that ends before it starts) is said where it is.
+    await editor.locator('.actions button.secondary').click();
+    const course = editor.locator('.component').nth(2);
+    await course.locator('[name=title]').fill('Evening course');
+    await course.locator('[name=amount]').fill('200');
+    await course.locator('[name=provider]').fill('Kabul Vocational Institute');
+    await course.locator('[name=course]').fill('Pattern cutting');
+    await course.locator('[name=startDate]').fill('2027-03-10');
+    await course.locator('[name=endDate]').fill('2027-01-10');
+    await expect
+      .poll(outputOf(course), { timeout: 10_000 })
+      .toBe('Cost not checked: what is typed in these fields is not accepted: End.');
+    await expect
+      .poll(costing, { timeout: 10_000 })
+      .toBe('The total is given once these components are corrected: Evening course.');
+    expect(await outputOf(hammers)()).toContain('100.00');
+    await checkAccessibility(page, 'the plan editor with a component not taken as typed');
+
+    // A failure of the gateway still reads as one.
+    await page.route('**/graphql', (route) =>
+      route.request().postData()?.includes('PlanCosting')
+        ? route.fulfill({ status: 502, body: 'Bad gateway' })
+        : route.fallback(),
+    );
+    try {
+      await course.locator('[name=endDate]').fill('2027-04-10');
+      await expect.poll(costing, { timeout: 10_000 }).toBe('The costs could not be checked just now.');
+    } finally {
+      await page.unroute('**/graphql');
+    }
+  }, 90_000);
 
   it('a training that expects no certificate keeps saying so when it is edited', async () => {
     await asOfficer();
@@ -295,6 +396,8 @@ describe('the portal’s forms', () => {
     await own.locator('[name=title]').fill('Scissors');
     await own.locator('button.add-item').click();
     await own.locator('.item').nth(1).locator('[name=item]').fill('Pinking shears');
+    await own.locator('.item').nth(0).locator('[name=unitCost]').fill('10');
+    await own.locator('.item').nth(1).locator('[name=unitCost]').fill('15');
     await own.locator('[name=supplier]').fill('Bazaar');
 
     // …while a colleague renames the machines, changes the course's provider, puts a service

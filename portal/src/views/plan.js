@@ -1,9 +1,9 @@
 // The reintegration plan: the version in force and the newest one, the editor (a draft, or an
 // amendment of an approved plan) with each cost in the currency it is paid in and the server's
 // conversion and budget check as one types, submission, and the coordinator's decision.
-import { gql, OfflineError } from '../api.js';
+import { ApiError, gql, OfflineError } from '../api.js';
 import { data, field, h, replace } from '../dom.js';
-import { fromMinorUnits, t, toMinorUnits, tx } from '../i18n.js';
+import { fromMinorUnits, language, t, toMinorUnits, tx } from '../i18n.js';
 import i18next from 'i18next';
 import { DecidePlan, SaveDraftPlan, SubmitPlan } from '../../graphql/mutations.graphql';
 import { PlanCosting } from '../../graphql/plan-costing.graphql';
@@ -80,19 +80,77 @@ function componentAsInput(k) {
 /** An item's quantity as typed: a whole number, or null while there is none (blank, or not a whole number). */
 const quantityOf = (typed) => (/^\d+$/.test(typed.trim()) ? Number(typed) : null);
 
+/** An item's unit cost as typed, in minor units: null while there is none (blank, or not an amount). */
+const unitCostOf = (typed, currency) => (typed.trim() === '' ? null : toMinorUnits(typed, currency));
+
 /**
  * What the live costing asks the gateway to cost of a component: `input` as it would be saved,
  * or, for materials, `eur` (nothing to cost: every item of quantity 0) or `incomplete` (an item
- * has no quantity, so its cost is not known). Items of quantity 0 cost nothing and are left out,
- * as the gateway takes none; no quantity is ever made up.
+ * has no quantity or no unit cost, so its cost is not known). Items of quantity 0 cost nothing
+ * and are left out, as the gateway takes none; no quantity nor unit cost is ever made up.
  */
 function forCosting(input) {
   if (input.kind !== 'MATERIALS') return { input };
   const items = input.materials.items;
-  if (items.some((i) => i.quantity === null)) return { incomplete: true };
+  if (items.some((i) => i.quantity === null || i.unitCost.amount === null)) return { incomplete: true };
   const counted = items.filter((i) => i.quantity > 0);
   if (!counted.length) return { eur: { amount: 0, currency: 'EUR' } };
   return { input: { ...input, materials: { ...input.materials, items: counted } } };
+}
+
+/** What a field is called on the page (its label), to name it in a message. */
+const labelOf = (el) => el.labels?.[0]?.textContent ?? el.getAttribute('aria-label') ?? el.name;
+
+/**
+ * The fields of a component the gateway needs that are not filled in yet (blank, or only spaces),
+ * by label, each once: the gateway refuses a plan with such a component, so it is not costed.
+ */
+function missingIn(box) {
+  const blank = [...box.querySelectorAll('[name]')].filter((el) => el.required && !el.value.trim());
+  return { onlyItems: blank.every((el) => el.closest('.item')), labels: [...new Set(blank.map(labelOf))] };
+}
+
+/** The field of `box` that a problem the gateway found is about (`path`: its path within the component), if shown. */
+function fieldAt(box, path) {
+  // The editor's names where the API's differ: an item's description, the costs.
+  const names = { cost: 'amount', startupCosts: 'amount', expectedMonthlyIncome: 'income' };
+  let scope = box;
+  for (const [i, part] of path.entries()) {
+    if (part === 'items') scope = box.querySelectorAll('.item')[Number(path[i + 1])] ?? box;
+    const name = scope !== box && part === 'description' ? 'item' : (names[part] ?? part);
+    const el = scope.querySelector(`[name="${CSS.escape(name)}"]`);
+    if (el) return el;
+  }
+  return null;
+}
+
+/**
+ * The components the gateway refused to cost as typed (a BAD_USER_INPUT about them: a course that
+ * ends before it starts, say), each index of `asked` with the labels of the fields it is about;
+ * null when the refusal is not about a component, or not a refusal.
+ */
+function refusedIn(error, asked) {
+  if (!(error instanceof ApiError) || error.code !== 'BAD_USER_INPUT') return null;
+  const refused = new Map();
+  for (const { path } of error.errors[0].extensions?.problems ?? []) {
+    // plan.components.… from the input's checks, components.… from the plan's (plan.rules.ts).
+    const [, index, rest] = /^(?:plan\.)?components\.(\d+)(?:\.(.*))?$/.exec(path) ?? [];
+    const box = asked[Number(index)]?.box;
+    if (!box) continue;
+    const el = rest ? fieldAt(box, rest.split('.')) : null;
+    refused.set(Number(index), new Set([...(refused.get(Number(index)) ?? []), ...(el ? [labelOf(el)] : [])]));
+  }
+  return refused.size ? refused : null;
+}
+
+/** Names (text, or nodes such as data) as a list in the person's language: "A, B and C". */
+function listOf(names) {
+  const parts = new Intl.ListFormat(language(), { type: 'conjunction' }).formatToParts(names.map((_, i) => String(i)));
+  return h(
+    'span',
+    {},
+    parts.map((p) => (p.type === 'element' ? names[Number(p.value)] : p.value)),
+  );
 }
 
 /** The component a box describes: exactly as it was when nobody touched it. */
@@ -138,7 +196,7 @@ function componentInput(box) {
             return {
               description: typed('item') || base.title,
               quantity: quantityOf(typed('quantity')),
-              unitCost: { amount: toMinorUnits(typed('unitCost') || '0', currency) ?? 0, currency },
+              unitCost: { amount: unitCostOf(typed('unitCost'), currency), currency },
             };
           }),
           supplier: value('supplier'),
@@ -193,6 +251,7 @@ function itemsEditor(items, currency, currencyList) {
           type: 'number',
           min: '0',
           inputmode: 'decimal',
+          required: true,
           value: item ? fromMinorUnits(item.unitCost.amount, item.unitCost.currency) : '',
         }),
       ),
@@ -295,50 +354,87 @@ function editor(c, reference) {
 
   async function check() {
     const mine = (asked += 1);
-    const boxes = [...list.querySelectorAll('.component')].map((box) => ({ box, ...forCosting(componentInput(box)) }));
+    const boxes = [...list.querySelectorAll('.component')].map((box, i) => {
+      const title = box.querySelector('[name=title]').value.trim();
+      const name = title ? data(title) : t('plan.componentNumber', { n: i + 1 });
+      // A component the gateway would refuse for a field not filled in yet is not asked about:
+      // it would refuse the whole plan. Its items' quantities and unit costs: forCosting.
+      const missing = missingIn(box);
+      if (!missing.onlyItems) return { box, name, unfinished: missing.labels };
+      return { box, name, ...forCosting(componentInput(box)) };
+    });
     const show = (box, eur) => replace(box.querySelector('output'), eur ? tx('plan.inEur', { amount: money(eur) }) : null);
-    for (const { box, eur, incomplete } of boxes) {
-      if (incomplete) replace(box.querySelector('output'), t('plan.costIncomplete'));
+    const say = (box, key, values) => replace(box.querySelector('output'), tx(key, values));
+    for (const { box, eur, incomplete, unfinished } of boxes) {
+      if (unfinished) say(box, 'plan.costUnfinished', { fields: listOf(unfinished) });
+      else if (incomplete) replace(box.querySelector('output'), t('plan.costIncomplete'));
       else if (eur) show(box, eur);
     }
-    const costed = boxes.filter((b) => b.input);
-    // A total left incomplete is not given: a part of it would read as the whole.
-    const incomplete = boxes.some((b) => b.incomplete) ? h('p', {}, t('plan.costingIncomplete')) : null;
-    if (!costed.length) return replace(costing, incomplete);
-    try {
-      const components = costed.map((b) => b.input);
-      const { planCosting: p } = await gql(PlanCosting, { caseId: c.id, plan: { components } });
-      if (mine !== asked) return; // the figures of what was typed before: a newer check gives them
-      costed.forEach(({ box }, i) => show(box, p.components[i]?.costEur));
-      // Over budget (or without a rate) already: what is still missing can only add to it.
-      const problem = p.problem
-        ? h(
-            'p',
-            { class: 'error', role: 'alert' },
-            p.problem.code === 'BUDGET_EXCEEDED'
-              ? tx('plan.overBudget', { total: money(p.totalEur), entitlement: money(p.entitlement) })
-              : t('plan.noRate'),
-          )
-        : null;
-      replace(
-        costing,
-        incomplete ??
-          h(
+    let costed = boxes.filter((b) => b.input);
+    let p = null;
+    while (costed.length) {
+      try {
+        const components = costed.map((b) => b.input);
+        ({ planCosting: p } = await gql(PlanCosting, { caseId: c.id, plan: { components } }));
+        if (mine !== asked) return; // the figures of what was typed before: a newer check gives them
+        break;
+      } catch (error) {
+        if (mine !== asked) return;
+        // Refused as typed (a rule the browser does not know): said where it is, and the rest is costed.
+        const refused = refusedIn(error, costed);
+        if (refused) {
+          for (const [i, fields] of refused) {
+            const b = costed[i];
+            b.refused = true;
+            if (fields.size) say(b.box, 'plan.costRefused', { fields: listOf([...fields]) });
+            else replace(b.box.querySelector('output'), t('plan.costRefusedAll'));
+          }
+          costed = costed.filter((b) => !b.refused);
+          continue;
+        }
+        // No figure is better than a stale one.
+        for (const { box } of costed) show(box, null);
+        const why =
+          error instanceof OfflineError
+            ? t('plan.costingOffline')
+            : error instanceof ApiError && error.code === 'BAD_USER_INPUT'
+              ? tx('plan.costingRefused', { message: data(error.message) })
+              : t('plan.costingUnavailable');
+        return replace(costing, h('p', { class: 'hint' }, why));
+      }
+    }
+    if (p) costed.forEach(({ box }, i) => show(box, p.components[i]?.costEur));
+    // A total left incomplete is not given: a part of it would read as the whole. Said of what.
+    const names = (which) => listOf(boxes.filter(which).map((b) => b.name));
+    const notYet = [
+      boxes.some((b) => b.unfinished) ? tx('plan.costingUnfinished', { components: names((b) => b.unfinished) }) : null,
+      boxes.some((b) => b.refused) ? tx('plan.costingRefusedSome', { components: names((b) => b.refused) }) : null,
+      boxes.some((b) => b.incomplete) ? t('plan.costingIncomplete') : null,
+    ]
+      .filter(Boolean)
+      .map((text) => h('p', {}, text));
+    if (!p) return replace(costing, notYet);
+    // Over budget (or without a rate) already: what is still missing can only add to it.
+    const problem = p.problem
+      ? h(
+          'p',
+          { class: 'error', role: 'alert' },
+          p.problem.code === 'BUDGET_EXCEEDED'
+            ? tx('plan.overBudget', { total: money(p.totalEur), entitlement: money(p.entitlement) })
+            : t('plan.noRate'),
+        )
+      : null;
+    replace(
+      costing,
+      notYet.length
+        ? notYet
+        : h(
             'p',
             {},
             tx('plan.costing', { total: money(p.totalEur), entitlement: money(p.entitlement), remaining: money(p.remaining) }),
           ),
-        problem,
-      );
-    } catch (error) {
-      if (mine !== asked) return;
-      // No figure is better than a stale one.
-      for (const { box } of costed) show(box, null);
-      replace(
-        costing,
-        h('p', { class: 'hint' }, t(error instanceof OfflineError ? 'plan.costingOffline' : 'plan.costingUnavailable')),
-      );
-    }
+      problem,
+    );
   }
   const recheck = () => {
     clearTimeout(timer);
@@ -383,7 +479,9 @@ function editor(c, reference) {
           if (type === 'text' || type === 'date' || type === 'number') {
             const limits =
               type === 'number' ? { min: '1', step: '1' } : type === 'text' ? { maxlength: maxLength(kind.value, name) } : {};
-            return field(t(label), h('input', { name, type, value: current ?? '', ...limits }));
+            // Every text and date of a component is needed by the gateway: the browser asks for it.
+            const required = type === 'text' || type === 'date';
+            return field(t(label), h('input', { name, type, value: current ?? '', required, ...limits }));
           }
           return field(
             t(label),
