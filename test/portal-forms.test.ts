@@ -731,7 +731,17 @@ describe('the portal’s forms', () => {
     await form.locator('[name=narrative]').fill('Bought the sewing machine (95.50, not 120)');
     await form.locator('button[type=submit]').click();
 
-    await expect.poll(async () => (await stored()).progress.edges.length, { timeout: 15_000 }).toBe(3);
+    // Until the write's projection ends, a read may find the new update but the case (its budget)
+    // still at the version before: the projection writes the case last.
+    await expect
+      .poll(
+        async () => {
+          const now = await stored();
+          return [now.progress.edges.length, now.budget.actual.amount];
+        },
+        { timeout: 15_000 },
+      )
+      .toEqual([3, 9550]);
     const after = await stored();
     const correction = after.progress.edges.find((e) => e.node.corrects)!.node;
     expect(correction).toMatchObject({
@@ -740,7 +750,6 @@ describe('the portal’s forms', () => {
       spend: { amount: { amount: 9550 }, proof: { id: purchase.spend!.proof.id } },
     });
     expect(after.evidence).toHaveLength(1);
-    expect(after.budget.actual.amount).toBe(9550);
     // The corrected entry says so and offers no correction any more; the form is a new update again.
     await expect.poll(() => form.locator('[name=narrative]').inputValue(), { timeout: 15_000 }).toBe('');
     const old = entries.filter({ hasText: 'Bought the sewing machine' }).filter({ hasNotText: '95.50' });
