@@ -7,7 +7,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { samplePdf } from '../src/seed/sample-files.ts';
 import { launchBrowser, newBrowserContext } from './helpers/browser.ts';
-import { materialsComponent, trainingComponent, workflow } from './helpers/factories.ts';
+import { businessComponent, materialsComponent, trainingComponent, workflow } from './helpers/factories.ts';
 import { codes, startGateway, type TestGateway } from './helpers/gateway.ts';
 import { checkAccessibility, open, signIn } from './helpers/portal.ts';
 import { uploadFile } from './helpers/implementation.ts';
@@ -336,6 +336,90 @@ describe('the portal’s forms', () => {
     } finally {
       await page.unroute('**/graphql');
     }
+  }, 90_000);
+
+  it('a cost or an expected income left blank is not 0: the component waits, and the browser asks for it; a 0 typed stays 0', async () => {
+    await asOfficer();
+    const flow = workflow(gw, 'NL', 'P-AF-HOPE');
+    // The course at 800 EUR and the shop's start-up costs at 500 EUR: 1,300 EUR.
+    const drafted = await flow.draft(await flow.arrived(), { components: [trainingComponent(), businessComponent()] });
+    type Costs = {
+      case: {
+        version: number;
+        plan: { components: { cost: { amount: number }; businessPlan: { expectedMonthlyIncome: { amount: number } } | null }[] };
+      };
+    };
+    const stored = async () =>
+      (
+        await flow.state.ok<Costs>(
+          `query ($id: ID!) { case(id: $id) { version plan { components { cost { amount } businessPlan { expectedMonthlyIncome { amount } } } } } }`,
+          { id: drafted.id },
+        )
+      ).case;
+    const version = (await stored()).version;
+    await open(page, `#/case/${drafted.id}/plan`);
+    const editor = page.locator('#plan-editor');
+    const course = editor.locator('.component').nth(0);
+    const shop = editor.locator('.component').nth(1);
+    const outputOf = (box: typeof course) => () => box.locator('output').textContent();
+    const costing = () => page.locator('#costing').textContent();
+    await expect.poll(costing, { timeout: 10_000 }).toContain('Total €1,300.00');
+
+    // The course's price cleared is not known yet (read as 0, it was €0.00): nor is the total.
+    await course.locator('[name=amount]').fill('');
+    await expect.poll(outputOf(course), { timeout: 10_000 }).toBe('Cost not checked yet: still to be filled in: Cost.');
+    await expect
+      .poll(costing, { timeout: 10_000 })
+      .toBe('The total is given once these components are complete: Tailoring course.');
+    expect(await outputOf(shop)()).toContain('500.00');
+    // Nor are the shop's start-up costs, nor its expected income (which the gateway needs) made up.
+    await shop.locator('[name=amount]').fill('');
+    await shop.locator('[name=income]').fill('');
+    await expect
+      .poll(outputOf(shop), { timeout: 10_000 })
+      .toBe('Cost not checked yet: still to be filled in: Cost and Expected monthly income.');
+    await expect
+      .poll(costing, { timeout: 10_000 })
+      .toBe('The total is given once these components are complete: Tailoring course and Tailoring shop.');
+    await checkAccessibility(page, 'the plan editor with a cost and an expected income not typed');
+
+    // Nor is any of them saved as 0: the browser asks for them before anything is sent.
+    const saves = sentCount('SaveDraftPlan');
+    await editor.locator('button[type=submit]').click();
+    await expect
+      .poll(() => course.locator('[name=amount]').evaluate((e: { validationMessage: string }) => e.validationMessage))
+      .not.toBe('');
+    for (const field of [shop.locator('[name=amount]'), shop.locator('[name=income]')])
+      expect(await field.evaluate((e: { validationMessage: string }) => e.validationMessage)).not.toBe('');
+    expect(sentCount('SaveDraftPlan')).toBe(saves);
+    expect((await stored()).version).toBe(version);
+
+    // A new component's cost is blank until typed, and asked for too.
+    await editor.locator('.actions button.secondary').click();
+    const added = editor.locator('.component').nth(2);
+    expect(await added.locator('[name=amount]').inputValue()).toBe('');
+    expect(await added.locator('[name=amount]').evaluate((e: { required: boolean }) => e.required)).toBe(true);
+    await added.locator('button.secondary').last().click();
+
+    // Nor is an amount below 0 costed as any figure.
+    await course.locator('[name=amount]').fill('-5');
+    await expect
+      .poll(outputOf(course), { timeout: 10_000 })
+      .toBe('Cost not checked: what is typed in these fields is not accepted: Cost.');
+
+    // A 0 typed is a 0: costed, and saved, as such.
+    await course.locator('[name=amount]').fill('0');
+    await shop.locator('[name=amount]').fill('500');
+    await shop.locator('[name=income]').fill('0');
+    await expect.poll(outputOf(course), { timeout: 10_000 }).toMatch(/^= €0\.00 /);
+    await expect.poll(outputOf(shop), { timeout: 10_000 }).toContain('500.00');
+    await expect.poll(costing, { timeout: 10_000 }).toContain('Total €500.00');
+    await editor.locator('button[type=submit]').click();
+    await expect.poll(async () => (await stored()).version, { timeout: 15_000 }).toBeGreaterThan(version);
+    const [savedCourse, savedShop] = (await stored()).plan.components;
+    expect(savedCourse!.cost.amount).toBe(0);
+    expect(savedShop!.cost.amount).toBe(50000);
+    expect(savedShop!.businessPlan!.expectedMonthlyIncome.amount).toBe(0);
   }, 90_000);
 
   it('a training that expects no certificate keeps saying so when it is edited', async () => {

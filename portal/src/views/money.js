@@ -34,9 +34,12 @@ export function offerCurrency(picker, currency) {
     picker.append(h('option', { value: currency, translate: 'no' }, currency));
 }
 
-/** An amount and a currency picker; `name` names the amount input, `${name}Currency` the picker. */
-export function moneyInput({ name, label, value, currencyList, required = false }) {
-  const currency = value?.currency ?? 'EUR';
+/**
+ * An amount and a currency picker; `name` names the amount input, `${name}Currency` the picker.
+ * Without a `value`, the amount is blank and `currency` chosen.
+ */
+export function moneyInput({ name, label, value, currency: blankIn = 'EUR', currencyList, required = false }) {
+  const currency = value?.currency ?? blankIn;
   const amountId = `${name}-${Math.random().toString(36).slice(2, 8)}`;
   const amount = h('input', {
     id: amountId,

@@ -102,6 +102,20 @@ function forCosting(input) {
 const labelOf = (el) => el.labels?.[0]?.textContent ?? el.getAttribute('aria-label') ?? el.name;
 
 /**
+ * A money field of a component as typed: { amount (minor units), currency }, the amount null
+ * while there is none (blank, or not an amount): never made up as 0.
+ */
+function typedMoney(box, name) {
+  return moneyFrom(box, name) ?? { amount: null, currency: box.querySelector(`[name=${name}Currency]`)?.value ?? 'EUR' };
+}
+
+/** The money fields of a component typed as something that is not an amount (below 0, say), by label. */
+function notAmountsIn(box) {
+  const typed = [...box.querySelectorAll('.money input[name]')].filter((el) => el.value.trim() !== '');
+  return typed.filter((el) => moneyFrom(box, el.name) === null).map(labelOf);
+}
+
+/**
  * The fields of a component the gateway needs that are not filled in yet (blank, or only spaces),
  * by label, each once: the gateway refuses a plan with such a component, so it is not costed.
  */
@@ -158,7 +172,9 @@ function componentInput(box) {
   if (box.dataset.original && box.dataset.dirty !== 'true') return JSON.parse(box.dataset.original);
   const value = (name) => box.querySelector(`[name=${name}]`)?.value ?? '';
   const kind = value('kind');
-  const cost = moneyFrom(box, 'amount') ?? { amount: 0, currency: box.querySelector('[name=amountCurrency]')?.value ?? 'EUR' };
+  // A cost (a business's start-up costs) and an expected income are required by the browser, as
+  // by the gateway: one left blank is not sent, nor costed, as 0.
+  const cost = typedMoney(box, 'amount');
   const base = { ...(box.dataset.id ? { id: box.dataset.id } : {}), kind, title: value('title') };
   switch (kind) {
     case 'TRAINING':
@@ -181,7 +197,7 @@ function componentInput(box) {
           description: value('description'),
           location: value('location'),
           startupCosts: cost,
-          expectedMonthlyIncome: moneyFrom(box, 'income') ?? { amount: 0, currency: cost.currency },
+          expectedMonthlyIncome: typedMoney(box, 'income'),
         },
       };
     case 'MATERIALS': {
@@ -361,12 +377,16 @@ function editor(c, reference) {
       // it would refuse the whole plan. Its items' quantities and unit costs: forCosting.
       const missing = missingIn(box);
       if (!missing.onlyItems) return { box, name, unfinished: missing.labels };
+      // Nor one with an amount that is not one: it is said as a refusal would say it.
+      const notAmounts = notAmountsIn(box);
+      if (notAmounts.length) return { box, name, refused: true, notAmounts };
       return { box, name, ...forCosting(componentInput(box)) };
     });
     const show = (box, eur) => replace(box.querySelector('output'), eur ? tx('plan.inEur', { amount: money(eur) }) : null);
     const say = (box, key, values) => replace(box.querySelector('output'), tx(key, values));
-    for (const { box, eur, incomplete, unfinished } of boxes) {
+    for (const { box, eur, incomplete, unfinished, notAmounts } of boxes) {
       if (unfinished) say(box, 'plan.costUnfinished', { fields: listOf(unfinished) });
+      else if (notAmounts) say(box, 'plan.costRefused', { fields: listOf(notAmounts) });
       else if (incomplete) replace(box.querySelector('output'), t('plan.costIncomplete'));
       else if (eur) show(box, eur);
     }
@@ -463,18 +483,23 @@ function editor(c, reference) {
         cost.replaceChildren(itemsEditor(items, same ? items[0].unitCost.currency : defaultCurrency, currencyList));
       } else {
         cost.replaceChildren(
+          // A new component's cost is blank until typed, not 0: the browser asks for it.
           moneyInput({
             name: 'amount',
             label: t('plan.f.cost'),
-            value: same ? costOf(existing) : { amount: 0, currency: defaultCurrency },
+            value: same ? costOf(existing) : null,
+            currency: defaultCurrency,
             currencyList,
+            required: true,
           }),
         );
       }
       details.replaceChildren(
         ...KIND_FIELDS[kind.value].map(([name, label, type, from]) => {
           const current = same ? from(existing) : undefined;
-          if (type === 'money') return moneyInput({ name, label: t(label), value: current, currencyList });
+          // An expected income is needed by the gateway (0 is one; a blank is not): the browser asks for it.
+          if (type === 'money')
+            return moneyInput({ name, label: t(label), value: current, currency: defaultCurrency, currencyList, required: true });
           if (type === 'checkbox') return field(t(label), h('input', { name, type, checked: current ?? true }));
           if (type === 'text' || type === 'date' || type === 'number') {
             const limits =
