@@ -188,4 +188,35 @@ describe('round trips for a case by id', () => {
       await other.close();
     }
   });
+
+  it("a case's own page reads its progress, shipments and surveys by primary key; a case stored before it kept their ids, by case", async () => {
+    const partner = gw.as('P-AF-HOPE', 'partner-officer');
+    const PAGE = `query ($id: ID!) { case(id: $id) { id progress(first: 50) { edges { node { id corrects { id } } } }
+      shipments { id } monitoring { surveys { id } schedule { survey { id } } } } }`;
+    type Page = { case: { progress: { edges: unknown[] }; shipments: unknown[]; monitoring: { surveys: unknown[] } } };
+    const { cases } = await partner.ok<{ cases: { edges: { node: { id: string; shipments: unknown[] } }[] } }>(
+      '{ cases(first: 60, filter: { partner: "P-AF-HOPE" }) { edges { node { id shipments { id } } } } }',
+    );
+    const id = cases.edges.find((e) => e.node.shipments.length > 0)!.node.id;
+    const read = async () => {
+      const from = gw.store.recorder.queries.length;
+      const { result } = await gw.store.recorder.countDuring(() => partner.ok<Page>(PAGE, { id }));
+      const records = gw.store.recorder.queries
+        .slice(from)
+        .filter((q) => ['progress_updates', 'shipments', 'surveys'].includes(q.collection));
+      return { result, fields: [...new Set(records.map((q) => q.filterFields.join()))] };
+    };
+    const kept = await read();
+    expect(kept.fields).toEqual(['_id']);
+    expect(kept.result.case.progress.edges.length).toBeGreaterThan(0);
+    expect(kept.result.case.shipments.length).toBeGreaterThan(0);
+    expect(kept.result.case.monitoring.surveys.length).toBeGreaterThan(0);
+
+    // Without the ids (a case stored before cases kept them): the same page, by case.
+    const db = await gw.raw();
+    await db.collection('cases').updateOne({ _id: id as never }, { $unset: { recordIds: '' } });
+    const legacy = await read();
+    expect(legacy.result).toEqual(kept.result);
+    expect(legacy.fields).not.toContain('_id');
+  });
 });

@@ -6,6 +6,7 @@
 // measurable share of a small request's allocations.
 import DataLoader from 'dataloader';
 import type { Principal } from '../auth/principal.ts';
+import type { CaseDoc } from '../modules/cases/case.model.ts';
 import type { EvidenceDoc } from '../modules/evidence/evidence.model.ts';
 import type { SurveyDoc } from '../modules/monitoring/monitoring.model.ts';
 import type { PlanDoc } from '../modules/plans/plan.model.ts';
@@ -13,6 +14,17 @@ import type { PlanAtCase } from '../modules/plans/plan.service.ts';
 import type { ProgressDoc } from '../modules/progress/progress.model.ts';
 import type { ShipmentDoc } from '../modules/shipments/shipment.model.ts';
 import type { Services } from '../services.ts';
+
+/** The cases this request has read, by id (the case loader's cache: what resolvers primed or it loaded). */
+type CasesAsRead = Map<string, Promise<CaseDoc | null>>;
+
+/**
+ * Each case as this request read it (with the record ids it keeps), or only its id: a
+ * case's own page then reads its records by primary key (recordsOfCaseDocs). Never loads.
+ */
+async function casesAsRead(cases: CasesAsRead, ids: readonly string[]): Promise<Pick<CaseDoc, '_id' | 'recordIds'>[]> {
+  return Promise.all(ids.map(async (id) => (await cases.get(id)?.catch(() => null)) ?? { _id: id }));
+}
 
 const needPrincipal = (principal: Principal | null): Principal => {
   if (!principal) throw new Error('loader used without a principal');
@@ -26,8 +38,9 @@ const MAKERS = {
   /** The contracts of an organisation that the caller may see. */
   contractsOf: (services: Services, principal: Principal | null) =>
     new DataLoader((codes: readonly string[]) => services.organisations.contractsOfMany(needPrincipal(principal), codes)),
-  case: (services: Services, principal: Principal | null) =>
-    new DataLoader((ids: readonly string[]) => services.cases.getMany(needPrincipal(principal), ids)),
+  /** Cases by id; resolvers prime it with the case they resolve (see casesAsRead). */
+  case: (services: Services, principal: Principal | null, cases: CasesAsRead) =>
+    new DataLoader((ids: readonly string[]) => services.cases.getMany(needPrincipal(principal), ids), { cacheMap: cases }),
   /** A plan version by `<caseId>:<planVersion>`. */
   plan: (services: Services, principal: Principal | null) =>
     new DataLoader((ids: readonly string[]) => services.plans.byIds(needPrincipal(principal), ids)),
@@ -41,14 +54,20 @@ const MAKERS = {
     new DataLoader<string, PlanDoc[]>((caseIds) => services.plans.plansOf(needPrincipal(principal), caseIds)),
   // A case's child records, each kind in one query for a whole page of cases. Resolvers
   // of attachments (proofs, certificates, surveys of a visit) pick from these too.
-  progressOfCase: (services: Services, principal: Principal | null) =>
-    new DataLoader<string, ProgressDoc[]>((caseIds) => services.progress.ofCases(needPrincipal(principal), caseIds)),
+  progressOfCase: (services: Services, principal: Principal | null, cases: CasesAsRead) =>
+    new DataLoader<string, ProgressDoc[]>(async (caseIds) =>
+      services.progress.ofCaseDocs(needPrincipal(principal), await casesAsRead(cases, caseIds)),
+    ),
   evidenceOfCase: (services: Services, principal: Principal | null) =>
     new DataLoader<string, EvidenceDoc[]>((caseIds) => services.evidence.ofCases(needPrincipal(principal), caseIds)),
-  shipmentsOfCase: (services: Services, principal: Principal | null) =>
-    new DataLoader<string, ShipmentDoc[]>((caseIds) => services.shipments.ofCases(needPrincipal(principal), caseIds)),
-  surveysOfCase: (services: Services, principal: Principal | null) =>
-    new DataLoader<string, SurveyDoc[]>((caseIds) => services.monitoring.ofCases(needPrincipal(principal), caseIds)),
+  shipmentsOfCase: (services: Services, principal: Principal | null, cases: CasesAsRead) =>
+    new DataLoader<string, ShipmentDoc[]>(async (caseIds) =>
+      services.shipments.ofCaseDocs(needPrincipal(principal), await casesAsRead(cases, caseIds)),
+    ),
+  surveysOfCase: (services: Services, principal: Principal | null, cases: CasesAsRead) =>
+    new DataLoader<string, SurveyDoc[]>(async (caseIds) =>
+      services.monitoring.ofCaseDocs(needPrincipal(principal), await casesAsRead(cases, caseIds)),
+    ),
   finalReport: (services: Services, principal: Principal | null) =>
     new DataLoader((caseIds: readonly string[]) => services.finalReports.ofCases(needPrincipal(principal), caseIds)),
 };
@@ -58,6 +77,7 @@ export type Loaders = { readonly [K in keyof Makers]: ReturnType<Makers[K]> };
 
 /** The loaders of one request: each made on first use, then the same one for the rest of the request. */
 class RequestLoaders {
+  readonly cases: CasesAsRead = new Map();
   constructor(
     readonly services: Services,
     readonly principal: Principal | null,
@@ -66,7 +86,7 @@ class RequestLoaders {
 for (const key of Object.keys(MAKERS) as (keyof Makers)[]) {
   Object.defineProperty(RequestLoaders.prototype, key, {
     get(this: RequestLoaders) {
-      const loader = MAKERS[key](this.services, this.principal);
+      const loader = MAKERS[key](this.services, this.principal, this.cases);
       Object.defineProperty(this, key, { value: loader, enumerable: true });
       return loader;
     },

@@ -15,7 +15,7 @@ import type { CaseStatus } from '../modules/cases/case.state.ts';
 import { computeEntitlement } from '../modules/cases/entitlement.ts';
 import { sealedEntitlement } from '../modules/cases/case.entitlement.ts';
 import type { CaseKey } from '../crypto/case-keys.ts';
-import { emptyImplementation } from '../modules/cases/case.model.ts';
+import { emptyImplementation, noRecordIds } from '../modules/cases/case.model.ts';
 import { loadCalendars } from '../modules/deadlines/calendar.ts';
 import { createDeadlinePlanner } from '../modules/deadlines/deadline.rules.ts';
 import type { ContractDoc, ProgrammeDoc } from '../modules/organisations/organisation.model.ts';
@@ -230,6 +230,7 @@ function generateCase(
   const entitlement = sealedEntitlement(services.sealing, key, computed);
   const updatedAt = new Date(Math.min(now.getTime(), createdAt.getTime() + Math.floor(random() * 120) * DAY_MS));
   const kase: CaseDoc = {
+    recordIds: noRecordIds(),
     _id: id,
     reference: '',
     memberState: contract.memberState,

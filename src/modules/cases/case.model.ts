@@ -184,7 +184,20 @@ export type CaseDoc = Versioned & {
   monitoringSchedule: ScheduledVisit[];
   /** The earliest deadline still open (served by an index: the overdue list and the escalation job). */
   nextDeadlineAt: Date | null;
+  /**
+   * The ids of the case's records of each listed collection (RECORD_LISTS), kept by every write
+   * on the case, so one case's records are read by primary key. Absent on cases stored before
+   * it was kept: theirs are read by `caseId`.
+   */
+  recordIds?: RecordIds;
 };
+
+/** Collections of a case's records whose ids the case keeps (see CaseDoc.recordIds). */
+export const RECORD_LISTS = ['progress_updates', 'shipments', 'surveys'] as const;
+export type RecordIds = Record<(typeof RECORD_LISTS)[number], string[]>;
+
+/** The record ids of a new case: it has none. */
+export const noRecordIds = (): RecordIds => ({ progress_updates: [], shipments: [], surveys: [] });
 
 /** The implementation fields of a case that has none yet. */
 export function emptyImplementation(): Pick<
@@ -303,6 +316,7 @@ export const caseFields = {
   planApprovedOn: { type: String, default: null },
   monitoringSchedule: { type: Schema.Types.Mixed, default: [] },
   nextDeadlineAt: { type: Date, default: null },
+  recordIds: { type: Schema.Types.Mixed, default: undefined },
   ...versionedFields,
 };
 

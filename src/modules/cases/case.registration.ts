@@ -14,7 +14,7 @@ import type { OrganisationService } from '../organisations/organisation.service.
 import type { CaseEntitlements } from './case.entitlement.ts';
 import { createCaseInput } from './case.inputs.ts';
 import { recordedConsent } from './case.consent.ts';
-import { emptyImplementation, type CaseDoc } from './case.model.ts';
+import { emptyImplementation, noRecordIds, type CaseDoc } from './case.model.ts';
 import type { CaseSealing } from './case.sealing.ts';
 import { writtenCase, type CasePayload, type CaseStore } from './case.store.ts';
 import { computeEntitlement } from './entitlement.ts';
@@ -130,6 +130,7 @@ export function createCaseRegistration(deps: {
         const household = input.household.map(({ birthMonth: _month, ...member }) => member);
         const birthMonths = input.household.map((m) => m.birthMonth ?? null);
         const registered: CaseDoc = {
+          recordIds: noRecordIds(),
           _id: id,
           reference,
           memberState: p.organisation.code,

@@ -20,6 +20,7 @@ import { caseListEntrySchema, LIST_ENTRY_PROJECTION, listEntryOf, type CaseListE
 import {
   caseReferenceSchema,
   caseSchema,
+  RECORD_LISTS,
   withImplementationDefaults,
   type CaseDoc,
   type CaseReferenceDoc,
@@ -82,6 +83,73 @@ export async function recordsOfCases<T extends { _id: string; caseId: string }>(
   const query = model.find(filter).setOptions({ scope: caseScope(principal) });
   const docs = await (options.sort ? query.sort(options.sort) : query).lean<T[]>();
   return caseIds.map((id) => docs.filter((d) => d.caseId === id));
+}
+
+/** A comparator of records by a store sort (the case's records: none of its keys is missing). */
+function bySort<T>(sort: Record<string, 1 | -1>): (a: T, b: T) => number {
+  const keys = Object.entries(sort);
+  const value = (doc: T, key: string) => {
+    const v = (doc as Record<string, unknown>)[key];
+    return v instanceof Date ? v.getTime() : (v as number | string);
+  };
+  return (a, b) => {
+    for (const [key, direction] of keys) {
+      const [x, y] = [value(a, key), value(b, key)];
+      if (x < y) return -direction;
+      if (x > y) return direction;
+    }
+    return 0;
+  };
+}
+
+/**
+ * A page of cases' records of a collection whose ids a case keeps (RECORD_LISTS). One case
+ * that keeps them (a case's own page) has each read by primary key, which the embedded store
+ * answers from its index where a query by `caseId` reads the whole collection (seconds at a
+ * network's tens of thousands of updates), each checked against the reader's scope as the
+ * store would; otherwise, and for a page of cases (one query, whatever its size), recordsOfCases.
+ */
+export async function recordsOfCaseDocs<T extends { _id: string; caseId: string }>(
+  model: Model<T>,
+  collection: (typeof RECORD_LISTS)[number],
+  principal: Principal,
+  cases: readonly Pick<CaseDoc, '_id' | 'recordIds'>[],
+  sort: Record<string, 1 | -1>,
+): Promise<T[][]> {
+  const only = cases.length === 1 ? cases[0] : undefined;
+  const ids = only?.recordIds?.[collection];
+  if (!only || !ids)
+    return recordsOfCases(
+      model,
+      principal,
+      cases.map((c) => c._id),
+      { sort },
+    );
+  const scope = caseScope(principal);
+  const docs: (T | null)[] = await Promise.all(
+    ids.map(async (id) => (await model.findOne({ _id: id }).setOptions({ scope: SYSTEM }).lean()) as T | null),
+  );
+  const visible = docs.filter(
+    (doc): doc is T => doc !== null && doc.caseId === only._id && (scope === SYSTEM || matchesScope(doc, scope.filter)),
+  );
+  return [visible.sort(bySort<T>(sort))];
+}
+
+/**
+ * The record ids a case keeps after a write (CaseDoc.recordIds): its own, and those of the
+ * listed records the write wrote. None for a case stored before it kept them: its list is
+ * not known whole, so its records are read by `caseId` as before.
+ */
+function keptRecordIds(current: CaseDoc, written: readonly DocumentChange[] | undefined): Pick<CaseDoc, 'recordIds'> {
+  if (!current.recordIds) return {};
+  const recordIds = { ...current.recordIds };
+  for (const change of written ?? []) {
+    const collection = change.collection as (typeof RECORD_LISTS)[number];
+    if (!RECORD_LISTS.includes(collection) || change.doc.caseId !== current._id) continue;
+    const ids = recordIds[collection] ?? [];
+    if (!ids.includes(change.doc._id)) recordIds[collection] = [...ids, change.doc._id];
+  }
+  return { recordIds };
 }
 
 export type WriteCaseRequest = {
@@ -162,7 +230,10 @@ export function createCaseStore(deps: {
         expectVersion('Case', id, current.version, expectedVersion);
         const now = clock.now();
         const decision = await request.decide(current, now);
-        const next: CaseDoc = await planDeadlines({ ...decision.next, version: current.version + 1, updatedAt: now }, now);
+        const next: CaseDoc = await planDeadlines(
+          { ...decision.next, ...keptRecordIds(current, decision.extra), version: current.version + 1, updatedAt: now },
+          now,
+        );
         return {
           aggregateType: 'case',
           aggregateId: id,

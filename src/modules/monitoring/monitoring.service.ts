@@ -12,7 +12,7 @@ import { badInput } from '../../errors.ts';
 import { isoDate, parseInput, requiredText, todayIso } from '../../validation.ts';
 import { assertConsentFor } from '../cases/case.consent.ts';
 import type { CaseInputArgs, CasePayload } from '../cases/case.store.ts';
-import { recordsOfCases, writtenIn } from '../cases/case.store.ts';
+import { recordsOfCaseDocs, recordsOfCases, writtenIn } from '../cases/case.store.ts';
 import { recordFieldsOf, type CaseDoc } from '../cases/case.model.ts';
 import { assertStatusAllows, MONITORING_STATUSES } from '../cases/case.state.ts';
 import { addDays } from '../deadlines/calendar.ts';
@@ -155,5 +155,9 @@ export function createMonitoringService(deps: Needs<'store' | 'cases' | 'sealing
     ofCases: (principal: Principal, caseIds: readonly string[]) =>
       // Newest visit first; of two on one day the one recorded last (as the case's latest scores take it), then by id.
       recordsOfCases(Surveys, principal, caseIds, { sort: { caseId: 1, visitedOn: -1, recordedAt: -1, _id: -1 } }),
+
+    /** The same for cases as read (one case's by primary key where it keeps their ids). */
+    ofCaseDocs: (principal: Principal, cases: readonly Pick<CaseDoc, '_id' | 'recordIds'>[]) =>
+      recordsOfCaseDocs(Surveys, 'surveys', principal, cases, { caseId: 1, visitedOn: -1, recordedAt: -1, _id: -1 }),
   };
 }

@@ -12,7 +12,7 @@ import { toEur } from '../../money.ts';
 import { isoDate, money, pageSize, parseInput, requiredText, todayIso } from '../../validation.ts';
 import { assertConsentFor } from '../cases/case.consent.ts';
 import type { CaseInputArgs, CasePayload } from '../cases/case.store.ts';
-import { recordsOfCases, writtenIn } from '../cases/case.store.ts';
+import { recordsOfCaseDocs, writtenIn } from '../cases/case.store.ts';
 import { ARRIVED_BEFORE_PLAN_STATUSES, assertStatusAllows, type CaseStatus } from '../cases/case.state.ts';
 import { evidenceId } from '../evidence/evidence.service.ts';
 import { addSpend, checkComponentBudget, totalOf } from './budget.ts';
@@ -33,7 +33,7 @@ import {
   type ProgressKind,
   type SpendRecord,
 } from './progress.model.ts';
-import { recordFieldsOf } from '../cases/case.model.ts';
+import { recordFieldsOf, type CaseDoc } from '../cases/case.model.ts';
 import { assertWithinSpendingWindow } from '../cases/spending-window.ts';
 import { firstVersion } from '../../events/event.model.ts';
 import type { Needs } from '../../deps.ts';
@@ -265,9 +265,12 @@ export function createProgressService(deps: Needs<'store' | 'cases' | 'plans' | 
       return { case: saved, update: update! };
     },
 
-    /** Updates of many cases, newest first, in one query within the principal's scope. */
-    ofCases: (principal: Principal, caseIds: readonly string[]) =>
-      recordsOfCases(Progress, principal, caseIds, { sort: { caseId: 1, caseVersion: -1 } }),
+    /**
+     * Updates of many cases, newest first, in one query within the principal's scope; one
+     * case's by primary key where it keeps their ids (recordsOfCaseDocs).
+     */
+    ofCaseDocs: (principal: Principal, cases: readonly Pick<CaseDoc, '_id' | 'recordIds'>[]) =>
+      recordsOfCaseDocs(Progress, 'progress_updates', principal, cases, { caseId: 1, caseVersion: -1 }),
 
     updatesOfCase,
   };

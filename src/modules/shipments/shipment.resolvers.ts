@@ -4,7 +4,10 @@ import { SHIPMENT_STEPS } from './shipment.state.ts';
 
 export const shipmentResolvers: Resolvers = {
   Case: {
-    shipments: (c, _, { loaders }) => loaders.shipmentsOfCase.load(c._id),
+    shipments: (c, _, { loaders }) => {
+      loaders.case.prime(c._id, c); // its records are read as this case keeps them
+      return loaders.shipmentsOfCase.load(c._id);
+    },
   },
   Shipment: {
     id: (s) => s._id,

@@ -8,14 +8,14 @@ import type { Principal } from '../../auth/principal.ts';
 import { badInput, notFound } from '../../errors.ts';
 import { parseInput, requiredText, text, todayIso } from '../../validation.ts';
 import type { CaseInputArgs, CasePayload } from '../cases/case.store.ts';
-import { recordsOfCases, writtenIn } from '../cases/case.store.ts';
+import { recordsOfCaseDocs, writtenIn } from '../cases/case.store.ts';
 import { assertStatusAllows } from '../cases/case.state.ts';
 import { assertWithinSpendingWindow } from '../cases/spending-window.ts';
 import { evidenceId } from '../evidence/evidence.service.ts';
 import { componentId, componentOf, IMPLEMENTATION_STATUSES, refOf, startImplementation } from '../progress/implementation.ts';
 import { shipmentSchema, type ShipmentDoc, type ShipmentEvent } from './shipment.model.ts';
 import { assertShipmentStep, isFinished, SHIPMENT_STATUSES, type ShipmentStatus } from './shipment.state.ts';
-import { recordFieldsOf } from '../cases/case.model.ts';
+import { recordFieldsOf, type CaseDoc } from '../cases/case.model.ts';
 import { firstVersion, nextVersion } from '../../events/event.model.ts';
 import type { Needs } from '../../deps.ts';
 
@@ -188,9 +188,9 @@ export function createShipmentService(deps: Needs<'store' | 'cases' | 'plans' | 
       return { case: saved, shipment: shipment! };
     },
 
-    /** Shipments of many cases, oldest first, in one query within the principal's scope. */
-    ofCases: (principal: Principal, caseIds: readonly string[]) =>
-      recordsOfCases(Shipments, principal, caseIds, { sort: { caseId: 1, createdAt: 1 } }),
+    /** Shipments of many cases, oldest first, in one query within the principal's scope; one case's by primary key where it keeps their ids (recordsOfCaseDocs). */
+    ofCaseDocs: (principal: Principal, cases: readonly Pick<CaseDoc, '_id' | 'recordIds'>[]) =>
+      recordsOfCaseDocs(Shipments, 'shipments', principal, cases, { caseId: 1, createdAt: 1 }),
 
     shipmentsOfCase,
   };
