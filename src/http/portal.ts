@@ -83,6 +83,15 @@ export async function portalRoute(options: PortalOptions): Promise<Router | unde
   const router = express.Router();
   router.use(securityHeaders(options.trust));
 
+  // `/portal` without its slash would load the page with every relative address one level too
+  // high (`/app.js`): it is sent to `/portal/`, its query string kept (a sign-in's code and state).
+  // The address is relative, so it holds behind a proxy that serves the gateway under a path.
+  router.get('/', (req, res, next) => {
+    const [path = '', query] = req.originalUrl.split(/\?(.*)/s);
+    if (path.endsWith('/')) return next();
+    res.redirect(301, `${path.slice(path.lastIndexOf('/') + 1)}/${query === undefined ? '' : `?${query}`}`);
+  });
+
   router.get('/config.json', (_req, res) => {
     res.setHeader('cache-control', 'no-cache');
     res.json({ providers: signInProviders(options.trust), tokenPaste: options.allowTokenPaste });
