@@ -191,6 +191,15 @@ describe('the portal’s address', () => {
     expect(await page.text()).toContain('app.js');
     expect((await fetch(`${gw.url}/portal/app.js`, { redirect: 'manual' })).status).toBe(200);
   });
+
+  it('the portal’s page is never stored (no signed-out page for Back to bring again); its files are revalidated', async () => {
+    const page = await fetch(`${gw.url}/portal/`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('cache-control')).toBe('no-store');
+    const script = await fetch(`${gw.url}/portal/app.js`);
+    expect(script.headers.get('cache-control')).toBe('no-cache');
+    expect(script.headers.get('etag')).toBeTruthy();
+  });
 });
 
 describe('persisted queries', () => {

@@ -102,13 +102,16 @@ export async function portalRoute(options: PortalOptions): Promise<Router | unde
     const file = assets.get(name);
     if (!file) return next();
     // Revalidated on every use (a 304 costs one round trip, not the file); the service worker
-    // keeps a copy for offline use.
-    res.setHeader('cache-control', 'no-cache');
+    // keeps a copy for offline use. The page itself (under 1 KB) is never stored: a browser then
+    // keeps no signed-out page in its back-forward cache for Back to show again (main.js also
+    // clears a page brought back that way).
+    const page = file.type.startsWith('text/html');
+    res.setHeader('cache-control', page ? 'no-store' : 'no-cache');
     res.setHeader('content-type', file.type);
     res.setHeader('vary', 'accept-encoding');
-    res.setHeader('etag', file.etag);
+    if (!page) res.setHeader('etag', file.etag);
     if (name === '/sw.js') res.setHeader('service-worker-allowed', '/portal/');
-    if (req.headers['if-none-match'] === file.etag) return void res.status(304).end();
+    if (!page && req.headers['if-none-match'] === file.etag) return void res.status(304).end();
     const accepts = req.acceptsEncodings('br', 'gzip', 'identity');
     if (accepts === 'br') {
       res.setHeader('content-encoding', 'br');
