@@ -36,6 +36,17 @@ const noStore: express.RequestHandler = (_req, res, next) => {
   next();
 };
 
+/**
+ * Behind an https public address, browsers are told to use nothing but https for the gateway's
+ * host and its subdomains for two years (a downgraded first request is the only one left open).
+ * Never on plain http: a development gateway on localhost would pin the browser to https there.
+ */
+const HSTS = 'max-age=63072000; includeSubDomains';
+const strictTransportSecurity: express.RequestHandler = (_req, res, next) => {
+  res.setHeader('strict-transport-security', HSTS);
+  next();
+};
+
 /** The sign-in pages are never shown inside another site's frame (a password typed into a framed page). */
 const notFramed: express.RequestHandler = (_req, res, next) => {
   res.setHeader('content-security-policy', "frame-ancestors 'none'");
@@ -95,6 +106,7 @@ export async function createGateway(options: GatewayOptions) {
   // No weak ETag hashed from every response body: GraphQL answers are POSTed (never revalidated),
   // and the portal and evidence routes set their own validators.
   app.set('etag', false);
+  if (config.publicUrl?.startsWith('https:')) app.use(strictTransportSecurity);
   app.use(requestLogging(logger));
   app.use(requestMetrics(metrics));
   // Partners often work on slow links: compress what compresses (JSON, the portal), never
@@ -102,7 +114,10 @@ export async function createGateway(options: GatewayOptions) {
   // A client that accepts no encoding (most member-state systems) skips the middleware outright.
   const compress = compression({ filter: (req, res) => !req.path.startsWith('/evidence') && compression.filter(req, res) });
   app.use((req, res, next) => (req.headers['accept-encoding'] ? compress(req, res, next) : next()));
-  app.use(healthRoutes({ store, metrics, metricsToken: config.metricsToken }));
+  // In production /metrics needs its token: its counts (erasures, consent withdrawals) are the network's.
+  const metricsOff = config.env === 'production' && !config.metricsToken;
+  if (metricsOff) logger.warn('ERIN_METRICS_TOKEN is not set: /metrics is off in production (it answers 404) until it is');
+  app.use(healthRoutes({ store, metrics, metricsToken: config.metricsToken, metricsOff }));
   app.use('/graphql', noStore, rateLimit.limiter, express.json({ limit: '1mb' }), graphqlHandler(apollo, { services, callerOf }));
   // Evidence files: a raw-body upload endpoint (not GraphQL multipart), see schema/evidence.graphql.
   app.use('/evidence', evidenceRouter({ evidence: services.evidence, callerOf, limiter: rateLimit.limiter }));

@@ -146,7 +146,7 @@ export type Config = {
   maxQueryCost: number;
   /** Lexical tokens a document may have; the parser stops at the next one, before validation. */
   maxQueryTokens: number;
-  /** When set, /metrics answers only to `Authorization: Bearer <this>`. */
+  /** When set, /metrics answers only to `Authorization: Bearer <this>`; unset in production, /metrics is off (404). */
   metricsToken: string | undefined;
   maxQueryDepth: number;
   rateLimitPerMinute: number;

@@ -65,6 +65,30 @@ describe('uploads', () => {
     expect(Buffer.from(await got.arrayBuffer()).equals(png)).toBe(true);
   });
 
+  it('the file name comes in the X-File-Name header (URL-encoded UTF-8), out of the URL that proxies log', async () => {
+    const { flow, c } = await approvedCase();
+    const name = 'Rahimi Karim (passport) كريم.pdf';
+    const r = await uploadFile(gw, flow.officer.token, { caseId: c.id, kind: 'RECEIPT' }, samplePdf(), {
+      'x-file-name': encodeURIComponent(name),
+    });
+    expect(r.status).toBe(201);
+    expect(r.body.evidence?.filename).toBe(name);
+    // Given both ways, the header wins; the query parameter alone still works (deprecated).
+    const both = await uploadFile(gw, flow.officer.token, { caseId: c.id, kind: 'RECEIPT', filename: 'old.pdf' }, samplePdf(), {
+      'x-file-name': 'new.pdf',
+    });
+    expect(both.body.evidence?.filename).toBe('new.pdf');
+    // Not a valid encoding: refused, nothing stored, and the answer does not repeat it.
+    const before = await stored(c.id);
+    const bad = await uploadFile(gw, flow.officer.token, { caseId: c.id, kind: 'RECEIPT' }, samplePdf(), {
+      'x-file-name': 'Rahimi%E0%A4%A.pdf',
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.body.errors?.[0]?.extensions.code).toBe('BAD_USER_INPUT');
+    expect(JSON.stringify(bad.body)).not.toContain('Rahimi');
+    expect(await stored(c.id)).toEqual(before);
+  });
+
   it('an executable (or anything but PDF, JPEG and PNG) is refused whatever its name, and nothing is stored', async () => {
     const { flow, c } = await approvedCase();
     const windows = Buffer.concat([Buffer.from('MZ\x90\x00\x03\x00\x00\x00', 'latin1'), Buffer.alloc(4000, 1)]);

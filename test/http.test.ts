@@ -1,6 +1,7 @@
 // The HTTP surface: health, readiness, metrics, and how malformed requests are answered.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { codes, startGateway, type TestGateway } from './helpers/gateway.ts';
+import { codes, startGateway, uniqueDbName, type TestGateway } from './helpers/gateway.ts';
+import { productionLike } from './helpers/process.ts';
 
 let gw: TestGateway;
 beforeAll(async () => {
@@ -111,6 +112,93 @@ describe('metrics behind a token', () => {
     } finally {
       await guarded.close();
     }
+  });
+});
+
+describe('metrics in production', () => {
+  it('without ERIN_METRICS_TOKEN, /metrics is off (404) and the gateway says so at start; with it, it answers to the token', async () => {
+    const prod = productionLike(uniqueDbName('metrics'));
+    const env = { NODE_ENV: 'production', ERIN_TRUST: prod.trustFile, ERIN_ENCRYPTION_KEY: prod.env.ERIN_ENCRYPTION_KEY };
+    const lines: string[] = [];
+    const open = await startGateway({ seed: false, env: { ...env, LOG_LEVEL: 'info' }, logLines: lines });
+    try {
+      const scraped = await fetch(`${open.url}/metrics`);
+      expect(scraped.status).toBe(404);
+      expect(await scraped.text()).not.toContain('erin_');
+      expect((await fetch(`${open.url}/healthz`)).status).toBe(200);
+      expect(lines.join('')).toMatch(/"level":40,.*ERIN_METRICS_TOKEN/);
+    } finally {
+      await open.close();
+    }
+    const secret = 'metrics-scraper-token-0123456789';
+    const guarded = await startGateway({ seed: false, env: { ...env, ERIN_METRICS_TOKEN: secret } });
+    try {
+      expect((await fetch(`${guarded.url}/metrics`)).status).toBe(401);
+      const allowed = await fetch(`${guarded.url}/metrics`, { headers: { authorization: `Bearer ${secret}` } });
+      expect(allowed.status).toBe(200);
+      expect(await allowed.text()).toContain('erin_');
+    } finally {
+      await guarded.close();
+    }
+  });
+});
+
+describe('transport security', () => {
+  const HSTS = /^max-age=(\d+); includeSubDomains$/;
+
+  it('behind an https public address every response carries Strict-Transport-Security, of a year or more', async () => {
+    const secure = await startGateway({ seed: false, env: { ERIN_PUBLIC_URL: 'https://erin.example.org' } });
+    try {
+      const responses = [
+        await fetch(`${secure.url}/healthz`),
+        await fetch(`${secure.url}/metrics`),
+        await fetch(`${secure.url}/portal/`),
+        await fetch(`${secure.url}/portal`, { redirect: 'manual' }),
+        await fetch(`${secure.url}/no-such-page`),
+        await fetch(`${secure.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{' }),
+        await fetch(`${secure.url}/evidence/nothing`),
+      ];
+      for (const r of responses) {
+        const value = r.headers.get('strict-transport-security') ?? '';
+        expect(value, `${r.url} ${r.status}`).toMatch(HSTS);
+        expect(Number(HSTS.exec(value)?.[1])).toBeGreaterThanOrEqual(365 * 24 * 3600);
+      }
+    } finally {
+      await secure.close();
+    }
+  });
+
+  it('on plain http (development) it is not sent', async () => {
+    for (const path of ['/healthz', '/portal/', '/no-such-page']) {
+      expect((await fetch(`${gw.url}${path}`)).headers.get('strict-transport-security')).toBeNull();
+    }
+  });
+});
+
+describe('the portal’s address', () => {
+  it('/portal without its slash is sent permanently to /portal/, with its query string', async () => {
+    for (const [given, expected] of [
+      ['/portal', '/portal/'],
+      ['/portal?code=abc&state=x%2Fy', '/portal/?code=abc&state=x%2Fy'],
+    ] as const) {
+      const r = await fetch(`${gw.url}${given}`, { redirect: 'manual' });
+      expect([301, 308], given).toContain(r.status);
+      expect(new URL(r.headers.get('location') ?? '', `${gw.url}${given}`).href).toBe(`${gw.url}${expected}`);
+    }
+    // The portal itself and its files are served where they are.
+    const page = await fetch(`${gw.url}/portal/?code=abc`, { redirect: 'manual' });
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('app.js');
+    expect((await fetch(`${gw.url}/portal/app.js`, { redirect: 'manual' })).status).toBe(200);
+  });
+
+  it('the portal’s page is never stored (no signed-out page for Back to bring again); its files are revalidated', async () => {
+    const page = await fetch(`${gw.url}/portal/`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('cache-control')).toBe('no-store');
+    const script = await fetch(`${gw.url}/portal/app.js`);
+    expect(script.headers.get('cache-control')).toBe('no-cache');
+    expect(script.headers.get('etag')).toBeTruthy();
   });
 });
 

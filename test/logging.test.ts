@@ -47,6 +47,15 @@ describe('logging', () => {
     const NAME = 'Rahimi Karim passport';
     const up = await uploadFile(gw, flow.officer.token, { caseId: c.id, kind: 'RECEIPT', filename: `${NAME}.pdf` }, samplePdf());
     expect(up.status).toBe(201);
+    // The name as the portal sends it (a header), and a header that does not decode (refused).
+    const inHeader = await uploadFile(gw, flow.officer.token, { caseId: c.id, kind: 'RECEIPT' }, samplePdf(), {
+      'x-file-name': encodeURIComponent(`${NAME} back.pdf`),
+    });
+    expect(inHeader.status).toBe(201);
+    const undecodable = await uploadFile(gw, flow.officer.token, { caseId: c.id, kind: 'RECEIPT' }, samplePdf(), {
+      'x-file-name': `${encodeURIComponent(NAME)}%E0%A4.pdf`,
+    });
+    expect(undecodable.status).toBe(400);
     const evidence = up.body.evidence!;
     const download = await fetch(`${gw.url}${evidence.downloadUrl}`, {
       headers: { authorization: `Bearer ${flow.state.token}` },

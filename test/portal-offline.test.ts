@@ -138,7 +138,13 @@ describe('the portal offline', () => {
   it('a partner orders a shipment and records it step by step to the handover with its certificate', async () => {
     const { samplePng } = await import('../src/seed/sample-files.ts');
     const { mkdtempSync, writeFileSync } = await import('node:fs');
-    const certificate = `${mkdtempSync('test-results/portal-files-')}/handover.png`;
+    // A name that is personal data: it travels in a header (X-File-Name), never in the URL.
+    const certificate = `${mkdtempSync('test-results/portal-files-')}/handover Rahimi.png`;
+    const uploads: { url: string; name: string | undefined }[] = [];
+    page.on('request', (r) => {
+      if (r.method() === 'POST' && new URL(r.url()).pathname === '/evidence')
+        uploads.push({ url: r.url(), name: r.headers()['x-file-name'] });
+    });
     writeFileSync(certificate, samplePng());
     const flow = workflow(gw, 'NL', 'P-AF-HOPE');
     const approved = await flow.approved({
@@ -179,7 +185,12 @@ describe('the portal offline', () => {
     await page.setInputFiles('#shipments form.step [name=certificate]', certificate);
     await page.locator('#shipments form.step button[value=HANDED_OVER]').click();
     await expect.poll(async () => await shipment(), { timeout: 15_000 }).toEqual({ status: 'HANDED_OVER', deliveryClosed: true });
-    await page.locator('#evidence').getByText('handover.png').waitFor();
+    await page.locator('#evidence').getByText('handover Rahimi.png').waitFor();
+    expect(uploads.length).toBeGreaterThan(0);
+    for (const upload of uploads) {
+      expect(upload.url).not.toMatch(/Rahimi|filename=/i);
+      expect(upload.name).toBe('handover%20Rahimi.png');
+    }
   }, 90_000);
 
   it('the access token is renewed silently before it expires, and the renewed one is accepted', async () => {

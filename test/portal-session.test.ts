@@ -132,6 +132,81 @@ describe('the portal’s storage belongs to one person', () => {
   }, 120_000);
 });
 
+describe('signing out on a stalled link', () => {
+  it('ends within seconds: what is not sent is named, the person stays or discards it, and nothing is left', async () => {
+    const flow = workflow(gw, 'NL', 'P-AF-HOPE');
+    const kase = await flow.refer(await flow.create());
+    // No service worker: the stalled link is made by intercepting the page's own requests.
+    const context = await browser.newContext({ serviceWorkers: 'block' });
+    if (process.env.DATE_OFFSET_DAYS) await context.clock.install({ time: Date.now() });
+    const page = await context.newPage();
+    await signIn(page, gw.url, 'p-af-hope-officer', 'en');
+    await open(page, `#/case/${kase.id}`);
+    // A fresh page: the provider's configuration is not known yet, and will have to be asked for.
+    await page.reload();
+    await page.locator('#respond').waitFor();
+
+    // The link stalls: requests go out and nothing ever comes back (the gateway, the provider).
+    const stall = () => undefined;
+    await page.route('**/graphql', stall);
+    await page.route('**/idp/**', stall);
+    await page.locator('#respond button[value=ACCEPT]').click();
+    await expect.poll(() => page.locator('#outbox').textContent()).toContain('1 change waiting');
+
+    // Sign out: within seconds the person is told what has not gone, and may stay signed in…
+    let started = Date.now();
+    await page.locator('#signout').click();
+    const dialog = page.locator('#discard-dialog');
+    await dialog.waitFor({ timeout: 10_000 });
+    expect(Date.now() - started).toBeLessThan(8_000);
+    expect(await dialog.textContent()).toContain('1 change has not been sent');
+    expect(await dialog.textContent()).toContain(kase.reference);
+    await dialog.locator('button.secondary').click();
+    expect(await page.evaluate('sessionStorage.getItem("erin.session") !== null')).toBe(true);
+    await page.locator('#signout').waitFor();
+
+    // …or sign out anyway: signed out within seconds, though neither the gateway nor the provider answers.
+    started = Date.now();
+    await page.locator('#signout').click();
+    await dialog.waitFor({ timeout: 10_000 });
+    await dialog.locator('button.danger').click();
+    await page.locator('.providers button').waitFor({ timeout: 10_000 });
+    expect(Date.now() - started).toBeLessThan(12_000);
+    expect(await page.locator('#app').textContent()).not.toContain(kase.reference);
+    expect(await page.evaluate('({ ...sessionStorage })')).toEqual({});
+    expect(await records(page)).toEqual({});
+    // The provider's session may live on: the next sign-in here asks for the password again.
+    expect(await page.evaluate('localStorage.getItem("erin.reauthenticate")')).toBe('1');
+    await context.close();
+  }, 120_000);
+});
+
+describe('back to a page after sign-out', () => {
+  it('a page the browser brings back from its back-forward cache drops what it showed and checks the session again', async () => {
+    const flow = workflow(gw, 'NL', 'P-AF-HOPE');
+    const kase = await flow.refer(await flow.create({ needsAssessment: 'Wants to reopen his bakery' }));
+    const context = await newBrowserContext(browser);
+    const page = await context.newPage();
+    await signIn(page, gw.url, 'p-af-hope-officer', 'en');
+    await open(page, `#/case/${kase.id}`);
+    await page.locator('#respond').waitFor();
+    // Signed in, a page brought back is read again (and still shows the case).
+    await page.evaluate("dispatchEvent(new PageTransitionEvent('pageshow', { persisted: true }))");
+    await page.locator('#respond').waitFor();
+    // As a page left for the provider's sign-out page is when Back brings it back: the tokens are
+    // gone (sign-out forgot them before leaving), the case still on screen. (Headless Chromium keeps
+    // no back-forward cache, so the browser's event is sent here as it would send it.)
+    await page.evaluate("sessionStorage.removeItem('erin.session')");
+    expect(await page.locator('#view').textContent()).toContain('bakery');
+    await page.evaluate("dispatchEvent(new PageTransitionEvent('pageshow', { persisted: true }))");
+    await page.locator('.providers button').waitFor({ timeout: 5_000 });
+    const shown = await page.locator('#app').textContent();
+    for (const secret of ['bakery', kase.reference]) expect(shown).not.toContain(secret);
+    expect(await page.locator('#signout').count()).toBe(0);
+    await context.close();
+  }, 90_000);
+});
+
 describe('more than one tab', () => {
   /** Signs in on a tab, showing a case: the tab holds the offline store open. */
   async function onCase(page: Page, caseId: string): Promise<void> {

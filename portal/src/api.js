@@ -89,11 +89,13 @@ export async function uploadEvidence(caseId, kind, file, key) {
   const token = await accessToken();
   let response;
   try {
-    response = await fetch(`/evidence?${new URLSearchParams({ caseId, kind, filename: file.name })}`, {
+    // The file's name (often a person's) in a header, never in the URL that proxies log.
+    response = await fetch(`/evidence?${new URLSearchParams({ caseId, kind })}`, {
       method: 'POST',
       headers: {
         authorization: `Bearer ${token}`,
         'idempotency-key': key,
+        'x-file-name': encodeURIComponent(file.name),
         'content-type': file.type || 'application/octet-stream',
       },
       body: file,

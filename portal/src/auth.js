@@ -7,8 +7,10 @@ import * as oauth from 'oauth4webapi';
 const SESSION = 'erin.session';
 const PENDING = 'erin.signin';
 const RENEW_BEFORE_MS = 60_000;
-/** Set when a sign-out could not reach the provider: the next sign-in must ask for the password again. */
+/** Set at every sign-out (the provider's own sign-out page may never load): the next sign-in asks for the password again. */
 const PROVIDER_SESSION_LEFT = 'erin.reauthenticate';
+/** How long sign-out waits for the provider's configuration (a stalled link) before ending the session here only. */
+const SIGN_OUT_DISCOVERY_MS = 3_000;
 const redirectUri = () => new URL('./', location.href).href.split('#')[0].split('?')[0];
 /** A route of the portal's own (`#/case/…/plan`), never an address elsewhere: kept through the sign-in. */
 const IN_APP_ROUTE = /^#\/[\w\-./?=&%]{0,300}$/;
@@ -26,10 +28,14 @@ export async function loadConfig() {
 /** http issuers only for local development; oauth4webapi refuses them unless told. */
 const options = (issuer) => (issuer.protocol === 'http:' ? { [oauth.allowInsecureRequests]: true } : {});
 
-async function server(issuerUrl) {
+async function server(issuerUrl, signal) {
   if (!discovered.has(issuerUrl)) {
     const issuer = new URL(issuerUrl);
-    const response = await oauth.discoveryRequest(issuer, { ...options(issuer), algorithm: 'oidc' });
+    const response = await oauth.discoveryRequest(issuer, {
+      ...options(issuer),
+      algorithm: 'oidc',
+      ...(signal ? { signal } : {}),
+    });
     discovered.set(issuerUrl, await oauth.processDiscoveryResponse(issuer, response));
   }
   return discovered.get(issuerUrl);
@@ -196,16 +202,19 @@ export async function accessToken() {
 }
 
 /**
- * Forgets the tokens here and ends the session at the provider (a page of its own). When the
- * provider cannot be reached, the next sign-in on this browser asks for the password again.
+ * Forgets the tokens here at once and ends the session at the provider (a page of its own),
+ * giving up on the provider after a few seconds when the link stalls. Whether or not the
+ * provider's page ever loads, the next sign-in on this browser asks for the password again.
  */
 export async function signOut() {
   clearTimeout(renewTimer);
   const s = read();
   sessionStorage.clear();
   if (!s || s.pasted) return false;
+  // A flag, nothing personal: set before leaving, as the provider's sign-out page may never load.
+  localStorage.setItem(PROVIDER_SESSION_LEFT, '1');
   try {
-    const as = await server(s.issuer);
+    const as = await server(s.issuer, AbortSignal.timeout(SIGN_OUT_DISCOVERY_MS));
     if (!as.end_session_endpoint) throw new Error('no end_session_endpoint');
     const url = new URL(as.end_session_endpoint);
     url.search = new URLSearchParams({
@@ -216,7 +225,6 @@ export async function signOut() {
     location.assign(url.href);
     return true;
   } catch {
-    localStorage.setItem(PROVIDER_SESSION_LEFT, '1'); // a flag, nothing personal
     return false;
   }
 }

@@ -165,15 +165,43 @@ async function show(keep) {
 
 // ---- sign-out: nothing may be lost silently, nothing personal may stay ----------------------
 
+/**
+ * How long sign-out waits for the outbox to go out. On a stalled link a send hangs for minutes;
+ * after this the person is told what has not gone and chooses (see startSignOut).
+ */
+const SIGN_OUT_WAIT_MS = 4_000;
+let signingOut = false;
+
+/**
+ * Signing out on a shared computer must end the session within seconds whatever the link does,
+ * and never lose a write silently. The outbox is sent for a few seconds; what is still not
+ * confirmed then is named in a dialog: stay signed in (it keeps going out, and the person signs
+ * out once the badge is empty) or discard it and sign out. Nothing is kept past a sign-out: the
+ * store's key is this tab's, and a person who signed out expects the shared computer to hold
+ * nothing of theirs (unsent writes stay sealed for the next sign-in only when a session ends
+ * without a sign-out, vault.js).
+ */
 async function startSignOut() {
-  await flush().catch(() => undefined);
-  const left = await pending().catch(() => []);
-  if (left.length && !(await confirmDiscard(left))) return;
-  await discard().catch(() => undefined);
-  await wipe({ lock: true });
-  forgetKey();
-  me = null;
-  if (!(await signOut())) void route();
+  if (signingOut) return;
+  signingOut = true;
+  try {
+    if ((await pending().catch(() => [])).length) say('signOut.sending');
+    await Promise.race([flush().catch(() => undefined), new Promise((resolve) => setTimeout(resolve, SIGN_OUT_WAIT_MS))]);
+    const left = await pending().catch(() => []);
+    say(null);
+    if (left.length && !(await confirmDiscard(left))) return;
+    await discard().catch(() => undefined);
+    await wipe({ lock: true });
+    forgetKey();
+    me = null;
+    // The tokens go at once; the sign-in page is shown while the provider's sign-out page loads
+    // (on a stalled link it may never come), so nothing of the person's stays on screen.
+    const atProvider = signOut();
+    await route();
+    await atProvider;
+  } finally {
+    signingOut = false;
+  }
 }
 
 function confirmDiscard(entries) {
@@ -239,6 +267,15 @@ addEventListener('hashchange', () => {
 });
 addEventListener('online', updateOffline);
 addEventListener('offline', updateOffline);
+// Back after a sign-out can bring this page back from the browser's memory (the back-forward
+// cache) as it was left, a case on screen: what it showed goes, and the session is checked again
+// (signed out, the sign-in page; still signed in, the page is read again).
+addEventListener('pageshow', (event) => {
+  if (!event.persisted) return;
+  view.replaceChildren();
+  say(null);
+  void route();
+});
 addEventListener('beforeunload', (event) => {
   // Closing the tab forgets the session key: unsent writes would be lost.
   if (outboxBadge.textContent) event.preventDefault();

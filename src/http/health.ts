@@ -1,5 +1,6 @@
 // The operator's endpoints: liveness, readiness (store reachable, indexes built) and metrics
-// (behind a bearer token when one is configured: its labels name operations and outcomes).
+// (behind a bearer token when one is configured: its labels name operations and outcomes, its
+// counts the network's erasures and consent withdrawals; in production without a token, off).
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { Router } from 'express';
 import { bearerToken } from '../auth/verify.ts';
@@ -9,8 +10,14 @@ import type { Store } from '../store/store.ts';
 
 const digest = (text: string) => createHash('sha256').update(text).digest();
 
-export function healthRoutes(deps: { store: Store; metrics: Metrics; metricsToken?: string | undefined }): Router {
-  const { store, metrics, metricsToken } = deps;
+export function healthRoutes(deps: {
+  store: Store;
+  metrics: Metrics;
+  metricsToken?: string | undefined;
+  /** No /metrics at all (404): production without a token. */
+  metricsOff?: boolean;
+}): Router {
+  const { store, metrics, metricsToken, metricsOff = false } = deps;
   const expected = metricsToken ? digest(metricsToken) : undefined;
   // Compared as digests, so neither the length nor a prefix of the token shows in the timing.
   const mayScrape = (authorization: string | undefined) => {
@@ -29,7 +36,8 @@ export function healthRoutes(deps: { store: Store; metrics: Metrics; metricsToke
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'unavailable', store: store.up ? 'up' : 'down' });
   });
 
-  router.get('/metrics', async (req, res) => {
+  router.get('/metrics', async (req, res, next) => {
+    if (metricsOff) return next();
     if (!mayScrape(req.headers.authorization)) {
       res
         .status(401)

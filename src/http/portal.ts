@@ -83,6 +83,15 @@ export async function portalRoute(options: PortalOptions): Promise<Router | unde
   const router = express.Router();
   router.use(securityHeaders(options.trust));
 
+  // `/portal` without its slash would load the page with every relative address one level too
+  // high (`/app.js`): it is sent to `/portal/`, its query string kept (a sign-in's code and state).
+  // The address is relative, so it holds behind a proxy that serves the gateway under a path.
+  router.get('/', (req, res, next) => {
+    const [path = '', query] = req.originalUrl.split(/\?(.*)/s);
+    if (path.endsWith('/')) return next();
+    res.redirect(301, `${path.slice(path.lastIndexOf('/') + 1)}/${query === undefined ? '' : `?${query}`}`);
+  });
+
   router.get('/config.json', (_req, res) => {
     res.setHeader('cache-control', 'no-cache');
     res.json({ providers: signInProviders(options.trust), tokenPaste: options.allowTokenPaste });
@@ -93,13 +102,16 @@ export async function portalRoute(options: PortalOptions): Promise<Router | unde
     const file = assets.get(name);
     if (!file) return next();
     // Revalidated on every use (a 304 costs one round trip, not the file); the service worker
-    // keeps a copy for offline use.
-    res.setHeader('cache-control', 'no-cache');
+    // keeps a copy for offline use. The page itself (under 1 KB) is never stored: a browser then
+    // keeps no signed-out page in its back-forward cache for Back to show again (main.js also
+    // clears a page brought back that way).
+    const page = file.type.startsWith('text/html');
+    res.setHeader('cache-control', page ? 'no-store' : 'no-cache');
     res.setHeader('content-type', file.type);
     res.setHeader('vary', 'accept-encoding');
-    res.setHeader('etag', file.etag);
+    if (!page) res.setHeader('etag', file.etag);
     if (name === '/sw.js') res.setHeader('service-worker-allowed', '/portal/');
-    if (req.headers['if-none-match'] === file.etag) return void res.status(304).end();
+    if (!page && req.headers['if-none-match'] === file.etag) return void res.status(304).end();
     const accepts = req.acceptsEncodings('br', 'gzip', 'identity');
     if (accepts === 'br') {
       res.setHeader('content-encoding', 'br');

@@ -748,8 +748,10 @@ export type ErasureReason =
 
 /**
  * A file that proves something on a case (a receipt, an invoice, a photo, a certificate).
- * Upload it with `POST /evidence?caseId=…&kind=…&filename=…` and the file as the raw request
- * body (PDF, JPEG or PNG, judged by content; at most ERIN_UPLOAD_LIMIT bytes); download it
+ * Upload it with `POST /evidence?caseId=…&kind=…`, its name in the `X-File-Name` header
+ * (URL-encoded UTF-8; the `filename` query parameter is deprecated: URLs reach proxy logs) and
+ * the file as the raw request body (PDF, JPEG or PNG, judged by content; at most
+ * ERIN_UPLOAD_LIMIT bytes); download it
  * with `GET /evidence/{id}`. Both take the same bearer token as /graphql; only the referring
  * member state and the assigned partner get the file, and every download is recorded in the
  * case's audit trail. Stored encrypted, in chunks.

@@ -1,11 +1,13 @@
-// The evidence endpoints: `POST /evidence?caseId=…&kind=…&filename=…` takes the file as the
-// raw request body (any declared content type; the content decides) and answers with the
-// new file's id; `GET /evidence/:id` downloads it. Both take the same bearer token as
-// /graphql and answer errors in the GraphQL shape (`errors[].extensions.code`).
+// The evidence endpoints: `POST /evidence?caseId=…&kind=…` with the file's name in the
+// `X-File-Name` header (URL-encoded UTF-8) takes the file as the raw request body (any declared
+// content type; the content decides) and answers with the new file's id; `GET /evidence/:id`
+// downloads it. Both take the same bearer token as /graphql and answer errors in the GraphQL
+// shape (`errors[].extensions.code`). The name stays out of the URL, which proxies and access
+// logs keep (a returnee's name on a passport scan); `&filename=` is still read, deprecated.
 import { once } from 'node:events';
 import express, { type Request, type RequestHandler, type Response } from 'express';
 import type { Principal } from '../../auth/principal.ts';
-import { unauthenticated } from '../../errors.ts';
+import { badInput, unauthenticated } from '../../errors.ts';
 import { errorAnswer } from '../../http/errors.ts';
 import type { Logger } from '../../logger.ts';
 import { idempotencyKey as idempotencyKeySchema, parseInput } from '../../validation.ts';
@@ -50,6 +52,25 @@ function logOf(req: Request): Logger {
 function queryText(req: Request, name: string): string | undefined {
   const value = req.query[name];
   return typeof value === 'string' ? value : undefined;
+}
+
+/**
+ * The file's name: the `X-File-Name` header (percent-encoded UTF-8, as `encodeURIComponent`
+ * writes it), else the deprecated `filename` query parameter. A header that does not decode is
+ * refused without repeating it (it is personal data).
+ */
+function fileName(req: Request): string | null {
+  const header = req.headers['x-file-name'];
+  if (typeof header === 'string') {
+    try {
+      return decodeURIComponent(header);
+    } catch {
+      throw badInput('X-File-Name: not a URL-encoded UTF-8 file name (encode it with encodeURIComponent).', [
+        { path: 'X-File-Name', message: 'not URL-encoded UTF-8' },
+      ]);
+    }
+  }
+  return queryText(req, 'filename') ?? null;
 }
 
 /** Feeds the request body to the upload, one piece at a time (the body is paused while a chunk is stored). */
@@ -133,7 +154,7 @@ export function evidenceRouter(deps: Deps): express.Router {
       const idempotencyKey = typeof key === 'string' ? parseInput(idempotencyKeySchema, key, 'Idempotency-Key') : null;
       const upload = await evidence.begin(principal, queryText(req, 'caseId') ?? '', {
         kind: queryText(req, 'kind'),
-        filename: queryText(req, 'filename') ?? null,
+        filename: fileName(req),
       });
       try {
         await receive(req, upload);
