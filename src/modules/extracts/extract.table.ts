@@ -2,7 +2,14 @@
 // extract.anonymise.ts for the choice of generalisation levels), with what was done to them.
 import { randomBytes } from 'node:crypto';
 import { anonymise } from './extract.anonymise.ts';
-import { CATALOGUE, EXTRACT_VARIABLES, SUPPRESSED, type SourceCase } from './extract.catalogue.ts';
+import {
+  CATALOGUE,
+  COLUMN_SEPARATOR,
+  EXTRACT_VARIABLES,
+  SUPPRESSED,
+  type ExtractVariable,
+  type SourceCase,
+} from './extract.catalogue.ts';
 import type { ExtractDoc, ExtractGeneralisation } from './extract.model.ts';
 
 /** A CSV field: quoted when it holds a separator, and never read as a formula by a spreadsheet. */
@@ -12,6 +19,13 @@ function csvField(value: string): string {
 }
 
 const csvLine = (fields: string[]) => `${fields.map(csvField).join(',')}\r\n`;
+
+/** A quasi-identifier's value as its columns (`*` in each when suppressed). */
+function cellsOf(variable: ExtractVariable, value: string): string[] {
+  const { columns } = CATALOGUE[variable];
+  if (columns.length === 1) return [value];
+  return value === SUPPRESSED ? columns.map(() => SUPPRESSED) : value.split(COLUMN_SEPARATOR);
+}
 
 export type BuiltExtract = {
   csv: string;
@@ -36,7 +50,7 @@ export function tabulate(extract: ExtractDoc, source: SourceCase[]): BuiltExtrac
   while (pseudonyms.size < kept.length) pseudonyms.add(randomBytes(8).toString('hex'));
   const lines = kept.map((index, i) => {
     const row = rows[index]!;
-    return [[...pseudonyms][i]!, ...row.levels.map((values, q) => values[chosen[q]!]!), ...row.plain];
+    return [[...pseudonyms][i]!, ...row.levels.flatMap((values, q) => cellsOf(quasi[q]!, values[chosen[q]!]!)), ...row.plain];
   });
   // The order says nothing either: by pseudonym, which is random.
   lines.sort((a, b) => (a[0]! < b[0]! ? -1 : 1));
