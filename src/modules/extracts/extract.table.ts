@@ -40,9 +40,12 @@ export function tabulate(extract: ExtractDoc, source: SourceCase[]): BuiltExtrac
   const variables = EXTRACT_VARIABLES.filter((v) => extract.variables.includes(v)); // catalogue order
   const quasi = variables.filter((v) => CATALOGUE[v].quasiIdentifier);
   const plain = variables.filter((v) => !CATALOGUE[v].quasiIdentifier);
+  // The closure reason is the sensitive value: no combination's rows may all share one.
+  const sensitive = variables.includes('CLOSURE_REASON');
   const rows = source.map((c) => ({
     levels: quasi.map((v) => [...CATALOGUE[v].values(c), SUPPRESSED]),
     plain: plain.flatMap((v) => CATALOGUE[v].values(c)),
+    sensitive: sensitive ? CATALOGUE.CLOSURE_REASON.values(c)[0]! : '',
   }));
   const { chosen, kept, suppressed } = anonymise(rows, quasi.length, extract.k);
   // Fresh pseudonyms: random, unique in this extract, nothing derived from the case.
