@@ -1,8 +1,8 @@
 // Evaluation extracts against the research body that receives them: two extracts of the same
 // cases (other variables, or the same ones again) must not be joinable row by row. Their
-// pseudonyms are fresh; a column that is nearly unique per case (an amount) would join them
-// all the same, and the joined rows would then combine the quasi-identifiers of both, which
-// no k-anonymity of either extract covers.
+// pseudonyms are fresh; a column that is nearly unique per case (an amount, or a status only
+// one case has) would join them all the same, and the joined rows would then combine the
+// quasi-identifiers of both, which no k-anonymity of either extract covers.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clockAt, startGateway, type TestGateway } from './helpers/gateway.ts';
 import { trainingComponent, workflow } from './helpers/factories.ts';
@@ -82,6 +82,19 @@ describe('linkage across extracts', () => {
     expect(distinct(byAge, 'age_group')).toBe(2);
     expect(distinct(byMonth, 'return_month')).toBe(2);
     // Every row of one extract matches at least k rows of the other: no row is linked.
+    for (const n of candidates(byAge, byMonth)) expect(n).toBeGreaterThanOrEqual(5);
+    for (const n of candidates(byMonth, byAge)) expect(n).toBeGreaterThanOrEqual(5);
+  });
+
+  it('nor does a status only one case has', async () => {
+    // One of the ten opts out: the only closed case.
+    const flow = workflow(gw, 'NL', 'P-AF-HOPE');
+    const { cases } = await flow.state.ok<{ cases: { edges: { node: { id: string; version: number } }[] } }>(
+      '{ cases(first: 1) { edges { node { id version } } } }',
+    );
+    await flow.close(cases.edges[0]!.node as Parameters<typeof flow.close>[0], 'OPTED_OUT');
+    const byAge = await extractOf(['AGE_GROUP', 'STATUS']);
+    const byMonth = await extractOf(['RETURN_MONTH', 'STATUS']);
     for (const n of candidates(byAge, byMonth)) expect(n).toBeGreaterThanOrEqual(5);
     for (const n of candidates(byMonth, byAge)) expect(n).toBeGreaterThanOrEqual(5);
   });

@@ -132,7 +132,10 @@ describe('evaluation extracts', () => {
     const age = extractVariables.find((v) => v.variable === 'AGE_GROUP')!;
     expect(age).toMatchObject({ quasiIdentifier: true, columns: ['age_group'] });
     expect(age.generalisations.at(-1)).toBe('suppressed');
-    expect(extractVariables.find((v) => v.variable === 'STATUS')).toMatchObject({ quasiIdentifier: false, generalisations: [] });
+    expect(extractVariables.find((v) => v.variable === 'CLOSURE_REASON')).toMatchObject({
+      quasiIdentifier: false,
+      generalisations: [],
+    });
   });
 
   it('only a researcher asks, only of member states, with a valid period and variables', async () => {

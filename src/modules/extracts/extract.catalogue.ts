@@ -1,9 +1,11 @@
 // The fixed catalogue of variables a researcher may ask for in an evaluation extract. Each
 // variable says how it is read from a case and, for a quasi-identifier (something an
 // outsider might know about a person: where from, age, household, when), how it is
-// generalised level by level until it says nothing (`*`). Dates are months at best. Amounts
-// and scores are quasi-identifiers too: nearly unique per case, they would join two extracts
-// row by row (their pseudonyms notwithstanding), and the partner and the member state know them.
+// generalised level by level until it says nothing (`*`). Dates are months at best. Amounts,
+// scores, kinds of support and the status are quasi-identifiers too: a value nearly unique per
+// case would join two extracts row by row (their pseudonyms notwithstanding), and the partner
+// and the member state know them. The closure reason alone is released as it is (see
+// extract.anonymise.ts for what keeps it from being told of a whole combination).
 // Special-category data (needs, vulnerability) and free text are not in the catalogue.
 import { countries } from 'countries-list';
 import type { CaseDoc, HouseholdMember, SustainabilityScores } from '../cases/case.model.ts';
@@ -120,6 +122,22 @@ const scoreLevels = (scores: SustainabilityScores | null): string[] => {
   return levels.map((columns) => columns.join(COLUMN_SEPARATOR));
 };
 
+/** A status's stage of the workflow. */
+const STAGES: Record<string, string> = {
+  REFERRED: 'REFERRAL',
+  ACCEPTED: 'REFERRAL',
+  DECLINED: 'REFERRAL',
+  EXPIRED: 'REFERRAL',
+  DEPARTED: 'RETURN',
+  ARRIVED: 'RETURN',
+  PLAN_SUBMITTED: 'PLAN',
+  CHANGES_REQUESTED: 'PLAN',
+  PLAN_APPROVED: 'PLAN',
+  IN_IMPLEMENTATION: 'IMPLEMENTATION',
+  FINAL_REPORTED: 'IMPLEMENTATION',
+  CLOSED: 'CLOSED',
+};
+
 export const CATALOGUE: Record<ExtractVariable, Definition> = {
   MEMBER_STATE: {
     description: 'The member state that referred the case.',
@@ -191,10 +209,12 @@ export const CATALOGUE: Record<ExtractVariable, Definition> = {
     values: (c) => [c.programme],
   },
   STATUS: {
-    description: 'Where the case stands in the workflow.',
+    description:
+      'Where the case stands in the workflow, generalised to its stage (REFERRAL, RETURN, PLAN, IMPLEMENTATION, CLOSED) when needed.',
     columns: ['status'],
-    quasiIdentifier: false,
-    values: (c) => [c.status],
+    quasiIdentifier: true,
+    levels: ['status', 'stage', 'suppressed'],
+    values: (c) => [c.status, STAGES[c.status] ?? 'unknown'],
   },
   CLOSURE_REASON: {
     description: 'Why the case was closed; empty while open.',
