@@ -98,4 +98,12 @@ describe('linkage across extracts', () => {
     for (const n of candidates(byAge, byMonth)) expect(n).toBeGreaterThanOrEqual(5);
     for (const n of candidates(byMonth, byAge)) expect(n).toBeGreaterThanOrEqual(5);
   });
+
+  it('nor does a closure reason only one case has', async () => {
+    // The case closed above is the only one with a closure reason (OPTED_OUT).
+    const byAge = await extractOf(['AGE_GROUP', 'CLOSURE_REASON']);
+    const byMonth = await extractOf(['RETURN_MONTH', 'CLOSURE_REASON']);
+    for (const n of candidates(byAge, byMonth)) expect(n).toBeGreaterThanOrEqual(5);
+    for (const n of candidates(byMonth, byAge)) expect(n).toBeGreaterThanOrEqual(5);
+  });
 });

@@ -822,7 +822,8 @@ export type ExtractFile = {
   sha256: Scalars['String']['output'];
   /**
    * Cases left out because their combination of quasi-identifiers covered fewer than k cases, or had its cases all
-   * closed for one reason, even after generalisation.
+   * closed for one reason, even after generalisation; or because fewer than k of the cases released share their
+   * closure reason.
    */
   suppressedRows: Scalars['Int']['output'];
 };

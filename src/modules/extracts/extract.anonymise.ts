@@ -6,7 +6,8 @@
 // combination of quasi-identifier values in the result covers at least k rows. A combination
 // whose rows all share one sensitive value (a closure reason: deceased, re-migrated, …) tells
 // it of everyone known to be in it, however many they are: it counts as too small as well
-// (distinct 2-diversity), so it is generalised into others or left out.
+// (distinct 2-diversity), so it is generalised into others or left out. And a sensitive value
+// fewer than k released rows hold is left out with its rows: rare, it would join two extracts.
 
 /** Share of the rows that may be left out instead of generalising further (at least k rows). */
 export const SUPPRESSION_SHARE = 0.05;
@@ -34,9 +35,9 @@ export function anonymise(rows: readonly QuasiRow[], quasiIdentifiers: number, k
   const keyOf = (row: QuasiRow, levels: number[]) => row.levels.map((values, q) => values[levels[q]!]).join(SEP);
   const allowance = Math.max(k, Math.floor(rows.length * SUPPRESSION_SHARE));
   /** Per combination: its rows, and its one sensitive value while all its rows share one (else null). */
-  const groupsAt = (levels: number[]) => {
+  const groupsAt = (levels: number[], among: readonly QuasiRow[] = rows) => {
     const groups = new Map<string, { size: number; sensitive: string | null }>();
-    for (const row of rows) {
+    for (const row of among) {
       const key = keyOf(row, levels);
       const group = groups.get(key);
       const sensitive = row.sensitive ?? '';
@@ -75,11 +76,21 @@ export function anonymise(rows: readonly QuasiRow[], quasiIdentifiers: number, k
       chosen[q] = finer[q]!;
     }
   }
-  const groups = groupsAt(chosen);
-  const kept: number[] = [];
-  rows.forEach((row, i) => {
-    const group = groups.get(keyOf(row, chosen));
-    if (group && released(group)) kept.push(i);
-  });
+  // Left out: the rows of the combinations still too small (or of one sensitive value), and the
+  // rows of a sensitive value fewer than k released rows hold, which would join two extracts of
+  // the same cases row by row like a unique quasi-identifier; again, until nothing changes.
+  let kept = rows.map((_, i) => i);
+  for (;;) {
+    const among = kept.map((i) => rows[i]!);
+    const groups = groupsAt(chosen, among);
+    const holding = new Map<string, number>();
+    for (const row of among) holding.set(row.sensitive ?? '', (holding.get(row.sensitive ?? '') ?? 0) + 1);
+    const next = kept.filter((i) => {
+      const row = rows[i]!;
+      return released(groups.get(keyOf(row, chosen))!) && holding.get(row.sensitive ?? '')! >= k;
+    });
+    if (next.length === kept.length) break;
+    kept = next;
+  }
   return { chosen, kept, suppressed: rows.length - kept.length };
 }
