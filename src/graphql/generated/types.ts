@@ -822,7 +822,11 @@ export type ExtractFile = {
   rows: Scalars['Int']['output'];
   /** SHA-256 of the CSV. */
   sha256: Scalars['String']['output'];
-  /** Cases left out because their combination of quasi-identifiers covered fewer than k cases even after generalisation. */
+  /**
+   * Cases left out because their combination of quasi-identifiers covered fewer than k cases, or had its cases all
+   * closed for one reason, even after generalisation; or because fewer than k of the cases released share their
+   * closure reason.
+   */
   suppressedRows: Scalars['Int']['output'];
 };
 
@@ -859,7 +863,10 @@ export type ExtractRequest = {
   /** Null until built. */
   file: Maybe<ExtractFile>;
   id: Scalars['ID']['output'];
-  /** Every combination of quasi-identifiers in the extract covers at least this many cases (ERIN_EXTRACT_K when requested). */
+  /**
+   * Every combination of quasi-identifiers in the extract covers at least this many cases (ERIN_EXTRACT_K when
+   * requested), and not all of them closed for one reason.
+   */
   k: Scalars['Int']['output'];
   memberStates: Array<Organisation>;
   parts: Array<ExtractPart>;

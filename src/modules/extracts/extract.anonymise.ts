@@ -3,7 +3,11 @@
 // k rows, the quasi-identifier with the most distinct values is generalised one level (for
 // every row alike). Datafly overshoots, so each quasi-identifier is then taken back down as
 // far as the allowance still holds. The rows still in small combinations are left out: every
-// combination of quasi-identifier values in the result covers at least k rows.
+// combination of quasi-identifier values in the result covers at least k rows. A combination
+// whose rows all share one sensitive value (a closure reason: deceased, re-migrated, …) tells
+// it of everyone known to be in it, however many they are: it counts as too small as well
+// (distinct 2-diversity), so it is generalised into others or left out. And a sensitive value
+// fewer than k released rows hold is left out with its rows: rare, it would join two extracts.
 
 /** Share of the rows that may be left out instead of generalising further (at least k rows). */
 export const SUPPRESSION_SHARE = 0.05;
@@ -11,6 +15,8 @@ export const SUPPRESSION_SHARE = 0.05;
 export type QuasiRow = {
   /** Per quasi-identifier, its value at each level (the last level is the suppressed value). */
   levels: string[][];
+  /** The row's sensitive value, if the extract holds one ('' when the row has none, e.g. not closed). */
+  sensitive?: string;
 };
 
 export type Anonymised = {
@@ -28,17 +34,22 @@ export function anonymise(rows: readonly QuasiRow[], quasiIdentifiers: number, k
   const top = (q: number) => (rows[0]?.levels[q]?.length ?? 1) - 1;
   const keyOf = (row: QuasiRow, levels: number[]) => row.levels.map((values, q) => values[levels[q]!]).join(SEP);
   const allowance = Math.max(k, Math.floor(rows.length * SUPPRESSION_SHARE));
-  const sizesAt = (levels: number[]) => {
-    const sizes = new Map<string, number>();
-    for (const row of rows) {
+  /** Per combination: its rows, and its one sensitive value while all its rows share one (else null). */
+  const groupsAt = (levels: number[], among: readonly QuasiRow[] = rows) => {
+    const groups = new Map<string, { size: number; sensitive: string | null }>();
+    for (const row of among) {
       const key = keyOf(row, levels);
-      sizes.set(key, (sizes.get(key) ?? 0) + 1);
+      const group = groups.get(key);
+      const sensitive = row.sensitive ?? '';
+      if (!group) groups.set(key, { size: 1, sensitive });
+      else groups.set(key, { size: group.size + 1, sensitive: group.sensitive === sensitive ? sensitive : null });
     }
-    return sizes;
+    return groups;
   };
+  const released = (group: { size: number; sensitive: string | null }) => group.size >= k && !group.sensitive;
   const outliersAt = (levels: number[]) => {
     let outliers = 0;
-    for (const size of sizesAt(levels).values()) if (size < k) outliers += size;
+    for (const group of groupsAt(levels).values()) if (!released(group)) outliers += group.size;
     return outliers;
   };
 
@@ -65,10 +76,21 @@ export function anonymise(rows: readonly QuasiRow[], quasiIdentifiers: number, k
       chosen[q] = finer[q]!;
     }
   }
-  const sizes = sizesAt(chosen);
-  const kept: number[] = [];
-  rows.forEach((row, i) => {
-    if ((sizes.get(keyOf(row, chosen)) ?? 0) >= k) kept.push(i);
-  });
+  // Left out: the rows of the combinations still too small (or of one sensitive value), and the
+  // rows of a sensitive value fewer than k released rows hold, which would join two extracts of
+  // the same cases row by row like a unique quasi-identifier; again, until nothing changes.
+  let kept = rows.map((_, i) => i);
+  for (;;) {
+    const among = kept.map((i) => rows[i]!);
+    const groups = groupsAt(chosen, among);
+    const holding = new Map<string, number>();
+    for (const row of among) holding.set(row.sensitive ?? '', (holding.get(row.sensitive ?? '') ?? 0) + 1);
+    const next = kept.filter((i) => {
+      const row = rows[i]!;
+      return released(groups.get(keyOf(row, chosen))!) && holding.get(row.sensitive ?? '')! >= k;
+    });
+    if (next.length === kept.length) break;
+    kept = next;
+  }
   return { chosen, kept, suppressed: rows.length - kept.length };
 }

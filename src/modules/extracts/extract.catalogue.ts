@@ -1,7 +1,11 @@
 // The fixed catalogue of variables a researcher may ask for in an evaluation extract. Each
 // variable says how it is read from a case and, for a quasi-identifier (something an
 // outsider might know about a person: where from, age, household, when), how it is
-// generalised level by level until it says nothing (`*`). Dates are months at best.
+// generalised level by level until it says nothing (`*`). Dates are months at best. Amounts,
+// scores, kinds of support and the status are quasi-identifiers too: a value nearly unique per
+// case would join two extracts row by row (their pseudonyms notwithstanding), and the partner
+// and the member state know them. The closure reason alone is released as it is (see
+// extract.anonymise.ts for what keeps it from being told of a whole combination).
 // Special-category data (needs, vulnerability) and free text are not in the catalogue.
 import { countries } from 'countries-list';
 import type { CaseDoc, HouseholdMember, SustainabilityScores } from '../cases/case.model.ts';
@@ -45,6 +49,9 @@ export type SourceCase = Pick<
 /** The value that says nothing: the top of every generalisation. */
 export const SUPPRESSED = '*';
 
+/** Joins the columns of a quasi-identifier that gives several (its value at each level is one string). */
+export const COLUMN_SEPARATOR = '\u0002';
+
 type Definition = {
   description: string;
   columns: string[];
@@ -53,7 +60,10 @@ type Definition = {
       quasiIdentifier: true;
       /** What each level keeps, from the finest (0) to `suppressed`. */
       levels: string[];
-      /** The value at each level but the last (which is always `*`). */
+      /**
+       * The value at each level but the last (which is always `*`); a variable of several
+       * columns joins them with COLUMN_SEPARATOR.
+       */
       values: (c: SourceCase) => string[];
     }
   | { quasiIdentifier: false; values: (c: SourceCase) => string[] }
@@ -83,13 +93,49 @@ function band(age: number, width: number, top: number): string {
   return `${low}-${low + width - 1}`;
 }
 
-/** Whole euros, to the nearest ten: an exact amount could be matched against other records. */
-const euros = (minorUnits: number | null | undefined): string =>
-  typeof minorUnits === 'number' && Number.isFinite(minorUnits) ? String(Math.round(minorUnits / 1000) * 10) : '';
+/**
+ * Whole euros to the nearest ten, its 100-euro band and its 500-euro band ('' at every level
+ * without an amount): an exact amount could be matched against other records.
+ */
+const euroLevels = (minorUnits: number | null | undefined): string[] => {
+  if (typeof minorUnits !== 'number' || !Number.isFinite(minorUnits)) return ['', '', ''];
+  const tens = Math.round(minorUnits / 1000) * 10;
+  const euroBand = (width: number) => {
+    const low = Math.floor(tens / width) * width;
+    return `${low}-${low + width - 1}`;
+  };
+  return [String(tens), euroBand(100), euroBand(500)];
+};
 
-const score = (scores: SustainabilityScores | null, key: keyof SustainabilityScores): string => {
-  const value = scores?.[key];
-  return typeof value === 'number' && Number.isFinite(value) ? value.toFixed(2) : '';
+const SCORE_KEYS = ['economic', 'social', 'psychosocial', 'composite'] as const satisfies (keyof SustainabilityScores)[];
+
+/** The four scores to two decimals, to one, the composite alone to one ('' in every column before a survey). */
+const scoreLevels = (scores: SustainabilityScores | null): string[] => {
+  const values = SCORE_KEYS.map((key) => scores?.[key]);
+  const levels = values.every((v): v is number => typeof v === 'number' && Number.isFinite(v))
+    ? [
+        values.map((v) => v.toFixed(2)),
+        values.map((v) => v.toFixed(1)),
+        [SUPPRESSED, SUPPRESSED, SUPPRESSED, values[3]!.toFixed(1)],
+      ]
+    : [0, 1, 2].map(() => SCORE_KEYS.map(() => ''));
+  return levels.map((columns) => columns.join(COLUMN_SEPARATOR));
+};
+
+/** A status's stage of the workflow. */
+const STAGES: Record<string, string> = {
+  REFERRED: 'REFERRAL',
+  ACCEPTED: 'REFERRAL',
+  DECLINED: 'REFERRAL',
+  EXPIRED: 'REFERRAL',
+  DEPARTED: 'RETURN',
+  ARRIVED: 'RETURN',
+  PLAN_SUBMITTED: 'PLAN',
+  CHANGES_REQUESTED: 'PLAN',
+  PLAN_APPROVED: 'PLAN',
+  IN_IMPLEMENTATION: 'IMPLEMENTATION',
+  FINAL_REPORTED: 'IMPLEMENTATION',
+  CLOSED: 'CLOSED',
 };
 
 export const CATALOGUE: Record<ExtractVariable, Definition> = {
@@ -163,10 +209,12 @@ export const CATALOGUE: Record<ExtractVariable, Definition> = {
     values: (c) => [c.programme],
   },
   STATUS: {
-    description: 'Where the case stands in the workflow.',
+    description:
+      'Where the case stands in the workflow, generalised to its stage (REFERRAL, RETURN, PLAN, IMPLEMENTATION, CLOSED) when needed.',
     columns: ['status'],
-    quasiIdentifier: false,
-    values: (c) => [c.status],
+    quasiIdentifier: true,
+    levels: ['status', 'stage', 'suppressed'],
+    values: (c) => [c.status, STAGES[c.status] ?? 'unknown'],
   },
   CLOSURE_REASON: {
     description: 'Why the case was closed; empty while open.',
@@ -177,31 +225,33 @@ export const CATALOGUE: Record<ExtractVariable, Definition> = {
   COMPONENT_KINDS: {
     description: 'Kinds of support in the plan in force or spent on, joined with +; empty without any.',
     columns: ['component_kinds'],
-    quasiIdentifier: false,
+    quasiIdentifier: true,
+    levels: ['kinds', 'suppressed'],
     values: (c) => [[...new Set([...(c.plan?.kinds ?? []), ...(c.spend ?? []).map((s) => s.kind)])].sort().join('+')],
   },
   PLANNED_EUR: {
-    description: 'The plan in force, in whole euros rounded to ten; empty without an approved plan.',
+    description:
+      'The plan in force, in whole euros rounded to ten, generalised to 100- and 500-euro bands when needed; empty without an approved plan.',
     columns: ['planned_eur'],
-    quasiIdentifier: false,
-    values: (c) => [euros(c.plan?.totalEur)],
+    quasiIdentifier: true,
+    levels: ['ten euros', '100-euro band', '500-euro band', 'suppressed'],
+    values: (c) => euroLevels(c.plan?.totalEur),
   },
   ACTUAL_EUR: {
-    description: 'Spent so far as reported in progress updates, in whole euros rounded to ten.',
+    description:
+      'Spent so far as reported in progress updates, in whole euros rounded to ten, generalised to 100- and 500-euro bands when needed.',
     columns: ['actual_eur'],
-    quasiIdentifier: false,
-    values: (c) => [euros(c.actualEur ?? 0)],
+    quasiIdentifier: true,
+    levels: ['ten euros', '100-euro band', '500-euro band', 'suppressed'],
+    values: (c) => euroLevels(c.actualEur ?? 0),
   },
   SUSTAINABILITY_SCORES: {
-    description: 'The latest Reintegration Sustainability Survey scores (0 to 1, two decimals); empty before a survey.',
+    description:
+      'The latest Reintegration Sustainability Survey scores (0 to 1, two decimals; one decimal, or the composite alone, when needed); empty before a survey.',
     columns: ['score_economic', 'score_social', 'score_psychosocial', 'score_composite'],
-    quasiIdentifier: false,
-    values: (c) => [
-      score(c.latestScores, 'economic'),
-      score(c.latestScores, 'social'),
-      score(c.latestScores, 'psychosocial'),
-      score(c.latestScores, 'composite'),
-    ],
+    quasiIdentifier: true,
+    levels: ['two decimals', 'one decimal', 'composite to one decimal', 'suppressed'],
+    values: (c) => scoreLevels(c.latestScores),
   },
 };
 

@@ -85,7 +85,7 @@ const extractExpired = (id: string, expiresAt: Date) =>
 const extractEvent = (doc: ExtractDoc, type: string, data: Record<string, unknown>) =>
   documentWrite({ aggregateType: 'extract', collection: 'extracts', doc, type, audience: extractAudience(doc), data });
 
-type CaseRow = SourceCase & Pick<CaseDoc, '_id' | 'planInForce' | 'consent'>;
+type CaseRow = SourceCase & Pick<CaseDoc, '_id' | 'planInForce' | 'consent' | 'erasedAt'>;
 type PlanRow = Pick<PlanDoc, 'caseId' | 'planVersion' | 'totalEur' | 'components'>;
 
 export type ExtractService = ReturnType<typeof createExtractService>;
@@ -119,13 +119,14 @@ export function createExtractService(
     const rows = await Cases.find({})
       .setOptions({ scope })
       .select(
-        'memberState originCountry programme returnType status closureReason household arrivedOn createdAt actualEur spend latestScores planInForce consent',
+        'memberState originCountry programme returnType status closureReason household arrivedOn createdAt actualEur spend latestScores planInForce consent erasedAt',
       )
       .lean<CaseRow[]>();
-    // Only cases whose returnee consented to evaluation research, and still does today.
+    // Only cases whose returnee consented to evaluation research, and still does today; never an
+    // erased case (the statistics still count it among others, but its row would be the person's).
     const today = todayIso(clock.now());
     const inPeriod = rows.filter((c) => {
-      if (c.status === 'DRAFT') return false;
+      if (c.status === 'DRAFT' || c.erasedAt) return false;
       const m = periodMonthOf(c);
       return extract.periodFrom <= m && m <= extract.periodTo && consentCovers(c, 'EVALUATION_RESEARCH', today);
     });
