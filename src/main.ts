@@ -31,6 +31,8 @@ async function main(): Promise<void> {
   await gateway.services.log.reconcileRecent();
   const entries = await gateway.services.caseStore.backfillEntries();
   if (entries > 0) logger.info({ entries }, 'list entries written or completed for cases stored before they had them');
+  const completed = await gateway.services.caseStore.backfillRecordIds();
+  if (completed > 0) logger.info({ cases: completed }, 'record ids kept for cases stored before cases kept them');
 
   const empty =
     (await gateway.services.organisations.lookup('ERIN-NET')) === null && (await gateway.services.log.lastSeq()) === 0;

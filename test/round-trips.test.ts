@@ -218,5 +218,16 @@ describe('round trips for a case by id', () => {
     const legacy = await read();
     expect(legacy.result).toEqual(kept.result);
     expect(legacy.fields).not.toContain('_id');
+
+    // The backfill (once per store, at start) gives such a case its ids: by primary key again.
+    const before = await db.collection('cases').findOne({ _id: id as never });
+    await db.collection('migrations').deleteOne({ _id: 'case-record-ids' as never });
+    expect(await gw.services.caseStore.backfillRecordIds()).toBeGreaterThanOrEqual(1);
+    expect(await gw.services.caseStore.backfillRecordIds()).toBe(0);
+    const after = await db.collection('cases').findOne({ _id: id as never });
+    expect(after).toEqual({ ...before, recordIds: expect.anything() });
+    const filled = await read();
+    expect(filled.result).toEqual(kept.result);
+    expect(filled.fields).toEqual(['_id']);
   });
 });

@@ -20,9 +20,11 @@ import { caseListEntrySchema, LIST_ENTRY_PROJECTION, listEntryOf, type CaseListE
 import {
   caseReferenceSchema,
   caseSchema,
+  noRecordIds,
   RECORD_LISTS,
   withImplementationDefaults,
   type CaseDoc,
+  type RecordIds,
   type CaseReferenceDoc,
 } from './case.model.ts';
 
@@ -176,6 +178,8 @@ export type CaseStore = ReturnType<typeof createCaseStore>;
 /** The markers of the list entries' backfills (see backfillEntries): the entries, then their deadline. */
 const ENTRIES_MIGRATION = 'case-list-entries';
 const DEADLINES_MIGRATION = 'case-list-deadlines';
+/** The marker of the cases' record ids' backfill (see backfillRecordIds). */
+const RECORD_IDS_MIGRATION = 'case-record-ids';
 
 export function createCaseStore(deps: {
   store: Store;
@@ -374,6 +378,53 @@ export function createCaseStore(deps: {
         });
       }
       return written;
+    },
+
+    /**
+     * Gives cases stored before cases kept their records' ids (CaseDoc.recordIds) the ids of
+     * their progress updates, shipments and surveys, once per store (a marker records that it
+     * ran), so their pages read them by primary key too. Each case is written only at the
+     * version it was read at: one written meanwhile keeps reading its records by case. Answers
+     * how many cases it completed.
+     */
+    async backfillRecordIds(): Promise<number> {
+      const markers = store.connection.collection<{ _id: string; at: Date }>('migrations');
+      if (await markers.findOne({ _id: RECORD_IDS_MIGRATION }, store.queryOptions)) return 0;
+      // Whole collections, once: in `_id` order, which every store walks by its primary key.
+      const [cases, ...records] = await Promise.all([
+        Cases.find({}, { _id: 1, version: 1, recordIds: 1 })
+          .setOptions({ scope: SYSTEM })
+          .sort({ _id: 1 })
+          .lean<Pick<CaseDoc, '_id' | 'version' | 'recordIds'>[]>(),
+        ...RECORD_LISTS.map((collection) =>
+          store.connection
+            .collection<{ _id: string; caseId: string }>(collection)
+            .find({}, { projection: { _id: 1, caseId: 1 }, sort: { _id: 1 } })
+            .toArray(),
+        ),
+      ]);
+      const byCase = new Map<string, RecordIds>();
+      RECORD_LISTS.forEach((collection, i) => {
+        for (const record of records[i]!) {
+          let ids = byCase.get(record.caseId);
+          if (!ids) byCase.set(record.caseId, (ids = noRecordIds()));
+          ids[collection].push(record._id);
+        }
+      });
+      let completed = 0;
+      for (const c of cases) {
+        if (c.recordIds) continue;
+        const recordIds = byCase.get(c._id) ?? noRecordIds();
+        const { matchedCount } = await Cases.collection.updateOne(
+          { _id: c._id as never, version: c.version },
+          { $set: { recordIds } },
+        );
+        completed += matchedCount;
+      }
+      await markers.insertOne({ _id: RECORD_IDS_MIGRATION, at: clock.now() }).catch((error: unknown) => {
+        if (!isDuplicateKey(error)) throw error;
+      });
+      return completed;
     },
 
     /** Which of these case ids exist (bulk imports skip them). */
