@@ -90,13 +90,13 @@ describe('the list index', () => {
           // The store's answer, asked directly (not through the gateway's connection: these
           // are a reference, not queries the gateway sends, so the index-coverage check skips them).
           const disk = await entries
-            .find(scoped(q, q.position ? { $and: [q.filter, q.position] } : q.filter))
+            .find(scoped(q.scope, q.position ? { $and: [q.filter, q.position] } : q.filter))
             .sort(q.sort)
             .limit(q.limit)
             .toArray();
           const memory = await fromMemory.entries;
           expect(memory.map((e) => e._id)).toEqual(disk.map((e) => e._id));
-          expect(await fromMemory.count()).toBe(await entries.countDocuments(scoped(q, q.filter)));
+          expect(await fromMemory.count()).toBe(await entries.countDocuments(scoped(q.scope, q.filter)));
           // The next page from the list itself (its cursors are the ones clients get).
           const listed = await listCases(gw.services.caseStore, p, request, memberStates);
           expect(listed.edges.map((e) => e.node._id)).toEqual(memory.slice(0, first).map((e) => e._id));

@@ -5,43 +5,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clockAt, startGateway, type TestGateway } from './helpers/gateway.ts';
 import { workflow } from './helpers/factories.ts';
+import { extractCsv } from './helpers/extracts.ts';
 
 let gw: TestGateway;
 const clock = clockAt('2026-11-30T09:00:00Z');
 
-const researcher = () => gw.as('R-EVAL', 'researcher');
-type Extract = { id: string; version: number; file: { downloadUrl: string } | null };
-const FIELDS = 'id version file { downloadUrl }';
-
-async function extractOf(variables: string[]): Promise<{ header: string[]; rows: string[][] }> {
-  let x = (
-    await researcher().ok<{ requestExtract: Extract }>(
-      `mutation ($input: ExtractRequestInput!) { requestExtract(input: $input) { ${FIELDS} } }`,
-      { input: { purpose: 'Closure reasons', variables, periodFrom: '2026-01', periodTo: '2026-12', memberStates: ['NL'] } },
-    )
-  ).requestExtract;
-  x = (
-    await gw
-      .as('NL', 'data-protection-officer')
-      .ok<{ decideExtract: Extract }>(
-        `mutation ($id: ID!, $v: Int!) { decideExtract(id: $id, decision: APPROVE, expectedVersion: $v) { ${FIELDS} } }`,
-        { id: x.id, v: x.version },
-      )
-  ).decideExtract;
-  x = (
-    await researcher().ok<{ buildExtract: Extract }>(
-      `mutation ($id: ID!, $v: Int!) { buildExtract(id: $id, expectedVersion: $v) { ${FIELDS} } }`,
-      { id: x.id, v: x.version },
-    )
-  ).buildExtract;
-  const response = await fetch(`${gw.url}${x.file!.downloadUrl}`, { headers: { authorization: `Bearer ${researcher().token}` } });
-  expect(response.status).toBe(200);
-  const [header, ...rows] = (await response.text())
-    .split('\r\n')
-    .filter((l) => l.length > 0)
-    .map((l) => l.split(','));
-  return { header: header!, rows };
-}
+const extractOf = (variables: string[]) => extractCsv(gw, 'Closure reasons', variables);
 
 beforeAll(async () => {
   gw = await startGateway({ clock });

@@ -4,37 +4,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clockAt, startGateway, type TestGateway } from './helpers/gateway.ts';
 import { workflow, type CaseView } from './helpers/factories.ts';
+import { builtExtract } from './helpers/extracts.ts';
 
 let gw: TestGateway;
 const clock = clockAt('2026-11-30T09:00:00Z');
 const made: CaseView[] = [];
 
-const researcher = () => gw.as('R-EVAL', 'researcher');
 type Extract = { id: string; version: number; file: { rows: number; casesConsidered: number; suppressedRows: number } | null };
-const FIELDS = 'id version file { rows casesConsidered suppressedRows }';
-
-async function built(variables: string[]): Promise<Extract> {
-  let x = (
-    await researcher().ok<{ requestExtract: Extract }>(
-      `mutation ($input: ExtractRequestInput!) { requestExtract(input: $input) { ${FIELDS} } }`,
-      { input: { purpose: 'Erasure check', variables, periodFrom: '2026-01', periodTo: '2026-12', memberStates: ['NL'] } },
-    )
-  ).requestExtract;
-  x = (
-    await gw
-      .as('NL', 'data-protection-officer')
-      .ok<{ decideExtract: Extract }>(
-        `mutation ($id: ID!, $v: Int!) { decideExtract(id: $id, decision: APPROVE, expectedVersion: $v) { ${FIELDS} } }`,
-        { id: x.id, v: x.version },
-      )
-  ).decideExtract;
-  return (
-    await researcher().ok<{ buildExtract: Extract }>(
-      `mutation ($id: ID!, $v: Int!) { buildExtract(id: $id, expectedVersion: $v) { ${FIELDS} } }`,
-      { id: x.id, v: x.version },
-    )
-  ).buildExtract;
-}
+const built = (variables: string[]) =>
+  builtExtract<Extract>(gw, 'Erasure check', variables, 'id version file { rows casesConsidered suppressedRows }');
 
 beforeAll(async () => {
   gw = await startGateway({ clock });

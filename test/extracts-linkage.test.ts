@@ -6,44 +6,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clockAt, startGateway, type TestGateway } from './helpers/gateway.ts';
 import { trainingComponent, workflow } from './helpers/factories.ts';
+import { extractCsv } from './helpers/extracts.ts';
 
 let gw: TestGateway;
 const clock = clockAt('2026-11-30T09:00:00Z');
 
-const researcher = () => gw.as('R-EVAL', 'researcher');
-const dpo = (state: string) => gw.as(state, 'data-protection-officer');
-
-type Extract = { id: string; version: number; file: { downloadUrl: string; rows: number } | null };
-const FIELDS = 'id version file { downloadUrl rows }';
-
-/** Requests, approves (NL), builds and downloads an extract of the given variables. */
-async function extractOf(variables: string[]): Promise<{ header: string[]; rows: string[][] }> {
-  let x = (
-    await researcher().ok<{ requestExtract: Extract }>(
-      `mutation ($input: ExtractRequestInput!) { requestExtract(input: $input) { ${FIELDS} } }`,
-      { input: { purpose: 'Linkage check', variables, periodFrom: '2026-01', periodTo: '2026-12', memberStates: ['NL'] } },
-    )
-  ).requestExtract;
-  x = (
-    await dpo('NL').ok<{ decideExtract: Extract }>(
-      `mutation ($id: ID!, $v: Int!) { decideExtract(id: $id, decision: APPROVE, expectedVersion: $v) { ${FIELDS} } }`,
-      { id: x.id, v: x.version },
-    )
-  ).decideExtract;
-  x = (
-    await researcher().ok<{ buildExtract: Extract }>(
-      `mutation ($id: ID!, $v: Int!) { buildExtract(id: $id, expectedVersion: $v) { ${FIELDS} } }`,
-      { id: x.id, v: x.version },
-    )
-  ).buildExtract;
-  const response = await fetch(`${gw.url}${x.file!.downloadUrl}`, { headers: { authorization: `Bearer ${researcher().token}` } });
-  expect(response.status).toBe(200);
-  const [header, ...rows] = (await response.text())
-    .split('\r\n')
-    .filter((l) => l.length > 0)
-    .map((l) => l.split(','));
-  return { header: header!, rows };
-}
+const extractOf = (variables: string[]) => extractCsv(gw, 'Linkage check', variables);
 
 /** For each row of `a`, how many rows of `b` agree with it on every column the two share (the pseudonym aside). */
 function candidates(a: { header: string[]; rows: string[][] }, b: { header: string[]; rows: string[][] }): number[] {

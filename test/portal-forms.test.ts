@@ -3,7 +3,7 @@
 // reason, and a receipt is uploaded once; a write goes out once however often its button is pressed
 // and however slow the link; and the router shows no stale message and no page a case does not have.
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { samplePdf } from '../src/seed/sample-files.ts';
 import { launchBrowser, newBrowserContext } from './helpers/browser.ts';
@@ -48,6 +48,18 @@ async function asOfficer(): Promise<void> {
 }
 
 const daysAgo = (n: number) => new Date(Date.now() - n * 86_400_000).toISOString().slice(0, 10);
+
+/** The titles of the plan editor's components, as shown. */
+const componentTitles = (editor: Locator) =>
+  editor.locator('.component [name=title]').evaluateAll((els) => els.map((e) => (e as unknown as { value: string }).value));
+
+/** Saves the plan editor and waits for its answer: someone changed the case meanwhile. */
+async function saveIntoConflict(editor: Locator): Promise<void> {
+  await editor.locator('button[type=submit]').click();
+  await expect
+    .poll(() => editor.locator('.form-error').textContent(), { timeout: 15_000 })
+    .toContain('Someone changed this case meanwhile');
+}
 const sentCount = (name: string) => sent.filter((s) => s === name).length;
 
 type Stored = {
@@ -512,16 +524,16 @@ describe('the portal’s forms', () => {
         },
       },
     );
-    await editor.locator('button[type=submit]').click();
-    await expect
-      .poll(() => editor.locator('.form-error').textContent(), { timeout: 15_000 })
-      .toContain('Someone changed this case meanwhile');
+    await saveIntoConflict(editor);
 
     // The editor now holds the renamed course and the scissors as typed, the colleague's machines
     // and service, and the colleague's summary (the officer did not touch it).
-    const titles = () =>
-      editor.locator('.component [name=title]').evaluateAll((els) => els.map((e) => (e as unknown as { value: string }).value));
-    expect(await titles()).toEqual(['Tailoring course (evenings)', 'Sewing machines (second hand)', 'Scissors', 'Counselling']);
+    expect(await componentTitles(editor)).toEqual([
+      'Tailoring course (evenings)',
+      'Sewing machines (second hand)',
+      'Scissors',
+      'Counselling',
+    ]);
     expect(await editor.locator('[name=summary]').inputValue()).toBe('Second draft');
     // In the course both changes stand: the officer's title and the colleague's provider.
     expect(await editor.locator('.component').first().locator('[name=provider]').inputValue()).toBe('Herat Vocational Centre');
@@ -581,10 +593,7 @@ describe('the portal’s forms', () => {
         plan: { summary: 'Second draft', components: [{ ...materialsComponent(), id: shown.plan.components[0]!.id }] },
       },
     );
-    await page.locator('#plan-editor button[type=submit]').click();
-    await expect
-      .poll(() => page.locator('#plan-editor .form-error').textContent(), { timeout: 15_000 })
-      .toContain('Someone changed this case meanwhile');
+    await saveIntoConflict(page.locator('#plan-editor'));
     const rows = () =>
       items.evaluateAll((els) =>
         els.map((e) => ['item', 'quantity'].map((n) => (e.querySelector(`[name=${n}]`) as unknown as { value: string }).value)),
@@ -624,15 +633,10 @@ describe('the portal’s forms', () => {
       `mutation ($id: ID!, $v: Int!, $plan: PlanInput!) { saveDraftPlan(caseId: $id, expectedVersion: $v, plan: $plan) { version } }`,
       { id: drafted.id, v: shown.version, plan: { components: [{ ...trainingComponent(), id: course!.id }] } },
     );
-    await editor.locator('button[type=submit]').click();
-    await expect
-      .poll(() => editor.locator('.form-error').textContent(), { timeout: 15_000 })
-      .toContain('Someone changed this case meanwhile');
+    await saveIntoConflict(editor);
 
     // The removal stands (saving would not bring the machines back), and the officer is told.
-    const titles = () =>
-      editor.locator('.component [name=title]').evaluateAll((els) => els.map((e) => (e as unknown as { value: string }).value));
-    expect(await titles()).toEqual(['Tailoring course']);
+    expect(await componentTitles(editor)).toEqual(['Tailoring course']);
     const notice = editor.locator('.removed-meanwhile');
     expect(await notice.textContent()).toContain(
       '“Sewing machines (two)”, which you changed, was removed from the plan by someone else meanwhile',
@@ -646,7 +650,7 @@ describe('the portal’s forms', () => {
 
     // Added back, it is what the officer typed, saved as a new component: not under its old id.
     await notice.locator('button.add-back').click();
-    expect(await titles()).toEqual(['Tailoring course', 'Sewing machines (two)']);
+    expect(await componentTitles(editor)).toEqual(['Tailoring course', 'Sewing machines (two)']);
     expect(await editor.locator('.component').nth(1).getAttribute('data-id')).toBe('');
     expect(await editor.locator('.component').nth(1).locator('[name=supplier]').inputValue()).toBe('Herat Tools');
     const version = (await plan()).version;
@@ -672,8 +676,6 @@ describe('the portal’s forms', () => {
     await open(page, `#/case/${drafted.id}/plan`);
     await page.evaluate('navigator.serviceWorker.ready.then(() => true)');
     const editor = page.locator('#plan-editor');
-    const titles = () =>
-      editor.locator('.component [name=title]').evaluateAll((els) => els.map((e) => (e as unknown as { value: string }).value));
     await context.setOffline(true);
     try {
       // Offline, the officer renames the course and adds a service: the save waits in the outbox.
@@ -688,7 +690,7 @@ describe('the portal’s forms', () => {
       await editor.locator('button[type=submit]').click();
       await expect.poll(() => page.locator('#outbox').textContent(), { timeout: 15_000 }).toContain('1 change waiting');
       // The editor shows the plan as stored until then.
-      expect(await titles()).toEqual(['Tailoring course']);
+      expect(await componentTitles(editor)).toEqual(['Tailoring course']);
     } finally {
       await context.setOffline(false);
     }
@@ -696,7 +698,7 @@ describe('the portal’s forms', () => {
       .poll(async () => (await plan()).plan.components.map((k) => k.title), { timeout: 30_000 })
       .toEqual(['Tailoring course (evenings)', 'Counselling']);
     // Once it went out, the editor shows what is stored: no stale course, no empty component.
-    await expect.poll(titles, { timeout: 15_000 }).toEqual(['Tailoring course (evenings)', 'Counselling']);
+    await expect.poll(() => componentTitles(editor), { timeout: 15_000 }).toEqual(['Tailoring course (evenings)', 'Counselling']);
     expect(await editor.locator('.component[data-dirty=true]').count()).toBe(0);
   }, 90_000);
 

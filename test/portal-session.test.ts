@@ -208,11 +208,16 @@ describe('back to a page after sign-out', () => {
 });
 
 describe('more than one tab', () => {
-  /** Signs in on a tab, showing a case: the tab holds the offline store open. */
-  async function onCase(page: Page, caseId: string): Promise<void> {
-    await signIn(page, gw.url, 'p-af-hope-officer', 'en');
-    await open(page, `#/case/${caseId}`);
-    await page.locator('#respond').waitFor();
+  /** A referred case, and a first tab of a new browser signed in and showing it: the tab holds the offline store open. */
+  async function firstTabOnCase(): Promise<{ kase: { id: string }; context: BrowserContext; first: Page }> {
+    const flow = workflow(gw, 'NL', 'P-AF-HOPE');
+    const kase = await flow.refer(await flow.create());
+    const context = await newBrowserContext(browser);
+    const first = await context.newPage();
+    await signIn(first, gw.url, 'p-af-hope-officer', 'en');
+    await open(first, `#/case/${kase.id}`);
+    await first.locator('#respond').waitFor();
+    return { kase, context, first };
   }
 
   /** Signs out on a tab: it leaves for the provider's sign-out page with no token left behind. */
@@ -224,11 +229,7 @@ describe('more than one tab', () => {
   }
 
   it('a second tab signs in and shows its page while the first shows a case; the first then signs out', async () => {
-    const flow = workflow(gw, 'NL', 'P-AF-HOPE');
-    const kase = await flow.refer(await flow.create());
-    const context = await newBrowserContext(browser);
-    const first = await context.newPage();
-    await onCase(first, kase.id);
+    const { kase, context, first } = await firstTabOnCase();
 
     const second = await context.newPage();
     await second.goto(`${gw.url}/portal/#/case/${kase.id}`);
@@ -240,11 +241,7 @@ describe('more than one tab', () => {
   }, 90_000);
 
   it('signing out is not held up by a duplicated tab that keeps the store open', async () => {
-    const flow = workflow(gw, 'NL', 'P-AF-HOPE');
-    const kase = await flow.refer(await flow.create());
-    const context = await newBrowserContext(browser);
-    const first = await context.newPage();
-    await onCase(first, kase.id);
+    const { kase, context, first } = await firstTabOnCase();
     // A duplicated tab starts with a copy of the first one's session storage (its session, key and owner).
     const copied = await first.evaluate<Record<string, string>>('({ ...sessionStorage })');
     const duplicate = await context.newPage();

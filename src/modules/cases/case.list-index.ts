@@ -47,12 +47,13 @@ function comparable(value: unknown): number | string {
   return value as number | string;
 }
 
-function comparator(sort: Sort): (a: CaseListEntry, b: CaseListEntry) => number {
-  const keys = Object.entries(sort) as [keyof CaseListEntry, 1 | -1][];
+/** Documents in the order a store's sort gives them (entries here, a case's records elsewhere). */
+export function storeOrder<T>(sort: Sort): (a: T, b: T) => number {
+  const keys = Object.entries(sort);
   return (a, b) => {
     for (const [field, direction] of keys) {
-      const x = comparable(a[field]);
-      const y = comparable(b[field]);
+      const x = comparable((a as Record<string, unknown>)[field]);
+      const y = comparable((b as Record<string, unknown>)[field]);
       if (x < y) return -direction;
       if (x > y) return direction;
     }
@@ -204,7 +205,7 @@ export class CaseListIndex {
     const candidates = keys ? keys.map((k) => this.buckets.get(k)?.values() ?? []) : [this.entries.values()];
     const entries: CaseListEntry[] = [];
     for (const bucket of candidates) for (const entry of bucket) if (test(entry)) entries.push(entry);
-    entries.sort(comparator(sort));
+    entries.sort(storeOrder<CaseListEntry>(sort));
     this.answers.delete(key);
     this.answers.set(key, { stamp, entries });
     if (this.answers.size > ANSWERS_REMEMBERED) this.answers.delete(this.answers.keys().next().value!);

@@ -141,9 +141,9 @@ export async function listQuery(
   return { filter: query, ...(position ? { position } : {}), sort, limit: first + 1, scope: caseScope(p) };
 }
 
-/** `filter` within the list query's scope (the caller's tenant policy), as the store would be asked. */
-export function scoped(q: ListQuery, filter: Record<string, unknown>): Record<string, unknown> {
-  return q.scope === SYSTEM ? filter : { $and: [filter, q.scope.filter] };
+/** `filter` within a scope (the caller's tenant policy), as the store would be asked. */
+export function scoped(scope: TenantScope, filter: Record<string, unknown>): Record<string, unknown> {
+  return scope === SYSTEM ? filter : { $and: [filter, scope.filter] };
 }
 
 /** The answer to a list query from the gateway's memory of the entries (case.list-index.ts). */
@@ -152,8 +152,8 @@ export function fromIndex(
   q: ListQuery,
 ): { entries: Promise<CaseListEntry[]>; count: () => Promise<number> } {
   return {
-    entries: index.find(scoped(q, q.filter), q.sort, q.limit, q.position),
-    count: () => index.count(scoped(q, q.filter), q.sort),
+    entries: index.find(scoped(q.scope, q.filter), q.sort, q.limit, q.position),
+    count: () => index.count(scoped(q.scope, q.filter), q.sort),
   };
 }
 

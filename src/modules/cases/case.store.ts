@@ -14,7 +14,7 @@ import { idsFilter, matchesScope, op, SYSTEM, type TenantScope } from '../../sto
 import { CaseVersions } from './case.cache.ts';
 import { maySeeSpecialCategory, withoutSpecialCategory } from './case.sealing.ts';
 import { todayIso } from '../../validation.ts';
-import { CaseListIndex } from './case.list-index.ts';
+import { CaseListIndex, storeOrder } from './case.list-index.ts';
 import type { ConsentStatus } from './case.consent.ts';
 import { caseListEntrySchema, LIST_ENTRY_PROJECTION, listEntryOf, type CaseListEntry } from './case.list-entry.ts';
 import {
@@ -87,29 +87,12 @@ export async function recordsOfCases<T extends { _id: string; caseId: string }>(
   return caseIds.map((id) => docs.filter((d) => d.caseId === id));
 }
 
-/** A comparator of records by a store sort (the case's records: none of its keys is missing). */
-function bySort<T>(sort: Record<string, 1 | -1>): (a: T, b: T) => number {
-  const keys = Object.entries(sort);
-  const value = (doc: T, key: string) => {
-    const v = (doc as Record<string, unknown>)[key];
-    return v instanceof Date ? v.getTime() : (v as number | string);
-  };
-  return (a, b) => {
-    for (const [key, direction] of keys) {
-      const [x, y] = [value(a, key), value(b, key)];
-      if (x < y) return -direction;
-      if (x > y) return direction;
-    }
-    return 0;
-  };
-}
-
 /**
  * A page of cases' records of a collection whose ids a case keeps (RECORD_LISTS). One case
  * that keeps them (a case's own page) has each read by primary key, which the embedded store
  * answers from its index where a query by `caseId` reads the whole collection (seconds at a
- * network's tens of thousands of updates), each checked against the reader's scope as the
- * store would; otherwise, and for a page of cases (one query, whatever its size), recordsOfCases.
+ * network's tens of thousands of updates); otherwise, and for a page of cases (one query,
+ * whatever its size), recordsOfCases.
  */
 export async function recordsOfCaseDocs<T extends { _id: string; caseId: string }>(
   model: Model<T>,
@@ -127,14 +110,14 @@ export async function recordsOfCaseDocs<T extends { _id: string; caseId: string 
       cases.map((c) => c._id),
       { sort },
     );
+  // By id within the principal's scope: the tenant policy keeps it a primary-key lookup and
+  // applies the scope to the record found.
   const scope = caseScope(principal);
   const docs: (T | null)[] = await Promise.all(
-    ids.map(async (id) => (await model.findOne({ _id: id }).setOptions({ scope: SYSTEM }).lean()) as T | null),
+    ids.map(async (id) => (await model.findOne({ _id: id }).setOptions({ scope }).lean()) as T | null),
   );
-  const visible = docs.filter(
-    (doc): doc is T => doc !== null && doc.caseId === only._id && (scope === SYSTEM || matchesScope(doc, scope.filter)),
-  );
-  return [visible.sort(bySort<T>(sort))];
+  const ofCase = docs.filter((doc): doc is T => doc !== null && doc.caseId === only._id);
+  return [ofCase.sort(storeOrder<T>(sort))];
 }
 
 /**
@@ -198,6 +181,17 @@ export function createCaseStore(deps: {
     Entries.find({}).setOptions({ scope: SYSTEM }).sort({ _id: 1 }).lean<CaseListEntry[]>().exec(),
   );
   const lastReference = new Map<string, number>();
+
+  // One-time migrations of this store's documents, each recorded by a marker once it ran.
+  const markers = store.connection.collection<{ _id: string; at: Date }>('migrations');
+  const migrated = async (id: string) => (await markers.findOne({ _id: id }, store.queryOptions)) !== null;
+  const markMigrated = (id: string) =>
+    markers.insertOne({ _id: id, at: clock.now() }).then(
+      () => undefined,
+      (error: unknown) => {
+        if (!isDuplicateKey(error)) throw error;
+      },
+    );
 
   async function load(scope: TenantScope, id: string): Promise<CaseDoc | null> {
     const doc = await Cases.findOne({ _id: id }).setOptions({ scope }).lean<CaseDoc>();
@@ -337,11 +331,7 @@ export function createCaseStore(deps: {
      * entries written since are the projection's. Answers how many it wrote.
      */
     async backfillEntries(): Promise<number> {
-      const markers = store.connection.collection<{ _id: string; at: Date }>('migrations');
-      const ran = await Promise.all(
-        [ENTRIES_MIGRATION, DEADLINES_MIGRATION].map((id) => markers.findOne({ _id: id }, store.queryOptions)),
-      );
-      if (ran.every((marker) => marker !== null)) return 0;
+      if ((await Promise.all([ENTRIES_MIGRATION, DEADLINES_MIGRATION].map(migrated))).every(Boolean)) return 0;
       const [docs, existing] = await Promise.all([
         // Whole collections, once: in `_id` order, which every store walks by its primary key.
         Cases.find({}, LIST_ENTRY_PROJECTION).setOptions({ scope: SYSTEM }).sort({ _id: 1 }).lean<CaseListEntry[]>(),
@@ -372,11 +362,7 @@ export function createCaseStore(deps: {
         } else continue;
         written += 1;
       }
-      for (const id of [ENTRIES_MIGRATION, DEADLINES_MIGRATION]) {
-        await markers.insertOne({ _id: id, at: clock.now() }).catch((error: unknown) => {
-          if (!isDuplicateKey(error)) throw error;
-        });
-      }
+      for (const id of [ENTRIES_MIGRATION, DEADLINES_MIGRATION]) await markMigrated(id);
       return written;
     },
 
@@ -388,8 +374,7 @@ export function createCaseStore(deps: {
      * how many cases it completed.
      */
     async backfillRecordIds(): Promise<number> {
-      const markers = store.connection.collection<{ _id: string; at: Date }>('migrations');
-      if (await markers.findOne({ _id: RECORD_IDS_MIGRATION }, store.queryOptions)) return 0;
+      if (await migrated(RECORD_IDS_MIGRATION)) return 0;
       // Whole collections, once: in `_id` order, which every store walks by its primary key.
       const [cases, ...records] = await Promise.all([
         Cases.find({}, { _id: 1, version: 1, recordIds: 1 })
@@ -421,9 +406,7 @@ export function createCaseStore(deps: {
         );
         completed += matchedCount;
       }
-      await markers.insertOne({ _id: RECORD_IDS_MIGRATION, at: clock.now() }).catch((error: unknown) => {
-        if (!isDuplicateKey(error)) throw error;
-      });
+      await markMigrated(RECORD_IDS_MIGRATION);
       return completed;
     },
 

@@ -7,6 +7,7 @@ import type { Principal } from '../../auth/principal.ts';
 import { op, SYSTEM } from '../../store/tenant.ts';
 import { pageSize } from '../../validation.ts';
 import { withImplementationDefaults, type CaseDoc } from '../cases/case.model.ts';
+import { scoped } from '../cases/case.list.ts';
 import { deadlinesOf, deadlineStatus, type Deadline } from './deadline.rules.ts';
 import type { Needs } from '../../deps.ts';
 
@@ -99,17 +100,14 @@ export function createDeadlineService(deps: Needs<'cases' | 'clock' | 'executor'
       return overdueOf(seen, now).slice(0, size);
     },
 
-    /** The caller's cases with an open deadline due by `until`, earliest first (for the work list). */
     /**
      * The principal's cases with a deadline by `until`, soonest first: chosen from the list
      * index (the store's query of the cases, evaluated in memory: on the embedded store that
      * query decoded every case, seconds per work list at 2,000 cases), then read as lists are.
      */
     async casesDueBy(principal: Principal, until: Date, first: number): Promise<CaseDoc[]> {
-      const scope = caseScope(principal);
-      const due = { nextDeadlineAt: { $lte: until } };
       const entries = await deps.cases.listIndex.find(
-        scope === SYSTEM ? due : { $and: [due, scope.filter] },
+        scoped(caseScope(principal), { nextDeadlineAt: { $lte: until } }),
         { nextDeadlineAt: 1, _id: 1 },
         first,
       );
