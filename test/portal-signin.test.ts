@@ -205,6 +205,22 @@ describe('the provider stalls after the person signed in there', () => {
     await page.context().close();
   }, 90_000);
 
+  it('the return to the portal never loads: a portal opened before on this browser opens from its own copy, and the sign-in finishes', async () => {
+    // Service workers allowed: the portal was opened here before, and keeps its own files.
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(`${link.url}/portal/`);
+    await page.evaluate('navigator.serviceWorker.ready.then(() => true)');
+    await expect.poll(() => page.evaluate('Boolean(navigator.serviceWorker.controller)')).toBe(true);
+    await page.locator('.providers button').first().click();
+    await page.waitForURL(/\/idp\/interaction\//);
+    link.fault({ method: 'GET', path: /^\/portal\/$/, kind: 'stall' });
+    await logInAtProvider(page);
+    await signedIn(page);
+    expect(new URL(page.url()).search).toBe('');
+    await context.close();
+  }, 90_000);
+
   it('the code exchange answers late with garbage, then with a body that never ends: told, no session', async () => {
     const page = await portal('ar');
     link.fault({
