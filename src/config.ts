@@ -101,6 +101,7 @@ const envSchema = z.object({
   ERIN_WS_MAX_SUBSCRIPTIONS: z.coerce.number().int().positive().max(1000).default(10),
   ERIN_WS_MAX_CONNECTIONS: z.coerce.number().int().positive().max(10_000).default(10),
   ERIN_WS_RECHECK_INTERVAL: duration.default(parseDuration('3s')),
+  ERIN_PORTAL_TIMEOUT: duration.default(parseDuration('30s')).refine((ms) => ms >= 1000 && ms <= 300_000, 'from 1s to 5m'),
   ERIN_WEBHOOK_INTERVAL: duration.default(parseDuration('1s')),
   ERIN_WEBHOOK_TIMEOUT: duration.default(parseDuration('10s')),
   ERIN_WEBHOOK_RETRY_BASE: duration.default(parseDuration('10s')),
@@ -165,6 +166,12 @@ export type Config = {
   wsMaxConnections: number;
   /** How often open WebSocket connections have their token and organisation checked again. */
   wsRecheckMs: number;
+  /**
+   * How long the portal waits for an answer before telling the person and offering to try again:
+   * each step of a sign-in at the identity provider (discovery, the sign-in page, the code exchange)
+   * and each read from the gateway. A stalled link otherwise leaves the page waiting for minutes.
+   */
+  portalTimeoutMs: number;
   webhooks: WebhookSettings;
   /** Statistics cells whose protected count is under this are not listed. */
   statsMinCell: number;
@@ -279,6 +286,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: ConfigFl
     wsMaxSubscriptions: e.ERIN_WS_MAX_SUBSCRIPTIONS,
     wsMaxConnections: e.ERIN_WS_MAX_CONNECTIONS,
     wsRecheckMs: e.ERIN_WS_RECHECK_INTERVAL,
+    portalTimeoutMs: e.ERIN_PORTAL_TIMEOUT,
     webhooks: {
       intervalMs: e.ERIN_WEBHOOK_INTERVAL,
       timeoutMs: e.ERIN_WEBHOOK_TIMEOUT,

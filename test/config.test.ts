@@ -38,6 +38,13 @@ describe('configuration', () => {
     expect(loadConfig({ ERIN_ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64') }).encryptionKey).toHaveLength(32);
   });
 
+  it('bounds how long the portal waits for a provider or a read: 30 s unless set, never under 1 s or over 5 min', () => {
+    expect(loadConfig({}).portalTimeoutMs).toBe(30_000);
+    expect(loadConfig({ ERIN_PORTAL_TIMEOUT: '2m' }).portalTimeoutMs).toBe(120_000);
+    for (const value of ['500ms', '10m', 'never'])
+      expect(() => loadConfig({ ERIN_PORTAL_TIMEOUT: value })).toThrowError(/ERIN_PORTAL_TIMEOUT/);
+  });
+
   it('takes the database name from the MongoDB URI when it has one', async () => {
     const { databaseName } = await import('../src/config.ts');
     expect(databaseName(loadConfig({ MONGODB_URI: 'mongodb://db:27017/erin_prod?replicaSet=rs0' }))).toBe('erin_prod');

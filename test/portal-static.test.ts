@@ -277,6 +277,7 @@ describe('serving the portal', () => {
       const config = (await (await fetch(`${production.url}/portal/config.json`)).json()) as {
         providers: { issuer: string; clientId: string; scope: string }[];
         tokenPaste: boolean;
+        timeoutMs: number;
       };
       expect(config).toEqual({
         providers: [
@@ -287,6 +288,8 @@ describe('serving the portal', () => {
           }),
         ],
         tokenPaste: false,
+        // How long the portal waits for the provider or a read (ERIN_PORTAL_TIMEOUT's default).
+        timeoutMs: 30_000,
       });
       expect((await fetch(`${production.url}/idp/.well-known/openid-configuration`)).status).toBe(404);
       const landing = await fetch(`${production.url}/graphql`, { headers: { accept: 'text/html' } });

@@ -1,7 +1,7 @@
 // The gateway's API: GraphQL over HTTP with the signed-in person's token, and the evidence
 // endpoint. Reads are kept (encrypted) for offline use and shown from there, marked stale,
 // when the link is down.
-import { accessToken } from './auth.js';
+import { accessToken, timeoutSince } from './auth.js';
 import { recall, remember } from './vault.js';
 
 export class ApiError extends Error {
@@ -19,7 +19,11 @@ export class OfflineError extends Error {}
 let onUnauthenticated = () => undefined;
 export const whenUnauthenticated = (handler) => (onUnauthenticated = handler);
 
-async function post(body) {
+/**
+ * One GraphQL request. `signal` (reads) gives up on it when the link stalls: no answer, or an
+ * answer that stops coming, is then the same as no connection.
+ */
+async function post(body, signal) {
   const token = await accessToken();
   let response;
   try {
@@ -31,13 +35,15 @@ async function post(body) {
         ...(token ? { authorization: `Bearer ${token}` } : {}),
       },
       body: JSON.stringify(body),
+      ...(signal ? { signal } : {}),
     });
   } catch {
     throw new OfflineError('offline');
   }
-  const json = await response
-    .json()
-    .catch(() => ({ errors: [{ message: `HTTP ${response.status}`, extensions: { code: 'INTERNAL_SERVER_ERROR' } }] }));
+  const json = await response.json().catch(() => {
+    if (signal?.aborted) throw new OfflineError('offline');
+    return { errors: [{ message: `HTTP ${response.status}`, extensions: { code: 'INTERNAL_SERVER_ERROR' } }] };
+  });
   if (json.errors?.length) {
     const error = new ApiError(json.errors);
     if (error.code === 'UNAUTHENTICATED') onUnauthenticated();
@@ -47,6 +53,13 @@ async function post(body) {
 }
 
 export const gql = (query, variables = {}) => post({ query, variables });
+
+/**
+ * A read, given up after the portal's timeout (ERIN_PORTAL_TIMEOUT): it is shown from what was
+ * kept, or the page says there is no connection and offers to try again, never a blank page.
+ * Writes are not: they wait in the outbox, which sends them again with the same key.
+ */
+const gqlRead = (query, variables = {}) => post({ query, variables }, timeoutSince());
 
 /** Reads started before the page could show them (at start-up), each taken once by its view. */
 const prefetched = new Map();
@@ -73,7 +86,7 @@ export const forgetReads = () => prefetched.clear();
 
 async function fetchAndKeep(query, variables, cacheId) {
   try {
-    const data = await gql(query, variables);
+    const data = await gqlRead(query, variables);
     await remember(cacheId, data);
     return { data, stale: null };
   } catch (error) {

@@ -2,6 +2,9 @@
 // identity provider (the gateway's trust configuration names them, /portal/config.json), with
 // oauth4webapi, a certified client. Tokens live in this tab's session storage only; they are
 // renewed with the refresh token before they expire, and sign-out ends the provider's session.
+// Partner staff sign in over links that stall: every request to the provider is bounded (the
+// gateway's ERIN_PORTAL_TIMEOUT, and a size no provider's answer comes near), and a sign-in that
+// does not finish ends in a SignInError the sign-in page names, with a way to try again.
 import * as oauth from 'oauth4webapi';
 
 const SESSION = 'erin.session';
@@ -11,34 +14,137 @@ const RENEW_BEFORE_MS = 60_000;
 const PROVIDER_SESSION_LEFT = 'erin.reauthenticate';
 /** How long sign-out waits for the provider's configuration (a stalled link) before ending the session here only. */
 const SIGN_OUT_DISCOVERY_MS = 3_000;
+/** How long the portal waits for one answer until config.json says (ERIN_PORTAL_TIMEOUT's default). */
+const DEFAULT_TIMEOUT_MS = 30_000;
+/** A discovery document or a token response is a few KB: an answer larger than this is not one. */
+const MAX_ANSWER_BYTES = 256 * 1024;
 const redirectUri = () => new URL('./', location.href).href.split('#')[0].split('?')[0];
 /** A route of the portal's own (`#/case/…/plan`), never an address elsewhere: kept through the sign-in. */
 const IN_APP_ROUTE = /^#\/[\w\-./?=&%]{0,300}$/;
 const inAppRoute = (hash) => (typeof hash === 'string' && IN_APP_ROUTE.test(hash) && !hash.startsWith('#//') ? hash : '');
 
 let config = null;
+let configLoad = null;
 let renewTimer = null;
 const discovered = new Map();
 
-export async function loadConfig() {
-  config ??= await fetch('config.json', { cache: 'no-cache' }).then((r) => r.json());
-  return config;
+/**
+ * Why a sign-in did not finish, as the sign-in page tells the person (signIn.problem.<reason>):
+ * `timeout` (no answer in time), `unreachable` (no connection), `invalid` (an answer that is not
+ * the provider's), `refused` (the provider said no), `stale` (a return to the portal from no
+ * sign-in under way in this tab: replayed, forged or given up).
+ */
+export class SignInError extends Error {
+  constructor(reason, issuer = null) {
+    super(`sign-in: ${reason}`);
+    this.name = 'SignInError';
+    this.reason = reason;
+    this.issuer = issuer;
+  }
+}
+
+/**
+ * The portal's sign-in configuration, asked for once within the timeout. A failure stays until
+ * the person asks again (`again`): the sign-in page shows it rather than waiting a second time.
+ */
+export function loadConfig(again = false) {
+  if (again && !config) configLoad = null;
+  configLoad ??= fetch('config.json', { cache: 'no-cache', signal: AbortSignal.timeout(DEFAULT_TIMEOUT_MS) })
+    .then((r) => (r.ok ? r.json() : Promise.reject(new Error(`config.json: ${r.status}`))))
+    .then((loaded) => (config = loaded));
+  return configLoad;
+}
+
+/** How long the portal waits for one answer (of the provider, or a read of the gateway). */
+export const timeoutMs = () => config?.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+
+/**
+ * A signal that aborts once the timeout has passed since `started`: the default until config.json
+ * is read, then the gateway's (for what is asked for at the same time, such as the words).
+ */
+export function timeoutSince(started = Date.now()) {
+  const controller = new AbortController();
+  let timer;
+  const arm = () => {
+    clearTimeout(timer);
+    const wait = Math.max(0, started + timeoutMs() - Date.now());
+    timer = setTimeout(() => controller.abort(new DOMException('no answer in time', 'TimeoutError')), wait);
+  };
+  arm();
+  void configLoad?.then(arm, () => undefined);
+  return controller.signal;
+}
+
+/**
+ * fetch for the provider's endpoints (oauth4webapi's customFetch), bounded: the whole answer within
+ * the timeout and under MAX_ANSWER_BYTES, or the request is abandoned (its connection closed, never
+ * left waiting on a stalled provider) with a SignInError. `attempt` aborts it sooner (a newer
+ * attempt, sign-out's own deadline): then the abort itself is thrown.
+ */
+const bounded = (attempt) => async (url, init) => {
+  const deadline = AbortSignal.timeout(timeoutMs());
+  const signal = attempt ? AbortSignal.any([attempt, deadline]) : deadline;
+  try {
+    const response = await fetch(url, { ...init, signal });
+    if (response.type === 'opaqueredirect' || response.body === null) return response;
+    const reader = response.body.getReader();
+    const chunks = [];
+    let size = 0;
+    for (let part = await reader.read(); !part.done; part = await reader.read()) {
+      size += part.value.byteLength;
+      if (size > MAX_ANSWER_BYTES) {
+        await reader.cancel().catch(() => undefined);
+        throw new SignInError('invalid');
+      }
+      chunks.push(part.value);
+    }
+    return new Response(new Blob(chunks), {
+      status: response.status,
+      statusText: response.statusText,
+      headers: response.headers,
+    });
+  } catch (error) {
+    if (error instanceof SignInError) throw error;
+    if (attempt?.aborted) throw attempt.reason;
+    throw new SignInError(deadline.aborted ? 'timeout' : 'unreachable');
+  }
+};
+
+/** What went wrong, as a SignInError (an abort by a newer attempt stays what it is). */
+function problem(error, issuer) {
+  if (error instanceof SignInError) {
+    error.issuer ??= issuer;
+    return error;
+  }
+  if (error?.name === 'AbortError') return error;
+  const refused =
+    error instanceof oauth.AuthorizationResponseError ||
+    error instanceof oauth.ResponseBodyError ||
+    error instanceof oauth.WWWAuthenticateChallengeError;
+  return new SignInError(refused ? 'refused' : 'invalid', issuer);
 }
 
 /** http issuers only for local development; oauth4webapi refuses them unless told. */
-const options = (issuer) => (issuer.protocol === 'http:' ? { [oauth.allowInsecureRequests]: true } : {});
+const options = (issuer, attempt) => ({
+  ...(issuer.protocol === 'http:' ? { [oauth.allowInsecureRequests]: true } : {}),
+  [oauth.customFetch]: bounded(attempt),
+});
 
-async function server(issuerUrl, signal) {
+async function server(issuerUrl, attempt) {
   if (!discovered.has(issuerUrl)) {
     const issuer = new URL(issuerUrl);
-    const response = await oauth.discoveryRequest(issuer, {
-      ...options(issuer),
-      algorithm: 'oidc',
-      ...(signal ? { signal } : {}),
-    });
+    const response = await oauth.discoveryRequest(issuer, { ...options(issuer, attempt), algorithm: 'oidc' });
     discovered.set(issuerUrl, await oauth.processDiscoveryResponse(issuer, response));
   }
   return discovered.get(issuerUrl);
+}
+
+/** The sign-in under way in this tab: one at a time, so a stalled provider never collects requests. */
+let attempt = null;
+function newAttempt() {
+  attempt?.abort();
+  attempt = new AbortController();
+  return attempt.signal;
 }
 
 const read = () => JSON.parse(sessionStorage.getItem(SESSION) ?? 'null');
@@ -70,36 +176,66 @@ function organisationOf(token) {
 
 const claimsOf = (token) => JSON.parse(atob(token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/')));
 
+/**
+ * Starts a sign-in: the provider's configuration, then its sign-in page, each waited for at most
+ * the timeout. Leaves the page when the provider answers; otherwise throws a SignInError (or an
+ * AbortError when the person started another meanwhile).
+ */
 export async function signIn(provider, uiLocale) {
-  const as = await server(provider.issuer);
-  const verifier = oauth.generateRandomCodeVerifier();
-  const state = oauth.generateRandomState();
-  const nonce = oauth.generateRandomNonce();
-  sessionStorage.setItem(
-    PENDING,
-    JSON.stringify({
-      issuer: provider.issuer,
-      clientId: provider.clientId,
-      verifier,
+  const signal = newAttempt();
+  try {
+    const as = await server(provider.issuer, signal);
+    const verifier = oauth.generateRandomCodeVerifier();
+    const state = oauth.generateRandomState();
+    const nonce = oauth.generateRandomNonce();
+    sessionStorage.setItem(
+      PENDING,
+      JSON.stringify({
+        issuer: provider.issuer,
+        clientId: provider.clientId,
+        verifier,
+        state,
+        nonce,
+        route: inAppRoute(location.hash),
+      }),
+    );
+    const url = new URL(as.authorization_endpoint);
+    url.search = new URLSearchParams({
+      client_id: provider.clientId,
+      redirect_uri: redirectUri(),
+      response_type: 'code',
+      scope: provider.scope,
+      code_challenge: await oauth.calculatePKCECodeChallenge(verifier),
+      code_challenge_method: 'S256',
       state,
       nonce,
-      route: inAppRoute(location.hash),
-    }),
-  );
-  const url = new URL(as.authorization_endpoint);
-  url.search = new URLSearchParams({
-    client_id: provider.clientId,
-    redirect_uri: redirectUri(),
-    response_type: 'code',
-    scope: provider.scope,
-    code_challenge: await oauth.calculatePKCECodeChallenge(verifier),
-    code_challenge_method: 'S256',
-    state,
-    nonce,
-    ui_locales: uiLocale,
-    ...(localStorage.getItem(PROVIDER_SESSION_LEFT) ? { prompt: 'login' } : {}),
-  }).toString();
-  location.assign(url.href);
+      ui_locales: uiLocale,
+      ...(localStorage.getItem(PROVIDER_SESSION_LEFT) ? { prompt: 'login' } : {}),
+    }).toString();
+    location.assign(url.href);
+    await leaving(signal);
+  } catch (error) {
+    throw problem(error, provider.issuer);
+  }
+}
+
+/**
+ * Waits for the page to be left for the provider's sign-in page. The page stays, its scripts
+ * running, while that page does not come: after the timeout the navigation is stopped (so a late
+ * answer cannot take the person away later) and the sign-in under way is dropped.
+ */
+function leaving(signal) {
+  return new Promise((_resolve, reject) => {
+    const gone = () => clearTimeout(timer);
+    const timer = setTimeout(() => {
+      removeEventListener('pagehide', gone);
+      if (signal.aborted) return reject(signal.reason);
+      window.stop();
+      sessionStorage.removeItem(PENDING);
+      reject(new SignInError('timeout'));
+    }, timeoutMs());
+    addEventListener('pagehide', gone, { once: true });
+  });
 }
 
 function store(issuer, clientId, result, previous) {
@@ -116,31 +252,51 @@ function store(issuer, clientId, result, previous) {
   scheduleRenewal();
 }
 
-/** Finishes a sign-in when the provider sends the person back with a code. Returns true if it did. */
+/** Whether this page is a return from the provider (a code, an error, or a state). */
+export function returnedFromProvider() {
+  const here = new URL(location.href).searchParams;
+  return here.has('code') || here.has('error') || here.has('state');
+}
+
+/**
+ * Finishes a sign-in when the provider sends the person back with a code. Returns true if it did;
+ * throws a SignInError if it did not. A sign-in is finished or given up once: what it was waiting
+ * for goes first, and the code leaves the address at once (Back, a reload or a copied address never
+ * present it again). A return that does not answer this tab's sign-in under way (none, or another
+ * state) is refused before anything goes to the provider. Nothing is stored until the provider's
+ * answer is checked, and an exchange that does not answer in time is abandoned whole.
+ */
 export async function completeSignIn() {
   const here = new URL(location.href);
   const pending = JSON.parse(sessionStorage.getItem(PENDING) ?? 'null');
-  if (!pending || !(here.searchParams.has('code') || here.searchParams.has('error'))) return false;
   sessionStorage.removeItem(PENDING);
+  if (!returnedFromProvider()) return false;
   // Back to the page asked for before signing in (a deep link), if it is one of the portal's own.
-  history.replaceState(null, '', redirectUri() + inAppRoute(pending.route));
-  const as = await server(pending.issuer);
-  const client = { client_id: pending.clientId };
-  const params = oauth.validateAuthResponse(as, client, here, pending.state);
-  const response = await oauth.authorizationCodeGrantRequest(
-    as,
-    client,
-    oauth.None(),
-    params,
-    redirectUri(),
-    pending.verifier,
-    options(new URL(pending.issuer)),
-  );
-  const result = await oauth.processAuthorizationCodeResponse(as, client, response, {
-    expectedNonce: pending.nonce,
-    requireIdToken: true,
-  });
-  store(pending.issuer, pending.clientId, result, null);
+  history.replaceState(null, '', redirectUri() + inAppRoute(pending?.route));
+  if (!pending || here.searchParams.get('state') !== pending.state) throw new SignInError('stale', pending?.issuer);
+  const signal = newAttempt();
+  try {
+    const issuer = new URL(pending.issuer);
+    const as = await server(pending.issuer, signal);
+    const client = { client_id: pending.clientId };
+    const params = oauth.validateAuthResponse(as, client, here, pending.state);
+    const response = await oauth.authorizationCodeGrantRequest(
+      as,
+      client,
+      oauth.None(),
+      params,
+      redirectUri(),
+      pending.verifier,
+      options(issuer, signal),
+    );
+    const result = await oauth.processAuthorizationCodeResponse(as, client, response, {
+      expectedNonce: pending.nonce,
+      requireIdToken: true,
+    });
+    store(pending.issuer, pending.clientId, result, null);
+  } catch (error) {
+    throw problem(error, pending.issuer);
+  }
   localStorage.removeItem(PROVIDER_SESSION_LEFT);
   return true;
 }
@@ -180,7 +336,8 @@ async function renewOnce() {
     store(s.issuer, s.clientId, await oauth.processRefreshTokenResponse(as, client, response), s);
     return true;
   } catch (error) {
-    if (error instanceof TypeError) throw error; // no connection: try again later
+    // No connection, or no answer in time: try again later.
+    if (error instanceof SignInError && (error.reason === 'timeout' || error.reason === 'unreachable')) throw error;
     return false;
   }
 }

@@ -41,18 +41,19 @@ function preferred() {
   return fromBrowser ?? 'en';
 }
 
-async function catalogue(code) {
-  const response = await fetch(`locales/${code}.json`);
+async function catalogue(code, signal) {
+  const response = await fetch(`locales/${code}.json`, signal ? { signal } : {});
   if (!response.ok) throw new Error(`catalogue ${code}: ${response.status}`);
   return response.json();
 }
 
-export async function initI18n() {
+/** Loads the preferred language's words; `signal` gives up on them (a stalled link). */
+export async function initI18n(signal) {
   const lng = preferred();
   await i18next.init({
     lng,
     fallbackLng: false,
-    resources: { [lng]: { translation: await catalogue(lng) } },
+    resources: { [lng]: { translation: await catalogue(lng, signal) } },
     interpolation: { escapeValue: false }, // the DOM is built from text nodes, never HTML
     returnNull: false,
     saveMissing: true,

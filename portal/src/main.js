@@ -4,7 +4,18 @@
 import { ApiError, OfflineError, prefetch, read, whenUnauthenticated } from './api.js';
 import { Me } from '../graphql/me.graphql';
 import { WorkList } from '../graphql/work-list.graphql';
-import { completeSignIn, loadConfig, owner, person, scheduleRenewal, session, signedIn, signOut } from './auth.js';
+import {
+  completeSignIn,
+  loadConfig,
+  owner,
+  person,
+  returnedFromProvider,
+  scheduleRenewal,
+  session,
+  signedIn,
+  signOut,
+  timeoutSince,
+} from './auth.js';
 import { data, focusHeading, h } from './dom.js';
 import { initI18n, LANGUAGES, language, onLanguageChange, setLanguage, t, tx } from './i18n.js';
 import { discard, flush, onOutboxChange, pending } from './outbox.js';
@@ -13,7 +24,7 @@ import { bindTo, forgetKey, sessionEnded, wipe } from './vault.js';
 import { renderCase } from './views/case.js';
 import { renderCases } from './views/cases.js';
 import { renderHome } from './views/home.js';
-import { renderSignIn } from './views/signin.js';
+import { renderSignIn, showSignInProblem } from './views/signin.js';
 
 const root = document.getElementById('app');
 const view = h('main', { id: 'view', tabindex: '-1' });
@@ -157,6 +168,7 @@ async function show(keep) {
         { class: 'card' },
         h('h1', {}, t('error.title')),
         h('p', {}, error instanceof OfflineError ? t('offline.nothingKept') : t('error.generic')),
+        h('button', { id: 'retry', type: 'button', onclick: () => void route() }, t('error.retry')),
       ),
     );
     if (error instanceof ApiError) say('error.fromServer', { message: data(error.message) }, 'error');
@@ -281,17 +293,52 @@ addEventListener('beforeunload', (event) => {
   if (outboxBadge.textContent) event.preventDefault();
 });
 
+/**
+ * Without its words the portal cannot say anything in the person's language: said in all three
+ * (as index.html's noscript), with a button that loads the page again.
+ */
+function startFailed() {
+  root.replaceChildren(
+    h(
+      'section',
+      { id: 'start-failed', class: 'card narrow', role: 'alert' },
+      h('p', { lang: 'en', dir: 'ltr' }, 'The portal could not be loaded: the connection is too slow or down.'),
+      h('p', { lang: 'fr', dir: 'ltr' }, 'Le portail n’a pas pu être chargé : la connexion est trop lente ou coupée.'),
+      h('p', { lang: 'ar', dir: 'rtl' }, 'تعذّر تحميل البوابة: الاتصال بطيء جدًا أو مقطوع.'),
+      h('button', { type: 'button', onclick: () => location.reload() }, 'Try again · Réessayer · أعد المحاولة'),
+    ),
+  );
+}
+
 async function start() {
   // On a slow link every round trip counts: the words, the sign-in configuration and (when
-  // signed in) the home page's data are all asked for at once.
-  const words = initI18n();
+  // signed in) the home page's data are all asked for at once. Each is waited for a bounded time.
+  const started = Date.now();
   const config = loadConfig();
+  config.catch(() => undefined); // the sign-in page says so, with a retry
+  const words = initI18n(timeoutSince(started));
+  const returned = returnedFromProvider();
+  const finishing = completeSignIn().then(
+    () => null,
+    (error) => error,
+  );
+  // Back from the provider, the page says what it waits for rather than staying blank.
+  void words
+    .then(() => {
+      if (returned && !signedIn()) {
+        renderShell();
+        say('signIn.finishing');
+      }
+    })
+    .catch(() => undefined);
+  const failed = await finishing;
+  if (failed) showSignInProblem(failed);
   try {
-    await completeSignIn();
-  } catch (error) {
     await words;
-    say('signIn.failed', { message: data(error.message) }, 'error');
+  } catch {
+    return startFailed();
   }
+  say(null);
   // The offline store is this person's, or what another left in this tab is deleted first, and
   // the page the other was on is not where this person starts.
   if (signedIn() && (await bindTo(owner()))) history.replaceState(null, '', location.pathname);
@@ -299,7 +346,7 @@ async function start() {
     prefetch(Me, {}, 'me');
     if (!location.hash || location.hash === '#/') prefetch(WorkList, {}, 'work-list');
   }
-  await Promise.all([words, config]);
+  await config.catch(() => undefined);
   if (session()?.refreshToken) scheduleRenewal();
   if (person()) void flush();
   await route();

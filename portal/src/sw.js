@@ -25,14 +25,24 @@ self.addEventListener('activate', (event) => {
 self.addEventListener('fetch', (event) => {
   const url = new URL(event.request.url);
   const scope = new URL(self.registration.scope);
+  // The return from the identity provider (`./?code=…&state=…`) is the portal's page too: served
+  // like it, at once, so a stalled link cannot leave the person on the provider's page (what
+  // follows, the code exchange, is bounded). Its copy is refreshed from `./`: the code goes nowhere.
+  const page = url.pathname === scope.pathname;
+  const returning = page && url.search !== '' && event.request.mode === 'navigate';
   // Only the portal's own files: the API, evidence and the identity provider always go to the network.
-  if (event.request.method !== 'GET' || url.origin !== scope.origin || !url.pathname.startsWith(scope.pathname) || url.search)
+  if (
+    event.request.method !== 'GET' ||
+    url.origin !== scope.origin ||
+    !url.pathname.startsWith(scope.pathname) ||
+    (url.search && !returning)
+  )
     return;
   event.respondWith(
     caches.open(CACHE).then(async (cache) => {
-      const key = url.pathname === scope.pathname ? './' : event.request;
+      const key = page ? './' : event.request;
       const cached = await cache.match(key);
-      const fresh = fetch(event.request)
+      const fresh = fetch(returning ? scope.href : event.request)
         .then((response) => {
           if (response.ok) void cache.put(key, response.clone());
           return response;

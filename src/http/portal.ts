@@ -13,6 +13,8 @@ export type PortalOptions = {
   trust: TrustStore;
   /** Outside production: the marked "paste a token" link for development. */
   allowTokenPaste: boolean;
+  /** How long the portal waits for the identity provider or the gateway (ERIN_PORTAL_TIMEOUT). */
+  timeoutMs: number;
 };
 
 /** The providers the portal offers for signing in, from the trusted issuers that have a portal client. */
@@ -94,7 +96,7 @@ export async function portalRoute(options: PortalOptions): Promise<Router | unde
 
   router.get('/config.json', (_req, res) => {
     res.setHeader('cache-control', 'no-cache');
-    res.json({ providers: signInProviders(options.trust), tokenPaste: options.allowTokenPaste });
+    res.json({ providers: signInProviders(options.trust), tokenPaste: options.allowTokenPaste, timeoutMs: options.timeoutMs });
   });
 
   router.get(/.*/, (req, res, next) => {

@@ -40,8 +40,11 @@ export type TestGatewayOptions = {
   dataDir?: string;
   /** Receives every log line (tests that check what is never logged). */
   logLines?: string[];
-  /** Run the development identity provider at /idp (the portal's sign-in). */
-  devIdp?: { accessTokenTtl?: number };
+  /**
+   * Run the development identity provider at /idp (the portal's sign-in); `publicUrl` when the
+   * browser reaches the gateway elsewhere (through test/helpers/link.ts).
+   */
+  devIdp?: { accessTokenTtl?: number; publicUrl?: string };
 };
 
 export type TestGateway = Awaited<ReturnType<typeof startGateway>>;
@@ -89,7 +92,8 @@ export async function startGateway(options: TestGatewayOptions = {}) {
   gateway.attach(server);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const idp = options.devIdp ? gateway.startDevIdentityProvider(url, options.devIdp) : undefined;
+  const { publicUrl, ...idpOptions } = options.devIdp ?? {};
+  const idp = options.devIdp ? gateway.startDevIdentityProvider(publicUrl ?? url, idpOptions) : undefined;
   // Tests that inspect the raw store use their own connection, so their reads are not
   // counted as the app's queries (round trips, index coverage).
   let rawConnection: Connection | undefined;
