@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clockAt, codes, startGateway, type TestGateway } from './helpers/gateway.ts';
 import { workflow, type CaseView } from './helpers/factories.ts';
-import { builtExtract, extractCsv, rowDifference, type Period } from './helpers/extracts.ts';
+import { builtExtract, downloadExtract, extractCsv, rowDifference, type Period } from './helpers/extracts.ts';
 
 let gw: TestGateway;
 const clock = clockAt('2026-03-20T09:00:00Z');
@@ -47,6 +47,10 @@ beforeAll(async () => {
     );
   }
   late = await flow.create({ household: household(1980), arrivedOn: '2026-03-12' });
+  // May 2026: six returnees aged 35-39 in the second quarter.
+  clock.set(new Date('2026-05-20T09:00:00Z'));
+  const may = workflow(gw, 'NL', 'P-AF-HOPE');
+  for (let i = 0; i < 6; i += 1) await may.refer(await may.create({ household: household(1990), arrivedOn: '2026-05-10' }));
   // August 2026: one returnee aged 45-49, the only case of the third quarter.
   clock.set(new Date('2026-08-20T09:00:00Z'));
   const august = workflow(gw, 'NL', 'P-AF-HOPE');
@@ -60,6 +64,60 @@ afterAll(async () => {
 });
 
 describe('differencing two extracts', () => {
+  it('two builds that first release the same quarter at once release one snapshot of it', async () => {
+    const researcher = gw.as('R-EVAL', 'researcher');
+    const approvedRequest = async () => {
+      const { requestExtract } = await researcher.ok<{ requestExtract: { id: string; version: number } }>(
+        `mutation ($input: ExtractRequestInput!) { requestExtract(input: $input) { id version } }`,
+        {
+          input: {
+            purpose: 'Differencing check',
+            variables: VARIABLES,
+            periodFrom: '2026-04',
+            periodTo: '2026-06',
+            memberStates: ['NL'],
+          },
+        },
+      );
+      return (
+        await gw
+          .as('NL', 'data-protection-officer')
+          .ok<{ decideExtract: { id: string; version: number } }>(
+            `mutation ($id: ID!, $v: Int!) { decideExtract(id: $id, decision: APPROVE, expectedVersion: $v) { id version } }`,
+            { id: requestExtract.id, v: requestExtract.version },
+          )
+      ).decideExtract;
+    };
+    const requests = [await approvedRequest(), await approvedRequest()];
+    const built = await Promise.all(
+      requests.map((x) =>
+        researcher.ok<{ buildExtract: { file: { downloadUrl: string; rows: number } } }>(
+          `mutation ($id: ID!, $v: Int!) { buildExtract(id: $id, expectedVersion: $v) { file { downloadUrl rows } } }`,
+          { id: x.id, v: x.version },
+        ),
+      ),
+    );
+    const [a, b] = await Promise.all(
+      built.map(async ({ buildExtract }) => {
+        const { status, text } = await downloadExtract(gw, buildExtract.file.downloadUrl);
+        expect(status).toBe(200);
+        const [header, ...rows] = text
+          .split('\r\n')
+          .filter((l) => l.length > 0)
+          .map((l) => l.split(','));
+        return { header: header!, rows };
+      }),
+    );
+    expect(a!.rows).toHaveLength(6);
+    expect(rowDifference(a!, b!).size).toBe(0);
+    const db = await gw.raw();
+    const block = await db.collection('extract_blocks').findOne({ _id: 'NL:2026-Q2' as never });
+    const snapshots = await db.collection('extract_block_cases').distinct('snapshotId');
+    expect(snapshots).toContain(block!.snapshotId);
+    expect(await db.collection('extract_block_cases').countDocuments({ snapshotId: block!.snapshotId })).toBe(6);
+    expect(await db.collection('extract_block_cases').countDocuments({})).toBe(6); // the loser's snapshot is gone
+  });
+
   it('overlapping periods: the later quarter’s lone case is not the difference between them', async () => {
     const firstHalf = await extractOf({ periodFrom: '2026-01', periodTo: '2026-06' });
     const nineMonths = await extractOf({ periodFrom: '2026-01', periodTo: '2026-09' });
