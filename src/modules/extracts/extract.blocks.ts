@@ -60,6 +60,8 @@ const blockSchema = new Schema<BlockDoc>(
   { collection: 'extract_blocks', versionKey: false },
 );
 blockSchema.plugin(tenantScoped);
+// The blocks of a built file's snapshots (its download's check).
+blockSchema.index({ snapshotId: 1 });
 
 const blockCaseSchema = new Schema<BlockCaseDoc>(
   {

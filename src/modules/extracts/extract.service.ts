@@ -357,20 +357,28 @@ export function createExtractService(
      */
     async withdrawFilesOf(caseId: string, memberState: string): Promise<number> {
       const snapshots = new Set(await blocks.snapshotsOf(caseId));
-      const files = await Files.find({}, { _id: 1, extractId: 1, snapshots: 1 })
-        .setOptions({ scope: SYSTEM })
-        .lean<Pick<ExtractFileDoc, '_id' | 'extractId' | 'snapshots'>[]>();
+      const now = clock.now();
+      // The extracts that asked for the case's member state, built and still downloadable.
+      const built = (
+        await Extracts.find({ memberStates: memberState }, { _id: 1, build: 1, parts: 1 })
+          .setOptions({ scope: SYSTEM })
+          .lean<Pick<ExtractDoc, '_id' | 'build' | 'parts'>[]>()
+      ).filter(
+        (x) =>
+          x.build &&
+          !x.build.withdrawnAt &&
+          new Date(x.build.expiresAt) > now &&
+          x.parts.some((part) => part.memberState === memberState && part.status === 'APPROVED'),
+      );
       let withdrawn = 0;
-      for (const file of files) {
+      for (const extract of built) {
+        const file = await Files.findOne({ _id: extract.build!.fileId }, { _id: 1, snapshots: 1 })
+          .setOptions({ scope: SYSTEM })
+          .lean<Pick<ExtractFileDoc, '_id' | 'snapshots'>>();
+        if (!file) continue;
         const recorded = file.snapshots ?? [];
-        const holds =
-          recorded.length > 0
-            ? recorded.some((s) => snapshots.has(s))
-            : (await Extracts.findOne({ _id: file.extractId }).setOptions({ scope: SYSTEM }).lean<ExtractDoc>())?.parts.some(
-                (x) => x.memberState === memberState && x.status === 'APPROVED',
-              );
-        if (!holds) continue;
-        await withdraw(file.extractId, file._id);
+        if (recorded.length > 0 && !recorded.some((s) => snapshots.has(s))) continue;
+        await withdraw(extract._id, file._id);
         withdrawn += 1;
       }
       return withdrawn;
