@@ -174,6 +174,7 @@ export function createServices(deps: ServiceDeps) {
     log,
     clock,
     sealer,
+    keys: caseKeys,
     cases: caseStore,
     plans,
     organisations,
@@ -184,6 +185,8 @@ export function createServices(deps: ServiceDeps) {
     keys: caseKeys,
     clock,
     retentionYears: settings.erasure.retentionYears,
+    // An erased case's row leaves every built extract file at once, not when the file expires.
+    onErased: (c) => extracts.withdrawFilesOf(c._id, c.memberState),
   });
   const subjectAccess = createSubjectAccess({ store, executor, log, cases: caseStore, sealing, evidence, clock });
   // Subscribers on this gateway hear of its own writes at once (the others poll the log),

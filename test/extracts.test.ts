@@ -114,6 +114,8 @@ beforeAll(async () => {
   for (const c of sweden.made) await sweden.flow.close(c, 'RE_MIGRATED');
   nlBe = [...nl.made, ...be.made];
   se = sweden.made;
+  // Every case was registered in 2026's last quarter: extracts of it are built once it is over.
+  clock.set(new Date('2027-01-04T09:00:00Z'));
 }, 180_000);
 
 afterAll(async () => {
@@ -237,8 +239,9 @@ describe('evaluation extracts', () => {
     extract = buildExtract;
     expect(extract.status).toBe('AVAILABLE');
     const file = extract.file!;
-    expect(file.casesConsidered).toBe(nlBe.length);
-    expect(file.rows + file.suppressedRows).toBe(nlBe.length);
+    // Counts rounded to five (24 cases).
+    expect(file.casesConsidered).toBe(25);
+    expect(Math.abs(file.rows + file.suppressedRows - nlBe.length)).toBeLessThanOrEqual(2);
     expect(file.rows).toBeGreaterThan(0);
     // Built once: a second build is refused.
     expect(codes(await researcher().gql(BUILD, { id: extract.id, v: extract.version }))).toEqual(['INVALID_TRANSITION']);

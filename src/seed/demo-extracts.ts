@@ -1,8 +1,11 @@
-// The demo research body's evaluation extract: asked of the Netherlands and Germany,
-// approved by both data-protection officers and built (downloadable for ERIN_EXTRACT_TTL
-// from the seed). Idempotent: every step carries a fixed key, and an existing request is
-// taken as it stands.
+// The demo research body's evaluation extract: the quarter the demo cases were registered
+// in, asked of the Netherlands and Germany and approved by both data-protection officers. It
+// is built (downloadable for ERIN_EXTRACT_TTL from then) by the first seed run after that
+// quarter is over: an extract is built only from quarters no case can join any more.
+// Idempotent: every step carries a fixed key, and an existing request is taken as it stands.
 import type { Principal } from '../auth/principal.ts';
+import { monthsOf, periodClosesOn, quarterOfMonth } from '../modules/extracts/extract.periods.ts';
+import { todayIso } from '../validation.ts';
 import type { Services } from '../services.ts';
 import type { SeedReport } from './demo.ts';
 
@@ -25,12 +28,13 @@ const officer = (code: string): Principal => ({
 
 export async function seedDemoExtracts(services: Services, report: SeedReport): Promise<void> {
   const { extracts } = services;
+  const today = todayIso(services.clock.now());
   const existing = (await extracts.list(researcher, { first: 200 })).find((x) => x.purpose === DEMO_EXTRACT_PURPOSE);
-  if (existing && existing.build) {
+  if (existing && (existing.build || today < periodClosesOn(existing.periodTo))) {
     report.existing.extracts = (report.existing.extracts ?? 0) + 1;
     return;
   }
-  const year = services.clock.now().getUTCFullYear();
+  const { first, last } = monthsOf(quarterOfMonth(today.slice(0, 7)));
   let extract =
     existing ??
     (await extracts.request(
@@ -38,8 +42,8 @@ export async function seedDemoExtracts(services: Services, report: SeedReport): 
       {
         purpose: DEMO_EXTRACT_PURPOSE,
         variables: ['MEMBER_STATE', 'ORIGIN_COUNTRY', 'AGE_GROUP', 'RETURN_MONTH', 'STATUS', 'COMPONENT_KINDS', 'PLANNED_EUR'],
-        periodFrom: `${year - 1}-01`,
-        periodTo: `${year + 1}-12`,
+        periodFrom: first,
+        periodTo: last,
         memberStates: [...STATES],
       },
       'seed-extract-request',
@@ -52,6 +56,8 @@ export async function seedDemoExtracts(services: Services, report: SeedReport): 
       `seed-extract-approve-${state}`,
     );
   }
-  await extracts.build(researcher, { id: extract._id, expectedVersion: extract.version }, 'seed-extract-build');
+  if (today >= periodClosesOn(extract.periodTo)) {
+    await extracts.build(researcher, { id: extract._id, expectedVersion: extract.version }, 'seed-extract-build');
+  }
   report.created.extracts = (report.created.extracts ?? 0) + 1;
 }

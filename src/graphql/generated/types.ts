@@ -803,6 +803,19 @@ export type ExchangeRateInput = {
   validFrom: Scalars['Date']['input'];
 };
 
+/**
+ * A member state's cases registered in one calendar quarter: the block extracts are built from. It is frozen at
+ * its first release (its cases as they stood then) and anonymised on its own, so every extract that holds it gives
+ * the same rows for the same variables.
+ */
+export type ExtractBlock = {
+  __typename?: 'ExtractBlock';
+  /** The member state's code. */
+  memberState: Scalars['String']['output'];
+  /** YYYY-Qn */
+  quarter: Scalars['String']['output'];
+};
+
 export type ExtractDecision =
   | 'APPROVE'
   | 'REFUSE';
@@ -811,23 +824,33 @@ export type ExtractDecision =
 export type ExtractFile = {
   __typename?: 'ExtractFile';
   builtAt: Scalars['DateTime']['output'];
-  /** Cases of the approved member states in the period. */
+  /**
+   * Cases of the approved member states in the period's released blocks, rounded to the nearest multiple of 5 (an
+   * exact count would tell how many cases two extracts differ by).
+   */
   casesConsidered: Scalars['Int']['output'];
   /** GET it with the same bearer token (text/csv); each download is recorded in the audit trail. */
   downloadUrl: Scalars['String']['output'];
   downloads: Scalars['Int']['output'];
   expiresAt: Scalars['DateTime']['output'];
+  /** Per quasi-identifier, the coarsest level a block of the extract needed (each block is generalised on its own). */
   generalisations: Array<ExtractGeneralisation>;
   /** Rows in the CSV (one per case, under a pseudonym fresh to this extract). */
   rows: Scalars['Int']['output'];
   /** SHA-256 of the CSV. */
   sha256: Scalars['String']['output'];
   /**
-   * Cases left out because their combination of quasi-identifiers covered fewer than k cases, or had its cases all
-   * closed for one reason, even after generalisation; or because fewer than k of the cases released share their
-   * closure reason.
+   * Cases left out because their combination of quasi-identifiers covered fewer than k cases, or its closed cases
+   * were not diverse enough (fewer than three closure reasons, or one reason on more than half of them), even after
+   * generalisation; or because fewer than k of the cases released share their closure reason. Rounded to the
+   * nearest multiple of 5, like casesConsidered.
    */
   suppressedRows: Scalars['Int']['output'];
+  /**
+   * Blocks of the period not released: a case of theirs was erased, or may no longer be used for research, since
+   * they were first released (leaving the case out alone would single out its row).
+   */
+  withheld: Array<ExtractBlock>;
 };
 
 /** How far a quasi-identifier had to be generalised. */
@@ -865,14 +888,14 @@ export type ExtractRequest = {
   id: Scalars['ID']['output'];
   /**
    * Every combination of quasi-identifiers in the extract covers at least this many cases (ERIN_EXTRACT_K when
-   * requested), and not all of them closed for one reason.
+   * requested), and its closed cases show at least three closure reasons, none on more than half of them.
    */
   k: Scalars['Int']['output'];
   memberStates: Array<Organisation>;
   parts: Array<ExtractPart>;
-  /** First month included (YYYY-MM): cases that returned in the period, or (not yet returned) were registered in it. */
+  /** First month included (YYYY-MM, the first of a calendar quarter): cases registered in the period. */
   periodFrom: Scalars['String']['output'];
-  /** Last month included (YYYY-MM). */
+  /** Last month included (YYYY-MM, the last of a calendar quarter). */
   periodTo: Scalars['String']['output'];
   purpose: Scalars['String']['output'];
   researchBody: Organisation;
@@ -885,9 +908,12 @@ export type ExtractRequest = {
 export type ExtractRequestInput = {
   /** Member states whose cases are asked for; each one's data-protection officer decides its part. */
   memberStates: Array<Scalars['ID']['input']>;
-  /** YYYY-MM */
+  /**
+   * YYYY-MM, the first month of a calendar quarter (01, 04, 07 or 10): extracts cover whole quarters of
+   * registration. Another month is refused (BAD_USER_INPUT), naming the nearest that are.
+   */
   periodFrom: Scalars['String']['input'];
-  /** YYYY-MM */
+  /** YYYY-MM, the last month of a calendar quarter (03, 06, 09 or 12). */
   periodTo: Scalars['String']['input'];
   /** What the research is for (shown to the data-protection officers). */
   purpose: Scalars['String']['input'];
@@ -904,7 +930,12 @@ export type ExtractStatus =
   /** Some member state's data-protection officer has not decided yet. */
   | 'PENDING'
   /** Every part was refused: there is nothing to build. */
-  | 'REFUSED';
+  | 'REFUSED'
+  /**
+   * Built, then withdrawn before it expired: a case it held was erased, or may no longer be used for research
+   * (its consent withdrawn or ended). The file is gone; a new request withholds that case's quarter.
+   */
+  | 'WITHDRAWN';
 
 /** Variables a researcher may ask for in an evaluation extract: a fixed catalogue (see `extractVariables`). */
 export type ExtractVariable =
@@ -1127,7 +1158,10 @@ export type Mutation = {
    * (its return counsellors then see the case), or take it back with organisation: null.
    */
   assignImplementingOrganisation: Case;
-  /** researcher: build the extract from the approved parts once every part is decided; then downloadable until it expires. */
+  /**
+   * researcher: build the extract from the approved parts once every part is decided and the period's last quarter is
+   * over (before: INVALID_TRANSITION, reason PERIOD_NOT_OVER); then downloadable until it expires or is withdrawn.
+   */
   buildExtract: ExtractRequest;
   /** caseworker or coordinator: close the case with a reason from the fixed list. */
   closeCase: Case;
@@ -2713,6 +2747,7 @@ export type ResolversTypes = {
   EvidenceKind: EvidenceKind;
   ExchangeRate: ResolverTypeWrapper<ExchangeRateModel>;
   ExchangeRateInput: ExchangeRateInput;
+  ExtractBlock: ResolverTypeWrapper<ExtractBlock>;
   ExtractDecision: ExtractDecision;
   ExtractFile: ResolverTypeWrapper<ExtractFileModel>;
   ExtractGeneralisation: ResolverTypeWrapper<ExtractGeneralisation>;
@@ -2874,6 +2909,7 @@ export type ResolversParentTypes = {
   Evidence: EvidenceModel;
   ExchangeRate: ExchangeRateModel;
   ExchangeRateInput: ExchangeRateInput;
+  ExtractBlock: ExtractBlock;
   ExtractFile: ExtractFileModel;
   ExtractGeneralisation: ExtractGeneralisation;
   ExtractPart: ExtractPartModel;
@@ -3277,6 +3313,11 @@ export type ExchangeRateResolvers<ContextType = Context, ParentType extends Reso
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 };
 
+export type ExtractBlockResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ExtractBlock'] = ResolversParentTypes['ExtractBlock']> = {
+  memberState?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  quarter?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
 export type ExtractFileResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ExtractFile'] = ResolversParentTypes['ExtractFile']> = {
   builtAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   casesConsidered?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
@@ -3287,6 +3328,7 @@ export type ExtractFileResolvers<ContextType = Context, ParentType extends Resol
   rows?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   sha256?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   suppressedRows?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  withheld?: Resolver<Array<ResolversTypes['ExtractBlock']>, ParentType, ContextType>;
 };
 
 export type ExtractGeneralisationResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ExtractGeneralisation'] = ResolversParentTypes['ExtractGeneralisation']> = {
@@ -3906,6 +3948,7 @@ export type Resolvers<ContextType = Context> = {
   EntitlementLine?: EntitlementLineResolvers<ContextType>;
   Evidence?: EvidenceResolvers<ContextType>;
   ExchangeRate?: ExchangeRateResolvers<ContextType>;
+  ExtractBlock?: ExtractBlockResolvers<ContextType>;
   ExtractFile?: ExtractFileResolvers<ContextType>;
   ExtractGeneralisation?: ExtractGeneralisationResolvers<ContextType>;
   ExtractPart?: ExtractPartResolvers<ContextType>;

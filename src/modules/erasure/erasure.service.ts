@@ -60,8 +60,21 @@ export function yearsBefore(now: Date, years: number): Date {
 
 export type ErasureService = ReturnType<typeof createErasureService>;
 
-export function createErasureService(deps: Needs<'cases' | 'keys' | 'clock'> & { retentionYears: number }) {
+export function createErasureService(
+  deps: Needs<'cases' | 'keys' | 'clock'> & {
+    retentionYears: number;
+    /**
+     * What else an erasure takes with it once committed (the built extract files holding the
+     * case). Run again when an erased case is erased again, so a retry completes it.
+     */
+    onErased?: (c: Pick<CaseView, '_id' | 'memberState'>) => Promise<unknown>;
+  },
+) {
   const { cases, keys, clock, retentionYears } = deps;
+  const afterErasure = async (c: CaseView) => {
+    await deps.onErased?.(c);
+    return c;
+  };
 
   /**
    * Destroys the case's key first, then commits the erasure: if the event cannot be written,
@@ -71,10 +84,10 @@ export function createErasureService(deps: Needs<'cases' | 'keys' | 'clock'> & {
     for (let attempt = 0; attempt < ATTEMPTS; attempt += 1) {
       const current = await cases.load(scope, id);
       if (!current) throw notFound('Case', id);
-      if (current.erasedAt) return current; // erased before: nothing more to do
+      if (current.erasedAt) return afterErasure(current); // erased before: only what follows it again
       await keys.destroy(id);
       try {
-        return await cases.write({
+        const erased = await cases.write({
           principal,
           scope,
           command: 'eraseCase',
@@ -83,6 +96,7 @@ export function createErasureService(deps: Needs<'cases' | 'keys' | 'clock'> & {
           input: { reason },
           decide: (c, now) => ({ type: CASE_ERASED, next: erasedCase(c, now, reason), data: { reason } }),
         });
+        return await afterErasure(erased);
       } catch (error) {
         // Someone wrote on the case meanwhile: take it again at its new version.
         if (!(error instanceof AppError && error.code === 'CONFLICT')) throw error;

@@ -3,11 +3,22 @@
 // k rows, the quasi-identifier with the most distinct values is generalised one level (for
 // every row alike). Datafly overshoots, so each quasi-identifier is then taken back down as
 // far as the allowance still holds. The rows still in small combinations are left out: every
-// combination of quasi-identifier values in the result covers at least k rows. A combination
-// whose rows all share one sensitive value (a closure reason: deceased, re-migrated, …) tells
-// it of everyone known to be in it, however many they are: it counts as too small as well
-// (distinct 2-diversity), so it is generalised into others or left out. And a sensitive value
-// fewer than k released rows hold is left out with its rows: rare, it would join two extracts.
+// combination of quasi-identifier values in the result covers at least k rows.
+//
+// The sensitive value is the closure reason (deceased, re-migrated, …). Whoever knows that a
+// person is in a combination, and that their case is closed (the partner and the member state
+// know it, and a status column may say it), reads the person's reason off the combination's
+// closed rows: so they must be diverse, or the combination counts as too small as well and is
+// generalised into others or left out. Diverse: at least DISTINCT_REASONS distinct reasons
+// among its closed rows, none on more than MAX_REASON_SHARE of them (at most an even chance
+// for whoever guesses the commonest; two reasons alone, nine to one, would say "almost
+// certainly"). Open cases hold no reason and count for neither. And a sensitive value fewer
+// than k released rows hold is left out with its rows: rare, it would join two extracts.
+
+/** Distinct closure reasons a combination's closed rows must show (distinct l-diversity). */
+export const DISTINCT_REASONS = 3;
+/** The largest share of a combination's closed rows one closure reason may hold. */
+export const MAX_REASON_SHARE = 0.5;
 
 /** Share of the rows that may be left out instead of generalising further (at least k rows). */
 export const SUPPRESSION_SHARE = 0.05;
@@ -29,24 +40,35 @@ export type Anonymised = {
 
 const SEP = '\u0001';
 
+type Group = { size: number; reasons: Map<string, number> };
+
+/** Whether a combination's closed rows keep each one's reason from being guessed (see the top). */
+function diverse(group: Group): boolean {
+  const counts = [...group.reasons.values()];
+  const closed = counts.reduce((sum, n) => sum + n, 0);
+  if (closed === 0) return true;
+  return counts.length >= DISTINCT_REASONS && Math.max(...counts) <= MAX_REASON_SHARE * closed;
+}
+
 export function anonymise(rows: readonly QuasiRow[], quasiIdentifiers: number, k: number): Anonymised {
   const chosen = new Array<number>(quasiIdentifiers).fill(0);
   const top = (q: number) => (rows[0]?.levels[q]?.length ?? 1) - 1;
   const keyOf = (row: QuasiRow, levels: number[]) => row.levels.map((values, q) => values[levels[q]!]).join(SEP);
   const allowance = Math.max(k, Math.floor(rows.length * SUPPRESSION_SHARE));
-  /** Per combination: its rows, and its one sensitive value while all its rows share one (else null). */
+  /** Per combination: its rows, and how many of them hold each closure reason ('' holds none). */
   const groupsAt = (levels: number[], among: readonly QuasiRow[] = rows) => {
-    const groups = new Map<string, { size: number; sensitive: string | null }>();
+    const groups = new Map<string, Group>();
     for (const row of among) {
       const key = keyOf(row, levels);
-      const group = groups.get(key);
+      const group = groups.get(key) ?? { size: 0, reasons: new Map<string, number>() };
+      group.size += 1;
       const sensitive = row.sensitive ?? '';
-      if (!group) groups.set(key, { size: 1, sensitive });
-      else groups.set(key, { size: group.size + 1, sensitive: group.sensitive === sensitive ? sensitive : null });
+      if (sensitive !== '') group.reasons.set(sensitive, (group.reasons.get(sensitive) ?? 0) + 1);
+      groups.set(key, group);
     }
     return groups;
   };
-  const released = (group: { size: number; sensitive: string | null }) => group.size >= k && !group.sensitive;
+  const released = (group: Group) => group.size >= k && diverse(group);
   const outliersAt = (levels: number[]) => {
     let outliers = 0;
     for (const group of groupsAt(levels).values()) if (!released(group)) outliers += group.size;
@@ -76,7 +98,7 @@ export function anonymise(rows: readonly QuasiRow[], quasiIdentifiers: number, k
       chosen[q] = finer[q]!;
     }
   }
-  // Left out: the rows of the combinations still too small (or of one sensitive value), and the
+  // Left out: the rows of the combinations still too small (or not diverse), and the
   // rows of a sensitive value fewer than k released rows hold, which would join two extracts of
   // the same cases row by row like a unique quasi-identifier; again, until nothing changes.
   let kept = rows.map((_, i) => i);

@@ -9,6 +9,7 @@
 // Special-category data (needs, vulnerability) and free text are not in the catalogue.
 import { countries } from 'countries-list';
 import type { CaseDoc, HouseholdMember, SustainabilityScores } from '../cases/case.model.ts';
+import { quarterOfMonth } from './extract.periods.ts';
 
 export const EXTRACT_VARIABLES = [
   'MEMBER_STATE',
@@ -29,7 +30,10 @@ export const EXTRACT_VARIABLES = [
 ] as const;
 export type ExtractVariable = (typeof EXTRACT_VARIABLES)[number];
 
-/** What the builder knows of one case: the case and its plan in force, if any. */
+/**
+ * What the builder knows of one case: the case and its plan in force, if any (as frozen with
+ * its block: extract.blocks.ts).
+ */
 export type SourceCase = Pick<
   CaseDoc,
   | 'memberState'
@@ -42,9 +46,12 @@ export type SourceCase = Pick<
   | 'arrivedOn'
   | 'createdAt'
   | 'actualEur'
-  | 'spend'
   | 'latestScores'
-> & { plan: { totalEur: number | null; kinds: string[] } | null };
+> & {
+  /** The kinds of the plan components spent on. */
+  spendKinds: string[];
+  plan: { totalEur: number | null; kinds: string[] } | null;
+};
 
 /** The value that says nothing: the top of every generalisation. */
 export const SUPPRESSED = '*';
@@ -70,7 +77,6 @@ type Definition = {
 );
 
 const month = (iso: string) => iso.slice(0, 7);
-const quarterOfMonth = (m: string) => `${m.slice(0, 4)}-Q${Math.floor((Number(m.slice(5, 7)) - 1) / 3) + 1}`;
 /** A month, its quarter, its year ('' stays '' at every level: not returned yet). */
 const monthLevels = (m: string | null): string[] => (m ? [m, quarterOfMonth(m), m.slice(0, 4)] : ['', '', '']);
 
@@ -227,7 +233,7 @@ export const CATALOGUE: Record<ExtractVariable, Definition> = {
     columns: ['component_kinds'],
     quasiIdentifier: true,
     levels: ['kinds', 'suppressed'],
-    values: (c) => [[...new Set([...(c.plan?.kinds ?? []), ...(c.spend ?? []).map((s) => s.kind)])].sort().join('+')],
+    values: (c) => [[...new Set([...(c.plan?.kinds ?? []), ...(c.spendKinds ?? [])])].sort().join('+')],
   },
   PLANNED_EUR: {
     description:
@@ -267,9 +273,4 @@ export function catalogueEntries() {
       generalisations: d.quasiIdentifier ? d.levels : [],
     };
   });
-}
-
-/** The month a case counts in for an extract's period: of return, or of registration before it. */
-export function periodMonthOf(c: Pick<CaseDoc, 'arrivedOn' | 'createdAt'>): string {
-  return c.arrivedOn ? month(c.arrivedOn) : month(c.createdAt.toISOString());
 }

@@ -19,15 +19,24 @@ export type ExtractPart = {
 
 export type ExtractGeneralisation = { variable: ExtractVariable; level: number; label: string };
 
+/** A member state's quarter (extract.blocks.ts). */
+export type ExtractBlockRef = { memberState: string; quarter: string };
+
 /** What the build produced and reported; the rows themselves are in the file. */
 export type ExtractBuild = {
   fileId: string;
   builtAt: Date;
   expiresAt: Date;
   rows: number;
+  /** Rounded (extract.table.ts). */
   casesConsidered: number;
+  /** Rounded (extract.table.ts). */
   suppressedRows: number;
   generalisations: ExtractGeneralisation[];
+  /** Blocks of the period not released: a case left them since they were frozen. */
+  withheld: ExtractBlockRef[];
+  /** Set when a case of the file left its block (erased, consent ended): the file is deleted. */
+  withdrawnAt: Date | null;
   sha256: string;
 };
 
@@ -36,7 +45,7 @@ export type ExtractDoc = Versioned & {
   researchBody: string;
   purpose: string;
   variables: ExtractVariable[];
-  /** Months YYYY-MM, inclusive. */
+  /** Months YYYY-MM, inclusive: whole calendar quarters of registration (extract.periods.ts). */
   periodFrom: string;
   periodTo: string;
   memberStates: string[];
@@ -74,6 +83,8 @@ export type ExtractFileDoc = {
   _id: string;
   extractId: string;
   researchBody: string;
+  /** The block snapshots its rows come from (extract.blocks.ts): erasing one of their cases withdraws it. */
+  snapshots: string[];
   sealed: Buffer;
   expiresAt: Date;
   createdAt: Date;
@@ -84,6 +95,7 @@ export const extractFileSchema = new Schema<ExtractFileDoc>(
     _id: { type: String, required: true },
     extractId: { type: String, required: true },
     researchBody: { type: String, required: true },
+    snapshots: { type: [String], default: [] },
     sealed: { type: Buffer, required: true },
     expiresAt: { type: Date, required: true },
     createdAt: { type: Date, required: true },

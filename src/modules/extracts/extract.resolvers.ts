@@ -20,7 +20,7 @@ export const extractResolvers: Resolvers = {
     memberStates: async (x, _, { loaders }) =>
       Promise.all(x.memberStates.map(async (code) => (await loaders.organisation.load(code))!)),
     status: (x, _, { services }) => services.extracts.status(x),
-    file: (x) => (x.build ? { ...x.build, extractId: x._id, downloads: x.downloads } : null),
+    file: (x) => (x.build ? { ...x.build, withheld: x.build.withheld ?? [], extractId: x._id, downloads: x.downloads } : null),
     auditTrail: (x, _, { services, principal }) => services.extracts.trail(principal, x),
   },
   ExtractPart: {

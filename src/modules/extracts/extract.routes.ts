@@ -18,9 +18,9 @@ type Deps = {
 const logOf = (req: Request): Logger => (req as Request & { log: Logger }).log;
 
 function sendError(req: Request, res: Response, error: unknown): void {
-  // An expired extract is gone for good: 410.
+  // An expired or withdrawn extract is gone for good: 410.
   const { status, body } = errorAnswer(error, logOf(req), 'extract download failed', (reason) =>
-    reason === 'EXPIRED' ? 410 : undefined,
+    reason === 'EXPIRED' || reason === 'WITHDRAWN' ? 410 : undefined,
   );
   res.status(status).json({ errors: [body] });
 }

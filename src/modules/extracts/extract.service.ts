@@ -1,32 +1,35 @@
 // Evaluation extracts for researchers. A researcher (of a research body the network
-// registered) asks for variables from a fixed catalogue, a period and member states; each
-// member state's data-protection officer approves or refuses its part; the researcher then
-// has the extract built from the approved parts: fresh random pseudonyms (nothing that
-// links to the exchange or to another extract), months at best, quasi-identifiers
-// generalised until every combination covers at least k cases (the rest suppressed and
-// reported). The CSV is kept sealed until it expires; every step, each download included,
-// is an event in the extract's audit trail.
+// registered) asks for variables from a fixed catalogue, whole calendar quarters and member
+// states; each member state's data-protection officer approves or refuses its part; once the
+// last quarter is over, the researcher has the extract built from the approved parts: each
+// member state's quarter frozen at its first release and anonymised on its own (so two
+// extracts differ by whole blocks, never by a case: extract.blocks.ts), fresh random
+// pseudonyms (nothing that links to the exchange or to another extract), months at best,
+// quasi-identifiers generalised until every combination covers at least k cases with diverse
+// closure reasons (the rest suppressed, counts published rounded). The CSV is kept sealed
+// until it expires, or until a case in it is erased; every step, each download included, is
+// an event in the extract's audit trail.
 import { createHash, randomUUID } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import type { Model } from 'mongoose';
 import { z } from 'zod';
-import { authorize, extractAudience, extractScope, extractSourceScope } from '../../auth/policy.ts';
+import { authorize, extractAudience, extractScope } from '../../auth/policy.ts';
 import type { Principal } from '../../auth/principal.ts';
+import { SYSTEM_PRINCIPAL } from '../../auth/principal.ts';
 import { AppError, badInput, invalidTransition, notFound } from '../../errors.ts';
 import { firstVersion, nextVersion, type StoredEvent } from '../../events/event.model.ts';
 import { documentWrite, expectVersion, writtenDocument } from '../../events/executor.ts';
 import { asBuffer } from '../../store/store.ts';
 import { op, SYSTEM } from '../../store/tenant.ts';
 import { organisationCode, pageSize, parseInput, requiredText, text, todayIso } from '../../validation.ts';
-import { consentCovers } from '../cases/case.consent.ts';
-import type { CaseDoc } from '../cases/case.model.ts';
-import type { PlanDoc } from '../plans/plan.model.ts';
 import { tabulate } from './extract.table.ts';
-import { catalogueEntries, EXTRACT_VARIABLES, periodMonthOf, type SourceCase } from './extract.catalogue.ts';
+import { catalogueEntries, EXTRACT_VARIABLES } from './extract.catalogue.ts';
+import { createBlockStore } from './extract.blocks.ts';
+import { misalignment, periodClosesOn, quartersOf } from './extract.periods.ts';
 import { extractFileSchema, extractSchema, type ExtractBuild, type ExtractDoc, type ExtractFileDoc } from './extract.model.ts';
 import type { Needs } from '../../deps.ts';
 
-export const EXTRACT_STATUSES = ['PENDING', 'REFUSED', 'APPROVED', 'AVAILABLE', 'EXPIRED'] as const;
+export const EXTRACT_STATUSES = ['PENDING', 'REFUSED', 'APPROVED', 'AVAILABLE', 'EXPIRED', 'WITHDRAWN'] as const;
 export type ExtractStatus = (typeof EXTRACT_STATUSES)[number];
 
 export type ExtractSettings = {
@@ -39,8 +42,8 @@ export type ExtractSettings = {
 export const MAX_EXTRACT_PAGE = 200;
 /** A build that never committed leaves a file nobody points at; it is removed after this long. */
 const ORPHAN_AGE_MS = 3_600_000;
-/** Concurrent downloads each record an event on the extract; a lost race is retried. */
-const DOWNLOAD_ATTEMPTS = 5;
+/** Concurrent downloads (and a withdrawal) each record an event on the extract; a lost race is retried. */
+const WRITE_ATTEMPTS = 5;
 
 const yearMonth = z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'a month YYYY-MM');
 
@@ -59,7 +62,13 @@ const requestInput = z
       .max(50)
       .refine((m) => new Set(m).size === m.length, 'each member state once'),
   })
-  .refine((r) => r.periodFrom <= r.periodTo, { message: 'periodTo is before periodFrom', path: ['periodTo'] });
+  .refine((r) => r.periodFrom <= r.periodTo, { message: 'periodTo is before periodFrom', path: ['periodTo'] })
+  .superRefine((r, ctx) => {
+    for (const which of ['periodFrom', 'periodTo'] as const) {
+      const problem = misalignment(which, r[which]);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem, path: [which] });
+    }
+  });
 
 const decisionInput = z
   .object({ decision: z.enum(['APPROVE', 'REFUSE']), comment: text(2000).nullish() })
@@ -69,6 +78,7 @@ const decisionInput = z
   });
 
 export function extractStatus(doc: Pick<ExtractDoc, 'build' | 'parts'>, now: Date): ExtractStatus {
+  if (doc.build?.withdrawnAt) return 'WITHDRAWN';
   if (doc.build) return new Date(doc.build.expiresAt) > now ? 'AVAILABLE' : 'EXPIRED';
   if (doc.parts.some((p) => p.status === 'PENDING')) return 'PENDING';
   return doc.parts.some((p) => p.status === 'APPROVED') ? 'APPROVED' : 'REFUSED';
@@ -81,25 +91,36 @@ const extractExpired = (id: string, expiresAt: Date) =>
     reason: 'EXPIRED',
   });
 
+const extractWithdrawn = (id: string, at: Date) =>
+  new AppError(
+    'NOT_FOUND',
+    `Extract ${JSON.stringify(id)} was withdrawn at ${at.toISOString()}: a case it held was erased, or may no longer be used for research. Request a new one.`,
+    { kind: 'Extract', id, reason: 'WITHDRAWN' },
+  );
+
+/** Building before the period is over would freeze its last quarter without the cases still to come. */
+const periodNotOver = (status: string, periodTo: string) =>
+  new AppError(
+    'INVALID_TRANSITION',
+    `The period ends with the quarter of ${periodTo}: the extract can be built from ${periodClosesOn(periodTo)}, once no case can join it.`,
+    { from: status, attempted: 'AVAILABLE', allowed: [], reason: 'PERIOD_NOT_OVER' },
+  );
+
 /** The event of a write on an extract, seen by its parties. */
 const extractEvent = (doc: ExtractDoc, type: string, data: Record<string, unknown>) =>
   documentWrite({ aggregateType: 'extract', collection: 'extracts', doc, type, audience: extractAudience(doc), data });
 
-type CaseRow = SourceCase & Pick<CaseDoc, '_id' | 'planInForce' | 'consent' | 'erasedAt'>;
-type PlanRow = Pick<PlanDoc, 'caseId' | 'planVersion' | 'totalEur' | 'components'>;
-
 export type ExtractService = ReturnType<typeof createExtractService>;
 
 export function createExtractService(
-  deps: Needs<'store' | 'executor' | 'log' | 'clock' | 'sealer' | 'cases' | 'plans' | 'organisations'> & {
+  deps: Needs<'store' | 'executor' | 'log' | 'clock' | 'sealer' | 'keys' | 'cases' | 'plans' | 'organisations'> & {
     settings: ExtractSettings;
   },
 ) {
   const { store, executor, log, clock, sealer, organisations, settings } = deps;
   const Extracts: Model<ExtractDoc> = store.model('Extract', extractSchema);
   const Files: Model<ExtractFileDoc> = store.model('ExtractFile', extractFileSchema);
-  const Cases = deps.cases.model;
-  const Plans = deps.plans.model;
+  const blocks = createBlockStore({ store, keys: deps.keys, clock, cases: deps.cases.model, plans: deps.plans.model });
 
   const fileContext = (extractId: string, fileId: string) => `extract:${extractId}:${fileId}`;
 
@@ -109,44 +130,6 @@ export function createExtractService(
       .lean<ExtractDoc>();
     if (!doc) throw notFound('Extract', id);
     return doc;
-  }
-
-  /** The approved parts' cases in the period, with their plans in force when a variable needs them. */
-  async function sourceCases(extract: ExtractDoc, approved: string[]): Promise<SourceCase[]> {
-    const scope = extractSourceScope(approved);
-    // Every case of the approved states, drafts left out here: `status != DRAFT` in the filter
-    // has no index bounds, the member states have.
-    const rows = await Cases.find({})
-      .setOptions({ scope })
-      .select(
-        'memberState originCountry programme returnType status closureReason household arrivedOn createdAt actualEur spend latestScores planInForce consent erasedAt',
-      )
-      .lean<CaseRow[]>();
-    // Only cases whose returnee consented to evaluation research, and still does today; never an
-    // erased case (the statistics still count it among others, but its row would be the person's).
-    const today = todayIso(clock.now());
-    const inPeriod = rows.filter((c) => {
-      if (c.status === 'DRAFT' || c.erasedAt) return false;
-      const m = periodMonthOf(c);
-      return extract.periodFrom <= m && m <= extract.periodTo && consentCovers(c, 'EVALUATION_RESEARCH', today);
-    });
-    const needsPlans = extract.variables.some((v) => v === 'PLANNED_EUR' || v === 'COMPONENT_KINDS');
-    const plans = new Map<string, PlanRow>();
-    if (needsPlans && inPeriod.some((c) => c.planInForce !== null)) {
-      const inForce = new Map(inPeriod.map((c) => [c._id, c.planInForce]));
-      const all = await Plans.find({})
-        .setOptions({ scope })
-        .select('caseId planVersion totalEur components.kind')
-        .lean<PlanRow[]>();
-      for (const plan of all) if (inForce.get(plan.caseId) === plan.planVersion) plans.set(plan.caseId, plan);
-    }
-    return inPeriod.map((c) => {
-      const plan = plans.get(c._id);
-      return {
-        ...c,
-        plan: plan ? { totalEur: plan.totalEur ?? null, kinds: (plan.components ?? []).map((k) => k.kind) } : null,
-      };
-    });
   }
 
   return {
@@ -264,8 +247,14 @@ export function createExtractService(
             if (status !== 'APPROVED') {
               throw invalidTransition(status, 'AVAILABLE', status === 'PENDING' ? ['REFUSED', 'APPROVED'] : []);
             }
+            if (todayIso(clock.now()) < periodClosesOn(current.periodTo)) throw periodNotOver(status, current.periodTo);
             const approved = current.parts.filter((x) => x.status === 'APPROVED').map((x) => x.memberState);
-            const built = tabulate(current, await sourceCases(current, approved));
+            const released = await blocks.release(approved, quartersOf(current.periodFrom, current.periodTo));
+            const built = tabulate(
+              current,
+              released.flatMap((b) => (b.cases ? [b.cases] : [])),
+            );
+            const withheld = released.filter((b) => !b.cases).map(({ memberState, quarter }) => ({ memberState, quarter }));
             const now = clock.now();
             const fileId = randomUUID();
             const expiresAt = new Date(now.getTime() + settings.ttlMs);
@@ -275,6 +264,7 @@ export function createExtractService(
               _id: fileId,
               extractId: current._id,
               researchBody: current.researchBody,
+              snapshots: released.filter((b) => b.cases).map((b) => b.snapshotId),
               sealed: sealer.sealBytes(gzipSync(Buffer.from(built.csv, 'utf8')), fileContext(current._id, fileId)),
               expiresAt,
               createdAt: now,
@@ -288,6 +278,8 @@ export function createExtractService(
               casesConsidered: built.casesConsidered,
               suppressedRows: built.suppressedRows,
               generalisations: built.generalisations,
+              withheld,
+              withdrawnAt: null,
               sha256: createHash('sha256').update(built.csv, 'utf8').digest('hex'),
             };
             return extractEvent(nextVersion(current, { build }, now), 'ExtractBuilt', {
@@ -296,6 +288,7 @@ export function createExtractService(
               casesConsidered: build.casesConsidered,
               suppressedRows: build.suppressedRows,
               generalisations: build.generalisations,
+              withheld,
               sha256: build.sha256,
               expiresAt,
             });
@@ -320,11 +313,17 @@ export function createExtractService(
         const current = await load(p, id);
         const build = current.build;
         if (!build) throw invalidTransition(extractStatus(current, clock.now()), 'DOWNLOADED', []);
+        if (build.withdrawnAt) throw extractWithdrawn(id, new Date(build.withdrawnAt));
         if (new Date(build.expiresAt) <= clock.now()) throw extractExpired(id, new Date(build.expiresAt));
         const file = await Files.findOne({ _id: build.fileId })
           .setOptions({ scope: { filter: { researchBody: p.organisation.code } } })
           .lean<ExtractFileDoc>();
         if (!file) throw extractExpired(id, new Date(build.expiresAt));
+        // Checked at each download, not only when a case is erased: a build that raced an
+        // erasure, or a withdrawal that failed half-way, is caught here.
+        if (!(await blocks.stillReleasable(file.snapshots ?? []))) {
+          throw extractWithdrawn(id, (await withdraw(id, file._id)) ?? clock.now());
+        }
         const csv = gunzipSync(sealer.openBytes(asBuffer(file.sealed), fileContext(id, file._id)));
         try {
           const { event } = await executor.execute({
@@ -339,7 +338,7 @@ export function createExtractService(
           });
           return { extract: writtenDocument<ExtractDoc>(event), csv, filename: `erin-extract-${id}.csv` };
         } catch (error) {
-          if (error instanceof AppError && error.code === 'CONFLICT' && attempt < DOWNLOAD_ATTEMPTS) continue;
+          if (error instanceof AppError && error.code === 'CONFLICT' && attempt < WRITE_ATTEMPTS) continue;
           throw error;
         }
       }
@@ -351,7 +350,41 @@ export function createExtractService(
       return log.history(extract._id);
     },
 
-    /** Housekeeping: expired files, and files of builds that never committed. */
+    /**
+     * A case was erased: every built file that holds it is withdrawn (its extract says so, its
+     * file is deleted). Files built before blocks were recorded on them are withdrawn when they
+     * hold the case's member state. Answers how many.
+     */
+    async withdrawFilesOf(caseId: string, memberState: string): Promise<number> {
+      const snapshots = new Set(await blocks.snapshotsOf(caseId));
+      const now = clock.now();
+      // The extracts that asked for the case's member state, built and still downloadable.
+      const built = (
+        await Extracts.find({ memberStates: memberState }, { _id: 1, build: 1, parts: 1 })
+          .setOptions({ scope: SYSTEM })
+          .lean<Pick<ExtractDoc, '_id' | 'build' | 'parts'>[]>()
+      ).filter(
+        (x) =>
+          x.build &&
+          !x.build.withdrawnAt &&
+          new Date(x.build.expiresAt) > now &&
+          x.parts.some((part) => part.memberState === memberState && part.status === 'APPROVED'),
+      );
+      let withdrawn = 0;
+      for (const extract of built) {
+        const file = await Files.findOne({ _id: extract.build!.fileId }, { _id: 1, snapshots: 1 })
+          .setOptions({ scope: SYSTEM })
+          .lean<Pick<ExtractFileDoc, '_id' | 'snapshots'>>();
+        if (!file) continue;
+        const recorded = file.snapshots ?? [];
+        if (recorded.length > 0 && !recorded.some((s) => snapshots.has(s))) continue;
+        await withdraw(extract._id, file._id);
+        withdrawn += 1;
+      }
+      return withdrawn;
+    },
+
+    /** Housekeeping: expired files, files of builds that never committed, and snapshots never claimed. */
     async purge(): Promise<number> {
       const now = clock.now();
       const expired = await Files.deleteMany({ expiresAt: op({ $lte: now }) }).setOptions({ scope: SYSTEM });
@@ -361,14 +394,50 @@ export function createExtractService(
       let orphans = 0;
       for (const file of old) {
         const extract = await Extracts.findOne({ _id: file.extractId }).setOptions({ scope: SYSTEM }).lean<ExtractDoc>();
-        if (extract?.build?.fileId !== file._id) {
+        if (extract?.build?.fileId !== file._id || extract.build.withdrawnAt) {
           await dropFile(file._id);
           orphans += 1;
         }
       }
-      return expired.deletedCount + orphans;
+      return expired.deletedCount + orphans + (await blocks.purge());
     },
   };
+
+  /**
+   * Marks the extract withdrawn (an event, as the system: who erased what is not the research
+   * body's to see), then deletes the file. Answers when it was withdrawn (null: the extract
+   * no longer points at this file).
+   */
+  async function withdraw(extractId: string, fileId: string): Promise<Date | null> {
+    for (let attempt = 1; ; attempt += 1) {
+      const current = await Extracts.findOne({ _id: extractId }).setOptions({ scope: SYSTEM }).lean<ExtractDoc>();
+      const build = current?.build;
+      if (!current || !build || build.fileId !== fileId) break;
+      if (build.withdrawnAt) {
+        await dropFile(fileId);
+        return new Date(build.withdrawnAt);
+      }
+      try {
+        const now = clock.now();
+        await executor.execute({
+          principal: SYSTEM_PRINCIPAL,
+          command: 'withdrawExtract',
+          input: { id: extractId },
+          decide: async () =>
+            extractEvent(nextVersion(current, { build: { ...build, withdrawnAt: now } }, now), 'ExtractWithdrawn', {
+              reason: 'A_CASE_LEFT',
+            }),
+        });
+        await dropFile(fileId);
+        return now;
+      } catch (error) {
+        if (error instanceof AppError && error.code === 'CONFLICT' && attempt < WRITE_ATTEMPTS) continue;
+        throw error;
+      }
+    }
+    await dropFile(fileId);
+    return null;
+  }
 
   async function dropFile(fileId: string): Promise<void> {
     await Files.deleteOne({ _id: fileId })
