@@ -1860,7 +1860,9 @@ export type Query = {
    * reg-analyst or network-admin: case figures grouped by up to four dimensions, every figure
    * protected by the cell key method (see StatisticsTable.method). One table per request; each
    * costs one unit of the analyst's budget (BUDGET_EXCEEDED with reason STATISTICS_QUERY_BUDGET
-   * once spent) and is logged as an export.
+   * once spent) and is logged as an export. A table and its margins may span at most 20,000 cells,
+   * counted on the request (the values each dimension's filter lists, or every value the network
+   * declares for it), never on the cases; BAD_USER_INPUT beyond, without charge (docs/statistics.md).
    */
   statistics: StatisticsTable;
   /** The sustainability survey a monitoring visit records. */
