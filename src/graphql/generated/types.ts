@@ -2279,7 +2279,12 @@ export type StatisticsFilter = {
 export type StatisticsMethod = {
   __typename?: 'StatisticsMethod';
   /**
-   * The published perturbation table: a finest cell's position is its cell key ÷ keyRange, and the
+   * How a finest cell's key is scrambled before its noise is read: a keyed hash, so that cells sharing
+   * cases (a cell and the same cell with one case more) draw unrelated noise.
+   */
+  cellKeyHash: Scalars['String']['output'];
+  /**
+   * The published perturbation table: a finest cell's position is its scrambled key (cellKeyHash) ÷ keyRange, and the
    * noise of its count is the value whose cumulative probability interval (in the order listed)
    * holds that position. Persons and scored cases use the same rows at positions derived from the key.
    */
@@ -3715,6 +3720,7 @@ export type StatisticsCoordinateResolvers<ContextType = Context, ParentType exte
 };
 
 export type StatisticsMethodResolvers<ContextType = Context, ParentType extends ResolversParentTypes['StatisticsMethod'] = ResolversParentTypes['StatisticsMethod']> = {
+  cellKeyHash?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   countPerturbation?: Resolver<Array<ResolversTypes['PerturbationRow']>, ParentType, ContextType>;
   countVariancePerCase?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
   exactRecoveryBound?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;

@@ -7,7 +7,7 @@ import { CASE_STATUSES } from '../cases/case.state.ts';
 import { CLOSURE_REASONS, type CaseDoc } from '../cases/case.model.ts';
 import type { PlanDoc } from '../plans/plan.model.ts';
 import { COMPONENT_KINDS } from '../plans/plan.rules.ts';
-import { countNoise, magnitudeNoise, position } from './perturbation.ts';
+import { countNoise, magnitudeNoise, position, scrambleKey } from './perturbation.ts';
 
 export const DIMENSIONS = [
   'MEMBER_STATE',
@@ -267,16 +267,18 @@ export function addMagnitude(into: Map<string, Magnitude>, kind: string, value: 
 }
 
 /**
- * The finest cell's figures with their noise, each measure keyed by the cell key. The count
+ * The finest cell's figures with their noise, each measure keyed by the cell key scrambled
+ * under the deployment's secret (perturbation.ts, scrambleKey). The count
  * changes only with the cases, hence with the key; every other measure can change while the
  * cases stay (a purchase posted, a household member added, a survey recorded), so its
  * position is keyed by its true value too: noise keyed by the cases alone would be the same
  * before and after, and the difference of two tables would give the change back exactly.
  */
-export function protect(cell: Finest): ProtectedFinest {
+export function protect(cell: Finest, secret: Uint8Array): ProtectedFinest {
+  const key = scrambleKey(secret, cell.key);
   // To 12 digits: a sum of scores may differ in its last bits with the order its cases were added.
   const at = (measure: string, ...truth: number[]) =>
-    position(cell.key, measure === 'count' ? measure : `${measure}=${truth.map((v) => v.toPrecision(12)).join('/')}`);
+    position(key, measure === 'count' ? measure : `${measure}=${truth.map((v) => v.toPrecision(12)).join('/')}`);
   const count = (n: number, measure: string) => n + countNoise(n, at(measure, n));
   const magnitude = (m: Magnitude, measure: string) => m.sum + magnitudeNoise(m.top, at(measure, m.sum, m.top));
   const money = (sums: Map<string, Magnitude>, measure: string) => {

@@ -226,10 +226,10 @@ export function createStatisticsService(
       // Refused on the request alone, before it costs anything.
       const declaredCells = assertTableSize(groupBy, filter, await declared(principal));
       const charged = await budget.charge(principal);
-      const finest = await finestCells(principal, filter);
+      const [finest, secret] = await Promise.all([finestCells(principal, filter), recordKeys.secret()]);
       const cells = tabulate(
         groupBy,
-        [...finest.values()].map((f) => protect(f)),
+        [...finest.values()].map((f) => protect(f, secret)),
       );
       // Only cells whose protected count reaches the threshold: an absent cell says nothing
       // more than that, and nothing about whether its combination exists.
