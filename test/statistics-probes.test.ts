@@ -211,3 +211,57 @@ describe('cell keys: the noise of a set of cases says nothing about the noise of
     expect(failed).toBeGreaterThanOrEqual(3);
   });
 });
+
+describe('the same table, asked by two analysts on two gateways at once, and again a day later', () => {
+  // A network whose first tables are drawn here: the cell-key secret and the record keys are
+  // claimed by whichever request comes first. Were a loser to keep what it drew, the same
+  // cases would show two noises, and two readings of a cell are what the method denies.
+  let first: TestGateway;
+  let second: TestGateway;
+  const clocks = [clockAt('2026-11-28T10:00:00Z'), clockAt('2026-11-28T10:00:00Z')];
+  beforeAll(async () => {
+    first = await startGateway({ clock: clocks[0] });
+    second = await startGateway({ clock: clocks[1], dbName: first.dbName, dataDir: first.dataDir, seed: false });
+    const random = mulberry32(7);
+    const cases = Array.from({ length: 120 }, (_, i) =>
+      rawCase(`twice-${i}`, {
+        memberState: i % 2 ? 'NL' : 'BE',
+        origin: ['AF', 'IQ', 'MA'][Math.floor(random() * 3)]!,
+        quarter: '2026-Q3',
+        status: ['ARRIVED', 'PLAN_APPROVED', 'CLOSED'][Math.floor(random() * 3)]!,
+      }),
+    );
+    await (await first.raw()).collection('cases').insertMany(cases);
+  });
+  afterAll(async () => {
+    await second?.close({ keepData: true });
+    await first?.close();
+  });
+
+  const SAME = `{ statistics(groupBy: [MEMBER_STATE, ORIGIN_COUNTRY, STATUS], filter: { originCountries: ["AF", "IQ", "MA"] }) {
+    cells { coordinates { dimension value } caseCount persons } totals { coordinates { dimension value } caseCount persons } } }`;
+  const figures = (r: { statistics: { cells: unknown[]; totals: unknown[] } }) => JSON.stringify(r.statistics);
+
+  it('gives the same figures to every analyst, whichever request drew the secret and the keys', async () => {
+    const analysts = [
+      first.as('EMN-REG', 'reg-analyst', 'analyst-a'),
+      second.as('EMN-REG', 'reg-analyst', 'analyst-b'),
+      second.as('ERIN-NET', 'network-admin'),
+    ];
+    const tables = await Promise.all(
+      [...analysts, ...analysts].map((a) => a.ok<{ statistics: { cells: unknown[]; totals: unknown[] } }>(SAME)),
+    );
+    expect(new Set(tables.map(figures)).size).toBe(1);
+    expect(tables[0]!.statistics.cells.length).toBeGreaterThan(0);
+    const db = await first.raw();
+    expect(await db.collection('statistics_secrets').countDocuments()).toBe(1);
+    expect(await db.collection('statistics_record_keys').countDocuments()).toBe(120);
+
+    // A day later, nothing having changed, the same request gives the same figures again.
+    for (const clock of clocks) clock.advance(86_400_000);
+    const later = await second
+      .as('EMN-REG', 'reg-analyst', 'analyst-c')
+      .ok<{ statistics: { cells: unknown[]; totals: unknown[] } }>(SAME);
+    expect(figures(later)).toBe(figures(tables[0]!));
+  });
+});
