@@ -163,6 +163,7 @@ export function createServices(deps: ServiceDeps) {
     store,
     cases: caseStore,
     plans,
+    organisations,
     clock,
     audit,
     threshold: settings.statsMinCell,

@@ -282,7 +282,8 @@ const probes: Record<string, Probe> = {
     markers: allMarkers,
     refusals: ['FORBIDDEN'],
     attempt: (c) =>
-      c.gql(`{ statistics(groupBy: [MEMBER_STATE, ORIGIN_COUNTRY, STATUS, QUARTER]) {
+      // Filtered to the owner's country and recent quarters: the cell limit counts every value a dimension can take.
+      c.gql(`{ statistics(groupBy: [MEMBER_STATE, ORIGIN_COUNTRY, STATUS, QUARTER], filter: { originCountries: ["ET"], quarterFrom: "2020-Q1" }) {
         cells { coordinates { value } caseCount persons } totals { coordinates { value } caseCount } } }`),
   },
   'Query.webhookEndpoints': {

@@ -48,7 +48,7 @@ afterAll(async () => {
 const TABLE = `query ($groupBy: [StatisticsDimension!]!, $filter: StatisticsFilter) {
   statistics(groupBy: $groupBy, filter: $filter) {
     groupBy
-    method { name keyRange finestCell countPerturbation { trueValue noise { noise probability } }
+    method { name keyRange cellKeyHash finestCell countPerturbation { trueValue noise { noise probability } }
              magnitudeShare magnitudeFactorMin magnitudeFactorMax exactRecoveryBound countVariancePerCase threshold }
     budget { limit used periodStart periodEnds }
     cells { coordinates { dimension value } caseCount persons plannedEur { amount } actualEur { amount } }
@@ -65,6 +65,7 @@ type Cell = {
 type Method = {
   name: string;
   keyRange: number;
+  cellKeyHash: string;
   finestCell: string[];
   countPerturbation: { trueValue: number; noise: { noise: number; probability: number }[] }[];
   magnitudeShare: number;
@@ -136,8 +137,9 @@ describe('statistics', () => {
     const { statistics } = await gw.as('EMN-REG', 'reg-analyst').ok<Table>(TABLE, { groupBy: ['PROGRAMME'] });
     const m = statistics.method;
     expect(m).toMatchObject({
-      name: 'cell-key-perturbation-of-finest-cells/v1',
+      name: 'cell-key-perturbation-of-finest-cells/v2',
       keyRange: 2 ** 32,
+      cellKeyHash: expect.stringContaining('HMAC-SHA-256'),
       magnitudeShare: 0.2,
       magnitudeFactorMin: 0.5,
       magnitudeFactorMax: 1,
@@ -232,7 +234,11 @@ describe('statistics', () => {
 
   it('nothing case-level comes out, and the record keys stay in the store', async () => {
     const reg = gw.as('EMN-REG', 'reg-analyst');
-    const r = await reg.ok<Table>(TABLE, { groupBy: ['MEMBER_STATE', 'ORIGIN_COUNTRY', 'QUARTER', 'STATUS'] });
+    // Filtered to stay within the cell limit, which is counted on the values each dimension can take.
+    const r = await reg.ok<Table>(TABLE, {
+      groupBy: ['MEMBER_STATE', 'ORIGIN_COUNTRY', 'QUARTER', 'STATUS'],
+      filter: { originCountries: ['AF', 'IQ'], quarterFrom: '2026-Q1' },
+    });
     const db = await gw.raw();
     const keys = await db.collection('statistics_record_keys').find({}).toArray();
     expect(keys.length).toBeGreaterThanOrEqual(created.length);
@@ -246,6 +252,11 @@ describe('statistics', () => {
       expect(text).not.toContain(String(k.key));
       expect(events).not.toContain(String(k.key));
     }
+    // Nor does the secret the cell keys are hashed under.
+    const [secret] = await db.collection('statistics_secrets').find({}).toArray();
+    expect(secret?.secret).toMatch(/^[A-Za-z0-9+/]{43}=$/);
+    expect(text).not.toContain(secret!.secret);
+    expect(events).not.toContain(secret!.secret);
   });
 
   it('a partner or member-state token gets FORBIDDEN', async () => {
@@ -291,7 +302,7 @@ describe('statistics', () => {
     const json = await run(process.execPath, [erin, 'stats', '--group-by', 'origin', '--format', 'json'], { env });
     expect(JSON.parse(json.stdout)).toMatchObject({
       groupBy: ['ORIGIN_COUNTRY'],
-      method: { name: 'cell-key-perturbation-of-finest-cells/v1', threshold: 5 },
+      method: { name: 'cell-key-perturbation-of-finest-cells/v2', threshold: 5 },
       budget: { limit: 100, used: 2 },
     });
     const exports = (await gw.services.log.page(0, 100_000)).filter((e) => e.type === 'StatisticsExported');

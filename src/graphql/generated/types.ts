@@ -1894,7 +1894,9 @@ export type Query = {
    * reg-analyst or network-admin: case figures grouped by up to four dimensions, every figure
    * protected by the cell key method (see StatisticsTable.method). One table per request; each
    * costs one unit of the analyst's budget (BUDGET_EXCEEDED with reason STATISTICS_QUERY_BUDGET
-   * once spent) and is logged as an export.
+   * once spent) and is logged as an export. A table and its margins may span at most 20,000 cells,
+   * counted on the request (the values each dimension's filter lists, or every value the network
+   * declares for it), never on the cases; BAD_USER_INPUT beyond, without charge (docs/statistics.md).
    */
   statistics: StatisticsTable;
   /** The sustainability survey a monitoring visit records. */
@@ -2311,7 +2313,12 @@ export type StatisticsFilter = {
 export type StatisticsMethod = {
   __typename?: 'StatisticsMethod';
   /**
-   * The published perturbation table: a finest cell's position is its cell key ÷ keyRange, and the
+   * How a finest cell's key is scrambled before its noise is read: a keyed hash, so that cells sharing
+   * cases (a cell and the same cell with one case more) draw unrelated noise.
+   */
+  cellKeyHash: Scalars['String']['output'];
+  /**
+   * The published perturbation table: a finest cell's position is its scrambled key (cellKeyHash) ÷ keyRange, and the
    * noise of its count is the value whose cumulative probability interval (in the order listed)
    * holds that position. Persons and scored cases use the same rows at positions derived from the key.
    */
@@ -3755,6 +3762,7 @@ export type StatisticsCoordinateResolvers<ContextType = Context, ParentType exte
 };
 
 export type StatisticsMethodResolvers<ContextType = Context, ParentType extends ResolversParentTypes['StatisticsMethod'] = ResolversParentTypes['StatisticsMethod']> = {
+  cellKeyHash?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   countPerturbation?: Resolver<Array<ResolversTypes['PerturbationRow']>, ParentType, ContextType>;
   countVariancePerCase?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
   exactRecoveryBound?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;

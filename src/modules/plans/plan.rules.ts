@@ -7,7 +7,7 @@ import { isoDate, money, requiredText, text } from '../../validation.ts';
 import type { EntitlementAmounts } from '../cases/case.model.ts';
 import type { AppliedRate, PlanComponent } from './plan.model.ts';
 
-const COMPONENT_KINDS = ['TRAINING', 'BUSINESS_PLAN', 'MATERIALS', 'SERVICE', 'CASH'] as const;
+export const COMPONENT_KINDS = ['TRAINING', 'BUSINESS_PLAN', 'MATERIALS', 'SERVICE', 'CASH'] as const;
 const DETAIL_KEYS = {
   TRAINING: 'training',
   BUSINESS_PLAN: 'businessPlan',

@@ -4,11 +4,14 @@
 //
 // Every case carries a secret random record key (record-keys.ts). A cell's key is the sum
 // of its cases' keys modulo KEY_RANGE, so the same cases always give the same key and the
-// same noise, and a cell that gains or loses one case gets a fresh, unrelated key.
+// same noise. The noise is not read from that sum but from a keyed hash of it (scrambleKey):
+// sums of overlapping sets of cases are related, their hashes are not, so a cell that gains
+// or loses one case draws a fresh, unrelated noise.
 // The noise is drawn for the *finest* cells only (every case attribute a table can group or
 // filter by); a published figure is the sum of its finest cells' protected values. So every
 // way of computing a figure from several tables gives the same protected value, and
 // combining tables never averages the noise away.
+import { createHmac } from 'node:crypto';
 
 /** Record keys are uniform in 0 … KEY_RANGE − 1. */
 export const KEY_RANGE = 2 ** 32;
@@ -67,12 +70,30 @@ function salt(measure: string): number {
   return h >>> 0;
 }
 
+/** How a cell key becomes the key its positions are read from (published in the method). */
+export const CELL_KEY_HASH = 'HMAC-SHA-256 of the cell key (4 bytes, big-endian) under a secret of the deployment, first 4 bytes';
+
 /**
- * The cell's position in [0, 1) for one measure: the cell key itself for its count (the
- * published table's lookup), a mixed derivative of it for every other measure.
+ * The scrambled cell key: CELL_KEY_HASH. The cell key is a sum, so the keys of sets that share
+ * cases are related: a cell with one case more has its key plus that case's record key, and
+ * two cells one case moves between keep the sum of their keys. Read as it is, every reading of
+ * a cell's noise would narrow where the keys of the cells that share its cases lie, and
+ * readings of overlapping sets would add up to more than independent noise gives. Through a
+ * keyed hash the positions of different sets are unrelated however they overlap, and nobody
+ * without the secret can compute one from a record key.
  */
-export function position(cellKey: number, measure: string): number {
-  const key = cellKey % KEY_RANGE;
+export function scrambleKey(secret: Uint8Array, cellKey: number): number {
+  const key = Buffer.alloc(4);
+  key.writeUInt32BE((cellKey % KEY_RANGE) >>> 0);
+  return createHmac('sha256', secret).update(key).digest().readUInt32BE(0);
+}
+
+/**
+ * The cell's position in [0, 1) for one measure, from its scrambled key: that key itself for
+ * its count (the published table's lookup), a mixed derivative of it for every other measure.
+ */
+export function position(scrambledKey: number, measure: string): number {
+  const key = scrambledKey % KEY_RANGE;
   return (measure === 'count' ? key : mix32(key + salt(measure))) / KEY_RANGE;
 }
 
@@ -100,8 +121,10 @@ export function magnitudeNoise(top: number, at: number): number {
 
 /** The published description of the method (StatisticsTable.method). */
 export const METHOD = {
-  name: 'cell-key-perturbation-of-finest-cells/v1',
+  // v2: positions from a keyed hash of the cell key (v1 read them from the cell key itself).
+  name: 'cell-key-perturbation-of-finest-cells/v2',
   keyRange: KEY_RANGE,
+  cellKeyHash: CELL_KEY_HASH,
   countPerturbation: COUNT_PERTURBATION,
   magnitudeShare: MAGNITUDE.share,
   magnitudeFactorMin: MAGNITUDE.factorMin,

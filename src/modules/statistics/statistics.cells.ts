@@ -3,9 +3,11 @@
 // its margins summed from protected finest cells. No store, no principal: statistics.service.ts
 // reads the cases and decides who may ask.
 import { badInput } from '../../errors.ts';
-import type { CaseDoc } from '../cases/case.model.ts';
+import { CASE_STATUSES } from '../cases/case.state.ts';
+import { CLOSURE_REASONS, type CaseDoc } from '../cases/case.model.ts';
 import type { PlanDoc } from '../plans/plan.model.ts';
-import { countNoise, magnitudeNoise, position } from './perturbation.ts';
+import { COMPONENT_KINDS } from '../plans/plan.rules.ts';
+import { countNoise, magnitudeNoise, position, scrambleKey } from './perturbation.ts';
 
 export const DIMENSIONS = [
   'MEMBER_STATE',
@@ -33,8 +35,18 @@ export type Attribute = (typeof ATTRIBUTES)[number];
 /** What a finest cell is made of, as published in the method. */
 export const FINEST_CELL: readonly string[] = [...ATTRIBUTES, 'COMPONENT_KINDS'];
 
-/** Cells over the table and all its margins; beyond this a table identifies too little to be worth it. */
+/**
+ * Cells over the table and all its margins; beyond this a table identifies too little to be
+ * worth it. Counted on the request (declaredCells), never on the cases: a refusal that
+ * depended on which combinations exist would tell whether one does.
+ */
 export const MAX_CELLS = 20_000;
+
+/** ISO 3166-1 alpha-2 codes officially assigned: the countries a case can come from. */
+export const ORIGIN_COUNTRIES = 249;
+
+/** Quarters a table spans when its filter bounds them on one side or neither: fifteen years. */
+export const QUARTER_WINDOW = 60;
 
 export const SCORE_KEYS = ['economic', 'social', 'psychosocial', 'composite'] as const;
 export type Scores = Record<(typeof SCORE_KEYS)[number], number>;
@@ -126,11 +138,76 @@ export type CaseRow = Pick<
 
 export type PlanRow = Pick<PlanDoc, 'caseId' | 'planVersion' | 'totalEur' | 'components'>;
 
+const quarterAt = (year: number, month: number) => `${year}-Q${Math.floor((month - 1) / 3) + 1}`;
+
 export function quarterOf(c: Pick<CaseDoc, 'arrivedOn' | 'createdAt'>): string {
-  const [year, month] = c.arrivedOn
-    ? [Number(c.arrivedOn.slice(0, 4)), Number(c.arrivedOn.slice(5, 7))]
-    : [c.createdAt.getUTCFullYear(), c.createdAt.getUTCMonth() + 1];
-  return `${year}-Q${Math.floor((month - 1) / 3) + 1}`;
+  return c.arrivedOn
+    ? quarterAt(Number(c.arrivedOn.slice(0, 4)), Number(c.arrivedOn.slice(5, 7)))
+    : quarterAt(c.createdAt.getUTCFullYear(), c.createdAt.getUTCMonth() + 1);
+}
+
+/** A quarter such as 2026-Q4 as a count of quarters, to measure ranges. */
+const quarterIndex = (q: string) => Number(q.slice(0, 4)) * 4 + Number(q.slice(6)) - 1;
+
+/** What a table may be filtered by (validated by the service). */
+export type TableFilter = {
+  memberStates?: string[] | null;
+  originCountries?: string[] | null;
+  programmes?: string[] | null;
+  statuses?: string[] | null;
+  returnType?: string | null;
+  quarterFrom?: string | null;
+  quarterTo?: string | null;
+};
+
+/** What the network declares, not what its cases hold: the directory's sizes and today's quarter. */
+export type Declared = { memberStates: number; programmes: number; today: Date };
+
+/**
+ * How many values a dimension can take in a table with this filter: the filter's values, or
+ * every value the network declares (the directory's member states and programmes, the
+ * countries, kinds, statuses and closure reasons of the schema, NONE included, and the
+ * quarters of the requested range, QUARTER_WINDOW of them up to its end when it has no start).
+ * Never what the cases hold.
+ */
+export function declaredDomain(dimension: Dimension, filter: TableFilter | null | undefined, declared: Declared): number {
+  const chosen = (values: string[] | null | undefined, otherwise: number) => (values?.length ? new Set(values).size : otherwise);
+  switch (dimension) {
+    case 'MEMBER_STATE':
+      return chosen(filter?.memberStates, declared.memberStates);
+    case 'ORIGIN_COUNTRY':
+      return chosen(filter?.originCountries, ORIGIN_COUNTRIES);
+    case 'PROGRAMME':
+      return chosen(filter?.programmes, declared.programmes);
+    case 'COMPONENT_KIND':
+      return COMPONENT_KINDS.length + 1;
+    case 'STATUS':
+      return chosen(filter?.statuses, CASE_STATUSES.length);
+    case 'CLOSURE_REASON':
+      return CLOSURE_REASONS.length + 1;
+    case 'QUARTER': {
+      const today = quarterAt(declared.today.getUTCFullYear(), declared.today.getUTCMonth() + 1);
+      const to = quarterIndex(filter?.quarterTo ?? today);
+      const from = filter?.quarterFrom ? quarterIndex(filter.quarterFrom) : to - QUARTER_WINDOW + 1;
+      return Math.max(0, to - from + 1);
+    }
+  }
+}
+
+/** The cells of a table and all its margins, counted on its request: Π (values + 1) over its dimensions. */
+export const declaredCells = (groupBy: Dimension[], filter: TableFilter | null | undefined, declared: Declared) =>
+  groupBy.reduce((cells, d) => cells * (declaredDomain(d, filter, declared) + 1), 1);
+
+/** BAD_USER_INPUT for a table over more than MAX_CELLS cells, decided on the request alone. */
+export function assertTableSize(groupBy: Dimension[], filter: TableFilter | null | undefined, declared: Declared): number {
+  const cells = declaredCells(groupBy, filter, declared);
+  if (cells > MAX_CELLS) {
+    throw badInput(
+      `This table and its margins would span ${cells} cells (counted on the values each dimension can take), more than ${MAX_CELLS}; group by fewer dimensions or filter.`,
+      [{ path: 'groupBy', message: 'too many cells' }],
+    );
+  }
+  return cells;
 }
 
 const finite = (value: unknown): number => (typeof value === 'number' && Number.isFinite(value) ? value : 0);
@@ -190,16 +267,18 @@ export function addMagnitude(into: Map<string, Magnitude>, kind: string, value: 
 }
 
 /**
- * The finest cell's figures with their noise, each measure keyed by the cell key. The count
+ * The finest cell's figures with their noise, each measure keyed by the cell key scrambled
+ * under the deployment's secret (perturbation.ts, scrambleKey). The count
  * changes only with the cases, hence with the key; every other measure can change while the
  * cases stay (a purchase posted, a household member added, a survey recorded), so its
  * position is keyed by its true value too: noise keyed by the cases alone would be the same
  * before and after, and the difference of two tables would give the change back exactly.
  */
-export function protect(cell: Finest): ProtectedFinest {
+export function protect(cell: Finest, secret: Uint8Array): ProtectedFinest {
+  const key = scrambleKey(secret, cell.key);
   // To 12 digits: a sum of scores may differ in its last bits with the order its cases were added.
   const at = (measure: string, ...truth: number[]) =>
-    position(cell.key, measure === 'count' ? measure : `${measure}=${truth.map((v) => v.toPrecision(12)).join('/')}`);
+    position(key, measure === 'count' ? measure : `${measure}=${truth.map((v) => v.toPrecision(12)).join('/')}`);
   const count = (n: number, measure: string) => n + countNoise(n, at(measure, n));
   const magnitude = (m: Magnitude, measure: string) => m.sum + magnitudeNoise(m.top, at(measure, m.sum, m.top));
   const money = (sums: Map<string, Magnitude>, measure: string) => {
@@ -235,11 +314,6 @@ export function tabulate(groupBy: Dimension[], finest: Iterable<ProtectedFinest>
     const id = JSON.stringify(coords);
     let cell = cells.get(id);
     if (!cell) {
-      if (cells.size >= MAX_CELLS) {
-        throw badInput(`This table would have more than ${MAX_CELLS} cells; group by fewer dimensions or filter.`, [
-          { path: 'groupBy', message: 'too many cells' },
-        ]);
-      }
       cell = { coords, count: 0, persons: 0, plannedEur: 0, actualEur: 0, scored: 0, scoreSums: zeroScores() };
       cells.set(id, cell);
     }

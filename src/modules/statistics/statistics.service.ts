@@ -11,7 +11,7 @@
 // The store's aggregation cannot compute quarters, household sizes or the join with the
 // plans in force, so the cases are streamed in `_id` order next to the plans in `caseId`
 // order and the record keys in `_id` order (a merge join). Memory grows with the number of
-// finest cells (at most one per case) and of table cells, which are capped.
+// finest cells (at most one per case) and of table cells, which the request caps.
 import { z } from 'zod';
 import { statisticsScope } from '../../auth/policy.ts';
 import type { Principal } from '../../auth/principal.ts';
@@ -22,6 +22,7 @@ import { createStatisticsBudget, type BudgetSettings, type BudgetState } from '.
 import { addKey, METHOD } from './perturbation.ts';
 import {
   addMagnitude,
+  assertTableSize,
   ATTRIBUTES,
   DIMENSIONS,
   factsOf,
@@ -33,6 +34,7 @@ import {
   type CaseFacts,
   type CaseRow,
   type CellSums,
+  type Declared,
   type Dimension,
   type Finest,
   type PlanRow,
@@ -83,9 +85,9 @@ export type StatisticsTable = {
 export type StatisticsService = ReturnType<typeof createStatisticsService>;
 
 export function createStatisticsService(
-  deps: Needs<'store' | 'cases' | 'plans' | 'clock' | 'audit'> & { threshold: number; budget: BudgetSettings },
+  deps: Needs<'store' | 'cases' | 'plans' | 'organisations' | 'clock' | 'audit'> & { threshold: number; budget: BudgetSettings },
 ) {
-  const { store, clock, audit, threshold } = deps;
+  const { store, clock, audit, organisations, threshold } = deps;
   const Cases = deps.cases.model;
   const Plans = deps.plans.model;
   const recordKeys = createRecordKeys(store, () => clock.now());
@@ -191,6 +193,15 @@ export function createStatisticsService(
     return cells;
   }
 
+  /** What the network declares for the cell limit: the directory's member states and programmes (never the cases). */
+  async function declared(principal: Principal): Promise<Declared> {
+    const [memberStates, programmes] = await Promise.all([
+      organisations.list(principal, { kind: 'MEMBER_STATE' }),
+      organisations.programmes(principal),
+    ]);
+    return { memberStates: memberStates.length, programmes: programmes.length, today: clock.now() };
+  }
+
   return {
     threshold,
     method,
@@ -212,11 +223,13 @@ export function createStatisticsService(
         served.add(via.request);
       }
       const { groupBy, filter } = parseInput(tableInput, request);
+      // Refused on the request alone, before it costs anything.
+      const declaredCells = assertTableSize(groupBy, filter, await declared(principal));
       const charged = await budget.charge(principal);
-      const finest = await finestCells(principal, filter);
+      const [finest, secret] = await Promise.all([finestCells(principal, filter), recordKeys.secret()]);
       const cells = tabulate(
         groupBy,
-        [...finest.values()].map((f) => protect(f)),
+        [...finest.values()].map((f) => protect(f, secret)),
       );
       // Only cells whose protected count reaches the threshold: an absent cell says nothing
       // more than that, and nothing about whether its combination exists.
@@ -237,7 +250,8 @@ export function createStatisticsService(
         channel: via.channel,
         groupBy,
         filter: filter ?? {},
-        cells: cells.size,
+        // The request's size and what was published: how many combinations hold cases is not for the log.
+        cells: declaredCells,
         listed: listed.length,
         budgetUsed: charged.used,
       });
