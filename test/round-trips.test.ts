@@ -231,3 +231,65 @@ describe('round trips for a case by id', () => {
     expect(filled.fields).toEqual(['_id']);
   });
 });
+
+describe('round trips for a case page’s files', () => {
+  const PAGE = `query ($id: ID!) { case(id: $id) { id evidence { id kind uploadedBy { organisation { code } } }
+    progress(first: 50) { edges { node { spend { proof { id } } } } } shipments { events { evidence { id } } } } }`;
+  type Page = { case: { evidence: { id: string }[] } };
+
+  /** The page as the partner reads it, with how it asked for files (the filters' fields) and its store commands. */
+  async function read(id: string) {
+    const partner = gw.as('P-AF-HOPE', 'partner-officer');
+    const from = gw.store.recorder.queries.length;
+    const { result, names } = await gw.store.recorder.countDuring(() => partner.ok<Page>(PAGE, { id }));
+    const files = gw.store.recorder.queries.slice(from).filter((q) => q.collection === 'evidence');
+    return { result, fields: [...new Set(files.map((q) => q.filterFields.join()))], names };
+  }
+
+  async function caseWithFiles(): Promise<string> {
+    const { cases } = await gw
+      .as('P-AF-HOPE', 'partner-officer')
+      .ok<{ cases: { edges: { node: { id: string; evidence: unknown[] } }[] } }>(
+        '{ cases(first: 60, filter: { partner: "P-AF-HOPE" }) { edges { node { id evidence { id } } } } }',
+      );
+    return cases.edges.find((e) => e.node.evidence.length > 0)!.node.id;
+  }
+
+  it("a case's own page reads its files by primary key, spend proofs and shipment evidence too, in a fixed number of commands", async () => {
+    const id = await caseWithFiles();
+    const page = await read(id);
+    expect(page.result.case.evidence.length).toBeGreaterThan(0);
+    // The list's head, the version after it (none) and each file by id: no query by case.
+    expect(page.fields).toEqual(['_id']);
+    expect(page.names.filter((n) => n === 'find case_files')).toHaveLength(1);
+    expect(page.names.filter((n) => n === 'find case_file_lists')).toHaveLength(1);
+    expect(page.names.filter((n) => n === 'find evidence')).toHaveLength(page.result.case.evidence.length);
+  });
+
+  it('a case stored before cases had a list of files reads them by case, until the backfill gives it one, once', async () => {
+    const id = await caseWithFiles();
+    const kept = await read(id);
+    const db = await gw.raw();
+    const head = await db.collection('case_files').findOne({ _id: id as never });
+    const versions = await db.collection('case_file_lists').find({ caseId: id }).sort({ version: 1 }).toArray();
+    expect(versions.at(-1)?.ids).toEqual(expect.arrayContaining(kept.result.case.evidence.map((e) => e.id)));
+
+    // Without its list (a case stored before cases had one): the same page, by case.
+    await db.collection('case_files').deleteOne({ _id: id as never });
+    await db.collection('case_file_lists').deleteMany({ caseId: id });
+    const legacy = await read(id);
+    expect(legacy.result).toEqual(kept.result);
+    expect(legacy.fields).toEqual(['caseId,partner,sharedWithPartner']);
+
+    // The backfill (once per store, at start) gives such a case its list, and no other case a second one.
+    await db.collection('migrations').deleteOne({ _id: 'case-file-lists' as never });
+    expect(await gw.services.caseStore.backfillFileLists()).toBe(1);
+    expect(await gw.services.caseStore.backfillFileLists()).toBe(0);
+    const filled = await read(id);
+    expect(filled.result).toEqual(kept.result);
+    expect(filled.fields).toEqual(['_id']);
+    const rebuilt = await db.collection('case_files').findOne({ _id: id as never });
+    expect(rebuilt).toMatchObject({ version: 1 });
+    expect([...(rebuilt!.ids as string[])].sort()).toEqual([...(head!.ids as string[])].sort());
+  });
+});
