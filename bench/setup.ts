@@ -55,9 +55,13 @@ export async function partnerCasesWithPlan(db: Db, seed: number): Promise<string
 /**
  * `n` files' metadata spread over every case in turn (no content: a case page lists files, it
  * does not open them), written straight into the store as files uploaded before cases had a
- * list of them (src/modules/cases/case.files.ts): the gateway's backfill gives their cases one.
+ * list of them (src/modules/cases/case.files.ts): the cases' lists and the backfill's marker are
+ * removed, as in a store written before, and the gateway's backfill gives every case its list.
  */
 export async function seedFiles(db: Db, n: number): Promise<void> {
+  await db.collection('case_files').deleteMany({});
+  await db.collection('case_file_lists').deleteMany({});
+  await db.collection('migrations').deleteOne({ _id: 'case-file-lists' as never });
   const cases = await db
     .collection('cases')
     .find({}, { projection: { _id: 1, memberState: 1, partner: 1, sharedWithPartner: 1 }, sort: { _id: 1 } })

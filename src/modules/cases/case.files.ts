@@ -101,6 +101,20 @@ export function createCaseFiles(store: Store) {
     throw new Error(`could not list files on case ${caseId}`);
   }
 
+  /**
+   * Gives a case stored before cases had a list one holding `ids` (its files, as found by
+   * case) and whatever uploads listed on it meanwhile, then its head. Answers the list.
+   */
+  async function complete(caseId: string, ids: readonly string[]): Promise<FileList> {
+    const list = await include(caseId, ids, await newestFrom(caseId, EMPTY));
+    try {
+      await heads.insertOne({ _id: caseId, version: list.version, ids: list.ids });
+    } catch (error) {
+      if (!isDuplicateKey(error)) throw error; // completed meanwhile (another gateway's start)
+    }
+    return list;
+  }
+
   return {
     /**
      * A new case's empty list: its head, so its page reads its files by primary key from the
@@ -140,18 +154,33 @@ export function createCaseFiles(store: Store) {
     /** What was listed after `known`: the newest version, or `known` when there is none. */
     after: newestFrom,
 
+    complete,
+
     /**
-     * Gives a case stored before cases had a list one holding `ids` (its files, as found by
-     * case) and whatever uploads listed on it meanwhile, then its head. Answers the list.
+     * `complete` for many cases that had no version of their list when the backfill looked: their
+     * first versions and heads in batches (a start at tens of thousands of cases). A batch in
+     * which a version was taken meanwhile (an upload) is completed case by case instead.
      */
-    async complete(caseId: string, ids: readonly string[]): Promise<FileList> {
-      const list = await include(caseId, ids, await newestFrom(caseId, EMPTY));
-      try {
-        await heads.insertOne({ _id: caseId, version: list.version, ids: list.ids });
-      } catch (error) {
-        if (!isDuplicateKey(error)) throw error; // completed meanwhile (another gateway's start)
+    async completeMany(lists: readonly { caseId: string; ids: readonly string[] }[]): Promise<void> {
+      for (let from = 0; from < lists.length; from += MAX_BATCH) {
+        const batch = lists.slice(from, from + MAX_BATCH);
+        const first = batch.map(({ caseId, ids }) => ({ _id: versionId(caseId, 1), caseId, version: 1, ids: [...ids] }));
+        try {
+          await versions.insertMany(first, { ordered: false });
+        } catch (error) {
+          if (!isDuplicateKey(error)) throw error;
+          for (const { caseId, ids } of batch) await complete(caseId, ids);
+          continue;
+        }
+        await heads
+          .insertMany(
+            first.map(({ caseId, ids }) => ({ _id: caseId, version: 1, ids })),
+            { ordered: false },
+          )
+          .catch((error: unknown) => {
+            if (!isDuplicateKey(error)) throw error; // completed meanwhile (another gateway's start)
+          });
       }
-      return list;
     },
 
     /** Which of these cases have a head (the backfill leaves them as they are). */

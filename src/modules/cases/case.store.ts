@@ -444,8 +444,11 @@ export function createCaseStore(deps: {
       // Nothing to list (most cases): an empty head each, in batches.
       const empty = without.filter((c) => !filesOf.has(c._id) && !versioned.has(c._id)).map((c) => c._id);
       await files.openMany(empty);
+      // Files found by case and no version yet (all of them, unless uploads listed some meanwhile): in batches.
+      const unversioned = without.filter((c) => filesOf.has(c._id) && !versioned.has(c._id));
+      await files.completeMany(unversioned.map((c) => ({ caseId: c._id, ids: filesOf.get(c._id)! })));
       for (const c of without) {
-        if (filesOf.has(c._id) || versioned.has(c._id)) await files.complete(c._id, filesOf.get(c._id) ?? []);
+        if (versioned.has(c._id)) await files.complete(c._id, filesOf.get(c._id) ?? []);
       }
       await markMigrated(FILE_LISTS_MIGRATION);
       return without.length;
