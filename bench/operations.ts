@@ -9,6 +9,8 @@ export const DASHBOARD = `query Dashboard { cases(first: 50, filter: { partner: 
   plan { planVersion status totalEur { amount } } } } } }`;
 
 export const CASE_BY_ID = `query Case($id: ID!) { case(id: $id) { reference status version household { age } plan { status totalEur { amount } } } }`;
+/** A case's own page showing its files. */
+export const CASE_FILES = `query CaseFiles($id: ID!) { case(id: $id) { reference evidence { id kind filename size uploadedAt } } }`;
 export const CREATE = `mutation Create($input: CreateCaseInput!) { createCase(input: $input) { id version } }`;
 export const CHANGES = `query Changes { changes(first: 1000) { changes { cursor kind aggregateId version type at removed
   state { __typename ... on Case { reference status version } } } endCursor hasMore } }`;

@@ -5,9 +5,11 @@
 // the profile's heaviest functions and files, and writes the .cpuprofile (open it in Chrome's
 // DevTools or speedscope). Run:
 //   node --expose-gc --import tsx bench/profile.ts --cases 1000 --op dashboard --requests 200
-// Operations: dashboard, case, changes, create, exec (the dashboard over in-memory data
+// Operations: dashboard, case, files, changes, create, exec (the dashboard over in-memory data
 // through the gateway's stack, as in the benchmark), mercurius, apollo (Apollo alone), floor.
 // `--op case --ids N`: N of the partner's cases at random, each asked in turn (cold reads).
+// `--files N`: N files spread over the cases, stored as before cases listed their files (the
+// gateway's backfill lists them, and its time is printed); `--op files`: a case's own page with its files.
 import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
@@ -21,9 +23,9 @@ import { seedNetwork } from '../src/seed/demo.ts';
 import { EmbeddedStore } from '../src/store/embedded.ts';
 import { Store } from '../src/store/store.ts';
 import { inMemoryServers, listen } from './in-memory.ts';
-import { CASE_BY_ID, caseInput, CHANGES, CREATE, DASHBOARD, PARTNER, WORK_LIST } from './operations.ts';
+import { CASE_BY_ID, CASE_FILES, caseInput, CHANGES, CREATE, DASHBOARD, PARTNER, WORK_LIST } from './operations.ts';
 import type { LoadSpec } from './load.ts';
-import { benchConfig, load, partnerCasesWithPlan } from './setup.ts';
+import { benchConfig, load, partnerCasesWithPlan, seedFiles } from './setup.ts';
 
 function flags() {
   const f = {
@@ -37,11 +39,12 @@ function flags() {
     interval: 200,
     alloc: 0,
     ids: 1,
+    files: 0,
   };
   const argv = process.argv.slice(2);
   for (let i = 0; i < argv.length; i += 2) {
     const [flag, value] = [argv[i]!.replace(/^--/, ''), argv[i + 1] ?? ''];
-    if (['cases', 'requests', 'connections', 'top', 'interval', 'alloc', 'ids'].includes(flag))
+    if (['cases', 'requests', 'connections', 'top', 'interval', 'alloc', 'ids', 'files'].includes(flag))
       f[flag as 'cases'] = Number(value);
     else if (flag === 'op' || flag === 'out') f[flag] = value;
     else if (flag === 'data-dir') f.dataDir = value;
@@ -171,6 +174,12 @@ async function main(): Promise<void> {
   await gateway.services.hub.catchUp();
   await gateway.services.hub.idle();
   console.log(`${f.cases} cases ready in ${((Date.now() - t) / 1000).toFixed(1)} s (data directory ${dataDir})`);
+  if (f.files > 0) {
+    await seedFiles(store.connection.db!, f.files);
+    const backfill = Date.now();
+    const listed = await gateway.services.caseStore.backfillFileLists();
+    console.log(`${f.files} files stored; ${listed} cases given their list in ${((Date.now() - backfill) / 1000).toFixed(1)} s`);
+  }
   const server = createServer(gateway.app);
   const url = `${await listen(server)}/graphql`;
   const token = (org: string, role: string) =>
@@ -193,6 +202,7 @@ async function main(): Promise<void> {
     console.log(`case by id: ${bodies.length} of the partner's ${ids.length} cases with a plan, in turn`);
     body = bodies[0]!;
   } else if (f.op === 'case') body = JSON.stringify({ query: CASE_BY_ID, variables: { id: String(sample?._id) } });
+  else if (f.op === 'files') body = JSON.stringify({ query: CASE_FILES, variables: { id: String(sample?._id) } });
   else if (f.op === 'changes') [caller, body] = [nl, JSON.stringify({ query: CHANGES })];
   else if (f.op === 'create') [caller, body] = [nl, JSON.stringify({ query: CREATE, variables: { input: caseInput } })];
   else if (f.op === 'home') body = JSON.stringify({ query: WORK_LIST });

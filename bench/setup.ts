@@ -2,6 +2,7 @@
 // development issuer's tokens, no rate limit in the way), a whole local gateway, the memory
 // figure, the load generator's driver and the partner's cases a read by id picks from.
 import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -49,6 +50,51 @@ export async function partnerCasesWithPlan(db: Db, seed: number): Promise<string
     .map((c) => ({ id: String(c._id), order: random() }))
     .sort((a, b) => a.order - b.order)
     .map((c) => c.id);
+}
+
+/**
+ * `n` files' metadata spread over every case in turn (no content: a case page lists files, it
+ * does not open them), written straight into the store as files uploaded before cases had a
+ * list of them (src/modules/cases/case.files.ts): the cases' lists and the backfill's marker are
+ * removed, as in a store written before, and the gateway's backfill gives every case its list.
+ */
+export async function seedFiles(db: Db, n: number): Promise<void> {
+  await db.collection('case_files').deleteMany({});
+  await db.collection('case_file_lists').deleteMany({});
+  await db.collection('migrations').deleteOne({ _id: 'case-file-lists' as never });
+  const cases = await db
+    .collection('cases')
+    .find({}, { projection: { _id: 1, memberState: 1, partner: 1, sharedWithPartner: 1 }, sort: { _id: 1 } })
+    .toArray();
+  const at = new Date('2026-06-01T00:00:00Z');
+  for (let from = 0; from < n; from += 1000) {
+    const batch = Array.from({ length: Math.min(1000, n - from) }, (_, i) => {
+      const c = cases[(from + i) % cases.length]!;
+      const uploadedAt = new Date(at.getTime() + (from + i) * 1000);
+      return {
+        _id: randomUUID(),
+        caseId: c._id,
+        memberState: c.memberState,
+        partner: c.partner,
+        sharedWithPartner: c.sharedWithPartner,
+        kind: 'RECEIPT',
+        filenameSealed: null,
+        filename: `receipt-${from + i}.pdf`,
+        contentType: 'application/pdf',
+        size: 1000,
+        sha256Sealed: null,
+        sha256: '0'.repeat(64),
+        chunkSize: 255 * 1024,
+        chunkCount: 0,
+        uploadedBy: { organisation: c.partner, subject: 'bench' },
+        uploadedAt,
+        version: 1,
+        createdAt: uploadedAt,
+        updatedAt: uploadedAt,
+      };
+    });
+    await db.collection('evidence').insertMany(batch as never[], { ordered: false });
+  }
 }
 
 export function benchConfig(dataDir: string): Config {

@@ -33,6 +33,8 @@ async function main(): Promise<void> {
   if (entries > 0) logger.info({ entries }, 'list entries written or completed for cases stored before they had them');
   const completed = await gateway.services.caseStore.backfillRecordIds();
   if (completed > 0) logger.info({ cases: completed }, 'record ids kept for cases stored before cases kept them');
+  const listed = await gateway.services.caseStore.backfillFileLists();
+  if (listed > 0) logger.info({ cases: listed }, 'lists of files made for cases stored before cases had them');
 
   const empty =
     (await gateway.services.organisations.lookup('ERIN-NET')) === null && (await gateway.services.log.lastSeq()) === 0;

@@ -194,7 +194,18 @@ describe('eraseCase', () => {
     const db = await gw.raw();
     expect(await db.collection('case_keys').findOne({ _id: c.id as never })).toMatchObject({ wrapped: null });
     const collections = await dump(db);
-    for (const name of ['cases', 'events', 'feed_segments', 'progress_updates', 'surveys', 'evidence', 'evidence_chunks']) {
+    // The case's list of files holds their ids only (src/modules/cases/case.files.ts), and is dumped too.
+    const listed = ['case_files', 'case_file_lists'];
+    for (const name of [
+      'cases',
+      'events',
+      'feed_segments',
+      'progress_updates',
+      'surveys',
+      'evidence',
+      'evidence_chunks',
+      ...listed,
+    ]) {
       expect([...collections.keys()]).toContain(name);
     }
     for (const [name, text] of collections) {

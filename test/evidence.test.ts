@@ -1,7 +1,7 @@
 // Evidence uploads and downloads over HTTP: typed by content, limited while streaming,
 // stored encrypted in chunks with a digest, downloadable only by the parties to the case,
 // and every download in the case's audit trail.
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clockAt, startGateway, type TestGateway } from './helpers/gateway.ts';
 import { trainingComponent, workflow } from './helpers/factories.ts';
@@ -342,5 +342,96 @@ describe('downloads', () => {
     const got = await download(id, flow.officer.token);
     expect(got.status).toBe(500);
     expect(await got.text()).not.toContain('tamper');
+  });
+});
+
+describe('a case’s list of files', () => {
+  const FILES = 'query ($id: ID!) { case(id: $id) { id evidence { id } } }';
+  type Files = { case: { evidence: { id: string }[] } };
+
+  /** The case's files as a client reads them, and the fields the store was asked for files by. */
+  async function filesAs(client: ReturnType<TestGateway['as']>, caseId: string) {
+    const from = gw.store.recorder.queries.length;
+    const result = await client.ok<Files>(FILES, { id: caseId });
+    const asked = gw.store.recorder.queries.slice(from).filter((q) => q.collection === 'evidence');
+    return { ids: result.case.evidence.map((e) => e.id).sort(), fields: [...new Set(asked.map((q) => q.filterFields.join()))] };
+  }
+
+  async function upload(flow: Awaited<ReturnType<typeof approvedCase>>['flow'], caseId: string, text: string) {
+    const r = await uploadFile(gw, flow.officer.token, { caseId, kind: 'RECEIPT' }, samplePdf(text));
+    expect(r.status).toBe(201);
+    return r.body.evidence!.id;
+  }
+
+  it('concurrent uploads to one case are all listed, none lost, and its page reads each by primary key', async () => {
+    const { flow, c } = await approvedCase();
+    const uploads = await Promise.all(
+      Array.from({ length: 6 }, (_, i) =>
+        uploadFile(gw, flow.officer.token, { caseId: c.id, kind: 'RECEIPT' }, samplePdf(`at once ${i}`)),
+      ),
+    );
+    expect(uploads.map((u) => u.status)).toEqual(Array(6).fill(201));
+    const ids = uploads.map((u) => u.body.evidence!.id).sort();
+    // Each version of the list holds the one before it; the newest holds every file.
+    const versions = await (await gw.raw()).collection('case_file_lists').find({ caseId: c.id }).sort({ version: 1 }).toArray();
+    expect(versions.map((v) => v.version)).toEqual([1, 2, 3, 4, 5, 6]);
+    versions.slice(1).forEach((v, i) => expect((v.ids as string[]).slice(0, i + 1)).toEqual(versions[i]!.ids));
+    expect([...(versions.at(-1)!.ids as string[])].sort()).toEqual(ids);
+    for (const client of [flow.state, flow.officer]) expect(await filesAs(client, c.id)).toEqual({ ids, fields: ['_id'] });
+  });
+
+  it('writers adding to one list at once meet each other’s versions and lose none (the insert is the claim)', async () => {
+    const { c } = await approvedCase();
+    const files = gw.services.caseStore.files;
+    const ids = Array.from({ length: 20 }, () => randomUUID());
+    const { names } = await gw.store.recorder.countDuring(() => Promise.all(ids.map((id) => files.add(c.id, id))));
+    // All read the head at once, so most found their first version taken and went on from the rival's.
+    expect(names.filter((n) => n === 'insert case_file_lists').length).toBeGreaterThan(ids.length);
+    const head = await files.head(c.id);
+    const newest = await files.after(c.id, head!);
+    expect(newest.version).toBe(ids.length);
+    expect([...newest.ids].sort()).toEqual([...ids].sort());
+    // The head may lag behind crossing writers, never skip: what it holds is a version of the list.
+    expect(newest.ids.slice(0, head!.ids.length)).toEqual(head!.ids);
+  });
+
+  it('a file listed on the wrong case is never shown: neither another organisation’s nor another case’s of the same partner', async () => {
+    const nl = await approvedCase('NL', 'P-AF-HOPE');
+    const se = await approvedCase('SE', 'P-AF-HOPE');
+    const sibling = await approvedCase('NL', 'P-AF-HOPE');
+    const own = await upload(nl.flow, nl.c.id, 'own file');
+    const swedish = await upload(se.flow, se.c.id, 'swedish file');
+    const siblings = await upload(sibling.flow, sibling.c.id, 'sibling file');
+    // A list names ids only; were it to name other cases' files (a bug, a tampered store), the
+    // files are still read through the reader's scope and must belong to the case asked for.
+    await gw.services.caseStore.files.add(nl.c.id, swedish);
+    await gw.services.caseStore.files.add(nl.c.id, siblings);
+    // Nor a file that names this case but is held in another organisation's scope (tenant
+    // fields that disagree with its case): the reader's scope decides, not the case id.
+    const db = await gw.raw();
+    const stray = { ...(await db.collection('evidence').findOne({ _id: own as never }))!, _id: randomUUID() as never };
+    await db.collection('evidence').insertOne({ ...stray, memberState: 'SE', partner: 'P-IQ-TIGRIS' });
+    await gw.services.caseStore.files.add(nl.c.id, String(stray._id));
+    for (const client of [nl.flow.state, nl.flow.officer])
+      expect(await filesAs(client, nl.c.id)).toEqual({ ids: [own], fields: ['_id'] });
+    expect((await filesAs(se.flow.state, se.c.id)).ids).toEqual([swedish]);
+  });
+
+  it('another organisation asking for a case’s files by its case id gets NOT_FOUND and reads none of them', async () => {
+    const { flow, c } = await approvedCase();
+    await upload(flow, c.id, 'not yours');
+    for (const [org, role] of [
+      ['SE', 'caseworker'],
+      ['P-IQ-TIGRIS', 'partner-officer'],
+    ] as const) {
+      const from = gw.store.recorder.queries.length;
+      const r = await gw.as(org, role).gql<Files>(FILES, { id: c.id });
+      expect(r.errors?.[0]?.extensions.code, org).toBe('NOT_FOUND');
+      expect(r.data?.case ?? null).toBeNull();
+      expect(
+        gw.store.recorder.queries.slice(from).filter((q) => q.collection === 'evidence'),
+        org,
+      ).toEqual([]);
+    }
   });
 });

@@ -4,7 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CASE_BY_ID } from '../bench/operations.ts';
 import { startGateway, type TestGateway } from './helpers/gateway.ts';
 import { materialsComponent, trainingComponent, workflow } from './helpers/factories.ts';
-import { implementation, surveyAnswers } from './helpers/implementation.ts';
+import { implementation, surveyAnswers, uploadFile } from './helpers/implementation.ts';
+import { samplePdf } from '../src/seed/sample-files.ts';
 
 let gw: TestGateway;
 beforeAll(async () => {
@@ -229,5 +230,85 @@ describe('round trips for a case by id', () => {
     const filled = await read();
     expect(filled.result).toEqual(kept.result);
     expect(filled.fields).toEqual(['_id']);
+  });
+});
+
+describe('round trips for a case page’s files', () => {
+  const PAGE = `query ($id: ID!) { case(id: $id) { id evidence { id kind uploadedBy { organisation { code } } }
+    progress(first: 50) { edges { node { spend { proof { id } } } } } shipments { events { evidence { id } } } } }`;
+  type Page = { case: { evidence: { id: string }[] } };
+
+  /** The page as the partner reads it, with how it asked for files (the filters' fields) and its store commands. */
+  async function read(id: string) {
+    const partner = gw.as('P-AF-HOPE', 'partner-officer');
+    const from = gw.store.recorder.queries.length;
+    const { result, names } = await gw.store.recorder.countDuring(() => partner.ok<Page>(PAGE, { id }));
+    const files = gw.store.recorder.queries.slice(from).filter((q) => q.collection === 'evidence');
+    return { result, fields: [...new Set(files.map((q) => q.filterFields.join()))], names };
+  }
+
+  /** The partner's cases that have files. */
+  async function casesWithFiles(): Promise<string[]> {
+    const { cases } = await gw
+      .as('P-AF-HOPE', 'partner-officer')
+      .ok<{ cases: { edges: { node: { id: string; evidence: unknown[] } }[] } }>(
+        '{ cases(first: 60, filter: { partner: "P-AF-HOPE" }) { edges { node { id evidence { id } } } } }',
+      );
+    return cases.edges.filter((e) => e.node.evidence.length > 0).map((e) => e.node.id);
+  }
+
+  it("a case's own page reads its files by primary key, spend proofs and shipment evidence too, in a fixed number of commands", async () => {
+    const [id] = await casesWithFiles();
+    const page = await read(id!);
+    expect(page.result.case.evidence.length).toBeGreaterThan(0);
+    // The list's head, the version after it (none) and each file by id: no query by case.
+    expect(page.fields).toEqual(['_id']);
+    expect(page.names.filter((n) => n === 'find case_files')).toHaveLength(1);
+    expect(page.names.filter((n) => n === 'find case_file_lists')).toHaveLength(1);
+    expect(page.names.filter((n) => n === 'find evidence')).toHaveLength(page.result.case.evidence.length);
+  });
+
+  it('cases stored before cases had a list of files read them by case, until the backfill gives them one, once', async () => {
+    const [id, other] = (await casesWithFiles()) as [string, string];
+    const kept = await read(id);
+    const keptOther = await read(other);
+    const db = await gw.raw();
+
+    // Without their lists (cases stored before cases had one): the same pages, by case.
+    for (const caseId of [id, other]) {
+      await db.collection('case_files').deleteOne({ _id: caseId as never });
+      await db.collection('case_file_lists').deleteMany({ caseId });
+    }
+    const legacy = await read(id);
+    expect(legacy.result).toEqual(kept.result);
+    expect(legacy.fields).toEqual(['caseId,partner,sharedWithPartner']);
+    // A file uploaded meanwhile (a gateway already started, another still starting) is listed
+    // without a head, and the backfill completes that list rather than starting another.
+    const partner = gw.token('P-AF-HOPE', 'partner-officer');
+    const meanwhile = await uploadFile(gw, partner, { caseId: other, kind: 'PHOTO' }, samplePdf('meanwhile'));
+    expect(meanwhile.status).toBe(201);
+    expect(await db.collection('case_files').findOne({ _id: other as never })).toBeNull();
+    const otherIds = [...keptOther.result.case.evidence.map((e) => e.id), meanwhile.body.evidence!.id].sort();
+
+    // The backfill (once per store, at start) gives each such case its list, and no other case a second one.
+    await db.collection('migrations').deleteOne({ _id: 'case-file-lists' as never });
+    expect(await gw.services.caseStore.backfillFileLists()).toBe(2);
+    expect(await gw.services.caseStore.backfillFileLists()).toBe(0);
+    const filled = await read(id);
+    expect(filled.result).toEqual(kept.result);
+    expect(filled.fields).toEqual(['_id']);
+    const filledOther = await read(other);
+    expect(filledOther.result.case.evidence.map((e) => e.id).sort()).toEqual(otherIds);
+    expect(filledOther.fields).toEqual(['_id']);
+    const heads = await db
+      .collection('case_files')
+      .find({ _id: { $in: [id, other] as never[] } })
+      .toArray();
+    expect(heads.map((h) => [h._id, [...(h.ids as string[])].sort()]).sort()).toEqual(
+      [
+        [id, kept.result.case.evidence.map((e) => e.id).sort()],
+        [other, otherIds],
+      ].sort(),
+    );
   });
 });

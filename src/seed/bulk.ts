@@ -115,6 +115,8 @@ export async function seedBulkCases(
     report.existing += existing.size;
     const fresh = numbers.filter((n) => !existing.has(bulkCaseId(n)));
     const keys = await services.caseKeys.createMany(fresh.map(bulkCaseId));
+    // Each case's (empty) list of files, as a registration opens it.
+    await services.caseStore.files.openMany(fresh.map(bulkCaseId));
     const generated = fresh.map((n) => generateCase(services, keys.get(bulkCaseId(n))!, n, usable, programmes, rates, now));
     // Deadlines and monitoring visits as the workflow would have set them, on the day of each step.
     for (const g of generated) g.case = await planner(g.case, g.case.statusChangedAt);

@@ -125,7 +125,9 @@ export function createCaseRegistration(deps: {
         }
         const id = randomUUID();
         const reference = await cases.claimReference(memberState, thisYear, id);
-        const key = await sealing.keyForWriting(id, { fresh: true });
+        // The case's list of files from the start, so its page reads them by primary key
+        // (written before the case: one refused later leaves an empty list of no case).
+        const [key] = await Promise.all([sealing.keyForWriting(id, { fresh: true }), cases.files.open(id)]);
         const vulnerability = input.vulnerability ? { ...input.vulnerability, notes: input.vulnerability.notes ?? null } : null;
         const household = input.household.map(({ birthMonth: _month, ...member }) => member);
         const birthMonths = input.household.map((m) => m.birthMonth ?? null);

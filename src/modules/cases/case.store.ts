@@ -12,6 +12,7 @@ import { expectVersion, type CommandExecutor } from '../../events/executor.ts';
 import { insertInOrder, isDuplicateKey, type Store } from '../../store/store.ts';
 import { idsFilter, matchesScope, op, SYSTEM, type TenantScope } from '../../store/tenant.ts';
 import { CaseVersions } from './case.cache.ts';
+import { createCaseFiles, FILE_LIST_VERSIONS } from './case.files.ts';
 import { maySeeSpecialCategory, withoutSpecialCategory } from './case.sealing.ts';
 import { todayIso } from '../../validation.ts';
 import { CaseListIndex, storeOrder } from './case.list-index.ts';
@@ -163,6 +164,8 @@ const ENTRIES_MIGRATION = 'case-list-entries';
 const DEADLINES_MIGRATION = 'case-list-deadlines';
 /** The marker of the cases' record ids' backfill (see backfillRecordIds). */
 const RECORD_IDS_MIGRATION = 'case-record-ids';
+/** The marker of the cases' lists of files' backfill (see backfillFileLists). */
+const FILE_LISTS_MIGRATION = 'case-file-lists';
 
 export function createCaseStore(deps: {
   store: Store;
@@ -176,6 +179,7 @@ export function createCaseStore(deps: {
   const References: Model<CaseReferenceDoc> = store.model('CaseReference', caseReferenceSchema);
   const Entries: Model<CaseListEntry> = store.model('CaseListEntry', caseListEntrySchema);
   const versions = new CaseVersions();
+  const files = createCaseFiles(store);
   // Whole collection, once, in `_id` order (which every store walks by its primary key).
   const listIndex = new CaseListIndex(() =>
     Entries.find({}).setOptions({ scope: SYSTEM }).sort({ _id: 1 }).lean<CaseListEntry[]>().exec(),
@@ -297,6 +301,9 @@ export function createCaseStore(deps: {
     /** Cases remembered by version (list pages); this gateway's writes are observed into it. */
     versions,
 
+    /** Each case's list of its files (evidence), by primary key (case.files.ts). */
+    files,
+
     /** Every case's list entry, in memory, kept by the log's follower (lists choose their pages there). */
     listIndex,
 
@@ -408,6 +415,43 @@ export function createCaseStore(deps: {
       }
       await markMigrated(RECORD_IDS_MIGRATION);
       return completed;
+    },
+
+    /**
+     * Gives cases stored before cases had a list of their files (case.files.ts) one, once per
+     * store (a marker records that it ran): their files as found by case, with any that uploads
+     * listed on them meanwhile (another gateway, during a rolling start). A case that has a list
+     * is left as it is. Answers how many cases it gave one.
+     */
+    async backfillFileLists(): Promise<number> {
+      if (await migrated(FILE_LISTS_MIGRATION)) return 0;
+      // Whole collections, once: in `_id` order, which every store walks by its primary key.
+      const walk = (collection: string) =>
+        store.connection
+          .collection<{ _id: string; caseId: string }>(collection)
+          .find({}, { ...store.queryOptions, projection: { _id: 1, caseId: 1 }, sort: { _id: 1 } })
+          .toArray();
+      const [cases, evidence, listed, withHeads] = await Promise.all([
+        Cases.find({}, { _id: 1 }).setOptions({ scope: SYSTEM }).sort({ _id: 1 }).lean<{ _id: string }[]>(),
+        walk('evidence'),
+        walk(FILE_LIST_VERSIONS),
+        files.withHeads(),
+      ]);
+      const filesOf = new Map<string, string[]>();
+      for (const file of evidence) filesOf.set(file.caseId, [...(filesOf.get(file.caseId) ?? []), file._id]);
+      const versioned = new Set(listed.map((v) => v.caseId));
+      const without = cases.filter((c) => !withHeads.has(c._id));
+      // Nothing to list (most cases): an empty head each, in batches.
+      const empty = without.filter((c) => !filesOf.has(c._id) && !versioned.has(c._id)).map((c) => c._id);
+      await files.openMany(empty);
+      // Files found by case and no version yet (all of them, unless uploads listed some meanwhile): in batches.
+      const unversioned = without.filter((c) => filesOf.has(c._id) && !versioned.has(c._id));
+      await files.completeMany(unversioned.map((c) => ({ caseId: c._id, ids: filesOf.get(c._id)! })));
+      for (const c of without) {
+        if (versioned.has(c._id)) await files.complete(c._id, filesOf.get(c._id) ?? []);
+      }
+      await markMigrated(FILE_LISTS_MIGRATION);
+      return without.length;
     },
 
     /** Which of these case ids exist (bulk imports skip them). */

@@ -18,6 +18,7 @@ import { matchesScope, op, SYSTEM } from '../../store/tenant.ts';
 import { parseInput, text, todayIso } from '../../validation.ts';
 import { assertConsentFor } from '../cases/case.consent.ts';
 import { recordFieldsOf, type CaseDoc } from '../cases/case.model.ts';
+import { storeOrder } from '../cases/case.list-index.ts';
 import { assertStatusAllows, SINCE_ARRIVAL_STATUSES } from '../cases/case.state.ts';
 import {
   CHUNK_SIZE,
@@ -217,6 +218,9 @@ export function createEvidenceService(
                   uploadedAt: now,
                   ...firstVersion(now),
                 };
+                // On the case's list of files before the upload commits, as its chunks are: a
+                // crash in between leaves a listed id of no file (skipped), never a file unlisted.
+                await cases.files.add(c._id, id);
                 return {
                   aggregateType: 'evidence',
                   aggregateId: id,
@@ -363,13 +367,32 @@ export function createEvidenceService(
       return doc;
     },
 
-    /** Files of many cases, oldest first, in one query within the principal's scope. */
+    /**
+     * Files of many cases, oldest first, within the principal's scope. A case's own page has
+     * each of its files read by primary key from the case's list (case.files.ts), where a query
+     * by case reads the whole collection on the embedded store; a page of cases (one query,
+     * whatever its size), or a case stored before cases had a list, is read by case.
+     */
     async ofCases(principal: Principal, caseIds: readonly string[]): Promise<EvidenceDoc[][]> {
-      const docs = await Evidence.find({ caseId: op({ $in: [...caseIds] }) })
-        .setOptions({ scope: caseScope(principal) })
-        .sort({ caseId: 1, uploadedAt: 1 })
-        .lean<EvidenceDoc[]>();
-      return caseIds.map((id) => docs.filter((d) => d.caseId === id));
+      const only = caseIds.length === 1 ? caseIds[0]! : undefined;
+      const head = only === undefined ? null : await cases.files.head(only);
+      if (only === undefined || !head) {
+        const docs = await Evidence.find({ caseId: op({ $in: [...caseIds] }) })
+          .setOptions({ scope: caseScope(principal) })
+          .sort({ caseId: 1, uploadedAt: 1 })
+          .lean<EvidenceDoc[]>();
+        return caseIds.map((id) => docs.filter((d) => d.caseId === id));
+      }
+      // By id within the principal's scope: the tenant policy keeps it a primary-key lookup and
+      // applies the scope to the file found. What was listed after the head comes alongside.
+      const scope = caseScope(principal);
+      const byId = (ids: readonly string[]) =>
+        Promise.all(ids.map((id) => Evidence.findOne({ _id: id }).setOptions({ scope }).lean<EvidenceDoc>().exec()));
+      const [listed, newest] = await Promise.all([byId(head.ids), cases.files.after(only, head)]);
+      const later = newest.ids.filter((id) => !head.ids.includes(id));
+      const docs = [...listed, ...(later.length > 0 ? await byId(later) : [])];
+      const ofCase = docs.filter((doc): doc is EvidenceDoc => doc !== null && doc.caseId === only);
+      return [ofCase.sort(storeOrder<EvidenceDoc>({ uploadedAt: 1 }))];
     },
 
     /**
