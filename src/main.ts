@@ -17,7 +17,7 @@ async function main(): Promise<void> {
     throw error;
   }
   // The rest is loaded once the configuration may serve: a refusal answers at once.
-  const [{ createGateway }, { createLogger }, { seedDemo }, { openStore }, { backgroundJobs }] = await Promise.all([
+  const [{ createGateway }, { createLogger }, { seedDemo }, { openStore }, { backgroundJobs, prepareStore }] = await Promise.all([
     import('./app.ts'),
     import('./logger.ts'),
     import('./seed/demo.ts'),
@@ -28,13 +28,7 @@ async function main(): Promise<void> {
   const opened = await openStore(config, logger);
   const gateway = await createGateway({ config, store: opened.store, logger });
   await opened.store.ensureIndexes();
-  await gateway.services.log.reconcileRecent();
-  const entries = await gateway.services.caseStore.backfillEntries();
-  if (entries > 0) logger.info({ entries }, 'list entries written or completed for cases stored before they had them');
-  const completed = await gateway.services.caseStore.backfillRecordIds();
-  if (completed > 0) logger.info({ cases: completed }, 'record ids kept for cases stored before cases kept them');
-  const listed = await gateway.services.caseStore.backfillFileLists();
-  if (listed > 0) logger.info({ cases: listed }, 'lists of files made for cases stored before cases had them');
+  await prepareStore(gateway.services, logger);
 
   const empty =
     (await gateway.services.organisations.lookup('ERIN-NET')) === null && (await gateway.services.log.lastSeq()) === 0;

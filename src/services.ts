@@ -284,3 +284,26 @@ export function backgroundJobs(services: Services): Job[] {
     },
   ];
 }
+
+/**
+ * What a gateway does to the store before it serves, in order: finishes the projections of the
+ * newest events, runs the case store's one-time migrations (each a no-op once its marker is set),
+ * then finishes the projections of every event appended meanwhile. A migration writes projected
+ * documents (cases, list entries) only at the version it read, but that conditional write is a
+ * read and then a write on the embedded store: a case another gateway wrote in between could be
+ * written back to the version before. Its event is in the log, so the last step writes it again.
+ */
+export async function prepareStore(services: Services, logger: Logger): Promise<void> {
+  await services.log.reconcileRecent();
+  const head = await services.log.lastSeq();
+  const entries = await services.caseStore.backfillEntries();
+  if (entries > 0) logger.info({ entries }, 'list entries written or completed for cases stored before they had them');
+  const completed = await services.caseStore.backfillRecordIds();
+  if (completed > 0) logger.info({ cases: completed }, 'record ids kept for cases stored before cases kept them');
+  const listed = await services.caseStore.backfillFileLists();
+  if (listed > 0) logger.info({ cases: listed }, 'lists of files made for cases stored before cases had them');
+  if (entries + completed > 0) {
+    const repaired = await services.log.reconcileAfter(head);
+    if (repaired > 0) logger.warn({ repaired }, 'documents written over by a migration written again from the log');
+  }
+}

@@ -6,12 +6,14 @@ import { startGateway, type TestGateway } from './helpers/gateway.ts';
 import { materialsComponent, trainingComponent, workflow } from './helpers/factories.ts';
 import { implementation, surveyAnswers, uploadFile } from './helpers/implementation.ts';
 import { samplePdf } from '../src/seed/sample-files.ts';
+import { createLogger } from '../src/logger.ts';
+import { prepareStore } from '../src/services.ts';
 
 let gw: TestGateway;
 beforeAll(async () => {
   // No case-key cache: whether a page's keys are still cached from an earlier request would
   // decide whether it reads them, so each page reads them (in one batch, whatever its size).
-  gw = await startGateway({ env: { ERIN_CASE_KEY_CACHE: '0ms' } });
+  gw = await startGateway({ env: { ERIN_CASE_KEY_CACHE: '0ms', ERIN_STORE_PROJECTION_GRACE: '1s' } });
   const flow = workflow(gw, 'NL', 'P-AF-HOPE');
   const impl = implementation(gw, flow);
   for (let batch = 0; batch < 5; batch += 1) {
@@ -230,6 +232,47 @@ describe('round trips for a case by id', () => {
     const filled = await read();
     expect(filled.result).toEqual(kept.result);
     expect(filled.fields).toEqual(['_id']);
+  });
+});
+
+describe('a migration at start against another gateway’s write', () => {
+  it('a case the record-id backfill wrote over (the embedded store reads, then writes) is written again from the log before the gateway serves', async () => {
+    const flow = workflow(gw, 'NL', 'P-AF-HOPE');
+    const arrived = await flow.arrived();
+    const db = await gw.raw();
+    await db.collection('cases').updateOne({ _id: arrived.id as never }, { $unset: { recordIds: '' } });
+    const stale = (await db.collection('cases').findOne({ _id: arrived.id as never }))!;
+    await db.collection('migrations').deleteOne({ _id: 'case-record-ids' as never });
+
+    // The backfill's conditional write on this case, as the embedded store runs it: it reads the
+    // case at the version it was asked for, another gateway writes the case meanwhile (a draft plan),
+    // then it writes what it read, with the ids, by _id.
+    const collection = gw.services.caseStore.model.collection;
+    const updateOne = collection.updateOne.bind(collection);
+    let drafted: { version: number } | undefined;
+    collection.updateOne = async (...args: Parameters<typeof updateOne>) => {
+      const [filter, update] = args as [{ _id: unknown }, { $set: Record<string, unknown> }];
+      if (drafted || filter._id !== arrived.id) return updateOne(...args);
+      drafted = await flow.draft(arrived, { components: [{ ...trainingComponent(40000), id: 'training' }] });
+      await db.collection('cases').replaceOne({ _id: arrived.id as never }, { ...stale, ...update.$set });
+      return { acknowledged: true, matchedCount: 1, modifiedCount: 1, upsertedCount: 0, upsertedId: null };
+    };
+    try {
+      await prepareStore(gw.services, createLogger('silent'));
+    } finally {
+      collection.updateOne = updateOne;
+    }
+
+    expect(drafted!.version).toBe(arrived.version + 1);
+    const doc = (await db.collection('cases').findOne({ _id: arrived.id as never }))!;
+    expect(doc.version).toBe(drafted!.version);
+    const read = await gw
+      .as('NL', 'caseworker')
+      .ok<{ case: { version: number; plan: { status: string } | null } }>(
+        'query ($id: ID!) { case(id: $id) { version plan { status } } }',
+        { id: arrived.id },
+      );
+    expect(read.case).toEqual({ version: drafted!.version, plan: { status: 'DRAFT' } });
   });
 });
 

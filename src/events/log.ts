@@ -587,15 +587,30 @@ export class EventLog {
    */
   async reconcileRecent(count = 500): Promise<number> {
     const last = await this.lastSeq();
-    const events = await this.page(Math.max(0, last - count), count);
+    return this.reconcileAfter(Math.max(0, last - count), count);
+  }
+
+  /**
+   * Finishes the projections of every event after `seq` (up to `limit` of them), as
+   * reconcileRecent does: after a one-time migration that wrote projected documents
+   * (the case store's backfills), whose conditional write is a read and then a write on the
+   * embedded store, so a write another gateway projected in between may have been written over.
+   */
+  async reconcileAfter(seq: number, limit = Number.MAX_SAFE_INTEGER): Promise<number> {
     let repaired = 0;
-    for (const event of events) {
-      try {
-        repaired += await this.reconcile([event]);
-      } catch (error) {
-        if (!(error instanceof ProjectionRefused)) throw error;
-        this.store.logger?.error({ err: error, seq: event._id }, 'projection refused');
+    for (let after = seq, left = limit; left > 0;) {
+      const events = await this.page(after, Math.min(left, 1000));
+      if (events.length === 0) break;
+      for (const event of events) {
+        try {
+          repaired += await this.reconcile([event]);
+        } catch (error) {
+          if (!(error instanceof ProjectionRefused)) throw error;
+          this.store.logger?.error({ err: error, seq: event._id }, 'projection refused');
+        }
       }
+      after = events.at(-1)!._id;
+      left -= events.length;
     }
     return repaired;
   }
