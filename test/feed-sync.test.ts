@@ -251,6 +251,32 @@ describe('change feed sync', () => {
     expect(JSON.stringify([...replay.records.values()])).not.toContain('private to the parties');
   });
 
+  it('a partner is given a case referred to it while the case’s document is still behind the referral', async () => {
+    // The log is ahead of the documents until an event's projection is written (in flight on the
+    // writing gateway, or cut short by a crash until it is repaired): here the case is put back
+    // to its stored version before the referral, as a reader on another gateway may find it.
+    const flow = workflow(gw, 'NL', 'P-AF-HOPE');
+    const created = await flow.create({ needsAssessment: 'referred while behind' });
+    const hope = new SyncClient({ url: `${gw.url}/graphql`, token: () => flow.officer.token });
+    await hope.syncOnce();
+    const referred = await flow.refer(created);
+    const raw = await gw.raw();
+    const before = (await gw.services.log.findVersion('case', created.id, created.version))!.changes.find(
+      (ch) => ch.collection === 'cases',
+    )!.doc;
+    const projected = await raw.collection('cases').findOne({ _id: created.id as never });
+    await raw.collection('cases').replaceOne({ _id: created.id as never }, before);
+    try {
+      await hope.syncOnce();
+    } finally {
+      await raw.collection('cases').replaceOne({ _id: created.id as never }, projected!);
+    }
+    expect(hope.records.get(`CASE:${created.id}`)).toMatchObject({
+      version: referred.version,
+      state: { id: created.id, status: 'REFERRED', needsAssessment: 'referred while behind' },
+    });
+  });
+
   it('a case’s new partner does not see it before it is referred to it', async () => {
     const flow = workflow(gw, 'NL', 'P-AF-HOPE');
     const declined = await flow.decline(await flow.refer(await flow.create()), 'full');

@@ -104,6 +104,36 @@ export function createFeedService(deps: Needs<'clock'> & { cases: CaseService; h
   const { cases, hub, clock } = deps;
 
   /**
+   * The cases as they are now, as the principal may see them (null: not a party now). The log
+   * is ahead of the stored cases until an event's projection is written (subscribers hear of
+   * an event as soon as it is appended, another gateway's reader as soon as it is in the log):
+   * a case stored at a version older than the newest of its events being presented is taken as
+   * that event wrote it, or a partner would be told that the case just referred to it is gone.
+   */
+  async function casesNow(p: Principal, caseIds: string[], events: StoredEvent[]): Promise<Map<string, CaseView | null>> {
+    const newest = new Map<string, CaseView>();
+    for (const event of events) {
+      const written = event.aggregateType === 'case' ? caseStatesOf(event).written : undefined;
+      if (written && written.version > (newest.get(written._id)?.version ?? 0)) newest.set(written._id, written);
+    }
+    const stored = await cases.getMany(p, caseIds);
+    const now = await Promise.all(caseIds.map((id, i) => caseNow(p, stored[i] ?? null, newest.get(id))));
+    return new Map(caseIds.map((id, i) => [id, now[i]!]));
+  }
+
+  /** A case as the principal may see it now: as stored (`doc`, in its scope) or as its newest event wrote it. */
+  async function caseNow(p: Principal, doc: CaseView | null, newest: CaseView | undefined): Promise<CaseView | null> {
+    if (!newest || (doc && doc.version >= newest.version)) return doc;
+    const party = isCaseParty(p, newest);
+    if (doc || !party) return party ? newest : null;
+    // Out of the caller's scope as stored, but a party by the newest event: the store is behind
+    // that event, or the case moved on since (read again: it is stored at least at that version
+    // now, so what the scope finds is the case now).
+    if ((await cases.storedVersion(newest._id)) < newest.version) return newest;
+    return (await cases.getMany(p, [newest._id]))[0] ?? null;
+  }
+
+  /**
    * Events as a principal may see them: the feed rule, then each event of a case (the case's
    * own and its records': files, missed deadlines) against the case as it is now — whether the
    * caller is still a party, and for a unit what its role on the case's team sees (the one
@@ -115,8 +145,7 @@ export function createFeedService(deps: Needs<'clock'> & { cases: CaseService; h
     const caseIds = [...new Set(visible.flatMap((e) => caseIdOf(e) ?? []))];
     // Only a caller that can lose a case needs the cases as they are now; for anyone else a
     // case they were party to when it was written is theirs still.
-    const current = mayLoseCases(p) && caseIds.length > 0 ? await cases.getMany(p, caseIds) : undefined;
-    const now = current && new Map(caseIds.map((id, i) => [id, current[i] ?? null]));
+    const now = mayLoseCases(p) && caseIds.length > 0 ? await casesNow(p, caseIds, visible) : undefined;
     const unit = isMemberStateUnit(p.organisation.kind);
     const today = todayIso(clock.now());
     return visible.flatMap((event): FeedChange[] => {
