@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_STATE, SyncClient } from '../examples/sync-client.ts';
 import type { Role } from '../src/auth/principal.ts';
+import { encodeCursor } from '../src/modules/feed/cursor.ts';
 import { codes, startGateway, type TestGateway } from './helpers/gateway.ts';
 import { trainingComponent, workflow, type CaseView } from './helpers/factories.ts';
 
@@ -199,9 +200,18 @@ describe('change feed sync', () => {
     );
   });
 
-  it('a cursor that is not one of the feed’s is refused as bad input', async () => {
-    const r = await gw.as('NL', 'caseworker').gql('query { changes(after: "not-a-cursor") { endCursor } }');
+  it('a cursor that is not one of the feed’s is refused as bad input, also one past the end of the log', async () => {
+    const nl = gw.as('NL', 'caseworker');
+    const r = await nl.gql('query { changes(after: "not-a-cursor") { endCursor } }');
     expect(codes(r)).toEqual(['BAD_USER_INPUT']);
+    // Past the head (another deployment's, or kept across a restore from a backup): taken as it
+    // is, every change that later takes a number up to it would be skipped.
+    const head = await gw.services.log.lastSeq();
+    const PAGE = 'query ($after: Cursor) { changes(after: $after) { endCursor changes { cursor } } }';
+    const past = await nl.gql(PAGE, { after: encodeCursor(head + 5) });
+    expect(codes(past)).toEqual(['BAD_USER_INPUT']);
+    const atHead = await nl.ok<{ changes: { endCursor: string; changes: unknown[] } }>(PAGE, { after: encodeCursor(head) });
+    expect(atHead.changes).toEqual({ endCursor: encodeCursor(head), changes: [] });
   });
 
   it('the Return Experts Group has no feed, and network administrators see no case in theirs', async () => {

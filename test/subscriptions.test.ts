@@ -1,6 +1,7 @@
 // Subscriptions over graphql-ws on /graphql: each client gets the events it may see and
 // nothing of anyone else's, from the log, on whichever gateway instance it is connected to.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { encodeCursor } from '../src/modules/feed/cursor.ts';
 import { startGateway, type TestGateway } from './helpers/gateway.ts';
 import { workflow } from './helpers/factories.ts';
 import { wsClient, type Received } from './helpers/ws.ts';
@@ -206,6 +207,11 @@ describe('subscriptions', () => {
     const feed = socket.subscribe(MY_FEED, { after: before });
     await feed.until((r) => r.length >= 3);
     expect(changes(feed.received).map((c) => c.aggregateId)).toEqual(written.map((c) => c.id));
+    // A cursor past the end of the log was given by no page or event: refused, not waited beyond.
+    const past = socket.subscribe(MY_FEED, { after: encodeCursor((await gw.services.log.lastSeq()) + 5) });
+    await past.until(() => past.received.length + past.failed.length > 0).catch(() => undefined);
+    expect(JSON.stringify([...past.received, ...past.failed])).toContain('BAD_USER_INPUT');
+    expect(past.received.every((r) => !r.data)).toBe(true);
     await socket.close();
   });
 

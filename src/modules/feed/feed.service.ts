@@ -11,6 +11,7 @@ import { authorize, feedAudience, isCaseParty, mayLoseCases, mayReadInFeed } fro
 import { mayKnowCaseActor, mayKnowCaseEvent, mayTakeUnitOff, type TeamFacts } from '../../auth/case-team.ts';
 import { isMemberStateUnit, type Principal } from '../../auth/principal.ts';
 import type { StoredEvent } from '../../events/event.model.ts';
+import { badInput } from '../../errors.ts';
 import { pageSize, todayIso } from '../../validation.ts';
 import { maySeeSpecialCategory, withoutSpecialCategory } from '../cases/case.sealing.ts';
 import type { CaseService } from '../cases/case.service.ts';
@@ -47,6 +48,18 @@ export type FeedChange = {
 export type ChangePage = { changes: FeedChange[]; endCursor: number; hasMore: boolean };
 
 export type FeedService = ReturnType<typeof createFeedService>;
+
+/**
+ * Refuses a cursor past the log's head: no page or event of this feed gave it (another
+ * deployment's, or one kept across a restore of the store from a backup). Taken as it is, it
+ * would skip every change that later takes one of the numbers up to it.
+ */
+function assertWithinLog(after: number, head: number): void {
+  if (after <= head) return;
+  throw badInput('This cursor is past the end of the feed: it was not given by this feed. Sync again from the start.', [
+    { path: 'after', message: 'past the end of the feed' },
+  ]);
+}
 
 /**
  * A case event's state, made once per event object and shared by every page that presents it
@@ -208,10 +221,11 @@ export function createFeedService(deps: Needs<'clock'> & { cases: CaseService; h
       const after = args.after ?? 0;
       // Everything up to the head read first is stored, so a short page may move the cursor to it.
       const head = await hub.catchUp();
+      assertWithinLog(after, head);
       const events = first === 0 ? [] : await hub.read(feedAudience(p), after, head, first + 1);
       const hasMore = events.length > first;
       const page = events.slice(0, first);
-      const endCursor = hasMore ? page.at(-1)!._id : first === 0 ? after : Math.max(after, head);
+      const endCursor = hasMore ? page.at(-1)!._id : first === 0 ? after : head;
       return { changes: await present(p, page), endCursor, hasMore };
     },
 
@@ -223,7 +237,9 @@ export function createFeedService(deps: Needs<'clock'> & { cases: CaseService; h
       const p = authorize(principal, 'feed.read');
       const caseId = args.caseId ?? null;
       if (caseId) await cases.get(p, caseId); // NOT_FOUND unless the caller may see the case
-      const start = args.after ?? (await hub.catchUp());
+      const head = await hub.catchUp();
+      if (args.after != null) assertWithinLog(args.after, head);
+      const start = args.after ?? head;
       return new FeedSubscription(p, start, caseId, { hub, present });
     },
   };
