@@ -90,6 +90,22 @@ function stateOf(event: StoredEvent, type: StateType): FeedState | null {
   return doc ? { ...doc, __typename: type } : null;
 }
 
+/**
+ * A case state for a unit, with the team and units of the case now: every field of a state is
+ * gated by the unit's roles on the team it carries (src/graphql/case-fields.ts), so a state
+ * written while the unit had a larger role (a lead handed over and invited back) would show it
+ * the fields of that role still. As a replayed write's answer (case.store.ts asSeenNow), a unit
+ * sees the fields of its role now.
+ */
+function withTeamNow(state: FeedState, now: TeamFacts & { units?: readonly string[] }): FeedState {
+  return {
+    ...state,
+    units: now.units ?? [],
+    team: now.team ?? null,
+    implementingOrganisation: now.implementingOrganisation ?? null,
+  };
+}
+
 /** The type a change is shown with to a unit whose role does not see what it was about. */
 export const WITHHELD_TYPE = 'CaseChanged';
 /** The organisation a change is shown as made by to a unit that may not know who made it. */
@@ -187,7 +203,7 @@ export function createFeedService(deps: Needs<'clock'> & { cases: CaseService; h
           : (states.redacted ??= { ...withoutSpecialCategory(written), __typename: 'Case' });
         // The case's new state (its fields gated as on the case) goes to every party, so a copy
         // stays current; what the change was is told only to whom may see its subject.
-        return [{ event: toldOf(p, live, event), kind: 'CASE', state, removed: false }];
+        return [{ event: toldOf(p, live, event), kind: 'CASE', state: unit ? withTeamNow(state, live) : state, removed: false }];
       }
       if (caseId && now) {
         const live = now.get(caseId) ?? null;
