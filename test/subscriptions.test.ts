@@ -1,6 +1,7 @@
 // Subscriptions over graphql-ws on /graphql: each client gets the events it may see and
 // nothing of anyone else's, from the log, on whichever gateway instance it is connected to.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { encodeCursor } from '../src/modules/feed/cursor.ts';
 import { startGateway, type TestGateway } from './helpers/gateway.ts';
 import { workflow } from './helpers/factories.ts';
 import { wsClient, type Received } from './helpers/ws.ts';
@@ -35,7 +36,14 @@ const MY_FEED = `subscription ($after: Cursor) { myFeed(after: $after) {
   cursor kind aggregateId version type actorOrganisation removed
   state { __typename ... on Case { id reference status needsAssessment } ... on Organisation { code } } } }`;
 
-type Change = { cursor: string; kind: string; aggregateId: string; type: string; state: { needsAssessment?: string } | null };
+type Change = {
+  cursor: string;
+  kind: string;
+  aggregateId: string;
+  type: string;
+  removed: boolean;
+  state: { status?: string; needsAssessment?: string } | null;
+};
 const changes = (received: Received[]) => received.map((r) => (r.data as { myFeed: Change }).myFeed);
 
 /** The feed's current end, so a subscription starting from it misses nothing written afterwards. */
@@ -84,6 +92,22 @@ describe('subscriptions', () => {
     expect(JSON.stringify(hopeSeen)).not.toMatch(/BE-only|SE-only/);
     await nlSocket.close();
     await hopeSocket.close();
+  });
+
+  it('a partner hears of each case referred to it with the case, though its subscription wakes before the case is stored', async () => {
+    // The writing gateway wakes its subscribers as soon as the event is in the log, before the
+    // case document is written: the partner is a party by the event, not yet by the store.
+    const nl = workflow(gw, 'NL', 'P-AF-HOPE');
+    const after = await now(nl.officer);
+    const socket = wsClient(gw, nl.officer.token);
+    const feed = socket.subscribe(MY_FEED, { after });
+    const referred: string[] = [];
+    for (let i = 0; i < 4; i += 1) referred.push((await nl.refer(await nl.create())).id);
+    await feed.until((r) => changes(r).filter((c) => c.type === 'CaseReferred').length === referred.length);
+    expect(
+      changes(feed.received).map((c) => ({ id: c.aggregateId, type: c.type, removed: c.removed, state: c.state?.status })),
+    ).toEqual(referred.map((id) => ({ id, type: 'CaseReferred', removed: false, state: 'REFERRED' })));
+    await socket.close();
   });
 
   it('isolation: no outsider’s subscription carries anything of another organisation’s case', async () => {
@@ -183,6 +207,11 @@ describe('subscriptions', () => {
     const feed = socket.subscribe(MY_FEED, { after: before });
     await feed.until((r) => r.length >= 3);
     expect(changes(feed.received).map((c) => c.aggregateId)).toEqual(written.map((c) => c.id));
+    // A cursor past the end of the log was given by no page or event: refused, not waited beyond.
+    const past = socket.subscribe(MY_FEED, { after: encodeCursor((await gw.services.log.lastSeq()) + 5) });
+    await past.until(() => past.received.length + past.failed.length > 0).catch(() => undefined);
+    expect(JSON.stringify([...past.received, ...past.failed])).toContain('BAD_USER_INPUT');
+    expect(past.received.every((r) => !r.data)).toBe(true);
     await socket.close();
   });
 

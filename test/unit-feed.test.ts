@@ -127,6 +127,30 @@ describe('a unit’s feed shows what its team role sees on the case, nothing mor
     }
   });
 
+  it('a lead handed over and invited back reads the case’s earlier states with the fields of its role now, not the lead’s', async () => {
+    const LEAD = `mutation ($id: ID!, $lead: ID, $v: Int!) { formCaseTeam(caseId: $id, lead: $lead, expectedVersion: $v) { version } }`;
+    const created = await flow.create();
+    const id = created.id;
+    const led = await flow.state.ok<{ formCaseTeam: { version: number } }>(LEAD, { id, lead: 'NL-DTV', v: created.version });
+    const referred = await flow.refer({ ...created, version: led.formCaseTeam.version });
+    // The state takes the lead itself and invites the return service back, as a member without the lead's fields.
+    const handed = await flow.state.ok<{ formCaseTeam: { version: number } }>(LEAD, { id, lead: null, v: referred.version });
+    await flow.state.ok(INVITE, { id, unit: 'NL-DTV', v: handed.formCaseTeam.version });
+    const dtv = gw.as('NL-DTV', 'agency-officer');
+    const LEADS_ONLY = 'partner { code } consent { status purposes }';
+    expect(codes(await dtv.gql(`query ($id: ID!) { case(id: $id) { id ${LEADS_ONLY} } }`, { id }))).toEqual([
+      'FORBIDDEN',
+      'FORBIDDEN',
+    ]);
+    const feed = await dtv.gql<{ changes: { changes: { caseId: string; version: number }[] } }>(
+      `{ changes(first: 1000) { changes { caseId version state { ... on Case { id ${LEADS_ONLY} } } } } }`,
+    );
+    const ofCase = feed.data!.changes.changes.filter((c) => c.caseId === id);
+    expect(ofCase.map((c) => c.version)).toEqual([2, 3, 4, 5]);
+    expect(JSON.stringify(ofCase)).not.toMatch(/P-AF-HOPE|ACTIVE|REINTEGRATION_SUPPORT/);
+    expect(new Set(codes(feed))).toEqual(new Set(['FORBIDDEN']));
+  });
+
   it('the lead reads no plan through the feed or a subscription, as it reads none on the case', async () => {
     const municipality = units.municipality();
     const PLAN = 'plan { summary status components { title } totalEur { amount } } planInForce { summary } plans { summary }';

@@ -96,6 +96,8 @@ export function createCaseService(deps: {
     /** Batch load for DataLoaders, within the principal's scope. */
     getMany: (principal: Principal, ids: readonly string[]) => cases.getMany(principal, ids),
 
+    storedVersion: (id: string) => cases.storedVersion(id),
+
     async list(principal: Principal | null, args: CaseListArgs): Promise<CaseConnection> {
       const p = authorize(principal, 'case.read');
       const memberStates = async () => (await organisations.list(p, { kind: 'MEMBER_STATE' })).map((o) => o.code);

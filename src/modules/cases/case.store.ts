@@ -298,6 +298,19 @@ export function createCaseStore(deps: {
       return ids.map((id) => byId.get(id) ?? null);
     },
 
+    /**
+     * The version a case is stored at (0 when it is not stored yet), whoever may see it: only
+     * the number, so a reader holding a newer event of the case (the log is ahead of the
+     * documents until the event's projection is written) can tell that the store is behind it.
+     */
+    async storedVersion(id: string): Promise<number> {
+      const doc = await Cases.findOne({ _id: id })
+        .setOptions({ scope: SYSTEM })
+        .select({ version: 1 })
+        .lean<{ version: number }>();
+      return doc?.version ?? 0;
+    },
+
     /** Cases remembered by version (list pages); this gateway's writes are observed into it. */
     versions,
 

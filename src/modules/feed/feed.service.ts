@@ -11,6 +11,7 @@ import { authorize, feedAudience, isCaseParty, mayLoseCases, mayReadInFeed } fro
 import { mayKnowCaseActor, mayKnowCaseEvent, mayTakeUnitOff, type TeamFacts } from '../../auth/case-team.ts';
 import { isMemberStateUnit, type Principal } from '../../auth/principal.ts';
 import type { StoredEvent } from '../../events/event.model.ts';
+import { badInput } from '../../errors.ts';
 import { pageSize, todayIso } from '../../validation.ts';
 import { maySeeSpecialCategory, withoutSpecialCategory } from '../cases/case.sealing.ts';
 import type { CaseService } from '../cases/case.service.ts';
@@ -49,6 +50,18 @@ export type ChangePage = { changes: FeedChange[]; endCursor: number; hasMore: bo
 export type FeedService = ReturnType<typeof createFeedService>;
 
 /**
+ * Refuses a cursor past the log's head: no page or event of this feed gave it (another
+ * deployment's, or one kept across a restore of the store from a backup). Taken as it is, it
+ * would skip every change that later takes one of the numbers up to it.
+ */
+function assertWithinLog(after: number, head: number): void {
+  if (after <= head) return;
+  throw badInput('This cursor is past the end of the feed: it was not given by this feed. Sync again from the start.', [
+    { path: 'after', message: 'past the end of the feed' },
+  ]);
+}
+
+/**
  * A case event's state, made once per event object and shared by every page that presents it
  * (the hub and the sealed segments hand out the same objects): the case as the event wrote it,
  * and the two states a caller may be shown, with and without the special categories. Nobody
@@ -75,6 +88,22 @@ function caseIdOf(event: StoredEvent): string | null {
 function stateOf(event: StoredEvent, type: StateType): FeedState | null {
   const doc = event.changes.find((ch) => ch.doc._id === event.aggregateId)?.doc;
   return doc ? { ...doc, __typename: type } : null;
+}
+
+/**
+ * A case state for a unit, with the team and units of the case now: every field of a state is
+ * gated by the unit's roles on the team it carries (src/graphql/case-fields.ts), so a state
+ * written while the unit had a larger role (a lead handed over and invited back) would show it
+ * the fields of that role still. As a replayed write's answer (case.store.ts asSeenNow), a unit
+ * sees the fields of its role now.
+ */
+function withTeamNow(state: FeedState, now: TeamFacts & { units?: readonly string[] }): FeedState {
+  return {
+    ...state,
+    units: now.units ?? [],
+    team: now.team ?? null,
+    implementingOrganisation: now.implementingOrganisation ?? null,
+  };
 }
 
 /** The type a change is shown with to a unit whose role does not see what it was about. */
@@ -104,6 +133,36 @@ export function createFeedService(deps: Needs<'clock'> & { cases: CaseService; h
   const { cases, hub, clock } = deps;
 
   /**
+   * The cases as they are now, as the principal may see them (null: not a party now). The log
+   * is ahead of the stored cases until an event's projection is written (subscribers hear of
+   * an event as soon as it is appended, another gateway's reader as soon as it is in the log):
+   * a case stored at a version older than the newest of its events being presented is taken as
+   * that event wrote it, or a partner would be told that the case just referred to it is gone.
+   */
+  async function casesNow(p: Principal, caseIds: string[], events: StoredEvent[]): Promise<Map<string, CaseView | null>> {
+    const newest = new Map<string, CaseView>();
+    for (const event of events) {
+      const written = event.aggregateType === 'case' ? caseStatesOf(event).written : undefined;
+      if (written && written.version > (newest.get(written._id)?.version ?? 0)) newest.set(written._id, written);
+    }
+    const stored = await cases.getMany(p, caseIds);
+    const now = await Promise.all(caseIds.map((id, i) => caseNow(p, stored[i] ?? null, newest.get(id))));
+    return new Map(caseIds.map((id, i) => [id, now[i]!]));
+  }
+
+  /** A case as the principal may see it now: as stored (`doc`, in its scope) or as its newest event wrote it. */
+  async function caseNow(p: Principal, doc: CaseView | null, newest: CaseView | undefined): Promise<CaseView | null> {
+    if (!newest || (doc && doc.version >= newest.version)) return doc;
+    const party = isCaseParty(p, newest);
+    if (doc || !party) return party ? newest : null;
+    // Out of the caller's scope as stored, but a party by the newest event: the store is behind
+    // that event, or the case moved on since (read again: it is stored at least at that version
+    // now, so what the scope finds is the case now).
+    if ((await cases.storedVersion(newest._id)) < newest.version) return newest;
+    return (await cases.getMany(p, [newest._id]))[0] ?? null;
+  }
+
+  /**
    * Events as a principal may see them: the feed rule, then each event of a case (the case's
    * own and its records': files, missed deadlines) against the case as it is now — whether the
    * caller is still a party, and for a unit what its role on the case's team sees (the one
@@ -115,8 +174,7 @@ export function createFeedService(deps: Needs<'clock'> & { cases: CaseService; h
     const caseIds = [...new Set(visible.flatMap((e) => caseIdOf(e) ?? []))];
     // Only a caller that can lose a case needs the cases as they are now; for anyone else a
     // case they were party to when it was written is theirs still.
-    const current = mayLoseCases(p) && caseIds.length > 0 ? await cases.getMany(p, caseIds) : undefined;
-    const now = current && new Map(caseIds.map((id, i) => [id, current[i] ?? null]));
+    const now = mayLoseCases(p) && caseIds.length > 0 ? await casesNow(p, caseIds, visible) : undefined;
     const unit = isMemberStateUnit(p.organisation.kind);
     const today = todayIso(clock.now());
     return visible.flatMap((event): FeedChange[] => {
@@ -145,7 +203,7 @@ export function createFeedService(deps: Needs<'clock'> & { cases: CaseService; h
           : (states.redacted ??= { ...withoutSpecialCategory(written), __typename: 'Case' });
         // The case's new state (its fields gated as on the case) goes to every party, so a copy
         // stays current; what the change was is told only to whom may see its subject.
-        return [{ event: toldOf(p, live, event), kind: 'CASE', state, removed: false }];
+        return [{ event: toldOf(p, live, event), kind: 'CASE', state: unit ? withTeamNow(state, live) : state, removed: false }];
       }
       if (caseId && now) {
         const live = now.get(caseId) ?? null;
@@ -179,10 +237,11 @@ export function createFeedService(deps: Needs<'clock'> & { cases: CaseService; h
       const after = args.after ?? 0;
       // Everything up to the head read first is stored, so a short page may move the cursor to it.
       const head = await hub.catchUp();
+      assertWithinLog(after, head);
       const events = first === 0 ? [] : await hub.read(feedAudience(p), after, head, first + 1);
       const hasMore = events.length > first;
       const page = events.slice(0, first);
-      const endCursor = hasMore ? page.at(-1)!._id : first === 0 ? after : Math.max(after, head);
+      const endCursor = hasMore ? page.at(-1)!._id : first === 0 ? after : head;
       return { changes: await present(p, page), endCursor, hasMore };
     },
 
@@ -194,7 +253,9 @@ export function createFeedService(deps: Needs<'clock'> & { cases: CaseService; h
       const p = authorize(principal, 'feed.read');
       const caseId = args.caseId ?? null;
       if (caseId) await cases.get(p, caseId); // NOT_FOUND unless the caller may see the case
-      const start = args.after ?? (await hub.catchUp());
+      const head = await hub.catchUp();
+      if (args.after != null) assertWithinLog(args.after, head);
+      const start = args.after ?? head;
       return new FeedSubscription(p, start, caseId, { hub, present });
     },
   };
