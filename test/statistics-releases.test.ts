@@ -30,8 +30,7 @@ async function stored(db: Db) {
   return {
     headers,
     snapshotIds: new Set(chunks.map((c) => c.snapshotId as string)),
-    cellsOf: (snapshotId: string) =>
-      chunks.filter((c) => c.snapshotId === snapshotId).flatMap((c) => c.cells as StoredCell[]),
+    cellsOf: (snapshotId: string) => chunks.filter((c) => c.snapshotId === snapshotId).flatMap((c) => c.cells as StoredCell[]),
   };
 }
 
@@ -49,7 +48,8 @@ describe('tables of one month', () => {
     const cases = [];
     for (let i = 0; i < 9; i += 1) cases.push(await workflow(gw).create({ originCountry: 'AF' }));
     // Clients are made per call: their tokens are issued on the gateway's clock, which moves.
-    const ask = () => gw.as('EMN-REG', 'reg-analyst').ok<Table>(TABLE, { g: ['STATUS', 'CLOSURE_REASON'], f: { memberStates: ['NL'] } });
+    const ask = () =>
+      gw.as('EMN-REG', 'reg-analyst').ok<Table>(TABLE, { g: ['STATUS', 'CLOSURE_REASON'], f: { memberStates: ['NL'] } });
     const before = await ask();
     expect(before.statistics.cells.length).toBeGreaterThan(0);
     expect(new Date(before.statistics.asOf).getTime()).toBe(clock.now().getTime());
@@ -69,7 +69,9 @@ describe('tables of one month', () => {
     expect(after.statistics.asOf).toBe(december.toISOString());
     const { headers, cellsOf } = await stored(await gw.raw());
     expect(headers.map((h) => h._id)).toEqual(['2026-12']);
-    const closed = cellsOf(headers[0]!.snapshotId).filter((c) => c.attributes.MEMBER_STATE === 'NL' && c.attributes.STATUS === 'CLOSED');
+    const closed = cellsOf(headers[0]!.snapshotId).filter(
+      (c) => c.attributes.MEMBER_STATE === 'NL' && c.attributes.STATUS === 'CLOSED',
+    );
     expect(closed.map((c) => [c.attributes.CLOSURE_REASON, c.count])).toEqual([['OPTED_OUT', 1]]);
   });
 });
@@ -102,7 +104,9 @@ describe('two gateways on one store drawing the first table of a month at once',
       spend: [],
       latestScores: null,
     });
-    const cases = Array.from({ length: CELLS - 1 }, (_, i) => raw(`many-${i}`, origins[i % origins.length]!, statuses[Math.floor(i / origins.length)]!));
+    const cases = Array.from({ length: CELLS - 1 }, (_, i) =>
+      raw(`many-${i}`, origins[i % origins.length]!, statuses[Math.floor(i / origins.length)]!),
+    );
     for (let i = 0; i < 8; i += 1) cases.push(raw(`crowd-${i}`, 'AF', 'ARRIVED', 'NL'));
     await (await first.raw()).collection('cases').insertMany(cases);
   }, 120_000);
@@ -133,9 +137,15 @@ describe('two gateways on one store drawing the first table of a month at once',
     expect(cellsOf(headers[0]!.snapshotId).reduce((n, c) => n + c.count, 0)).toBe(CELLS - 1 + 8);
 
     // Later that month, after a case changed, both gateways still answer from that snapshot.
-    await db.collection('cases').updateOne({ _id: 'crowd-0' as never }, { $set: { status: 'CLOSED', closureReason: 'OPTED_OUT' } });
+    await db
+      .collection('cases')
+      .updateOne({ _id: 'crowd-0' as never }, { $set: { status: 'CLOSED', closureReason: 'OPTED_OUT' } });
     for (const clock of clocks) clock.advance(86_400_000);
-    const later = await Promise.all(analysts().slice(1, 3).map((a) => a.ok<Table>(TABLE, { g: ['MEMBER_STATE', 'STATUS'] })));
+    const later = await Promise.all(
+      analysts()
+        .slice(1, 3)
+        .map((a) => a.ok<Table>(TABLE, { g: ['MEMBER_STATE', 'STATUS'] })),
+    );
     for (const table of later) expect(figures(table)).toBe(figures(tables[0]!));
     expect((await stored(db)).headers).toHaveLength(1);
 
@@ -171,7 +181,8 @@ describe('an erasure', () => {
   it('leaves no snapshot taken before it in the store, on any gateway; the next table retakes the release', async () => {
     const cases = [];
     for (let i = 0; i < 7; i += 1) cases.push(await workflow(gw).create({ originCountry: 'AF' }));
-    const ask = (on: TestGateway) => on.as('EMN-REG', 'reg-analyst').ok<Table>(TABLE, { g: ['STATUS'], f: { memberStates: ['NL'] } });
+    const ask = (on: TestGateway) =>
+      on.as('EMN-REG', 'reg-analyst').ok<Table>(TABLE, { g: ['STATUS'], f: { memberStates: ['NL'] } });
     const before = await ask(other);
     expect(figures(await ask(gw))).toBe(figures(before));
     const db = await gw.raw();
@@ -180,7 +191,10 @@ describe('an erasure', () => {
     const dropped = taken.headers[0]!.snapshotId;
     // The snapshot holds the seven cases as they stood: all drafts, in one finest cell.
     const nl = (cells: StoredCell[]) =>
-      cells.filter((c) => c.attributes.MEMBER_STATE === 'NL').map((c) => [c.attributes.STATUS, c.count]).sort();
+      cells
+        .filter((c) => c.attributes.MEMBER_STATE === 'NL')
+        .map((c) => [c.attributes.STATUS, c.count])
+        .sort();
     expect(nl(taken.cellsOf(dropped))).toEqual([['DRAFT', 7]]);
 
     // The case is referred, then erased: the snapshot is the last place holding its state of before.

@@ -226,15 +226,13 @@ export function createReleases(
      * before the erasure survives; the next table retakes the month's release.
      */
     async dropAll(): Promise<void> {
-      await Marks.collection.updateOne(
-        { _id: MARK as never },
-        { $set: { token: randomUUID(), at: now() } },
-        { upsert: true },
-      ).catch(async (error: unknown) => {
-        // Two upserts racing to create the mark: the other one inserted it; set it again.
-        if (!isDuplicateKey(error)) throw error;
-        await Marks.collection.updateOne({ _id: MARK as never }, { $set: { token: randomUUID(), at: now() } });
-      });
+      await Marks.collection
+        .updateOne({ _id: MARK as never }, { $set: { token: randomUUID(), at: now() } }, { upsert: true })
+        .catch(async (error: unknown) => {
+          // Two upserts racing to create the mark: the other one inserted it; set it again.
+          if (!isDuplicateKey(error)) throw error;
+          await Marks.collection.updateOne({ _id: MARK as never }, { $set: { token: randomUUID(), at: now() } });
+        });
       const stored = await Headers.find({ _id: op({ $gte: '' }) }).lean<ReleaseDoc[]>();
       for (const header of stored) await dropRelease(header);
       cached = undefined;

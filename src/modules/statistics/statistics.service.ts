@@ -199,13 +199,13 @@ export function createStatisticsService(
 
   /** The finest cells a filter keeps: each holds every attribute a table can filter by. */
   const keep = (filter: z.infer<typeof tableInput>['filter']) => (cell: Finest) =>
-      (!filter?.memberStates?.length || filter.memberStates.includes(cell.attributes.MEMBER_STATE)) &&
-      (!filter?.originCountries?.length || filter.originCountries.includes(cell.attributes.ORIGIN_COUNTRY)) &&
-      (!filter?.programmes?.length || filter.programmes.includes(cell.attributes.PROGRAMME)) &&
-      (!filter?.statuses?.length || (filter.statuses as string[]).includes(cell.attributes.STATUS)) &&
-      (!filter?.returnType || filter.returnType === cell.attributes.RETURN_TYPE) &&
-      (!filter?.quarterFrom || cell.attributes.QUARTER >= filter.quarterFrom) &&
-      (!filter?.quarterTo || cell.attributes.QUARTER <= filter.quarterTo);
+    (!filter?.memberStates?.length || filter.memberStates.includes(cell.attributes.MEMBER_STATE)) &&
+    (!filter?.originCountries?.length || filter.originCountries.includes(cell.attributes.ORIGIN_COUNTRY)) &&
+    (!filter?.programmes?.length || filter.programmes.includes(cell.attributes.PROGRAMME)) &&
+    (!filter?.statuses?.length || (filter.statuses as string[]).includes(cell.attributes.STATUS)) &&
+    (!filter?.returnType || filter.returnType === cell.attributes.RETURN_TYPE) &&
+    (!filter?.quarterFrom || cell.attributes.QUARTER >= filter.quarterFrom) &&
+    (!filter?.quarterTo || cell.attributes.QUARTER <= filter.quarterTo);
 
   /** What the network declares for the cell limit: the directory's member states and programmes (never the cases). */
   async function declared(principal: Principal): Promise<Declared> {
