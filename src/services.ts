@@ -283,6 +283,7 @@ export function backgroundJobs(services: Services): Job[] {
         await services.webhookDelivery.purge(new Date(now - DAY_MS), new Date(now - 30 * DAY_MS));
         await services.evidence.purgeAbandonedChunks();
         await services.statistics.purgeBudgetClaims();
+        await services.statistics.purgeUnclaimedSnapshots();
         await services.extracts.purge();
       },
     },

@@ -100,13 +100,14 @@ describe('a refusal and the export record say nothing about the cases', () => {
   }, 120_000);
 
   it('whether a table is refused depends on the request alone: one new case never turns a served table into a refused one', async () => {
-    const reg = gw.as('EMN-REG', 'reg-analyst');
+    // Tokens are issued on the gateway's clock, which moves to the next release below.
+    const reg = () => gw.as('EMN-REG', 'reg-analyst');
     const outcome = async () => {
-      const r = await reg.gql<Table>(TABLE, { g: DIMENSIONS, f: filter });
+      const r = await reg().gql<Table>(TABLE, { g: DIMENSIONS, f: filter });
       return r.errors ? { refused: codes(r), message: r.errors[0]!.message } : { refused: [] };
     };
     const exportedCells = async () => {
-      await reg.ok(TABLE, { g: ['ORIGIN_COUNTRY'], f: filter });
+      await reg().ok(TABLE, { g: ['ORIGIN_COUNTRY'], f: filter });
       const exports = (await gw.services.log.page(0, 1_000_000)).filter((e) => e.type === 'StatisticsExported');
       return exports.at(-1)!.data.cells;
     };
@@ -175,10 +176,10 @@ describe('cell keys: the noise of a set of cases says nothing about the noise of
   it('two cases together draw noise unrelated to what each drew alone', async () => {
     // The pairs are counted from the next release on.
     nextRelease(clock);
-    const reg = gw.as('EMN-REG', 'reg-analyst');
+    const reg = () => gw.as('EMN-REG', 'reg-analyst');
     /** Each origin's protected count, over these statuses. */
     const byOrigin = async (statuses: string[]) => {
-      const { statistics } = await reg.ok<Table>(TABLE, {
+      const { statistics } = await reg().ok<Table>(TABLE, {
         g: ['ORIGIN_COUNTRY'],
         f: { memberStates: [MEMBER_STATE], statuses },
       });

@@ -163,6 +163,20 @@ describe('two gateways on one store drawing the first table of a month at once',
       ['ARRIVED', 7],
       ['CLOSED', 1],
     ]);
+
+    // A take that stopped before claiming (a crash) leaves chunks no header names: housekeeping
+    // deletes them once they are a day old, never the release's own.
+    await db.collection('statistics_snapshot_chunks').insertOne({
+      _id: 'crashed:0' as never,
+      snapshotId: 'crashed',
+      n: 0,
+      cells: [],
+      createdAt: new Date(clocks[0]!.now().getTime() - 2 * 86_400_000),
+    });
+    await first.services.statistics.purgeUnclaimedSnapshots();
+    const purged = await stored(db);
+    expect([...purged.snapshotIds]).toEqual([now.headers[0]!.snapshotId]);
+    expect(purged.cellsOf(now.headers[0]!.snapshotId)).toHaveLength(now.headers[0]!.cells);
   }, 120_000);
 });
 

@@ -85,8 +85,9 @@ export const snapshotChunkSchema = new Schema<SnapshotChunkDoc>(
   },
   { collection: 'statistics_snapshot_chunks', versionKey: false },
 );
-// A dropped or superseded snapshot's chunks are deleted by its id.
+// A dropped or superseded snapshot's chunks are deleted by its id; a never-claimed one's by age.
 snapshotChunkSchema.index({ snapshotId: 1 });
+snapshotChunkSchema.index({ createdAt: 1 });
 
 const erasureMarkSchema = new Schema<ErasureMarkDoc>(
   {
@@ -219,6 +220,15 @@ export function createReleases(
         pending = undefined;
       });
       return pending;
+    },
+
+    /**
+     * Housekeeping: chunks older than `olderThan` of snapshots no header names (a take that
+     * stopped between writing its chunks and claiming, or between losing and deleting them).
+     */
+    async purgeUnclaimed(olderThan: Date): Promise<void> {
+      const claimed = (await Headers.find({ _id: op({ $gte: '' }) }).lean<ReleaseDoc[]>()).map((h) => h.snapshotId);
+      await Chunks.collection.deleteMany({ createdAt: { $lt: olderThan }, snapshotId: { $nin: claimed } });
     },
 
     /**

@@ -278,5 +278,8 @@ export function createStatisticsService(
 
     /** Housekeeping: budget claims of finished periods. */
     purgeBudgetClaims: () => budget.purge(),
+
+    /** Housekeeping: snapshot chunks a take left unclaimed more than a day ago (releases.ts). */
+    purgeUnclaimedSnapshots: () => releases.purgeUnclaimed(new Date(clock.now().getTime() - 86_400_000)),
   };
 }
