@@ -227,8 +227,13 @@ export function createReleases(
      * stopped between writing its chunks and claiming, or between losing and deleting them).
      */
     async purgeUnclaimed(olderThan: Date): Promise<void> {
-      const claimed = (await Headers.find({ _id: op({ $gte: '' }) }).lean<ReleaseDoc[]>()).map((h) => h.snapshotId);
-      await Chunks.collection.deleteMany({ createdAt: { $lt: olderThan }, snapshotId: { $nin: claimed } });
+      const claimed = new Set((await Headers.find({ _id: op({ $gte: '' }) }).lean<ReleaseDoc[]>()).map((h) => h.snapshotId));
+      const old = await Chunks.find({ createdAt: op({ $lt: olderThan }) })
+        .select('snapshotId')
+        .lean<Pick<SnapshotChunkDoc, '_id' | 'snapshotId'>[]>();
+      for (const snapshotId of new Set(old.map((c) => c.snapshotId))) {
+        if (!claimed.has(snapshotId)) await deleteSnapshot(snapshotId);
+      }
     },
 
     /**
