@@ -6,7 +6,8 @@
 // snapshot taken before it in the store.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from 'mongodb';
-import { CHUNK_CELLS } from '../src/modules/statistics/releases.ts';
+import { CHUNK_CELLS, createReleases } from '../src/modules/statistics/releases.ts';
+import type { Finest } from '../src/modules/statistics/statistics.cells.ts';
 import { clockAt, startGateway, type TestGateway } from './helpers/gateway.ts';
 import { workflow } from './helpers/factories.ts';
 import { nextRelease } from './helpers/releases.ts';
@@ -240,5 +241,62 @@ describe('an erasure', () => {
     ]);
     // And the same month goes on answering from the retaken release, on both gateways.
     expect(figures(await ask(gw))).toBe(figures(retaken));
+  });
+
+  it('that happens while a table reads the cases makes that table retake the release, not keep what it read', async () => {
+    // The releases of both gateways, on their own connections to the one store; the cases are
+    // "read" by a function that lets the other gateway erase a case in the middle of the read.
+    const cell = (status: string): Finest => ({
+      attributes: {
+        MEMBER_STATE: 'NL',
+        ORIGIN_COUNTRY: 'AF',
+        PROGRAMME: 'EURP-VOL',
+        STATUS: status,
+        CLOSURE_REASON: 'NONE',
+        QUARTER: '2026-Q4',
+        RETURN_TYPE: 'VOLUNTARY',
+      },
+      kinds: ['NONE'],
+      key: 12345,
+      count: 1,
+      persons: 1,
+      planned: new Map([['REST', { sum: 0, top: 0 }]]),
+      actual: new Map([['REST', { sum: 0, top: 0 }]]),
+      scored: 0,
+      scores: {
+        economic: { sum: 0, top: 0 },
+        social: { sum: 0, top: 0 },
+        psychosocial: { sum: 0, top: 0 },
+        composite: { sum: 0, top: 0 },
+      },
+    });
+    const erasing = createReleases(
+      other.store,
+      () => clock.now(),
+      () => Promise.reject(new Error('not asked')),
+    );
+    let reads = 0;
+    const reading = createReleases(
+      gw.store,
+      () => clock.now(),
+      async () => {
+        reads += 1;
+        // The first read sees the case as it stood; the erasure commits and drops the releases meanwhile.
+        if (reads === 1) {
+          await erasing.dropAll();
+          return new Map([['before', cell('REFERRED')]]);
+        }
+        return new Map([['after', cell('ERASED-STATE')]]);
+      },
+    );
+    nextRelease(clock);
+    const release = await reading.current();
+    expect(reads).toBe(2);
+    expect(release.cells.map((c) => c.attributes.STATUS)).toEqual(['ERASED-STATE']);
+    const db = await gw.raw();
+    const { headers, snapshotIds, cellsOf } = await stored(db);
+    expect(headers.map((h) => h._id)).toEqual(['2026-12']);
+    expect([...snapshotIds]).toEqual([headers[0]!.snapshotId]);
+    expect(cellsOf(headers[0]!.snapshotId).map((c) => c.attributes.STATUS)).toEqual(['ERASED-STATE']);
   });
 });
