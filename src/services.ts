@@ -186,8 +186,12 @@ export function createServices(deps: ServiceDeps) {
     keys: caseKeys,
     clock,
     retentionYears: settings.erasure.retentionYears,
-    // An erased case's row leaves every built extract file at once, not when the file expires.
-    onErased: (c) => extracts.withdrawFilesOf(c._id, c.memberState),
+    // An erased case's row leaves every built extract file at once, not when the file expires;
+    // no statistics release taken before the erasure survives it (the next table retakes it).
+    onErased: async (c) => {
+      await extracts.withdrawFilesOf(c._id, c.memberState);
+      await statistics.dropReleases();
+    },
   });
   const subjectAccess = createSubjectAccess({ store, executor, log, cases: caseStore, sealing, evidence, clock });
   // Subscribers on this gateway hear of its own writes at once (the others poll the log),
@@ -279,6 +283,7 @@ export function backgroundJobs(services: Services): Job[] {
         await services.webhookDelivery.purge(new Date(now - DAY_MS), new Date(now - 30 * DAY_MS));
         await services.evidence.purgeAbandonedChunks();
         await services.statistics.purgeBudgetClaims();
+        await services.statistics.purgeUnclaimedSnapshots();
         await services.extracts.purge();
       },
     },

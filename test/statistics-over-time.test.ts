@@ -9,10 +9,12 @@ import { clockAt, startGateway, type TestGateway } from './helpers/gateway.ts';
 import { trainingComponent, workflow } from './helpers/factories.ts';
 import { implementation, type Tracked } from './helpers/implementation.ts';
 import { protect, type Finest } from '../src/modules/statistics/statistics.cells.ts';
+import { nextRelease } from './helpers/releases.ts';
 
 let gw: TestGateway;
+const clock = clockAt('2026-11-28T10:00:00Z');
 beforeAll(async () => {
-  gw = await startGateway({ clock: clockAt('2026-11-28T10:00:00Z') });
+  gw = await startGateway({ clock });
 });
 afterAll(async () => {
   await gw?.close();
@@ -61,6 +63,9 @@ describe('statistics over time', () => {
 
     // One of the small ones pays 123.45 EUR more: the cell's cases (so its key) stay the same.
     await impl.post(cases[3]!, purchase(12_345, cases[3]!.receipt));
+    // The same month's release still counts the cases as they were; the next month's counts it.
+    expect(await training()).toEqual(before);
+    nextRelease(clock);
     const after = await training();
 
     // Nothing else changed: the same cases with the same figures give the same protected figures.

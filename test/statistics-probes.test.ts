@@ -11,11 +11,13 @@ import { CASE_STATUSES } from '../src/modules/cases/case.state.ts';
 import { MAX_CELLS } from '../src/modules/statistics/statistics.cells.ts';
 import { mulberry32 } from '../src/seed/random.ts';
 import { clockAt, codes, startGateway, type TestGateway } from './helpers/gateway.ts';
+import { nextRelease } from './helpers/releases.ts';
 
 let gw: TestGateway;
 let db: Db;
+const clock = clockAt('2026-11-28T10:00:00Z');
 beforeAll(async () => {
-  gw = await startGateway({ clock: clockAt('2026-11-28T10:00:00Z'), env: { ERIN_STATS_BUDGET: '100000' } });
+  gw = await startGateway({ clock, env: { ERIN_STATS_BUDGET: '100000' } });
   db = await gw.raw();
 });
 afterAll(async () => {
@@ -98,13 +100,14 @@ describe('a refusal and the export record say nothing about the cases', () => {
   }, 120_000);
 
   it('whether a table is refused depends on the request alone: one new case never turns a served table into a refused one', async () => {
-    const reg = gw.as('EMN-REG', 'reg-analyst');
+    // Tokens are issued on the gateway's clock, which moves to the next release below.
+    const reg = () => gw.as('EMN-REG', 'reg-analyst');
     const outcome = async () => {
-      const r = await reg.gql<Table>(TABLE, { g: DIMENSIONS, f: filter });
+      const r = await reg().gql<Table>(TABLE, { g: DIMENSIONS, f: filter });
       return r.errors ? { refused: codes(r), message: r.errors[0]!.message } : { refused: [] };
     };
     const exportedCells = async () => {
-      await reg.ok(TABLE, { g: ['ORIGIN_COUNTRY'], f: filter });
+      await reg().ok(TABLE, { g: ['ORIGIN_COUNTRY'], f: filter });
       const exports = (await gw.services.log.page(0, 1_000_000)).filter((e) => e.type === 'StatisticsExported');
       return exports.at(-1)!.data.cells;
     };
@@ -113,6 +116,8 @@ describe('a refusal and the export record say nothing about the cases', () => {
 
     // The person the analyst is after arrives: a combination no case had.
     await db.collection('cases').insertOne(rawCase('limit-target', { ...background, origin: originCode(nextOrigin) }));
+    // Counted from the next month's release (still in the same quarter, so the declared domains stay).
+    nextRelease(clock);
     const after = await outcome();
     const recordedAfter = await exportedCells();
 
@@ -169,10 +174,12 @@ describe('cell keys: the noise of a set of cases says nothing about the noise of
   });
 
   it('two cases together draw noise unrelated to what each drew alone', async () => {
-    const reg = gw.as('EMN-REG', 'reg-analyst');
+    // The pairs are counted from the next release on.
+    nextRelease(clock);
+    const reg = () => gw.as('EMN-REG', 'reg-analyst');
     /** Each origin's protected count, over these statuses. */
     const byOrigin = async (statuses: string[]) => {
-      const { statistics } = await reg.ok<Table>(TABLE, {
+      const { statistics } = await reg().ok<Table>(TABLE, {
         g: ['ORIGIN_COUNTRY'],
         f: { memberStates: [MEMBER_STATE], statuses },
       });
@@ -187,6 +194,7 @@ describe('cell keys: the noise of a set of cases says nothing about the noise of
         { _id: { $in: Array.from({ length: PAIRS }, (_, i) => `pair-${i}-x`) as never[] } },
         { $set: { status: TOGETHER } },
       );
+    nextRelease(clock);
     const withXY = await byOrigin([PAD, TOGETHER]);
 
     // The intervals of the published table: the noise n of a count covers positions [from, to).

@@ -1897,6 +1897,9 @@ export type Query = {
    * once spent) and is logged as an export. A table and its margins may span at most 20,000 cells,
    * counted on the request (the values each dimension's filter lists, or every value the network
    * declares for it), never on the cases; BAD_USER_INPUT beyond, without charge (docs/statistics.md).
+   * Tables are published from monthly releases: every table requested in a calendar month (UTC) counts
+   * the cases as they stood at the month's first table (asOf), whatever changed since, so the same
+   * request gives the same figures all month; the next month counts a whole month's changes at once.
    */
   statistics: StatisticsTable;
   /** The sustainability survey a monitoring visit records. */
@@ -2346,6 +2349,13 @@ export type StatisticsMethod = {
 
 export type StatisticsTable = {
   __typename?: 'StatisticsTable';
+  /**
+   * When the cases this table counts were read: the snapshot of the current month's release. Every
+   * table of a calendar month (UTC) is computed from it, so tables of one month do not change with
+   * the cases; the next month's release counts the month's changes at once. An erasure drops the
+   * snapshot, and the next table retakes it (docs/statistics.md, "Releases").
+   */
+  asOf: Scalars['DateTime']['output'];
   budget: StatisticsBudget;
   /** The cells of the full grouping whose protected count reaches the threshold. */
   cells: Array<StatisticsCell>;
@@ -3776,6 +3786,7 @@ export type StatisticsMethodResolvers<ContextType = Context, ParentType extends 
 };
 
 export type StatisticsTableResolvers<ContextType = Context, ParentType extends ResolversParentTypes['StatisticsTable'] = ResolversParentTypes['StatisticsTable']> = {
+  asOf?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   budget?: Resolver<ResolversTypes['StatisticsBudget'], ParentType, ContextType>;
   cells?: Resolver<Array<ResolversTypes['StatisticsCell']>, ParentType, ContextType>;
   generatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;

@@ -12,6 +12,11 @@
 // plans in force, so the cases are streamed in `_id` order next to the plans in `caseId`
 // order and the record keys in `_id` order (a merge join). Memory grows with the number of
 // finest cells (at most one per case) and of table cells, which the request caps.
+//
+// Tables are not counted from the cases as they are when asked: every table of a calendar
+// month is computed from that month's release, a snapshot of the finest cells taken once
+// (releases.ts), filtered and grouped there. So tables of one month show no change of one
+// case, and comparing two months shows a month's changes at once.
 import { z } from 'zod';
 import { statisticsScope } from '../../auth/policy.ts';
 import type { Principal } from '../../auth/principal.ts';
@@ -41,6 +46,8 @@ import {
   type StatisticsCellView,
 } from './statistics.cells.ts';
 import { createRecordKeys } from './record-keys.ts';
+import { createReleases } from './releases.ts';
+import { SYSTEM } from '../../store/tenant.ts';
 import type { Needs } from '../../deps.ts';
 
 export const MAX_DIMENSIONS = 4;
@@ -76,6 +83,8 @@ export type StatisticsTable = {
   groupBy: Dimension[];
   threshold: number;
   generatedAt: Date;
+  /** When the cases this table counts were read: its release's snapshot (releases.ts). */
+  asOf: Date;
   method: StatisticsMethod;
   budget: BudgetState;
   cells: StatisticsCellView[];
@@ -97,9 +106,12 @@ export function createStatisticsService(
   // complicate what a request means; a request gets one.
   const served = new WeakSet<object>();
 
-  /** Folds every case matching the filter into its finest cell. */
-  async function finestCells(principal: Principal, filter: z.infer<typeof tableInput>['filter']) {
-    const scope = statisticsScope(principal);
+  /**
+   * Folds every case into its finest cell, as the cases stand now: a release's snapshot
+   * (releases.ts). Statistics read every case (the policy's scope for them is the system's).
+   */
+  async function finestCells() {
+    const scope = SYSTEM;
     const cells = new Map<string, Finest>();
 
     const fold = (facts: CaseFacts, recordKey: number) => {
@@ -138,15 +150,6 @@ export function createStatisticsService(
       }
     };
 
-    const keep = (facts: CaseFacts) =>
-      (!filter?.memberStates?.length || filter.memberStates.includes(facts.attributes.MEMBER_STATE)) &&
-      (!filter?.originCountries?.length || filter.originCountries.includes(facts.attributes.ORIGIN_COUNTRY)) &&
-      (!filter?.programmes?.length || filter.programmes.includes(facts.attributes.PROGRAMME)) &&
-      (!filter?.statuses?.length || (filter.statuses as string[]).includes(facts.attributes.STATUS)) &&
-      (!filter?.returnType || filter.returnType === facts.attributes.RETURN_TYPE) &&
-      (!filter?.quarterFrom || facts.attributes.QUARTER >= filter.quarterFrom) &&
-      (!filter?.quarterTo || facts.attributes.QUARTER <= filter.quarterTo);
-
     const caseCursor = Cases.find({})
       .setOptions({ scope })
       .select(
@@ -179,7 +182,6 @@ export function createStatisticsService(
         }
         while (key && key._id < c._id) key = await keyCursor.next();
         const facts = factsOf(c, inForce);
-        if (!keep(facts)) continue;
         if (key && key._id === c._id) fold(facts, key.key);
         else {
           keyless.push({ id: c._id, facts });
@@ -192,6 +194,18 @@ export function createStatisticsService(
     }
     return cells;
   }
+
+  const releases = createReleases(store, () => clock.now(), finestCells);
+
+  /** The finest cells a filter keeps: each holds every attribute a table can filter by. */
+  const keep = (filter: z.infer<typeof tableInput>['filter']) => (cell: Finest) =>
+    (!filter?.memberStates?.length || filter.memberStates.includes(cell.attributes.MEMBER_STATE)) &&
+    (!filter?.originCountries?.length || filter.originCountries.includes(cell.attributes.ORIGIN_COUNTRY)) &&
+    (!filter?.programmes?.length || filter.programmes.includes(cell.attributes.PROGRAMME)) &&
+    (!filter?.statuses?.length || (filter.statuses as string[]).includes(cell.attributes.STATUS)) &&
+    (!filter?.returnType || filter.returnType === cell.attributes.RETURN_TYPE) &&
+    (!filter?.quarterFrom || cell.attributes.QUARTER >= filter.quarterFrom) &&
+    (!filter?.quarterTo || cell.attributes.QUARTER <= filter.quarterTo);
 
   /** What the network declares for the cell limit: the directory's member states and programmes (never the cases). */
   async function declared(principal: Principal): Promise<Declared> {
@@ -226,10 +240,10 @@ export function createStatisticsService(
       // Refused on the request alone, before it costs anything.
       const declaredCells = assertTableSize(groupBy, filter, await declared(principal));
       const charged = await budget.charge(principal);
-      const [finest, secret] = await Promise.all([finestCells(principal, filter), recordKeys.secret()]);
+      const [release, secret] = await Promise.all([releases.current(), recordKeys.secret()]);
       const cells = tabulate(
         groupBy,
-        [...finest.values()].map((f) => protect(f, secret)),
+        release.cells.filter(keep(filter)).map((f) => protect(f, secret)),
       );
       // Only cells whose protected count reaches the threshold: an absent cell says nothing
       // more than that, and nothing about whether its combination exists.
@@ -241,6 +255,7 @@ export function createStatisticsService(
         groupBy,
         threshold,
         generatedAt: clock.now(),
+        asOf: release.asOf,
         method,
         budget: charged,
         cells: listed.filter(([, c]) => full(c)).map(([, c]) => view(groupBy, c, threshold)),
@@ -258,7 +273,13 @@ export function createStatisticsService(
       return table;
     },
 
+    /** On erasure: no release's snapshot taken before it survives (releases.ts). */
+    dropReleases: () => releases.dropAll(),
+
     /** Housekeeping: budget claims of finished periods. */
     purgeBudgetClaims: () => budget.purge(),
+
+    /** Housekeeping: snapshot chunks a take left unclaimed more than a day ago (releases.ts). */
+    purgeUnclaimedSnapshots: () => releases.purgeUnclaimed(new Date(clock.now().getTime() - 86_400_000)),
   };
 }
