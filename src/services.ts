@@ -186,12 +186,9 @@ export function createServices(deps: ServiceDeps) {
     keys: caseKeys,
     clock,
     retentionYears: settings.erasure.retentionYears,
-    // An erased case's row leaves every built extract file at once, not when the file expires;
-    // no statistics release taken before the erasure survives it (the next table retakes it).
-    onErased: async (c) => {
-      await extracts.withdrawFilesOf(c._id, c.memberState);
-      await statistics.dropReleases();
-    },
+    // An erased case's row leaves every built extract file at once, not when the file expires.
+    // Statistics releases stay: the erased case is still counted (see statistics/releases.ts).
+    onErased: (c) => extracts.withdrawFilesOf(c._id, c.memberState),
   });
   const subjectAccess = createSubjectAccess({ store, executor, log, cases: caseStore, sealing, evidence, clock });
   // Subscribers on this gateway hear of its own writes at once (the others poll the log),

@@ -15,13 +15,11 @@
 // loser deletes its chunks. Each gateway keeps the release it last read in memory, keyed by the
 // header's snapshot id, and only rereads the header (one primary-key lookup) per table.
 //
-// Erasure (drop): a snapshot's finest cells are true figures, and one with a count of 1 is one
-// case's attributes as they stood when it was taken. An erasure drops every stored release, so no
-// copy taken before it survives; the next table retakes the month's release from the cases as
-// they stand then. A table that was reading the cases while the erasure happened could still
-// claim a snapshot taken before it: the erasure also changes a mark (`statistics_erasure_marks`),
-// read before the cases and again after the claim, and a release whose mark changed meanwhile is
-// dropped and retaken.
+// Erasure does not touch releases. An erased case keeps what statistics count (its status,
+// country, programme …: erasure.service.ts), and its earlier states of those stay in the log,
+// which is never rewritten; a snapshot holds nothing of it that the store does not keep anyway.
+// Retaking the release at each erasure would make the hourly retention job a release an hour:
+// the day-to-day comparison that releases exist to stop.
 import { randomUUID } from 'node:crypto';
 import { Schema, type Model } from 'mongoose';
 import { isDuplicateKey, type Store } from '../../store/store.ts';
@@ -30,7 +28,7 @@ import { SCORE_KEYS, type Attribute, type Finest, type Magnitude } from './stati
 
 /** Finest cells per stored chunk: about 0.5 KB each, so a chunk stays under 1 MB. */
 export const CHUNK_CELLS = 1000;
-/** Takes of one release before giving up (each lost only to an erasure in the middle of it). */
+/** Reads of one release before giving up (each lost only when its snapshot is dropped meanwhile). */
 const ATTEMPTS = 3;
 
 export type ReleaseDoc = {
@@ -61,8 +59,6 @@ type StoredCell = {
 
 export type SnapshotChunkDoc = { _id: string; snapshotId: string; n: number; cells: StoredCell[]; createdAt: Date };
 
-type ErasureMarkDoc = { _id: string; token: string; at: Date };
-
 export const releaseSchema = new Schema<ReleaseDoc>(
   {
     _id: { type: String, required: true },
@@ -88,17 +84,6 @@ export const snapshotChunkSchema = new Schema<SnapshotChunkDoc>(
 // A dropped or superseded snapshot's chunks are deleted by its id; a never-claimed one's by age.
 snapshotChunkSchema.index({ snapshotId: 1 });
 snapshotChunkSchema.index({ createdAt: 1 });
-
-const erasureMarkSchema = new Schema<ErasureMarkDoc>(
-  {
-    _id: { type: String, required: true },
-    token: { type: String, required: true },
-    at: { type: Date, required: true },
-  },
-  { collection: 'statistics_erasure_marks', versionKey: false },
-);
-
-const MARK = 'latest';
 
 /** The release a table is computed from. */
 export type Release = { month: string; snapshotId: string; asOf: Date; cells: Finest[] };
@@ -129,14 +114,11 @@ export function createReleases(
 ) {
   const Headers: Model<ReleaseDoc> = store_.model('StatisticsRelease', releaseSchema);
   const Chunks: Model<SnapshotChunkDoc> = store_.model('StatisticsSnapshotChunk', snapshotChunkSchema);
-  const Marks: Model<ErasureMarkDoc> = store_.model('StatisticsErasureMark', erasureMarkSchema);
 
   /** The release this gateway read last (reread only when the stored header names another snapshot). */
   let cached: Release | undefined;
   /** One read or take at a time per gateway: concurrent tables wait for it. */
   let pending: Promise<Release> | undefined;
-
-  const markToken = async () => (await Marks.findById(MARK).lean<ErasureMarkDoc>())?.token ?? '';
 
   async function deleteSnapshot(snapshotId: string) {
     await Chunks.collection.deleteMany({ snapshotId });
@@ -165,7 +147,6 @@ export function createReleases(
 
   /** Takes the month's snapshot and claims the release with it; the winner's if another claimed first. */
   async function takeAndClaim(month: string): Promise<Release | undefined> {
-    const mark = await markToken();
     const asOf = now();
     const cells = [...(await take()).values()];
     const snapshotId = randomUUID();
@@ -186,11 +167,6 @@ export function createReleases(
       await deleteSnapshot(snapshotId);
       if (!isDuplicateKey(error)) throw error;
       // Another request claimed the release first: its snapshot is the month's.
-      return undefined;
-    }
-    if ((await markToken()) !== mark) {
-      // A case was erased while the cases were read: this snapshot may hold it as it was.
-      await dropRelease(header);
       return undefined;
     }
     cached = { month, snapshotId, asOf, cells };
@@ -234,23 +210,6 @@ export function createReleases(
       for (const snapshotId of new Set(old.map((c) => c.snapshotId))) {
         if (!claimed.has(snapshotId)) await deleteSnapshot(snapshotId);
       }
-    },
-
-    /**
-     * On erasure: changes the erasure mark, then drops every stored release, so no snapshot taken
-     * before the erasure survives; the next table retakes the month's release.
-     */
-    async dropAll(): Promise<void> {
-      await Marks.collection
-        .updateOne({ _id: MARK as never }, { $set: { token: randomUUID(), at: now() } }, { upsert: true })
-        .catch(async (error: unknown) => {
-          // Two upserts racing to create the mark: the other one inserted it; set it again.
-          if (!isDuplicateKey(error)) throw error;
-          await Marks.collection.updateOne({ _id: MARK as never }, { $set: { token: randomUUID(), at: now() } });
-        });
-      const stored = await Headers.find({ _id: op({ $gte: '' }) }).lean<ReleaseDoc[]>();
-      for (const header of stored) await dropRelease(header);
-      cached = undefined;
     },
   };
 }

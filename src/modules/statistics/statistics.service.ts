@@ -273,9 +273,6 @@ export function createStatisticsService(
       return table;
     },
 
-    /** On erasure: no release's snapshot taken before it survives (releases.ts). */
-    dropReleases: () => releases.dropAll(),
-
     /** Housekeeping: budget claims of finished periods. */
     purgeBudgetClaims: () => budget.purge(),
 
