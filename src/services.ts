@@ -270,6 +270,8 @@ export function backgroundJobs(services: Services): Job[] {
     { name: 'retention', everyMs: 3_600_000, run: () => services.erasure.eraseExpired(SYSTEM_PRINCIPAL) },
     { name: 'consent-expiry', everyMs: 3_600_000, run: () => services.consent.expire(SYSTEM_PRINCIPAL) },
     { name: 'missed-deadlines', everyMs: 3_600_000, run: () => services.deadlines.recordMissed(SYSTEM_PRINCIPAL) },
+    // The month's statistics release, taken within a minute of the month's start (docs/statistics.md).
+    { name: 'statistics-release', everyMs: 60_000, run: () => services.statistics.takeRelease() },
     {
       name: 'housekeeping',
       everyMs: 3_600_000,

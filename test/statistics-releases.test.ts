@@ -10,6 +10,7 @@ import { CHUNK_CELLS } from '../src/modules/statistics/releases.ts';
 import { clockAt, startGateway, type TestGateway } from './helpers/gateway.ts';
 import { workflow } from './helpers/factories.ts';
 import { nextRelease } from './helpers/releases.ts';
+import { backgroundJobs } from '../src/services.ts';
 
 const TABLE = `query ($g: [StatisticsDimension!]!, $f: StatisticsFilter) { statistics(groupBy: $g, filter: $f) {
   asOf generatedAt
@@ -75,6 +76,27 @@ describe('tables of one month', () => {
       (c) => c.attributes.MEMBER_STATE === 'NL' && c.attributes.STATUS === 'CLOSED',
     );
     expect(closed.map((c) => [c.attributes.CLOSURE_REASON, c.count])).toEqual([['OPTED_OUT', 1]]);
+  });
+
+  it('are counted from a snapshot the release job takes as the month begins, not when the first analyst chooses to ask', async () => {
+    const job = backgroundJobs(gw.services).find((j) => j.name === 'statistics-release')!;
+    const january = nextRelease(clock);
+    expect(await gw.services.jobs.tick(job)).toBe(true);
+    // An analyst who wants the snapshot taken right after a known person's change, late in the
+    // month, asks for the month's first table then: it still counts the cases as they stood at its start.
+    clock.advance(20 * 86_400_000);
+    const { edges } = (
+      await gw
+        .as('NL', 'caseworker')
+        .ok<{ cases: { edges: { node: { id: string; version: number; status: string } }[] } }>(
+          '{ cases(first: 50) { edges { node { id version status } } } }',
+        )
+    ).cases;
+    const open = edges.map((e) => e.node).find((c) => c.status === 'DRAFT')!;
+    await workflow(gw).close({ id: open.id, version: open.version } as never, 'OPTED_OUT');
+    clock.advance(60_000);
+    const table = await gw.as('EMN-REG', 'reg-analyst').ok<Table>(TABLE, { g: ['STATUS'], f: { memberStates: ['NL'] } });
+    expect(table.statistics.asOf).toBe(january.toISOString());
   });
 });
 

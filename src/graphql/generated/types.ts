@@ -1898,7 +1898,7 @@ export type Query = {
    * counted on the request (the values each dimension's filter lists, or every value the network
    * declares for it), never on the cases; BAD_USER_INPUT beyond, without charge (docs/statistics.md).
    * Tables are published from monthly releases: every table requested in a calendar month (UTC) counts
-   * the cases as they stood at the month's first table (asOf), whatever changed since, so the same
+   * the cases as they stood when the month began (asOf), whatever changed since, so the same
    * request gives the same figures all month; the next month counts a whole month's changes at once.
    */
   statistics: StatisticsTable;
@@ -2352,8 +2352,8 @@ export type StatisticsTable = {
   /**
    * When the cases this table counts were read: the snapshot of the current month's release. Every
    * table of a calendar month (UTC) is computed from it, so tables of one month do not change with
-   * the cases; the next month's release counts the month's changes at once. An erasure drops the
-   * snapshot, and the next table retakes it (docs/statistics.md, "Releases").
+   * the cases; the next month's release counts the month's changes at once. It is taken as the month
+   * begins (docs/statistics.md, "Releases").
    */
   asOf: Scalars['DateTime']['output'];
   budget: StatisticsBudget;

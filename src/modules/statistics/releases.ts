@@ -1,6 +1,7 @@
 // Monthly releases of the statistics (docs/statistics.md, "Releases"). Every table requested
 // during a calendar month (UTC) is computed from one frozen set of finest cells, the release's
-// snapshot, taken from the cases as they stand at the first table of that month. So two tables of
+// snapshot, taken from the cases as they stand when the month begins (the release job, within a
+// minute; else the month's first table). So two tables of
 // the same month give the same figures whatever changed meanwhile, and the next month's release
 // counts a whole month of changes at once: comparing tables shows a month's changes, never one
 // case's change of one day.

@@ -276,6 +276,15 @@ export function createStatisticsService(
     /** Housekeeping: budget claims of finished periods. */
     purgeBudgetClaims: () => budget.purge(),
 
+    /**
+     * The release job: takes the month's release as soon as the month begins (a header lookup
+     * once it is taken), so when its snapshot is taken is not for the first analyst to choose.
+     */
+    takeRelease: async () => {
+      const release = await releases.current();
+      return release.asOf;
+    },
+
     /** Housekeeping: snapshot chunks a take left unclaimed more than a day ago (releases.ts). */
     purgeUnclaimedSnapshots: () => releases.purgeUnclaimed(new Date(clock.now().getTime() - 86_400_000)),
   };
