@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clockAt, codes, startGateway, type TestGateway } from './helpers/gateway.ts';
 import { workflow, type CaseView } from './helpers/factories.ts';
-import { builtExtract, downloadExtract, extractCsv, rowDifference, type Period } from './helpers/extracts.ts';
+import { approvedExtract, builtExtract, downloadExtract, extractCsv, rowDifference, type Period } from './helpers/extracts.ts';
 
 let gw: TestGateway;
 const clock = clockAt('2026-03-20T09:00:00Z');
@@ -66,28 +66,8 @@ afterAll(async () => {
 describe('differencing two extracts', () => {
   it('two builds that first release the same quarter at once release one snapshot of it', async () => {
     const researcher = gw.as('R-EVAL', 'researcher');
-    const approvedRequest = async () => {
-      const { requestExtract } = await researcher.ok<{ requestExtract: { id: string; version: number } }>(
-        `mutation ($input: ExtractRequestInput!) { requestExtract(input: $input) { id version } }`,
-        {
-          input: {
-            purpose: 'Differencing check',
-            variables: VARIABLES,
-            periodFrom: '2026-04',
-            periodTo: '2026-06',
-            memberStates: ['NL'],
-          },
-        },
-      );
-      return (
-        await gw
-          .as('NL', 'data-protection-officer')
-          .ok<{ decideExtract: { id: string; version: number } }>(
-            `mutation ($id: ID!, $v: Int!) { decideExtract(id: $id, decision: APPROVE, expectedVersion: $v) { id version } }`,
-            { id: requestExtract.id, v: requestExtract.version },
-          )
-      ).decideExtract;
-    };
+    const approvedRequest = () =>
+      approvedExtract(gw, 'Differencing check', VARIABLES, 'id version', { periodFrom: '2026-04', periodTo: '2026-06' });
     const requests = [await approvedRequest(), await approvedRequest()];
     const built = await Promise.all(
       requests.map((x) =>
@@ -168,29 +148,16 @@ describe('differencing two extracts', () => {
   });
 
   it('a quarter still running is not built: its cases are not all there yet', async () => {
-    const researcher = gw.as('R-EVAL', 'researcher');
-    const { requestExtract } = await researcher.ok<{ requestExtract: { id: string; version: number } }>(
-      `mutation ($input: ExtractRequestInput!) { requestExtract(input: $input) { id version } }`,
-      {
-        input: {
-          purpose: 'Differencing check',
-          variables: VARIABLES,
-          periodFrom: '2026-07',
-          periodTo: '2026-12',
-          memberStates: ['NL'],
-        },
-      },
-    );
-    const { decideExtract } = await gw
-      .as('NL', 'data-protection-officer')
-      .ok<{ decideExtract: { id: string; version: number } }>(
-        `mutation ($id: ID!, $v: Int!) { decideExtract(id: $id, decision: APPROVE, expectedVersion: $v) { id version } }`,
-        { id: requestExtract.id, v: requestExtract.version },
-      );
-    const refused = await researcher.gql(`mutation ($id: ID!, $v: Int!) { buildExtract(id: $id, expectedVersion: $v) { id } }`, {
-      id: decideExtract.id,
-      v: decideExtract.version,
+    const approved = await approvedExtract(gw, 'Differencing check', VARIABLES, 'id version', {
+      periodFrom: '2026-07',
+      periodTo: '2026-12',
     });
+    const refused = await gw
+      .as('R-EVAL', 'researcher')
+      .gql(`mutation ($id: ID!, $v: Int!) { buildExtract(id: $id, expectedVersion: $v) { id } }`, {
+        id: approved.id,
+        v: approved.version,
+      });
     expect(codes(refused)).toEqual(['INVALID_TRANSITION']);
     expect(refused.errors![0]!.message).toContain('2027-01-01');
   });

@@ -85,6 +85,14 @@ async function signedOut(page: Page): Promise<void> {
 
 const signedIn = (page: Page) => page.locator('#signout').waitFor({ timeout: 15_000 });
 
+/** *Try again* on the sign-in problem, the demo user's login at the provider, signed in; the tab closed. */
+async function tryAgainAndSignIn(page: Page): Promise<void> {
+  await page.locator('#signin-retry').click();
+  await logInAtProvider(page);
+  await signedIn(page);
+  await page.context().close();
+}
+
 describe('the provider stalls before its sign-in page', () => {
   it('its configuration never comes: told within seconds (French), nothing held open, and trying again signs in', async () => {
     const page = await portal('fr');
@@ -103,10 +111,7 @@ describe('the provider stalls before its sign-in page', () => {
     await expect.poll(() => link.held(), { timeout: 5_000 }).toBe(0);
 
     link.heal();
-    await page.locator('#signin-retry').click();
-    await logInAtProvider(page);
-    await signedIn(page);
-    await page.context().close();
+    await tryAgainAndSignIn(page);
   }, 90_000);
 
   it('its sign-in page never loads: told within seconds, the sign-in under way is dropped, and trying again signs in', async () => {
@@ -120,10 +125,7 @@ describe('the provider stalls before its sign-in page', () => {
     await signedOut(page);
 
     link.heal();
-    await page.locator('#signin-retry').click();
-    await logInAtProvider(page);
-    await signedIn(page);
-    await page.context().close();
+    await tryAgainAndSignIn(page);
   }, 90_000);
 
   it('its configuration comes late as garbage, then too large: told it cannot be used, never a raw error', async () => {
@@ -258,10 +260,7 @@ describe('the provider stalls after the person signed in there', () => {
     await signedOut(page);
     expect(link.count(/^\/idp\/token$/, 'POST')).toBe(exchanges);
 
-    await page.locator('#signin-retry').click();
-    await logInAtProvider(page);
-    await signedIn(page);
-    await page.context().close();
+    await tryAgainAndSignIn(page);
   }, 90_000);
 });
 

@@ -9,10 +9,32 @@ export type Period = { periodFrom: string; periodTo: string };
 const YEAR_2026: Period = { periodFrom: '2026-01', periodTo: '2026-12' };
 
 /**
- * An extract of NL's cases in `period` (2026 by default) of `variables`, requested by R-EVAL,
- * approved by NL's data protection officer and built: the built extract with `fields` (which
+ * An extract of NL's cases in `period` (2026 by default) of `variables`, requested by R-EVAL
+ * and approved by NL's data protection officer: the approved extract with `fields` (which
  * include `id version`).
  */
+export async function approvedExtract<T extends Extract>(
+  gw: TestGateway,
+  purpose: string,
+  variables: string[],
+  fields: string,
+  period: Period = YEAR_2026,
+): Promise<T> {
+  const { requestExtract } = await gw
+    .as('R-EVAL', 'researcher')
+    .ok<{ requestExtract: T }>(`mutation ($input: ExtractRequestInput!) { requestExtract(input: $input) { ${fields} } }`, {
+      input: { purpose, variables, ...period, memberStates: ['NL'] },
+    });
+  const { decideExtract } = await gw
+    .as('NL', 'data-protection-officer')
+    .ok<{ decideExtract: T }>(
+      `mutation ($id: ID!, $v: Int!) { decideExtract(id: $id, decision: APPROVE, expectedVersion: $v) { ${fields} } }`,
+      { id: requestExtract.id, v: requestExtract.version },
+    );
+  return decideExtract;
+}
+
+/** approvedExtract, then built by R-EVAL: the built extract with `fields`. */
 export async function builtExtract<T extends Extract>(
   gw: TestGateway,
   purpose: string,
@@ -20,21 +42,13 @@ export async function builtExtract<T extends Extract>(
   fields: string,
   period: Period = YEAR_2026,
 ): Promise<T> {
-  const researcher = gw.as('R-EVAL', 'researcher');
-  const { requestExtract } = await researcher.ok<{ requestExtract: T }>(
-    `mutation ($input: ExtractRequestInput!) { requestExtract(input: $input) { ${fields} } }`,
-    { input: { purpose, variables, ...period, memberStates: ['NL'] } },
-  );
-  const { decideExtract } = await gw
-    .as('NL', 'data-protection-officer')
-    .ok<{ decideExtract: T }>(
-      `mutation ($id: ID!, $v: Int!) { decideExtract(id: $id, decision: APPROVE, expectedVersion: $v) { ${fields} } }`,
-      { id: requestExtract.id, v: requestExtract.version },
-    );
-  const { buildExtract } = await researcher.ok<{ buildExtract: T }>(
-    `mutation ($id: ID!, $v: Int!) { buildExtract(id: $id, expectedVersion: $v) { ${fields} } }`,
-    { id: decideExtract.id, v: decideExtract.version },
-  );
+  const approved = await approvedExtract<T>(gw, purpose, variables, fields, period);
+  const { buildExtract } = await gw
+    .as('R-EVAL', 'researcher')
+    .ok<{ buildExtract: T }>(`mutation ($id: ID!, $v: Int!) { buildExtract(id: $id, expectedVersion: $v) { ${fields} } }`, {
+      id: approved.id,
+      v: approved.version,
+    });
   return buildExtract;
 }
 

@@ -111,14 +111,27 @@ export async function recordsOfCaseDocs<T extends { _id: string; caseId: string 
       cases.map((c) => c._id),
       { sort },
     );
-  // By id within the principal's scope: the tenant policy keeps it a primary-key lookup and
-  // applies the scope to the record found.
+  return [await recordsOfCaseById(model, principal, only._id, ids, sort)];
+}
+
+/**
+ * One case's records by their ids (a list the case keeps), each read by primary key within
+ * the principal's scope: the tenant policy keeps it a primary-key lookup and applies the scope
+ * to the record found. Records of another case, or not found, are left out; the rest come in
+ * the order the store would sort them.
+ */
+export async function recordsOfCaseById<T extends { _id: string; caseId: string }>(
+  model: Model<T>,
+  principal: Principal,
+  caseId: string,
+  ids: readonly string[],
+  sort: Record<string, 1 | -1>,
+): Promise<T[]> {
   const scope = caseScope(principal);
   const docs: (T | null)[] = await Promise.all(
     ids.map(async (id) => (await model.findOne({ _id: id }).setOptions({ scope }).lean()) as T | null),
   );
-  const ofCase = docs.filter((doc): doc is T => doc !== null && doc.caseId === only._id);
-  return [ofCase.sort(storeOrder<T>(sort))];
+  return docs.filter((doc): doc is T => doc !== null && doc.caseId === caseId).sort(storeOrder<T>(sort));
 }
 
 /**
@@ -451,7 +464,11 @@ export function createCaseStore(deps: {
         files.withHeads(),
       ]);
       const filesOf = new Map<string, string[]>();
-      for (const file of evidence) filesOf.set(file.caseId, [...(filesOf.get(file.caseId) ?? []), file._id]);
+      for (const file of evidence) {
+        let ids = filesOf.get(file.caseId);
+        if (!ids) filesOf.set(file.caseId, (ids = []));
+        ids.push(file._id);
+      }
       const versioned = new Set(listed.map((v) => v.caseId));
       const without = cases.filter((c) => !withHeads.has(c._id));
       // Nothing to list (most cases): an empty head each, in batches.

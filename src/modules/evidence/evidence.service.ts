@@ -19,6 +19,7 @@ import { parseInput, text, todayIso } from '../../validation.ts';
 import { assertConsentFor } from '../cases/case.consent.ts';
 import { recordFieldsOf, type CaseDoc } from '../cases/case.model.ts';
 import { storeOrder } from '../cases/case.list-index.ts';
+import { recordsOfCaseById, recordsOfCases } from '../cases/case.store.ts';
 import { assertStatusAllows, SINCE_ARRIVAL_STATUSES } from '../cases/case.state.ts';
 import {
   CHUNK_SIZE,
@@ -374,25 +375,19 @@ export function createEvidenceService(
      * whatever its size), or a case stored before cases had a list, is read by case.
      */
     async ofCases(principal: Principal, caseIds: readonly string[]): Promise<EvidenceDoc[][]> {
+      const sort = { caseId: 1, uploadedAt: 1 } as const;
       const only = caseIds.length === 1 ? caseIds[0]! : undefined;
       const head = only === undefined ? null : await cases.files.head(only);
-      if (only === undefined || !head) {
-        const docs = await Evidence.find({ caseId: op({ $in: [...caseIds] }) })
-          .setOptions({ scope: caseScope(principal) })
-          .sort({ caseId: 1, uploadedAt: 1 })
-          .lean<EvidenceDoc[]>();
-        return caseIds.map((id) => docs.filter((d) => d.caseId === id));
-      }
-      // By id within the principal's scope: the tenant policy keeps it a primary-key lookup and
-      // applies the scope to the file found. What was listed after the head comes alongside.
-      const scope = caseScope(principal);
-      const byId = (ids: readonly string[]) =>
-        Promise.all(ids.map((id) => Evidence.findOne({ _id: id }).setOptions({ scope }).lean<EvidenceDoc>().exec()));
-      const [listed, newest] = await Promise.all([byId(head.ids), cases.files.after(only, head)]);
+      if (only === undefined || !head) return recordsOfCases(Evidence, principal, caseIds, { sort });
+      // What was listed after the head is read alongside the head's files.
+      const [listed, newest] = await Promise.all([
+        recordsOfCaseById(Evidence, principal, only, head.ids, sort),
+        cases.files.after(only, head),
+      ]);
       const later = newest.ids.filter((id) => !head.ids.includes(id));
-      const docs = [...listed, ...(later.length > 0 ? await byId(later) : [])];
-      const ofCase = docs.filter((doc): doc is EvidenceDoc => doc !== null && doc.caseId === only);
-      return [ofCase.sort(storeOrder<EvidenceDoc>({ uploadedAt: 1 }))];
+      if (later.length === 0) return [listed];
+      const added = await recordsOfCaseById(Evidence, principal, only, later, sort);
+      return [[...listed, ...added].sort(storeOrder<EvidenceDoc>(sort))];
     },
 
     /**

@@ -23,7 +23,7 @@ import { todayIso } from '../../validation.ts';
 import { consentCovers } from '../cases/case.consent.ts';
 import type { CaseDoc } from '../cases/case.model.ts';
 import type { PlanDoc } from '../plans/plan.model.ts';
-import type { SourceCase } from './extract.catalogue.ts';
+import type { SourceCase, SourceCaseField } from './extract.catalogue.ts';
 import { quarterOfCase, type Quarter } from './extract.periods.ts';
 
 /** A member state's quarter, frozen: which snapshot of its cases every extract releases. */
@@ -90,25 +90,7 @@ export type ReleasedBlock = {
 };
 
 /** What the builder reads of a case to freeze it, and to see whether it may still be released. */
-export type LiveCase = Pick<
-  CaseDoc,
-  | '_id'
-  | 'memberState'
-  | 'originCountry'
-  | 'programme'
-  | 'returnType'
-  | 'status'
-  | 'closureReason'
-  | 'household'
-  | 'arrivedOn'
-  | 'createdAt'
-  | 'actualEur'
-  | 'spend'
-  | 'latestScores'
-  | 'planInForce'
-  | 'consent'
-  | 'erasedAt'
->;
+export type LiveCase = Pick<CaseDoc, SourceCaseField | '_id' | 'spend' | 'planInForce' | 'consent' | 'erasedAt'>;
 const LIVE_FIELDS =
   'memberState originCountry programme returnType status closureReason household arrivedOn createdAt actualEur spend latestScores planInForce consent erasedAt';
 

@@ -30,12 +30,8 @@ export const EXTRACT_VARIABLES = [
 ] as const;
 export type ExtractVariable = (typeof EXTRACT_VARIABLES)[number];
 
-/**
- * What the builder knows of one case: the case and its plan in force, if any (as frozen with
- * its block: extract.blocks.ts).
- */
-export type SourceCase = Pick<
-  CaseDoc,
+/** The fields of a case the catalogue reads as they are. */
+export type SourceCaseField =
   | 'memberState'
   | 'originCountry'
   | 'programme'
@@ -46,8 +42,13 @@ export type SourceCase = Pick<
   | 'arrivedOn'
   | 'createdAt'
   | 'actualEur'
-  | 'latestScores'
-> & {
+  | 'latestScores';
+
+/**
+ * What the builder knows of one case: the case and its plan in force, if any (as frozen with
+ * its block: extract.blocks.ts).
+ */
+export type SourceCase = Pick<CaseDoc, SourceCaseField> & {
   /** The kinds of the plan components spent on. */
   spendKinds: string[];
   plan: { totalEur: number | null; kinds: string[] } | null;
