@@ -6,7 +6,8 @@
 // DevTools or speedscope). Run:
 //   node --expose-gc --import tsx bench/profile.ts --cases 1000 --op dashboard --requests 200
 // Operations: dashboard, case, files, changes, create, exec (the dashboard over in-memory data
-// through the gateway's stack, as in the benchmark), mercurius, apollo (Apollo alone), floor.
+// through the gateway's stack, as in the benchmark), mercurius, apollo (Apollo alone), floor, express
+// (the floor's JSON through express); `--query typename` sends `{ __typename }` (no resolver) instead.
 // `--op case --ids N`: N of the partner's cases at random, each asked in turn (cold reads).
 // `--files N`: N files spread over the cases, stored as before cases listed their files (the
 // gateway's backfill lists them, and its time is printed); `--op files`: a case's own page with its files.
@@ -40,13 +41,14 @@ function flags() {
     alloc: 0,
     ids: 1,
     files: 0,
+    query: '',
   };
   const argv = process.argv.slice(2);
   for (let i = 0; i < argv.length; i += 2) {
     const [flag, value] = [argv[i]!.replace(/^--/, ''), argv[i + 1] ?? ''];
     if (['cases', 'requests', 'connections', 'top', 'interval', 'alloc', 'ids', 'files'].includes(flag))
       f[flag as 'cases'] = Number(value);
-    else if (flag === 'op' || flag === 'out') f[flag] = value;
+    else if (flag === 'op' || flag === 'out' || flag === 'query') f[flag] = value;
     else if (flag === 'data-dir') f.dataDir = value;
     else throw new Error(`unknown flag --${flag}`);
   }
@@ -206,9 +208,13 @@ async function main(): Promise<void> {
   else if (f.op === 'changes') [caller, body] = [nl, JSON.stringify({ query: CHANGES })];
   else if (f.op === 'create') [caller, body] = [nl, JSON.stringify({ query: CREATE, variables: { input: caseInput } })];
   else if (f.op === 'home') body = JSON.stringify({ query: WORK_LIST });
-  else if (['exec', 'mercurius', 'apollo', 'floor'].includes(f.op)) {
+  else if (['exec', 'mercurius', 'apollo', 'floor', 'express'].includes(f.op)) {
     inMemory = await inMemoryServers(gateway, { config, store, logger, dataDir, partner });
-    target = { exec: inMemory.gateway, mercurius: inMemory.mercurius, apollo: inMemory.apollo }[f.op] ?? inMemory.floor;
+    target =
+      { exec: inMemory.gateway, mercurius: inMemory.mercurius, apollo: inMemory.apollo, express: inMemory.expressFloor }[f.op] ??
+      inMemory.floor;
+    // `--query typename`: `{ __typename }` instead of the dashboard, what a server costs before execution.
+    if (f.query === 'typename') body = JSON.stringify({ query: '{ __typename }' });
   } else if (f.op !== 'dashboard') throw new Error(`unknown operation ${f.op}`);
 
   const send = () =>
