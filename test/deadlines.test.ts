@@ -97,6 +97,19 @@ describe('the overdue list', () => {
     expect(codes(await gw.as('EMN-REG', 'reg-analyst').gql(OVERDUE))).toEqual(['FORBIDDEN']);
   });
 
+  it('a list of none is none, and reads no case (a limit of 0 is "no limit" to the store)', async () => {
+    on('2026-03-25');
+    const nl = gw.as('NL', 'caseworker');
+    await nl.ok('{ overdue(first: 1) { daysLate } }'); // the token's lookups, once
+    const before = gw.store.recorder.queries.length;
+    expect((await nl.ok<{ overdue: unknown[] }>('{ overdue(first: 0) { daysLate } }')).overdue).toEqual([]);
+    // NL's own read of its cases by deadline (the deadline job, which may run meanwhile, reads them unscoped).
+    const reads = gw.store.recorder.queries
+      .slice(before)
+      .filter((q) => q.collection === 'cases' && q.sortFields[0] === 'nextDeadlineAt' && q.filterFields.includes('memberState'));
+    expect(reads).toEqual([]);
+  });
+
   it('a deadline met late leaves the list and shows as MET_LATE with its lateness', async () => {
     const { impl } = on('2026-03-26');
     const { case: now } = await workflow(gw).state.ok<{ case: CaseView }>('query ($id: ID!) { case(id: $id) { id version } }', {

@@ -324,6 +324,13 @@ describe('evaluation extracts', () => {
     const other = gw.as('R-OTHER', 'researcher');
     expect((await other.gql<{ extractRequest: unknown }>(GET, { id: extract.id })).data?.extractRequest ?? null).toBeNull();
     expect((await other.ok<{ extractRequests: unknown[] }>('{ extractRequests { id } }')).extractRequests).toEqual([]);
+    // A page of none is none (a limit of 0 is "no limit" to the store).
+    expect(
+      (await researcher().ok<{ extractRequests: unknown[] }>('{ extractRequests(first: 1) { id } }')).extractRequests,
+    ).toHaveLength(1);
+    expect(
+      (await researcher().ok<{ extractRequests: unknown[] }>('{ extractRequests(first: 0) { id } }')).extractRequests,
+    ).toEqual([]);
     expect((await download(extract.file!.downloadUrl, other.token)).status).toBe(404);
     // A research body holds researchers only.
     expect((await gw.gql('{ me { roles } }', {}, { token: gw.token('R-OTHER', 'caseworker') })).status).toBe(401);

@@ -279,6 +279,25 @@ describe('change feed sync', () => {
     );
   });
 
+  it('a page of none says whether changes wait, and keeps the cursor before them', async () => {
+    const nl = gw.as('NL', 'caseworker');
+    const PAGE = 'query ($after: Cursor) { changes(after: $after, first: 0) { changes { cursor } endCursor hasMore } }';
+    type Page = { changes: { changes: unknown[]; endCursor: string; hasMore: boolean } };
+    const start = await nl.ok<Page>(PAGE, { after: encodeCursor(0) });
+    expect(start.changes).toEqual({ changes: [], endCursor: encodeCursor(0), hasMore: true });
+    // At the end of what NL may see, nothing waits: the cursor may move to the head.
+    const all = await nl.ok<{ changes: { endCursor: string; hasMore: boolean } }>(
+      'query { changes(first: 1000) { endCursor hasMore } }',
+    );
+    expect(all.changes.hasMore).toBe(false);
+    const atEnd = await nl.ok<Page>(PAGE, { after: all.changes.endCursor });
+    expect(atEnd.changes).toEqual({ changes: [], endCursor: all.changes.endCursor, hasMore: false });
+    // A change NL may see: the next empty page says so, from the same cursor.
+    await workflow(gw, 'NL', 'P-AF-HOPE').create();
+    const next = await nl.ok<Page>(PAGE, { after: all.changes.endCursor });
+    expect(next.changes).toEqual({ changes: [], endCursor: all.changes.endCursor, hasMore: true });
+  });
+
   it('a cursor that is not one of the feed’s is refused as bad input, also one past the end of the log', async () => {
     const nl = gw.as('NL', 'caseworker');
     const r = await nl.gql('query { changes(after: "not-a-cursor") { endCursor } }');

@@ -89,6 +89,7 @@ export function createDeadlineService(deps: Needs<'cases' | 'clock' | 'executor'
     async overdue(principal: Principal | null, first: number | null | undefined): Promise<OverdueItem[]> {
       const p = authorize(principal, 'case.read');
       const size = pageSize(first, 100, MAX_OVERDUE);
+      if (size === 0) return []; // a limit of 0 is "no limit" to the store
       const now = clock.now();
       const cases = await Cases.find({ nextDeadlineAt: op({ $lte: now }) })
         .setOptions({ scope: caseScope(p) })

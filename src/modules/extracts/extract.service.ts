@@ -143,6 +143,7 @@ export function createExtractService(
     async list(principal: Principal | null, args: { first?: number | null }): Promise<ExtractDoc[]> {
       const p = authorize(principal, 'extract.read');
       const first = pageSize(args.first, 50, MAX_EXTRACT_PAGE);
+      if (first === 0) return []; // a limit of 0 is "no limit" to the store
       return Extracts.find({})
         .setOptions({ scope: extractScope(p) })
         .sort({ createdAt: -1, _id: -1 })

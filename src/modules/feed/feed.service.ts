@@ -238,10 +238,12 @@ export function createFeedService(deps: Needs<'clock'> & { cases: CaseService; h
       // Everything up to the head read first is stored, so a short page may move the cursor to it.
       const head = await hub.catchUp();
       assertWithinLog(after, head);
-      const events = first === 0 ? [] : await hub.read(feedAudience(p), after, head, first + 1);
+      // One event more than the page, so `first: 0` still says whether anything waits (a client
+      // asking "anything new?" before it pages), without moving the cursor past it.
+      const events = await hub.read(feedAudience(p), after, head, first + 1);
       const hasMore = events.length > first;
       const page = events.slice(0, first);
-      const endCursor = hasMore ? page.at(-1)!._id : first === 0 ? after : head;
+      const endCursor = hasMore ? (page.at(-1)?._id ?? after) : head;
       return { changes: await present(p, page), endCursor, hasMore };
     },
 
