@@ -97,6 +97,7 @@ export async function createGateway(options: GatewayOptions) {
     metrics,
     logger,
     formatError,
+    consumeRate: rateLimit.consume,
   });
 
   // HTTP routes.
@@ -173,6 +174,7 @@ export async function createGateway(options: GatewayOptions) {
         maxTokens: config.maxQueryTokens,
         principalFrom,
         formatError,
+        consumeRate: rateLimit.consume,
         now: () => clock.now().getTime(),
       });
     },

@@ -5,6 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { codes, startGateway, uniqueDbName, type TestGateway } from './helpers/gateway.ts';
 import { gatewaySchema } from './helpers/schema-inputs.ts';
 import { wsClient } from './helpers/ws.ts';
+import { caseInput } from './helpers/factories.ts';
+import WebSocket from 'ws';
 
 let gw: TestGateway;
 beforeAll(async () => {
@@ -70,6 +72,11 @@ async function ping(authorization: string | undefined): Promise<number> {
   return response.status;
 }
 
+/** Waits until the condition holds (the test's timeout bounds the wait). */
+async function until(condition: () => boolean): Promise<void> {
+  while (!condition()) await new Promise((resolve) => setTimeout(resolve, 20));
+}
+
 const tally = (statuses: number[]) => statuses.reduce<Record<number, number>>((t, s) => ({ ...t, [s]: (t[s] ?? 0) + 1 }), {});
 
 describe('limits that cannot be side-stepped', () => {
@@ -96,6 +103,82 @@ describe('limits that cannot be side-stepped', () => {
     expect(tally(statuses)).toEqual({ 401: 40, 429: 5 });
     // A verified caller from the same address keeps its own limit.
     expect(await ping(`Bearer ${gw.token('NL', 'coordinator', { subject: 'after-junk' })}`)).toBe(200);
+  });
+
+  it('each write of a mutation document counts on the rate limit: aliased writes past it run none of them', async () => {
+    const writer = gw.as('NL', 'caseworker', 'bulk-writer');
+    const before = await gw.services.log.lastSeq();
+    // 45 writes in one request (aliases, and more through a fragment spread): over the limit of 40.
+    const aliased = Array.from({ length: 40 }, (_, i) => `w${i}: createCase(input: $i) { id }`).join(' ');
+    const more = Array.from({ length: 5 }, (_, i) => `x${i}: createCase(input: $i) { id }`).join(' ');
+    const bulk = await writer.gql(
+      `mutation ($i: CreateCaseInput!) { ${aliased} ...More } fragment More on Mutation { ${more} }`,
+      {
+        i: caseInput(),
+      },
+    );
+    expect(bulk.status).toBe(429);
+    expect(codes(bulk)).toEqual(['RATE_LIMITED']);
+    expect(bulk.data ?? null).toBeNull();
+    expect(await gw.services.log.lastSeq()).toBe(before);
+
+    // Three writes (a skipped one and a repeated key do not run, so do not count) are three requests.
+    const few = gw.as('NL', 'caseworker', 'few-writes');
+    const three = await few.gql(
+      `mutation ($i: CreateCaseInput!, $no: Boolean!) { a: createCase(input: $i) { id } b: createCase(input: $i) { id }
+        c: createCase(input: $i) { id } c: createCase(input: $i) { id } d: createCase(input: $i) @include(if: $no) { id } }`,
+      { i: caseInput(), no: false },
+    );
+    expect(three.errors).toBeUndefined();
+    expect(await gw.services.log.lastSeq()).toBe(before + 3);
+    const statuses: number[] = [];
+    for (let i = 0; i < 38; i += 1) statuses.push((await few.gql('{ ping }')).status);
+    expect(tally(statuses)).toEqual({ 200: 37, 429: 1 });
+  });
+
+  it('each subscription started over WebSocket counts on the rate limit HTTP shares, however soon it is stopped', async () => {
+    const token = gw.token('NL', 'caseworker', { subject: 'subscription-churn' });
+    const socket = new WebSocket(`${gw.url.replace(/^http/, 'ws')}/graphql`, 'graphql-transport-ws');
+    const messages: { id?: string; type: string; payload?: { extensions?: { code?: string } }[] }[] = [];
+    try {
+      await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
+      socket.on('message', (m: Buffer) => messages.push(JSON.parse(m.toString('utf8'))));
+      socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${token}` } }));
+      await until(() => messages.some((m) => m.type === 'connection_ack'));
+      // Started and stopped 45 times, one after the other: never more than one open, so the cap
+      // per connection never applies. From early in the feed, so a started one answers at once.
+      const { changes } = await gw
+        .as('NL', 'caseworker', 'cursor-reader')
+        .ok<{ changes: { endCursor: string; hasMore: boolean } }>('{ changes(first: 1) { endCursor hasMore } }');
+      expect(changes.hasMore).toBe(true);
+      const first: Record<string, string> = {};
+      let readsOfRefused = 0;
+      for (let i = 0; i < 45; i += 1) {
+        const id = `s${i}`;
+        const commandsBefore = gw.store.recorder.count;
+        socket.send(
+          JSON.stringify({
+            id,
+            type: 'subscribe',
+            payload: { query: 'subscription ($c: Cursor) { myFeed(after: $c) { cursor } }', variables: { c: changes.endCursor } },
+          }),
+        );
+        await until(() => messages.some((m) => m.id === id));
+        first[id] = messages.find((m) => m.id === id)!.type;
+        if (first[id] === 'error') readsOfRefused += gw.store.recorder.count - commandsBefore;
+        socket.send(JSON.stringify({ id, type: 'complete' }));
+      }
+      const refused = Object.keys(first).filter((id) => first[id] === 'error');
+      expect(refused).toEqual(['s40', 's41', 's42', 's43', 's44']);
+      expect(Object.values(first).filter((type) => type === 'next')).toHaveLength(40);
+      const errors = messages.filter((m) => m.type === 'error');
+      expect(errors.map((m) => m.payload?.[0]?.extensions?.code)).toEqual(Array(5).fill('RATE_LIMITED'));
+      // The refused ones read nothing of the store; HTTP is refused for the same caller too.
+      expect(readsOfRefused).toBe(0);
+      expect(await ping(`Bearer ${token}`)).toBe(429);
+    } finally {
+      socket.close();
+    }
   });
 
   it('lists without a page size count by their bound, so nested lists multiply', async () => {
@@ -257,6 +340,25 @@ describe.skipIf(!hasRedis)('shared rate limits (needs a Redis at REDIS_URL; skip
       for (let i = 0; i < 14; i += 1) statuses.push((await (i % 2 ? a : b).gql('{ ping }', {}, { token })).status);
       expect(statuses.filter((s) => s === 200)).toHaveLength(10);
       expect(statuses.filter((s) => s === 429)).toHaveLength(4);
+    } finally {
+      await b.close();
+      await a.close();
+    }
+  });
+
+  it('the writes of a mutation document counted on one gateway are counted on the other', async () => {
+    const dbName = uniqueDbName('rlw');
+    const env = { REDIS_URL, ERIN_RATE_LIMIT: '10' };
+    const a = await startGateway({ env, dbName });
+    const b = await startGateway({ env, dbName, seed: false, dataDir: a.dataDir });
+    try {
+      const token = a.token('NL', 'caseworker', { subject: 'shared-writes' });
+      const writes = Array.from({ length: 6 }, (_, i) => `w${i}: createCase(input: $i) { id }`).join(' ');
+      const r = await a.gql(`mutation ($i: CreateCaseInput!) { ${writes} }`, { i: caseInput() }, { token });
+      expect(r.errors).toBeUndefined();
+      const statuses: number[] = [];
+      for (let i = 0; i < 5; i += 1) statuses.push((await b.gql('{ ping }', {}, { token })).status);
+      expect(tally(statuses)).toEqual({ 200: 4, 429: 1 });
     } finally {
       await b.close();
       await a.close();

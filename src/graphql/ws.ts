@@ -4,7 +4,9 @@
 // of every open connection (the same verification again) refuses it: the organisation was
 // deactivated, the issuer is no longer trusted. Only subscriptions are
 // served here (queries and mutations go over HTTP, with its rate limits), each one checked
-// for depth and cost, and a connection holds a limited number of them.
+// for depth and cost, and a connection holds a limited number of them. Each subscription
+// started counts as a request on its caller's rate limit, which HTTP shares: starting and
+// stopping subscriptions in a loop (each start reads the store) is no way around it.
 import type { Server } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import {
@@ -30,6 +32,8 @@ import type { Logger } from '../logger.ts';
 import type { Services } from '../services.ts';
 import { createContext, type Context } from './context.ts';
 import { assertCostWithin, depthLimitRule, operationCost } from './plugins.ts';
+import type { ConsumeRate } from '../http/rate-limit.ts';
+import { consumeOrRefuse } from './rate.ts';
 
 export type SubscriptionTransportOptions = {
   schema: GraphQLSchema;
@@ -45,6 +49,8 @@ export type SubscriptionTransportOptions = {
   maxTokens: number;
   principalFrom: (authorization: string | undefined, logger: Logger) => Promise<Principal | null>;
   formatError: (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
+  /** Counts each subscription started on its caller's rate limit (src/graphql/rate.ts). */
+  consumeRate: ConsumeRate;
   /** Milliseconds since the epoch (the gateway's clock). */
   now: () => number;
 };
@@ -119,7 +125,7 @@ export function attachSubscriptions(server: Server, options: SubscriptionTranspo
         if (principal) live.add(connection);
         return true;
       },
-      onSubscribe: (ctx, id, payload) => {
+      onSubscribe: async (ctx, id, payload) => {
         const connection = connections.get(ctx);
         if (!connection) return [clientError('Not connected.', 'UNAUTHENTICATED')];
         let document: DocumentNode;
@@ -146,6 +152,13 @@ export function attachSubscriptions(server: Server, options: SubscriptionTranspo
           return [error as GraphQLError];
         }
         const { principal } = connection;
+        if (principal) {
+          try {
+            await consumeOrRefuse(options.consumeRate, principal, 1);
+          } catch (error) {
+            return [error as GraphQLError];
+          }
+        }
         const contextValue = createContext({
           principal,
           requestId: `ws:${connection.id}:${id}`,
