@@ -136,6 +136,24 @@ describe('limits that cannot be side-stepped', () => {
     expect(tally(statuses)).toEqual({ 200: 37, 429: 1 });
   });
 
+  it('each root field of a query counts on the rate limit: a hundred aliased reads are not one request', async () => {
+    const reader = gw.as('NL', 'caseworker', 'alias-reader');
+    // 45 case lookups in one document, within the cost limit: each would read the store on its own.
+    const lists = Array.from({ length: 45 }, (_, i) => `c${i}: case(id: "case-${i}") { id }`).join(' ');
+    const before = gw.store.recorder.count;
+    const many = await reader.gql(`{ ${lists} }`);
+    expect(many.status).toBe(429);
+    expect(codes(many)).toEqual(['RATE_LIMITED']);
+    expect(gw.store.recorder.count - before).toBe(0);
+
+    // Two root fields (introspection's do not count) are two requests.
+    const two = gw.as('NL', 'caseworker', 'two-fields');
+    expect((await two.gql('{ __typename ping me { subject } }')).errors).toBeUndefined();
+    const statuses: number[] = [];
+    for (let i = 0; i < 39; i += 1) statuses.push((await two.gql('{ ping }')).status);
+    expect(tally(statuses)).toEqual({ 200: 38, 429: 1 });
+  });
+
   it('each subscription started over WebSocket counts on the rate limit HTTP shares, however soon it is stopped', async () => {
     const token = gw.token('NL', 'caseworker', { subject: 'subscription-churn' });
     const socket = new WebSocket(`${gw.url.replace(/^http/, 'ws')}/graphql`, 'graphql-transport-ws');

@@ -21,7 +21,7 @@ import {
   httpStatusPlugin,
   observabilityPlugin,
 } from './plugins.ts';
-import { writeRatePlugin } from './rate.ts';
+import { rootFieldRatePlugin } from './rate.ts';
 
 export async function createApollo(deps: {
   schema: GraphQLSchema;
@@ -31,7 +31,7 @@ export async function createApollo(deps: {
   metrics: Metrics;
   logger: Logger;
   formatError: ReturnType<typeof createErrorFormatter>;
-  /** Counts a mutation's writes beyond the first on the caller's rate limit (src/graphql/rate.ts). */
+  /** Counts an operation's root fields beyond the first on the caller's rate limit (src/graphql/rate.ts). */
   consumeRate: ConsumeRate;
 }): Promise<ApolloServer<Context>> {
   const { schema, ungatedSchema, config, metrics, logger, formatError, consumeRate } = deps;
@@ -58,7 +58,7 @@ export async function createApollo(deps: {
       ApolloServerPluginLandingPageDisabled(),
       costLimitPlugin(schema, config.maxQueryCost),
       // After the cost limit: a document refused for its cost counts once, as the request it is.
-      writeRatePlugin(consumeRate),
+      rootFieldRatePlugin(consumeRate),
       observabilityPlugin(metrics),
       httpStatusPlugin(),
       accessAuditPlugin(logger),

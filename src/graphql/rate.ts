@@ -1,9 +1,11 @@
 // What one GraphQL request may carry more of than one request's worth, counted on the caller's
-// rate limit (src/http/rate-limit.ts): the limiter counts a request once, before it is parsed,
-// and the cost limit counts what a write answers, not the write. So a mutation document of a
-// hundred aliased writes (or fragments of them) would be a hundred writes for one request, and
-// a WebSocket connection could start and stop subscriptions (each a read of the store) with no
-// limit at all. Each write beyond the first, and each subscription started, is one request more.
+// rate limit (src/http/rate-limit.ts). The limiter counts a request once, before it is parsed,
+// and the cost limit bounds the size of an answer, not how many independent resolutions it
+// takes: each root field runs on its own (a write, a lookup, a list read of its own — the
+// embedded store scans a collection for each), so a document of a hundred aliased root fields
+// was a hundred requests' work for one. And a WebSocket connection could start and stop
+// subscriptions (each a read of the store) with no limit at all. So each root field beyond the
+// first, and each subscription started, is one request more.
 import type { ApolloServerPlugin } from '@apollo/server';
 import {
   getDirectiveValues,
@@ -11,7 +13,6 @@ import {
   GraphQLIncludeDirective,
   GraphQLSkipDirective,
   Kind,
-  OperationTypeNode,
   type DocumentNode,
   type OperationDefinitionNode,
   type SelectionSetNode,
@@ -22,16 +23,16 @@ import type { ConsumeRate } from '../http/rate-limit.ts';
 import type { Context } from './context.ts';
 
 /**
- * The root fields a mutation operation will execute: one per response key (fields of one key are
- * merged into one execution), through inline fragments and fragment spreads, without those that
- * `@skip`/`@include` leave out for these variables. 0 for a query or subscription.
+ * The root fields an operation will execute: one per response key (fields of one key are merged
+ * into one execution), through inline fragments and fragment spreads, without those that
+ * `@skip`/`@include` leave out for these variables, and without the introspection fields
+ * (`__typename`, `__schema`, `__type`: answered from the schema, and depth-limited).
  */
-export function writesOf(
+export function rootFieldsOf(
   document: DocumentNode,
   operation: OperationDefinitionNode,
   variables: Record<string, unknown> | undefined,
 ): number {
-  if (operation.operation !== OperationTypeNode.MUTATION) return 0;
   const fragments = new Map(
     document.definitions.flatMap((d) => (d.kind === Kind.FRAGMENT_DEFINITION ? [[d.name.value, d] as const] : [])),
   );
@@ -43,8 +44,9 @@ export function writesOf(
   const collect = (selectionSet: SelectionSetNode) => {
     for (const selection of selectionSet.selections) {
       if (!included(selection)) continue;
-      if (selection.kind === Kind.FIELD) keys.add((selection.alias ?? selection.name).value);
-      else if (selection.kind === Kind.INLINE_FRAGMENT) collect(selection.selectionSet);
+      if (selection.kind === Kind.FIELD) {
+        if (!selection.name.value.startsWith('__')) keys.add((selection.alias ?? selection.name).value);
+      } else if (selection.kind === Kind.INLINE_FRAGMENT) collect(selection.selectionSet);
       else if (!visited.has(selection.name.value)) {
         // Validation refuses cycles; a fragment spread twice at the root adds its keys once.
         visited.add(selection.name.value);
@@ -65,21 +67,25 @@ export async function consumeOrRefuse(consume: ConsumeRate, principal: Principal
 }
 
 /**
- * Counts each write of a mutation beyond the first (the limiter counted the request) on the
- * caller's limit, before anything runs: a document that does not fit runs none of its writes.
- * Anonymous callers write nothing (every mutation needs a caller), so they are not counted here.
+ * Counts each root field of an operation beyond the first (the limiter counted the request) on
+ * the caller's limit, before anything runs: a document that does not fit runs none of its
+ * fields (none of its writes). Anonymous callers are answered UNAUTHENTICATED for every root
+ * field without any work, so only verified callers are counted here.
  */
-export function writeRatePlugin(consume: ConsumeRate): ApolloServerPlugin<Context> {
+export function rootFieldRatePlugin(consume: ConsumeRate): ApolloServerPlugin<Context> {
   return {
     async requestDidStart() {
       return {
         async didResolveOperation({ contextValue, document, operation, request, schema }) {
           const principal = contextValue.principal;
-          if (!principal || operation?.operation !== OperationTypeNode.MUTATION) return;
+          if (!principal || !operation) return;
+          // The common case, one root field: counted by the limiter already.
+          const [only, ...more] = operation.selectionSet.selections;
+          if (more.length === 0 && only?.kind === Kind.FIELD) return;
           // Variables that do not coerce run nothing: execution answers them (a request error).
           const variables = getVariableValues(schema, operation.variableDefinitions ?? [], request.variables ?? {});
           if (variables.errors) return;
-          await consumeOrRefuse(consume, principal, writesOf(document, operation, variables.coerced) - 1);
+          await consumeOrRefuse(consume, principal, rootFieldsOf(document, operation, variables.coerced) - 1);
         },
       };
     },

@@ -2,8 +2,9 @@
 // and subject), whatever token or spelling of the header it came with; per address for requests
 // without a valid token, whatever junk they carry. Per instance by default; shared by every
 // gateway through Redis when REDIS_URL is set. What one request can carry more of is counted
-// on the same limit (`consume`): each write of a mutation beyond the first, each subscription
-// started over WebSocket (src/graphql/rate.ts).
+// on the same limit (`consume`): each root field of a GraphQL operation beyond the first (each
+// resolves on its own: a write, a read of the store), each subscription started over WebSocket
+// (src/graphql/rate.ts).
 import { createHash } from 'node:crypto';
 import type { RequestHandler } from 'express';
 import { ipKeyGenerator, MemoryStore, rateLimit, type Store as CounterStore } from 'express-rate-limit';
