@@ -168,6 +168,7 @@ export async function createGateway(options: GatewayOptions) {
         logger,
         maxSubscriptions: config.wsMaxSubscriptions,
         maxConnectionsPerUser: config.wsMaxConnections,
+        maxConnectionsPerOrganisation: config.wsMaxConnectionsPerOrganisation,
         recheckIntervalMs: config.wsRecheckMs,
         maxDepth: config.maxQueryDepth,
         maxCost: config.maxQueryCost,

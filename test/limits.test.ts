@@ -328,6 +328,58 @@ describe('limits that cannot be side-stepped', () => {
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 /** Whether a Redis answers at REDIS_URL: a machine with only Node and Go has none (CI starts one). */
+describe('limits of an organisation, which names its own subjects', () => {
+  let org: TestGateway;
+  beforeAll(async () => {
+    org = await startGateway({
+      env: { ERIN_RATE_LIMIT: '40', ERIN_RATE_LIMIT_ORGANISATION: '60', ERIN_WS_MAX_CONNECTIONS_ORGANISATION: '3' },
+    });
+  });
+  afterAll(async () => {
+    await org?.close();
+  });
+
+  it('a subject of its choosing per request gets no more than the organisation’s limit; another organisation is not affected', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 70; i += 1) {
+      statuses.push((await org.gql('{ ping }', {}, { token: org.token('SE', 'caseworker', { subject: `minted-${i}` }) })).status);
+    }
+    expect(tally(statuses)).toEqual({ 200: 60, 429: 10 });
+    // Root fields and subscription starts of a fresh subject count on the organisation's limit too.
+    const fresh = org.as('SE', 'caseworker', 'minted-fresh');
+    expect(codes(await fresh.gql('{ ping me { subject } }'))).toEqual(['RATE_LIMITED']);
+    expect((await org.gql('{ ping }', {}, { token: org.token('NL', 'caseworker', { subject: 'minted-0' }) })).status).toBe(200);
+  });
+
+  it('its users together hold a limited number of WebSocket connections; another organisation is not affected', async () => {
+    const MY_FEED = 'subscription { myFeed { cursor } }';
+    const sockets = Array.from({ length: 3 }, (_, i) =>
+      wsClient(org, org.token('NL', 'caseworker', { subject: `ws-user-${i}` })),
+    );
+    try {
+      const subs = sockets.map((s) => s.subscribe(MY_FEED));
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(subs.flatMap((s) => s.failed)).toEqual([]);
+      expect(sockets.flatMap((s) => s.closes)).toEqual([]);
+      const fourth = wsClient(org, org.token('NL', 'caseworker', { subject: 'ws-user-3' }));
+      sockets.push(fourth);
+      const refused = fourth.subscribe(MY_FEED);
+      const refusal = refused.until(() => fourth.closes.length > 0 || refused.failed.length > 0).catch(() => undefined);
+      await Promise.race([refusal, new Promise((resolve) => setTimeout(resolve, 3000))]);
+      expect(fourth.closes[0]?.code).toBe(4403);
+
+      const other = wsClient(org, org.token('P-AF-HOPE', 'partner-officer', { subject: 'ws-user-0' }));
+      sockets.push(other);
+      const fine = other.subscribe(MY_FEED);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(other.closes).toEqual([]);
+      expect(fine.failed).toEqual([]);
+    } finally {
+      for (const socket of sockets) await socket.close();
+    }
+  });
+});
+
 async function redisReachable(): Promise<boolean> {
   const { hostname, port } = new URL(REDIS_URL);
   return new Promise((resolve) => {

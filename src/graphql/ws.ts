@@ -42,6 +42,8 @@ export type SubscriptionTransportOptions = {
   maxSubscriptions: number;
   /** Open connections one user (organisation and subject) may hold; more are refused. */
   maxConnectionsPerUser: number;
+  /** Open connections all users of one organisation may hold (it names its own subjects); more are refused. */
+  maxConnectionsPerOrganisation: number;
   /** How often every open connection's token and organisation are checked again. */
   recheckIntervalMs: number;
   maxDepth: number;
@@ -61,6 +63,7 @@ type Connection = {
   principal: Principal | null;
   expiry: NodeJS.Timeout | undefined;
   user: string | undefined;
+  organisation: string | undefined;
   authorization: string | undefined;
   socket: Socket;
 };
@@ -73,6 +76,13 @@ export function attachSubscriptions(server: Server, options: SubscriptionTranspo
   const connections = new WeakMap<object, Connection>();
   // Open connections per user: one token must not hold the gateway's sockets hostage.
   const perUser = new Map<string, number>();
+  const perOrganisation = new Map<string, number>();
+  const release = (counts: Map<string, number>, key: string | undefined) => {
+    if (key === undefined) return;
+    const open = (counts.get(key) ?? 1) - 1;
+    if (open > 0) counts.set(key, open);
+    else counts.delete(key);
+  };
   // Every open connection with a caller, for the periodic check.
   const live = new Set<Connection>();
 
@@ -100,16 +110,19 @@ export function attachSubscriptions(server: Server, options: SubscriptionTranspo
         // Within the clock tolerance a token past its expiry still verifies; a session would end at once.
         if (typeof exp === 'number' && exp * 1000 <= options.now()) return false;
         const user = principal ? `${principal.organisation.code}:${principal.subject}` : undefined;
-        if (user) {
+        const organisation = principal?.organisation.code;
+        if (user && organisation) {
           const open = perUser.get(user) ?? 0;
-          if (open >= options.maxConnectionsPerUser) {
+          const ofOrganisation = perOrganisation.get(organisation) ?? 0;
+          if (open >= options.maxConnectionsPerUser || ofOrganisation >= options.maxConnectionsPerOrganisation) {
             logger.warn(
-              { ws: id, organisation: principal!.organisation.code, open },
-              'websocket refused: too many connections for one user',
+              { ws: id, organisation, open, ofOrganisation },
+              `websocket refused: too many connections for one ${open >= options.maxConnectionsPerUser ? 'user' : 'organisation'}`,
             );
             return false;
           }
           perUser.set(user, open + 1);
+          perOrganisation.set(organisation, ofOrganisation + 1);
         }
         let expiry: NodeJS.Timeout | undefined;
         const socket = (ctx.extra as { socket: Socket }).socket;
@@ -120,7 +133,7 @@ export function attachSubscriptions(server: Server, options: SubscriptionTranspo
           );
           expiry.unref();
         }
-        const connection: Connection = { id, principal, expiry, user, authorization, socket };
+        const connection: Connection = { id, principal, expiry, user, organisation, authorization, socket };
         connections.set(ctx, connection);
         if (principal) live.add(connection);
         return true;
@@ -184,11 +197,8 @@ export function attachSubscriptions(server: Server, options: SubscriptionTranspo
         const connection = connections.get(ctx);
         if (connection) live.delete(connection);
         if (connection?.expiry) clearTimeout(connection.expiry);
-        if (connection?.user) {
-          const open = (perUser.get(connection.user) ?? 1) - 1;
-          if (open > 0) perUser.set(connection.user, open);
-          else perUser.delete(connection.user);
-        }
+        release(perUser, connection?.user);
+        release(perOrganisation, connection?.organisation);
         connections.delete(ctx);
       },
     },
