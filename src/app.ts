@@ -97,6 +97,7 @@ export async function createGateway(options: GatewayOptions) {
     metrics,
     logger,
     formatError,
+    consumeRate: rateLimit.consume,
   });
 
   // HTTP routes.
@@ -167,12 +168,14 @@ export async function createGateway(options: GatewayOptions) {
         logger,
         maxSubscriptions: config.wsMaxSubscriptions,
         maxConnectionsPerUser: config.wsMaxConnections,
+        maxConnectionsPerOrganisation: config.wsMaxConnectionsPerOrganisation,
         recheckIntervalMs: config.wsRecheckMs,
         maxDepth: config.maxQueryDepth,
         maxCost: config.maxQueryCost,
         maxTokens: config.maxQueryTokens,
         principalFrom,
         formatError,
+        consumeRate: rateLimit.consume,
         now: () => clock.now().getTime(),
       });
     },

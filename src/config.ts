@@ -38,6 +38,12 @@ export const DEFAULT_RETENTION_YEARS = 10;
 /** How long a gateway keeps an unwrapped case key in memory: an erasure on another gateway reaches it within this. */
 export const DEFAULT_CASE_KEY_CACHE_MS = 10_000;
 
+/**
+ * How many users' worth of requests and WebSocket connections one organisation gets together,
+ * unless ERIN_RATE_LIMIT_ORGANISATION / ERIN_WS_MAX_CONNECTIONS_ORGANISATION say otherwise.
+ */
+const ORGANISATION_FACTOR = 20;
+
 const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   ERIN_DEV_MODE: z.enum(['true', 'false']).default('false'),
@@ -84,6 +90,7 @@ const envSchema = z.object({
   ERIN_METRICS_TOKEN: z.string().min(16, 'at least 16 characters').optional(),
   ERIN_MAX_QUERY_DEPTH: z.coerce.number().int().positive().default(12),
   ERIN_RATE_LIMIT: z.coerce.number().int().positive().default(600),
+  ERIN_RATE_LIMIT_ORGANISATION: z.coerce.number().int().positive().optional(),
   ERIN_UPLOAD_LIMIT: z.coerce
     .number()
     .int()
@@ -100,6 +107,7 @@ const envSchema = z.object({
   ERIN_FEED_BLOCK_SIZE: z.coerce.number().int().min(2).max(100_000).default(1000),
   ERIN_WS_MAX_SUBSCRIPTIONS: z.coerce.number().int().positive().max(1000).default(10),
   ERIN_WS_MAX_CONNECTIONS: z.coerce.number().int().positive().max(10_000).default(10),
+  ERIN_WS_MAX_CONNECTIONS_ORGANISATION: z.coerce.number().int().positive().max(1_000_000).optional(),
   ERIN_WS_RECHECK_INTERVAL: duration.default(parseDuration('3s')),
   ERIN_PORTAL_TIMEOUT: duration.default(parseDuration('30s')).refine((ms) => ms >= 1000 && ms <= 300_000, 'from 1s to 5m'),
   ERIN_WEBHOOK_INTERVAL: duration.default(parseDuration('1s')),
@@ -151,6 +159,11 @@ export type Config = {
   metricsToken: string | undefined;
   maxQueryDepth: number;
   rateLimitPerMinute: number;
+  /**
+   * Requests per minute of all of one organisation's callers together: an organisation runs its
+   * own issuer, so a subject of its choosing per request would otherwise make the limit per caller none.
+   */
+  rateLimitPerOrganisationPerMinute: number;
   uploadLimitBytes: number;
   storeHandler: 'sqlite' | 'postgresql';
   storePostgresqlUrl: string | undefined;
@@ -164,6 +177,8 @@ export type Config = {
   wsMaxSubscriptions: number;
   /** Open WebSocket connections one user (organisation and subject) may hold at once. */
   wsMaxConnections: number;
+  /** Open WebSocket connections all users of one organisation may hold at once (subjects are the organisation's to choose). */
+  wsMaxConnectionsPerOrganisation: number;
   /** How often open WebSocket connections have their token and organisation checked again. */
   wsRecheckMs: number;
   /**
@@ -276,6 +291,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: ConfigFl
     metricsToken: e.ERIN_METRICS_TOKEN,
     maxQueryDepth: e.ERIN_MAX_QUERY_DEPTH,
     rateLimitPerMinute: e.ERIN_RATE_LIMIT,
+    rateLimitPerOrganisationPerMinute: e.ERIN_RATE_LIMIT_ORGANISATION ?? ORGANISATION_FACTOR * e.ERIN_RATE_LIMIT,
     uploadLimitBytes: e.ERIN_UPLOAD_LIMIT,
     storeHandler: e.ERIN_STORE_HANDLER,
     storePostgresqlUrl: e.ERIN_STORE_POSTGRESQL_URL,
@@ -285,6 +301,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: ConfigFl
     feedBlockSize: e.ERIN_FEED_BLOCK_SIZE,
     wsMaxSubscriptions: e.ERIN_WS_MAX_SUBSCRIPTIONS,
     wsMaxConnections: e.ERIN_WS_MAX_CONNECTIONS,
+    wsMaxConnectionsPerOrganisation: e.ERIN_WS_MAX_CONNECTIONS_ORGANISATION ?? ORGANISATION_FACTOR * e.ERIN_WS_MAX_CONNECTIONS,
     wsRecheckMs: e.ERIN_WS_RECHECK_INTERVAL,
     portalTimeoutMs: e.ERIN_PORTAL_TIMEOUT,
     webhooks: {

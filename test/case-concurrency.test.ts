@@ -305,6 +305,38 @@ describe('optimistic concurrency', () => {
     expect(se.createCase.reference).toMatch(/^SE-/);
   });
 
+  it("another organisation sending a state's key with the same request gets a fresh request's answer, never the stored one", async () => {
+    const flow = workflow(gw, 'SE');
+    const draft = await flow.create();
+    const refer = `mutation ($id: ID!, $v: Int!, $k: String) { referCase(id: $id, expectedVersion: $v, idempotencyKey: $k) { id reference status } }`;
+    const request = { id: draft.id, v: draft.version, k: 'se-referral-0001' };
+    const stored = await flow.state.ok<{ referCase: { reference: string } }>(refer, request);
+    const before = await gw.services.log.lastSeq();
+    // Another state's caseworker, and the partner of the case: each answered as if the key were new to it.
+    for (const [org, role, code] of [
+      ['NL', 'caseworker', 'NOT_FOUND'],
+      ['P-AF-HOPE', 'partner-officer', 'FORBIDDEN'],
+    ] as const) {
+      const r = await gw.as(org, role).gql(refer, request);
+      expect(codes(r), org).toEqual([code]);
+      expect(JSON.stringify(r), org).not.toContain(stored.referCase.reference);
+    }
+    // A key the state used is free for another organisation: it blocks nothing there, and tells nothing.
+    const nl = await gw.as('NL', 'caseworker').ok<{ createCase: CaseView }>(CREATE_CASE, {
+      input: caseInput(),
+      key: 'se-referral-0001',
+    });
+    expect(nl.createCase.reference).toMatch(/^NL-/);
+    expect(await gw.services.log.lastSeq()).toBe(before + 1);
+    // The same key for another operation within the state is refused clearly, and writes nothing.
+    const reused = await gw
+      .as('SE', 'caseworker', 'a-colleague')
+      .gql(CREATE_CASE, { input: caseInput(), key: 'se-referral-0001' });
+    expect(codes(reused)).toEqual(['BAD_USER_INPUT']);
+    expect(reused.errors?.[0]?.message).toMatch(/already used for a different request/);
+    expect(await gw.services.log.lastSeq()).toBe(before + 1);
+  });
+
   it('a refused write releases its key: the corrected request with the same key goes through', async () => {
     const flow = workflow(gw);
     const arrived = await flow.arrived();

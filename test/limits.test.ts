@@ -5,6 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { codes, startGateway, uniqueDbName, type TestGateway } from './helpers/gateway.ts';
 import { gatewaySchema } from './helpers/schema-inputs.ts';
 import { wsClient } from './helpers/ws.ts';
+import { caseInput } from './helpers/factories.ts';
+import WebSocket from 'ws';
 
 let gw: TestGateway;
 beforeAll(async () => {
@@ -70,6 +72,11 @@ async function ping(authorization: string | undefined): Promise<number> {
   return response.status;
 }
 
+/** Waits until the condition holds (the test's timeout bounds the wait). */
+async function until(condition: () => boolean): Promise<void> {
+  while (!condition()) await new Promise((resolve) => setTimeout(resolve, 20));
+}
+
 const tally = (statuses: number[]) => statuses.reduce<Record<number, number>>((t, s) => ({ ...t, [s]: (t[s] ?? 0) + 1 }), {});
 
 describe('limits that cannot be side-stepped', () => {
@@ -96,6 +103,100 @@ describe('limits that cannot be side-stepped', () => {
     expect(tally(statuses)).toEqual({ 401: 40, 429: 5 });
     // A verified caller from the same address keeps its own limit.
     expect(await ping(`Bearer ${gw.token('NL', 'coordinator', { subject: 'after-junk' })}`)).toBe(200);
+  });
+
+  it('each write of a mutation document counts on the rate limit: aliased writes past it run none of them', async () => {
+    const writer = gw.as('NL', 'caseworker', 'bulk-writer');
+    const before = await gw.services.log.lastSeq();
+    // 45 writes in one request (aliases, and more through a fragment spread): over the limit of 40.
+    const aliased = Array.from({ length: 40 }, (_, i) => `w${i}: createCase(input: $i) { id }`).join(' ');
+    const more = Array.from({ length: 5 }, (_, i) => `x${i}: createCase(input: $i) { id }`).join(' ');
+    const bulk = await writer.gql(
+      `mutation ($i: CreateCaseInput!) { ${aliased} ...More } fragment More on Mutation { ${more} }`,
+      {
+        i: caseInput(),
+      },
+    );
+    expect(bulk.status).toBe(429);
+    expect(codes(bulk)).toEqual(['RATE_LIMITED']);
+    expect(bulk.data ?? null).toBeNull();
+    expect(await gw.services.log.lastSeq()).toBe(before);
+
+    // Three writes (a skipped one and a repeated key do not run, so do not count) are three requests.
+    const few = gw.as('NL', 'caseworker', 'few-writes');
+    const three = await few.gql(
+      `mutation ($i: CreateCaseInput!, $no: Boolean!) { a: createCase(input: $i) { id } b: createCase(input: $i) { id }
+        c: createCase(input: $i) { id } c: createCase(input: $i) { id } d: createCase(input: $i) @include(if: $no) { id } }`,
+      { i: caseInput(), no: false },
+    );
+    expect(three.errors).toBeUndefined();
+    expect(await gw.services.log.lastSeq()).toBe(before + 3);
+    const statuses: number[] = [];
+    for (let i = 0; i < 38; i += 1) statuses.push((await few.gql('{ ping }')).status);
+    expect(tally(statuses)).toEqual({ 200: 37, 429: 1 });
+  });
+
+  it('each root field of a query counts on the rate limit: a hundred aliased reads are not one request', async () => {
+    const reader = gw.as('NL', 'caseworker', 'alias-reader');
+    // 45 case lookups in one document, within the cost limit: each would read the store on its own.
+    const lists = Array.from({ length: 45 }, (_, i) => `c${i}: case(id: "case-${i}") { id }`).join(' ');
+    const before = gw.store.recorder.count;
+    const many = await reader.gql(`{ ${lists} }`);
+    expect(many.status).toBe(429);
+    expect(codes(many)).toEqual(['RATE_LIMITED']);
+    expect(gw.store.recorder.count - before).toBe(0);
+
+    // Two root fields (introspection's do not count) are two requests.
+    const two = gw.as('NL', 'caseworker', 'two-fields');
+    expect((await two.gql('{ __typename ping me { subject } }')).errors).toBeUndefined();
+    const statuses: number[] = [];
+    for (let i = 0; i < 39; i += 1) statuses.push((await two.gql('{ ping }')).status);
+    expect(tally(statuses)).toEqual({ 200: 38, 429: 1 });
+  });
+
+  it('each subscription started over WebSocket counts on the rate limit HTTP shares, however soon it is stopped', async () => {
+    const token = gw.token('NL', 'caseworker', { subject: 'subscription-churn' });
+    const socket = new WebSocket(`${gw.url.replace(/^http/, 'ws')}/graphql`, 'graphql-transport-ws');
+    const messages: { id?: string; type: string; payload?: { extensions?: { code?: string } }[] }[] = [];
+    try {
+      await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
+      socket.on('message', (m: Buffer) => messages.push(JSON.parse(m.toString('utf8'))));
+      socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${token}` } }));
+      await until(() => messages.some((m) => m.type === 'connection_ack'));
+      // Started and stopped 45 times, one after the other: never more than one open, so the cap
+      // per connection never applies. From early in the feed, so a started one answers at once.
+      const { changes } = await gw
+        .as('NL', 'caseworker', 'cursor-reader')
+        .ok<{ changes: { endCursor: string; hasMore: boolean } }>('{ changes(first: 1) { endCursor hasMore } }');
+      expect(changes.hasMore).toBe(true);
+      const first: Record<string, string> = {};
+      let readsOfRefused = 0;
+      for (let i = 0; i < 45; i += 1) {
+        const id = `s${i}`;
+        const commandsBefore = gw.store.recorder.count;
+        socket.send(
+          JSON.stringify({
+            id,
+            type: 'subscribe',
+            payload: { query: 'subscription ($c: Cursor) { myFeed(after: $c) { cursor } }', variables: { c: changes.endCursor } },
+          }),
+        );
+        await until(() => messages.some((m) => m.id === id));
+        first[id] = messages.find((m) => m.id === id)!.type;
+        if (first[id] === 'error') readsOfRefused += gw.store.recorder.count - commandsBefore;
+        socket.send(JSON.stringify({ id, type: 'complete' }));
+      }
+      const refused = Object.keys(first).filter((id) => first[id] === 'error');
+      expect(refused).toEqual(['s40', 's41', 's42', 's43', 's44']);
+      expect(Object.values(first).filter((type) => type === 'next')).toHaveLength(40);
+      const errors = messages.filter((m) => m.type === 'error');
+      expect(errors.map((m) => m.payload?.[0]?.extensions?.code)).toEqual(Array(5).fill('RATE_LIMITED'));
+      // The refused ones read nothing of the store; HTTP is refused for the same caller too.
+      expect(readsOfRefused).toBe(0);
+      expect(await ping(`Bearer ${token}`)).toBe(429);
+    } finally {
+      socket.close();
+    }
   });
 
   it('lists without a page size count by their bound, so nested lists multiply', async () => {
@@ -227,6 +328,58 @@ describe('limits that cannot be side-stepped', () => {
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 /** Whether a Redis answers at REDIS_URL: a machine with only Node and Go has none (CI starts one). */
+describe('limits of an organisation, which names its own subjects', () => {
+  let org: TestGateway;
+  beforeAll(async () => {
+    org = await startGateway({
+      env: { ERIN_RATE_LIMIT: '40', ERIN_RATE_LIMIT_ORGANISATION: '60', ERIN_WS_MAX_CONNECTIONS_ORGANISATION: '3' },
+    });
+  });
+  afterAll(async () => {
+    await org?.close();
+  });
+
+  it('a subject of its choosing per request gets no more than the organisation’s limit; another organisation is not affected', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 70; i += 1) {
+      statuses.push((await org.gql('{ ping }', {}, { token: org.token('SE', 'caseworker', { subject: `minted-${i}` }) })).status);
+    }
+    expect(tally(statuses)).toEqual({ 200: 60, 429: 10 });
+    // Root fields and subscription starts of a fresh subject count on the organisation's limit too.
+    const fresh = org.as('SE', 'caseworker', 'minted-fresh');
+    expect(codes(await fresh.gql('{ ping me { subject } }'))).toEqual(['RATE_LIMITED']);
+    expect((await org.gql('{ ping }', {}, { token: org.token('NL', 'caseworker', { subject: 'minted-0' }) })).status).toBe(200);
+  });
+
+  it('its users together hold a limited number of WebSocket connections; another organisation is not affected', async () => {
+    const MY_FEED = 'subscription { myFeed { cursor } }';
+    const sockets = Array.from({ length: 3 }, (_, i) =>
+      wsClient(org, org.token('NL', 'caseworker', { subject: `ws-user-${i}` })),
+    );
+    try {
+      const subs = sockets.map((s) => s.subscribe(MY_FEED));
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(subs.flatMap((s) => s.failed)).toEqual([]);
+      expect(sockets.flatMap((s) => s.closes)).toEqual([]);
+      const fourth = wsClient(org, org.token('NL', 'caseworker', { subject: 'ws-user-3' }));
+      sockets.push(fourth);
+      const refused = fourth.subscribe(MY_FEED);
+      const refusal = refused.until(() => fourth.closes.length > 0 || refused.failed.length > 0).catch(() => undefined);
+      await Promise.race([refusal, new Promise((resolve) => setTimeout(resolve, 3000))]);
+      expect(fourth.closes[0]?.code).toBe(4403);
+
+      const other = wsClient(org, org.token('P-AF-HOPE', 'partner-officer', { subject: 'ws-user-0' }));
+      sockets.push(other);
+      const fine = other.subscribe(MY_FEED);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(other.closes).toEqual([]);
+      expect(fine.failed).toEqual([]);
+    } finally {
+      for (const socket of sockets) await socket.close();
+    }
+  });
+});
+
 async function redisReachable(): Promise<boolean> {
   const { hostname, port } = new URL(REDIS_URL);
   return new Promise((resolve) => {
@@ -257,6 +410,25 @@ describe.skipIf(!hasRedis)('shared rate limits (needs a Redis at REDIS_URL; skip
       for (let i = 0; i < 14; i += 1) statuses.push((await (i % 2 ? a : b).gql('{ ping }', {}, { token })).status);
       expect(statuses.filter((s) => s === 200)).toHaveLength(10);
       expect(statuses.filter((s) => s === 429)).toHaveLength(4);
+    } finally {
+      await b.close();
+      await a.close();
+    }
+  });
+
+  it('the writes of a mutation document counted on one gateway are counted on the other', async () => {
+    const dbName = uniqueDbName('rlw');
+    const env = { REDIS_URL, ERIN_RATE_LIMIT: '10' };
+    const a = await startGateway({ env, dbName });
+    const b = await startGateway({ env, dbName, seed: false, dataDir: a.dataDir });
+    try {
+      const token = a.token('NL', 'caseworker', { subject: 'shared-writes' });
+      const writes = Array.from({ length: 6 }, (_, i) => `w${i}: createCase(input: $i) { id }`).join(' ');
+      const r = await a.gql(`mutation ($i: CreateCaseInput!) { ${writes} }`, { i: caseInput() }, { token });
+      expect(r.errors).toBeUndefined();
+      const statuses: number[] = [];
+      for (let i = 0; i < 5; i += 1) statuses.push((await b.gql('{ ping }', {}, { token })).status);
+      expect(tally(statuses)).toEqual({ 200: 4, 429: 1 });
     } finally {
       await b.close();
       await a.close();

@@ -12,6 +12,7 @@ describe('webhook targets', () => {
     expect(classifyAddress('10.20.30.40')).toBe('private');
     expect(classifyAddress('172.31.0.1')).toBe('private');
     expect(classifyAddress('fd00::1')).toBe('private');
+    expect(classifyAddress('fec0::1')).toBe('private'); // site-local, deprecated but still routed inside some networks
     expect(classifyAddress('169.254.169.254')).toBe('forbidden');
     expect(classifyAddress('::ffff:169.254.169.254')).toBe('forbidden');
     expect(classifyAddress('0.0.0.0')).toBe('forbidden');
@@ -44,6 +45,11 @@ describe('webhook targets', () => {
     expect(urlProblem('http://localhost:8080/hook', development)).toBeUndefined();
     expect(urlProblem('http://127.0.0.1:8080/hook', production)).toMatch(/https/);
     expect(urlProblem('https://localhost/hook', production)).toMatch(/loopback/);
+    // Spelled with the root's dot, or a name under localhost (RFC 6761): refused when registered, not only when sent.
+    for (const host of ['localhost.', 'LOCALHOST', 'api.localhost', 'api.localhost.']) {
+      expect(urlProblem(`https://${host}/hook`, production), host).toMatch(/loopback/);
+    }
+    expect(urlProblem('https://localhost.example.org/hook', production)).toBeUndefined();
     expect(urlProblem('https://10.0.0.8/hook', production)).toMatch(/private/);
     expect(urlProblem('https://10.0.0.8/hook', { ...production, allowPrivateNetworks: true })).toBeUndefined();
     expect(urlProblem('https://169.254.169.254/hook', { ...production, allowPrivateNetworks: true })).toMatch(/link-local/);

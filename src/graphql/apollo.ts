@@ -7,6 +7,7 @@ import type { Request, RequestHandler } from 'express';
 import type { GraphQLSchema } from 'graphql';
 import type { Config } from '../config.ts';
 import type { CallerOf } from '../http/authentication.ts';
+import type { ConsumeRate } from '../http/rate-limit.ts';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Services } from '../services.ts';
@@ -20,6 +21,7 @@ import {
   httpStatusPlugin,
   observabilityPlugin,
 } from './plugins.ts';
+import { rootFieldRatePlugin } from './rate.ts';
 
 export async function createApollo(deps: {
   schema: GraphQLSchema;
@@ -29,8 +31,10 @@ export async function createApollo(deps: {
   metrics: Metrics;
   logger: Logger;
   formatError: ReturnType<typeof createErrorFormatter>;
+  /** Counts an operation's root fields beyond the first on the caller's rate limit (src/graphql/rate.ts). */
+  consumeRate: ConsumeRate;
 }): Promise<ApolloServer<Context>> {
-  const { schema, ungatedSchema, config, metrics, logger, formatError } = deps;
+  const { schema, ungatedSchema, config, metrics, logger, formatError, consumeRate } = deps;
   const apollo = new ApolloServer<Context>({
     // Compiled execution (graphql-jit) through Apollo's executor interface; see executor.ts.
     gateway: compiledGateway(schema, ungatedSchema, {
@@ -53,6 +57,8 @@ export async function createApollo(deps: {
       // cache that script could reach. Systems and the portal POST; a browser gets a 400.
       ApolloServerPluginLandingPageDisabled(),
       costLimitPlugin(schema, config.maxQueryCost),
+      // After the cost limit: a document refused for its cost counts once, as the request it is.
+      rootFieldRatePlugin(consumeRate),
       observabilityPlugin(metrics),
       httpStatusPlugin(),
       accessAuditPlugin(logger),

@@ -4,7 +4,9 @@
 // of every open connection (the same verification again) refuses it: the organisation was
 // deactivated, the issuer is no longer trusted. Only subscriptions are
 // served here (queries and mutations go over HTTP, with its rate limits), each one checked
-// for depth and cost, and a connection holds a limited number of them.
+// for depth and cost, and a connection holds a limited number of them. Each subscription
+// started counts as a request on its caller's rate limit, which HTTP shares: starting and
+// stopping subscriptions in a loop (each start reads the store) is no way around it.
 import type { Server } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import {
@@ -30,6 +32,8 @@ import type { Logger } from '../logger.ts';
 import type { Services } from '../services.ts';
 import { createContext, type Context } from './context.ts';
 import { assertCostWithin, depthLimitRule, operationCost } from './plugins.ts';
+import type { ConsumeRate } from '../http/rate-limit.ts';
+import { consumeOrRefuse } from './rate.ts';
 
 export type SubscriptionTransportOptions = {
   schema: GraphQLSchema;
@@ -38,6 +42,8 @@ export type SubscriptionTransportOptions = {
   maxSubscriptions: number;
   /** Open connections one user (organisation and subject) may hold; more are refused. */
   maxConnectionsPerUser: number;
+  /** Open connections all users of one organisation may hold (it names its own subjects); more are refused. */
+  maxConnectionsPerOrganisation: number;
   /** How often every open connection's token and organisation are checked again. */
   recheckIntervalMs: number;
   maxDepth: number;
@@ -45,6 +51,8 @@ export type SubscriptionTransportOptions = {
   maxTokens: number;
   principalFrom: (authorization: string | undefined, logger: Logger) => Promise<Principal | null>;
   formatError: (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
+  /** Counts each subscription started on its caller's rate limit (src/graphql/rate.ts). */
+  consumeRate: ConsumeRate;
   /** Milliseconds since the epoch (the gateway's clock). */
   now: () => number;
 };
@@ -55,6 +63,7 @@ type Connection = {
   principal: Principal | null;
   expiry: NodeJS.Timeout | undefined;
   user: string | undefined;
+  organisation: string | undefined;
   authorization: string | undefined;
   socket: Socket;
 };
@@ -67,6 +76,13 @@ export function attachSubscriptions(server: Server, options: SubscriptionTranspo
   const connections = new WeakMap<object, Connection>();
   // Open connections per user: one token must not hold the gateway's sockets hostage.
   const perUser = new Map<string, number>();
+  const perOrganisation = new Map<string, number>();
+  const release = (counts: Map<string, number>, key: string | undefined) => {
+    if (key === undefined) return;
+    const open = (counts.get(key) ?? 1) - 1;
+    if (open > 0) counts.set(key, open);
+    else counts.delete(key);
+  };
   // Every open connection with a caller, for the periodic check.
   const live = new Set<Connection>();
 
@@ -94,16 +110,19 @@ export function attachSubscriptions(server: Server, options: SubscriptionTranspo
         // Within the clock tolerance a token past its expiry still verifies; a session would end at once.
         if (typeof exp === 'number' && exp * 1000 <= options.now()) return false;
         const user = principal ? `${principal.organisation.code}:${principal.subject}` : undefined;
-        if (user) {
+        const organisation = principal?.organisation.code;
+        if (user && organisation) {
           const open = perUser.get(user) ?? 0;
-          if (open >= options.maxConnectionsPerUser) {
+          const ofOrganisation = perOrganisation.get(organisation) ?? 0;
+          if (open >= options.maxConnectionsPerUser || ofOrganisation >= options.maxConnectionsPerOrganisation) {
             logger.warn(
-              { ws: id, organisation: principal!.organisation.code, open },
-              'websocket refused: too many connections for one user',
+              { ws: id, organisation, open, ofOrganisation },
+              `websocket refused: too many connections for one ${open >= options.maxConnectionsPerUser ? 'user' : 'organisation'}`,
             );
             return false;
           }
           perUser.set(user, open + 1);
+          perOrganisation.set(organisation, ofOrganisation + 1);
         }
         let expiry: NodeJS.Timeout | undefined;
         const socket = (ctx.extra as { socket: Socket }).socket;
@@ -114,12 +133,12 @@ export function attachSubscriptions(server: Server, options: SubscriptionTranspo
           );
           expiry.unref();
         }
-        const connection: Connection = { id, principal, expiry, user, authorization, socket };
+        const connection: Connection = { id, principal, expiry, user, organisation, authorization, socket };
         connections.set(ctx, connection);
         if (principal) live.add(connection);
         return true;
       },
-      onSubscribe: (ctx, id, payload) => {
+      onSubscribe: async (ctx, id, payload) => {
         const connection = connections.get(ctx);
         if (!connection) return [clientError('Not connected.', 'UNAUTHENTICATED')];
         let document: DocumentNode;
@@ -146,6 +165,13 @@ export function attachSubscriptions(server: Server, options: SubscriptionTranspo
           return [error as GraphQLError];
         }
         const { principal } = connection;
+        if (principal) {
+          try {
+            await consumeOrRefuse(options.consumeRate, principal, 1);
+          } catch (error) {
+            return [error as GraphQLError];
+          }
+        }
         const contextValue = createContext({
           principal,
           requestId: `ws:${connection.id}:${id}`,
@@ -171,11 +197,8 @@ export function attachSubscriptions(server: Server, options: SubscriptionTranspo
         const connection = connections.get(ctx);
         if (connection) live.delete(connection);
         if (connection?.expiry) clearTimeout(connection.expiry);
-        if (connection?.user) {
-          const open = (perUser.get(connection.user) ?? 1) - 1;
-          if (open > 0) perUser.set(connection.user, open);
-          else perUser.delete(connection.user);
-        }
+        release(perUser, connection?.user);
+        release(perOrganisation, connection?.organisation);
         connections.delete(ctx);
       },
     },

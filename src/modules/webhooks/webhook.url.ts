@@ -31,6 +31,8 @@ const PRIVATE = blockList([
   ['192.168.0.0', 16],
   ['100.64.0.0', 10],
   ['fc00::', 7],
+  // Site-local (deprecated by RFC 3879, still routed inside some networks as their private range).
+  ['fec0::', 10],
 ]);
 
 /** Never a receiver: unspecified, link-local (cloud metadata at 169.254.169.254), multicast, reserved. */
@@ -94,9 +96,12 @@ export function refusalFor(address: string, policy: TargetPolicy): string | unde
 
 const hostOf = (url: URL) => url.hostname.replace(/^\[(.*)\]$/, '$1');
 
+/** `localhost`, written with its root dot or as a name under it: RFC 6761 gives them all to loopback. */
+const isLocalhostName = (host: string) => /(^|\.)localhost\.?$/.test(host);
+
 function isLoopbackHost(url: URL): boolean {
   const host = hostOf(url);
-  return host === 'localhost' || (isIP(host) !== 0 && classifyAddress(host) === 'loopback');
+  return isLocalhostName(host) || (isIP(host) !== 0 && classifyAddress(host) === 'loopback');
 }
 
 /** Checks a receiver URL as registered; returns the problem, if any. */
@@ -117,7 +122,7 @@ export function urlProblem(raw: string, policy: TargetPolicy): string | undefine
       : 'only https URLs receive webhooks';
   }
   const host = hostOf(url);
-  if (host === 'localhost') return policy.allowLoopback ? undefined : 'a loopback address';
+  if (isLocalhostName(host)) return policy.allowLoopback ? undefined : 'a loopback address';
   if (isIP(host) !== 0) {
     const refusal = refusalFor(host, policy);
     if (refusal) return `${host} is ${refusal}`;
