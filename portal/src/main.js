@@ -64,7 +64,13 @@ function header() {
     nav,
     h('span', { class: 'spacer' }),
     me
-      ? h('span', { id: 'who', translate: 'no' }, `${me.organisation.name} · ${me.roles.map((r) => t(`role.${r}`)).join(', ')}`)
+      ? h(
+          'span',
+          { id: 'who', translate: 'no' },
+          // The organisation's name is the network's data: isolated from the roles after it (dom.js data).
+          data(me.organisation.name),
+          ` · ${me.roles.map((r) => t(`role.${r}`)).join(', ')}`,
+        )
       : null,
     signedIn() ? outboxBadge : null,
     h('label', { for: 'language', class: 'visually-hidden' }, t('language.label')),
