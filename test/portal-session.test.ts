@@ -4,12 +4,13 @@
 // someone else signing in on the same tab finds nothing of the first person's, offline or not. Another
 // tab of the portal (a new one, a duplicate) neither keeps the first from signing out nor is kept
 // from signing in. And a link into the portal survives the sign-in, but only to a page of the portal's own.
+// On a shared computer, the next person is never signed in with the provider session of one who left.
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser, newBrowserContext } from './helpers/browser.ts';
 import { trainingComponent, workflow } from './helpers/factories.ts';
 import { startGateway, type TestGateway } from './helpers/gateway.ts';
-import { open, signIn, signInOnProvider } from './helpers/portal.ts';
+import { logInAtProvider, open, signIn, signInOnProvider } from './helpers/portal.ts';
 
 let gw: TestGateway;
 let browser: Browser;
@@ -203,6 +204,46 @@ describe('back to a page after sign-out', () => {
     const shown = await page.locator('#app').textContent();
     for (const secret of ['bakery', kase.reference]) expect(shown).not.toContain(secret);
     expect(await page.locator('#signout').count()).toBe(0);
+    await context.close();
+  }, 90_000);
+});
+
+describe('a shared computer', () => {
+  it('someone who opens the portal after another closed their tab without signing out signs in with their own password, never as them', async () => {
+    const flow = workflow(gw, 'NL', 'P-AF-HOPE');
+    const kase = await flow.refer(await flow.create({ needsAssessment: 'Wants to reopen his bakery' }));
+    const context = await newBrowserContext(browser);
+    const first = await context.newPage();
+    await signIn(first, gw.url, 'p-af-hope-officer', 'en');
+    await open(first, `#/case/${kase.id}`);
+    await first.locator('#respond').waitFor();
+    // The officer closes the tab (or the browser's window) and leaves; the provider's session lives on.
+    await first.close();
+
+    // The next person at this computer opens the portal and signs in.
+    const next = await context.newPage();
+    await next.goto(`${gw.url}/portal/`);
+    await next.locator('.providers button').first().click();
+    const shown = await Promise.race([
+      next
+        .locator('#password')
+        .waitFor({ timeout: 15_000 })
+        .then(() => 'the provider asks for a password'),
+      next
+        .locator('#signout')
+        .waitFor({ timeout: 15_000 })
+        .then(() => 'signed in as the officer who left'),
+    ]);
+    expect(shown).toBe('the provider asks for a password');
+    // Back to the portal without signing in there, and again: a sign-in that never came back from
+    // the provider gives no right to its session.
+    await next.goBack();
+    await next.locator('.providers button').first().click();
+    await next.locator('#password').waitFor({ timeout: 15_000 });
+    await logInAtProvider(next, 'p-iq-tigris-officer');
+    expect(await next.locator('#who').textContent()).toContain('Tigris');
+    await next.locator('#view h1').first().waitFor();
+    expect(await next.locator('#app').textContent()).not.toContain(kase.reference);
     await context.close();
   }, 90_000);
 });

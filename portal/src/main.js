@@ -6,6 +6,8 @@ import { Me } from '../graphql/me.graphql';
 import { WorkList } from '../graphql/work-list.graphql';
 import {
   completeSignIn,
+  dropSession,
+  holdPresence,
   loadConfig,
   owner,
   person,
@@ -272,7 +274,7 @@ onOutboxChange((event) => {
 });
 
 whenUnauthenticated(() => {
-  sessionStorage.removeItem('erin.session');
+  dropSession();
   say('signIn.expired', {}, 'error');
   // The next person at this computer may be someone else: the offline copy goes now.
   void sessionEnded().finally(() => void route());
@@ -353,6 +355,8 @@ async function start() {
     if (!location.hash || location.hash === '#/') prefetch(WorkList, {}, 'work-list');
   }
   await config.catch(() => undefined);
+  // A tab signed in before this page loaded (a reload) is still one of this browser's signed-in tabs.
+  if (signedIn()) holdPresence();
   if (session()?.refreshToken) scheduleRenewal();
   if (person()) void flush();
   await route();
