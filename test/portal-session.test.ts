@@ -4,11 +4,12 @@
 // someone else signing in on the same tab finds nothing of the first person's, offline or not. Another
 // tab of the portal (a new one, a duplicate) neither keeps the first from signing out nor is kept
 // from signing in. And a link into the portal survives the sign-in, but only to a page of the portal's own.
-// On a shared computer, the next person is never signed in with the provider session of one who left.
+// On a shared computer, the next person is never signed in with the provider session of one who left,
+// nor offered what the last one typed.
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser, newBrowserContext } from './helpers/browser.ts';
-import { trainingComponent, workflow } from './helpers/factories.ts';
+import { businessComponent, cashComponent, materialsComponent, trainingComponent, workflow } from './helpers/factories.ts';
 import { startGateway, type TestGateway } from './helpers/gateway.ts';
 import { logInAtProvider, open, signIn, signInOnProvider } from './helpers/portal.ts';
 
@@ -246,6 +247,45 @@ describe('a shared computer', () => {
     expect(await next.locator('#app').textContent()).not.toContain(kase.reference);
     await context.close();
   }, 90_000);
+
+  it('nothing typed into the portal’s forms is kept in the browser’s form history for the next person to be offered', async () => {
+    // What a partner types about a person (where the business is, what the cash is for, what was
+    // seen on a visit) would otherwise be offered back, field by field, to whoever types next in a
+    // field of the same name on this computer, on the portal or on any other site.
+    const flow = workflow(gw, 'NL', 'P-AF-HOPE');
+    const components = [
+      { ...businessComponent(), id: 'shop' },
+      { ...cashComponent(), id: 'cash' },
+      { ...materialsComponent(), id: 'tools' },
+    ];
+    const drafted = await flow.draft(await flow.arrived(), { components });
+    // The programme pays no cash: the approved plan has none.
+    const approved = await flow.approved({ components: components.filter((k) => k.kind !== 'CASH') });
+    const context = await newBrowserContext(browser);
+    const page = await context.newPage();
+    await signIn(page, gw.url, 'p-af-hope-officer', 'en');
+    const kept: string[] = [];
+    for (const route of [
+      `#/case/${drafted.id}/plan`,
+      `#/case/${approved.id}/work`,
+      `#/case/${approved.id}/monitoring`,
+      '#/cases',
+    ]) {
+      await open(page, route);
+      const fields = await page.evaluate(() =>
+        [...document.querySelectorAll<HTMLInputElement | HTMLTextAreaElement>('#view input, #view textarea')]
+          .filter((el) => !['hidden', 'file', 'radio', 'checkbox', 'date', 'submit', 'button'].includes(el.type))
+          .map((el) => ({
+            name: el.name,
+            off: (el.getAttribute('autocomplete') ?? el.form?.getAttribute('autocomplete')) === 'off',
+          })),
+      );
+      expect(fields.length, route).toBeGreaterThan(0);
+      kept.push(...fields.filter((f) => !f.off).map((f) => `${route} ${f.name}`));
+    }
+    expect(kept).toEqual([]);
+    await context.close();
+  }, 120_000);
 });
 
 describe('more than one tab', () => {

@@ -3,6 +3,10 @@
 /** Builds an element; children are nodes or text (always text). */
 export function h(tag, attrs = {}, ...children) {
   const el = document.createElement(tag);
+  // What is typed into a form is about a person (where their business is, what the cash is for):
+  // the browser keeps none of it in its form history, which would offer it back to the next person
+  // at a shared computer, in any field of the same name, on any site.
+  if (tag === 'form') el.setAttribute('autocomplete', 'off');
   for (const [k, v] of Object.entries(attrs)) {
     if (v === undefined || v === null || v === false) continue;
     if (k.startsWith('on')) el.addEventListener(k.slice(2), v);
