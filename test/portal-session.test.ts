@@ -248,6 +248,33 @@ describe('a shared computer', () => {
     await context.close();
   }, 90_000);
 
+  it('a session the provider will not renew ends when its token does: a page left open shows nothing of it', async () => {
+    const flow = workflow(gw, 'NL', 'P-AF-HOPE');
+    const kase = await flow.refer(await flow.create({ needsAssessment: 'Wants to reopen his bakery' }));
+    const context = await newBrowserContext(browser);
+    const page = await context.newPage();
+    await signIn(page, gw.url, 'p-af-hope-officer', 'en');
+    // The officer's grant is withdrawn at the provider (a refresh token it refuses) while the case is
+    // on screen, and the access token has seconds left; the officer walks away from the open tab.
+    await page.evaluate(`(() => {
+      const s = JSON.parse(sessionStorage.getItem('erin.session'));
+      s.refreshToken = 'withdrawn-at-the-provider';
+      s.expiresAt = Date.now() + 8000;
+      sessionStorage.setItem('erin.session', JSON.stringify(s));
+    })()`);
+    await page.goto(`${gw.url}/portal/#/case/${kase.id}`);
+    await page.reload();
+    await page.locator('#respond').waitFor();
+    expect(await page.locator('#view').textContent()).toContain('bakery');
+
+    // Nobody touches the page: once the token is spent, the case goes from the screen and the store.
+    await page.locator('.providers button').first().waitFor({ timeout: 20_000 });
+    expect(await page.locator('#status').textContent()).toContain('Your session has ended');
+    expect(await page.locator('#app').textContent()).not.toContain('bakery');
+    await expect.poll(async () => (await records(page)).cache ?? 0).toBe(0);
+    await context.close();
+  }, 90_000);
+
   it('nothing typed into the portal’s forms is kept in the browser’s form history for the next person to be offered', async () => {
     // What a partner types about a person (where the business is, what the cash is for, what was
     // seen on a visit) would otherwise be offered back, field by field, to whoever types next in a

@@ -189,6 +189,7 @@ function releasePresence() {
 /** The session ended here without a sign-out (its token refused): forgotten, and no longer held. */
 export function dropSession() {
   sessionStorage.removeItem(SESSION);
+  clearTimeout(expiryTimer);
   releasePresence();
 }
 
@@ -386,6 +387,26 @@ export function renew() {
   return renewing;
 }
 
+let onExpired = () => undefined;
+/** `handler` ends the session here once it cannot go on (its token spent, and the provider refused to renew it). */
+export const whenSessionExpires = (handler) => (onExpired = handler);
+let expiryTimer = null;
+
+/**
+ * The provider refused to renew the session (its grant withdrawn, its refresh token expired): the
+ * access token is the last one. When it is spent the session ends here too, with nothing of it left
+ * on screen, rather than stay shown in a tab left open until someone touches it.
+ */
+function endWhenSpent(s) {
+  clearTimeout(expiryTimer);
+  expiryTimer = setTimeout(
+    () => {
+      if (read()?.accessToken === s.accessToken) onExpired();
+    },
+    Math.max(0, s.expiresAt - Date.now()),
+  );
+}
+
 async function renewOnce() {
   const s = read();
   if (!s?.refreshToken) return false;
@@ -398,6 +419,7 @@ async function renewOnce() {
   } catch (error) {
     // No connection, or no answer in time: try again later.
     if (error instanceof SignInError && (error.reason === 'timeout' || error.reason === 'unreachable')) throw error;
+    if (problem(error, s.issuer).reason === 'refused') endWhenSpent(s);
     return false;
   }
 }
@@ -425,6 +447,7 @@ export async function accessToken() {
  */
 export async function signOut() {
   clearTimeout(renewTimer);
+  clearTimeout(expiryTimer);
   const s = read();
   sessionStorage.clear();
   releasePresence();

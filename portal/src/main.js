@@ -17,6 +17,7 @@ import {
   signedIn,
   signOut,
   timeoutSince,
+  whenSessionExpires,
 } from './auth.js';
 import { data, focusHeading, h } from './dom.js';
 import { initI18n, LANGUAGES, language, onLanguageChange, setLanguage, t, tx } from './i18n.js';
@@ -273,12 +274,15 @@ onOutboxChange((event) => {
   if (event.type === 'conflict') void route({ keep: 'all' });
 });
 
-whenUnauthenticated(() => {
+/** The session ended without a sign-out (the gateway refused its token, or it was spent and not renewed). */
+function sessionOver() {
   dropSession();
   say('signIn.expired', {}, 'error');
   // The next person at this computer may be someone else: the offline copy goes now.
   void sessionEnded().finally(() => void route());
-});
+}
+whenUnauthenticated(sessionOver);
+whenSessionExpires(sessionOver);
 
 onLanguageChange(() => void route({ keep: 'all' }));
 addEventListener('hashchange', () => {
