@@ -4,7 +4,7 @@
 // and pays. Whatever that text holds (markup, event handlers, script addresses, bidi overrides), it
 // is shown as the text it is: nothing in it runs, and nothing in it changes how the portal's own
 // words and figures around it read.
-import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { samplePdf } from '../src/seed/sample-files.ts';
 import { launchBrowser, newBrowserContext } from './helpers/browser.ts';
@@ -42,11 +42,11 @@ const RLO = '\u202E';
  */
 async function watchedPage(): Promise<{ context: BrowserContext; page: Page; attempts: string[] }> {
   const context = await newBrowserContext(browser);
-  await context.addInitScript(() => {
-    const seen: string[] = [];
-    (globalThis as unknown as { cspAttempts: string[] }).cspAttempts = seen;
-    document.addEventListener('securitypolicyviolation', (e) => seen.push(`${e.violatedDirective} ${e.blockedURI}`));
-  });
+  // In the page (DOM types are not the test's).
+  await context.addInitScript(`
+    window.cspAttempts = [];
+    document.addEventListener('securitypolicyviolation', (e) => window.cspAttempts.push(e.violatedDirective + ' ' + e.blockedURI));
+  `);
   const page = await context.newPage();
   const attempts: string[] = [];
   page.on('dialog', (d) => {
@@ -58,35 +58,35 @@ async function watchedPage(): Promise<{ context: BrowserContext; page: Page; att
 
 /** Nothing of the text ran or was parsed as markup on the page shown. */
 async function nothingRan(page: Page, attempts: string[], what: string): Promise<void> {
-  const found = await page.evaluate(() => ({
-    hacked: (globalThis as { hacked?: number }).hacked ?? null,
-    csp: (globalThis as unknown as { cspAttempts: string[] }).cspAttempts,
-    elements: [...document.querySelectorAll('#app img, #app svg, #app iframe, #app object, #app embed, #app script')].map(
-      (e) => e.outerHTML,
-    ),
-    scriptLinks: [...document.querySelectorAll('a[href]')]
-      .map((a) => a.getAttribute('href') ?? '')
-      .filter((href) => !href.startsWith('#')),
-  }));
+  const found = await page.evaluate<Record<string, unknown>>(`({
+    hacked: window.hacked ?? null,
+    csp: window.cspAttempts,
+    elements: [...document.querySelectorAll('#app img, #app svg, #app iframe, #app object, #app embed, #app script')].map((e) => e.outerHTML),
+    scriptLinks: [...document.querySelectorAll('a[href]')].map((a) => a.getAttribute('href')).filter((href) => !href.startsWith('#')),
+  })`);
   expect({ ...found, attempts }, what).toEqual({ hacked: null, csp: [], elements: [], scriptLinks: [], attempts: [] });
 }
 
-/** Whether `text`, inside the element, is drawn with each character to the right of the one before it. */
-async function drawnInOrder(element: Locator, text: string): Promise<boolean> {
-  const lefts = await element.evaluate((el, wanted) => {
-    const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
-    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
-      const at = (node.textContent ?? '').indexOf(wanted);
-      if (at < 0) continue;
-      return [...wanted].map((_, i) => {
-        const range = document.createRange();
-        range.setStart(node, at + i);
-        range.setEnd(node, at + i + 1);
-        return range.getBoundingClientRect().left;
-      });
+/** Whether `text`, in an element `selector` names, is drawn with each character to the right of the one before it. */
+async function drawnInOrder(page: Page, selector: string, text: string): Promise<boolean> {
+  // In the page (DOM types are not the test's): the left edge of each character of `text`.
+  const lefts = await page.evaluate<number[] | null>(`(() => {
+    const wanted = ${JSON.stringify(text)};
+    for (const el of document.querySelectorAll(${JSON.stringify(selector)})) {
+      const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+      for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+        const at = node.textContent.indexOf(wanted);
+        if (at < 0) continue;
+        return [...wanted].map((_, i) => {
+          const range = document.createRange();
+          range.setStart(node, at + i);
+          range.setEnd(node, at + i + 1);
+          return range.getBoundingClientRect().left;
+        });
+      }
     }
     return null;
-  }, text);
+  })()`);
   expect(lefts, `"${text}" is shown`).not.toBeNull();
   return lefts!.every((left, i) => i === 0 || left > lefts![i - 1]!);
 }
@@ -174,7 +174,7 @@ describe('text one organisation writes, read by another in the portal', () => {
     expect(await line.textContent()).toContain('€1,234.56');
     // Left to right as written, never reversed (an override spilling out of the title would show
     // €1,234.56 as 65.432,1€).
-    expect(await drawnInOrder(line, '1,234.56'), 'the digits of the spend').toBe(true);
+    expect(await drawnInOrder(coordinator.page, '#view li', '1,234.56'), 'the digits of the spend').toBe(true);
 
     // An organisation's name (the network's administrators write it) before the roles of the person signed in.
     const { organisations } = await gw
@@ -193,7 +193,7 @@ describe('text one organisation writes, read by another in the portal', () => {
     await signIn(partner.page, gw.url, 'p-ma-atlas-officer', 'en');
     const who = partner.page.locator('#who');
     await expect.poll(() => who.textContent()).toContain('partner officer');
-    expect(await drawnInOrder(who, 'partner officer'), 'the role after the organisation’s name').toBe(true);
+    expect(await drawnInOrder(partner.page, '#who', 'partner officer'), 'the role after the organisation’s name').toBe(true);
     await partner.context.close();
     await coordinator.context.close();
   }, 120_000);

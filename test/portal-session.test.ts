@@ -299,14 +299,12 @@ describe('a shared computer', () => {
       '#/cases',
     ]) {
       await open(page, route);
-      const fields = await page.evaluate(() =>
-        [...document.querySelectorAll<HTMLInputElement | HTMLTextAreaElement>('#view input, #view textarea')]
+      // In the page (DOM types are not the test's): every field one types text into, and whether it is off.
+      const fields = await page.evaluate<{ name: string; off: boolean }[]>(`
+        [...document.querySelectorAll('#view input, #view textarea')]
           .filter((el) => !['hidden', 'file', 'radio', 'checkbox', 'date', 'submit', 'button'].includes(el.type))
-          .map((el) => ({
-            name: el.name,
-            off: (el.getAttribute('autocomplete') ?? el.form?.getAttribute('autocomplete')) === 'off',
-          })),
-      );
+          .map((el) => ({ name: el.name, off: (el.getAttribute('autocomplete') ?? el.form?.getAttribute('autocomplete')) === 'off' }))
+      `);
       expect(fields.length, route).toBeGreaterThan(0);
       kept.push(...fields.filter((f) => !f.off).map((f) => `${route} ${f.name}`));
     }
