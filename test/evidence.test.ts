@@ -283,6 +283,44 @@ describe('downloads', () => {
     expect(await stored(c.id)).toEqual({ evidence: 1, chunks: 1 });
   });
 
+  it('a file is never a page of the gateway’s origin: not markup, not inline, not sniffed, sandboxed, its name unable to add a header', async () => {
+    const { flow, c } = await approvedCase();
+    // Markup is refused whatever it is declared as.
+    for (const [type, body] of [
+      ['text/html', '<html><script>parent.hacked=1</script></html>'],
+      ['image/svg+xml', '<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>'],
+    ] as const) {
+      const refused = await uploadFile(gw, flow.officer.token, { caseId: c.id, kind: 'RECEIPT' }, Buffer.from(body), {
+        'content-type': type,
+        'x-file-name': encodeURIComponent('receipt.html'),
+      });
+      expect(refused.status, type).toBe(415);
+    }
+    // A PDF that carries markup too, declared as HTML, named to end the header and add another.
+    const polyglot = Buffer.concat([samplePdf('receipt'), Buffer.from('<html><script>parent.hacked=1</script></html>')]);
+    const name = 'receipt".html"; filename*=UTF-8\'\'x.html\r\nSet-Cookie: a=b\r\n.html';
+    const r = await uploadFile(gw, flow.officer.token, { caseId: c.id, kind: 'RECEIPT' }, polyglot, {
+      'content-type': 'text/html',
+      'x-file-name': encodeURIComponent(name),
+    });
+    expect(r.status).toBe(201);
+    const got = await download(r.body.evidence!.id, flow.state.token);
+    expect(got.status).toBe(200);
+    expect(got.headers.get('content-type')).toBe('application/pdf');
+    expect(got.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(got.headers.get('set-cookie')).toBeNull();
+    const disposition = got.headers.get('content-disposition')!;
+    // One attachment with one plain and one encoded name, each the PDF it is.
+    expect(disposition).toMatch(/^attachment; filename="[^"\\]*\.pdf"; filename\*=UTF-8''[^'";\s]*\.pdf$/);
+    // Were a browser ever to show it, it would run nothing and be nobody's origin, framed by nobody.
+    const csp = got.headers.get('content-security-policy') ?? '';
+    expect(csp).toContain("default-src 'none'");
+    expect(csp).toMatch(/(^|;\s*)sandbox(;|$)/);
+    expect(csp).toContain("frame-ancestors 'none'");
+    expect(got.headers.get('cross-origin-resource-policy')).toBe('same-origin');
+    await got.arrayBuffer();
+  });
+
   it('every download is an event in the case’s audit trail, written before the file is sent; a refused one is not', async () => {
     const { flow, c } = await approvedCase();
     const r = await uploadFile(gw, flow.officer.token, { caseId: c.id, kind: 'RECEIPT' }, samplePdf('audited'));

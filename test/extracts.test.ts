@@ -62,7 +62,7 @@ async function referredCases(state: string, partner: string, count: number, spec
 
 async function download(url: string, token: string | undefined) {
   const response = await fetch(`${gw.url}${url}`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
-  return { status: response.status, text: await response.text() };
+  return { status: response.status, headers: response.headers, text: await response.text() };
 }
 
 function parseCsv(text: string): { header: string[]; rows: string[][] } {
@@ -252,6 +252,10 @@ describe('evaluation extracts', () => {
     expect((await download(file.downloadUrl, gw.as('NL', 'coordinator').token)).status).toBe(403);
     const got = await download(file.downloadUrl, researcher().token);
     expect(got.status).toBe(200);
+    // A file, never a page of the gateway's origin (as evidence files: test/evidence.test.ts).
+    expect(got.headers.get('content-disposition')).toMatch(/^attachment;/);
+    expect(got.headers.get('content-security-policy')).toContain('sandbox');
+    expect(got.headers.get('cross-origin-resource-policy')).toBe('same-origin');
     csv = got.text;
     const { header, rows } = parseCsv(csv);
     expect(rows).toHaveLength(file.rows);

@@ -4,12 +4,14 @@
 // someone else signing in on the same tab finds nothing of the first person's, offline or not. Another
 // tab of the portal (a new one, a duplicate) neither keeps the first from signing out nor is kept
 // from signing in. And a link into the portal survives the sign-in, but only to a page of the portal's own.
+// On a shared computer, the next person is never signed in with the provider session of one who left,
+// nor offered what the last one typed.
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser, newBrowserContext } from './helpers/browser.ts';
-import { trainingComponent, workflow } from './helpers/factories.ts';
+import { businessComponent, cashComponent, materialsComponent, trainingComponent, workflow } from './helpers/factories.ts';
 import { startGateway, type TestGateway } from './helpers/gateway.ts';
-import { open, signIn, signInOnProvider } from './helpers/portal.ts';
+import { logInAtProvider, open, signIn, signInOnProvider } from './helpers/portal.ts';
 
 let gw: TestGateway;
 let browser: Browser;
@@ -205,6 +207,110 @@ describe('back to a page after sign-out', () => {
     expect(await page.locator('#signout').count()).toBe(0);
     await context.close();
   }, 90_000);
+});
+
+describe('a shared computer', () => {
+  it('someone who opens the portal after another closed their tab without signing out signs in with their own password, never as them', async () => {
+    const flow = workflow(gw, 'NL', 'P-AF-HOPE');
+    const kase = await flow.refer(await flow.create({ needsAssessment: 'Wants to reopen his bakery' }));
+    const context = await newBrowserContext(browser);
+    const first = await context.newPage();
+    await signIn(first, gw.url, 'p-af-hope-officer', 'en');
+    await open(first, `#/case/${kase.id}`);
+    await first.locator('#respond').waitFor();
+    // The officer closes the tab (or the browser's window) and leaves; the provider's session lives on.
+    await first.close();
+
+    // The next person at this computer opens the portal and signs in.
+    const next = await context.newPage();
+    await next.goto(`${gw.url}/portal/`);
+    await next.locator('.providers button').first().click();
+    const shown = await Promise.race([
+      next
+        .locator('#password')
+        .waitFor({ timeout: 15_000 })
+        .then(() => 'the provider asks for a password'),
+      next
+        .locator('#signout')
+        .waitFor({ timeout: 15_000 })
+        .then(() => 'signed in as the officer who left'),
+    ]);
+    expect(shown).toBe('the provider asks for a password');
+    // Back to the portal without signing in there, and again: a sign-in that never came back from
+    // the provider gives no right to its session.
+    await next.goBack();
+    await next.locator('.providers button').first().click();
+    await next.locator('#password').waitFor({ timeout: 15_000 });
+    await logInAtProvider(next, 'p-iq-tigris-officer');
+    expect(await next.locator('#who').textContent()).toContain('Tigris');
+    await next.locator('#view h1').first().waitFor();
+    expect(await next.locator('#app').textContent()).not.toContain(kase.reference);
+    await context.close();
+  }, 90_000);
+
+  it('a session the provider will not renew ends when its token does: a page left open shows nothing of it', async () => {
+    const flow = workflow(gw, 'NL', 'P-AF-HOPE');
+    const kase = await flow.refer(await flow.create({ needsAssessment: 'Wants to reopen his bakery' }));
+    const context = await newBrowserContext(browser);
+    const page = await context.newPage();
+    await signIn(page, gw.url, 'p-af-hope-officer', 'en');
+    // The officer's grant is withdrawn at the provider (a refresh token it refuses) while the case is
+    // on screen, and the access token has seconds left; the officer walks away from the open tab.
+    await page.evaluate(`(() => {
+      const s = JSON.parse(sessionStorage.getItem('erin.session'));
+      s.refreshToken = 'withdrawn-at-the-provider';
+      s.expiresAt = Date.now() + 8000;
+      sessionStorage.setItem('erin.session', JSON.stringify(s));
+    })()`);
+    await page.goto(`${gw.url}/portal/#/case/${kase.id}`);
+    await page.reload();
+    await page.locator('#respond').waitFor();
+    expect(await page.locator('#view').textContent()).toContain('bakery');
+
+    // Nobody touches the page: once the token is spent, the case goes from the screen and the store.
+    await page.locator('.providers button').first().waitFor({ timeout: 20_000 });
+    expect(await page.locator('#status').textContent()).toContain('Your session has ended');
+    expect(await page.locator('#app').textContent()).not.toContain('bakery');
+    await expect.poll(async () => (await records(page)).cache ?? 0).toBe(0);
+    await context.close();
+  }, 90_000);
+
+  it('nothing typed into the portal’s forms is kept in the browser’s form history for the next person to be offered', async () => {
+    // What a partner types about a person (where the business is, what the cash is for, what was
+    // seen on a visit) would otherwise be offered back, field by field, to whoever types next in a
+    // field of the same name on this computer, on the portal or on any other site.
+    const flow = workflow(gw, 'NL', 'P-AF-HOPE');
+    const components = [
+      { ...businessComponent(), id: 'shop' },
+      { ...cashComponent(), id: 'cash' },
+      { ...materialsComponent(), id: 'tools' },
+    ];
+    const drafted = await flow.draft(await flow.arrived(), { components });
+    // The programme pays no cash: the approved plan has none.
+    const approved = await flow.approved({ components: components.filter((k) => k.kind !== 'CASH') });
+    const context = await newBrowserContext(browser);
+    const page = await context.newPage();
+    await signIn(page, gw.url, 'p-af-hope-officer', 'en');
+    const kept: string[] = [];
+    for (const route of [
+      `#/case/${drafted.id}/plan`,
+      `#/case/${approved.id}/work`,
+      `#/case/${approved.id}/monitoring`,
+      '#/cases',
+    ]) {
+      await open(page, route);
+      // In the page (DOM types are not the test's): every field one types text into, and whether it is off.
+      const fields = await page.evaluate<{ name: string; off: boolean }[]>(`
+        [...document.querySelectorAll('#view input, #view textarea')]
+          .filter((el) => !['hidden', 'file', 'radio', 'checkbox', 'date', 'submit', 'button'].includes(el.type))
+          .map((el) => ({ name: el.name, off: (el.getAttribute('autocomplete') ?? el.form?.getAttribute('autocomplete')) === 'off' }))
+      `);
+      expect(fields.length, route).toBeGreaterThan(0);
+      kept.push(...fields.filter((f) => !f.off).map((f) => `${route} ${f.name}`));
+    }
+    expect(kept).toEqual([]);
+    await context.close();
+  }, 120_000);
 });
 
 describe('more than one tab', () => {

@@ -12,6 +12,19 @@ const PENDING = 'erin.signin';
 const RENEW_BEFORE_MS = 60_000;
 /** Set at every sign-out (the provider's own sign-out page may never load): the next sign-in asks for the password again. */
 const PROVIDER_SESSION_LEFT = 'erin.reauthenticate';
+/**
+ * Held (shared) by every tab of this browser that is signed in, and let go when it signs out, its
+ * session ends or it is closed: while one holds it, the provider's session is that of someone
+ * signed in here now, and another tab may use it (see signIn).
+ */
+const SIGNED_IN_LOCK = 'erin.signed-in';
+/**
+ * In this tab, a sign-in came back from the provider with a code and did not finish (the exchange
+ * stalled or failed), when: the provider's session is the one this tab's person just signed in
+ * with, and trying again within a few minutes may use it.
+ */
+const SIGNED_IN_AT_PROVIDER = 'erin.triedSignIn';
+const RETRY_WITH_PROVIDER_SESSION_MS = 10 * 60_000;
 /** How long sign-out waits for the provider's configuration (a stalled link) before ending the session here only. */
 const SIGN_OUT_DISCOVERY_MS = 3_000;
 /** How long the portal waits for one answer until config.json says (ERIN_PORTAL_TIMEOUT's default). */
@@ -148,7 +161,53 @@ function newAttempt() {
 }
 
 const read = () => JSON.parse(sessionStorage.getItem(SESSION) ?? 'null');
-const write = (session) => sessionStorage.setItem(SESSION, JSON.stringify(session));
+const write = (session) => {
+  sessionStorage.setItem(SESSION, JSON.stringify(session));
+  holdPresence();
+};
+
+let presence = null;
+/** This tab is signed in: other tabs of the browser can tell (SIGNED_IN_LOCK). */
+export function holdPresence() {
+  if (presence || !navigator.locks) return;
+  const held = { release: null, released: false };
+  presence = held;
+  navigator.locks
+    .request(SIGNED_IN_LOCK, { mode: 'shared' }, () =>
+      held.released ? undefined : new Promise((resolve) => (held.release = resolve)),
+    )
+    .catch(() => undefined);
+}
+
+function releasePresence() {
+  if (!presence) return;
+  presence.released = true;
+  presence.release?.();
+  presence = null;
+}
+
+/** The session ended here without a sign-out (its token refused): forgotten, and no longer held. */
+export function dropSession() {
+  sessionStorage.removeItem(SESSION);
+  clearTimeout(expiryTimer);
+  releasePresence();
+}
+
+/**
+ * Whether the provider may sign this tab in with the session it holds, without a password. Only
+ * when that session is known to be of someone at this browser now: another tab is signed in, or
+ * this tab's own sign-in came back from the provider and is being tried again. Otherwise (the last
+ * person closed their tab or the browser without signing out, and the next one opens the portal on
+ * this shared computer) the provider's session is the one who left: the password is asked again.
+ */
+async function providerSessionUsable() {
+  if (localStorage.getItem(PROVIDER_SESSION_LEFT)) return false;
+  const tried = Number(sessionStorage.getItem(SIGNED_IN_AT_PROVIDER));
+  if (tried && Date.now() - tried < RETRY_WITH_PROVIDER_SESSION_MS) return true;
+  if (!navigator.locks) return false;
+  const { held = [] } = await navigator.locks.query().catch(() => ({}));
+  return held.some((lock) => lock.name === SIGNED_IN_LOCK);
+}
 
 export const session = () => read();
 export const signedIn = () => Boolean(read());
@@ -210,7 +269,7 @@ export async function signIn(provider, uiLocale) {
       state,
       nonce,
       ui_locales: uiLocale,
-      ...(localStorage.getItem(PROVIDER_SESSION_LEFT) ? { prompt: 'login' } : {}),
+      ...((await providerSessionUsable()) ? {} : { prompt: 'login' }),
     }).toString();
     location.assign(url.href);
     await leaving(signal);
@@ -274,6 +333,7 @@ export async function completeSignIn() {
   // Back to the page asked for before signing in (a deep link), if it is one of the portal's own.
   history.replaceState(null, '', redirectUri() + inAppRoute(pending?.route));
   if (!pending || here.searchParams.get('state') !== pending.state) throw new SignInError('stale', pending?.issuer);
+  if (here.searchParams.has('code')) sessionStorage.setItem(SIGNED_IN_AT_PROVIDER, String(Date.now()));
   const signal = newAttempt();
   try {
     const issuer = new URL(pending.issuer);
@@ -298,6 +358,7 @@ export async function completeSignIn() {
     throw problem(error, pending.issuer);
   }
   localStorage.removeItem(PROVIDER_SESSION_LEFT);
+  sessionStorage.removeItem(SIGNED_IN_AT_PROVIDER);
   return true;
 }
 
@@ -326,6 +387,26 @@ export function renew() {
   return renewing;
 }
 
+let onExpired = () => undefined;
+/** `handler` ends the session here once it cannot go on (its token spent, and the provider refused to renew it). */
+export const whenSessionExpires = (handler) => (onExpired = handler);
+let expiryTimer = null;
+
+/**
+ * The provider refused to renew the session (its grant withdrawn, its refresh token expired): the
+ * access token is the last one. When it is spent the session ends here too, with nothing of it left
+ * on screen, rather than stay shown in a tab left open until someone touches it.
+ */
+function endWhenSpent(s) {
+  clearTimeout(expiryTimer);
+  expiryTimer = setTimeout(
+    () => {
+      if (read()?.accessToken === s.accessToken) onExpired();
+    },
+    Math.max(0, s.expiresAt - Date.now()),
+  );
+}
+
 async function renewOnce() {
   const s = read();
   if (!s?.refreshToken) return false;
@@ -338,6 +419,7 @@ async function renewOnce() {
   } catch (error) {
     // No connection, or no answer in time: try again later.
     if (error instanceof SignInError && (error.reason === 'timeout' || error.reason === 'unreachable')) throw error;
+    if (problem(error, s.issuer).reason === 'refused') endWhenSpent(s);
     return false;
   }
 }
@@ -365,8 +447,10 @@ export async function accessToken() {
  */
 export async function signOut() {
   clearTimeout(renewTimer);
+  clearTimeout(expiryTimer);
   const s = read();
   sessionStorage.clear();
+  releasePresence();
   if (!s || s.pasted) return false;
   // A flag, nothing personal: set before leaving, as the provider's sign-out page may never load.
   localStorage.setItem(PROVIDER_SESSION_LEFT, '1');

@@ -3,6 +3,10 @@
 /** Builds an element; children are nodes or text (always text). */
 export function h(tag, attrs = {}, ...children) {
   const el = document.createElement(tag);
+  // What is typed into a form is about a person (where their business is, what the cash is for):
+  // the browser keeps none of it in its form history, which would offer it back to the next person
+  // at a shared computer, in any field of the same name, on any site.
+  if (tag === 'form') el.setAttribute('autocomplete', 'off');
   for (const [k, v] of Object.entries(attrs)) {
     if (v === undefined || v === null || v === false) continue;
     if (k.startsWith('on')) el.addEventListener(k.slice(2), v);
@@ -18,8 +22,14 @@ export function h(tag, attrs = {}, ...children) {
   return el;
 }
 
-/** Data from the case (references, names, narratives): marked so translators and tests leave it alone. */
-export const data = (text, tag = 'span', attrs = {}) => h(tag, { ...attrs, translate: 'no' }, text ?? '—');
+/**
+ * Data from the case (references, names, narratives): marked so translators and tests leave it alone,
+ * and set apart from the text around it (dir=auto isolates it, as HTML does any element with a dir).
+ * Another organisation wrote it: a bidi override it leaves open (U+202E) would otherwise run on
+ * into the portal's own words and figures after it, showing €1,234.56 as 65.432,1€; isolated, it
+ * ends with the data, which is also laid out in its own direction (an Arabic name in a French page).
+ */
+export const data = (text, tag = 'span', attrs = {}) => h(tag, { dir: 'auto', ...attrs, translate: 'no' }, text ?? '—');
 
 let uid = 0;
 /** A labelled form field: the label names it for screen readers, the hint is described-by. */

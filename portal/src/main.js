@@ -6,6 +6,8 @@ import { Me } from '../graphql/me.graphql';
 import { WorkList } from '../graphql/work-list.graphql';
 import {
   completeSignIn,
+  dropSession,
+  holdPresence,
   loadConfig,
   owner,
   person,
@@ -15,6 +17,7 @@ import {
   signedIn,
   signOut,
   timeoutSince,
+  whenSessionExpires,
 } from './auth.js';
 import { data, focusHeading, h } from './dom.js';
 import { initI18n, LANGUAGES, language, onLanguageChange, setLanguage, t, tx } from './i18n.js';
@@ -64,7 +67,13 @@ function header() {
     nav,
     h('span', { class: 'spacer' }),
     me
-      ? h('span', { id: 'who', translate: 'no' }, `${me.organisation.name} · ${me.roles.map((r) => t(`role.${r}`)).join(', ')}`)
+      ? h(
+          'span',
+          { id: 'who', translate: 'no' },
+          // The organisation's name is the network's data: isolated from the roles after it (dom.js data).
+          data(me.organisation.name),
+          ` · ${me.roles.map((r) => t(`role.${r}`)).join(', ')}`,
+        )
       : null,
     signedIn() ? outboxBadge : null,
     h('label', { for: 'language', class: 'visually-hidden' }, t('language.label')),
@@ -265,12 +274,15 @@ onOutboxChange((event) => {
   if (event.type === 'conflict') void route({ keep: 'all' });
 });
 
-whenUnauthenticated(() => {
-  sessionStorage.removeItem('erin.session');
+/** The session ended without a sign-out (the gateway refused its token, or it was spent and not renewed). */
+function sessionOver() {
+  dropSession();
   say('signIn.expired', {}, 'error');
   // The next person at this computer may be someone else: the offline copy goes now.
   void sessionEnded().finally(() => void route());
-});
+}
+whenUnauthenticated(sessionOver);
+whenSessionExpires(sessionOver);
 
 onLanguageChange(() => void route({ keep: 'all' }));
 addEventListener('hashchange', () => {
@@ -347,6 +359,8 @@ async function start() {
     if (!location.hash || location.hash === '#/') prefetch(WorkList, {}, 'work-list');
   }
   await config.catch(() => undefined);
+  // A tab signed in before this page loaded (a reload) is still one of this browser's signed-in tabs.
+  if (signedIn()) holdPresence();
   if (session()?.refreshToken) scheduleRenewal();
   if (person()) void flush();
   await route();

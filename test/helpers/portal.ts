@@ -53,6 +53,11 @@ export async function signIn(page: Page, baseUrl: string, username: string, lang
 export async function signInOnProvider(page: Page, username: string): Promise<void> {
   await page.locator('.providers button').first().click();
   await page.waitForURL(/\/idp\/interaction\//);
+  await logInAtProvider(page, username);
+}
+
+/** On the development provider's login page: the demo user's name and password, back to the portal signed in. */
+export async function logInAtProvider(page: Page, username: string): Promise<void> {
   await page.fill('#username', username);
   await page.fill('#password', DEMO_PASSWORD);
   await page.locator('form button[type=submit]').click();

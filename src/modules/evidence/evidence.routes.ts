@@ -26,6 +26,17 @@ const LINGER_EXTRA_BYTES = 1024 * 1024;
 
 const REFUSAL_STATUS: Record<UploadRefusal, number> = { TOO_LARGE: 413, UNSUPPORTED_TYPE: 415, EMPTY: 400 };
 
+/**
+ * A file is the gateway's origin's only content that someone else wrote: were a browser ever to
+ * show one as a page (a PDF with script, an image a browser mistook for HTML), it would run with the
+ * portal's origin (its tokens, its service worker's files). Opened, it runs nothing, loads nothing
+ * and is nobody's origin (sandbox), is framed by no one, and is read by no other site's page.
+ */
+export const FILE_NEVER_A_PAGE = {
+  'content-security-policy': "default-src 'none'; sandbox; frame-ancestors 'none'",
+  'cross-origin-resource-policy': 'same-origin',
+} as const;
+
 export function presentEvidence(doc: OpenedEvidence) {
   return {
     id: doc._id,
@@ -181,6 +192,7 @@ export function evidenceRouter(deps: Deps): express.Router {
         'content-length': String(doc.size),
         'content-disposition': `attachment; filename="${doc.filename.replace(/[^\x20-\x7e]|"/g, '_')}"; filename*=UTF-8''${encodeURIComponent(doc.filename)}`,
         'x-content-type-options': 'nosniff',
+        ...FILE_NEVER_A_PAGE,
         'cache-control': 'private, no-store',
         'x-evidence-sha256': doc.sha256 ?? '',
       });

@@ -6,6 +6,7 @@ import type { Principal } from '../../auth/principal.ts';
 import { unauthenticated } from '../../errors.ts';
 import { errorAnswer } from '../../http/errors.ts';
 import type { Logger } from '../../logger.ts';
+import { FILE_NEVER_A_PAGE } from '../evidence/evidence.routes.ts';
 import type { ExtractService } from './extract.service.ts';
 
 type Deps = {
@@ -39,6 +40,7 @@ export function extractRouter(deps: Deps): express.Router {
           'content-type': 'text/csv; charset=utf-8',
           'content-disposition': `attachment; filename="${filename}"`,
           'x-content-type-options': 'nosniff',
+          ...FILE_NEVER_A_PAGE,
           'cache-control': 'private, no-store',
         })
         .send(csv);
