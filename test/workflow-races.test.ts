@@ -1,0 +1,229 @@
+// Conflicting workflow writes on one case, an extract and the directory, made at once through
+// two gateways on one store (two busy offices, or an adversary): each invariant holds whatever
+// the interleaving — one decision per version, nothing written on a case after its closure or
+// erasure, no administrator's change silently overwritten.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { verifyChain } from '../src/events/log.ts';
+import { codes, startGateway, type GqlResponse, type TestGateway } from './helpers/gateway.ts';
+import { trainingComponent, workflow, type CaseView } from './helpers/factories.ts';
+
+let gw: TestGateway;
+let other: TestGateway;
+beforeAll(async () => {
+  gw = await startGateway();
+  other = await startGateway({ dbName: gw.dbName, dataDir: gw.dataDir, seed: false });
+});
+afterAll(async () => {
+  await other?.close({ keepData: true });
+  await gw?.close();
+});
+
+const DECIDE = `mutation ($id: ID!, $v: Int!, $d: PlanDecision!, $c: String) {
+  decidePlan(caseId: $id, decision: $d, comment: $c, expectedVersion: $v) { id version status } }`;
+const WITHDRAW = `mutation ($id: ID!, $v: Int!) { withdrawConsent(id: $id, expectedVersion: $v) { id version } }`;
+const CLOSE = `mutation ($id: ID!, $v: Int!) { closeCase(id: $id, reason: OPTED_OUT, expectedVersion: $v) { id version status } }`;
+const UPDATE = `mutation ($id: ID!, $v: Int!, $n: String) { updateCase(id: $id, input: { needsAssessment: $n }, expectedVersion: $v) { id version } }`;
+const ERASE = `mutation ($id: ID!) { eraseCase(caseId: $id, reason: SUBJECT_REQUEST) { id version erasedAt } }`;
+const CASE = `query ($id: ID!) { case(id: $id) { id version status erasedAt needsAssessment plan { planVersion status } planInForce { planVersion } } }`;
+
+type Flow = ReturnType<typeof workflow>;
+/** The same offices on the second gateway. */
+const there = () => workflow(other);
+
+const history = async (id: string) => (await gw.services.log.history(id)).map((e) => e.type);
+
+describe('plan decisions racing each other and the consent', () => {
+  it('coordinators on two gateways deciding one submitted plan at once: one decision, every other a CONFLICT, and the plan and the case agree', async () => {
+    // A loser reads the case at its version, then the plan the winner has just written (a
+    // write's records are stored before its case): its rule refused that mix ("no plan awaits
+    // a decision", from PLAN_SUBMITTED) instead of answering the lost race as CONFLICT.
+    for (let round = 0; round < 3; round += 1) {
+      const flow = workflow(gw);
+      const submitted = await flow.submit(await flow.draft(await flow.arrived(), { components: [trainingComponent(70000)] }));
+      const results = await Promise.all(
+        Array.from({ length: 12 }, (_, i) =>
+          (i % 2 ? there().state : flow.state).gql(DECIDE, {
+            id: submitted.id,
+            v: submitted.version,
+            d: i % 4 < 2 ? 'APPROVE' : 'REQUEST_CHANGES',
+            c: i % 4 < 2 ? null : `changes ${i}`,
+          }),
+        ),
+      );
+      expect(results.filter((r) => !r.errors)).toHaveLength(1);
+      const losers = results.filter((r) => r.errors);
+      expect(losers.map((r) => [codes(r)[0], r.errors![0]!.extensions.currentVersion])).toEqual(
+        losers.map(() => ['CONFLICT', submitted.version + 1]),
+      );
+      const { case: c } = await flow.state.ok<{
+        case: { version: number; status: string; plan: { status: string }; planInForce: { planVersion: number } | null };
+      }>(CASE, { id: submitted.id });
+      expect(c.version).toBe(submitted.version + 1);
+      expect([c.status, c.plan.status]).toEqual(
+        c.status === 'PLAN_APPROVED' ? ['PLAN_APPROVED', 'APPROVED'] : ['CHANGES_REQUESTED', 'CHANGES_REQUESTED'],
+      );
+      const decisions = (await history(submitted.id)).filter((t) => t === 'PlanApproved' || t === 'PlanChangesRequested');
+      expect(decisions).toHaveLength(1);
+      // A loser that reloads is refused by the rule, on the case as it now stands.
+      const again = await there().state.gql(DECIDE, { id: submitted.id, v: c.version, d: 'APPROVE', c: null });
+      expect(codes(again)).toEqual(['INVALID_TRANSITION']);
+    }
+  });
+
+  it('a consent withdrawn while the plan is approved on another gateway: one of them, never both on one version', async () => {
+    const flow = workflow(gw);
+    const submitted = await flow.submit(await flow.draft(await flow.arrived(), { components: [trainingComponent(70000)] }));
+    const [approval, withdrawal] = await Promise.all([
+      flow.state.gql(DECIDE, { id: submitted.id, v: submitted.version, d: 'APPROVE', c: null }),
+      there().state.gql(WITHDRAW, { id: submitted.id, v: submitted.version }),
+    ]);
+    expect([approval, withdrawal].filter((r) => !r.errors)).toHaveLength(1);
+    expect([approval, withdrawal].filter((r) => codes(r)[0] === 'CONFLICT')).toHaveLength(1);
+    const types = await history(submitted.id);
+    expect(types.filter((t) => t === 'PlanApproved' || t === 'ConsentWithdrawn')).toHaveLength(1);
+  });
+});
+
+describe('closing a case racing the work on it', () => {
+  it('progress posted on one gateway while the case is closed on the other: nothing is posted after the closure', async () => {
+    const flow = workflow(gw);
+    const approved = await flow.approved({ components: [trainingComponent(70000)] });
+    const POST = `mutation ($id: ID!, $v: Int!, $input: ProgressUpdateInput!) { postProgressUpdate(caseId: $id, input: $input, expectedVersion: $v) { case { version } } }`;
+    const retrying = async (client: Flow['officer'], query: string, vars: Record<string, unknown>) => {
+      let v = approved.version;
+      for (;;) {
+        const r: GqlResponse = await client.gql(query, { ...vars, id: approved.id, v });
+        if (codes(r)[0] !== 'CONFLICT') return r;
+        v = r.errors![0]!.extensions.currentVersion as number;
+      }
+    };
+    const results = await Promise.all([
+      ...Array.from({ length: 5 }, (_, i) =>
+        retrying(i % 2 ? there().officer : flow.officer, POST, {
+          input: { kind: 'OTHER', narrative: `visit ${i}`, language: 'en', occurredOn: '2026-11-27' },
+        }),
+      ),
+      retrying(there().state, CLOSE, {}),
+    ]);
+    const closed = results.at(-1)!;
+    expect(closed.errors).toBeUndefined();
+    const types = await history(approved.id);
+    const closedAt = types.indexOf('CaseClosed');
+    expect(closedAt).toBeGreaterThan(0);
+    // Every post after the closure was refused; none reached the log after it.
+    expect(types.slice(closedAt + 1)).toEqual([]);
+    const posted = results.slice(0, 5).filter((r) => !r.errors).length;
+    expect(types.filter((t) => t === 'ProgressPosted')).toHaveLength(posted);
+    for (const r of results.slice(0, 5).filter((x) => x.errors)) expect(codes(r)).toEqual(['INVALID_TRANSITION']);
+  });
+});
+
+describe('an erasure racing writes on the same case', () => {
+  /** The case's key in the other gateway's memory: it has just written on the case. */
+  async function warmCase() {
+    const flow = workflow(gw);
+    const created = await flow.create({ needsAssessment: 'before the erasure' });
+    const warm = await there().state.ok<{ updateCase: CaseView }>(UPDATE, { id: created.id, v: created.version, n: 'warm' });
+    return { flow, id: created.id, version: warm.updateCase.version };
+  }
+
+  it('an office writing on the case without pause through another gateway does not outrun its erasure', async () => {
+    const { flow, id, version } = await warmCase();
+    // The other office writes as fast as it can, taking each conflict's version, until refused.
+    let stop = false;
+    const writer = (async () => {
+      let v = version;
+      for (let i = 0; !stop && i < 1000; i += 1) {
+        const r = await there().state.gql<{ updateCase: CaseView }>(UPDATE, { id, v, n: `note ${i}` });
+        if (!r.errors) v = r.data!.updateCase.version;
+        else if (codes(r)[0] === 'CONFLICT') v = r.errors[0]!.extensions.currentVersion as number;
+        else return r.errors[0]!.extensions;
+      }
+      return null;
+    })();
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    const erased = await flow.state.gql<{ eraseCase: { erasedAt: string | null } }>(ERASE, { id });
+    stop = true;
+    const refusal = await writer;
+    // Without the key's destruction refusing writes, the erasure lost five races in a row and
+    // answered CONFLICT, the case not erased, while the other gateway went on taking writes.
+    expect(codes(erased)).toEqual([]);
+    expect(erased.data?.eraseCase.erasedAt).not.toBeNull();
+    expect(refusal).toMatchObject({ code: 'INVALID_TRANSITION', reason: 'ERASED' });
+    expect((await history(id)).at(-1)).toBe('CaseErased');
+    expect((await verifyChain(gw.services.log)).broken).toBeUndefined();
+  });
+
+  it('once the key is destroyed, a write through a gateway that still holds it is refused, not acknowledged and lost', async () => {
+    const { id, version } = await warmCase();
+    // The erasure's first step, as a gateway that stopped before recording the erasure leaves it.
+    await gw.services.caseKeys.destroy(id);
+    const before = await history(id);
+    const late = await there().state.gql(UPDATE, { id, v: version, n: 'sealed under a key that is gone' });
+    // Without the check, the other gateway sealed this with the key it remembered and
+    // acknowledged it: content nobody can ever read again, the case not erased.
+    expect(late.errors?.[0]?.extensions).toMatchObject({ code: 'INVALID_TRANSITION', reason: 'ERASED' });
+    expect(await history(id)).toEqual(before);
+    // The erasure, asked again, completes.
+    const erased = await gw.as('NL', 'coordinator').ok<{ eraseCase: { erasedAt: string | null } }>(ERASE, { id });
+    expect(erased.eraseCase.erasedAt).not.toBeNull();
+  });
+});
+
+describe('two data-protection officers approving one extract at once', () => {
+  it('one decision of the state’s part, the other answered CONFLICT then INVALID_TRANSITION', async () => {
+    const { requestExtract } = await gw
+      .as('R-EVAL', 'researcher')
+      .ok<{ requestExtract: { id: string; version: number } }>(
+        `mutation ($input: ExtractRequestInput!) { requestExtract(input: $input) { id version } }`,
+        {
+          input: {
+            purpose: 'race',
+            variables: ['ORIGIN_COUNTRY'],
+            periodFrom: '2026-01',
+            periodTo: '2026-12',
+            memberStates: ['NL'],
+          },
+        },
+      );
+    const DECIDE_X = `mutation ($id: ID!, $v: Int!) { decideExtract(id: $id, decision: APPROVE, expectedVersion: $v) { id version status } }`;
+    const results = await Promise.all(
+      Array.from({ length: 6 }, (_, i) =>
+        (i % 2 ? other : gw)
+          .as('NL', 'data-protection-officer', `dpo-${i}`)
+          .gql(DECIDE_X, { id: requestExtract.id, v: requestExtract.version }),
+      ),
+    );
+    expect(results.filter((r) => !r.errors)).toHaveLength(1);
+    expect(results.filter((r) => codes(r)[0] === 'CONFLICT')).toHaveLength(5);
+    const retried = await other
+      .as('NL', 'data-protection-officer')
+      .gql(DECIDE_X, { id: requestExtract.id, v: requestExtract.version + 1 });
+    expect(codes(retried)).toEqual(['INVALID_TRANSITION']);
+    expect((await gw.services.log.history(requestExtract.id)).filter((e) => e.type === 'ExtractPartDecided')).toHaveLength(1);
+  });
+});
+
+describe('two administrators editing the directory at once', () => {
+  it('an organisation renamed by one and given other countries by the other, on two gateways: one change, the other CONFLICT, nothing overwritten', async () => {
+    const UPD = `mutation ($input: UpdateOrganisationInput!, $v: Int!) { updateOrganisation(code: "P-MA-ATLAS", input: $input, expectedVersion: $v) { name active version } }`;
+    const { organisation } = await gw
+      .as('ERIN-NET', 'network-admin')
+      .ok<{ organisation: { version: number; name: string } }>('{ organisation(code: "P-MA-ATLAS") { version name } }');
+    const [renamed, deactivated] = await Promise.all([
+      gw.as('ERIN-NET', 'network-admin', 'admin-a').gql(UPD, { input: { name: 'Atlas (renamed)' }, v: organisation.version }),
+      other.as('ERIN-NET', 'network-admin', 'admin-b').gql(UPD, { input: { countries: ['MA', 'TN'] }, v: organisation.version }),
+    ]);
+    expect([renamed, deactivated].filter((r) => !r.errors)).toHaveLength(1);
+    expect([renamed, deactivated].filter((r) => codes(r)[0] === 'CONFLICT')).toHaveLength(1);
+    const { organisation: now } = await other
+      .as('ERIN-NET', 'network-admin')
+      .ok<{ organisation: { version: number; name: string; countries: string[] } }>(
+        '{ organisation(code: "P-MA-ATLAS") { version name countries } }',
+      );
+    expect(now.version).toBe(organisation.version + 1);
+    // The loser's change is not there, the winner's is.
+    if (!renamed.errors) expect(now.name).toBe('Atlas (renamed)');
+    else expect(now.countries).toEqual(['MA', 'TN']);
+  });
+});
