@@ -6,6 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyChain } from '../src/events/log.ts';
 import { codes, startGateway, type GqlResponse, type TestGateway } from './helpers/gateway.ts';
 import { trainingComponent, workflow, type CaseView } from './helpers/factories.ts';
+import { uploadFile } from './helpers/implementation.ts';
+import { samplePdf } from '../src/seed/sample-files.ts';
 
 let gw: TestGateway;
 let other: TestGateway;
@@ -167,6 +169,22 @@ describe('an erasure racing writes on the same case', () => {
     // The erasure, asked again, completes.
     const erased = await gw.as('NL', 'coordinator').ok<{ eraseCase: { erasedAt: string | null } }>(ERASE, { id });
     expect(erased.eraseCase.erasedAt).not.toBeNull();
+  });
+
+  it('once the key is destroyed, a file uploaded through a gateway that still holds it is refused, not kept unreadable', async () => {
+    const flow = workflow(gw);
+    const arrived = await flow.arrived();
+    // The partner's upload through the other gateway leaves the case's key in its memory.
+    const first = await uploadFile(other, there().officer.token, { caseId: arrived.id, kind: 'RECEIPT' }, samplePdf('before'));
+    expect(first.status).toBe(201);
+    await gw.services.caseKeys.destroy(arrived.id);
+    const late = await uploadFile(other, there().officer.token, { caseId: arrived.id, kind: 'RECEIPT' }, samplePdf('after'));
+    // Without the check, the file was accepted (201), sealed under the key the gateway remembered.
+    expect(late.body.errors?.[0]?.extensions).toMatchObject({ code: 'INVALID_TRANSITION', reason: 'ERASED' });
+    const uploads = (await gw.services.log.page(0, 100_000)).filter(
+      (e) => e.type === 'EvidenceUploaded' && e.caseId === arrived.id,
+    );
+    expect(uploads).toHaveLength(1);
   });
 });
 
