@@ -1,4 +1,4 @@
-// Conflicting workflow writes on one case, an extract and the directory, made at once through
+// Conflicting workflow writes on one case, a case team, an extract and the directory, made at once through
 // two gateways on one store (two busy offices, or an adversary): each invariant holds whatever
 // the interleaving — one decision per version, nothing written on a case after its closure or
 // erasure, no administrator's change silently overwritten.
@@ -185,6 +185,96 @@ describe('an erasure racing writes on the same case', () => {
       (e) => e.type === 'EvidenceUploaded' && e.caseId === arrived.id,
     );
     expect(uploads).toHaveLength(1);
+  });
+});
+
+describe('a unit taken off a case while it writes on it through another gateway', () => {
+  const INVITE = `mutation ($id: ID!, $unit: ID!, $v: Int!) { inviteToCaseTeam(caseId: $id, unit: $unit, expectedVersion: $v) { version } }`;
+  const REMOVE = `mutation ($id: ID!, $unit: ID!, $v: Int!) { removeFromCaseTeam(caseId: $id, unit: $unit, expectedVersion: $v) { version } }`;
+  const FORM = `mutation ($id: ID!, $v: Int!) { formCaseTeam(caseId: $id, lead: null, expectedVersion: $v) { version } }`;
+  const COUNSEL = `mutation ($id: ID!, $v: Int!, $on: Date!) { recordReturnStep(caseId: $id, step: { kind: COUNSELLING, on: $on, decidedToReturn: true },
+    expectedVersion: $v) { version } }`;
+
+  it('writes nothing on the case after its removal, whoever wins each race', async () => {
+    const flow = workflow(gw);
+    const created = await flow.create();
+    const formed = await flow.state.ok<{ formCaseTeam: { version: number } }>(FORM, { id: created.id, v: created.version });
+    const invited = await flow.state.ok<{ inviteToCaseTeam: { version: number } }>(INVITE, {
+      id: created.id,
+      unit: 'NL-NGO-HAVEN',
+      v: formed.formCaseTeam.version,
+    });
+    const ngo = other.as('NL-NGO-HAVEN', 'ngo-worker');
+    // The NGO records counselling sessions as fast as it can, taking each conflict's version.
+    const writer = (async () => {
+      let v = invited.inviteToCaseTeam.version;
+      for (let i = 0; i < 200; i += 1) {
+        const r = await ngo.gql<{ recordReturnStep: { version: number } }>(COUNSEL, { id: created.id, v, on: '2026-11-02' });
+        if (!r.errors) v = r.data!.recordReturnStep.version;
+        else if (codes(r)[0] === 'CONFLICT') v = r.errors[0]!.extensions.currentVersion as number;
+        else return codes(r);
+      }
+      return [];
+    })();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    let removed: GqlResponse<{ removeFromCaseTeam: { version: number } }>;
+    let v = (await flow.state.ok<{ case: { version: number } }>(CASE, { id: created.id })).case.version;
+    for (;;) {
+      removed = await flow.state.gql(REMOVE, { id: created.id, unit: 'NL-NGO-HAVEN', v });
+      if (codes(removed)[0] !== 'CONFLICT') break;
+      v = removed.errors![0]!.extensions.currentVersion as number;
+    }
+    expect(removed.errors).toBeUndefined();
+    // Taken off, the NGO's next write finds no case.
+    expect(await writer).toEqual(['NOT_FOUND']);
+    const events = await gw.services.log.history(created.id);
+    const removal = events.findIndex((e) => e.type === 'CaseTeamMemberRemoved');
+    expect(removal).toBeGreaterThan(0);
+    expect(events.slice(removal + 1).filter((e) => e.actor.organisation === 'NL-NGO-HAVEN')).toEqual([]);
+    expect(events.at(-1)?.type).toBe('CaseTeamMemberRemoved');
+  });
+});
+
+describe('two administrators ending one contract at once', () => {
+  it('on two gateways: one end, the other CONFLICT, and the contract ends on the winner’s day', async () => {
+    const CREATE = `mutation ($input: CreateContractInput!) { createContract(input: $input) { id version } }`;
+    const END = `mutation ($id: ID!, $end: Date!, $reason: String!, $v: Int!) {
+      endContract(id: $id, endDate: $end, reason: $reason, expectedVersion: $v) { id validTo version } }`;
+    const { createContract } = await gw
+      .as('ERIN-NET', 'network-admin')
+      .ok<{ createContract: { id: string; version: number } }>(CREATE, {
+        input: {
+          memberState: 'BE',
+          partner: 'P-AF-HOPE',
+          originCountries: ['AF'],
+          programmes: ['EURP-VOL'],
+          validFrom: '2026-01-01',
+        },
+      });
+    const ends = await Promise.all(
+      ['2027-03-31', '2027-06-30', '2027-09-30', '2027-12-31'].map((end, i) =>
+        (i % 2 ? other : gw).as('ERIN-NET', 'network-admin', `admin-${i}`).gql<{ endContract: { validTo: string } }>(END, {
+          id: createContract.id,
+          end,
+          reason: `review ${i}`,
+          v: createContract.version,
+        }),
+      ),
+    );
+    const won = ends.filter((r) => !r.errors);
+    expect(won).toHaveLength(1);
+    expect(ends.filter((r) => codes(r)[0] === 'CONFLICT')).toHaveLength(3);
+    const { contracts } = await other
+      .as('ERIN-NET', 'network-admin')
+      .ok<{ contracts: { id: string; validTo: string; version: number }[] }>(
+        '{ contracts(memberState: "BE", partner: "P-AF-HOPE") { id validTo version } }',
+      );
+    const contract = contracts.find((c) => c.id === createContract.id);
+    expect(contract).toEqual({
+      id: createContract.id,
+      validTo: won[0]!.data!.endContract.validTo,
+      version: createContract.version + 1,
+    });
   });
 });
 
