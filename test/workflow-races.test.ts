@@ -86,6 +86,52 @@ describe('plan decisions racing each other and the consent', () => {
   });
 });
 
+describe('the entitlement ceiling, while another office corrects the household', () => {
+  const HOUSEHOLD = `mutation ($id: ID!, $v: Int!, $h: [HouseholdMemberInput!]) {
+    updateCase(id: $id, input: { household: $h }, expectedVersion: $v) { id version entitlement { total { amount } } } }`;
+
+  it('a plan within the entitlement when submitted is not approved once the entitlement fell below it', async () => {
+    const flow = workflow(gw);
+    const family = [
+      { yearOfBirth: 1990, gender: 'MALE', relation: 'PRINCIPAL' },
+      { yearOfBirth: 2018, gender: 'FEMALE', relation: 'CHILD' },
+    ];
+    const arrived = await flow.arrived({ household: family });
+    const { case: before } = await flow.state.ok<{ case: { entitlement: { total: { amount: number } } } }>(
+      'query ($id: ID!) { case(id: $id) { entitlement { total { amount } } } }',
+      { id: arrived.id },
+    );
+    const total = before.entitlement.total.amount;
+    // The partner submits a plan just within it; the member state's other office corrects the
+    // household at the same moment (the child was registered by mistake), on the other gateway.
+    const submitted = await flow.submit(await flow.draft(arrived, { components: [trainingComponent(total - 100)] }));
+    const corrected = await there().state.ok<{ updateCase: { version: number; entitlement: { total: { amount: number } } } }>(
+      HOUSEHOLD,
+      { id: arrived.id, v: submitted.version, h: family.slice(0, 1) },
+    );
+    expect(corrected.updateCase.entitlement.total.amount).toBeLessThan(total - 100);
+    // The coordinator approves the plan awaiting a decision: it costs more than the case may
+    // now receive. Without the check at approval, it was put in force over the entitlement.
+    const approval = await flow.state.gql(DECIDE, { id: arrived.id, v: corrected.updateCase.version, d: 'APPROVE', c: null });
+    expect(codes(approval)).toEqual(['BUDGET_EXCEEDED']);
+    const { case: now } = await flow.state.ok<{ case: { status: string; planInForce: unknown } }>(CASE, { id: arrived.id });
+    expect(now).toMatchObject({ status: 'PLAN_SUBMITTED', planInForce: null });
+    // Asking for changes is still possible, and a plan within the new entitlement is approved.
+    const changes = await flow.state.ok<{ decidePlan: { version: number } }>(DECIDE, {
+      id: arrived.id,
+      v: corrected.updateCase.version,
+      d: 'REQUEST_CHANGES',
+      c: 'The household changed: the plan must fit the new entitlement.',
+    });
+    const redrafted = await flow.draft(
+      { ...submitted, version: changes.decidePlan.version },
+      { components: [trainingComponent(corrected.updateCase.entitlement.total.amount)] },
+    );
+    const approved = await flow.approve(await flow.submit(redrafted));
+    expect(approved.status).toBe('PLAN_APPROVED');
+  });
+});
+
 describe('closing a case racing the work on it', () => {
   it('progress posted on one gateway while the case is closed on the other: nothing is posted after the closure', async () => {
     const flow = workflow(gw);
