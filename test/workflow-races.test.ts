@@ -4,7 +4,8 @@
 // erasure, no administrator's change silently overwritten.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyChain } from '../src/events/log.ts';
-import { codes, startGateway, type GqlResponse, type TestGateway } from './helpers/gateway.ts';
+import { SYSTEM_PRINCIPAL } from '../src/auth/principal.ts';
+import { clockAt, codes, startGateway, type GqlResponse, type TestGateway } from './helpers/gateway.ts';
 import { trainingComponent, workflow, type CaseView } from './helpers/factories.ts';
 import { uploadFile } from './helpers/implementation.ts';
 import { samplePdf } from '../src/seed/sample-files.ts';
@@ -321,6 +322,31 @@ describe('two administrators ending one contract at once', () => {
       validTo: won[0]!.data!.endContract.validTo,
       version: createContract.version + 1,
     });
+  });
+});
+
+describe('background jobs meeting an erased case', () => {
+  it('a referral erased while it waited for its answer does not stop the other referrals from expiring', async () => {
+    const clock = clockAt('2026-11-02T09:00:00Z');
+    const timed = await startGateway({ clock });
+    try {
+      const flow = workflow(timed);
+      const erased = await flow.refer(await flow.create());
+      await flow.state.ok(ERASE, { id: erased.id });
+      // Another one, its key destroyed by an erasure that stopped before recording itself.
+      const halfErased = await flow.refer(await flow.create());
+      await timed.services.caseKeys.destroy(halfErased.id);
+      const waiting = await flow.refer(await flow.create());
+      clock.advance(8 * 86_400_000);
+      // Without the fix the job's run failed on the erased case (its write refused with
+      // INVALID_TRANSITION, ERASED), every run, so the other referral never expired.
+      expect(await timed.services.cases.expireReferrals(SYSTEM_PRINCIPAL)).toBe(1);
+      const { case: expired } = await workflow(timed).state.ok<{ case: { status: string } }>(CASE, { id: waiting.id });
+      expect(expired.status).toBe('EXPIRED');
+      expect(await timed.services.cases.expireReferrals(SYSTEM_PRINCIPAL)).toBe(0);
+    } finally {
+      await timed.close();
+    }
   });
 });
 

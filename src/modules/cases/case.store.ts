@@ -601,8 +601,11 @@ export function createCaseStore(deps: {
     /**
      * A background job's write on each case it found due, across tenants, at the version it
      * read (safe on several gateways at once). A case changed meanwhile, or one its decision
-     * refuses with an error code in `skip`, is left for the next run; anything else (the
-     * store is down) fails the run. Answers how many it wrote.
+     * refuses with an error code in `skip`, is left for the next run; so is an erased case (or
+     * one being erased: its key destroyed, the erasure not recorded yet), which takes no more
+     * writes and must not fail the run for every case after it (an erased referral stays
+     * REFERRED, so it is found due at every run); anything else (the store is down) fails the
+     * run. Answers how many it wrote.
      */
     async writeEachDue(
       system: Principal,
@@ -626,7 +629,7 @@ export function createCaseStore(deps: {
           });
           written += 1;
         } catch (error) {
-          if (!(error instanceof AppError && skip.includes(error.code))) throw error;
+          if (!(error instanceof AppError && (skip.includes(error.code) || error.extensions.reason === 'ERASED'))) throw error;
         }
       }
       return written;
