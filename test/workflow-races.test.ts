@@ -2,12 +2,13 @@
 // two gateways on one store (two busy offices, or an adversary): each invariant holds whatever
 // the interleaving — one decision per version, nothing written on a case after its closure or
 // erasure, no administrator's change silently overwritten.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { verifyChain } from '../src/events/log.ts';
 import { SYSTEM_PRINCIPAL } from '../src/auth/principal.ts';
 import { clockAt, codes, startGateway, type GqlResponse, type TestGateway } from './helpers/gateway.ts';
 import { trainingComponent, workflow, type CaseView } from './helpers/factories.ts';
 import { uploadFile } from './helpers/implementation.ts';
+import { approvedExtract, downloadExtract } from './helpers/extracts.ts';
 import { samplePdf } from '../src/seed/sample-files.ts';
 
 let gw: TestGateway;
@@ -344,6 +345,57 @@ describe('background jobs meeting an erased case', () => {
       const { case: expired } = await workflow(timed).state.ok<{ case: { status: string } }>(CASE, { id: waiting.id });
       expect(expired.status).toBe('EXPIRED');
       expect(await timed.services.cases.expireReferrals(SYSTEM_PRINCIPAL)).toBe(0);
+    } finally {
+      await timed.close();
+    }
+  });
+});
+
+describe('a consent withdrawn while an extract is being built', () => {
+  it('the file built from the quarter that held the case is never handed over', async () => {
+    const clock = clockAt('2026-08-20T09:00:00Z');
+    const timed = await startGateway({ clock });
+    try {
+      const flow = workflow(timed);
+      const summer: CaseView[] = [];
+      for (let i = 0; i < 4; i += 1) summer.push(await flow.refer(await flow.create({ arrivedOn: '2026-08-10' })));
+      clock.set(new Date('2026-10-05T09:00:00Z'));
+      const period = { periodFrom: '2026-07', periodTo: '2026-09' };
+      const approved = await approvedExtract<{ id: string; version: number }>(
+        timed,
+        'race',
+        ['MEMBER_STATE', 'AGE_GROUP'],
+        'id version',
+        period,
+      );
+      // The build has read the quarter's cases and seals their snapshot: that is when the
+      // member state records the withdrawal of one returnee's consent.
+      const keys = timed.services.caseKeys;
+      const forWriting = keys.forWriting.bind(keys);
+      let withdrawn = false;
+      const spy = vi.spyOn(keys, 'forWriting').mockImplementation(async (id, options) => {
+        if (!withdrawn) {
+          withdrawn = true;
+          await workflow(timed).state.ok(WITHDRAW, { id: summer[0]!.id, v: summer[0]!.version });
+        }
+        return forWriting(id, options);
+      });
+      let built;
+      try {
+        built = await timed
+          .as('R-EVAL', 'researcher')
+          .ok<{ buildExtract: { id: string; file: { rows: number; downloadUrl: string } | null } }>(
+            'mutation ($id: ID!, $v: Int!) { buildExtract(id: $id, expectedVersion: $v) { id file { rows downloadUrl } } }',
+            { id: approved.id, v: approved.version },
+          );
+      } finally {
+        spy.mockRestore();
+      }
+      expect(withdrawn).toBe(true);
+      // The build raced the withdrawal and froze the case in; its file is not handed over.
+      const download = await downloadExtract(timed, built.buildExtract.file!.downloadUrl);
+      expect(download.status).toBe(410);
+      expect(download.text).not.toContain('pseudonym');
     } finally {
       await timed.close();
     }
