@@ -8,7 +8,7 @@ import { SYSTEM_PRINCIPAL } from '../src/auth/principal.ts';
 import { clockAt, codes, startGateway, type GqlResponse, type TestGateway } from './helpers/gateway.ts';
 import { trainingComponent, workflow, type CaseView } from './helpers/factories.ts';
 import { uploadFile } from './helpers/implementation.ts';
-import { approvedExtract, downloadExtract } from './helpers/extracts.ts';
+import { approvedExtract, builtExtract, downloadExtract } from './helpers/extracts.ts';
 import { samplePdf } from '../src/seed/sample-files.ts';
 
 let gw: TestGateway;
@@ -397,6 +397,47 @@ describe('a consent withdrawn while an extract is being built', () => {
       expect(download.status).toBe(410);
       expect(download.text).not.toContain('pseudonym');
     } finally {
+      await timed.close();
+    }
+  });
+});
+
+describe('one extract downloaded by several workers at once', () => {
+  it('through two gateways: every download is served and recorded once', async () => {
+    const clock = clockAt('2026-08-20T09:00:00Z');
+    const timed = await startGateway({ clock });
+    const twin = await startGateway({ clock, dbName: timed.dbName, dataDir: timed.dataDir, seed: false });
+    try {
+      const flow = workflow(timed);
+      for (let i = 0; i < 4; i += 1) await flow.refer(await flow.create({ arrivedOn: '2026-08-10' }));
+      clock.set(new Date('2026-10-05T09:00:00Z'));
+      const built = await builtExtract<{ id: string; version: number; file: { downloadUrl: string } }>(
+        timed,
+        'parallel download',
+        ['MEMBER_STATE'],
+        'id version file { downloadUrl }',
+        { periodFrom: '2026-07', periodTo: '2026-09' },
+      );
+      const token = timed.as('R-EVAL', 'researcher').token;
+      const statuses = await Promise.all(
+        Array.from({ length: 16 }, (_, i) =>
+          fetch(`${(i % 2 ? twin : timed).url}${built.file.downloadUrl}`, { headers: { authorization: `Bearer ${token}` } }).then(
+            (r) => r.status,
+          ),
+        ),
+      );
+      // Each download records an event on the extract, one per version: with five attempts,
+      // about half of them were refused with 409 CONFLICT (a read refused for a race it lost).
+      expect(statuses).toEqual(statuses.map(() => 200));
+      const { extractRequest } = await timed
+        .as('R-EVAL', 'researcher')
+        .ok<{ extractRequest: { version: number } }>('query ($id: ID!) { extractRequest(id: $id) { version } }', {
+          id: built.id,
+        });
+      expect(extractRequest.version).toBe(built.version + 16);
+      expect((await timed.services.log.history(built.id)).filter((e) => e.type === 'ExtractDownloaded')).toHaveLength(16);
+    } finally {
+      await twin.close({ keepData: true });
       await timed.close();
     }
   });
