@@ -101,8 +101,19 @@ export function createServices(deps: ServiceDeps) {
     programme: (code) => organisations.programme(code),
     calendars: deps.calendars ?? loadCalendars(),
   });
-  const caseStore = createCaseStore({ store, executor, clock, planDeadlines });
   const caseKeys = createCaseKeys({ store, sealer, clock, cacheMs: settings.erasure.caseKeyCacheMs });
+  const caseStore = createCaseStore({
+    store,
+    executor,
+    clock,
+    planDeadlines,
+    keyDestroyed: (id) => caseKeys.destroyed(id),
+    versionPast: async (id, version) => {
+      const past = await log.eventsPast('case', id, version);
+      if (past.length > 0) await log.reconcile(past);
+      return past.at(-1)?.version;
+    },
+  });
   const sealing = createCaseSealing(caseKeys, clock);
   const eligibility = createEligibilityService({ store, sealer, cases: caseStore });
   const cases = createCaseService({ cases: caseStore, sealing, executor, clock, organisations, eligibility });

@@ -231,6 +231,21 @@ export function createCaseKeys(deps: { store: Store; sealer: Sealer; clock: Cloc
       cache.delete(caseId);
     },
 
+    /**
+     * Whether the case's key was destroyed, asked of the store by primary key (never of this
+     * gateway's memory, which may hold the key for `cacheMs` after another gateway destroyed
+     * it). Destroying the key is the first step of an erasure, so every write on the case asks
+     * this: a write decided after it is refused, and the erasure is not outrun by writers
+     * (a write through a gateway that still held the key would be accepted, its content
+     * sealed under a key that no longer exists). Forgets the key here when it was destroyed.
+     */
+    async destroyed(caseId: string): Promise<boolean> {
+      const doc = await Keys.collection.findOne({ _id: caseId as never }, { ...store.queryOptions, projection: { wrapped: 1 } });
+      const destroyed = doc !== null && doc.wrapped === null;
+      if (destroyed) cache.delete(caseId);
+      return destroyed;
+    },
+
     /** Forgets a case's key (another gateway erased the case: this one hears of it from the log). */
     evict(caseId: string): void {
       cache.delete(caseId);

@@ -319,6 +319,30 @@ export class EventLog {
     return version && { ...version, current };
   }
 
+  /**
+   * The aggregate's events past `version`, oldest first, looked for among the newest events
+   * (by primary key, newest first, a batch at a time, each read for its aggregate and version
+   * only) down to the event that wrote `version`; none when there are none. A write that
+   * decided on `version` and was refused by its own rule asks it: a rival that won the race
+   * meanwhile is among the newest events, and the rule may have read what it wrote.
+   */
+  async eventsPast(aggregateType: string, aggregateId: string, version: number): Promise<StoredEvent[]> {
+    const head = (await this.readHead()).seq;
+    const oldest = Math.max(1, head - RECENT_EVENTS + 1);
+    const projection = { _id: 1, aggregateType: 1, aggregateId: 1, version: 1 };
+    const past: number[] = [];
+    scan: for (let top = head; top >= oldest; top -= LOOKUP_BATCH) {
+      const seqs = Array.from({ length: Math.min(LOOKUP_BATCH, top - oldest + 1) }, (_, i) => top - i);
+      for (const event of await Promise.all(seqs.map((seq) => this.events.findOne({ _id: seq }, { projection })))) {
+        if (event?.aggregateType !== aggregateType || event.aggregateId !== aggregateId) continue;
+        if (event.version <= version) break scan;
+        past.unshift(event._id);
+      }
+    }
+    const events = await Promise.all(past.map((seq) => this.events.findOne({ _id: seq })));
+    return events.filter((e): e is StoredEvent => e !== null);
+  }
+
   /** The newest sequence number in the log (0 when empty). */
   async lastSeq(): Promise<number> {
     return (await this.readHead()).seq;

@@ -1175,7 +1175,7 @@ export type Mutation = {
   createOrganisation: Organisation;
   /** data-protection-officer: approve or refuse your member state's part (a refusal gives its reason in comment). */
   decideExtract: ExtractRequest;
-  /** coordinator: approve the submitted version, or request changes with a comment. */
+  /** coordinator: approve the submitted version (BUDGET_EXCEEDED if the entitlement fell below it since), or request changes with a comment. */
   decidePlan: Case;
   /** webhook.manage: stop delivering to an endpoint (pending deliveries are parked). */
   disableWebhook: WebhookEndpoint;

@@ -6,7 +6,7 @@ import type { Model } from 'mongoose';
 import { caseScope, caseWriteAudience } from '../../auth/policy.ts';
 import type { Principal } from '../../auth/principal.ts';
 import type { Clock } from '../../clock.ts';
-import { AppError, caseErased, notFound } from '../../errors.ts';
+import { AppError, caseErased, conflict, notFound } from '../../errors.ts';
 import type { DocumentChange, StoredEvent } from '../../events/event.model.ts';
 import { expectVersion, type CommandExecutor } from '../../events/executor.ts';
 import { insertInOrder, isDuplicateKey, type Store } from '../../store/store.ts';
@@ -161,6 +161,11 @@ export type WriteCaseRequest = {
   decide: (current: CaseDoc, now: Date) => Promise<CaseDecision> | CaseDecision;
   /** Where the case is loaded from: the principal's cases unless a background job says SYSTEM. */
   scope?: TenantScope;
+  /**
+   * The erasure's own write, the one write that goes through once the case's key is
+   * destroyed (which is the erasure's first step: every other write is refused from then on).
+   */
+  erasing?: boolean;
 };
 
 /**
@@ -185,8 +190,17 @@ export function createCaseStore(deps: {
   executor: CommandExecutor;
   clock: Clock;
   planDeadlines?: DeadlinePlanner;
+  /** Whether the case's data key was destroyed, asked of the store (CaseKeys.destroyed): an erasure is under way. */
+  keyDestroyed?: (caseId: string) => Promise<boolean>;
+  /**
+   * The case's newest version in the log when it is past `version`, its projection finished
+   * first (EventLog.eventsPast, then reconcile), so a retry at that version decides on it.
+   */
+  versionPast?: (caseId: string, version: number) => Promise<number | undefined>;
 }) {
   const { store, executor, clock } = deps;
+  const keyDestroyed = deps.keyDestroyed ?? (async () => false);
+  const versionPast = deps.versionPast ?? (async () => undefined);
   const planDeadlines: DeadlinePlanner = deps.planDeadlines ?? (async (c) => c);
   const Cases: Model<CaseDoc> = store.model('Case', caseSchema);
   const References: Model<CaseReferenceDoc> = store.model('CaseReference', caseReferenceSchema);
@@ -238,13 +252,16 @@ export function createCaseStore(deps: {
       idempotencyKey: request.idempotencyKey,
       scope,
       decide: async () => {
-        const current = await load(scope, id);
+        // Both by primary key, at once: the case, and whether its key is destroyed.
+        const [current, destroyed] = await Promise.all([load(scope, id), request.erasing ? false : keyDestroyed(id)]);
         if (!current) throw notFound('Case', id);
-        // An erased case takes no more writes (another gateway may still hold its key for a moment).
-        if (current.erasedAt) throw caseErased(id);
+        // An erased case takes no more writes (another gateway may still hold its key for a
+        // moment); nor does a case being erased: its key is destroyed first, and a write that
+        // went on meanwhile would outrun the erasure (and be sealed under a key that is gone).
+        if (current.erasedAt || destroyed) throw caseErased(id);
         expectVersion('Case', id, current.version, expectedVersion);
         const now = clock.now();
-        const decision = await request.decide(current, now);
+        const decision = await decideOn(current, () => request.decide(current, now));
         const next: CaseDoc = await planDeadlines(
           { ...decision.next, ...keptRecordIds(current, decision.extra), version: current.version + 1, updatedAt: now },
           now,
@@ -266,6 +283,29 @@ export function createCaseStore(deps: {
     });
     const written = writtenCase(event, id);
     return replayed && scope !== SYSTEM ? asSeenNow(principal, written, await load(scope, id)) : written;
+  }
+
+  /**
+   * Runs a write's rule on the case as read. Its refusal may be of a state the case never had:
+   * a write that won the race meanwhile projects its records before the case (see `write`), so
+   * the rule can read the case at its version and a record (the plan, say) at the next, and
+   * refuse the mix ("no plan awaits a decision" while the case says PLAN_SUBMITTED). A case
+   * that moved on meanwhile answers CONFLICT with its version, as every write that lost the
+   * race does, so the client reloads and decides again; only a refusal of the case as it
+   * still stands is answered as the rule gave it.
+   */
+  async function decideOn(current: CaseDoc, decide: () => Promise<CaseDecision> | CaseDecision): Promise<CaseDecision> {
+    try {
+      return await decide();
+    } catch (error) {
+      if (error instanceof AppError && error.code !== 'CONFLICT') {
+        const moved = await versionPast(current._id, current.version);
+        if (moved !== undefined) {
+          throw conflict(`case ${current._id} was changed by someone else (now at version ${moved}); reload and retry.`, moved);
+        }
+      }
+      throw error;
+    }
   }
 
   /**
@@ -561,8 +601,11 @@ export function createCaseStore(deps: {
     /**
      * A background job's write on each case it found due, across tenants, at the version it
      * read (safe on several gateways at once). A case changed meanwhile, or one its decision
-     * refuses with an error code in `skip`, is left for the next run; anything else (the
-     * store is down) fails the run. Answers how many it wrote.
+     * refuses with an error code in `skip`, is left for the next run; so is an erased case (or
+     * one being erased: its key destroyed, the erasure not recorded yet), which takes no more
+     * writes and must not fail the run for every case after it (an erased referral stays
+     * REFERRED, so it is found due at every run); anything else (the store is down) fails the
+     * run. Answers how many it wrote.
      */
     async writeEachDue(
       system: Principal,
@@ -586,7 +629,7 @@ export function createCaseStore(deps: {
           });
           written += 1;
         } catch (error) {
-          if (!(error instanceof AppError && skip.includes(error.code))) throw error;
+          if (!(error instanceof AppError && (skip.includes(error.code) || error.extensions.reason === 'ERASED'))) throw error;
         }
       }
       return written;

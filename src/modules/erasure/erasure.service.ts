@@ -78,7 +78,9 @@ export function createErasureService(
 
   /**
    * Destroys the case's key first, then commits the erasure: if the event cannot be written,
-   * the case is already unreadable and a retry (or the retention job) completes it.
+   * the case is already unreadable and a retry (or the retention job) completes it. Every
+   * other write on the case is refused from the key's destruction on (case.store.ts), so only
+   * writes decided before it can take a version from the erasure: the next attempt wins.
    */
   async function erase(principal: Principal, scope: TenantScope, id: string, reason: ErasureReason): Promise<CaseView> {
     for (let attempt = 0; attempt < ATTEMPTS; attempt += 1) {
@@ -94,6 +96,7 @@ export function createErasureService(
           id,
           expectedVersion: current.version,
           input: { reason },
+          erasing: true,
           decide: (c, now) => ({ type: CASE_ERASED, next: erasedCase(c, now, reason), data: { reason } }),
         });
         return await afterErasure(erased);

@@ -104,9 +104,12 @@ export function createEvidenceService(
   }
 
   async function loadCaseForUpload(p: Principal, caseId: string): Promise<CaseDoc & { partner: string }> {
-    const c = await cases.loadFor(p, caseId);
+    // Whether its key is destroyed is asked of the store, as every write on a case does: an
+    // erasure destroys it first, and this gateway may still hold it in memory (the file would
+    // be accepted, sealed under a key that is gone).
+    const [c, destroyed] = await Promise.all([cases.loadFor(p, caseId), sealing.keys.destroyed(caseId)]);
     if (!c) throw notFound('Case', caseId);
-    if (c.erasedAt) throw caseErased(caseId);
+    if (c.erasedAt || destroyed) throw caseErased(caseId);
     assertStatusAllows(c.status, 'uploadEvidence', EVIDENCE_STATUSES);
     // A partner's files (receipts, certificates, photos) are personal content shared with the state.
     if (p.organisation.kind === 'PARTNER') assertConsentFor(c, 'REINTEGRATION_SUPPORT', todayIso(clock.now()), 'uploadEvidence');

@@ -42,8 +42,14 @@ export type ExtractSettings = {
 export const MAX_EXTRACT_PAGE = 200;
 /** A build that never committed leaves a file nobody points at; it is removed after this long. */
 const ORPHAN_AGE_MS = 3_600_000;
-/** Concurrent downloads (and a withdrawal) each record an event on the extract; a lost race is retried. */
-const WRITE_ATTEMPTS = 5;
+/**
+ * Concurrent downloads (and a withdrawal) each record an event on the extract, one per version:
+ * a lost race is retried after a short random pause that grows with each attempt, so a research
+ * body fetching its file from several workers at once is served, not refused with CONFLICT
+ * (each round of a race has one winner; five attempts at once left most of 16 downloads refused).
+ */
+const WRITE_ATTEMPTS = 25;
+const retryPause = (attempt: number) => new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * attempt));
 
 const yearMonth = z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'a month YYYY-MM');
 
@@ -339,7 +345,10 @@ export function createExtractService(
           });
           return { extract: writtenDocument<ExtractDoc>(event), csv, filename: `erin-extract-${id}.csv` };
         } catch (error) {
-          if (error instanceof AppError && error.code === 'CONFLICT' && attempt < WRITE_ATTEMPTS) continue;
+          if (error instanceof AppError && error.code === 'CONFLICT' && attempt < WRITE_ATTEMPTS) {
+            await retryPause(attempt);
+            continue;
+          }
           throw error;
         }
       }
@@ -432,7 +441,10 @@ export function createExtractService(
         await dropFile(fileId);
         return now;
       } catch (error) {
-        if (error instanceof AppError && error.code === 'CONFLICT' && attempt < WRITE_ATTEMPTS) continue;
+        if (error instanceof AppError && error.code === 'CONFLICT' && attempt < WRITE_ATTEMPTS) {
+          await retryPause(attempt);
+          continue;
+        }
         throw error;
       }
     }

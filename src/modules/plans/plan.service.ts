@@ -202,7 +202,10 @@ export function createPlanService(deps: Needs<'store' | 'cases' | 'rates' | 'sea
       });
     },
 
-    /** Approves the submitted version (superseding the one in force) or asks for changes. */
+    /**
+     * Approves the submitted version (superseding the one in force), if it is still within the
+     * entitlement (BUDGET_EXCEEDED otherwise), or asks for changes.
+     */
     async decide(
       principal: Principal | null,
       args: { caseId: string; decision: 'APPROVE' | 'REQUEST_CHANGES'; comment?: string | null; expectedVersion: number },
@@ -228,6 +231,17 @@ export function createPlanService(deps: Needs<'store' | 'cases' | 'rates' | 'sea
         const plan = nextVersion(submitted, { status, decidedAt: now, decisionComment: comment }, now);
         const extra: DocumentChange[] = [{ collection: 'plans', doc: plan }];
         if (approve) {
+          // The entitlement is checked again: it may have fallen since the plan was submitted
+          // (another office corrected the household, say), and a plan is never put in force
+          // over what the case may receive. Asking for changes stays possible.
+          const amounts = (await sealing.openEntitlement(c)) ?? { total: 0, cashCap: 0 };
+          const costed = {
+            components: submitted.components,
+            totalEur: submitted.totalEur ?? 0,
+            cashEur: submitted.cashEur ?? 0,
+            ratesUsed: submitted.ratesUsed,
+          };
+          checkBudget(costed, amounts, sealing.maySeeSpecialCategory(p, c));
           const previous = await loadPlan(scope, c._id, c.planInForce);
           if (previous) extra.push({ collection: 'plans', doc: nextVersion(previous, { status: 'SUPERSEDED' }, now) });
           next = { ...next, planInForce: plan.planVersion };
