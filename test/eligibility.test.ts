@@ -2,6 +2,7 @@
 // first-period contribution, HRT for rejected asylum seekers in its period, ages counted on the
 // departure day by month of birth, and the five-year rule through the pseudonymous person key.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SEED_PRINCIPAL } from '../src/seed/demo.ts';
 import { codes, startGateway, type TestGateway } from './helpers/gateway.ts';
 
 let gw: TestGateway;
@@ -212,7 +213,16 @@ describe('the five-year rule', () => {
     await gw.as('NL', 'caseworker').ok<Created>(CREATE, {
       input: rean({ person: identity, plannedDepartureDate: '2025-01-10', arrivedOn: '2025-01-11' }),
     });
-    const inBelgium = await gw.as('BE', 'caseworker').gql<Created>(CREATE, { input: rean({ person: identity }) });
+    // Belgium's own return programme with the five-year rule (NL-REAN is the Netherlands' only).
+    const { _id, version: _v, createdAt: _c, updatedAt: _u, ...rules } = (await gw.services.organisations.programme('NL-REAN'))!;
+    await gw.services.organisations.putProgramme(
+      SEED_PRINCIPAL,
+      { ...rules, code: 'BE-REAB', name: 'REAB (Belgium)', memberStates: ['BE'] },
+      'test-be-reab',
+    );
+    const inBelgium = await gw
+      .as('BE', 'caseworker')
+      .gql<Created>(CREATE, { input: rean({ programme: 'BE-REAB', person: identity }) });
     expect(inBelgium.errors).toBeUndefined();
     const keys = await (await gw.raw()).collection('person_keys').find({}).toArray();
     const nlKeys = new Set(keys.filter((k) => k.memberState === 'NL').map((k) => k.personKey));

@@ -67,6 +67,11 @@ const programmeFile = z.object({
           .min(1)
           .refine((p) => new Set(p).size === p.length, 'a purpose is listed twice'),
         requiredConsentPurposes: z.array(z.enum(CONSENT_PURPOSES)),
+        // A national programme names its member state(s); none: open to every member state (EURP).
+        memberStates: z
+          .array(z.string().regex(/^[A-Z]{2}$/, 'a member state code such as NL'))
+          .refine((s) => new Set(s).size === s.length, 'a member state is listed twice')
+          .default([]),
       })
       .refine((p) => p.requiredConsentPurposes.every((r) => p.consentPurposes.includes(r)), {
         message: 'a required consent purpose is not among consentPurposes',

@@ -1752,6 +1752,11 @@ export type Programme = {
   /** The first-period contribution per adult and per minor, paid as money (0: none). */
   firstPeriodContributionPerAdult: Money;
   firstPeriodContributionPerMinor: Money;
+  /**
+   * The member states (codes) that may register cases under this programme: a national programme
+   * names its own state (NL-AVRR: NL). Empty: open to every member state (the EU programmes).
+   */
+  memberStates: Array<Scalars['ID']['output']>;
   /** Monitoring visits, in months after arrival. */
   monitoringMonths: Array<Scalars['Int']['output']>;
   name: Scalars['String']['output'];
@@ -3601,6 +3606,7 @@ export type ProgrammeResolvers<ContextType = Context, ParentType extends Resolve
   description?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   firstPeriodContributionPerAdult?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
   firstPeriodContributionPerMinor?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+  memberStates?: Resolver<Array<ResolversTypes['ID']>, ParentType, ContextType>;
   monitoringMonths?: Resolver<Array<ResolversTypes['Int']>, ParentType, ContextType>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   perAdult?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;

@@ -1,4 +1,4 @@
-// Registering a case: the member state's first write. Programme and partner checked,
+// Registering a case: the member state's first write. Programme (active, open to the state) and partner checked,
 // eligibility decided (the five-year rule by a keyed pseudonym of the person), the
 // reference claimed, the special categories sealed under the case's new key.
 import { randomUUID } from 'node:crypto';
@@ -10,6 +10,7 @@ import type { CommandExecutor } from '../../events/executor.ts';
 import { parseInput, todayIso } from '../../validation.ts';
 import { checkEligibility } from '../eligibility/eligibility.rules.ts';
 import type { EligibilityService } from '../eligibility/eligibility.service.ts';
+import { programmeOpenTo } from '../organisations/organisation.model.ts';
 import type { OrganisationService } from '../organisations/organisation.service.ts';
 import type { CaseEntitlements } from './case.entitlement.ts';
 import { createCaseInput } from './case.inputs.ts';
@@ -66,6 +67,13 @@ export function createCaseRegistration(deps: {
           throw badInput(`${input.programme} is not an active programme.`, [
             { path: 'programme', message: 'unknown or inactive' },
           ]);
+        // A national programme spends its own state's budget: no other state registers under it.
+        if (!programmeOpenTo(programme, p.organisation.code)) {
+          throw badInput(
+            `${programme._id} is a programme of ${programme.memberStates.join(', ')}; ${p.organisation.code} cannot register cases under it.`,
+            [{ path: 'programme', message: `not open to ${p.organisation.code}` }],
+          );
+        }
         if (programme.returnType && programme.returnType !== input.returnType) {
           throw badInput(`${programme.code} is for ${programme.returnType} return.`, [
             { path: 'returnType', message: `must be ${programme.returnType}` },

@@ -107,7 +107,13 @@ export type ProgrammeDoc = Versioned & {
   /** The purposes the programme asks the returnee's consent for, and those without which a case cannot be registered. */
   consentPurposes: ConsentPurpose[];
   requiredConsentPurposes: ConsentPurpose[];
+  /** The member states (codes) that may register cases under it; empty: open to every member state (EURP). */
+  memberStates: string[];
 };
+
+/** Whether a member state may register a case under the programme (a national one is its own state's only). */
+export const programmeOpenTo = (programme: Pick<ProgrammeDoc, 'memberStates'>, memberState: string): boolean =>
+  programme.memberStates.length === 0 || programme.memberStates.includes(memberState);
 
 /** Who a programme is for (configuration; src/modules/eligibility applies it). */
 export type ProgrammeEligibility = {
@@ -140,6 +146,8 @@ export function withProgrammeDefaults(p: ProgrammeDoc): ProgrammeDoc {
     // Programmes stored before consent purposes were configured: every purpose, sharing required.
     consentPurposes: p.consentPurposes ?? [...CONSENT_PURPOSES],
     requiredConsentPurposes: p.requiredConsentPurposes ?? ['REINTEGRATION_SUPPORT'],
+    // Programmes stored before they named their member states were open to all.
+    memberStates: p.memberStates ?? [],
   };
 }
 
@@ -167,6 +175,7 @@ export const programmeSchema = new Schema<ProgrammeDoc>(
     eligibility: { type: Schema.Types.Mixed, default: () => ({ ...NO_ELIGIBILITY_RULES }) },
     consentPurposes: { type: [String], default: undefined },
     requiredConsentPurposes: { type: [String], default: undefined },
+    memberStates: { type: [String], default: undefined },
     ...versionedFields,
   },
   { collection: 'programmes', versionKey: false },

@@ -45,5 +45,7 @@ export const organisationResolvers: Resolvers = {
     cashCap: (p) => money(p.cashCap, p.currency),
     firstPeriodContributionPerAdult: (p) => money(p.firstPeriodContributionPerAdult ?? 0, p.currency),
     firstPeriodContributionPerMinor: (p) => money(p.firstPeriodContributionPerMinor ?? 0, p.currency),
+    // A programme state from an event written before programmes named their states (the feed) was open to all.
+    memberStates: (p) => p.memberStates ?? [],
   },
 };
