@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyChain } from '../src/events/log.ts';
 import { seedBulkCases } from '../src/seed/bulk.ts';
 import type { CaseDoc } from '../src/modules/cases/case.model.ts';
-import { seedDemo } from '../src/seed/demo.ts';
+import { readDemoNetwork, readProgrammes, seedDemo } from '../src/seed/demo.ts';
+import { programmeOpenTo } from '../src/modules/organisations/organisation.model.ts';
 import { startGateway, type TestGateway } from './helpers/gateway.ts';
 
 let gw: TestGateway;
@@ -12,6 +13,20 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await gw?.close();
+});
+
+describe('demo network', () => {
+  it('names in each contract only programmes open to its member state', () => {
+    const programmes = new Map(readProgrammes().map((p) => [p.code, p]));
+    const misfits = readDemoNetwork().contracts.flatMap((c) =>
+      c.programmes
+        .filter((code) => !programmes.has(code) || !programmeOpenTo(programmes.get(code)!, c.memberState))
+        .map((code) => `${c.id}: ${code}`),
+    );
+    expect(misfits).toEqual([]);
+    expect(programmes.get('NL-AVRR')?.memberStates).toEqual(['NL']);
+    expect(programmes.get('EURP-VOL')?.memberStates).toEqual([]);
+  });
 });
 
 describe('demo seed', () => {
@@ -86,6 +101,25 @@ describe('demo seed', () => {
 
 describe('bulk seed', () => {
   it('generates realistic cases with plans in batches, and a second run adds nothing', async () => {
+    // Contracts that name another state's national programme (the administration may make them):
+    // the bulk cases keep to the programmes open to their member state, as registration does.
+    const admin = gw.as('ERIN-NET', 'network-admin');
+    const CONTRACT = `mutation ($input: CreateContractInput!) { createContract(input: $input) { id } }`;
+    for (const [id, programmes] of [
+      ['SE-AF-NL-ONLY', ['NL-AVRR', 'NL-REAN']],
+      ['SE-IQ-MIXED', ['NL-AVRR', 'EURP-VOL']],
+    ] as const) {
+      await admin.ok(CONTRACT, {
+        input: {
+          id,
+          memberState: 'SE',
+          partner: id.startsWith('SE-AF') ? 'P-AF-HOPE' : 'P-IQ-TIGRIS',
+          originCountries: [id.startsWith('SE-AF') ? 'AF' : 'IQ'],
+          programmes,
+          validFrom: '2024-01-01',
+        },
+      });
+    }
     const done: number[] = [];
     const first = await seedBulkCases(gw.services, 230, { batchSize: 50, onProgress: (n) => done.push(n) });
     expect(first).toEqual({ created: 230, existing: 0 });
@@ -106,6 +140,15 @@ describe('bulk seed', () => {
     expect(statuses.size).toBeGreaterThanOrEqual(8);
     expect(new Set(cases.map((c) => c.memberState as string)).size).toBe(7);
     expect(new Set(cases.map((c) => (c.household as unknown[]).length)).size).toBeGreaterThanOrEqual(4);
+    const national = new Map(readProgrammes().map((p) => [p.code, p.memberStates]));
+    const foreign = cases.filter((c) => {
+      const states = national.get(c.programme as string) ?? [];
+      return states.length > 0 && !states.includes(c.memberState as string);
+    });
+    expect(foreign.map((c) => `${c.memberState as string} ${c.programme as string}`)).toEqual([]);
+    const mixed = cases.filter((c) => c.memberState === 'SE' && c.originCountry === 'IQ' && c.partner === 'P-IQ-TIGRIS');
+    expect(mixed.length).toBeGreaterThan(0);
+    expect(new Set(mixed.map((c) => c.programme))).toEqual(new Set(['EURP-VOL']));
 
     // Plans stay within the entitlement, in several currencies.
     const plans = await db

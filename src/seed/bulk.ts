@@ -18,7 +18,7 @@ import type { CaseKey } from '../crypto/case-keys.ts';
 import { emptyImplementation, noRecordIds } from '../modules/cases/case.model.ts';
 import { loadCalendars } from '../modules/deadlines/calendar.ts';
 import { createDeadlinePlanner } from '../modules/deadlines/deadline.rules.ts';
-import type { ContractDoc, ProgrammeDoc } from '../modules/organisations/organisation.model.ts';
+import { programmeOpenTo, type ContractDoc, type ProgrammeDoc } from '../modules/organisations/organisation.model.ts';
 import type { ExchangeRateDoc } from '../modules/rates/rate.model.ts';
 import { todayIso } from '../validation.ts';
 import { mulberry32 } from './random.ts';
@@ -102,7 +102,7 @@ export async function seedBulkCases(
   const contracts = await services.organisations.contracts(SYSTEM_PRINCIPAL_ADMIN, {});
   const programmes = new Map((await services.organisations.programmes(SYSTEM_PRINCIPAL_ADMIN)).map((p) => [p._id, p]));
   const rates = await services.rates.list(SYSTEM_PRINCIPAL_ADMIN);
-  const usable = contracts.filter((c) => c.programmes.some((p) => programmes.get(p)?.active));
+  const usable = contracts.filter((c) => usableProgrammes(c, programmes).length > 0);
   if (usable.length === 0) throw new Error('no contracts with active programmes: run `erin seed --demo` first');
   const now = services.clock.now();
   const report: BulkReport = { created: 0, existing: 0 };
@@ -167,6 +167,13 @@ function rateOn(rates: ExchangeRateDoc[], currency: string, day: string): string
     .sort((a, b) => (a.validFrom < b.validFrom ? 1 : -1))[0]?.rate;
 }
 
+/** The contract's programmes a case may be registered under: active, and open to the contract's member state. */
+const usableProgrammes = (contract: ContractDoc, programmes: Map<string, ProgrammeDoc>): string[] =>
+  contract.programmes.filter((code) => {
+    const programme = programmes.get(code);
+    return programme?.active && programmeOpenTo(programme, contract.memberState);
+  });
+
 function generateCase(
   services: Services,
   key: CaseKey,
@@ -178,12 +185,7 @@ function generateCase(
 ): { case: CaseDoc; plans: PlanDoc[] } {
   const random = mulberry32(n * 7919 + 17);
   const contract = pick(random, contracts);
-  const programme = programmes.get(
-    pick(
-      random,
-      contract.programmes.filter((p) => programmes.get(p)?.active),
-    ),
-  )!;
+  const programme = programmes.get(pick(random, usableProgrammes(contract, programmes)))!;
   const originCountry = pick(random, contract.originCountries);
   const status = weighted(random, STATUS_WEIGHTS);
   const createdAt = new Date(now.getTime() - Math.floor(random() * 700 + 20) * DAY_MS);
