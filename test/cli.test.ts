@@ -74,6 +74,38 @@ describe('erin CLI', () => {
     expect(audit.stdout).toMatch(/^ok: \d+ events, chain intact/);
   }, 120_000);
 
+  it('seed --programmes loads the programmes only, and gives a store from before memberStates its national programmes’ state', async () => {
+    const dbName = uniqueDbName('cli');
+    const env = {
+      MONGODB_URI: withDatabase(inject('mongoUri'), dbName),
+      ERIN_DATA_DIR: mkdtempSync(path.join(inject('dataDir'), 'cli-')),
+    };
+    const first = await erin(['seed', '--programmes'], env);
+    expect(first.stdout).toBe('created: 5 programmes\nalready there: nothing\n');
+    const connection = await mongoose.createConnection(inject('mongoUri'), { dbName }).asPromise();
+    try {
+      const db = connection.db!;
+      expect(await db.collection('organisations').countDocuments()).toBe(0);
+      expect(await db.collection('cases').countDocuments()).toBe(0);
+      // The programmes as an earlier version stored them: no member states (open to every state).
+      await db.collection('programmes').updateMany({}, { $unset: { memberStates: '' } });
+      const upgrade = await erin(['seed', '--programmes'], env);
+      expect(upgrade.stdout).toBe('created: 3 programmes\nalready there: 2 programmes\n');
+      const stored = await db.collection('programmes').find({}).sort({ _id: 1 }).toArray();
+      expect(Object.fromEntries(stored.map((p) => [p._id, p.memberStates as unknown]))).toEqual({
+        'EURP-NONVOL': undefined,
+        'EURP-VOL': undefined,
+        'NL-AVRR': ['NL'],
+        'NL-HRT': ['NL'],
+        'NL-REAN': ['NL'],
+      });
+      expect((await erin(['seed', '--programmes'], env)).stdout).toMatch(/^created: nothing$/m);
+      expect((await erin(['audit', 'verify'], env)).stdout).toMatch(/^ok: \d+ events, chain intact/);
+    } finally {
+      await connection.close();
+    }
+  }, 120_000);
+
   it('store migrate builds the collections and indexes a store lacks, reports each, then has nothing to build', async () => {
     const dbName = uniqueDbName('cli');
     const env = {

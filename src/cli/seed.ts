@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import cliProgress from 'cli-progress';
 import { seedBulkCases } from '../seed/bulk.ts';
-import { seedDemo, seedNetwork } from '../seed/demo.ts';
+import { seedDemo, seedNetwork, seedProgrammes } from '../seed/demo.ts';
 import { withServices } from './runtime.ts';
 
 const MAX_CASES = 1_000_000;
@@ -22,6 +22,7 @@ export function registerSeedCommand(program: Command): void {
       '--demo',
       'programmes, seven member states, partners, contracts, the REG, the network, rates, and cases in every status',
     )
+    .option('--programmes', 'only the programmes of config/programmes.yaml (no demo data): rewrites those whose rules changed')
     .option(
       '--cases <n>',
       `generate n realistic cases with plans (up to ${MAX_CASES.toLocaleString('en')}); loads the network first if needed`,
@@ -30,15 +31,20 @@ export function registerSeedCommand(program: Command): void {
     .option('--batch <n>', 'cases written per batch', (v) => caseCount(v), 500)
     .addHelpText(
       'after',
-      '\nUses MONGODB_URI, or the embedded store under ERIN_DATA_DIR (the running gateway’s, if there is one).\n\nExamples:\n  npx erin seed --demo\n  npx erin seed --cases 10000',
+      '\nUses MONGODB_URI, or the embedded store under ERIN_DATA_DIR (the running gateway’s, if there is one).\n\nExamples:\n  npx erin seed --demo\n  npx erin seed --programmes\n  npx erin seed --cases 10000',
     )
-    .action(async (options: { demo?: boolean; cases?: number; batch: number }) => {
-      if (!options.demo && !options.cases) throw new Error('say what to seed: --demo and/or --cases <n>');
+    .action(async (options: { demo?: boolean; programmes?: boolean; cases?: number; batch: number }) => {
+      if (!options.demo && !options.programmes && !options.cases)
+        throw new Error('say what to seed: --demo, --programmes and/or --cases <n>');
       await withServices(async (services) => {
         const line = (bucket: Record<string, number>) =>
           Object.entries(bucket)
             .map(([k, n]) => `${n} ${k}`)
             .join(', ') || 'nothing';
+        if (options.programmes && !options.demo) {
+          const report = await seedProgrammes(services);
+          process.stdout.write(`created: ${line(report.created)}\nalready there: ${line(report.existing)}\n`);
+        }
         if (options.demo) {
           const report = await seedDemo(services);
           process.stdout.write(`created: ${line(report.created)}\nalready there: ${line(report.existing)}\n`);

@@ -125,8 +125,14 @@ function tally(report: SeedReport, kind: string, created: boolean): void {
   bucket[kind] = (bucket[kind] ?? 0) + 1;
 }
 
-/** Programmes and the demo network. */
-export async function seedNetwork(services: Services, report: SeedReport = { created: {}, existing: {} }): Promise<SeedReport> {
+/**
+ * The programmes of config/programmes.yaml: each one whose stored rules differ is written again
+ * (a new version), so a changed file reaches a running network without demo data.
+ */
+export async function seedProgrammes(
+  services: Services,
+  report: SeedReport = { created: {}, existing: {} },
+): Promise<SeedReport> {
   const { organisations } = services;
   for (const rules of readProgrammes()) {
     const current = await organisations.programme(rules.code);
@@ -142,6 +148,13 @@ export async function seedNetwork(services: Services, report: SeedReport = { cre
     await organisations.putProgramme(SEED_PRINCIPAL, rules, `seed-programme-${rules.code}-v${(current?.version ?? 0) + 1}`);
     tally(report, 'programmes', true);
   }
+  return report;
+}
+
+/** Programmes and the demo network. */
+export async function seedNetwork(services: Services, report: SeedReport = { created: {}, existing: {} }): Promise<SeedReport> {
+  const { organisations } = services;
+  await seedProgrammes(services, report);
   const network = readDemoNetwork();
   for (const org of network.organisations) {
     if (await organisations.lookup(org.code)) {
