@@ -43,6 +43,7 @@ import { createShipmentService } from './modules/shipments/shipment.service.ts';
 import { createReturnLegService } from './modules/return-leg/return-leg.service.ts';
 import { createTeamService } from './modules/teams/team.service.ts';
 import { createEligibilityService } from './modules/eligibility/eligibility.service.ts';
+import { createDepartureClaims } from './modules/eligibility/departure-claims.ts';
 import { CASE_ERASED, createErasureService } from './modules/erasure/erasure.service.ts';
 import { createSubjectAccess } from './modules/erasure/subject-access.ts';
 
@@ -102,11 +103,18 @@ export function createServices(deps: ServiceDeps) {
     calendars: deps.calendars ?? loadCalendars(),
   });
   const caseKeys = createCaseKeys({ store, sealer, clock, cacheMs: settings.erasure.caseKeyCacheMs });
+  // The five-year rule when a departure is recorded: a claim on the person's list of departures.
+  const departures = createDepartureClaims({
+    store,
+    programme: (code) => organisations.programme(code),
+    eventAt: async (caseId, version) => (await log.findVersion('case', caseId, version)) !== null,
+  });
   const caseStore = createCaseStore({
     store,
     executor,
     clock,
     planDeadlines,
+    departures: (before, after, now) => departures.forWrite(before, after, now),
     keyDestroyed: (id) => caseKeys.destroyed(id),
     versionPast: async (id, version) => {
       const past = await log.eventsPast('case', id, version);
@@ -116,7 +124,7 @@ export function createServices(deps: ServiceDeps) {
   });
   const sealing = createCaseSealing(caseKeys, clock);
   const eligibility = createEligibilityService({ store, sealer, cases: caseStore });
-  const cases = createCaseService({ cases: caseStore, sealing, executor, clock, organisations, eligibility });
+  const cases = createCaseService({ cases: caseStore, sealing, executor, clock, organisations, eligibility, departures });
   const consent = createConsentService({ cases: caseStore, clock, programme: (code) => organisations.programme(code) });
   const returnLeg = createReturnLegService({
     cases: caseStore,

@@ -8,8 +8,9 @@ import type { Clock } from '../../clock.ts';
 import { AppError, badInput } from '../../errors.ts';
 import type { CommandExecutor } from '../../events/executor.ts';
 import { parseInput, todayIso } from '../../validation.ts';
-import { checkEligibility } from '../eligibility/eligibility.rules.ts';
+import { assistedDepartureOn, checkEligibility } from '../eligibility/eligibility.rules.ts';
 import type { EligibilityService } from '../eligibility/eligibility.service.ts';
+import type { DepartureClaim, DepartureClaims } from '../eligibility/departure-claims.ts';
 import { programmeOpenTo } from '../organisations/organisation.model.ts';
 import type { OrganisationService } from '../organisations/organisation.service.ts';
 import type { CaseEntitlements } from './case.entitlement.ts';
@@ -43,6 +44,7 @@ export function createCaseRegistration(deps: {
   clock: Clock;
   organisations: OrganisationService;
   eligibility: EligibilityService;
+  departures: DepartureClaims;
 }) {
   const { cases, sealing, entitlements, executor, clock, organisations, eligibility: eligibilityService } = deps;
 
@@ -54,7 +56,10 @@ export function createCaseRegistration(deps: {
     const p = authorize(principal, 'case.create');
     if (p.organisation.kind !== 'MEMBER_STATE') throw badInput('Only a member state registers cases.');
     const input = parseInput(createCaseInput, rawInput);
-    const { event } = await executor.execute({
+    // A case registered after the return records its assisted departure: claimed for the person
+    // as every departure is (departure-claims.ts), and released if the registration then fails.
+    let departure: DepartureClaim | null = null;
+    const writing = executor.execute({
       principal: p,
       command: 'createCase',
       input,
@@ -132,6 +137,19 @@ export function createCaseRegistration(deps: {
           });
         }
         const id = randomUUID();
+        const departedOn = assistedDepartureOn(draft);
+        if (personKey && years > 0 && departedOn) {
+          departure = await deps.departures.claim({
+            memberState,
+            personKey,
+            caseId: id,
+            atVersion: 1,
+            on: departedOn,
+            years,
+            programme: programme._id,
+            now,
+          });
+        }
         const reference = await cases.claimReference(memberState, thisYear, id);
         // The case's list of files from the start, so its page reads them by primary key
         // (written before the case: one refused later leaves an empty list of no case).
@@ -210,6 +228,10 @@ export function createCaseRegistration(deps: {
           ],
         };
       },
+    });
+    const { event } = await writing.catch(async (error: unknown) => {
+      await departure?.release(error).catch(() => undefined);
+      throw error;
     });
     return { case: writtenCase(event, event.aggregateId) };
   };

@@ -25,6 +25,7 @@ import { createCaseEntitlements } from './case.entitlement.ts';
 import { assertConsentFor } from './case.consent.ts';
 import { assertActivePartner, assertBornBy, createCaseRegistration } from './case.registration.ts';
 import type { EligibilityService } from '../eligibility/eligibility.service.ts';
+import type { DepartureClaims } from '../eligibility/departure-claims.ts';
 
 export const REFERRAL_ANSWER_DAYS = 7;
 
@@ -50,6 +51,7 @@ export function createCaseService(deps: {
   clock: Clock;
   organisations: OrganisationService;
   eligibility: EligibilityService;
+  departures: DepartureClaims;
 }) {
   const { cases, sealing, clock, organisations } = deps;
   const entitlements = createCaseEntitlements(deps);

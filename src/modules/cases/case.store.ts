@@ -32,6 +32,16 @@ import {
 /** Keeps a case's deadline data current on every write (src/modules/deadlines implements it). */
 export type DeadlinePlanner = (c: CaseDoc, now: Date) => Promise<CaseDoc>;
 
+/**
+ * The five-year rule on every write that records a case's assisted departure
+ * (src/modules/eligibility/departure-claims.ts): claims it for the person, or refuses.
+ */
+export type DepartureGuard = (
+  before: CaseDoc,
+  after: CaseDoc,
+  now: Date,
+) => Promise<{ release: (error: unknown) => Promise<void> } | null>;
+
 /** What a write on a case decides: the event type, the case's next state and any other documents. */
 export type CaseDecision = { type: string; next: CaseDoc; data?: Record<string, unknown>; extra?: DocumentChange[] };
 
@@ -190,6 +200,7 @@ export function createCaseStore(deps: {
   executor: CommandExecutor;
   clock: Clock;
   planDeadlines?: DeadlinePlanner;
+  departures?: DepartureGuard;
   /** Whether the case's data key was destroyed, asked of the store (CaseKeys.destroyed): an erasure is under way. */
   keyDestroyed?: (caseId: string) => Promise<boolean>;
   /**
@@ -245,7 +256,9 @@ export function createCaseStore(deps: {
   async function write(request: WriteCaseRequest): Promise<CaseView> {
     const { principal, id, expectedVersion } = request;
     const scope = request.scope ?? caseScope(principal);
-    const { event, replayed } = await executor.execute({
+    // A departure claimed by this attempt, released if the write then fails (see DepartureGuard).
+    let departure: Awaited<ReturnType<DepartureGuard>> = null;
+    const writing = executor.execute({
       principal,
       command: request.command,
       input: { id, expectedVersion, input: request.input },
@@ -266,6 +279,8 @@ export function createCaseStore(deps: {
           { ...decision.next, ...keptRecordIds(current, decision.extra), version: current.version + 1, updatedAt: now },
           now,
         );
+        // Last before the log: the claim is the one step that others see before the commit.
+        if (deps.departures) departure = await deps.departures(current, next, now);
         return {
           aggregateType: 'case',
           aggregateId: id,
@@ -280,6 +295,10 @@ export function createCaseStore(deps: {
           changes: [...(decision.extra ?? []), { collection: 'cases', doc: next }],
         };
       },
+    });
+    const { event, replayed } = await writing.catch(async (error: unknown) => {
+      await departure?.release(error).catch(() => undefined);
+      throw error;
     });
     const written = writtenCase(event, id);
     return replayed && scope !== SYSTEM ? asSeenNow(principal, written, await load(scope, id)) : written;

@@ -1,7 +1,21 @@
 // Who a programme is for, as configured per programme (config/programmes.yaml): checked at
-// registration; a refusal names every reason, and what is only restricted (no first-period
+// registration (the five-year rule also when a departure is recorded: departure-claims.ts);
+// a refusal names every reason, and what is only restricted (no first-period
 // contribution for someone who never applied for residence) is shown on the case.
+import type { CaseDoc } from '../cases/case.model.ts';
 import type { ProgrammeDoc } from '../organisations/organisation.model.ts';
+
+/** The same day so many years earlier (29 February becomes 28 February). */
+export function yearsBefore(day: string, years: number): string {
+  const year = Number(day.slice(0, 4)) - years;
+  const rest = day.slice(4) === '-02-29' ? '-02-28' : day.slice(4);
+  return `${String(year).padStart(4, '0')}${rest}`;
+}
+
+/** The day a case's person left with assistance, if they did: departure assistance, else the arrival. */
+export function assistedDepartureOn(c: Pick<CaseDoc, 'returnSupport' | 'arrivedOn'>): string | null {
+  return c.returnSupport?.departure?.on ?? c.arrivedOn ?? null;
+}
 
 export const RESIDENCE_APPLICATIONS = [
   'NEVER_APPLIED',

@@ -7,18 +7,7 @@ import { op } from '../../store/tenant.ts';
 import type { CaseDoc } from '../cases/case.model.ts';
 import { identityText, personKeySchema, type PersonIdentity, type PersonKeyDoc } from './person-key.ts';
 import type { Needs } from '../../deps.ts';
-
-/** The same day so many years earlier (29 February becomes 28 February). */
-function yearsBefore(day: string, years: number): string {
-  const year = Number(day.slice(0, 4)) - years;
-  const rest = day.slice(4) === '-02-29' ? '-02-28' : day.slice(4);
-  return `${String(year).padStart(4, '0')}${rest}`;
-}
-
-/** The day a case's person left with assistance, if they did: departure assistance, else the arrival. */
-export function assistedDepartureOn(c: Pick<CaseDoc, 'returnSupport' | 'arrivedOn'>): string | null {
-  return c.returnSupport?.departure?.on ?? c.arrivedOn ?? null;
-}
+import { assistedDepartureOn, yearsBefore } from './eligibility.rules.ts';
 
 export type EligibilityService = ReturnType<typeof createEligibilityService>;
 
