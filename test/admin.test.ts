@@ -189,6 +189,18 @@ describe('contracts', () => {
       'partner',
       'programmes',
     ]);
+    // A national programme of another member state: no case of BE could be registered under it.
+    const national = await admin.gql(CREATE_CONTRACT, {
+      input: {
+        memberState: 'BE',
+        partner: 'P-AF-HOPE',
+        originCountries: ['AF'],
+        programmes: ['NL-AVRR'],
+        validFrom: '2026-01-01',
+      },
+    });
+    expect(codes(national)).toEqual(['BAD_USER_INPUT']);
+    expect(national.errors?.[0]?.extensions.problems).toEqual([{ path: 'programmes', message: 'NL-AVRR is not open to BE' }]);
     const reversed = await admin.gql(CREATE_CONTRACT, {
       input: {
         memberState: 'NL',

@@ -101,23 +101,23 @@ describe('demo seed', () => {
 
 describe('bulk seed', () => {
   it('generates realistic cases with plans in batches, and a second run adds nothing', async () => {
-    // Contracts that name another state's national programme (the administration may make them):
-    // the bulk cases keep to the programmes open to their member state, as registration does.
-    const admin = gw.as('ERIN-NET', 'network-admin');
-    const CONTRACT = `mutation ($input: CreateContractInput!) { createContract(input: $input) { id } }`;
-    for (const [id, programmes] of [
-      ['SE-AF-NL-ONLY', ['NL-AVRR', 'NL-REAN']],
-      ['SE-IQ-MIXED', ['NL-AVRR', 'EURP-VOL']],
+    // Contracts that name another state's national programme, as a store may hold them from before
+    // the administration refused them: the bulk cases keep to the programmes open to their member
+    // state, as registration does.
+    const contracts = (await gw.raw()).collection('contracts');
+    const template = await contracts.findOne({ memberState: 'SE' });
+    expect(template).not.toBeNull();
+    for (const [id, partner, country, programmes] of [
+      ['SE-AF-NL-ONLY', 'P-AF-HOPE', 'AF', ['NL-AVRR', 'NL-REAN']],
+      ['SE-IQ-MIXED', 'P-IQ-TIGRIS', 'IQ', ['NL-AVRR', 'EURP-VOL']],
     ] as const) {
-      await admin.ok(CONTRACT, {
-        input: {
-          id,
-          memberState: 'SE',
-          partner: id.startsWith('SE-AF') ? 'P-AF-HOPE' : 'P-IQ-TIGRIS',
-          originCountries: [id.startsWith('SE-AF') ? 'AF' : 'IQ'],
-          programmes,
-          validFrom: '2024-01-01',
-        },
+      await contracts.insertOne({
+        ...template!,
+        _id: id as never,
+        partner,
+        originCountries: [country],
+        programmes: [...programmes],
+        validFrom: '2024-01-01',
       });
     }
     const done: number[] = [];

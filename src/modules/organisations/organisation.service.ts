@@ -15,6 +15,7 @@ import {
   contractSchema,
   OPEN_END,
   organisationSchema,
+  programmeOpenTo,
   programmeSchema,
   withOrganisationDefaults,
   withProgrammeDefaults,
@@ -325,8 +326,12 @@ export function createOrganisationService(deps: Needs<'store' | 'executor' | 'cl
           if (partner?.kind !== 'PARTNER') problems.push({ path: 'partner', message: 'not a partner of the network' });
           const programmes = await Programmes.find({ _id: op({ $in: input.programmes }) }).lean<ProgrammeDoc[]>();
           for (const code of input.programmes) {
-            if (!programmes.some((pr) => pr._id === code))
-              problems.push({ path: 'programmes', message: `unknown programme ${code}` });
+            const found = programmes.find((pr) => pr._id === code);
+            const programme = found && withProgrammeDefaults(found);
+            if (!programme) problems.push({ path: 'programmes', message: `unknown programme ${code}` });
+            // A national programme serves its own member state only: no case could be registered under it here.
+            else if (!programmeOpenTo(programme, input.memberState))
+              problems.push({ path: 'programmes', message: `${code} is not open to ${input.memberState}` });
           }
           if (problems.length > 0) throw badInput('The contract names unknown parties or programmes.', problems);
           const id = input.id ?? `C-${input.memberState}-${input.partner}-${randomBytes(3).toString('hex').toUpperCase()}`;
