@@ -1,9 +1,9 @@
 // Limits a caller must not exceed, asked at once through two gateways on one store: the
 // statistics budget (each table claims a numbered slot by insert) and the rate limit shared
 // through Redis. Whatever the interleaving, no more is served than the limit allows.
-import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clockAt, codes, startGateway, uniqueDbName, type TestGateway } from './helpers/gateway.ts';
+import { hasRedis, REDIS_URL } from './helpers/redis.ts';
 
 describe('one analyst asking for tables through two gateways at once', () => {
   let a: TestGateway;
@@ -39,26 +39,9 @@ describe('one analyst asking for tables through two gateways at once', () => {
   });
 });
 
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const redis = await hasRedis();
 
-async function redisReachable(): Promise<boolean> {
-  const { hostname, port } = new URL(REDIS_URL);
-  return new Promise((resolve) => {
-    const socket = connect({ host: hostname, port: Number(port || 6379), timeout: 500 });
-    const done = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket
-      .once('connect', () => done(true))
-      .once('error', () => done(false))
-      .once('timeout', () => done(false));
-  });
-}
-const hasRedis = await redisReachable();
-if (!hasRedis && process.env.CI) throw new Error(`CI runs the shared rate-limit test: no Redis at ${REDIS_URL}`);
-
-describe.skipIf(!hasRedis)('one account bursting through two gateways sharing a Redis (skipped without one)', () => {
+describe.skipIf(!redis)('one account bursting through two gateways sharing a Redis (skipped without one)', () => {
   it('is served exactly the limit, whichever tokens of it the requests carry', async () => {
     const dbName = uniqueDbName('rlrace');
     const env = { REDIS_URL, ERIN_RATE_LIMIT: '10' };

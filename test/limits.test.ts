@@ -1,11 +1,11 @@
 // Protection against expensive or abusive use: query cost, page size and request rate.
-import { connect } from 'node:net';
 import { getIntrospectionQuery, getNamedType, isCompositeType, isListType, isNonNullType, isObjectType } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { codes, startGateway, uniqueDbName, type TestGateway } from './helpers/gateway.ts';
 import { gatewaySchema } from './helpers/schema-inputs.ts';
 import { wsClient } from './helpers/ws.ts';
 import { caseInput } from './helpers/factories.ts';
+import { hasRedis, REDIS_URL } from './helpers/redis.ts';
 import WebSocket from 'ws';
 
 let gw: TestGateway;
@@ -325,9 +325,6 @@ describe('limits that cannot be side-stepped', () => {
   });
 });
 
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-
-/** Whether a Redis answers at REDIS_URL: a machine with only Node and Go has none (CI starts one). */
 describe('limits of an organisation, which names its own subjects', () => {
   let org: TestGateway;
   beforeAll(async () => {
@@ -380,24 +377,9 @@ describe('limits of an organisation, which names its own subjects', () => {
   });
 });
 
-async function redisReachable(): Promise<boolean> {
-  const { hostname, port } = new URL(REDIS_URL);
-  return new Promise((resolve) => {
-    const socket = connect({ host: hostname, port: Number(port || 6379), timeout: 500 });
-    const done = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket
-      .once('connect', () => done(true))
-      .once('error', () => done(false))
-      .once('timeout', () => done(false));
-  });
-}
-const hasRedis = await redisReachable();
-if (!hasRedis && process.env.CI) throw new Error(`CI runs the shared rate-limit test: no Redis at ${REDIS_URL}`);
+const redis = await hasRedis();
 
-describe.skipIf(!hasRedis)('shared rate limits (needs a Redis at REDIS_URL; skipped without one)', () => {
+describe.skipIf(!redis)('shared rate limits (needs a Redis at REDIS_URL; skipped without one)', () => {
   it('two gateways configured with the same Redis share one limit per token', async () => {
     const dbName = uniqueDbName('rl');
     const env = { REDIS_URL, ERIN_RATE_LIMIT: '10' };
