@@ -44,7 +44,6 @@ export function setIdleLimit(ms) {
   check();
 }
 
-export const idleLimit = () => limitMs;
 const warnBefore = () => Math.min(WARN_BEFORE_MS, limitMs / 4);
 
 function stored() {
