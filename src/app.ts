@@ -124,7 +124,12 @@ export async function createGateway(options: GatewayOptions) {
   app.use('/evidence', evidenceRouter({ evidence: services.evidence, callerOf, limiter: rateLimit.limiter }));
   // Evaluation extracts: the CSV of a built extract (schema/extracts.graphql).
   app.use('/extracts', extractRouter({ extracts: services.extracts, callerOf, limiter: rateLimit.limiter }));
-  const portal = await portalRoute({ trust, allowTokenPaste: config.devMode, timeoutMs: config.portalTimeoutMs });
+  const portal = await portalRoute({
+    trust,
+    allowTokenPaste: config.devMode,
+    timeoutMs: config.portalTimeoutMs,
+    idleMs: config.portalIdleMs,
+  });
   if (portal) app.use('/portal', portal);
   // The development identity provider, once the gateway knows where it is reached (development mode only).
   let devIdp: DevIdentityProvider | undefined;

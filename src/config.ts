@@ -110,6 +110,9 @@ const envSchema = z.object({
   ERIN_WS_MAX_CONNECTIONS_ORGANISATION: z.coerce.number().int().positive().max(1_000_000).optional(),
   ERIN_WS_RECHECK_INTERVAL: duration.default(parseDuration('3s')),
   ERIN_PORTAL_TIMEOUT: duration.default(parseDuration('30s')).refine((ms) => ms >= 1000 && ms <= 300_000, 'from 1s to 5m'),
+  ERIN_PORTAL_IDLE: duration
+    .default(parseDuration('15m'))
+    .refine((ms) => ms >= 10_000 && ms <= 12 * 3_600_000, 'from 10s to 12h'),
   ERIN_WEBHOOK_INTERVAL: duration.default(parseDuration('1s')),
   ERIN_WEBHOOK_TIMEOUT: duration.default(parseDuration('10s')),
   ERIN_WEBHOOK_RETRY_BASE: duration.default(parseDuration('10s')),
@@ -187,6 +190,12 @@ export type Config = {
    * and each read from the gateway. A stalled link otherwise leaves the page waiting for minutes.
    */
   portalTimeoutMs: number;
+  /**
+   * How long the portal stays signed in without any input from the person (in any of its tabs of
+   * the browser) before it ends the session, with a warning shortly before: partner staff work on
+   * shared computers, where a tab left open would otherwise show returnees' cases to the next person.
+   */
+  portalIdleMs: number;
   webhooks: WebhookSettings;
   /** Statistics cells whose protected count is under this are not listed. */
   statsMinCell: number;
@@ -304,6 +313,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: ConfigFl
     wsMaxConnectionsPerOrganisation: e.ERIN_WS_MAX_CONNECTIONS_ORGANISATION ?? ORGANISATION_FACTOR * e.ERIN_WS_MAX_CONNECTIONS,
     wsRecheckMs: e.ERIN_WS_RECHECK_INTERVAL,
     portalTimeoutMs: e.ERIN_PORTAL_TIMEOUT,
+    portalIdleMs: e.ERIN_PORTAL_IDLE,
     webhooks: {
       intervalMs: e.ERIN_WEBHOOK_INTERVAL,
       timeoutMs: e.ERIN_WEBHOOK_TIMEOUT,

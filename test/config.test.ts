@@ -45,6 +45,14 @@ describe('configuration', () => {
       expect(() => loadConfig({ ERIN_PORTAL_TIMEOUT: value })).toThrowError(/ERIN_PORTAL_TIMEOUT/);
   });
 
+  it('ends an idle portal session after 15 min unless set, never under 10 s or over 12 h', () => {
+    expect(loadConfig({}).portalIdleMs).toBe(900_000);
+    expect(loadConfig({ ERIN_PORTAL_IDLE: '5m' }).portalIdleMs).toBe(300_000);
+    expect(loadConfig({ ERIN_PORTAL_IDLE: '12h' }).portalIdleMs).toBe(43_200_000);
+    for (const value of ['0s', '9s', '13h', '1d', 'never', '-5m'])
+      expect(() => loadConfig({ ERIN_PORTAL_IDLE: value })).toThrowError(/ERIN_PORTAL_IDLE/);
+  });
+
   it('takes the database name from the MongoDB URI when it has one', async () => {
     const { databaseName } = await import('../src/config.ts');
     expect(databaseName(loadConfig({ MONGODB_URI: 'mongodb://db:27017/erin_prod?replicaSet=rs0' }))).toBe('erin_prod');

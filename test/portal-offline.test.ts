@@ -104,7 +104,13 @@ describe('the portal offline', () => {
     }
     const kept = JSON.parse(after.split('\n')[0]!) as { session: object; local: object; databases: unknown[] };
     expect(kept.session).toEqual({});
-    expect(Object.keys(kept.local).sort()).toEqual(['erin.language', 'erin.reauthenticate']);
+    // The language, the flag that asks the provider for the password, and when the portal was last
+    // used in this browser (a time and a random run id, for the idle sign-out in other tabs, idle.js).
+    expect(Object.keys(kept.local).sort()).toEqual(['erin.activity', 'erin.language', 'erin.reauthenticate']);
+    expect(Object.keys(JSON.parse((kept.local as Record<string, string>)['erin.activity']!) as object).sort()).toEqual([
+      'at',
+      'run',
+    ]);
     expect(kept.databases).toEqual([]);
     expect(await events(second.id, 'ReferralAccepted')).toHaveLength(0);
   }, 120_000);

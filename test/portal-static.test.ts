@@ -278,6 +278,7 @@ describe('serving the portal', () => {
         providers: { issuer: string; clientId: string; scope: string }[];
         tokenPaste: boolean;
         timeoutMs: number;
+        idleMs: number;
       };
       expect(config).toEqual({
         providers: [
@@ -290,6 +291,8 @@ describe('serving the portal', () => {
         tokenPaste: false,
         // How long the portal waits for the provider or a read (ERIN_PORTAL_TIMEOUT's default).
         timeoutMs: 30_000,
+        // How long the portal stays signed in without input (ERIN_PORTAL_IDLE's default).
+        idleMs: 900_000,
       });
       expect((await fetch(`${production.url}/idp/.well-known/openid-configuration`)).status).toBe(404);
       const landing = await fetch(`${production.url}/graphql`, { headers: { accept: 'text/html' } });

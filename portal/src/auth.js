@@ -6,6 +6,7 @@
 // gateway's ERIN_PORTAL_TIMEOUT, and a size no provider's answer comes near), and a sign-in that
 // does not finish ends in a SignInError the sign-in page names, with a way to try again.
 import * as oauth from 'oauth4webapi';
+import { recentlyActive } from './idle.js';
 
 const SESSION = 'erin.session';
 const PENDING = 'erin.signin';
@@ -198,13 +199,17 @@ export function dropSession() {
  * when that session is known to be of someone at this browser now: another tab is signed in, or
  * this tab's own sign-in came back from the provider and is being tried again. Otherwise (the last
  * person closed their tab or the browser without signing out, and the next one opens the portal on
- * this shared computer) the provider's session is the one who left: the password is asked again.
+ * this shared computer, or nobody has used the portal here for the idle time, ERIN_PORTAL_IDLE) the
+ * provider's session is the one who left: the password is asked again.
  */
 async function providerSessionUsable() {
   if (localStorage.getItem(PROVIDER_SESSION_LEFT)) return false;
   const tried = Number(sessionStorage.getItem(SIGNED_IN_AT_PROVIDER));
   if (tried && Date.now() - tried < RETRY_WITH_PROVIDER_SESSION_MS) return true;
   if (!navigator.locks) return false;
+  // A tab still signed in only because its timers were held back (a background tab, a computer
+  // that slept) is of someone who has gone when nobody used the portal for the idle time (idle.js).
+  if (!recentlyActive()) return false;
   const { held = [] } = await navigator.locks.query().catch(() => ({}));
   return held.some((lock) => lock.name === SIGNED_IN_LOCK);
 }

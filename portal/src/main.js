@@ -1,7 +1,7 @@
 // ERIN Exchange partner portal: the shell (header, language, outbox, sign-out), the router,
 // and the start-up (finish a sign-in, load the language, show the view). Plain modules
 // bundled by the gateway; views live in views/, one module each.
-import { ApiError, OfflineError, prefetch, read, whenUnauthenticated } from './api.js';
+import { ApiError, forgetReads, OfflineError, prefetch, read, whenUnauthenticated } from './api.js';
 import { Me } from '../graphql/me.graphql';
 import { WorkList } from '../graphql/work-list.graphql';
 import {
@@ -20,6 +20,7 @@ import {
   whenSessionExpires,
 } from './auth.js';
 import { data, focusHeading, h } from './dom.js';
+import { resumeSession, setIdleLimit, signedInNow, stay, stopWatching, watchIdle } from './idle.js';
 import { initI18n, LANGUAGES, language, onLanguageChange, setLanguage, t, tx } from './i18n.js';
 import { discard, flush, onOutboxChange, pending } from './outbox.js';
 import { restoreTyped, typedIn } from './typed.js';
@@ -215,6 +216,7 @@ async function startSignOut() {
     await wipe({ lock: true });
     forgetKey();
     me = null;
+    stopWatching();
     // The tokens go at once; the sign-in page is shown while the provider's sign-out page loads
     // (on a stalled link it may never come), so nothing of the person's stays on screen.
     const atProvider = signOut();
@@ -274,15 +276,63 @@ onOutboxChange((event) => {
   if (event.type === 'conflict') void route({ keep: 'all' });
 });
 
-/** The session ended without a sign-out (the gateway refused its token, or it was spent and not renewed). */
-function sessionOver() {
+/**
+ * The session ended without a sign-out: the gateway refused its token, it was spent and not
+ * renewed, or nobody used the portal for the idle time (`reason` says which to the person).
+ * What was on screen goes at once (a view being read is not shown), and so do any dialogs (the
+ * unsent writes they name) and what was read ahead; unsent writes stay sealed for the same
+ * person's next sign-in (vault.js).
+ */
+function sessionOver(reason = 'signIn.expired') {
+  generation += 1;
+  shown = null;
+  me = null;
+  view.replaceChildren();
+  stopWatching(); // first: the warning's answer is no longer the person's input
+  for (const dialog of document.querySelectorAll('dialog')) {
+    dialog.dispatchEvent(new Event('cancel', { cancelable: true })); // a pending question is answered "stay"
+    dialog.remove();
+  }
+  forgetReads();
   dropSession();
-  say('signIn.expired', {}, 'error');
+  say(reason, {}, 'error');
   // The next person at this computer may be someone else: the offline copy goes now.
-  void sessionEnded().finally(() => void route());
+  return sessionEnded().finally(() => route());
 }
-whenUnauthenticated(sessionOver);
-whenSessionExpires(sessionOver);
+whenUnauthenticated(() => void sessionOver());
+whenSessionExpires(() => void sessionOver());
+
+// ---- nobody at the computer: the session ends after the idle time (idle.js) ----------------
+
+let idleWarning = null;
+
+/** Shortly before the end, in the person's language: a button to stay signed in (in every tab). */
+function warnIdle() {
+  idleWarning?.remove();
+  idleWarning = h(
+    'dialog',
+    { id: 'idle-dialog', 'aria-labelledby': 'idle-title', 'aria-describedby': 'idle-text' },
+    h('h2', { id: 'idle-title' }, t('idle.title')),
+    h('p', { id: 'idle-text' }, t('idle.text')),
+    h(
+      'div',
+      { class: 'actions' },
+      h('button', { id: 'idle-stay', type: 'button', autofocus: true, onclick: stay }, t('idle.stay')),
+    ),
+  );
+  // Escape is the person's answer too: they are here.
+  idleWarning.addEventListener('cancel', (e) => (e.preventDefault(), stay()));
+  document.body.append(idleWarning);
+  idleWarning.showModal();
+}
+
+function unwarnIdle() {
+  idleWarning?.close();
+  idleWarning?.remove();
+  idleWarning = null;
+}
+
+watchIdle({ warn: warnIdle, unwarn: unwarnIdle, end: () => void sessionOver('signIn.idle') });
 
 onLanguageChange(() => void route({ keep: 'all' }));
 addEventListener('hashchange', () => {
@@ -331,8 +381,8 @@ async function start() {
   const words = initI18n(timeoutSince(started));
   const returned = returnedFromProvider();
   const finishing = completeSignIn().then(
-    () => null,
-    (error) => error,
+    (done) => ({ done, error: null }),
+    (error) => ({ done: false, error }),
   );
   // Back from the provider, the page says what it waits for rather than staying blank.
   void words
@@ -343,14 +393,19 @@ async function start() {
       }
     })
     .catch(() => undefined);
-  const failed = await finishing;
-  if (failed) showSignInProblem(failed);
+  const finished = await finishing;
+  if (finished.error) showSignInProblem(finished.error);
   try {
     await words;
   } catch {
     return startFailed();
   }
   say(null);
+  // The idle time is the gateway's: known before this tab joins the browser's run of input, and
+  // before anything of a session that has been idle too long (a tab restored hours later) is read.
+  await config.then((c) => setIdleLimit(c.idleMs)).catch(() => undefined);
+  if (finished.done) signedInNow();
+  else if (signedIn() && !resumeSession()) await sessionOver('signIn.idle');
   // The offline store is this person's, or what another left in this tab is deleted first, and
   // the page the other was on is not where this person starts.
   if (signedIn() && (await bindTo(owner()))) history.replaceState(null, '', location.pathname);
@@ -358,7 +413,6 @@ async function start() {
     prefetch(Me, {}, 'me');
     if (!location.hash || location.hash === '#/') prefetch(WorkList, {}, 'work-list');
   }
-  await config.catch(() => undefined);
   // A tab signed in before this page loaded (a reload) is still one of this browser's signed-in tabs.
   if (signedIn()) holdPresence();
   if (session()?.refreshToken) scheduleRenewal();

@@ -15,6 +15,8 @@ export type PortalOptions = {
   allowTokenPaste: boolean;
   /** How long the portal waits for the identity provider or the gateway (ERIN_PORTAL_TIMEOUT). */
   timeoutMs: number;
+  /** How long the portal stays signed in without input from the person (ERIN_PORTAL_IDLE). */
+  idleMs: number;
 };
 
 /** The providers the portal offers for signing in, from the trusted issuers that have a portal client. */
@@ -96,7 +98,12 @@ export async function portalRoute(options: PortalOptions): Promise<Router | unde
 
   router.get('/config.json', (_req, res) => {
     res.setHeader('cache-control', 'no-cache');
-    res.json({ providers: signInProviders(options.trust), tokenPaste: options.allowTokenPaste, timeoutMs: options.timeoutMs });
+    res.json({
+      providers: signInProviders(options.trust),
+      tokenPaste: options.allowTokenPaste,
+      timeoutMs: options.timeoutMs,
+      idleMs: options.idleMs,
+    });
   });
 
   router.get(/.*/, (req, res, next) => {

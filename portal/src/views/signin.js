@@ -4,6 +4,7 @@
 // only in development, behind a clearly marked link.
 import { loadConfig, owner, signIn, usePastedToken } from '../auth.js';
 import { data, field, h } from '../dom.js';
+import { signedInNow } from '../idle.js';
 import { language, t, tx } from '../i18n.js';
 import { go, route, say } from '../main.js';
 import { bindTo, unlock } from '../vault.js';
@@ -85,6 +86,7 @@ export async function renderSignIn() {
               event.preventDefault();
               problem = null;
               usePastedToken(event.target.elements.token.value.trim());
+              signedInNow();
               unlock();
               void bindTo(owner()).then(() => go('#/'));
             },
