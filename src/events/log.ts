@@ -300,14 +300,10 @@ export class EventLog {
   private async recentRival(
     draft: EventDraft,
   ): Promise<{ kind: 'request'; event: StoredEvent } | { kind: 'version'; event: StoredEvent; current: number } | undefined> {
-    const head = (await this.readHead()).seq;
-    const oldest = Math.max(1, head - RECENT_EVENTS + 1);
     let version: { kind: 'version'; event: StoredEvent; current: number } | undefined;
     let current = 0;
-    for (let top = head; top >= oldest; top -= LOOKUP_BATCH) {
-      const seqs = Array.from({ length: Math.min(LOOKUP_BATCH, top - oldest + 1) }, (_, i) => top - i);
-      for (const event of await Promise.all(seqs.map((seq) => this.events.findOne({ _id: seq })))) {
-        if (!event) continue;
+    for await (const batch of this.newestEvents()) {
+      for (const event of batch) {
         if (draft.idempotencyKey && event.idempotencyKey === draft.idempotencyKey) return { kind: 'request', event };
         const ofAggregate = event.aggregateType === draft.aggregateType && event.aggregateId === draft.aggregateId;
         if (ofAggregate) current = Math.max(current, event.version);
@@ -320,6 +316,20 @@ export class EventLog {
   }
 
   /**
+   * The newest RECENT_EVENTS events, newest first, a batch of LOOKUP_BATCH primary-key lookups at a
+   * time (the embedded store answers only those from an index); `projection` reads less of each.
+   */
+  private async *newestEvents(projection?: Record<string, 1>): AsyncGenerator<StoredEvent[]> {
+    const head = (await this.readHead()).seq;
+    const oldest = Math.max(1, head - RECENT_EVENTS + 1);
+    for (let top = head; top >= oldest; top -= LOOKUP_BATCH) {
+      const seqs = Array.from({ length: Math.min(LOOKUP_BATCH, top - oldest + 1) }, (_, i) => top - i);
+      const found = await Promise.all(seqs.map((seq) => this.events.findOne({ _id: seq }, projection && { projection })));
+      yield found.filter((e): e is StoredEvent => e !== null);
+    }
+  }
+
+  /**
    * The aggregate's events past `version`, oldest first, looked for among the newest events
    * (by primary key, newest first, a batch at a time, each read for its aggregate and version
    * only) down to the event that wrote `version`; none when there are none. A write that
@@ -327,14 +337,11 @@ export class EventLog {
    * meanwhile is among the newest events, and the rule may have read what it wrote.
    */
   async eventsPast(aggregateType: string, aggregateId: string, version: number): Promise<StoredEvent[]> {
-    const head = (await this.readHead()).seq;
-    const oldest = Math.max(1, head - RECENT_EVENTS + 1);
-    const projection = { _id: 1, aggregateType: 1, aggregateId: 1, version: 1 };
+    const projection = { _id: 1, aggregateType: 1, aggregateId: 1, version: 1 } as const;
     const past: number[] = [];
-    scan: for (let top = head; top >= oldest; top -= LOOKUP_BATCH) {
-      const seqs = Array.from({ length: Math.min(LOOKUP_BATCH, top - oldest + 1) }, (_, i) => top - i);
-      for (const event of await Promise.all(seqs.map((seq) => this.events.findOne({ _id: seq }, { projection })))) {
-        if (event?.aggregateType !== aggregateType || event.aggregateId !== aggregateId) continue;
+    scan: for await (const batch of this.newestEvents(projection)) {
+      for (const event of batch) {
+        if (event.aggregateType !== aggregateType || event.aggregateId !== aggregateId) continue;
         if (event.version <= version) break scan;
         past.unshift(event._id);
       }
