@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser, newBrowserContext } from './helpers/browser.ts';
 import { workflow } from './helpers/factories.ts';
 import { startGateway, type TestGateway } from './helpers/gateway.ts';
-import { catalogue, logInAtProvider, open, signIn, type Language } from './helpers/portal.ts';
+import { catalogue, logInAtProvider, open, signIn, type Language, records } from './helpers/portal.ts';
 
 const IDLE_MS = 20_000;
 /** When the session ends at the latest after the last input: the idle time and a slow machine's margin. */
@@ -38,21 +38,6 @@ function word(language: Language, key: string): string {
 }
 
 const events = async (caseId: string, type: string) => (await gw.services.log.history(caseId)).filter((e) => e.type === type);
-
-/** How many records each of the portal's IndexedDB stores holds. */
-async function records(page: Page): Promise<Record<string, number>> {
-  return page.evaluate(`(async () => {
-    const counts = {};
-    for (const { name } of await indexedDB.databases()) {
-      const db = await new Promise((resolve, reject) => { const r = indexedDB.open(name); r.onsuccess = () => resolve(r.result); r.onerror = () => reject(r.error); });
-      for (const store of db.objectStoreNames) {
-        counts[store] = await new Promise((resolve) => { const r = db.transaction(store).objectStore(store).count(); r.onsuccess = () => resolve(r.result); });
-      }
-      db.close();
-    }
-    return counts;
-  })()`);
-}
 
 /** A referred case with something personal in it, and a new browser's tab signed in and showing it. */
 async function tabOnCase(

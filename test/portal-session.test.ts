@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser, newBrowserContext } from './helpers/browser.ts';
 import { businessComponent, cashComponent, materialsComponent, trainingComponent, workflow } from './helpers/factories.ts';
 import { startGateway, type TestGateway } from './helpers/gateway.ts';
-import { logInAtProvider, open, signIn, signInOnProvider } from './helpers/portal.ts';
+import { logInAtProvider, open, signIn, signInOnProvider, records } from './helpers/portal.ts';
 
 let gw: TestGateway;
 let browser: Browser;
@@ -26,21 +26,6 @@ afterAll(async () => {
 });
 
 const events = async (caseId: string, type: string) => (await gw.services.log.history(caseId)).filter((e) => e.type === type);
-
-/** How many records each of the portal's IndexedDB stores holds. */
-async function records(page: Page): Promise<Record<string, number>> {
-  return page.evaluate(`(async () => {
-    const counts = {};
-    for (const { name } of await indexedDB.databases()) {
-      const db = await new Promise((resolve, reject) => { const r = indexedDB.open(name); r.onsuccess = () => resolve(r.result); r.onerror = () => reject(r.error); });
-      for (const store of db.objectStoreNames) {
-        counts[store] = await new Promise((resolve) => { const r = db.transaction(store).objectStore(store).count(); r.onsuccess = () => resolve(r.result); });
-      }
-      db.close();
-    }
-    return counts;
-  })()`);
-}
 
 /** The session ends at the gateway: its token is no longer accepted and cannot be renewed. */
 async function endSession(page: Page): Promise<void> {

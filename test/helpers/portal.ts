@@ -135,3 +135,18 @@ export async function checkView(page: Page, language: Language, what: string): P
   await checkTranslated(page, language, what);
   await checkAccessibility(page, `${what} (${language})`);
 }
+
+/** How many records each of the portal's IndexedDB stores holds. */
+export async function records(page: Page): Promise<Record<string, number>> {
+  return page.evaluate(`(async () => {
+    const counts = {};
+    for (const { name } of await indexedDB.databases()) {
+      const db = await new Promise((resolve, reject) => { const r = indexedDB.open(name); r.onsuccess = () => resolve(r.result); r.onerror = () => reject(r.error); });
+      for (const store of db.objectStoreNames) {
+        counts[store] = await new Promise((resolve) => { const r = db.transaction(store).objectStore(store).count(); r.onsuccess = () => resolve(r.result); });
+      }
+      db.close();
+    }
+    return counts;
+  })()`);
+}
