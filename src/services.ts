@@ -27,6 +27,7 @@ import { createWebhookDelivery } from './modules/webhooks/webhook.delivery.ts';
 import { createWebhookService } from './modules/webhooks/webhook.service.ts';
 import type { Sealer } from './crypto/sealed.ts';
 import { JobRunner, type Job } from './jobs/leases.ts';
+import { SYSTEM } from './store/tenant.ts';
 import { SYSTEM_PRINCIPAL } from './auth/principal.ts';
 import { loadCalendars, type Calendars } from './modules/deadlines/calendar.ts';
 import { createSpendingWindowService } from './modules/cases/spending-window.ts';
@@ -103,12 +104,6 @@ export function createServices(deps: ServiceDeps) {
     calendars: deps.calendars ?? loadCalendars(),
   });
   const caseKeys = createCaseKeys({ store, sealer, clock, cacheMs: settings.erasure.caseKeyCacheMs });
-  // The five-year rule when a departure is recorded: a claim on the person's list of departures.
-  const departures = createDepartureClaims({
-    store,
-    programme: (code) => organisations.programme(code),
-    eventAt: async (caseId, version) => (await log.findVersion('case', caseId, version)) !== null,
-  });
   const caseStore = createCaseStore({
     store,
     executor,
@@ -124,6 +119,15 @@ export function createServices(deps: ServiceDeps) {
   });
   const sealing = createCaseSealing(caseKeys, clock);
   const eligibility = createEligibilityService({ store, sealer, cases: caseStore });
+  // The five-year rule when a departure is recorded: a claim on the person's list of departures
+  // (the case store asks it on every write that records one, through the closure above).
+  const departures = createDepartureClaims({
+    store,
+    programme: (code) => organisations.programme(code),
+    eventAt: async (caseId, version) => (await log.findVersion('case', caseId, version)) !== null,
+    caseById: (id) => caseStore.load(SYSTEM, id),
+    eligibility,
+  });
   const cases = createCaseService({ cases: caseStore, sealing, executor, clock, organisations, eligibility, departures });
   const consent = createConsentService({ cases: caseStore, clock, programme: (code) => organisations.programme(code) });
   const returnLeg = createReturnLegService({

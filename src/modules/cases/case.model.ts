@@ -229,6 +229,28 @@ export function emptyImplementation(): Pick<
   };
 }
 
+/** Who works on a case: its units, team and implementing organisation. */
+export type CaseTeamFields = Pick<CaseDoc, 'units' | 'team' | 'implementingOrganisation'>;
+
+/**
+ * A state of a case written earlier, with the case's team as it is now (`now`; a case stored
+ * before teams has none): what a unit sees of a case is gated by its roles on the team the
+ * state carries (src/graphql/case-fields.ts), so a state written while it had a larger role (a
+ * lead handed over and invited back) would show it that role's fields still. For a replayed
+ * write's answer (case.store.ts) and the states of a unit's feed (feed.service.ts).
+ */
+export function withTeamOf<T extends object>(
+  state: T,
+  now: { units?: readonly string[] | null; team?: CaseTeamFields['team']; implementingOrganisation?: string | null },
+): T & CaseTeamFields {
+  return {
+    ...state,
+    units: [...(now.units ?? [])],
+    team: now.team ?? null,
+    implementingOrganisation: now.implementingOrganisation ?? null,
+  };
+}
+
 /**
  * The case with its implementation fields filled in: cases stored before those fields
  * existed lack them, and a lean read applies no schema defaults.

@@ -24,6 +24,7 @@ import {
   noRecordIds,
   RECORD_LISTS,
   withImplementationDefaults,
+  withTeamOf,
   type CaseDoc,
   type RecordIds,
   type CaseReferenceDoc,
@@ -336,12 +337,7 @@ export function createCaseStore(deps: {
    */
   function asSeenNow(principal: Principal, written: CaseView, current: CaseDoc | null): CaseView {
     if (!current) throw notFound('Case', written._id);
-    const view: CaseView = {
-      ...written,
-      units: current.units,
-      team: current.team,
-      implementingOrganisation: current.implementingOrganisation,
-    };
+    const view: CaseView = withTeamOf(written, current);
     return maySeeSpecialCategory(principal, current, todayIso(clock.now())) ? view : withoutSpecialCategory(view);
   }
 

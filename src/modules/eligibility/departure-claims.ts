@@ -24,7 +24,7 @@ import { isDuplicateKey, type Store } from '../../store/store.ts';
 import type { CaseDoc } from '../cases/case.model.ts';
 import type { ProgrammeDoc } from '../organisations/organisation.model.ts';
 import { assistedDepartureOn, yearsBefore } from './eligibility.rules.ts';
-import type { PersonKeyDoc } from './person-key.ts';
+import type { EligibilityService } from './eligibility.service.ts';
 
 export const DEPARTURE_LISTS = 'departure_lists';
 
@@ -69,15 +69,15 @@ export function createDepartureClaims(deps: {
   programme: (code: string) => Promise<ProgrammeDoc | null>;
   /** Whether the log holds an event of the case at this version (a write of unknown outcome). */
   eventAt: (caseId: string, version: number) => Promise<boolean>;
+  /** A case as stored, whoever may see it (the case store's `load` in the system's scope). */
+  caseById: (id: string) => Promise<CaseDoc | null>;
+  /** The person keys and their recorded departures (eligibility.service.ts). */
+  eligibility: Pick<EligibilityService, 'departuresOf' | 'keyOfCase'>;
 }) {
-  const { store } = deps;
+  const { store, caseById, eligibility } = deps;
   const lists = store.connection.collection<ListDoc>(DEPARTURE_LISTS);
-  const cases = store.connection.collection<CaseDoc>('cases');
-  const keys = store.connection.collection<PersonKeyDoc>('person_keys');
   const options = () => store.queryOptions;
   const listId = (memberState: string, personKey: string, version: number) => `${memberState}:${personKey}:${version}`;
-
-  const caseById = (id: string) => cases.findOne({ _id: id }, options());
 
   async function versionOf(memberState: string, personKey: string, version: number): Promise<List | null> {
     const found = await lists.findOne({ _id: listId(memberState, personKey, version) }, options());
@@ -97,12 +97,12 @@ export function createDepartureClaims(deps: {
 
   /** Departures recorded before lists were kept: the person's cases of the state that show one. */
   async function recordedBefore(memberState: string, personKey: string): Promise<Departure[]> {
-    const found = await keys.find({ memberState, personKey }, options()).toArray();
-    const docs = await Promise.all(found.map((k) => caseById(k._id)));
-    return docs.flatMap((c) => {
-      const on = c && c.memberState === memberState ? assistedDepartureOn(c) : null;
-      return c && on ? [{ caseId: c._id, on, atVersion: c.version, claimedAt: c.updatedAt }] : [];
-    });
+    return (await eligibility.departuresOf(memberState, personKey)).map(({ case: c, on }) => ({
+      caseId: c._id,
+      on,
+      atVersion: c.version,
+      claimedAt: c.updatedAt,
+    }));
   }
 
   /** The day a claim of another case stands for, or null once it is known not to have been written. */
@@ -201,7 +201,7 @@ export function createDepartureClaims(deps: {
       const programme = await deps.programme(after.programme);
       const years = programme?.eligibility.noRepeatWithinYears ?? 0;
       if (years <= 0) return null;
-      const key = await keys.findOne({ _id: after._id }, options());
+      const key = await eligibility.keyOfCase(after._id);
       if (key?.memberState !== after.memberState) return null;
       return claim({
         memberState: after.memberState,

@@ -49,7 +49,13 @@ const ORPHAN_AGE_MS = 3_600_000;
  * (each round of a race has one winner; five attempts at once left most of 16 downloads refused).
  */
 const WRITE_ATTEMPTS = 25;
-const retryPause = (attempt: number) => new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * attempt));
+
+/** Whether a write that lost a race on the extract may try again: after a pause, while attempts are left. */
+async function mayRetry(error: unknown, attempt: number): Promise<boolean> {
+  if (!(error instanceof AppError && error.code === 'CONFLICT' && attempt < WRITE_ATTEMPTS)) return false;
+  await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * attempt));
+  return true;
+}
 
 const yearMonth = z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'a month YYYY-MM');
 
@@ -345,10 +351,7 @@ export function createExtractService(
           });
           return { extract: writtenDocument<ExtractDoc>(event), csv, filename: `erin-extract-${id}.csv` };
         } catch (error) {
-          if (error instanceof AppError && error.code === 'CONFLICT' && attempt < WRITE_ATTEMPTS) {
-            await retryPause(attempt);
-            continue;
-          }
+          if (await mayRetry(error, attempt)) continue;
           throw error;
         }
       }
@@ -441,10 +444,7 @@ export function createExtractService(
         await dropFile(fileId);
         return now;
       } catch (error) {
-        if (error instanceof AppError && error.code === 'CONFLICT' && attempt < WRITE_ATTEMPTS) {
-          await retryPause(attempt);
-          continue;
-        }
+        if (await mayRetry(error, attempt)) continue;
         throw error;
       }
     }

@@ -14,6 +14,7 @@ import type { StoredEvent } from '../../events/event.model.ts';
 import { badInput } from '../../errors.ts';
 import { pageSize, todayIso } from '../../validation.ts';
 import { maySeeSpecialCategory, withoutSpecialCategory } from '../cases/case.sealing.ts';
+import { withTeamOf } from '../cases/case.model.ts';
 import type { CaseService } from '../cases/case.service.ts';
 import { caseFromChanges, type CaseView } from '../cases/case.store.ts';
 import type { FeedHub } from './feed.hub.ts';
@@ -88,22 +89,6 @@ function caseIdOf(event: StoredEvent): string | null {
 function stateOf(event: StoredEvent, type: StateType): FeedState | null {
   const doc = event.changes.find((ch) => ch.doc._id === event.aggregateId)?.doc;
   return doc ? { ...doc, __typename: type } : null;
-}
-
-/**
- * A case state for a unit, with the team and units of the case now: every field of a state is
- * gated by the unit's roles on the team it carries (src/graphql/case-fields.ts), so a state
- * written while the unit had a larger role (a lead handed over and invited back) would show it
- * the fields of that role still. As a replayed write's answer (case.store.ts asSeenNow), a unit
- * sees the fields of its role now.
- */
-function withTeamNow(state: FeedState, now: TeamFacts & { units?: readonly string[] }): FeedState {
-  return {
-    ...state,
-    units: now.units ?? [],
-    team: now.team ?? null,
-    implementingOrganisation: now.implementingOrganisation ?? null,
-  };
 }
 
 /** The type a change is shown with to a unit whose role does not see what it was about. */
@@ -203,7 +188,7 @@ export function createFeedService(deps: Needs<'clock'> & { cases: CaseService; h
           : (states.redacted ??= { ...withoutSpecialCategory(written), __typename: 'Case' });
         // The case's new state (its fields gated as on the case) goes to every party, so a copy
         // stays current; what the change was is told only to whom may see its subject.
-        return [{ event: toldOf(p, live, event), kind: 'CASE', state: unit ? withTeamNow(state, live) : state, removed: false }];
+        return [{ event: toldOf(p, live, event), kind: 'CASE', state: unit ? withTeamOf(state, live) : state, removed: false }];
       }
       if (caseId && now) {
         const live = now.get(caseId) ?? null;

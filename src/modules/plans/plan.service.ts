@@ -14,7 +14,7 @@ import type { CasePayload } from '../cases/case.store.ts';
 import { assertStatusAllows, PLAN_DRAFTING_STATUSES, PLAN_IN_FORCE_STATUSES, withStatus } from '../cases/case.state.ts';
 import { recordsOfCases, writtenAlongside, type CaseDecision } from '../cases/case.store.ts';
 import { planSchema, type PlanDoc } from './plan.model.ts';
-import { checkBudget, costInEur, currenciesOf, normaliseComponents, planInput } from './plan.rules.ts';
+import { checkBudget, costInEur, currenciesOf, normaliseComponents, planInput, type Costed } from './plan.rules.ts';
 import type { Needs } from '../../deps.ts';
 
 /** The id of a case's plan version. */
@@ -37,6 +37,15 @@ export function createPlanService(deps: Needs<'store' | 'cases' | 'rates' | 'sea
     return Plans.findOne({ _id: planRef(caseId, planVersion) })
       .setOptions({ scope })
       .lean<PlanDoc>();
+  }
+
+  /**
+   * A plan's cost against the case's entitlement (BUDGET_EXCEEDED over it). The entitlement is
+   * sealed (special category): opened here for the rule, its figures shown only to who may see it.
+   */
+  async function assertWithinEntitlement(p: Principal, c: CaseDoc, costed: Costed): Promise<void> {
+    const amounts = (await sealing.openEntitlement(c)) ?? { total: 0, cashCap: 0 };
+    checkBudget(costed, amounts, sealing.maySeeSpecialCategory(p, c));
   }
 
   /** Plan versions by id (`<caseId>:<n>`), in one query, within the principal's scope. */
@@ -178,9 +187,7 @@ export function createPlanService(deps: Needs<'store' | 'cases' | 'rates' | 'sea
         assertConsentFor(c, 'REINTEGRATION_SUPPORT', day, 'submitPlan');
         const applied = await rates.ratesOn(currenciesOf(draft.components), day);
         const costed = costInEur(draft.components, applied);
-        // The entitlement is sealed (special category): opened here for the rule, shown only to who may see it.
-        const amounts = (await sealing.openEntitlement(c)) ?? { total: 0, cashCap: 0 };
-        checkBudget(costed, amounts, sealing.maySeeSpecialCategory(p, c));
+        await assertWithinEntitlement(p, c, costed);
         const plan = nextVersion(
           draft,
           {
@@ -234,14 +241,12 @@ export function createPlanService(deps: Needs<'store' | 'cases' | 'rates' | 'sea
           // The entitlement is checked again: it may have fallen since the plan was submitted
           // (another office corrected the household, say), and a plan is never put in force
           // over what the case may receive. Asking for changes stays possible.
-          const amounts = (await sealing.openEntitlement(c)) ?? { total: 0, cashCap: 0 };
-          const costed = {
+          await assertWithinEntitlement(p, c, {
             components: submitted.components,
             totalEur: submitted.totalEur ?? 0,
             cashEur: submitted.cashEur ?? 0,
             ratesUsed: submitted.ratesUsed,
-          };
-          checkBudget(costed, amounts, sealing.maySeeSpecialCategory(p, c));
+          });
           const previous = await loadPlan(scope, c._id, c.planInForce);
           if (previous) extra.push({ collection: 'plans', doc: nextVersion(previous, { status: 'SUPERSEDED' }, now) });
           next = { ...next, planInForce: plan.planVersion };
