@@ -4,6 +4,10 @@ export type Clock = { now(): Date };
 
 export const DAY_MS = 86_400_000;
 
+/** The calendar quarter of a month YYYY-MM, as `YYYY-Qn` (statistics' QUARTER, extracts' grid). */
+export const quarterOfMonth = (month: string): string =>
+  `${month.slice(0, 4)}-Q${Math.floor((Number(month.slice(5, 7)) - 1) / 3) + 1}`;
+
 export const systemClock: Clock = { now: () => new Date() };
 
 /** A clock that starts at a given instant and can be moved. */

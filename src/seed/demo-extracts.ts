@@ -4,7 +4,8 @@
 // quarter is over: an extract is built only from quarters no case can join any more.
 // Idempotent: every step carries a fixed key, and an existing request is taken as it stands.
 import type { Principal } from '../auth/principal.ts';
-import { monthsOf, periodClosesOn, quarterOfMonth } from '../modules/extracts/extract.periods.ts';
+import { quarterOfMonth } from '../clock.ts';
+import { monthsOf, periodClosesOn } from '../modules/extracts/extract.periods.ts';
 import { todayIso } from '../validation.ts';
 import type { Services } from '../services.ts';
 import type { SeedReport } from './demo.ts';

@@ -9,7 +9,7 @@
 // Special-category data (needs, vulnerability) and free text are not in the catalogue.
 import { countries } from 'countries-list';
 import type { CaseDoc, HouseholdMember, SustainabilityScores } from '../cases/case.model.ts';
-import { quarterOfMonth } from './extract.periods.ts';
+import { quarterOfMonth } from '../../clock.ts';
 
 export const EXTRACT_VARIABLES = [
   'MEMBER_STATE',

@@ -5,6 +5,7 @@
 // when no case can be registered in it any more. Each member state's quarter is a block
 // (extract.blocks.ts) that is frozen when first released and anonymised on its own
 // (extract.table.ts), so two extracts differ by whole blocks, each k-anonymous by itself.
+import { quarterOfMonth } from '../../clock.ts';
 import type { CaseDoc } from '../cases/case.model.ts';
 
 const FIRST_MONTHS = ['01', '04', '07', '10'];
@@ -12,11 +13,6 @@ const LAST_MONTHS = ['03', '06', '09', '12'];
 
 /** A quarter as `YYYY-Qn`. */
 export type Quarter = string;
-
-const quarterNumber = (month: string) => Math.floor((Number(month.slice(5, 7)) - 1) / 3) + 1;
-
-/** The quarter of a month YYYY-MM. */
-export const quarterOfMonth = (month: string): Quarter => `${month.slice(0, 4)}-Q${quarterNumber(month)}`;
 
 /** The quarter a case belongs to in every extract: that of its registration. */
 export const quarterOfCase = (c: Pick<CaseDoc, 'createdAt'>): Quarter => quarterOfMonth(c.createdAt.toISOString().slice(0, 7));

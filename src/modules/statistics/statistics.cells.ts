@@ -3,6 +3,7 @@
 // its margins summed from protected finest cells. No store, no principal: statistics.service.ts
 // reads the cases and decides who may ask.
 import { badInput } from '../../errors.ts';
+import { quarterOfMonth } from '../../clock.ts';
 import { CASE_STATUSES } from '../cases/case.state.ts';
 import { CLOSURE_REASONS, type CaseDoc } from '../cases/case.model.ts';
 import type { PlanDoc } from '../plans/plan.model.ts';
@@ -138,12 +139,8 @@ export type CaseRow = Pick<
 
 export type PlanRow = Pick<PlanDoc, 'caseId' | 'planVersion' | 'totalEur' | 'components'>;
 
-const quarterAt = (year: number, month: number) => `${year}-Q${Math.floor((month - 1) / 3) + 1}`;
-
 export function quarterOf(c: Pick<CaseDoc, 'arrivedOn' | 'createdAt'>): string {
-  return c.arrivedOn
-    ? quarterAt(Number(c.arrivedOn.slice(0, 4)), Number(c.arrivedOn.slice(5, 7)))
-    : quarterAt(c.createdAt.getUTCFullYear(), c.createdAt.getUTCMonth() + 1);
+  return quarterOfMonth((c.arrivedOn ?? c.createdAt.toISOString()).slice(0, 7));
 }
 
 /** A quarter such as 2026-Q4 as a count of quarters, to measure ranges. */
@@ -186,7 +183,7 @@ export function declaredDomain(dimension: Dimension, filter: TableFilter | null 
     case 'CLOSURE_REASON':
       return CLOSURE_REASONS.length + 1;
     case 'QUARTER': {
-      const today = quarterAt(declared.today.getUTCFullYear(), declared.today.getUTCMonth() + 1);
+      const today = quarterOfMonth(declared.today.toISOString().slice(0, 7));
       const to = quarterIndex(filter?.quarterTo ?? today);
       const from = filter?.quarterFrom ? quarterIndex(filter.quarterFrom) : to - QUARTER_WINDOW + 1;
       return Math.max(0, to - from + 1);
